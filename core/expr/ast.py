@@ -1,0 +1,136 @@
+"""The canonical condition AST shared by every condition language.
+
+Semantics (the contract every parser, renderer, evaluator and SQL compiler follows):
+
+* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``) is **false** when
+  the attribute at its path is missing or JSON null. ``Not`` is plain boolean negation, so
+  ``Not(In(...))`` is true on a missing attribute (Unleash ``NOT_IN``), while "present and not in"
+  (PQL ``notIn``) is ``And(Exists(p), Not(In(...)))``.
+* ``Exists(p)`` is true when the attribute is present and not null; "is null" is ``Not(Exists(p))``.
+* A path that reaches a JSON array while more steps remain, or ends on an array, matches an atom
+  when **any** element matches (HAL/Confidence list semantics). ``Quant`` states ``any``/``all``
+  explicitly, with a condition over each element (paths inside are relative to the element; the
+  empty path ``()`` is the element itself).
+* The literal's ``kind`` decides how a comparison is made: ``string`` (byte order, values are
+  stringified scalars), ``number`` (context strings that parse as numbers are numbers),
+  ``bool``, ``datetime`` (an instant, RFC 3339), ``date`` (a calendar day), ``semver``
+  (SemVer 2.0 incl. pre-release order, Unleash), ``version`` (2–4 numeric parts, Confidence).
+* ``ci`` (case-insensitive) compares after ``casefold`` of both sides; only string kinds use it.
+
+Nodes are frozen msgspec structs, tagged by ``t``, so they hash, compare structurally and encode to
+JSON directly. ``core.expr.normalize`` gives the canonical form (flattened, sorted, deduplicated).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import msgspec
+
+Path: TypeAlias = tuple[str, ...]
+LitKind = Literal["string", "number", "bool", "null", "datetime", "date", "semver", "version"]
+CmpOp = Literal["eq", "ne", "lt", "le", "gt", "ge"]
+StrOpName = Literal["starts_with", "ends_with", "contains"]
+
+
+class Lit(msgspec.Struct, frozen=True, tag="lit", tag_field="t"):
+    """A typed literal. ``value`` holds str for string/datetime/date/semver/version (ISO / text
+    forms, normalised by the parser), int|float for number (integral floats become int), bool for
+    bool and None for null."""
+
+    kind: LitKind
+    value: str | int | float | bool | None
+
+
+class Cmp(msgspec.Struct, frozen=True, tag="cmp", tag_field="t"):
+    """``path <op> value``; ``ne`` is "present and different" (an atom: false when missing)."""
+
+    op: CmpOp
+    path: Path
+    value: Lit
+    ci: bool = False
+
+
+class In(msgspec.Struct, frozen=True, tag="in", tag_field="t"):
+    """The attribute equals one of ``values`` (all of one kind). Empty ``values`` never matches."""
+
+    path: Path
+    values: tuple[Lit, ...]
+    ci: bool = False
+
+
+class StrOp(msgspec.Struct, frozen=True, tag="str", tag_field="t"):
+    """A string test against any of ``values`` (Unleash STR_* take several; PQL/OData take one)."""
+
+    op: StrOpName
+    path: Path
+    values: tuple[str, ...]
+    ci: bool = False
+
+
+class Like(msgspec.Struct, frozen=True, tag="like", tag_field="t"):
+    """SQL-style pattern over the whole string: ``%`` any run, ``_`` one character."""
+
+    path: Path
+    pattern: str
+    ci: bool = False
+
+
+class Regex(msgspec.Struct, frozen=True, tag="regex", tag_field="t"):
+    """Regular expression (the RE2-compatible subset) *searched* anywhere in the string."""
+
+    path: Path
+    pattern: str
+    ci: bool = False
+
+
+class Exists(msgspec.Struct, frozen=True, tag="exists", tag_field="t"):
+    """The attribute is present and not null."""
+
+    path: Path
+
+
+class SegmentRef(msgspec.Struct, frozen=True, tag="segment", tag_field="t"):
+    """Membership of another segment (Confidence ``segment`` criteria); resolved at evaluation."""
+
+    ref: str
+
+
+class And(msgspec.Struct, frozen=True, tag="and", tag_field="t"):
+    args: tuple[Expr, ...]
+
+
+class Or(msgspec.Struct, frozen=True, tag="or", tag_field="t"):
+    args: tuple[Expr, ...]
+
+
+class Not(msgspec.Struct, frozen=True, tag="not", tag_field="t"):
+    arg: Expr
+
+
+class Quant(msgspec.Struct, frozen=True, tag="quant", tag_field="t"):
+    """``any``/``all`` elements of the list at ``path`` satisfy ``cond``. ``all`` over a missing,
+    null or empty list is true; ``any`` is false (Confidence's spec)."""
+
+    q: Literal["any", "all"]
+    path: Path
+    cond: Expr
+
+
+Expr: TypeAlias = Cmp | In | StrOp | Like | Regex | Exists | SegmentRef | And | Or | Not | Quant
+"""Any node. A segment's condition is ``Expr | None``; None matches everyone."""
+
+ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, SegmentRef)
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Expr)
+
+
+def encode(expr: Expr) -> bytes:
+    """Canonical JSON bytes of a node (stable: struct fields encode in declaration order)."""
+    return _encoder.encode(expr)
+
+
+def decode(data: bytes | str) -> Expr:
+    """Parse the JSON produced by :func:`encode`."""
+    return _decoder.decode(data)

@@ -41,7 +41,8 @@ class InUse(Conflict):
 
 
 class Invalid(CoreError):
-    """Input the core refuses: ``field`` is a dotted path into the request, ``reason`` human text."""
+    """Input the core refuses: ``field`` is a dotted path into the request, ``reason`` is
+    human text."""
 
     def __init__(self, field: str, reason: str, position: int | None = None) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)

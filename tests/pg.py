@@ -63,7 +63,7 @@ def require_pg() -> str:
         async def probe() -> bool:
             try:
                 conn = await asyncpg.connect(url, timeout=5)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, asyncpg.PostgresError):
                 return False
             await conn.close()
             return True

@@ -1,0 +1,27 @@
+"""Persistence: the protocol (``protocol``) and the backends chosen by URL."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from core.errors import Invalid
+from core.store.protocol import SegmentKey, Store
+
+__all__ = ["SegmentKey", "Store", "open_store"]
+
+
+async def open_store(url: str) -> Store:
+    """Open (and migrate) the store named by ``url``: ``sqlite:///path.db``,
+    ``sqlite:///:memory:`` or ``postgresql://…``."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from core.store.sqlite.backend import SqliteStore
+
+        path = url.split("sqlite://", 1)[1]
+        path = path[1:] if path.startswith("/") else path  # sqlite:///./x.db -> ./x.db
+        return await SqliteStore.open(url, path or ":memory:")
+    if scheme in ("postgres", "postgresql"):
+        from core.store.postgres.backend import PostgresStore
+
+        return await PostgresStore.open(url)
+    raise Invalid("SEGMUX_DATABASE_URL", f"unsupported database URL scheme {scheme!r}")

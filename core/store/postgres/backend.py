@@ -1,0 +1,120 @@
+"""The shared store: PostgreSQL through an asyncpg pool.
+
+Several gateway processes use one database; every rule that must hold across them lives in a
+transaction or a constraint. Migrations run under an advisory lock so processes starting together
+apply each migration once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from core.errors import Conflict, CoreError, Unavailable
+from core.model import now_us
+from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.sql import Row, SqlStore, conflict_for
+
+_MIGRATION_LOCK = 0x5E6D0C5  # any constant: the advisory lock key for migrations
+
+# What a lost or refused connection looks like from asyncpg.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def _map_error(exc: BaseException) -> CoreError | None:
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return conflict_for(exc.constraint_name or "") or Conflict("unique", str(exc))
+    if isinstance(exc, _CONNECTION_ERRORS):
+        return Unavailable("the database is unavailable")
+    return None
+
+
+class _Tx:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        return list(await self._conn.fetch(sql, *args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(sql, *args)  # a Record is a Mapping
+        return row
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._conn.execute(sql, *args)
+
+
+class PostgresStore(SqlStore):
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self.url = url
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=10)
+        except _CONNECTION_ERRORS as exc:
+            raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+        store = cls(url, pool)
+        await store.migrate()
+        return store
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations; return the versions applied."""
+        applied: list[str] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(CREATE_TABLE)
+            done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            for version, sql in migration_files("core.store.postgres"):
+                if version in done:
+                    continue
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    version,
+                    now_us(),
+                )
+                applied.append(version)
+        return applied
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        async with self._read() as tx:
+            await tx.fetchrow("SELECT 1")
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[_Tx]:
+        try:
+            async with self._pool.acquire() as conn:
+                yield _Tx(conn)
+        except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
+            mapped = _map_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[_Tx]:
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield _Tx(conn)
+        except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
+            mapped = _map_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc

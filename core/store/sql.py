@@ -1,0 +1,361 @@
+"""The SQL both backends share. Statements use ``$n`` placeholders; the SQLite backend rewrites
+them to ``?n``. Backends supply connections/transactions and map driver errors to core errors."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import msgspec
+
+from core.errors import Conflict, NotFound
+from core.model import (
+    NewSegment,
+    Page,
+    Principal,
+    Segment,
+    SegmentPatch,
+    Sort,
+    Tenant,
+    TokenInfo,
+    new_slug,
+    now_us,
+)
+from core.store.protocol import SegmentKey
+from core.store.rows import (
+    SEGMENT_COLUMNS,
+    dumps,
+    segment_from_row,
+    tenant_from_row,
+    token_from_row,
+)
+
+Row = Mapping[str, Any]
+
+_SORT_COLUMNS = {
+    "name": "name",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "seq": "seq",
+    "slug": "slug",
+    "id": "id",
+    "state": "state",
+}
+_KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
+# Which unique constraint names which field, for Conflict(field). Both backends name their
+# constraints (or index columns) so that one of these substrings appears in the driver's error.
+CONSTRAINT_FIELDS = (
+    ("segments_name", "name"),
+    ("segments_seq", "seq"),
+    ("segments_slug", "slug"),
+    ("segments_pkey", "id"),
+    ("tokens_client_id", "client_id"),
+    ("tokens_pkey", "token"),
+)
+CONFLICT_MESSAGES = {
+    "name": "a segment with this name already exists",
+    "seq": "a segment with this id already exists",
+    "slug": "a segment with this slug already exists",
+    "id": "a segment with this id already exists",
+    "client_id": "a client with this id already exists",
+    "token": "this token already exists",
+}
+
+
+class Tx(Protocol):
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+
+def token_id(token_hash: str) -> str:
+    """A token's public id: a short hash of its hash, safe to show and log."""
+    return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
+
+
+def conflict_for(constraint_text: str) -> Conflict | None:
+    for marker, field in CONSTRAINT_FIELDS:
+        if marker in constraint_text:
+            return Conflict(field, CONFLICT_MESSAGES[field])
+    return None
+
+
+class SqlStore(abc.ABC):
+    """Store operations over the two backends' connections (see ``core.store.protocol``)."""
+
+    url: str
+    greatest = "GREATEST"
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractAsyncContextManager[Tx]:
+        """A connection for reads (SQLite: the reader; PostgreSQL: a pooled connection)."""
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction, committed on exit, rolled back on error, driver errors mapped."""
+
+    # tenants -------------------------------------------------------------------------------
+    async def ensure_tenant(self, name: str) -> Tenant:
+        async with self._write() as tx:
+            await tx.execute(
+                "INSERT INTO tenants (name, default_sandbox, created_at, settings, next_seq) "
+                "VALUES ($1, 'prod', $2, '{}', 1) ON CONFLICT (name) DO NOTHING",
+                name,
+                now_us(),
+            )
+            row = await tx.fetchrow("SELECT * FROM tenants WHERE name = $1", name)
+        assert row is not None
+        return tenant_from_row(row)
+
+    async def get_tenant(self, name: str) -> Tenant:
+        async with self._read() as tx:
+            row = await tx.fetchrow("SELECT * FROM tenants WHERE name = $1", name)
+        if row is None:
+            raise NotFound("tenant", name)
+        return tenant_from_row(row)
+
+    async def update_tenant_settings(self, name: str, settings: dict[str, object]) -> Tenant:
+        async with self._write() as tx:
+            row = await tx.fetchrow("SELECT settings FROM tenants WHERE name = $1", name)
+            if row is None:
+                raise NotFound("tenant", name)
+            merged = msgspec.json.decode(row["settings"]) | settings
+            await tx.execute(
+                "UPDATE tenants SET settings = $2 WHERE name = $1", name, dumps(merged)
+            )
+        return await self.get_tenant(name)
+
+    # tokens --------------------------------------------------------------------------------
+    async def add_token(
+        self, *, token_hash: str, tenant: str, scope: str, name: str, client_id: str | None = None
+    ) -> TokenInfo:
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "INSERT INTO tokens (hash, id, tenant, scope, name, created_at, client_id) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                token_hash,
+                token_id(token_hash),
+                tenant,
+                scope,
+                name,
+                now_us(),
+                client_id,
+            )
+        assert row is not None
+        return token_from_row(row)
+
+    async def principal_for(self, token_hash: str) -> Principal | None:
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                "SELECT t.tenant, t.scope, t.name, n.default_sandbox FROM tokens t "
+                "JOIN tenants n ON n.name = t.tenant WHERE t.hash = $1",
+                token_hash,
+            )
+        if row is None:
+            return None
+        return Principal(
+            tenant=row["tenant"],
+            scope=row["scope"],
+            token_name=row["name"],
+            default_sandbox=row["default_sandbox"],
+        )
+
+    async def list_tokens(self, tenant: str | None = None) -> list[TokenInfo]:
+        async with self._read() as tx:
+            if tenant is None:
+                rows = await tx.fetch("SELECT * FROM tokens ORDER BY created_at, id")
+            else:
+                rows = await tx.fetch(
+                    "SELECT * FROM tokens WHERE tenant = $1 ORDER BY created_at, id", tenant
+                )
+        return [token_from_row(r) for r in rows]
+
+    async def revoke_token(self, token_id: str) -> None:
+        async with self._write() as tx:
+            row = await tx.fetchrow("DELETE FROM tokens WHERE id = $1 RETURNING id", token_id)
+        if row is None:
+            raise NotFound("token", token_id)
+
+    async def count_tokens(self) -> int:
+        async with self._read() as tx:
+            row = await tx.fetchrow("SELECT count(*) AS n FROM tokens")
+        assert row is not None
+        return int(row["n"])
+
+    # segments ------------------------------------------------------------------------------
+    async def create_segment(self, tenant: str, new: NewSegment, actor: str | None) -> Segment:
+        now = now_us()
+        async with self._write() as tx:
+            seq = await self._claim_seq(tx, tenant, new.seq)
+            row = await tx.fetchrow(
+                f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
+                tenant,
+                new.id or str(uuid.uuid4()),
+                seq,
+                new.slug or new_slug(),
+                new.sandbox,
+                new.name,
+                new.description,
+                new.kind,
+                new.expression.decode() if new.expression is not None else None,
+                dumps(new.allocation),
+                new.state,
+                dumps(new.labels),
+                new.owner,
+                now,
+                actor,
+                dumps(new.extensions),
+            )
+        assert row is not None
+        return segment_from_row(row)
+
+    async def _claim_seq(self, tx: Tx, tenant: str, wanted: int | None) -> int:
+        """Take the tenant's next seq, or move the sequence above an explicit one, in the
+        caller's transaction (the row lock on the tenant serialises concurrent creates)."""
+        if wanted is None:
+            row = await tx.fetchrow(
+                "UPDATE tenants SET next_seq = next_seq + 1 WHERE name = $1 "
+                "RETURNING next_seq - 1 AS seq",
+                tenant,
+            )
+        else:
+            row = await tx.fetchrow(
+                f"UPDATE tenants SET next_seq = {self.greatest}(next_seq, CAST($2 AS BIGINT) + 1) "
+                "WHERE name = $1 RETURNING CAST($2 AS BIGINT) AS seq",
+                tenant,
+                wanted,
+            )
+        if row is None:
+            raise NotFound("tenant", tenant)
+        return int(row["seq"])
+
+    async def get_segment(self, tenant: str, key: SegmentKey, value: str | int) -> Segment:
+        column = _KEY_COLUMNS[key]
+        _check_findable(value)
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                f"SELECT * FROM segments WHERE tenant = $1 AND {column} = $2", tenant, value
+            )
+        if row is None:
+            raise NotFound("segment", str(value))
+        return segment_from_row(row)
+
+    async def list_segments(
+        self,
+        tenant: str,
+        *,
+        sandbox: str | None,
+        offset: int = 0,
+        limit: int = 100,
+        sort: tuple[Sort, ...] = (),
+    ) -> Page:
+        where, args = "tenant = $1", [tenant]
+        if sandbox is not None:
+            where += " AND sandbox = $2"
+            args.append(sandbox)
+        order = ", ".join(
+            f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
+        )
+        order = f"{order}, id ASC" if order else "id ASC"
+        n = len(args)
+        async with self._read() as tx:
+            total_row = await tx.fetchrow(
+                f"SELECT count(*) AS n FROM segments WHERE {where}", *args
+            )
+            rows = await tx.fetch(
+                f"SELECT * FROM segments WHERE {where} ORDER BY {order} "
+                f"LIMIT ${n + 1} OFFSET ${n + 2}",
+                *args,
+                limit,
+                offset,
+            )
+        assert total_row is not None
+        return Page(items=[segment_from_row(r) for r in rows], total=int(total_row["n"]))
+
+    async def update_segment(
+        self,
+        tenant: str,
+        segment_id: str,
+        patch: SegmentPatch,
+        actor: str | None,
+        *,
+        if_version: int | None = None,
+    ) -> Segment:
+        _check_findable(segment_id)
+        sets, args = _patch_assignments(patch)
+        args = [tenant, segment_id, now_us(), actor, *args]
+        sets = ["version = version + 1", "updated_at = $3", "updated_by = $4", *sets]
+        where = "tenant = $1 AND id = $2"
+        if if_version is not None:
+            args.append(if_version)
+            where += f" AND version = ${len(args)}"
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                f"UPDATE segments SET {', '.join(sets)} WHERE {where} RETURNING *", *args
+            )
+            if row is None:
+                exists = await tx.fetchrow(
+                    "SELECT version FROM segments WHERE tenant = $1 AND id = $2",
+                    tenant,
+                    segment_id,
+                )
+                if exists is None:
+                    raise NotFound("segment", segment_id)
+                raise Conflict("version", "the segment was changed by someone else")
+        return segment_from_row(row)
+
+    async def delete_segment(self, tenant: str, segment_id: str) -> None:
+        _check_findable(segment_id)
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "DELETE FROM segments WHERE tenant = $1 AND id = $2 RETURNING id",
+                tenant,
+                segment_id,
+            )
+        if row is None:
+            raise NotFound("segment", segment_id)
+
+    async def count_segments(self, tenant: str, sandbox: str | None = None) -> int:
+        async with self._read() as tx:
+            if sandbox is None:
+                row = await tx.fetchrow(
+                    "SELECT count(*) AS n FROM segments WHERE tenant = $1", tenant
+                )
+            else:
+                row = await tx.fetchrow(
+                    "SELECT count(*) AS n FROM segments WHERE tenant = $1 AND sandbox = $2",
+                    tenant,
+                    sandbox,
+                )
+        assert row is not None
+        return int(row["n"])
+
+
+def _check_findable(value: str | int) -> None:
+    """A key no row can hold (NUL is refused by PostgreSQL text, and never stored) is simply
+    not found, rather than a driver error."""
+    if isinstance(value, str) and "\x00" in value:
+        raise NotFound("segment", value.replace("\x00", "\\0"))
+
+
+def _patch_assignments(patch: SegmentPatch) -> tuple[list[str], list[Any]]:
+    """``SET`` clauses for the fields a patch sets; placeholders start at $5 (after the four
+    fixed arguments of an update)."""
+    sets: list[str] = []
+    args: list[Any] = []
+    for field in patch.__struct_fields__:
+        value = getattr(patch, field)
+        if value is msgspec.UNSET:
+            continue
+        if field == "expression":
+            value = value.decode() if value is not None else None
+        elif field in ("allocation", "labels", "extensions"):
+            value = dumps(value)
+        args.append(value)
+        sets.append(f"{field} = ${len(args) + 4}")
+    return sets, args

@@ -1,0 +1,160 @@
+"""The embedded store: one SQLite file in WAL mode through aiosqlite.
+
+One writer connection, guarded by an asyncio lock, runs every write as ``BEGIN IMMEDIATE`` so
+writes from this process are serialised and writes from other processes (the CLI) wait on the
+file lock (``busy_timeout``). A second connection serves reads, which WAL lets run beside writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, NoReturn, cast
+
+import aiosqlite
+
+from core.errors import Conflict, CoreError, Unavailable
+from core.model import now_us
+from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.sql import CONFLICT_MESSAGES, Row, SqlStore
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+# SQLite names the columns of a failed UNIQUE constraint, not the constraint.
+_UNIQUE_COLUMNS = {
+    "segments.tenant, segments.sandbox, segments.name": "name",
+    "segments.tenant, segments.seq": "seq",
+    "segments.tenant, segments.slug": "slug",
+    "segments.tenant, segments.id": "id",
+    "tokens.client_id": "client_id",
+    "tokens.hash": "token",
+}
+
+
+def _sql(text: str) -> str:
+    return _PLACEHOLDER.sub(r"?\1", text)
+
+
+def _map_error(exc: sqlite3.Error) -> CoreError | None:
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError) and text.startswith("UNIQUE constraint failed: "):
+        field = _UNIQUE_COLUMNS.get(text.removeprefix("UNIQUE constraint failed: "), "unique")
+        return Conflict(field, CONFLICT_MESSAGES.get(field, "already exists"))
+    if isinstance(exc, sqlite3.OperationalError):
+        return Unavailable(f"the SQLite store failed: {text}")
+    return None
+
+
+def _raise_mapped(exc: sqlite3.Error) -> NoReturn:
+    mapped = _map_error(exc)
+    if mapped is None:
+        raise exc
+    raise mapped from exc
+
+
+class _Tx:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        async with self._conn.execute(_sql(sql), args) as cur:
+            # sqlite3.Row is a mapping in all but name (keys() and [] by column name).
+            return cast(list[Row], list(await cur.fetchall()))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._conn.execute(_sql(sql), args) as cur:
+            row = await cur.fetchone()
+            # Drain the statement so RETURNING writes complete before the commit.
+            await cur.fetchall()
+            return cast(Row | None, row)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._conn.execute(_sql(sql), args)
+
+
+class SqliteStore(SqlStore):
+    greatest = "max"
+
+    def __init__(self, url: str, path: str) -> None:
+        self.url = url
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str, path: str) -> SqliteStore:
+        store = cls(url, path)
+        store._writer = await store._connect()
+        await store._migrate()
+        # An in-memory database exists once per connection: reads must share the writer.
+        store._reader = store._writer if path == ":memory:" else await store._connect()
+        return store
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    async def _migrate(self) -> None:
+        async with self._write() as tx:
+            await tx.execute(CREATE_TABLE)
+            done = {r["version"] for r in await tx.fetch("SELECT version FROM schema_migrations")}
+            for version, sql in migration_files("core.store.sqlite"):
+                if version in done:
+                    continue
+                assert self._writer is not None
+                for statement in _statements(sql):
+                    await self._writer.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    version,
+                    now_us(),
+                )
+
+    async def close(self) -> None:
+        for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+            await conn.close()
+        self._reader = self._writer = None
+
+    async def ping(self) -> None:
+        async with self._read() as tx:
+            await tx.fetchrow("SELECT 1")
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[_Tx]:
+        if self._reader is None:
+            raise Unavailable("the store is closed")
+        try:
+            yield _Tx(self._reader)
+        except sqlite3.Error as exc:
+            _raise_mapped(exc)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[_Tx]:
+        if self._writer is None:
+            raise Unavailable("the store is closed")
+        conn = self._writer
+        async with self._lock:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Tx(conn)
+                except BaseException:
+                    await conn.rollback()
+                    raise
+                await conn.commit()
+            except sqlite3.Error as exc:
+                _raise_mapped(exc)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (they hold no semicolons inside literals)."""
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,159 @@
+"""HTTP plumbing every dialect shares: reading bodies within the limit, decoding JSON, the
+transport-level errors (413, 415, malformed JSON) each dialect renders in its own format, and a
+last-resort guard so no exception ever reaches a client as a stack trace."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.errors import CoreError
+from gateway.logging import get_logger
+
+_log = get_logger("segmux.error")
+
+
+class TransportError(CoreError):
+    """A request the dialect cannot even decode. ``status`` is the usual HTTP status; dialects
+    whose vendor answers otherwise (Confidence: always 400) override it when rendering."""
+
+    status = 400
+
+
+class MalformedJSON(TransportError):
+    status = 400
+
+
+class BodyTooLarge(TransportError):
+    status = 413
+
+
+class UnsupportedMediaType(TransportError):
+    status = 415
+
+    def __init__(self, content_type: str | None) -> None:
+        super().__init__(f"unsupported content type {content_type!r}")
+        self.content_type = content_type
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with ``BodyTooLarge`` as soon as it passes ``limit`` bytes (checked on
+    the declared length first, then while streaming, so a lying client cannot exceed it)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def require_json_content_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(content_type)
+
+
+_json = msgspec.json.Decoder()
+MAX_JSON_DEPTH = 64
+
+
+def decode_json(body: bytes) -> Any:
+    """Decode JSON text (UTF-8) into Python values, or raise ``MalformedJSON``; nesting deeper
+    than :data:`MAX_JSON_DEPTH` is refused before decoding so it cannot exhaust the stack."""
+    # Counting brackets runs in C; the Python scan only runs when nesting could be too deep.
+    brackets = body.count(b"[") + body.count(b"{")
+    if brackets > MAX_JSON_DEPTH and _nesting_depth(body) > MAX_JSON_DEPTH:
+        raise MalformedJSON(f"JSON nesting deeper than {MAX_JSON_DEPTH}")
+    try:
+        return _json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise MalformedJSON(f"malformed JSON: {exc}") from exc
+
+
+def _nesting_depth(body: bytes) -> int:
+    """Bracket depth outside strings: a linear scan, cheap next to decoding."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+class CatchAll:
+    """Innermost guard of a dialect app: an unexpected exception becomes a 500 in the dialect's
+    own format (logged with its traceback, never sent), if no response has started yet."""
+
+    def __init__(self, app: ASGIApp, render: Callable[[Request, Exception], Response]) -> None:
+        self.app = app
+        self.render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            _log.exception("unhandled", path=scope.get("path"))
+            if started:
+                raise
+            response = self.render(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def route(path: str, **handlers: Endpoint) -> Route:
+    """One route per path with a handler per method, so an unsupported method gets a 405 whose
+    ``Allow`` lists every method of the path (Starlette's per-route 405 would list one route's)."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return Route(path, endpoint, methods=list(handlers))
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allow_header(exc: HTTPException) -> str:
+    """Starlette's 405 ``Allow`` comes from a set; give it one stable, conventional order."""
+    methods = {m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()}
+    ordered = [m for m in _METHOD_ORDER if m in methods]
+    return ", ".join(ordered + sorted(methods - set(ordered)))

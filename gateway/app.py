@@ -1,0 +1,99 @@
+"""The ASGI application: every dialect mounted at its native paths on one port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+import openapi
+from core.errors import CoreError
+from core.store import Store, open_store
+from dialects.v23 import routes as v23
+from gateway.logging import configure, get_logger
+from gateway.middleware import RequestContext
+from gateway.services import Services
+from gateway.settings import Settings
+
+_log = get_logger("segmux")
+
+
+async def seed_admin_token(services: Services) -> None:
+    """``SEGMUX_ADMIN_TOKEN`` becomes an admin token of tenant ``default`` (idempotent)."""
+    token = services.settings.admin_token
+    if token:
+        await services.tokens.ensure(
+            tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN", token=token
+        )
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
+    """Build the app. With ``store`` the caller owns it (tests); otherwise the lifespan opens
+    the store named by the settings and closes it on shutdown."""
+    settings = settings or Settings.from_env()
+    services = Services(settings)
+    if store is not None:
+        services.attach(store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        if owned:
+            services.attach(await open_store(settings.database_url))
+        await seed_admin_token(services)
+        _log.info("started", store=_safe_url(services.store.url))
+        try:
+            yield
+        finally:
+            if owned:
+                await services.store.close()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await services.store.ping()
+        except (CoreError, RuntimeError) as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def spec(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in openapi.names():
+            return JSONResponse({"error": "no such spec", "specs": openapi.names()}, 404)
+        return Response(openapi.as_json(name), media_type="application/json")
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/segmux/openapi/{name}.json", spec),
+            Mount("/v2.3", app=v23.build(services)),
+        ],
+        middleware=[Middleware(RequestContext)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and ``segmux serve`` workers."""
+    settings = Settings.from_env()
+    configure(settings.log_level)
+    return create_app(settings)
+
+
+def _safe_url(url: str) -> str:
+    """The store URL without its password, for logs."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"

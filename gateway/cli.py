@@ -1,0 +1,187 @@
+"""``segmux``: serve, db upgrade, tokens create|list|revoke."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from core.errors import CoreError
+from core.store import Store, open_store
+from core.tokens import TokenService
+from gateway.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if getattr(args, "database_url", None):
+        settings = _with(settings, database_url=args.database_url)
+    try:
+        result: int = args.run(args, settings)
+    except CoreError as exc:
+        print(f"segmux: {exc.message}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _with(settings: Settings, **changes: object) -> Settings:
+    import msgspec
+
+    return msgspec.structs.replace(settings, **changes)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segmux", description=__doc__)
+    parser.add_argument("--database-url", help="overrides SEGMUX_DATABASE_URL")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    tokens = sub.add_parser("tokens", help="API tokens")
+    tok_sub = tokens.add_subparsers(required=True, metavar="ACTION")
+    create = tok_sub.add_parser("create", help="create a token; prints only the token")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--scope", required=True, help="admin | client:<environment>")
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=_tokens_create)
+    listing = tok_sub.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--tenant")
+    listing.set_defaults(run=_tokens_list)
+    revoke = tok_sub.add_parser("revoke", help="delete a token by its id")
+    revoke.add_argument("id")
+    revoke.set_defaults(run=_tokens_revoke)
+    return parser
+
+
+async def _with_store(settings: Settings) -> Store:
+    return await open_store(settings.database_url)
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        store = await _with_store(settings)  # opening a store applies pending migrations
+        await store.close()
+
+    asyncio.run(run())
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+def _tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> str:
+        store = await _with_store(settings)
+        try:
+            token, _ = await TokenService(store).create(
+                tenant=args.tenant, scope=args.scope, name=args.name
+            )
+        finally:
+            await store.close()
+        return token
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def _tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        store = await _with_store(settings)
+        try:
+            for info in await store.list_tokens(args.tenant):
+                print(f"{info.id}\t{info.tenant}\t{info.scope}\t{info.name}")
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        store = await _with_store(settings)
+        try:
+            await store.revoke_token(args.id)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    first_token = asyncio.run(_prepare(settings))
+    _banner(settings, host, port, first_token)
+    uvicorn.run(
+        "gateway.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        access_log=False,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+async def _prepare(settings: Settings) -> str | None:
+    """Migrate once before workers start, seed ``SEGMUX_ADMIN_TOKEN``, and on an empty store
+    without it create a first admin token (returned to be printed once)."""
+    store = await _with_store(settings)
+    try:
+        tokens = TokenService(store)
+        if settings.admin_token:
+            await tokens.ensure(
+                tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN",
+                token=settings.admin_token,
+            )
+            return None
+        if await store.count_tokens() == 0:
+            token, _ = await tokens.create(tenant="default", scope="admin", name="first-admin")
+            return token
+        return None
+    finally:
+        await store.close()
+
+
+def _banner(settings: Settings, host: str, port: int, first_token: str | None) -> None:
+    base = f"http://{host}:{port}"
+    lines = [f"segmux on {base}  (store: {settings.database_url})"]
+    if first_token:
+        lines += [
+            "",
+            "First admin token of tenant 'default' (shown once; only its hash is stored):",
+            f"  {first_token}",
+            "",
+            f"  export TOKEN={first_token}",
+        ]
+    else:
+        lines += [
+            "",
+            "Get a token:  export TOKEN=$(.venv/bin/segmux tokens create "
+            "--tenant default --scope admin --name me)",
+        ]
+    lines += [
+        f'Try it:       curl -H "Authorization: Bearer $TOKEN" {base}/v2.3/data/segments',
+        f"Specs:        {base}/segmux/openapi/v23.json   Health: {base}/healthz",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

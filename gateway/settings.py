@@ -1,0 +1,38 @@
+"""Settings from the environment (``SEGMUX_*``), read once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite:///./segmux.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "info"
+    admin_token: str | None = None
+    """Seeds an admin token of tenant ``default`` at start-up (scripts, CI)."""
+    body_limit: int = 1024 * 1024
+    """Largest request body accepted, in bytes (413 above)."""
+    trust_proxy: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        d = cls()
+
+        def get(name: str, default: str) -> str:
+            return env.get(f"SEGMUX_{name}", default)
+
+        return cls(
+            database_url=get("DATABASE_URL", d.database_url),
+            host=get("HOST", d.host),
+            port=int(get("PORT", str(d.port))),
+            log_level=get("LOG_LEVEL", d.log_level).lower(),
+            admin_token=env.get("SEGMUX_ADMIN_TOKEN") or None,
+            body_limit=int(get("BODY_LIMIT", str(d.body_limit))),
+            trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
+        )

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,6 +15,7 @@ from starlette.routing import Mount, Route
 import openapi
 from core.errors import CoreError
 from core.store import Store, open_store
+from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
 from gateway.logging import configure, get_logger
 from gateway.middleware import RequestContext
@@ -69,14 +71,27 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             return JSONResponse({"error": "no such spec", "specs": openapi.names()}, 404)
         return Response(openapi.as_json(name), media_type="application/json")
 
+    # (prefix, app, renderer of routing errors): a path under a dialect's prefix that no route
+    # takes (even one the Mount's pattern cannot match, e.g. with a newline) is answered in that
+    # dialect's own format.
+    dialects = [("/v2.3", v23.build(services), v23_errors.render_http)]
+
+    async def not_routed(request: Request, exc: Exception) -> Response:
+        for prefix, _, render in dialects:
+            if request.url.path.startswith(prefix + "/"):
+                return render(request, exc)
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/segmux/openapi/{name}.json", spec),
-            Mount("/v2.3", app=v23.build(services)),
+            *(Mount(prefix, app=sub_app) for prefix, sub_app, _ in dialects),
         ],
         middleware=[Middleware(RequestContext)],
+        exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -410,3 +410,10 @@ async def test_tokens_never_appear_in_logs(client: httpx.AsyncClient, store: Sto
     assert {ln["status"] for ln in lines if ln["event"] == "request"} == {200, 401}
     assert token not in buf.getvalue()
     assert all("request_id" in ln for ln in lines)
+
+
+async def test_unroutable_path_under_prefix_is_404_in_envelope(client: httpx.AsyncClient,
+                                                               token_a: str) -> None:
+    r = await client.delete(f"{BASE}/a%0Ab", headers=auth(token_a))
+    assert r.status_code == 404
+    assert r.json() == {"success": False, "message": "Not Found."}

@@ -5,7 +5,7 @@ last-resort guard so no exception ever reaches a client as a stack trace."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.exceptions import HTTPException
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import CoreError
+from core.errors import CoreError, Invalid
 from gateway.logging import get_logger
 
 _log = get_logger("segmux.error")
@@ -157,3 +157,19 @@ def allow_header(exc: HTTPException) -> str:
     methods = {m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()}
     ordered = [m for m in _METHOD_ORDER if m in methods]
     return ", ".join(ordered + sorted(methods - set(ordered)))
+
+
+T = TypeVar("T")
+
+
+def convert(value: Any, into: type[T]) -> T:
+    """Typed view of decoded JSON, or ``Invalid`` naming the field (msgspec's ``$.a.b`` path)."""
+    try:
+        return msgspec.convert(value, into)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        field = ""
+        if " - at `$" in text:
+            text, _, where = text.partition(" - at `$")
+            field = where.rstrip("`").lstrip(".")
+        raise Invalid(field, text) from exc

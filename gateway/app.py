@@ -15,6 +15,8 @@ from starlette.routing import Mount, Route
 import openapi
 from core.errors import CoreError
 from core.store import Store, open_store
+from dialects.segmux import errors as segmux_errors
+from dialects.segmux import routes as segmux_api
 from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
 from gateway.logging import configure, get_logger
@@ -74,7 +76,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # (prefix, app, renderer of routing errors): a path under a dialect's prefix that no route
     # takes (even one the Mount's pattern cannot match, e.g. with a newline) is answered in that
     # dialect's own format.
-    dialects = [("/v2.3", v23.build(services), v23_errors.render_http)]
+    dialects = [
+        ("/v2.3", v23.build(services), v23_errors.render_http),
+        ("/segmux/v1", segmux_api.build(services), segmux_errors.render_http),
+    ]
 
     async def not_routed(request: Request, exc: Exception) -> Response:
         for prefix, _, render in dialects:

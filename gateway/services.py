@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.evaluation import EvaluationService
 from core.service import SegmentService
 from core.store import Store
 from core.tokens import TokenService
@@ -16,11 +17,13 @@ class Services:
         self._store: Store | None = None
         self.segments: SegmentService
         self.tokens: TokenService
+        self.evaluation: EvaluationService
 
     def attach(self, store: Store) -> None:
         self._store = store
         self.segments = SegmentService(store)
         self.tokens = TokenService(store)
+        self.evaluation = EvaluationService(store)
 
     @property
     def store(self) -> Store:

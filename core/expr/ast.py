@@ -14,7 +14,7 @@ Semantics (the contract every parser, renderer, evaluator and SQL compiler follo
 * The literal's ``kind`` decides how a comparison is made: ``string`` (byte order, values are
   stringified scalars), ``number`` (context strings that parse as numbers are numbers),
   ``bool``, ``datetime`` (an instant, RFC 3339), ``date`` (a calendar day), ``semver``
-  (SemVer 2.0 incl. pre-release order, Unleash), ``version`` (2–4 numeric parts, Confidence).
+  (SemVer 2.0 incl. pre-release order, Unleash), ``version`` (2 to 4 numeric parts, Confidence).
 * ``ci`` (case-insensitive) compares after ``casefold`` of both sides; only string kinds use it.
 
 Nodes are frozen msgspec structs, tagged by ``t``, so they hash, compare structurally and encode to

@@ -1,0 +1,103 @@
+"""Expression benchmarks: parse time per language, evaluations per second, many segments.
+
+Run: ``python -m bench.expr`` (or ``python bench/expr.py``) from the repository root. Prints a
+small table; numbers are medians of several timed runs on this machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.errors import NotExpressible
+from core.expr.ast import And, Cmp, Expr, In, Lit, Not, StrOp
+from core.expr.evaluate import compile_expr
+from core.expr.languages import LANGUAGES
+from core.expr.normalize import normalize
+
+
+def _s(v: str) -> Lit:
+    return Lit("string", v)
+
+
+def ten_atoms(i: int = 0) -> Expr:
+    """A conjunction of 10 atoms every language can say (strings, numbers, sets, prefixes)."""
+    return And((
+        Cmp("eq", ("country",), _s("SE")),
+        In(("plan",), (_s("pro"), _s("team"), _s(f"p{i}"))),
+        Cmp("ge", ("age",), Lit("number", 18)),
+        Cmp("lt", ("age",), Lit("number", 65 + i % 3)),
+        StrOp("starts_with", ("email",), ("admin",)),
+        StrOp("ends_with", ("email",), (".com",)),
+        Not(In(("tier",), (_s("banned"), _s("blocked")))),
+        Cmp("eq", ("device", "os"), _s("ios")),
+        Cmp("gt", ("visits",), Lit("number", i % 10)),
+        StrOp("contains", ("referrer",), ("news",)),
+    ))
+
+
+CONTEXT: dict[str, Any] = {
+    "country": "SE", "plan": "pro", "age": "30", "email": "admin@example.com", "tier": "gold",
+    "device": {"os": "ios"}, "visits": 12, "referrer": "https://news.example",
+}
+
+
+def _timed(fn: Callable[[], object], repeat: int = 5, number: int = 1) -> float:
+    """Median seconds for one call of ``fn``."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    expr = normalize(ten_atoms())
+    assert expr is not None
+    rows: list[tuple[str, str]] = []
+    for name, lang in LANGUAGES.items():
+        try:
+            text = lang.render(expr)
+        except NotExpressible as exc:
+            rows.append((f"parse 10 atoms: {name}", f"n/a ({exc.reason})"))
+            continue
+        except Exception as exc:  # a language still being written must not stop the bench
+            rows.append((f"parse 10 atoms: {name}", f"error ({type(exc).__name__})"))
+            continue
+        seconds = _timed(functools.partial(lang.parse, text), number=200)
+        rows.append((f"parse 10 atoms: {name}", f"{seconds * 1e6:,.0f} µs"))
+
+    fn = compile_expr(expr)
+    assert fn(CONTEXT)
+    compile_s = _timed(lambda: compile_expr(expr), number=500)
+    rows.append(("compile 10 atoms", f"{compile_s * 1e6:,.1f} µs"))
+    per_eval = _timed(lambda: fn(CONTEXT), number=20_000)
+    rows.append(("evaluate 10 atoms (match)", f"{1 / per_eval:,.0f} /s"))
+    miss = dict(CONTEXT, country="NO")
+    per_miss = _timed(lambda: fn(miss), number=20_000)
+    rows.append(("evaluate 10 atoms (no match)", f"{1 / per_miss:,.0f} /s"))
+
+    segments = [compile_expr(normalize(ten_atoms(i))) for i in range(1000)]
+    per_all = _timed(lambda: [s(CONTEXT) for s in segments], number=20)
+    rows.append(("1,000 segments x 1 context", f"{per_all * 1e3:,.2f} ms "
+                 f"({1000 / per_all:,.0f} segment evaluations/s)"))
+
+    width = max(len(k) for k, _ in rows)
+    print(f"{'benchmark'.ljust(width)}  result")
+    print(f"{'-' * width}  ------")
+    for key, value in rows:
+        print(f"{key.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()

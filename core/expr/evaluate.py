@@ -1,0 +1,378 @@
+"""The one evaluator: an AST compiled once into nested closures, then called per context.
+
+Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are in
+``core.expr.kinds``):
+
+* **Paths.** A path is a list of object keys. A step applied to a list applies to each element
+  that is an object (one level); a path ending on a list yields its elements (one level). An atom
+  is true when *any* yielded value matches. Missing keys and JSON null yield nothing, so every
+  atom is false there and ``Not`` of it is true (Unleash ``NOT_IN``/``inverted``).
+* The **empty path** ``()`` (inside ``Quant``) is the element itself, not its elements, so an
+  atom on a nested list element is false (Confidence ``any_rule_nested_list``).
+* ``Exists(p)``: some node at ``p`` is present and not null (an empty list is present).
+* ``Quant(q, p, c)``: the elements of the list(s) at ``p`` (a scalar counts as a one-element list,
+  null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
+* ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
+  Confidence §9). ``ci`` compares ``casefold`` of both sides; on ``Regex`` it is the ``i`` flag.
+* ``Regex`` patterns are RE2 syntax with RE2 meaning (``core.expr.re2``), searched anywhere; a
+  pattern outside the subset never matches (Unleash: "invalid pattern → false").
+* ``SegmentRef`` asks ``resolve_segment(ref, context)``; without a resolver it is false (an
+  unknown segment never matches: Confidence and Unleash both).
+* The evaluator never invents values: Unleash's "``currentTime`` missing → now" is the caller's
+  job (``core.expr.unleash.unleash_context`` adds it to an SDK-style context).
+
+Hostile input: Python's ``re`` backtracks, so a pathological pattern can be slow on a crafted
+string (RE2 would not be); patterns are admin input, and the store evaluates most sets in SQL.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias
+
+from core.expr import re2
+from core.expr.ast import (
+    And,
+    Cmp,
+    Exists,
+    Expr,
+    In,
+    Like,
+    Not,
+    Or,
+    Path,
+    Quant,
+    Regex,
+    SegmentRef,
+    StrOp,
+)
+from core.expr.kinds import KEY_FUNCTIONS, lit_key, number_key, number_text, string_key
+
+Context = Mapping[str, Any]
+Compiled = Callable[[Context], bool]
+Pred: TypeAlias = Callable[[Any, Context], bool]
+"""A compiled node: (the node its paths start from, the whole context) → bool."""
+Test: TypeAlias = Callable[[Any], bool]
+"""A test of one scalar value."""
+ResolveSegment = Callable[[str, Context], bool]
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+
+
+def compile_expr(
+    expr: Expr | None, resolve_segment: ResolveSegment | None = None
+) -> Compiled:
+    """Compile ``expr`` once; the result evaluates one context (a JSON object) per call."""
+    if expr is None:
+        return _everyone
+    pred = _Compiler(resolve_segment).node(expr)
+
+    def run(context: Context) -> bool:
+        return pred(context, context)
+
+    return run
+
+
+def evaluate(
+    expr: Expr | None, context: Context, resolve_segment: ResolveSegment | None = None
+) -> bool:
+    """One-off evaluation (compile and call); callers with many contexts keep ``compile_expr``."""
+    return compile_expr(expr, resolve_segment)(context)
+
+
+def _everyone(context: Context) -> bool:
+    return True
+
+
+# ----------------------------------------------------------------------------- paths
+
+
+def nodes(root: Any, path: Path) -> list[Any]:
+    """The values at ``path`` (list elements stepped into one level at each step)."""
+    current = [root]
+    for key in path:
+        found: list[Any] = []
+        for node in current:
+            if isinstance(node, Mapping):
+                if key in node:
+                    found.append(node[key])
+            elif isinstance(node, list):
+                found.extend(e[key] for e in node if isinstance(e, Mapping) and key in e)
+        current = found
+    return current
+
+
+def leaves(root: Any, path: Path) -> list[Any]:
+    """The values an atom at ``path`` tests: nodes, lists opened one level, nulls dropped."""
+    out: list[Any] = []
+    for node in nodes(root, path):
+        if isinstance(node, list):
+            out.extend(node)
+        elif node is not None:
+            out.append(node)
+    return out
+
+
+def _atom(path: Path, test: Test) -> Pred:
+    """Any value at ``path`` passes ``test`` (the empty path: the node itself)."""
+    if not path:
+        return lambda node, ctx: test(node)
+    if len(path) == 1:
+        key = path[0]
+
+        def one_step(node: Any, ctx: Context) -> bool:
+            if type(node) is dict:  # the hot path: a plain context object
+                value = node.get(key)
+                if value is None:
+                    return False
+                if type(value) is list:
+                    for v in value:  # noqa: SIM110 - a loop is cheaper than any(genexpr)
+                        if test(v):
+                            return True
+                    return False
+                return test(value)
+            return any(test(v) for v in leaves(node, path))
+
+        return one_step
+
+    def many_steps(node: Any, ctx: Context) -> bool:
+        return any(test(v) for v in leaves(node, path))
+
+    return many_steps
+
+
+# ----------------------------------------------------------------------------- scalar tests
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _string_eq(expected: Any, ci: bool) -> Test:
+    if ci:
+
+        def eq_ci(value: Any) -> bool:
+            t = type(value)
+            if t is str:
+                return value.casefold() == expected  # type: ignore[no-any-return]
+            if t is int or t is float:
+                f = number_key(value)
+                return f is not None and number_text(f).casefold() == expected
+            return False
+
+        return eq_ci
+
+    def eq(value: Any) -> bool:
+        t = type(value)
+        if t is str:
+            return value == expected  # type: ignore[no-any-return]
+        if t is int or t is float:
+            f = number_key(value)
+            return f is not None and number_text(f) == expected
+        return False
+
+    return eq
+
+
+def _key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
+    key = KEY_FUNCTIONS.get(kind)
+    if key is None or not (ci and kind == "string"):
+        return key
+
+    def folded(value: Any) -> Any:
+        k = string_key(value)
+        return None if k is None else k.casefold()
+
+    return folded
+
+
+def _cmp_test(cmp: Cmp) -> Test:
+    kind = cmp.value.kind
+    ci = cmp.ci and kind == "string"
+    expected = lit_key(cmp.value, ci)
+    key = _key_function(kind, ci)
+    if expected is None or key is None:
+        return _never
+    if kind == "bool" and cmp.op not in ("eq", "ne"):
+        return _never  # booleans have equality only (Confidence §9)
+    if kind == "string" and cmp.op == "eq":
+        return _string_eq(expected, ci)
+    op = _OPS[cmp.op]
+
+    def test(value: Any) -> bool:
+        k = key(value)
+        return k is not None and op(k, expected)
+
+    return test
+
+
+def _in_test(node: In) -> Test:
+    groups: dict[str, set[Any]] = {}
+    checks: list[tuple[Callable[[Any], Any], frozenset[Any]]] = []
+    for lit in node.values:
+        k = lit_key(lit, node.ci and lit.kind == "string")
+        if k is not None and lit.kind in KEY_FUNCTIONS:
+            groups.setdefault(lit.kind, set()).add(k)
+    for kind, found in groups.items():
+        key_of = _key_function(kind, node.ci)
+        assert key_of is not None
+        checks.append((key_of, frozenset(found)))
+    if not checks:
+        return _never
+    if len(checks) == 1:
+        key, expected = checks[0]
+        return lambda value: key(value) in expected
+
+    def test(value: Any) -> bool:
+        return any(key(value) in expected for key, expected in checks)
+
+    return test
+
+
+def _strop_test(node: StrOp) -> Test:
+    values = tuple(v.casefold() for v in node.values) if node.ci else node.values
+    fold = node.ci
+    if not values:
+        return _never
+    if node.op == "contains":
+
+        def contains(value: Any) -> bool:
+            if type(value) is not str:
+                return False
+            s = value.casefold() if fold else value
+            return any(v in s for v in values)
+
+        return contains
+    method = str.startswith if node.op == "starts_with" else str.endswith
+
+    def affix(value: Any) -> bool:
+        if type(value) is not str:
+            return False
+        return method(value.casefold() if fold else value, values)
+
+    return affix
+
+
+def like_regex(pattern: str, ci: bool) -> re.Pattern[str]:
+    """``%`` any run, ``_`` one character, the rest literal, over the whole string."""
+    text = pattern.casefold() if ci else pattern
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in text)
+    return re.compile(body, re.DOTALL)
+
+
+def _like_test(node: Like) -> Test:
+    rx = like_regex(node.pattern, node.ci)
+    fold = node.ci
+
+    def test(value: Any) -> bool:
+        if type(value) is not str:
+            return False
+        return rx.fullmatch(value.casefold() if fold else value) is not None
+
+    return test
+
+
+def _regex_test(node: Regex) -> Test:
+    try:
+        rx = re2.compile_python(node.pattern, node.ci)
+    except re2.RegexError:
+        return _never
+
+    def test(value: Any) -> bool:
+        return type(value) is str and rx.search(value) is not None
+
+    return test
+
+
+# ----------------------------------------------------------------------------- compiler
+
+
+class _Compiler:
+    def __init__(self, resolve_segment: ResolveSegment | None) -> None:
+        self.resolve_segment = resolve_segment
+
+    def node(self, expr: Expr) -> Pred:
+        if isinstance(expr, And):
+            return _all_of([self.node(a) for a in expr.args])
+        if isinstance(expr, Or):
+            return _any_of([self.node(a) for a in expr.args])
+        if isinstance(expr, Not):
+            inner = self.node(expr.arg)
+            return lambda node, ctx: not inner(node, ctx)
+        if isinstance(expr, Cmp):
+            return _atom(expr.path, _cmp_test(expr))
+        if isinstance(expr, In):
+            return _atom(expr.path, _in_test(expr))
+        if isinstance(expr, StrOp):
+            return _atom(expr.path, _strop_test(expr))
+        if isinstance(expr, Like):
+            return _atom(expr.path, _like_test(expr))
+        if isinstance(expr, Regex):
+            return _atom(expr.path, _regex_test(expr))
+        if isinstance(expr, Exists):
+            return _exists(expr.path)
+        if isinstance(expr, Quant):
+            return _quant(expr.q, expr.path, self.node(expr.cond))
+        if isinstance(expr, SegmentRef):
+            return self.segment(expr.ref)
+        raise TypeError(f"not a condition node: {expr!r}")
+
+    def segment(self, ref: str) -> Pred:
+        resolve = self.resolve_segment
+        if resolve is None:
+            return lambda node, ctx: False
+        return lambda node, ctx: resolve(ref, ctx)
+
+
+def _all_of(preds: list[Pred]) -> Pred:
+    if len(preds) == 2:
+        a, b = preds
+        return lambda node, ctx: a(node, ctx) and b(node, ctx)
+    frozen = tuple(preds)
+
+    def all_of(node: Any, ctx: Context) -> bool:
+        for p in frozen:  # noqa: SIM110 - a loop is cheaper than all() over a generator
+            if not p(node, ctx):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(preds: list[Pred]) -> Pred:
+    if len(preds) == 2:
+        a, b = preds
+        return lambda node, ctx: a(node, ctx) or b(node, ctx)
+    frozen = tuple(preds)
+
+    def any_of(node: Any, ctx: Context) -> bool:
+        for p in frozen:  # noqa: SIM110 - see all_of
+            if p(node, ctx):
+                return True
+        return False
+
+    return any_of
+
+
+def _exists(path: Path) -> Pred:
+    if not path:
+        return lambda node, ctx: node is not None
+    return lambda node, ctx: any(n is not None for n in nodes(node, path))
+
+
+def _quant(q: str, path: Path, cond: Pred) -> Pred:
+    if q == "any":
+        return lambda node, ctx: any(cond(e, ctx) for e in leaves(node, path))
+    return lambda node, ctx: all(cond(e, ctx) for e in leaves(node, path))
+
+
+__all__ = ["Compiled", "compile_expr", "evaluate", "leaves", "like_regex", "nodes"]

@@ -1,0 +1,583 @@
+"""PQL text (Adobe Profile Query Language, ``pql/text``) ⇄ the canonical AST.
+
+Text is parsed into pql/json nodes (``core.expr.pqljson``), which hold the PQL semantics, and
+rendered from them; so the two PQL formats cannot drift apart.
+
+Supported subset (profile-attribute conditions):
+
+* literals: ``"double quoted"`` strings (``\\"``, ``\\\\``, ``\\n``, ``\\t``, ``\\r``, ``\\b``,
+  ``\\f``, ``\\/``, ``\\uXXXX``; any other ``\\c`` is kept as the two characters, so regex text
+  such as the documented ``"@(\\w+)"`` survives), integers, doubles (optional exponent),
+  ``true``/``false``, ``date(y, m, d)``, lists ``[1, 2]``;
+* paths: implicit ``homeAddress.countryISO``, explicit ``$1.homeAddress.countryISO``, and the
+  lambda form ``(Profile) => Profile.homeAddress.countryISO`` (the head only at the start);
+* ``= != < <= > >=`` (a literal on the left is mirrored), ``and``, ``or``, ``not x``/``not (x)``,
+  ``!x``, parentheses, ``in [..]``, ``notIn [..]``, ``like "pat"``;
+* ``.startsWith .endsWith .contains .doesNotStartWith .doesNotEndWith .doesNotContain .equals
+  .notEqualTo`` with the optional case-sensitivity flag (``false`` = case-insensitive),
+  ``.matches("re")``, ``.isNull()``, ``.isNotNull()``;
+* ``exists X from path where cond`` / ``forall X from path where cond`` (also ``: cond``); the
+  condition extends as far right as possible and its paths must start with ``X``;
+* ``true`` alone is everyone (None).
+
+Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
+The AST mapping is documented in ``core.expr.pqljson``.
+
+Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
+(position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
+``xEvent``, ``chain``/``CHAIN``, ``occurs``, ``let``, ``if``, ``inSegment``, relative time
+words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations (``.count()``
+``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``, ``… over``),
+array / map / date functions, arithmetic (``+ - * / %``), comparing two attributes, and any
+other function. Syntax errors say where and what was expected.
+
+Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
+``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path as FilePath
+from typing import Literal as TypingLiteral
+from typing import NoReturn, TypeAlias, TypeVar
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from core.errors import Invalid, LimitExceeded, NotExpressible
+from core.expr.ast import Expr
+from core.expr.limits import DEFAULT_LIMITS, Limits
+from core.expr.pqljson import (
+    EVERYONE,
+    FIELD,
+    METHODS,
+    FieldLookup,
+    FnApply,
+    Literal,
+    Node,
+    NodeReader,
+    ParameterReference,
+    describe_function,
+    lower,
+    refused,
+)
+
+__all__ = ["parse_pql", "render_pql"]
+
+_GRAMMAR = FilePath(__file__).with_name("grammars") / "pql.lark"
+_PARSER = Lark.open(
+    str(_GRAMMAR), parser="lalr", propagate_positions=True, maybe_placeholders=False
+)
+"""Built once at import: LALR tables are the expensive part, parsing is linear."""
+
+# Bare words (not after a dot) that belong to PQL constructs outside the subset.
+_REFUSED_WORDS: dict[str, str] = {
+    "select": "select … from (event queries)",
+    "xEvent": "xEvent (experience events)",
+    "chain": "chain()",
+    "CHAIN": "CHAIN()",
+    "occurs": "occurs (time comparisons)",
+    "let": "let",
+    "if": "if()",
+    "inSegment": "inSegment() (segment membership)",
+    "over": "aggregation … over",
+    "null": "the null literal (use .isNull() / .isNotNull())",
+    **{w: f"the relative time word {w}" for w in ("now", "today", "yesterday", "tomorrow")},
+}
+_OPERATOR_WORDS = frozenset(
+    {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where"}
+)
+_KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
+_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date"}
+"""A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LAMBDA_RE = re.compile(r"\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*=>")
+_WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_WORD_CHARS = _WORD_START | frozenset("0123456789")
+_DIGITS = frozenset("0123456789")
+
+
+# ------------------------------------------------------------------------------- parsing
+
+
+def parse_pql(text: str, limits: Limits = DEFAULT_LIMITS) -> Expr | None:
+    """Parse PQL text to the AST; None means everyone (``true``)."""
+    if len(text) > limits.max_text:
+        raise LimitExceeded(FIELD, f"the expression is longer than {limits.max_text} characters")
+    text, lambda_var = _strip_lambda_head(text)
+    _prescan(text, limits)
+    try:
+        tree = _PARSER.parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text) from None
+    reader = _TreeReader(limits, lambda_var)
+    node = reader.condition(tree, 1)
+    if node == EVERYONE:
+        return None
+    return NodeReader(limits, reader.positions).root(node)
+
+
+def _strip_lambda_head(text: str) -> tuple[str, str | None]:
+    """``(Profile) => body``: blank the head (keeping offsets) and remember the variable."""
+    match = _LAMBDA_RE.match(text)
+    if match is None:
+        return text, None
+    return " " * match.end() + text[match.end() :], match.group(1)
+
+
+def _prescan(text: str, limits: Limits) -> None:
+    """One linear pass before the parser: bracket depth (so 10,000 nested parentheses stop
+    here, promptly) and the constructs outside the subset, named where they start."""
+    scan = _Scanner(text, limits)
+    scan.run()
+
+
+class _Scanner:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self.depth = 0
+        self.prev_operand = False  # the last token ends an operand: a `-` now is subtraction
+        self.after_dot = False  # the next word is a path step or a method name
+
+    def refuse(self, construct: str, pos: int) -> NoReturn:
+        raise Invalid(FIELD, refused(construct, f"position {pos}"), pos)
+
+    def run(self) -> None:
+        text, i, n = self.text, 0, len(self.text)
+        while i < n:
+            ch = text[i]
+            if ch.isspace():
+                i += 1
+            elif ch == '"':
+                i = self.string(i)
+            elif ch in _WORD_START:
+                i = self.word(i)
+            elif ch in _DIGITS:
+                i = self.number(i)
+            else:
+                i = self.symbol(i)
+
+    def string(self, start: int) -> int:
+        text, i = self.text, start + 1
+        while i < len(text) and text[i] != '"':
+            i += 2 if text[i] == "\\" else 1
+        self.prev_operand, self.after_dot = True, False
+        # An unterminated string ends the scan; the parser reports it with its position.
+        return i + 1 if i < len(text) else len(text)
+
+    def word(self, start: int) -> int:
+        text, end = self.text, start + 1
+        while end < len(text) and text[end] in _WORD_CHARS:
+            end += 1
+        word = text[start:end]
+        nxt = end
+        while nxt < len(text) and text[nxt].isspace():
+            nxt += 1
+        is_call = nxt < len(text) and text[nxt] == "("
+        if self.after_dot:
+            if is_call and word not in METHODS:
+                self.refuse(describe_function(word, method=True), start)
+        elif word in _REFUSED_WORDS:
+            self.refuse(_REFUSED_WORDS[word], start)
+        elif is_call and word not in _OPERATOR_WORDS and word != "date":
+            self.refuse(describe_function(word, method=False), start)
+        self.prev_operand = word not in _OPERATOR_WORDS
+        self.after_dot = False
+        return end
+
+    def number(self, start: int) -> int:
+        text, i, n = self.text, start, len(self.text)
+        while i < n and text[i] in _DIGITS:
+            i += 1
+        if i + 1 < n and text[i] == "." and text[i + 1] in _DIGITS:
+            i += 1
+            while i < n and text[i] in _DIGITS:
+                i += 1
+        if i < n and text[i] in "eE":
+            j = i + 1 + (i + 1 < n and text[i + 1] in "+-")
+            if j < n and text[j] in _DIGITS:
+                i = j
+                while i < n and text[i] in _DIGITS:
+                    i += 1
+        self.prev_operand, self.after_dot = True, False
+        return i
+
+    def symbol(self, i: int) -> int:
+        text, ch = self.text, self.text[i]
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if ch in "([":
+            self.depth += 1
+            if self.depth > self.limits.max_depth:
+                raise LimitExceeded(
+                    FIELD,
+                    f"brackets nest deeper than {self.limits.max_depth} levels (position {i})",
+                    i,
+                )
+        elif ch in ")]":
+            self.depth -= 1
+        elif ch == "-":
+            if self.prev_operand or nxt not in _DIGITS:
+                self.refuse("arithmetic (-)", i)
+            return self.number(i + 1)
+        elif ch in "+*/%":
+            self.refuse(f"arithmetic ({ch})", i)
+        elif ch == "=" and nxt == ">":
+            self.refuse("a lambda (=>) other than at the start", i)
+        self.prev_operand = ch in ")]"
+        self.after_dot = ch == "."
+        return i + 1
+
+
+_N = TypeVar("_N", FnApply, FieldLookup, ParameterReference, Literal)
+_Child: TypeAlias = "Tree[Token] | Token"
+
+
+class _TreeReader:
+    """The lark tree → pql/json nodes, resolving names to parameter positions.
+
+    Every node it makes is recorded in ``positions`` so the semantic checks in
+    ``NodeReader`` can point into the text. Depth is checked on the way down, so a chain of
+    20,000 ``not``s stops at ``max_depth`` instead of exhausting Python's stack."""
+
+    def __init__(self, limits: Limits, lambda_var: str | None) -> None:
+        self.limits = limits
+        self.positions: dict[int, int] = {}
+        self.scopes: list[str | None] = [lambda_var]  # index k ↔ parameter position k + 1
+
+    def mark(self, node: _N, pos: int) -> _N:
+        self.positions[id(node)] = pos
+        return node
+
+    def fail(self, reason: str, pos: int) -> NoReturn:
+        raise Invalid(FIELD, f"{reason} (position {pos})", pos)
+
+    def condition(self, tree: _Child, depth: int) -> Node:
+        pos = _pos(tree)
+        if depth > self.limits.max_depth:
+            raise LimitExceeded(
+                FIELD,
+                f"the condition nests deeper than {self.limits.max_depth} levels (position {pos})",
+                pos,
+            )
+        if isinstance(tree, Token):  # pragma: no cover - every condition rule builds a tree
+            self.fail("expected a condition", pos)
+        kids = tree.children
+        match tree.data:
+            case "or_expr" | "and_expr":
+                fn = "or" if tree.data == "or_expr" else "and"
+                return self.mark(FnApply(fn, [self.condition(k, depth + 1) for k in kids]), pos)
+            case "not_":
+                return self.mark(FnApply("not", [self.condition(kids[0], depth + 1)]), pos)
+            case "quant":
+                return self.quant(kids, depth, pos)
+            case "compare":
+                left, op, right = kids
+                assert isinstance(op, Token)
+                params = [self.operand(left), self.operand(right)]
+                return self.mark(FnApply(op.value, params), _pos(op))
+            case "in_" | "not_in" | "like":
+                fn = {"in_": "in", "not_in": "notIn", "like": "like"}[str(tree.data)]
+                return self.mark(FnApply(fn, [self.operand(k) for k in kids]), pos)
+            case "bare":
+                return self.operand(kids[0])
+        return self.operand(tree)
+
+    def quant(self, kids: list[_Child], depth: int, pos: int) -> Node:
+        keyword, var, path, body = kids
+        assert isinstance(keyword, Token) and isinstance(var, Token)
+        target = self.path(path)  # resolved in the enclosing scope
+        self.scopes.append(var.value)
+        try:
+            cond = self.condition(body, depth + 1)
+        finally:
+            self.scopes.pop()
+        return self.mark(FnApply(keyword.value, [target, cond]), pos)
+
+    def operand(self, tree: _Child) -> Node:
+        pos = _pos(tree)
+        assert isinstance(tree, Tree)
+        kids = tree.children
+        match tree.data:
+            case "path":
+                return self.path(tree)
+            case "call":
+                return self.call(kids, pos)
+            case "string":
+                return self.mark(Literal("String", _unescape(_token(kids[0]), pos)), pos)
+            case "number":
+                return self.mark(_number(_token(kids[0])), pos)
+            case "true" | "false":
+                return self.mark(Literal("Boolean", tree.data == "true"), pos)
+            case "list":
+                return self.array(kids, pos)
+        self.fail("expected a value or an attribute", pos)  # pragma: no cover
+
+    def array(self, kids: list[_Child], pos: int) -> Node:
+        items: list[Literal] = []
+        for kid in kids:
+            item = self.operand(kid)
+            if not isinstance(item, Literal) or item.literalType == "Array":
+                self.fail("the values of a list must be literals", _pos(kid))
+            items.append(item)
+        return self.mark(Literal("Array", items), pos)
+
+    def call(self, kids: list[_Child], pos: int) -> Node:
+        path, *args = kids
+        assert isinstance(path, Tree)
+        steps = [_as_token(step) for step in path.children]
+        name = steps[-1]
+        if len(steps) == 1:
+            if name.value == "date":
+                return self.date(args, pos)
+            raise Invalid(  # pragma: no cover - the pre-scan refuses other functions first
+                FIELD, refused(describe_function(name.value, method=False), f"position {pos}"), pos
+            )
+        target = self.path_steps(steps[:-1], pos)
+        params = [target, *(self.operand(arg) for arg in args)]
+        return self.mark(FnApply(name.value, params), _pos(name))
+
+    def date(self, args: list[_Child], pos: int) -> Node:
+        parts = [self.operand(arg) for arg in args]
+        numbers = [p.value for p in parts if isinstance(p, Literal) and p.literalType == "Integer"]
+        if len(parts) != 3 or len(numbers) != 3:
+            self.fail("date() takes three integers: date(year, month, day)", pos)
+        year, month, day = (int(n) for n in numbers if isinstance(n, int))
+        try:
+            iso = dt.date(year, month, day).isoformat()
+        except ValueError:
+            self.fail(f"date({year}, {month}, {day}) is not a valid date", pos)
+        return self.mark(Literal("Date", iso), pos)
+
+    def path(self, tree: _Child) -> Node:
+        assert isinstance(tree, Tree)
+        return self.path_steps([_as_token(step) for step in tree.children], _pos(tree))
+
+    def path_steps(self, steps: list[Token], pos: int) -> Node:
+        first = steps[0]
+        if first.type == "PARAM":
+            if first.value != "$1":
+                self.fail(f"{first.value} is not a parameter; $1 is the profile", pos)
+            root, names = 1, steps[1:]
+        elif (bound := self.bound_position(first.value)) is not None:
+            root, names = bound, steps[1:]
+        elif self.scopes[0] is not None and len(self.scopes) == 1:
+            self.fail(f"paths must start with the lambda's parameter {self.scopes[0]}", pos)
+        else:
+            root, names = 1, steps  # an implicit path on the profile
+        node: Node = self.mark(ParameterReference(root), pos)
+        for name in names:
+            node = self.mark(FieldLookup(name.value, node), pos)
+        return node
+
+    def bound_position(self, name: str) -> int | None:
+        """The parameter position of the innermost variable called ``name``, if any."""
+        for index in range(len(self.scopes) - 1, -1, -1):
+            if self.scopes[index] == name:
+                return index + 1
+        return None
+
+
+def _pos(item: _Child) -> int:
+    if isinstance(item, Token):
+        return item.start_pos or 0
+    start: int = getattr(item.meta, "start_pos", 0)
+    return start
+
+
+def _token(item: _Child) -> str:
+    return str(_as_token(item).value)
+
+
+def _as_token(item: _Child) -> Token:
+    assert isinstance(item, Token)
+    return item
+
+
+def _number(text: str) -> Literal:
+    if any(c in text for c in ".eE"):
+        return Literal("Double", float(text))
+    return Literal("Integer", int(text))
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+
+
+def _unescape(token: str, pos: int) -> str:
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) == 5:
+            return chr(int(code[1:], 16))
+        # Unknown escapes stay as written: PQL regex strings use `\w`, `\d`, ...
+        return _ESCAPES.get(code, match.group(0))
+
+    value = _ESCAPE_RE.sub(replace, token[1:-1])
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        # \uD83D\uDE00 is one character; a lone surrogate is kept as it is.
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    return value
+
+
+# ----------------------------------------------------------------------- syntax errors
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "DQ_STRING": "a string",
+    "NUMBER": "a number",
+    "CMP_OP": "a comparison (= != < <= > >=)",
+    "PARAM": "$1",
+    "$END": "the end of the expression",
+}
+
+
+def _syntax_error(exc: UnexpectedInput, text: str) -> Invalid:
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream or 0
+        if text[pos] == '"':
+            return Invalid(FIELD, f"unterminated string starting at position {pos}", pos)
+        if text[pos] == "'":
+            return Invalid(FIELD, f"PQL strings use double quotes (position {pos})", pos)
+    return lark_syntax_error(exc, text, _PARSER, FIELD, _TERMINAL_NAMES)
+
+
+def lark_syntax_error(
+    exc: UnexpectedInput,
+    text: str,
+    parser: Lark,
+    field: str,
+    names: dict[str, str],
+    what: str = "expression",
+) -> Invalid:
+    """Plain words for a lark error: what was found, where (0-based offset), what would
+    have been accepted there. ``names`` describes the regex terminals."""
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        pos, found = len(text), f"unexpected end of the {what}"
+    elif isinstance(exc, UnexpectedToken):
+        pos, found = exc.token.start_pos or 0, f"unexpected {exc.token.value!r}"
+    else:
+        pos = exc.pos_in_stream or 0
+        found = f"unexpected character {text[pos]!r}"
+    expected = _describe_expected(_expected_terminals(exc), parser, names)
+    reason = f"{found} at position {pos}" + (f"; expected {expected}" if expected else "")
+    return Invalid(field, reason, pos)
+
+
+def _expected_terminals(exc: UnexpectedInput) -> set[str]:
+    # The LALR state's own set includes lookaheads merged from other contexts; asking the
+    # interactive parser what it accepts from here gives the exact set.
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        accepted: set[str] = interactive.accepts()
+        return accepted
+    return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+
+
+def _describe_expected(terminals: set[str], parser: Lark, names: dict[str, str]) -> str:
+    described = set()
+    for name in terminals:
+        if name in names:
+            described.add(names[name])
+            continue
+        pattern = parser.get_terminal(name).pattern
+        described.add(f"'{pattern.value}'" if pattern.type == "str" else name)
+    return ", ".join(sorted(described))
+
+
+# ----------------------------------------------------------------------------- rendering
+
+Kind: TypeAlias = TypingLiteral["and", "or", "not", "quant", "atom"]
+
+
+def render_pql(expr: Expr | None) -> str:
+    """PQL text for ``expr`` (None = everyone = ``true``); the parser reads it back to an
+    equal AST. Raises ``NotExpressible("pql", …)`` where PQL cannot say it exactly."""
+    if expr is None:
+        return "true"
+    return _write(lower(expr, "pql"), 1)[0]
+
+
+def _write(node: Node, level: int) -> tuple[str, Kind]:
+    if not isinstance(node, FnApply):  # pragma: no cover - lower() returns a condition
+        raise NotExpressible("pql", "not a condition")
+    fn, params = node.fnName, node.params
+    if fn in ("and", "or"):
+        wrap: set[Kind] = {"or", "and", "quant"} if fn == "and" else {"or", "quant"}
+        parts = [_write_child(param, level, wrap) for param in params]
+        kind: Kind = "and" if fn == "and" else "or"
+        return f" {fn} ".join(parts), kind
+    if fn == "not":
+        return f"not ({_write(params[0], level)[0]})", "not"
+    if fn in ("exists", "forall"):
+        body = _write(params[1], level + 1)[0]
+        head = f"{fn} {_var_name(level + 1)} from {_path(params[0])}"
+        return f"{head} where {body}", "quant"
+    target = _path(params[0])
+    args = [_literal(param) for param in params[1:]]
+    if fn in ("in", "notIn", "like") or not fn[0].isalpha():
+        return f"{target} {fn} {args[0]}", "atom"
+    return f"{target}.{fn}({', '.join(args)})", "atom"
+
+
+def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
+    text, kind = _write(node, level)
+    return f"({text})" if kind in wrap else text
+
+
+def _var_name(position: int) -> str:
+    return f"X{position - 1}"
+
+
+def _path(node: Node) -> str:
+    steps: list[str] = []
+    while isinstance(node, FieldLookup):
+        steps.append(node.fieldName)
+        node = node.object
+    assert isinstance(node, ParameterReference)
+    steps.reverse()
+    for step in steps:
+        if not _NAME_RE.fullmatch(step):
+            raise NotExpressible("pql", f"the attribute name {step!r} cannot be written in PQL")
+    if node.position != 1:
+        return ".".join([_var_name(node.position), *steps])
+    if steps[0] in _RESERVED_FIRST_STEPS:
+        return ".".join(["$1", *steps])
+    return ".".join(steps)
+
+
+def _literal(node: Node) -> str:
+    assert isinstance(node, Literal)
+    value = node.value
+    match node.literalType:
+        case "String":
+            assert isinstance(value, str)
+            return _quote(value)
+        case "Boolean":
+            return "true" if value else "false"
+        case "Date":
+            assert isinstance(value, str)
+            year, month, day = (int(part) for part in value.split("-"))
+            return f"date({year}, {month}, {day})"
+        case "Array":
+            assert isinstance(value, list)
+            return "[" + ", ".join(_literal(item) for item in value) + "]"
+    return repr(value)  # Integer / Double: repr round-trips floats exactly
+
+
+_QUOTE_MAP = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b"}
+_QUOTE_MAP["\f"] = "\\f"
+
+
+def _quote(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch in _QUOTE_MAP:
+            out.append(_QUOTE_MAP[ch])
+        elif ch < " " or "\ud800" <= ch <= "\udfff" or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'

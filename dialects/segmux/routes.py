@@ -1,0 +1,58 @@
+"""``/segmux/v1``: segmux's own API — translate between condition languages, evaluate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.expr.languages import translate
+from core.model import Principal
+from dialects.http import (
+    CatchAll,
+    convert,
+    decode_json,
+    read_body,
+    require_json_content_type,
+    route,
+)
+from dialects.segmux import errors
+from dialects.segmux.wire import ENCODER, EvaluateIn, EvaluateOut, TranslateIn, TranslateOut
+from gateway.auth import bearer_token
+from gateway.services import Services
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(ENCODER.encode(value), status_code=status, media_type="application/json")
+
+
+def build(services: Services) -> Starlette:
+    async def principal(request: Request) -> Principal:
+        return await services.tokens.authenticate(bearer_token(request))
+
+    async def body(request: Request) -> Any:
+        require_json_content_type(request)
+        return decode_json(await read_body(request, services.settings.body_limit))
+
+    async def translate_expression(request: Request) -> Response:
+        await principal(request)
+        args = convert(await body(request), TranslateIn)
+        return _json(TranslateOut(expression=translate(args.from_, args.to, args.expression)))
+
+    async def evaluate(request: Request) -> Response:
+        who = await principal(request)
+        args = convert(await body(request), EvaluateIn)
+        results = await services.evaluation.evaluate(who, args.context, args.segments)
+        return _json(EvaluateOut(matches=[k for k, v in results.items() if v], results=results))
+
+    return Starlette(
+        routes=[
+            route("/translate", POST=translate_expression),
+            route("/evaluate", POST=evaluate),
+        ],
+        middleware=[Middleware(CatchAll, render=errors.server_error)],
+        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+    )

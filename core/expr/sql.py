@@ -28,6 +28,7 @@ but ``SegmentRef``.
 
 from __future__ import annotations
 
+import abc
 import functools
 import importlib.resources
 import json
@@ -99,7 +100,10 @@ def _refuse(reason: str) -> NotExpressible:
     return NotExpressible(LANGUAGE, reason)
 
 
-class _Base:
+class _Base(abc.ABC):
+    """What both dialects share: the boolean structure and dispatch; the parts they spell
+    differently are the abstract methods (a test is SQL for one value, given its node)."""
+
     false = "FALSE"
 
     def __init__(self) -> None:
@@ -142,29 +146,37 @@ class _Base:
         raise TypeError(f"not a condition node: {expr!r}")
 
     # dialect parts
+    @abc.abstractmethod
     def exists(self, root: Any, path: Path) -> str:
-        raise NotImplementedError
+        """SQL that is true where some non-null value is at ``path`` under ``root``."""
 
+    @abc.abstractmethod
     def quant(self, root: Any, q: Quant) -> str:
-        raise NotImplementedError
+        """SQL that is true where ``q.cond`` holds for any/all elements at ``q.path``."""
 
+    @abc.abstractmethod
     def atom(self, root: Any, path: Path, test: Callable[[Any], str]) -> str:
-        raise NotImplementedError
+        """SQL that is true where ``test`` (SQL for one value) holds for a value at ``path``."""
 
+    @abc.abstractmethod
     def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
-        raise NotImplementedError
+        """The test comparing a value's kind key with the literal's; None if none can match."""
 
+    @abc.abstractmethod
     def in_(self, e: In) -> Callable[[Any], str] | None:
-        raise NotImplementedError
+        """The test for a value's key being one of ``e.values``; None if none can match."""
 
+    @abc.abstractmethod
     def strop(self, e: StrOp) -> Callable[[Any], str]:
-        raise NotImplementedError
+        """The test for a string value passing ``e.op`` against any of ``e.values``."""
 
+    @abc.abstractmethod
     def like(self, e: Like) -> Callable[[Any], str]:
-        raise NotImplementedError
+        """The test for a string value matching the LIKE pattern ``e.pattern`` whole."""
 
+    @abc.abstractmethod
     def regex(self, e: Regex) -> Callable[[Any], str] | None:
-        raise NotImplementedError
+        """The test searching ``e.pattern`` in a string value; None if the pattern is invalid."""
 
 
 def _bool_order(kind: str, op: str) -> bool:

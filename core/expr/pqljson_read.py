@@ -1,0 +1,301 @@
+"""pql/json nodes → the AST: PQL's rules, the limits, and refusals of what segmux leaves out.
+
+``NodeReader`` serves both PQL forms: ``parse_pqljson`` runs it on decoded JSON and
+``core.expr.pql`` runs it on the nodes its text parser builds (passing the text offsets, so that
+errors point into the text). One reader means text and JSON accept and refuse the same
+conditions with the same messages. The mapping it implements is documented in
+``core.expr.pqljson``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NoReturn
+
+from core.errors import Invalid, LimitExceeded
+from core.expr import re2
+from core.expr.ast import (
+    And,
+    Cmp,
+    CmpOp,
+    Exists,
+    Expr,
+    In,
+    Like,
+    Lit,
+    Not,
+    Or,
+    Path,
+    Quant,
+    Regex,
+    StrOp,
+)
+from core.expr.limits import Limits
+from core.expr.pqljson_nodes import (
+    FIELD,
+    LITERAL_TYPES,
+    NOBODY,
+    FieldLookup,
+    FnApply,
+    Literal,
+    Node,
+    ParameterReference,
+    is_number,
+    normal_number,
+    valid_date,
+)
+from core.expr.pqljson_vocab import CMP_FNS, NEGATED_STR_FNS, STR_FNS, describe_function, refused
+
+__all__ = ["NodeReader"]
+
+
+class NodeReader:
+    """Turns a node tree into the AST, checking PQL's rules and the limits.
+
+    ``positions`` maps ``id(node)`` to a character offset when the nodes came from PQL text,
+    so errors point into the text; for pql/json errors name the JSON location instead.
+    """
+
+    def __init__(self, limits: Limits, positions: dict[int, int] | None = None) -> None:
+        self.limits = limits
+        self.positions = positions
+
+    # -- errors
+
+    def _where(self, node: Node, loc: str) -> tuple[str, int | None]:
+        if self.positions is None:
+            return f"at {loc}", None
+        pos = self.positions.get(id(node))
+        return (f"position {pos}" if pos is not None else "in the expression"), pos
+
+    def fail(self, node: Node, loc: str, reason: str) -> NoReturn:
+        where, pos = self._where(node, loc)
+        raise Invalid(FIELD, f"{reason} ({where})", pos)
+
+    def refuse(self, node: Node, loc: str, construct: str) -> NoReturn:
+        where, pos = self._where(node, loc)
+        raise Invalid(FIELD, refused(construct, where), pos)
+
+    # -- conditions
+
+    def root(self, node: Node) -> Expr:
+        """The whole condition (``true``, everyone, is handled by the caller)."""
+        if node == NOBODY:
+            self.refuse(node, "$", "false alone (a condition no profile matches)")
+        return self.condition(node)
+
+    def condition(self, node: Node, loc: str = "$", level: int = 1, depth: int = 1) -> Expr:
+        """``level`` is the parameter position paths must start from (1 = the profile)."""
+        if depth > self.limits.max_depth:
+            where, pos = self._where(node, loc)
+            raise LimitExceeded(
+                FIELD,
+                f"the condition nests deeper than {self.limits.max_depth} levels ({where})",
+                pos,
+            )
+        if isinstance(node, Literal):
+            if node.literalType == "Boolean":
+                self.fail(node, loc, "true/false can only stand alone as the whole condition")
+            self.fail(node, loc, "a literal alone is not a condition")
+        if not isinstance(node, FnApply):
+            self.fail(node, loc, "an attribute alone is not a condition; compare it with a value")
+        handler = _HANDLERS.get(node.fnName)
+        if handler is None:
+            self.refuse(node, loc, describe_function(node.fnName, method=False))
+        return handler(self, node, loc, level, depth)
+
+    def _logical(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        if not node.params:
+            self.fail(node, loc, f"{node.fnName} needs at least one condition")
+        kind = And if node.fnName == "and" else Or
+        args: list[Expr] = []
+        for i, param in enumerate(node.params):
+            arg = self.condition(param, f"{loc}.params[{i}]", level, depth + 1)
+            # Flat n-ary form: `a and (b and c)` is the same condition as `a and b and c`.
+            args.extend(arg.args if isinstance(arg, kind) else (arg,))
+        if len(args) == 1:
+            return args[0]
+        return And(tuple(args)) if kind is And else Or(tuple(args))
+
+    def _not(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        (param,) = self._params(node, loc, 1)
+        return Not(self.condition(param, f"{loc}.params[0]", level, depth + 1))
+
+    def _compare(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        left, right = self._params(node, loc, 2)
+        op = CMP_FNS[node.fnName]
+        if _is_path(left) and _is_path(right):
+            self.refuse(node, loc, "comparing two attributes")
+        if isinstance(left, Literal):
+            if isinstance(right, Literal):
+                self.fail(node, loc, "a comparison needs an attribute on one side")
+            left, right = right, left  # `"US" = a` reads as `a = "US"`, the operator mirrored
+            op = _MIRRORED[op]
+        if isinstance(left, FnApply):
+            self._not_a_value(left, f"{loc}.params[0]")
+        if isinstance(right, FnApply):
+            self._not_a_value(right, f"{loc}.params[1]")
+        path = self.path(left, f"{loc}.params[0]", level)
+        return Cmp(op, path, self.scalar(right, f"{loc}.params[1]"))
+
+    def _not_a_value(self, node: FnApply, loc: str) -> NoReturn:
+        if node.fnName not in _HANDLERS:
+            self.refuse(node, loc, describe_function(node.fnName, method=False))
+        self.fail(node, loc, f"{node.fnName} is a condition, not a value to compare")
+
+    def _in(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        target, values = self._params(node, loc, 2)
+        path = self.path(target, f"{loc}.params[0]", level)
+        lits = self.array(values, f"{loc}.params[1]")
+        if node.fnName == "in":
+            return In(path, lits)
+        return And((Exists(path), Not(In(path, lits))))
+
+    def _like(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        target, pattern = self._params(node, loc, 2)
+        return Like(self.path(target, f"{loc}.params[0]", level), self.string(pattern, loc, 1))
+
+    def _matches(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        target, pattern = self._params(node, loc, 2)
+        text = self.string(pattern, loc, 1)
+        problem = re2.problem(text)  # RE2 is what the evaluator and the SQL compiler run
+        if problem is not None:
+            reason = f"matches() needs an RE2 regular expression: {problem} in the pattern"
+            self.fail(pattern, f"{loc}.params[1]", reason)
+        return Regex(self.path(target, f"{loc}.params[0]", level), text)
+
+    def _string_fn(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        params = node.params
+        if len(params) not in (2, 3):
+            self.fail(node, loc, f"{node.fnName}() takes a string and an optional true/false")
+        path = self.path(params[0], f"{loc}.params[0]", level)
+        text = self.string(params[1], loc, 1)
+        ci = len(params) == 3 and not self.boolean(params[2], f"{loc}.params[2]")
+        fn = node.fnName
+        if fn in STR_FNS:
+            return StrOp(STR_FNS[fn], path, (text,), ci)
+        if fn in NEGATED_STR_FNS:
+            return And((Exists(path), Not(StrOp(NEGATED_STR_FNS[fn], path, (text,), ci))))
+        return Cmp("eq" if fn == "equals" else "ne", path, Lit("string", text), ci)
+
+    def _null_test(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        (target,) = self._params(node, loc, 1)
+        path = self.path(target, f"{loc}.params[0]", level)
+        return Exists(path) if node.fnName == "isNotNull" else Not(Exists(path))
+
+    def _quant(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        target, cond = self._params(node, loc, 2)
+        path = self.path(target, f"{loc}.params[0]", level)
+        body = self.condition(cond, f"{loc}.params[1]", level + 1, depth + 1)
+        return Quant("any" if node.fnName == "exists" else "all", path, body)
+
+    # -- operands
+
+    def _params(self, node: FnApply, loc: str, count: int) -> list[Node]:
+        if len(node.params) != count:
+            self.fail(node, loc, f"{node.fnName} takes {count} operand(s), got {len(node.params)}")
+        return node.params
+
+    def path(self, node: Node, loc: str, level: int) -> Path:
+        steps: list[str] = []
+        current = node
+        while isinstance(current, FieldLookup):  # iterative: paths can be long
+            steps.append(current.fieldName)
+            current = current.object
+        if not isinstance(current, ParameterReference):
+            if isinstance(current, Literal) and current is node:
+                self.fail(node, loc, "expected an attribute, got a literal")
+            self.fail(node, loc, "expected an attribute (fieldLookup on a parameterReference)")
+        if current.position != level:
+            if level == 1:
+                self.fail(node, loc, f"${current.position} is not a parameter; $1 is the profile")
+            self.fail(
+                node, loc, "inside exists/forall a path must start at the quantifier's variable"
+            )
+        if not steps and level == 1:
+            self.fail(node, loc, "$1 is the profile itself; name one of its attributes")
+        return tuple(reversed(steps))
+
+    def scalar(self, node: Node, loc: str) -> Lit:
+        if not isinstance(node, Literal):
+            self.fail(node, loc, "expected a literal")
+        value, kind = node.value, node.literalType
+        if kind == "String" and isinstance(value, str):
+            return Lit("string", value)
+        if kind == "Boolean" and isinstance(value, bool):
+            return Lit("bool", value)
+        if kind in ("Integer", "Double") and is_number(value):
+            return Lit("number", normal_number(value))
+        if kind == "Date" and isinstance(value, str) and valid_date(value):
+            return Lit("date", value)
+        if kind == "Array":
+            self.fail(node, loc, "a list can only follow in / notIn")
+        if kind in LITERAL_TYPES:
+            self.fail(node, loc, f"{value!r} is not a valid {kind} literal")
+        self.fail(node, loc, f"unknown literalType {kind!r}")
+
+    def array(self, node: Node, loc: str) -> tuple[Lit, ...]:
+        if not isinstance(node, Literal) or node.literalType != "Array":
+            self.fail(node, loc, "in / notIn takes a list of literals")
+        items = node.value
+        if not isinstance(items, list):
+            self.fail(node, loc, "an Array literal's value must be a list of literals")
+        if len(items) > self.limits.max_values:
+            where, pos = self._where(node, loc)
+            raise LimitExceeded(
+                FIELD, f"the list has more than {self.limits.max_values} values ({where})", pos
+            )
+        lits = tuple(self.scalar(item, f"{loc}.value[{i}]") for i, item in enumerate(items))
+        if len({lit.kind for lit in lits}) > 1:
+            self.fail(node, loc, "the values of a list must all be of one type")
+        return lits
+
+    def string(self, node: Node, loc: str, index: int) -> str:
+        if (
+            isinstance(node, Literal)
+            and node.literalType == "String"
+            and isinstance(node.value, str)
+        ):
+            return node.value
+        self.fail(node, f"{loc}.params[{index}]", "expected a string literal")
+
+    def boolean(self, node: Node, loc: str) -> bool:
+        if (
+            isinstance(node, Literal)
+            and node.literalType == "Boolean"
+            and isinstance(node.value, bool)
+        ):
+            return node.value
+        self.fail(node, loc, "the case-sensitivity flag must be true or false")
+
+
+_HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
+    "and": NodeReader._logical,
+    "or": NodeReader._logical,
+    "not": NodeReader._not,
+    **{fn: NodeReader._compare for fn in CMP_FNS},
+    "in": NodeReader._in,
+    "notIn": NodeReader._in,
+    "like": NodeReader._like,
+    "matches": NodeReader._matches,
+    **{fn: NodeReader._string_fn for fn in (*STR_FNS, *NEGATED_STR_FNS, "equals", "notEqualTo")},
+    "isNull": NodeReader._null_test,
+    "isNotNull": NodeReader._null_test,
+    "exists": NodeReader._quant,
+    "forall": NodeReader._quant,
+}
+"""fnName → the NodeReader method that reads it."""
+
+
+_MIRRORED: dict[CmpOp, CmpOp] = {
+    "eq": "eq",
+    "ne": "ne",
+    "lt": "gt",
+    "le": "ge",
+    "gt": "lt",
+    "ge": "le",
+}
+
+
+def _is_path(node: Node) -> bool:
+    return isinstance(node, FieldLookup | ParameterReference)

@@ -1,0 +1,89 @@
+"""PQL's function vocabulary and refusal wording, shared by every PQL module.
+
+The same ``fnName`` strings name operators in pql/json and functions or methods in PQL text, so
+the tables live in one place for reading (``pqljson_read``), rendering (``pqljson_render``) and
+the text parser and printer (``core.expr.pql``); the refusal wording lives here so that an
+unsupported construct is named the same way whichever form it arrived in.
+"""
+
+from __future__ import annotations
+
+from core.expr.ast import CmpOp, StrOpName
+
+__all__ = [
+    "CMP_FNS",
+    "CMP_SYMBOLS",
+    "METHODS",
+    "NEGATED_STR_FNS",
+    "NEGATED_STR_FN_NAMES",
+    "STR_FNS",
+    "STR_FN_NAMES",
+    "describe_function",
+    "refused",
+]
+
+CMP_FNS: dict[str, CmpOp] = {"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+CMP_SYMBOLS: dict[CmpOp, str] = {op: sym for sym, op in CMP_FNS.items()}
+
+STR_FNS: dict[str, StrOpName] = {
+    "startsWith": "starts_with",
+    "endsWith": "ends_with",
+    "contains": "contains",
+}
+NEGATED_STR_FNS: dict[str, StrOpName] = {
+    "doesNotStartWith": "starts_with",
+    "doesNotEndWith": "ends_with",
+    "doesNotContain": "contains",
+}
+STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in STR_FNS.items()}
+NEGATED_STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in NEGATED_STR_FNS.items()}
+
+METHODS = frozenset(
+    {*STR_FNS, *NEGATED_STR_FNS, "equals", "notEqualTo", "matches", "isNull", "isNotNull"}
+)
+"""Method names (``path.name(...)``) in the supported subset."""
+
+_REFUSED_METHODS: dict[str, str] = {
+    **{n: "aggregation .{}()" for n in ("count", "sum", "average", "min", "max")},
+    **{n: "aggregation .{}()" for n in ("topN", "bottomN", "head")},
+    **{
+        n: "array function .{}()"
+        for n in (
+            "intersects",
+            "intersection",
+            "subsetOf",
+            "supersetOf",
+            "includes",
+            "distinct",
+            "groupBy",
+            "filter",
+            "map",
+        )
+    },
+    **{n: "map function .{}()" for n in ("get", "keys", "values")},
+    **{n: "date function .{}()" for n in ("getMonth", "getYear", "getDayOfMonth")},
+    "regexGroup": ".regexGroup() (it returns a value, not a condition)",
+}
+_REFUSED_FUNCTIONS: dict[str, str] = {
+    "if": "if()",
+    "inSegment": "inSegment() (segment membership)",
+    "chain": "chain()",
+    "CHAIN": "CHAIN()",
+    **{n: "date function {}()" for n in ("currentMonth", "currentYear", "currentDayOfMonth")},
+}
+
+
+def describe_function(name: str, *, method: bool) -> str:
+    """How a refusal names an unsupported PQL method (``.count()``) or function (``if()``);
+    pql/json has no syntax for the difference, so it asks for the function form."""
+    if name in _REFUSED_METHODS:
+        text = _REFUSED_METHODS[name].format(name)
+        return text if method else text.replace(".", "", 1)
+    if name in _REFUSED_FUNCTIONS:
+        return _REFUSED_FUNCTIONS[name].format(name)
+    return f"function .{name}()" if method else f"function {name}()"
+
+
+def refused(construct: str, where: str) -> str:
+    """The one wording every refusal of an unsupported construct uses."""
+    return f"{construct} is not supported in segment conditions ({where})"

@@ -27,6 +27,16 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_ulid() -> str:
+    """A ULID: 48 bits of milliseconds then 80 random bits, Crockford base32 (26 characters),
+    so ids sort by creation time."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
 def new_slug() -> str:
     """A generated slug: 20 characters of [a-z0-9], as Confidence generates segment ids."""
     return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(20))
@@ -101,12 +111,24 @@ class SegmentPatch(msgspec.Struct, frozen=True, kw_only=True):
     extensions: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
-SortField = Literal["name", "created_at", "updated_at", "seq", "slug", "id", "state"]
+SortField = Literal[
+    "name", "created_at", "updated_at", "seq", "slug", "id", "state", "description"
+]
 
 
 class Sort(msgspec.Struct, frozen=True):
     field: SortField
     descending: bool = False
+
+
+class ExtensionTest(msgspec.Struct, frozen=True):
+    """A listing filter on a boolean a dialect keeps in ``Segment.extensions``: the value at
+    ``path`` (``default`` where it is absent, e.g. on segments made by other dialects) must be
+    ``value``."""
+
+    path: tuple[str, ...]
+    value: bool
+    default: bool = False
 
 
 class Page(msgspec.Struct, frozen=True):
@@ -135,6 +157,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     scope: Scope
     token_name: str
     default_sandbox: str = DEFAULT_SANDBOX
+    client_id: str | None = None
+    """The OAuth client id the token belongs to (Adobe's ``x-api-key``), if it has one."""
 
     @property
     def is_admin(self) -> bool:
@@ -154,3 +178,126 @@ class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     created_at: int
     client_id: str | None = None
+
+
+# --- flags and rules (what references segments) --------------------------------------------
+
+DEFAULT_PROJECT = "default"
+DEFAULT_ENVIRONMENTS = (("development", "development", 1), ("production", "production", 2))
+"""(name, type, sort order) of the environments every tenant starts with (Unleash's defaults)."""
+
+
+class Project(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: str
+    id: str
+    name: str
+    description: str | None = None
+    created_at: int
+
+
+class Environment(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: str
+    name: str
+    type: str
+    sort_order: int
+
+
+class Flag(msgspec.Struct, frozen=True, kw_only=True):
+    """A feature flag (an Unleash feature): rules per environment decide who gets it."""
+
+    tenant: str
+    name: str
+    project: str
+    type: str = "release"
+    description: str | None = None
+    enabled: dict[str, bool] = {}
+    """Environment -> on/off; an environment not listed is off."""
+    archived: bool = False
+    created_at: int
+    updated_at: int
+    created_by: str | None = None
+    version: int = 1
+    extensions: dict[str, Any] = {}
+    """Per-dialect JSON (Unleash: impressionData, stale)."""
+
+
+class NewFlag(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    project: str = DEFAULT_PROJECT
+    type: str = "release"
+    description: str | None = None
+    extensions: dict[str, Any] = {}
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    """One targeting rule of a flag in one environment (an Unleash strategy)."""
+
+    id: str
+    """A ULID (Unleash strategy ids are strings; ULIDs sort by creation)."""
+    tenant: str
+    flag: str
+    environment: str
+    sort_order: int = 0
+    payload: dict[str, Any] = {}
+    """The rule as its dialect keeps it (Unleash: name, title, disabled, constraints,
+    parameters, variants); the core does not interpret it."""
+    segments: tuple[str, ...] = ()
+    """Canonical ids of the segments the rule uses, in the order given."""
+    created_at: int
+    updated_at: int
+    created_by: str | None = None
+    version: int = 1
+
+
+class NewRule(msgspec.Struct, frozen=True, kw_only=True):
+    flag: str
+    environment: str
+    sort_order: int = 0
+    payload: dict[str, Any] = {}
+    segments: tuple[str, ...] = ()
+
+
+class RulePatch(msgspec.Struct, frozen=True, kw_only=True):
+    sort_order: int | msgspec.UnsetType = msgspec.UNSET
+    payload: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    segments: tuple[str, ...] | msgspec.UnsetType = msgspec.UNSET
+
+
+class SegmentUse(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule that uses a segment, with the project and state of its flag."""
+
+    rule: Rule
+    project: str
+    archived: bool = False
+
+
+# --- profiles (HAL's individuals) ----------------------------------------------------------
+
+ProfileColumn = Literal["identifier", "created_at", "updated_at"]
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    """An individual: an identifier in a sandbox and JSON attributes the core does not interpret
+    (segment conditions address them by path; dynamic membership is computed, never stored)."""
+
+    tenant: str
+    sandbox: str
+    identifier: str
+    attributes: dict[str, Any] = {}
+    created_at: int
+    updated_at: int
+    version: int = 1
+
+
+class ProfileSort(msgspec.Struct, frozen=True):
+    """Order by a column, or (``column`` None) by the first value at ``path`` in the
+    attributes: numbers first in numeric order, then strings in byte order, then the rest."""
+
+    column: ProfileColumn | None = None
+    path: tuple[str, ...] = ()
+    descending: bool = False
+
+
+class ProfilePage(msgspec.Struct, frozen=True):
+    items: list[Profile]
+    total: int

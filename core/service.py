@@ -6,10 +6,13 @@ hold whatever the dialect (who may write, what a name may be, which sandbox is v
 
 from __future__ import annotations
 
-from core.errors import Forbidden, Invalid, NotFound
+from collections.abc import Callable, Sequence
+
+from core.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound
 from core.model import (
     MAX_NAME,
     SLUG_RE,
+    ExtensionTest,
     NewSegment,
     Page,
     Principal,
@@ -20,6 +23,8 @@ from core.model import (
 from core.store import SegmentKey, Store
 
 MAX_PAGE_SIZE = 1000
+MAX_BULK_IDS = 1000
+MAX_WRITE_ATTEMPTS = 5
 MAX_OFFSET = 2**62
 """Offsets beyond this are clamped: no store holds that many rows, and larger numbers overflow
 the databases' 64-bit integers."""
@@ -100,11 +105,22 @@ class SegmentService:
         offset: int = 0,
         limit: int = 100,
         sort: tuple[Sort, ...] = (),
+        tests: Sequence[ExtensionTest] = (),
     ) -> Page:
+        """A page of segments; with ``tests``, only those whose extensions pass them all."""
         if offset < 0:
             raise Invalid("offset", "must not be negative")
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise Invalid("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if tests:
+            return await self.store.list_segments_where(
+                principal.tenant,
+                sandbox=sandbox,
+                tests=tests,
+                offset=min(offset, MAX_OFFSET),
+                limit=limit,
+                sort=sort,
+            )
         return await self.store.list_segments(
             principal.tenant,
             sandbox=sandbox,
@@ -112,6 +128,41 @@ class SegmentService:
             limit=limit,
             sort=sort,
         )
+
+    async def get_many(
+        self, principal: Principal, ids: Sequence[str], *, sandbox: str | None = None
+    ) -> Sequence[Segment]:
+        """The segments of these ids (in ``sandbox``), in the order asked; others left out."""
+        if len(ids) > MAX_BULK_IDS:
+            raise LimitExceeded("ids", f"at most {MAX_BULK_IDS} ids per request")
+        found = await self.store.get_segments(principal.tenant, ids)
+        return [s for s in found if sandbox is None or s.sandbox == sandbox]
+
+    async def update_with(
+        self,
+        principal: Principal,
+        segment_id: str,
+        build: Callable[[Segment], SegmentPatch],
+        *,
+        sandbox: str | None = None,
+    ) -> Segment:
+        """Read, ``build`` the patch from what is stored, write only if nothing changed in
+        between (else read again): for patches that merge into stored values, such as a
+        dialect's extensions, so a concurrent write is never lost."""
+        require_admin(principal)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current = await self.get(principal, "id", segment_id, sandbox=sandbox)
+            patch = build(current)
+            check_patch(patch)
+            try:
+                return await self.store.update_segment(
+                    principal.tenant, segment_id, patch, principal.token_name,
+                    if_version=current.version,
+                )
+            except Conflict as exc:
+                if exc.field != "version":
+                    raise
+        raise Conflict("version", "the segment kept changing; try again")
 
     async def update(
         self,

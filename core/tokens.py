@@ -11,12 +11,23 @@ import contextlib
 import hashlib
 import re
 import secrets
+from typing import Literal
 
-from core.errors import Conflict, Invalid, Unauthorized
-from core.model import Principal, TokenInfo
+import msgspec
+
+from core.errors import Conflict, CoreError, Invalid, NotFound, Unauthorized
+from core.model import Principal, Tenant, TokenInfo, now_us
 from core.store import Store
 
 TOKEN_PREFIX = "smx_"
+CLIENT_SECRET_PREFIX = "p8e-"
+"""Adobe's client secrets start so; tools that sniff secrets recognise them."""
+ACCESS_TOKEN_SECONDS = 86_399
+"""Lifetime of an access token from the client-credentials flow (IMS: a day less a second)."""
+IMS_ORG_SETTING = "ims_org_id"
+"""Tenant setting holding the Adobe IMS org id; unset, it is ``<tenant>@AdobeOrg``."""
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+_IMS_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}@AdobeOrg$")
 _SCOPE_RE = re.compile(r"^(admin|client:[A-Za-z0-9_.-]{1,100})$")
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -37,6 +48,38 @@ def check_scope(scope: str) -> None:
 def check_tenant_name(name: str) -> None:
     if not _TENANT_RE.match(name):
         raise Invalid("tenant", "must match ^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def check_client_id(client_id: str) -> None:
+    if not _CLIENT_ID_RE.match(client_id):
+        raise Invalid("client_id", "must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+
+
+def ims_org_id(tenant: Tenant) -> str:
+    """The tenant's Adobe IMS org id: its setting, else ``<tenant>@AdobeOrg``."""
+    value = tenant.settings.get(IMS_ORG_SETTING)
+    return value if isinstance(value, str) else f"{tenant.name}@AdobeOrg"
+
+
+GatewayCheck = Literal[
+    "token_missing", "token_invalid", "api_key_missing", "api_key_invalid", "org_missing",
+    "org_invalid",
+]
+
+
+class Refused(CoreError):
+    """A gateway credential check failed; ``check`` says which (the dialect picks the status
+    and body: Adobe's gateway answers each differently)."""
+
+    def __init__(self, check: GatewayCheck, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+class AccessToken(msgspec.Struct, frozen=True):
+    token: str
+    expires_in: int
+    """Seconds."""
 
 
 class TokenService:
@@ -67,7 +110,82 @@ class TokenService:
     async def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthorized("no token")
-        principal = await self.store.principal_for(hash_token(token))
+        principal = await self._principal(token)
         if principal is None:
             raise Unauthorized("unknown token")
         return principal
+
+    async def _principal(self, token: str) -> Principal | None:
+        """A stored token's holder, else an unexpired access token's (client credentials)."""
+        token_hash = hash_token(token)
+        principal = await self.store.principal_for(token_hash)
+        if principal is None:
+            principal = await self.store.principal_for_access_token(token_hash, now_us())
+        return principal
+
+    # OAuth clients (Adobe IMS client credentials) ------------------------------------------
+    async def create_client(
+        self, *, tenant: str, scope: str, name: str, client_id: str
+    ) -> tuple[str, str, TokenInfo]:
+        """Like :meth:`create`, with a client id and a new client secret registered with the
+        token; return (token, secret, stored info). Both secrets exist only in the result."""
+        check_tenant_name(tenant)
+        check_scope(scope)
+        check_client_id(client_id)
+        if not name or len(name) > 200:
+            raise Invalid("name", "must be 1 to 200 characters")
+        token = generate_token()
+        secret = CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
+        await self.store.ensure_tenant(tenant)
+        info = await self.store.add_client_token(
+            token_hash=hash_token(token), tenant=tenant, scope=scope, name=name,
+            client_id=client_id, secret_hash=hash_token(secret),
+        )
+        return token, secret, info
+
+    async def issue_access_token(self, client_id: str, secret: str) -> AccessToken:
+        """The client-credentials grant: a new access token acting as the client's token, or
+        ``Unauthorized`` (unknown client and wrong secret are one answer)."""
+        if not client_id or not secret:
+            raise Unauthorized("client credentials are required")
+        if not _CLIENT_ID_RE.match(client_id):  # no such id was ever registered
+            raise Unauthorized("invalid client credentials")
+        if not await self.store.check_client_secret(client_id, hash_token(secret)):
+            raise Unauthorized("invalid client credentials")
+        token = generate_token()
+        expires_at = now_us() + ACCESS_TOKEN_SECONDS * 1_000_000
+        try:
+            await self.store.add_access_token(
+                token_hash=hash_token(token), client_id=client_id, expires_at=expires_at
+            )
+        except NotFound:  # the client was revoked meanwhile
+            raise Unauthorized("invalid client credentials") from None
+        return AccessToken(token=token, expires_in=ACCESS_TOKEN_SECONDS)
+
+    async def authenticate_client(
+        self, token: str | None, *, api_key: str | None, org: str | None
+    ) -> Principal:
+        """Adobe's gateway checks, in its order: a token, a valid one, an API key, the token's
+        own client id if it has one, an org header, and the token's tenant's org."""
+        if not token:
+            raise Refused("token_missing", "no token")
+        principal = await self._principal(token)
+        if principal is None:
+            raise Refused("token_invalid", "unknown or expired token")
+        if not api_key:
+            raise Refused("api_key_missing", "no API key")
+        if not _CLIENT_ID_RE.match(api_key) or (
+            principal.client_id is not None and api_key != principal.client_id
+        ):
+            raise Refused("api_key_invalid", "the API key is not the token's client id")
+        if not org:
+            raise Refused("org_missing", "no IMS org header")
+        if org != ims_org_id(await self.store.get_tenant(principal.tenant)):
+            raise Refused("org_invalid", "the IMS org is not the token's")
+        return principal
+
+    async def set_ims_org(self, tenant: str, org: str) -> Tenant:
+        if not _IMS_ORG_RE.match(org):
+            raise Invalid("ims_org", "must look like <id>@AdobeOrg")
+        await self.store.get_tenant(tenant)
+        return await self.store.update_tenant_settings(tenant, {IMS_ORG_SETTING: org})

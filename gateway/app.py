@@ -15,8 +15,16 @@ from starlette.routing import Mount, Route
 import openapi
 from core.errors import CoreError
 from core.store import Store, open_store
+from dialects.adobe import errors as adobe_errors
+from dialects.adobe import ims
+from dialects.adobe import routes as adobe
+from dialects.confidence import errors as confidence_errors
+from dialects.confidence import routes as confidence
+from dialects.hal import routes as hal
 from dialects.segmux import errors as segmux_errors
 from dialects.segmux import routes as segmux_api
+from dialects.unleash import errors as unleash_errors
+from dialects.unleash import routes as unleash
 from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
 from gateway.logging import configure, get_logger
@@ -78,7 +86,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # dialect's own format.
     dialects = [
         ("/v2.3", v23.build(services), v23_errors.render_http),
+        ("/api", unleash.build(services), unleash_errors.render_http),
         ("/segmux/v1", segmux_api.build(services), segmux_errors.render_http),
+        ("/data/core/ups", adobe.build(services), adobe_errors.render_http),
+        ("/ims", ims.build(services), ims.render_http),
+        ("/v1", confidence.build(services), confidence_errors.render_http),
     ]
 
     async def not_routed(request: Request, exc: Exception) -> Response:
@@ -94,6 +106,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             Route("/readyz", readyz),
             Route("/segmux/openapi/{name}.json", spec),
             *(Mount(prefix, app=sub_app) for prefix, sub_app, _ in dialects),
+            # Last: HAL lives at the root (`/`, `/{projectId}/individual-segments…`) and takes
+            # only its own paths, so it never shadows a prefix above.
+            hal.HalRoutes(
+                hal.build(services), reserved=("/segmux", *(p for p, _, _ in dialects))
+            ),
         ],
         middleware=[Middleware(RequestContext)],
         exception_handlers={HTTPException: not_routed},

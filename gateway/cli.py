@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--scope", required=True, help="admin | client:<environment>")
     create.add_argument("--name", required=True)
+    create.add_argument(
+        "--client-id",
+        help="also register an OAuth client (Adobe IMS: x-api-key); prints the token, then the "
+        "client secret, one per line",
+    )
     create.set_defaults(run=_tokens_create)
     listing = tok_sub.add_parser("list", help="list tokens (never their secrets)")
     listing.add_argument("--tenant")
@@ -61,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = tok_sub.add_parser("revoke", help="delete a token by its id")
     revoke.add_argument("id")
     revoke.set_defaults(run=_tokens_revoke)
+
+    tenants = sub.add_parser("tenants", help="tenant settings")
+    ten_sub = tenants.add_subparsers(required=True, metavar="ACTION")
+    tenant_set = ten_sub.add_parser("set", help="change a tenant's settings")
+    tenant_set.add_argument("--tenant", required=True)
+    tenant_set.add_argument("--ims-org", required=True,
+                            help="the Adobe IMS org id (default <tenant>@AdobeOrg)")
+    tenant_set.set_defaults(run=_tenants_set)
     return parser
 
 
@@ -82,6 +95,12 @@ def _tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> str:
         store = await _with_store(settings)
         try:
+            if args.client_id is not None:
+                token, secret, _ = await TokenService(store).create_client(
+                    tenant=args.tenant, scope=args.scope, name=args.name,
+                    client_id=args.client_id,
+                )
+                return f"{token}\n{secret}"
             token, _ = await TokenService(store).create(
                 tenant=args.tenant, scope=args.scope, name=args.name
             )
@@ -93,12 +112,25 @@ def _tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _tenants_set(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        store = await _with_store(settings)
+        try:
+            await TokenService(store).set_ims_org(args.tenant, args.ims_org)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def _tokens_list(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> None:
         store = await _with_store(settings)
         try:
             for info in await store.list_tokens(args.tenant):
-                print(f"{info.id}\t{info.tenant}\t{info.scope}\t{info.name}")
+                client = f"\t{info.client_id}" if info.client_id else ""
+                print(f"{info.id}\t{info.tenant}\t{info.scope}\t{info.name}{client}")
         finally:
             await store.close()
 

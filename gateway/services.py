@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from core.constraint_segments import ConstraintSegmentService
+from core.constraints import ConstraintLimits
 from core.evaluation import EvaluationService
+from core.flags import FlagService
+from core.lifecycle import LifecycleService
+from core.profiles import ProfileService
+from core.segment_views import SegmentViews
 from core.service import SegmentService
 from core.store import Store
 from core.tokens import TokenService
@@ -18,12 +24,23 @@ class Services:
         self.segments: SegmentService
         self.tokens: TokenService
         self.evaluation: EvaluationService
+        self.unleash_segments: ConstraintSegmentService
+        self.flags: FlagService
+        self.lifecycle: LifecycleService
+        self.segment_views: SegmentViews
+        self.profiles: ProfileService
 
     def attach(self, store: Store) -> None:
         self._store = store
         self.segments = SegmentService(store)
         self.tokens = TokenService(store)
         self.evaluation = EvaluationService(store)
+        limits = ConstraintLimits(segments=self.settings.segment_limit)
+        self.unleash_segments = ConstraintSegmentService(store, limits)
+        self.flags = FlagService(store, limits)
+        self.lifecycle = LifecycleService(store, self.segments)
+        self.segment_views = SegmentViews(store, self.segments)
+        self.profiles = ProfileService(store, self.segment_views)
 
     @property
     def store(self) -> Store:

@@ -18,6 +18,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     body_limit: int = 1024 * 1024
     """Largest request body accepted, in bytes (413 above)."""
     trust_proxy: bool = False
+    segment_limit: int = 300
+    """Segments per tenant the Unleash API lets one create (Unleash's default limit)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -35,4 +37,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             admin_token=env.get("SEGMUX_ADMIN_TOKEN") or None,
             body_limit=int(get("BODY_LIMIT", str(d.body_limit))),
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
+            segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
         )

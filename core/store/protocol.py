@@ -8,13 +8,39 @@ Two backends implement it (``sqlite`` and ``postgres``) and pass one contract su
   the database, never by read-then-write; a violation raises ``Conflict(field)``.
 * Every write bumps ``version`` and ``updated_at`` in the same statement.
 * A lost connection raises ``Unavailable``; driver errors never leak out.
+* A segment a rule uses cannot be deleted (``InUse``): a foreign key says so, so an attach
+  racing a delete never leaves a rule pointing at a deleted segment.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
-from core.model import NewSegment, Page, Principal, Segment, SegmentPatch, Sort, Tenant, TokenInfo
+from core.expr.ast import Expr
+from core.model import (
+    Environment,
+    ExtensionTest,
+    Flag,
+    NewFlag,
+    NewRule,
+    NewSegment,
+    Page,
+    Principal,
+    Profile,
+    ProfilePage,
+    ProfileSort,
+    Project,
+    Rule,
+    RulePatch,
+    Segment,
+    SegmentPatch,
+    SegmentUse,
+    Sort,
+    Tenant,
+    TokenInfo,
+)
+from core.store.allocation import Conflicts, Decide
 
 SegmentKey = Literal["id", "seq", "slug"]
 
@@ -93,3 +119,199 @@ class Store(Protocol):
 
     async def count_segments(self, tenant: str, sandbox: str | None = None) -> int:
         """How many segments the tenant has (in one sandbox, or in all)."""
+
+    # projects and environments (every tenant has project ``default`` and environments
+    # ``development`` and ``production`` from its creation on) -------------------------------
+    async def create_project(
+        self, tenant: str, project_id: str, name: str, description: str | None = None
+    ) -> Project:
+        """Add a project; ``Conflict("project")`` if the id is taken."""
+
+    async def get_project(self, tenant: str, project_id: str) -> Project:
+        """One project, or ``NotFound``."""
+
+    async def list_projects(self, tenant: str) -> list[Project]:
+        """The tenant's projects by id."""
+
+    async def list_environments(self, tenant: str) -> list[Environment]:
+        """The tenant's environments by sort order."""
+
+    async def get_environment(self, tenant: str, name: str) -> Environment:
+        """One environment, or ``NotFound``."""
+
+    # flags and rules -----------------------------------------------------------------------
+    async def create_flag(self, tenant: str, new: NewFlag, actor: str | None) -> Flag:
+        """Insert a flag (off in every environment). ``NotFound("project")``,
+        ``Conflict("flag")`` (names are unique per tenant, archived flags included)."""
+
+    async def get_flag(self, tenant: str, name: str) -> Flag:
+        """One flag with its per-environment state, or ``NotFound``."""
+
+    async def list_flags(self, tenant: str, *, project: str | None = None) -> list[Flag]:
+        """Flags (archived too) by name in byte order, optionally of one project."""
+
+    async def set_flag_enabled(
+        self, tenant: str, name: str, environment: str, enabled: bool, actor: str | None
+    ) -> Flag:
+        """Turn a flag on or off in one environment; bumps the flag's version.
+        ``NotFound("flag"|"environment")``."""
+
+    async def create_rule(self, tenant: str, new: NewRule, actor: str | None) -> Rule:
+        """Insert a rule (id: a new ULID) and link its segments, all or nothing.
+        ``NotFound("flag"|"environment"|"segment")``."""
+
+    async def get_rule(self, tenant: str, rule_id: str) -> Rule:
+        """One rule with its segment ids in order, or ``NotFound``."""
+
+    async def list_rules(
+        self, tenant: str, *, flag: str | None = None, environment: str | None = None
+    ) -> list[Rule]:
+        """Rules by flag, environment, sort order, then id (creation order)."""
+
+    async def update_rule(
+        self, tenant: str, rule_id: str, patch: RulePatch, actor: str | None
+    ) -> Rule:
+        """Apply ``patch`` (``segments`` replaces the whole list, all or nothing); bump version.
+        ``NotFound("rule"|"segment")``."""
+
+    async def delete_rule(self, tenant: str, rule_id: str) -> None:
+        """Delete a rule and its segment links; ``NotFound`` if there is none."""
+
+    async def segment_uses(self, tenant: str, segment_id: str) -> list[SegmentUse]:
+        """The rules that use a segment (archived flags' too), by rule id."""
+
+    async def segment_usage(self, tenant: str) -> dict[str, tuple[int, int]]:
+        """Segment id -> (distinct projects, distinct flags) of the non-archived flags whose
+        rules use it; unused segments are absent."""
+
+    async def find_segment_id(self, tenant: str, sandbox: str, name: str) -> str | None:
+        """The id of the segment with exactly this name in a sandbox, or None."""
+
+    async def flags_revision(self, tenant: str) -> str:
+        """An opaque string that changes whenever any segment, flag or rule of the tenant is
+        created, changed or deleted (for ETags; no cache involved)."""
+
+    # profiles (HAL's individuals) and static memberships ------------------------------------
+    async def create_profile(
+        self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
+    ) -> Profile:
+        """Insert a profile; ``Conflict("identifier")`` if the sandbox has one with this
+        identifier, ``NotFound("tenant")``."""
+
+    async def get_profile(self, tenant: str, sandbox: str, identifier: str) -> Profile:
+        """One profile, or ``NotFound("individual")``."""
+
+    async def replace_profile(
+        self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
+    ) -> Profile:
+        """Replace the attributes; bump version and ``updated_at``. ``NotFound``."""
+
+    async def delete_profile(self, tenant: str, sandbox: str, identifier: str) -> None:
+        """Delete a profile and its memberships; ``NotFound`` if there is none."""
+
+    async def list_profiles(
+        self,
+        tenant: str,
+        sandbox: str,
+        *,
+        where: Sequence[Expr] = (),
+        member_of: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        sort: Sequence[ProfileSort] = (),
+    ) -> ProfilePage:
+        """A page of the sandbox's profiles that satisfy every condition of ``where``
+        (evaluated by the database) and, with ``member_of``, are stored members of that
+        segment; ordered by ``sort`` then identifier (default: creation, then identifier), with
+        the total count. One query for the page and one for the count."""
+
+    async def add_membership(self, tenant: str, segment_id: str, identifier: str) -> None:
+        """Store a profile (of the segment's sandbox) as a member of a static segment; a
+        repeated membership is a no-op. ``NotFound("segment"|"individual")``,
+        ``Conflict("kind")`` when the segment is not static."""
+
+    async def remove_membership(self, tenant: str, segment_id: str, identifier: str) -> None:
+        """Remove a stored membership; ``NotFound("membership")`` if there is none."""
+
+    async def segments_of_profile(
+        self,
+        tenant: str,
+        sandbox: str,
+        identifier: str,
+        conditions: Mapping[str, Expr | None],
+    ) -> set[str]:
+        """Ids of the static segments the profile is a stored member of, and of the
+        ``conditions`` (segment id -> condition, None = everyone) it satisfies, evaluated by the
+        database. ``NotFound("individual")``."""
+
+    # Confidence allocation (bitsets of the 1,000,000 buckets; see core.store.allocation) ------
+    async def create_segment_with_bitset(
+        self, tenant: str, new: NewSegment, actor: str | None, bitset: int | None
+    ) -> Segment:
+        """``create_segment`` and the segment's bitset (None: none stored) in one transaction."""
+
+    async def get_bitset(self, tenant: str, segment_id: str) -> bytes | None:
+        """The stored 125,000-byte bitset of a segment, or None when none is stored."""
+
+    async def allocated_union(
+        self, tenant: str, conflicts: Callable[[Segment], bool], exclude: str | None = None
+    ) -> int:
+        """Union of the buckets of the tenant's ALLOCATED segments (but ``exclude``) that
+        ``conflicts`` picks; a segment with no stored bitset holds every bucket."""
+
+    async def change_allocation(
+        self,
+        tenant: str,
+        segment_id: str,
+        actor: str | None,
+        decide: Decide,
+        *,
+        conflicts: Conflicts | None = None,
+        with_uses: bool = False,
+    ) -> Segment:
+        """Read the segment, its bitset, with ``conflicts`` the union of its rivals' buckets and
+        with ``with_uses`` the rules using it, call ``decide`` and write its change (state,
+        patch, bitset; version and ``updated_at`` bumped) — all in one transaction that no
+        other transition of the tenant interleaves with. An error ``decide`` raises rolls back
+        everything. ``NotFound``, ``Conflict``."""
+
+    # OAuth clients and their access tokens (Adobe IMS; see core.store.clients) -------------
+    async def add_client_token(
+        self,
+        *,
+        token_hash: str,
+        tenant: str,
+        scope: str,
+        name: str,
+        client_id: str,
+        secret_hash: str,
+    ) -> TokenInfo:
+        """Store a token with a client id and the hash of the client's secret, in one
+        transaction. ``Conflict("client_id")`` if the client id is taken."""
+
+    async def check_client_secret(self, client_id: str, secret_hash: str) -> bool:
+        """Whether a client with this id exists and its secret has this hash."""
+
+    async def add_access_token(self, *, token_hash: str, client_id: str, expires_at: int) -> None:
+        """Store an access token of a client (by hash), valid until ``expires_at`` (µs); drops
+        expired ones. ``NotFound("client")``."""
+
+    async def principal_for_access_token(self, token_hash: str, now: int) -> Principal | None:
+        """Who an unexpired access token acts as (its client's token), or None."""
+
+    # segment reads beyond the basics (see core.store.segment_queries) ----------------------
+    async def get_segments(self, tenant: str, ids: Sequence[str]) -> list[Segment]:
+        """The tenant's segments with these ids, in the order asked, each once; unknown ids
+        are left out."""
+
+    async def list_segments_where(
+        self,
+        tenant: str,
+        *,
+        sandbox: str | None,
+        tests: Sequence[ExtensionTest],
+        offset: int = 0,
+        limit: int = 100,
+        sort: tuple[Sort, ...] = (),
+    ) -> Page:
+        """``list_segments`` of the segments that pass every test."""

@@ -25,6 +25,10 @@ from core.model import (
     new_slug,
     now_us,
 )
+from core.store.allocation import AllocationSql
+from core.store.clients import CLIENT_CONSTRAINT_FIELDS, ClientSql
+from core.store.flags import FLAG_CONFLICT_MESSAGES, FLAG_CONSTRAINT_FIELDS, FlagSql
+from core.store.profiles import ProfileSql
 from core.store.protocol import SegmentKey
 from core.store.rows import (
     SEGMENT_COLUMNS,
@@ -33,6 +37,7 @@ from core.store.rows import (
     tenant_from_row,
     token_from_row,
 )
+from core.store.segment_queries import SegmentQueries
 
 Row = Mapping[str, Any]
 
@@ -44,6 +49,8 @@ _SORT_COLUMNS = {
     "slug": "slug",
     "id": "id",
     "state": "state",
+    # Absent descriptions sort as empty ones, so both backends agree on where they go.
+    "description": "COALESCE(description, '')",
 }
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -55,6 +62,8 @@ CONSTRAINT_FIELDS = (
     ("segments_pkey", "id"),
     ("tokens_client_id", "client_id"),
     ("tokens_pkey", "token"),
+    *FLAG_CONSTRAINT_FIELDS,
+    *CLIENT_CONSTRAINT_FIELDS,
 )
 CONFLICT_MESSAGES = {
     "name": "a segment with this name already exists",
@@ -63,6 +72,7 @@ CONFLICT_MESSAGES = {
     "id": "a segment with this id already exists",
     "client_id": "a client with this id already exists",
     "token": "this token already exists",
+    **FLAG_CONFLICT_MESSAGES,
 }
 
 
@@ -77,6 +87,14 @@ def token_id(token_hash: str) -> str:
     return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
 
 
+def order_by(sort: tuple[Sort, ...]) -> str:
+    """An ``ORDER BY`` list for ``sort``, ties broken by id (so pages never overlap)."""
+    order = ", ".join(
+        f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
+    )
+    return f"{order}, id ASC" if order else "id ASC"
+
+
 def conflict_for(constraint_text: str) -> Conflict | None:
     for marker, field in CONSTRAINT_FIELDS:
         if marker in constraint_text:
@@ -84,7 +102,7 @@ def conflict_for(constraint_text: str) -> Conflict | None:
     return None
 
 
-class SqlStore(abc.ABC):
+class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries):
     """Store operations over the two backends' connections (see ``core.store.protocol``)."""
 
     url: str
@@ -107,6 +125,7 @@ class SqlStore(abc.ABC):
                 name,
                 now_us(),
             )
+            await self._seed_tenant(tx, name)
             row = await tx.fetchrow("SELECT * FROM tenants WHERE name = $1", name)
         assert row is not None
         return tenant_from_row(row)
@@ -151,7 +170,7 @@ class SqlStore(abc.ABC):
     async def principal_for(self, token_hash: str) -> Principal | None:
         async with self._read() as tx:
             row = await tx.fetchrow(
-                "SELECT t.tenant, t.scope, t.name, n.default_sandbox FROM tokens t "
+                "SELECT t.tenant, t.scope, t.name, t.client_id, n.default_sandbox FROM tokens t "
                 "JOIN tenants n ON n.name = t.tenant WHERE t.hash = $1",
                 token_hash,
             )
@@ -162,6 +181,7 @@ class SqlStore(abc.ABC):
             scope=row["scope"],
             token_name=row["name"],
             default_sandbox=row["default_sandbox"],
+            client_id=row["client_id"],
         )
 
     async def list_tokens(self, tenant: str | None = None) -> list[TokenInfo]:
@@ -188,29 +208,36 @@ class SqlStore(abc.ABC):
 
     # segments ------------------------------------------------------------------------------
     async def create_segment(self, tenant: str, new: NewSegment, actor: str | None) -> Segment:
-        now = now_us()
         async with self._write() as tx:
-            seq = await self._claim_seq(tx, tenant, new.seq)
-            row = await tx.fetchrow(
-                f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
-                tenant,
-                new.id or str(uuid.uuid4()),
-                seq,
-                new.slug or new_slug(),
-                new.sandbox,
-                new.name,
-                new.description,
-                new.kind,
-                new.expression.decode() if new.expression is not None else None,
-                dumps(new.allocation),
-                new.state,
-                dumps(new.labels),
-                new.owner,
-                now,
-                actor,
-                dumps(new.extensions),
-            )
+            return await self._insert_segment(tx, tenant, new, actor)
+
+    async def _insert_segment(
+        self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
+    ) -> Segment:
+        """The insert of ``create_segment``, in the caller's transaction (Confidence adds the
+        segment's bitset in the same one)."""
+        now = now_us()
+        seq = await self._claim_seq(tx, tenant, new.seq)
+        row = await tx.fetchrow(
+            f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+            "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
+            tenant,
+            new.id or str(uuid.uuid4()),
+            seq,
+            new.slug or new_slug(),
+            new.sandbox,
+            new.name,
+            new.description,
+            new.kind,
+            new.expression.decode() if new.expression is not None else None,
+            dumps(new.allocation),
+            new.state,
+            dumps(new.labels),
+            new.owner,
+            now,
+            actor,
+            dumps(new.extensions),
+        )
         assert row is not None
         return segment_from_row(row)
 
@@ -307,6 +334,8 @@ class SqlStore(abc.ABC):
                 if exists is None:
                     raise NotFound("segment", segment_id)
                 raise Conflict("version", "the segment was changed by someone else")
+            if isinstance(patch.kind, str) and patch.kind != "static":
+                await self._drop_memberships(tx, tenant, segment_id)
         return segment_from_row(row)
 
     async def delete_segment(self, tenant: str, segment_id: str) -> None:

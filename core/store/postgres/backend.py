@@ -16,6 +16,7 @@ import asyncpg
 
 from core.errors import Conflict, CoreError, Unavailable
 from core.model import now_us
+from core.store.flags import foreign_key_error
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.sql import Row, SqlStore, conflict_for
 
@@ -36,6 +37,10 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 def _map_error(exc: BaseException) -> CoreError | None:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return conflict_for(exc.constraint_name or "") or Conflict("unique", str(exc))
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        # PostgreSQL reports both directions on the referencing table; the message says which.
+        deleting = str(exc).startswith("update or delete")
+        return foreign_key_error(exc.constraint_name or "", deleting=deleting)
     if isinstance(exc, _CONNECTION_ERRORS):
         return Unavailable("the database is unavailable")
     return None
@@ -64,7 +69,13 @@ class PostgresStore(SqlStore):
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
         try:
-            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=10)
+            # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the
+            # segment predicates' set-returning JSON functions make it (estimated 1,000 rows
+            # each): off, as for most OLTP workloads.
+            pool = await asyncpg.create_pool(
+                url, min_size=min_size, max_size=max_size, timeout=10,
+                server_settings={"jit": "off"},
+            )
         except _CONNECTION_ERRORS as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
         store = cls(url, pool)

@@ -16,9 +16,13 @@ from typing import Any, NoReturn, cast
 
 import aiosqlite
 
-from core.errors import Conflict, CoreError, Unavailable
+from core.errors import Conflict, CoreError, InUse, Unavailable
+from core.expr.sql import register_aiosqlite_functions
 from core.model import now_us
+from core.store.clients import CLIENT_UNIQUE_COLUMNS
+from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
 from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.sql import CONFLICT_MESSAGES, Row, SqlStore
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -30,6 +34,8 @@ _UNIQUE_COLUMNS = {
     "segments.tenant, segments.id": "id",
     "tokens.client_id": "client_id",
     "tokens.hash": "token",
+    **FLAG_UNIQUE_COLUMNS,
+    **CLIENT_UNIQUE_COLUMNS,
 }
 
 
@@ -42,6 +48,11 @@ def _map_error(exc: sqlite3.Error) -> CoreError | None:
     if isinstance(exc, sqlite3.IntegrityError) and text.startswith("UNIQUE constraint failed: "):
         field = _UNIQUE_COLUMNS.get(text.removeprefix("UNIQUE constraint failed: "), "unique")
         return Conflict(field, CONFLICT_MESSAGES.get(field, "already exists"))
+    if isinstance(exc, sqlite3.IntegrityError) and text == "FOREIGN KEY constraint failed":
+        # SQLite does not say which key. Writes are serialised and check every reference they
+        # insert first, so the one violation left is removing a row still referenced: in the
+        # schema only a segment can be (rule_segments); nothing else referenced is deleted.
+        return InUse(SEGMENT_IN_USE)
     if isinstance(exc, sqlite3.OperationalError):
         return Unavailable(f"the SQLite store failed: {text}")
     return None
@@ -77,6 +88,11 @@ class _Tx:
 class SqliteStore(SqlStore):
     greatest = "max"
 
+    def _extension_text(self, path: tuple[str, ...], first: int) -> tuple[str, list[Any]]:
+        # json_type names a JSON boolean 'true'/'false', as PostgreSQL's text of it reads.
+        steps = "".join('."' + step.replace('"', '""') + '"' for step in path)
+        return f"json_type(extensions, ${first})", ["$" + steps]
+
     def __init__(self, url: str, path: str) -> None:
         self.url = url
         self.path = path
@@ -100,6 +116,9 @@ class SqliteStore(SqlStore):
         await conn.execute("PRAGMA busy_timeout=5000")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
+        # The functions the compiled segment predicates (core.expr.sql) and profile sorts call.
+        await register_aiosqlite_functions(conn)
+        await register_sqlite_sort_functions(conn)
         return conn
 
     async def _migrate(self) -> None:

@@ -1,0 +1,159 @@
+"""HAL: the first page of a DYNAMIC segment's members with 100,000 individuals in PostgreSQL.
+
+Run: ``python -m bench.hal_members`` from the repository root, with
+``SEGMUX_TEST_DATABASE_URL`` (or ``SEGMUX_BENCH_DATABASE_URL``) naming a PostgreSQL server on
+which a scratch database may be created (it is dropped afterwards). Options:
+``--individuals N`` (default 100,000), ``--requests N`` (default 200).
+
+Individuals are loaded with ``COPY`` (seconds, not minutes); segments are created and their
+members read through the HAL API in process (the ASGI app over httpx, as the tests do), so a
+figure is the whole request: auth, the segment lookup, the count and the page query. Each
+request's statements are counted, so the output also shows the page is one query plus a count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+import httpx
+import msgspec
+
+from core.model import now_us
+from core.store import open_store
+from core.store.postgres import backend as pg_backend
+from core.tokens import TokenService
+from gateway.app import create_app
+from gateway.settings import Settings
+
+TENANT, PROJECT = "bench", "bench"
+CITIES = ["Madrid", "Malaga", "Sevilla", "Bilbao", "Valencia", "Lisboa", "Porto", "Paris"]
+SEGMENTS = {
+    "age 30 (2%)": "demographics/age/value eq '30'",
+    "Madrid and 30-39 (~2.5%)": "demographics/city/value eq 'Madrid' and "
+                                "demographics/age/value ge 30 and demographics/age/value lt 40",
+    "engineers or over 65 (~20%)": "contains(demographics/jobTitle/value,'Engineer') or "
+                                   "demographics/age/value gt 65",
+    "rare: one in 10,000": "demographics/email/value eq 'person-4242@example.com'",
+}
+
+
+def individual(i: int, rng: random.Random) -> dict[str, Any]:
+    field = {"context": "demographics", "dataSourceIdentifier": "bench"}
+    return {"demographics": {
+        "age": [{**field, "name": "age", "value": str(rng.randint(18, 80))}],
+        "city": [{**field, "name": "city", "value": rng.choice(CITIES)}],
+        "email": [{**field, "name": "email", "value": f"person-{i}@example.com"}],
+        "jobTitle": [{**field, "name": "jobTitle",
+                      "value": rng.choice(["Engineer", "Designer", "Manager", "Sales"])}],
+    }}
+
+
+async def load(url: str, n: int) -> float:
+    rng = random.Random(7)
+    enc = msgspec.json.Encoder()
+    now = now_us()
+    records = [(TENANT, PROJECT, f"ind-{i:06d}", enc.encode(individual(i, rng)).decode(),
+                now + i, now + i, 1) for i in range(n)]
+    started = time.perf_counter()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "profiles", records=records,
+            columns=["tenant", "sandbox", "identifier", "attributes", "created_at",
+                     "updated_at", "version"])
+        await conn.execute("ANALYZE profiles")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(server: str, n: int, requests: int) -> None:
+    admin = await asyncpg.connect(server)
+    name = f"segmux_bench_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        store = await open_store(url)
+        token, _ = await TokenService(store).create(tenant=TENANT, scope="admin", name="bench")
+        print(f"loaded {n:,} individuals with COPY in {await load(url, n):.1f} s")
+        app = create_app(Settings(database_url=url), store=store)
+        headers = {"Authorization": f"Bearer {token}"}
+        counted: list[str] = []
+        fetch = pg_backend._Tx.fetch
+        fetchrow = pg_backend._Tx.fetchrow
+
+        async def counting_fetch(self: Any, sql: str, *args: Any) -> Any:
+            counted.append(sql)
+            return await fetch(self, sql, *args)
+
+        async def counting_fetchrow(self: Any, sql: str, *args: Any) -> Any:
+            counted.append(sql)
+            return await fetchrow(self, sql, *args)
+
+        pg_backend._Tx.fetch = counting_fetch  # type: ignore[method-assign]
+        pg_backend._Tx.fetchrow = counting_fetchrow  # type: ignore[method-assign]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            root = (await client.get("/", headers=headers)).json()
+            segments_url = root["_links"]["individual-segments"]["href"].replace(
+                "{projectId}", PROJECT).replace("{?filter}", "")
+            print(f"\nfirst page (size 20) of members, {requests} requests each, through the "
+                  "ASGI app")
+            print(f"{'segment':32} {'members':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8}")
+            for label, odata in SEGMENTS.items():
+                r = await client.post(segments_url, headers=headers, json={
+                    "name": label, "segmentType": "DYNAMIC", "filter": odata})
+                members = r.json()["_links"]["individuals"]["href"].replace("{?filter}", "")
+                for _ in range(5):  # warm up: pool connections, plans, caches
+                    await client.get(members, headers=headers)
+                samples = []
+                for _ in range(requests):
+                    counted.clear()
+                    started = time.perf_counter()
+                    page = await client.get(members, headers=headers)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    assert page.status_code == 200, page.text
+                on_profiles = [s for s in counted if "profiles p" in s]
+                total = page.json()["page"]["totalElements"]
+                print(f"{label:32} {total:>8,} {statistics.median(samples):>8.1f} "
+                      f"{percentile(samples, 0.99):>8.1f} {len(on_profiles):>8}")
+        pg_backend._Tx.fetch = fetch  # type: ignore[method-assign]
+        pg_backend._Tx.fetchrow = fetchrow  # type: ignore[method-assign]
+        await store.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--individuals", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    server = os.environ.get("SEGMUX_BENCH_DATABASE_URL") or os.environ.get(
+        "SEGMUX_TEST_DATABASE_URL")
+    if not server:
+        sys.exit("set SEGMUX_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
+    asyncio.run(run(server, args.individuals, args.requests))
+
+
+if __name__ == "__main__":
+    main()

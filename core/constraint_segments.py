@@ -1,0 +1,260 @@
+"""Segments as constraint lists (Unleash's view of the segment store): the use cases of the
+Unleash segments API, with its validation order and limits.
+
+A segment created here keeps the list it was created with in ``extensions["unleash"]``, with a
+hash of the canonical expression it was parsed into: while the expression is unchanged, reads
+return that list exactly as sent (``NOT_IN`` stays ``NOT_IN``, not an inverted ``IN``); once
+another dialect changes the expression, the list is rendered from the AST, or refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from core.constraints import (
+    ConstraintLimits,
+    ResourceLimit,
+    SchemaInvalid,
+    check_constraints,
+    check_segment_fields,
+    check_segment_values,
+    to_expression,
+)
+from core.errors import Conflict, Invalid, NotExpressible, NotFound
+from core.expr import ast
+from core.expr.unleash import LANGUAGE, render_constraints
+from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort
+from core.service import SegmentService, require_admin
+from core.store import Store
+
+EXT = "unleash"
+MAX_ID = 2**63
+"""Integer ids are 64-bit in both stores."""
+_PAGE = 1000
+_NAME_ORDER = (Sort("name"),)
+# The order real Unleash stores constraint keys in (PostgreSQL jsonb: by length, then bytes).
+_KEY_ORDER = ("value", "values", "inverted", "operator", "contextName", "caseInsensitive")
+
+__all__ = ["ConstraintSegment", "ConstraintSegmentService", "SchemaInvalid", "SegmentInput"]
+
+
+class SegmentInput(msgspec.Struct, frozen=True, kw_only=True):
+    """A create or a full update (PUT): ``description`` UNSET keeps the old one on update."""
+
+    name: str
+    constraints: list[dict[str, Any]]
+    description: str | msgspec.UnsetType | None = msgspec.UNSET
+    project: str | None = None
+    seq: int | None = None
+
+
+class ConstraintSegment(msgspec.Struct, frozen=True, kw_only=True):
+    segment: Segment
+    constraints: list[dict[str, Any]]
+    project: str | None = None
+    used_in_projects: int = 0
+    used_in_flags: int = 0
+
+
+def expression_hash(expression: bytes | None) -> str:
+    return hashlib.sha256(expression or b"").hexdigest()[:32]
+
+
+def stored_form(constraints: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Constraints as Unleash stores them: ``values`` always present, keys in jsonb order."""
+    out = []
+    for c in constraints:
+        full = {"values": [], **c}
+        out.append({k: full[k] for k in sorted(full, key=lambda k: (len(k), k))})
+    return out
+
+
+def constraints_of(segment: Segment) -> list[dict[str, Any]]:
+    """The constraint list that says exactly what the segment says, or ``NotExpressible``."""
+    if segment.kind == "static":
+        raise NotExpressible(LANGUAGE, "a static segment (a list of members) has no constraints")
+    if segment.allocation.proportion != "1":
+        raise NotExpressible(
+            LANGUAGE, "the segment allocates a proportion of its audience; constraints cannot"
+        )
+    ext = segment.extensions.get(EXT) or {}
+    kept = ext.get("constraints")
+    if isinstance(kept, list) and ext.get("expressionHash") == expression_hash(segment.expression):
+        return kept
+    expr = ast.decode(segment.expression) if segment.expression is not None else None
+    return stored_form(render_constraints(expr))
+
+
+def project_of(segment: Segment) -> str | None:
+    project = (segment.extensions.get(EXT) or {}).get("project")
+    return project if isinstance(project, str) else None
+
+
+def _view(segment: Segment, usage: tuple[int, int] = (0, 0)) -> ConstraintSegment:
+    return ConstraintSegment(
+        segment=segment,
+        constraints=constraints_of(segment),
+        project=project_of(segment),
+        used_in_projects=usage[0],
+        used_in_flags=usage[1],
+    )
+
+
+class ConstraintSegmentService:
+    def __init__(self, store: Store, limits: ConstraintLimits | None = None) -> None:
+        self.store = store
+        self.segments = SegmentService(store)
+        self.limits = limits or ConstraintLimits()
+
+    async def _limits(self, principal: Principal) -> ConstraintLimits:
+        """The process's limits, overridden per tenant by ``settings["limits"]``."""
+        tenant = await self.store.get_tenant(principal.tenant)
+        override = tenant.settings.get("limits")
+        if isinstance(override, dict):
+            fields = {k: v for k, v in override.items() if k in ConstraintLimits.__struct_fields__}
+            return msgspec.structs.replace(self.limits, **fields)
+        return self.limits
+
+    # reads ---------------------------------------------------------------------------------
+    async def list_segments(self, principal: Principal) -> list[ConstraintSegment]:
+        """Every segment of the principal's sandbox that constraints can express, by name in
+        byte order, with how many projects and flags use it."""
+        require_admin(principal)
+        usage = await self.store.segment_usage(principal.tenant)
+        out: list[ConstraintSegment] = []
+        offset = 0
+        while True:
+            page = await self.store.list_segments(
+                principal.tenant, sandbox=principal.default_sandbox, offset=offset,
+                limit=_PAGE, sort=_NAME_ORDER,
+            )
+            for segment in page.items:
+                try:
+                    out.append(_view(segment, usage.get(segment.id, (0, 0))))
+                except NotExpressible:
+                    continue  # shown by the dialects that can say it, never widened here
+            offset += _PAGE
+            if offset >= page.total or not page.items:
+                return out
+
+    async def get(self, principal: Principal, seq: int) -> ConstraintSegment:
+        require_admin(principal)
+        return _view(await self._segment(principal, seq))
+
+    async def _segment(self, principal: Principal, seq: int) -> Segment:
+        """The segment with this integer id, if constraints can express it: otherwise it is as
+        absent as an unknown one, with the reason in the message."""
+        key = str(seq)
+        if seq < 1 or seq >= MAX_ID:
+            raise NotFound("segment", key)
+        segment = await self.segments.get(
+            principal, "seq", seq, sandbox=principal.default_sandbox
+        )
+        try:
+            constraints_of(segment)
+        except NotExpressible as exc:
+            raise NotFound(
+                "segment", key, f"segment {key} cannot be shown as constraints: {exc.reason}"
+            ) from exc
+        return segment
+
+    async def uses(self, principal: Principal, seq: int) -> list[SegmentUse]:
+        require_admin(principal)
+        segment = await self._segment(principal, seq)
+        return await self.store.segment_uses(principal.tenant, segment.id)
+
+    # writes --------------------------------------------------------------------------------
+    async def validate_name(self, principal: Principal, name: str) -> None:
+        require_admin(principal)
+        if not name:
+            raise Invalid("name", "Segment name cannot be empty")
+        if await self.store.find_segment_id(principal.tenant, principal.default_sandbox, name):
+            raise Conflict("name", "Segment name already exists")
+
+    async def create(self, principal: Principal, data: SegmentInput) -> ConstraintSegment:
+        require_admin(principal)
+        if data.seq is not None and data.seq >= MAX_ID:
+            raise Invalid("id", f"must be less than {MAX_ID}")
+        limits = await self._limits(principal)
+        count = await self.store.count_segments(principal.tenant, principal.default_sandbox)
+        if count >= limits.segments:
+            raise ResourceLimit("segment", limits.segments)
+        expression = self._checked(data, limits)
+        await self.validate_name(principal, data.name)
+        await self._check_project(principal, data.project)
+        constraints = stored_form(data.constraints)
+        new = NewSegment(
+            name=data.name,
+            sandbox=principal.default_sandbox,
+            description=data.description if isinstance(data.description, str) else None,
+            expression=expression,
+            seq=data.seq,
+            extensions={EXT: self._extension(data.project, constraints, expression)},
+        )
+        return _view(await self.segments.create(principal, new))
+
+    async def update(self, principal: Principal, seq: int, data: SegmentInput) -> None:
+        require_admin(principal)
+        expression = self._checked(data, await self._limits(principal))
+        segment = await self._segment(principal, seq)
+        if data.name != segment.name:
+            await self.validate_name(principal, data.name)
+        if data.project is not None:
+            uses = await self.store.segment_uses(principal.tenant, segment.id)
+            projects = sorted({u.project for u in uses})
+            if len(projects) > 1 or (projects and projects != [data.project]):
+                raise Invalid(
+                    "project",
+                    "Invalid project. Segment is being used by strategies in other projects: "
+                    + ", ".join(projects),
+                )
+        await self._check_project(principal, data.project)
+        constraints = stored_form(data.constraints)
+        extensions = {
+            **segment.extensions,
+            EXT: self._extension(data.project, constraints, expression),
+        }
+        patch = SegmentPatch(
+            name=data.name, description=data.description, expression=expression,
+            extensions=extensions,
+        )
+        await self.segments.update(
+            principal, segment.id, patch, sandbox=principal.default_sandbox
+        )
+
+    async def delete(self, principal: Principal, seq: int) -> None:
+        require_admin(principal)
+        segment = await self._segment(principal, seq)
+        await self.segments.delete(principal, segment.id, sandbox=principal.default_sandbox)
+
+    # helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _checked(data: SegmentInput, limits: ConstraintLimits) -> bytes | None:
+        """Unleash's order after its schema: fields, each constraint, the values limit; then
+        the parse into the canonical expression."""
+        check_segment_fields(data.name, data.constraints)
+        check_constraints(data.constraints)
+        check_segment_values(data.constraints, limits.segment_values)
+        expr = to_expression(data.constraints)
+        return None if expr is None else ast.encode(expr)
+
+    async def _check_project(self, principal: Principal, project: str | None) -> None:
+        if project is None:
+            return
+        try:
+            await self.store.get_project(principal.tenant, project)
+        except NotFound as exc:
+            raise Invalid("project", f'Project "{project}" does not exist') from exc
+
+    @staticmethod
+    def _extension(
+        project: str | None, constraints: list[dict[str, Any]], expression: bytes | None
+    ) -> dict[str, Any]:
+        return {
+            "project": project,
+            "constraints": constraints,
+            "expressionHash": expression_hash(expression),
+        }

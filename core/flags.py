@@ -1,0 +1,380 @@
+"""Flag use cases: features in projects, their rules (strategies) per environment, the segments
+rules use, and the snapshot SDKs poll. The rules every dialect shares live here: a rule uses at
+most ``segments_per_rule`` segments, only segments the rule's dialect can show, and a flag's
+rules are addressed through its project and environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from core.constraint_segments import ConstraintSegment, constraints_of, project_of
+from core.constraints import (
+    ConstraintLimits,
+    SchemaInvalid,
+    check_constraints,
+    check_rule_constraint_values,
+    to_expression,
+)
+from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
+from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
+from core.service import check_text, require_admin
+from core.store import Store
+
+FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
+MAX_FLAG_NAME = 100
+SORT_ORDER_RANGE = (-(2**31), 2**31 - 1)
+"""Unleash keeps a strategy's sort order in a 32-bit integer."""
+# encodeURIComponent leaves exactly these unchanged: Unleash's "URL friendly" names.
+_URL_FRIENDLY = re.compile(r"^[A-Za-z0-9\-_.!~*'()]*$")
+
+
+def require_client(principal: Principal) -> str:
+    """The environment of a client (SDK) token; any other token is refused."""
+    if principal.environment is None:
+        raise Forbidden("this endpoint needs a client token")
+    return principal.environment
+
+
+class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
+    """A strategy as sent: ``segments`` are the dialect's integer segment ids (seq)."""
+
+    name: str
+    title: str | None = None
+    disabled: bool | None = None
+    sort_order: int | None = None
+    constraints: list[dict[str, Any]] = []
+    parameters: dict[str, str] = {}
+    variants: list[dict[str, Any]] = []
+    segments: list[int] = []
+
+
+class RuleView(msgspec.Struct, frozen=True, kw_only=True):
+    rule: Rule
+    segment_seqs: list[int]
+    """The integer ids of the rule's segments, ascending."""
+
+
+class ClientFlag(msgspec.Struct, frozen=True, kw_only=True):
+    flag: Flag
+    rules: list[RuleView]
+
+
+class ClientSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """What an SDK token sees: its environment's flags, the segments their rules use (None
+    where constraints cannot express one any more), and a revision that moves on any write."""
+
+    environment: str
+    flags: list[ClientFlag]
+    segments: dict[int, ConstraintSegment | None]
+    revision: str
+
+
+class FlagService:
+    def __init__(self, store: Store, limits: ConstraintLimits | None = None) -> None:
+        self.store = store
+        self.limits = limits or ConstraintLimits()
+
+    # flags ---------------------------------------------------------------------------------
+    async def create_flag(self, principal: Principal, project: str, new: NewFlag) -> Flag:
+        require_admin(principal)
+        check_flag_name(new.name)
+        check_text("description", new.description, max_len=64 * 1024)
+        if new.type not in FLAG_TYPES:
+            raise Invalid("type", f"must be one of {', '.join(FLAG_TYPES)}")
+        try:
+            existing = await self.store.get_flag(principal.tenant, new.name)
+        except NotFound:
+            pass
+        else:
+            raise Conflict(
+                "flag",
+                "An archived flag with that name already exists"
+                if existing.archived else "A flag with that name already exists",
+            )
+        try:
+            await self.store.get_project(principal.tenant, project)
+        except NotFound as exc:
+            raise NotFound(
+                "project", project, f"Active project with id {project} does not exist"
+            ) from exc
+        new = msgspec.structs.replace(new, project=project)
+        return await self.store.create_flag(principal.tenant, new, principal.token_name)
+
+    async def _flag_in(self, principal: Principal, project: str, name: str) -> Flag:
+        try:
+            flag = await self.store.get_flag(principal.tenant, name)
+        except NotFound:
+            flag = None
+        if flag is None or flag.project != project:
+            raise NotFound(
+                "flag", name, f'There\'s no feature named "{name}" in project "{project}".'
+            )
+        return flag
+
+    async def _environment(self, principal: Principal, environment: str) -> None:
+        try:
+            await self.store.get_environment(principal.tenant, environment)
+        except NotFound as exc:
+            raise NotFound(
+                "environment", environment, f"Could not find environment {environment}"
+            ) from exc
+
+    async def set_enabled(
+        self, principal: Principal, project: str, name: str, environment: str, enabled: bool
+    ) -> Flag:
+        require_admin(principal)
+        await self._flag_in(principal, project, name)
+        await self._environment(principal, environment)
+        return await self.store.set_flag_enabled(
+            principal.tenant, name, environment, enabled, principal.token_name
+        )
+
+    # rules ---------------------------------------------------------------------------------
+    async def rules(
+        self, principal: Principal, project: str, name: str, environment: str
+    ) -> list[RuleView]:
+        require_admin(principal)
+        await self._flag_in(principal, project, name)
+        await self._environment(principal, environment)
+        rules = await self.store.list_rules(principal.tenant, flag=name, environment=environment)
+        return [await self._view(principal, r) for r in _ordered(rules)]
+
+    async def rule(
+        self, principal: Principal, project: str, name: str, environment: str, rule_id: str
+    ) -> RuleView:
+        require_admin(principal)
+        return await self._view(principal, await self._rule_in(
+            principal, project, name, environment, rule_id))
+
+    async def _rule_in(
+        self, principal: Principal, project: str, name: str, environment: str, rule_id: str
+    ) -> Rule:
+        await self._flag_in(principal, project, name)
+        await self._environment(principal, environment)
+        try:
+            rule = await self.store.get_rule(principal.tenant, rule_id)
+        except NotFound:
+            rule = None
+        if rule is None or rule.flag != name or rule.environment != environment:
+            raise NotFound("rule", rule_id, f"Could not find strategy with id {rule_id}")
+        return rule
+
+    async def add_rule(
+        self, principal: Principal, project: str, name: str, environment: str, data: RuleInput
+    ) -> RuleView:
+        require_admin(principal)
+        await self._flag_in(principal, project, name)
+        await self._environment(principal, environment)
+        segment_ids = await self._segment_ids(principal, data.segments)
+        payload = self._payload(name, data)
+        sort_order = data.sort_order
+        if sort_order is None:
+            existing = await self.store.list_rules(
+                principal.tenant, flag=name, environment=environment
+            )
+            sort_order = max((r.sort_order for r in existing), default=-1) + 1
+        rule = await self.store.create_rule(
+            principal.tenant,
+            NewRule(flag=name, environment=environment, sort_order=sort_order,
+                    payload=payload, segments=segment_ids),
+            principal.token_name,
+        )
+        return await self._view(principal, rule)
+
+    async def update_rule(
+        self, principal: Principal, project: str, name: str, environment: str, rule_id: str,
+        data: RuleInput,
+    ) -> RuleView:
+        require_admin(principal)
+        await self._rule_in(principal, project, name, environment, rule_id)
+        segment_ids = await self._segment_ids(principal, data.segments)
+        patch = RulePatch(
+            payload=self._payload(name, data),
+            segments=segment_ids,
+            sort_order=msgspec.UNSET if data.sort_order is None else data.sort_order,
+        )
+        rule = await self.store.update_rule(
+            principal.tenant, rule_id, patch, principal.token_name
+        )
+        return await self._view(principal, rule)
+
+    async def delete_rule(
+        self, principal: Principal, project: str, name: str, environment: str, rule_id: str
+    ) -> None:
+        require_admin(principal)
+        await self._rule_in(principal, project, name, environment, rule_id)
+        await self.store.delete_rule(principal.tenant, rule_id)
+
+    async def set_rule_segments(
+        self, principal: Principal, project: str, environment: str, rule_id: str,
+        seqs: Sequence[int],
+    ) -> RuleView:
+        """Replace the segments of a rule, all or nothing; the rule must be in ``project`` and
+        ``environment`` (a mismatch is a client bug, answered as not found)."""
+        require_admin(principal)
+        self._check_segment_count(seqs)
+        try:
+            rule = await self.store.get_rule(principal.tenant, rule_id)
+            flag = await self.store.get_flag(principal.tenant, rule.flag)
+        except NotFound as exc:
+            raise NotFound("rule", rule_id, f"Could not find strategy with id {rule_id}") from exc
+        if flag.project != project or rule.environment != environment:
+            raise NotFound(
+                "rule", rule_id,
+                f'Could not find strategy with id {rule_id} in project "{project}" and '
+                f'environment "{environment}"',
+            )
+        segment_ids = await self._segment_ids(principal, seqs)
+        updated = await self.store.update_rule(
+            principal.tenant, rule_id, RulePatch(segments=segment_ids), principal.token_name
+        )
+        return await self._view(principal, updated)
+
+    async def segments_of_rule(
+        self, principal: Principal, rule_id: str
+    ) -> list[ConstraintSegment]:
+        require_admin(principal)
+        try:
+            rule = await self.store.get_rule(principal.tenant, rule_id)
+        except NotFound as exc:
+            raise NotFound("rule", rule_id, f"Could not find strategy with id {rule_id}") from exc
+        out = []
+        for segment in await self._segments(principal, rule.segments):
+            try:
+                out.append(ConstraintSegment(
+                    segment=segment, constraints=constraints_of(segment),
+                    project=project_of(segment)))
+            except NotExpressible:
+                continue
+        return sorted(out, key=lambda v: v.segment.name.encode())
+
+    # the client (SDK) snapshot -------------------------------------------------------------
+    async def client_snapshot(
+        self, principal: Principal, *, projects: Sequence[str] = (), name_prefix: str | None = None,
+        tags: Sequence[str] = (), only: str | None = None,
+    ) -> ClientSnapshot:
+        """The principal's environment as SDKs see it: non-archived flags (optionally of some
+        projects, by name prefix, or one by name) with their enabled rules in order. Flags carry
+        no tags in segmux, so a tag filter matches none."""
+        environment = require_client(principal)
+        revision = await self.store.flags_revision(principal.tenant)
+        flags = [f for f in await self.store.list_flags(principal.tenant) if not f.archived]
+        if tags:
+            flags = []
+        if projects:
+            flags = [f for f in flags if f.project in projects]
+        if name_prefix:
+            flags = [f for f in flags if f.name.startswith(name_prefix)]
+        if only is not None:
+            flags = [f for f in flags if f.name == only]
+            if not flags:
+                raise NotFound("flag", only, f"Could not find feature flag {only}")
+        rules = await self.store.list_rules(principal.tenant, environment=environment)
+        by_flag: dict[str, list[Rule]] = {}
+        for r in _ordered(rules):
+            if not r.payload.get("disabled"):
+                by_flag.setdefault(r.flag, []).append(r)
+        used: dict[str, Segment] = {}
+        wanted = {s for f in flags for r in by_flag.get(f.name, []) for s in r.segments}
+        for segment in await self._segments(principal, wanted):
+            used[segment.id] = segment
+        views: dict[int, ConstraintSegment | None] = {}
+        for segment in used.values():
+            try:
+                views[segment.seq] = ConstraintSegment(
+                    segment=segment, constraints=constraints_of(segment))
+            except NotExpressible:
+                views[segment.seq] = None  # the SDKs then evaluate its rules as false
+        seq_of = {s.id: s.seq for s in used.values()}
+        client_flags = [
+            ClientFlag(flag=f, rules=[
+                RuleView(rule=r, segment_seqs=sorted(seq_of[s] for s in r.segments
+                                                     if s in seq_of))
+                for r in by_flag.get(f.name, [])])
+            for f in flags
+        ]
+        return ClientSnapshot(
+            environment=environment, flags=client_flags, segments=views, revision=revision
+        )
+
+    # helpers -------------------------------------------------------------------------------
+    def _check_segment_count(self, seqs: Sequence[Any]) -> None:
+        limit = self.limits.segments_per_rule
+        if len(seqs) > limit:
+            raise Invalid("segments", f"Strategies may not have more than {limit} segments")
+
+    async def _segment_ids(self, principal: Principal, seqs: Sequence[int]) -> tuple[str, ...]:
+        """Integer segment ids -> canonical ids; each must be a segment constraints can show
+        (attaching one they cannot would make the rule false in every SDK)."""
+        self._check_segment_count(seqs)
+        ids: list[str] = []
+        for seq in dict.fromkeys(seqs):
+            try:
+                if not 1 <= seq < 2**63:
+                    raise NotFound("segment", str(seq))
+                segment = await self.store.get_segment(principal.tenant, "seq", seq)
+                if segment.sandbox != principal.default_sandbox:
+                    raise NotFound("segment", str(seq))
+                constraints_of(segment)
+            except (NotFound, NotExpressible) as exc:
+                raise NotFound("segment", str(seq), f'No segment exists with ID "{seq}"') from exc
+            ids.append(segment.id)
+        return tuple(ids)
+
+    def _payload(self, flag: str, data: RuleInput) -> dict[str, Any]:
+        low, high = SORT_ORDER_RANGE
+        if data.sort_order is not None and not low <= data.sort_order <= high:
+            raise Invalid("sortOrder", f"must be between {low} and {high}")
+        check_rule_constraint_values(data.constraints, self.limits.rule_constraint_values)
+        check_constraints(data.constraints)
+        to_expression(data.constraints)  # what SDKs will evaluate must parse
+        parameters = dict(data.parameters)
+        if data.name == "flexibleRollout":
+            # Unleash fills these in, and SDKs need them to bucket users.
+            parameters = {
+                **parameters,
+                "rollout": parameters.get("rollout", "100"),
+                "stickiness": parameters.get("stickiness") or "default",
+                "groupId": parameters.get("groupId") or flag,
+            }
+        return {
+            "name": data.name,
+            "title": data.title,
+            "disabled": bool(data.disabled),
+            "constraints": [{"values": [], **c} for c in data.constraints],
+            "parameters": parameters,
+            "variants": data.variants,
+        }
+
+    async def _view(self, principal: Principal, rule: Rule) -> RuleView:
+        segments = await self._segments(principal, rule.segments)
+        return RuleView(rule=rule, segment_seqs=sorted(s.seq for s in segments))
+
+    async def _segments(self, principal: Principal, ids: Any) -> list[Segment]:
+        out = []
+        for segment_id in ids:
+            try:
+                out.append(await self.store.get_segment(principal.tenant, "id", segment_id))
+            except NotFound:
+                continue  # deleted between two reads: the foreign key keeps rules honest
+        return out
+
+
+def check_flag_name(name: str) -> None:
+    if name == "":
+        raise SchemaInvalid("name", "is not allowed to be empty")
+    if len(name) > MAX_FLAG_NAME:
+        raise SchemaInvalid(
+            "name", f"length must be less than or equal to {MAX_FLAG_NAME} characters long", name
+        )
+    if not _URL_FRIENDLY.match(name):
+        raise SchemaInvalid("name", "must be URL friendly", name)
+
+
+def _ordered(rules: Sequence[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda r: (r.sort_order, r.created_at, r.id))

@@ -1,0 +1,334 @@
+"""Profiles (the HAL dialect's individuals) and the stored members of static segments: the SQL
+both backends share, as a mixin of ``SqlStore`` (same ``$n`` placeholders, same transactions).
+
+Dynamic membership is never stored: a segment's condition is compiled to a predicate over the
+``attributes`` JSON column (``core.expr.sql.to_sql``), so a page of members is one query the
+database answers (plus one count), however many profiles there are.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from core.errors import Conflict, NotFound
+from core.expr.ast import Expr
+from core.expr.sql import jsonpath, to_sql
+from core.model import Profile, ProfilePage, ProfileSort, now_us
+from core.store.profile_keys import has_wide_ints, index_hints
+from core.store.rows import dumps
+
+if TYPE_CHECKING:
+    from core.store.sql import Tx
+
+Row = Mapping[str, Any]
+Dialect = Literal["postgres", "sqlite"]
+_dict_dec = msgspec.json.Decoder(dict[str, Any])
+
+_COLUMNS = {
+    "identifier": "p.identifier",
+    "created_at": "p.created_at",
+    "updated_at": "p.updated_at",
+}
+_DEFAULT_ORDER = "p.created_at ASC, p.identifier ASC"
+_MAX_PARAMS = 10_000
+_MAX_COLUMNS = 200
+"""Per statement when many conditions are tested at once: drivers allow 32k parameters, SQLite
+2,000 result columns and 1 MB of SQL text."""
+NOT_STATIC = "memberships can only be stored for a static segment"
+
+
+def _profile(row: Row) -> Profile:
+    return Profile(
+        tenant=row["tenant"],
+        sandbox=row["sandbox"],
+        identifier=row["identifier"],
+        attributes=_dict_dec.decode(row["attributes"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+class ProfileSql(abc.ABC):
+    """Store operations on profiles and memberships (see the protocol)."""
+
+    url: str
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @property
+    def sql_dialect(self) -> Dialect:
+        return "sqlite" if self.url.startswith("sqlite") else "postgres"
+
+    def _json(self, placeholder: str) -> str:
+        return f"CAST({placeholder} AS JSONB)" if self.sql_dialect == "postgres" else placeholder
+
+    def _row_lock(self, mode: str) -> str:
+        """Row locks taken before inserting a reference, so a concurrent delete waits (or wins
+        first and the reference is refused as not found). SQLite serialises writes instead."""
+        return f" FOR {mode}" if self.sql_dialect == "postgres" else ""
+
+    # profiles ------------------------------------------------------------------------------
+    async def create_profile(
+        self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
+    ) -> Profile:
+        now = now_us()
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "INSERT INTO profiles (tenant, sandbox, identifier, attributes, created_at, "
+                f"updated_at, version, wide_ints) SELECT $1, $2, $3, {self._json('$4')}, $5, $5, "
+                "1, $6 FROM tenants WHERE name = $1 "
+                "ON CONFLICT (tenant, sandbox, identifier) DO NOTHING RETURNING *",
+                tenant,
+                sandbox,
+                identifier,
+                dumps(attributes),
+                now,
+                has_wide_ints(attributes),
+            )
+            if row is None:
+                if await tx.fetchrow("SELECT 1 FROM tenants WHERE name = $1", tenant) is None:
+                    raise NotFound("tenant", tenant)
+                raise Conflict("identifier", "an individual with this identifier already exists")
+        return _profile(row)
+
+    async def get_profile(self, tenant: str, sandbox: str, identifier: str) -> Profile:
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                "SELECT * FROM profiles WHERE tenant = $1 AND sandbox = $2 AND identifier = $3",
+                tenant,
+                sandbox,
+                identifier,
+            )
+        if row is None:
+            raise NotFound("individual", identifier)
+        return _profile(row)
+
+    async def replace_profile(
+        self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
+    ) -> Profile:
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                f"UPDATE profiles SET attributes = {self._json('$4')}, updated_at = $5, "
+                "version = version + 1, wide_ints = $6 "
+                "WHERE tenant = $1 AND sandbox = $2 AND identifier = $3 RETURNING *",
+                tenant,
+                sandbox,
+                identifier,
+                dumps(attributes),
+                now_us(),
+                has_wide_ints(attributes),
+            )
+        if row is None:
+            raise NotFound("individual", identifier)
+        return _profile(row)
+
+    async def delete_profile(self, tenant: str, sandbox: str, identifier: str) -> None:
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "DELETE FROM profiles WHERE tenant = $1 AND sandbox = $2 AND identifier = $3 "
+                "RETURNING identifier",
+                tenant,
+                sandbox,
+                identifier,
+            )
+        if row is None:
+            raise NotFound("individual", identifier)
+
+    async def list_profiles(
+        self,
+        tenant: str,
+        sandbox: str,
+        *,
+        where: Sequence[Expr] = (),
+        member_of: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        sort: Sequence[ProfileSort] = (),
+    ) -> ProfilePage:
+        args: list[Any] = [tenant, sandbox]
+        if member_of is None:
+            source = "profiles p"
+            conditions = ["p.tenant = $1", "p.sandbox = $2"]
+        else:
+            source = (
+                "memberships m JOIN profiles p ON p.tenant = m.tenant "
+                "AND p.sandbox = m.sandbox AND p.identifier = m.profile"
+            )
+            conditions = ["m.tenant = $1", "m.sandbox = $2", "m.segment_id = $3"]
+            args.append(member_of)
+        for expr in where:
+            if self.sql_dialect == "postgres":
+                for hint in index_hints(expr):
+                    args.append(hint)
+                    conditions.append(
+                        f"(p.attributes @? CAST(${len(args)} AS jsonpath) OR p.wide_ints)"
+                    )
+            sql, params = to_sql(
+                expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
+            )
+            conditions.append(f"({sql})")
+            args.extend(params)
+        order, order_args = self._order(sort, len(args) + 1)
+        n = len(args) + len(order_args)
+        clause = " AND ".join(conditions)
+        async with self._read() as tx:
+            total = await tx.fetchrow(f"SELECT count(*) AS n FROM {source} WHERE {clause}", *args)
+            rows = await tx.fetch(
+                f"SELECT p.* FROM {source} WHERE {clause} ORDER BY {order} "
+                f"LIMIT ${n + 1} OFFSET ${n + 2}",
+                *args,
+                *order_args,
+                limit,
+                offset,
+            )
+        assert total is not None
+        return ProfilePage(items=[_profile(r) for r in rows], total=int(total["n"]))
+
+    def _order(self, sort: Sequence[ProfileSort], first: int) -> tuple[str, list[Any]]:
+        """ORDER BY terms for ``sort`` (placeholders from ``first``), ending with the identifier
+        so pages never overlap. An attribute sorts by two keys, its number then its string, so
+        both backends order mixed values alike (numbers, then strings, then anything else)."""
+        terms: list[str] = []
+        args: list[Any] = []
+        for s in sort:
+            direction = "DESC" if s.descending else "ASC"
+            if s.column is not None:
+                terms.append(f"{_COLUMNS[s.column]} {direction}")
+                continue
+            if self.sql_dialect == "postgres":
+                args.append(jsonpath(s.path))
+                p = f"CAST(${first + len(args) - 1} AS jsonpath)"
+                v = f"jsonb_path_query_first(p.attributes, {p})"
+                number = f"CASE WHEN jsonb_typeof({v}) = 'number' THEN CAST({v} AS numeric) END"
+                text = f"(CASE WHEN jsonb_typeof({v}) = 'string' THEN {v} #>> '{{}}' END)"
+                text += ' COLLATE "C"'
+            else:
+                args.append(dumps(list(s.path)))
+                p = f"${first + len(args) - 1}"
+                number = f"profile_sort_number(p.attributes, {p})"
+                text = f"profile_sort_text(p.attributes, {p})"
+            terms += [f"{number} {direction} NULLS LAST", f"{text} {direction} NULLS LAST"]
+        if not terms:
+            return _DEFAULT_ORDER, args
+        terms.append("p.identifier ASC")
+        return ", ".join(terms), args
+
+    # memberships ---------------------------------------------------------------------------
+    async def add_membership(self, tenant: str, segment_id: str, identifier: str) -> None:
+        async with self._write() as tx:
+            segment = await tx.fetchrow(
+                "SELECT kind, sandbox FROM segments WHERE tenant = $1 AND id = $2"
+                + self._row_lock("SHARE"),
+                tenant,
+                segment_id,
+            )
+            if segment is None:
+                raise NotFound("segment", segment_id)
+            if segment["kind"] != "static":
+                raise Conflict("kind", NOT_STATIC)
+            profile = await tx.fetchrow(
+                "SELECT identifier FROM profiles WHERE tenant = $1 AND sandbox = $2 "
+                "AND identifier = $3" + self._row_lock("KEY SHARE"),
+                tenant,
+                segment["sandbox"],
+                identifier,
+            )
+            if profile is None:
+                raise NotFound("individual", identifier)
+            await tx.execute(
+                "INSERT INTO memberships (tenant, segment_id, sandbox, profile, created_at) "
+                "VALUES ($1, $2, $3, $4, $5) "
+                "ON CONFLICT (tenant, segment_id, profile) DO NOTHING",
+                tenant,
+                segment_id,
+                segment["sandbox"],
+                identifier,
+                now_us(),
+            )
+
+    async def remove_membership(self, tenant: str, segment_id: str, identifier: str) -> None:
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "DELETE FROM memberships WHERE tenant = $1 AND segment_id = $2 AND profile = $3 "
+                "RETURNING profile",
+                tenant,
+                segment_id,
+                identifier,
+            )
+        if row is None:
+            raise NotFound("membership", identifier)
+
+    async def _drop_memberships(self, tx: Tx, tenant: str, segment_id: str) -> None:
+        """A segment that stops being static loses its stored members (in the caller's
+        transaction), so they cannot reappear if it becomes static again."""
+        await tx.execute(
+            "DELETE FROM memberships WHERE tenant = $1 AND segment_id = $2", tenant, segment_id
+        )
+
+    async def segments_of_profile(
+        self,
+        tenant: str,
+        sandbox: str,
+        identifier: str,
+        conditions: Mapping[str, Expr | None],
+    ) -> set[str]:
+        matched = {sid for sid, expr in conditions.items() if expr is None}
+        tested = [(sid, expr) for sid, expr in conditions.items() if expr is not None]
+        async with self._read() as tx:
+            found = await tx.fetchrow(
+                "SELECT identifier FROM profiles WHERE tenant = $1 AND sandbox = $2 "
+                "AND identifier = $3",
+                tenant,
+                sandbox,
+                identifier,
+            )
+            if found is None:
+                raise NotFound("individual", identifier)
+            rows = await tx.fetch(
+                "SELECT m.segment_id FROM memberships m JOIN segments s "
+                "ON s.tenant = m.tenant AND s.id = m.segment_id "
+                "WHERE m.tenant = $1 AND m.sandbox = $2 AND m.profile = $3 AND s.kind = 'static'",
+                tenant,
+                sandbox,
+                identifier,
+            )
+            matched.update(r["segment_id"] for r in rows)
+            while tested:
+                # One row, one column per condition: the database evaluates them all at once.
+                # The key's parameters come last: SQLite numbers the compiler's ``?`` in text
+                # order, and the columns precede the WHERE.
+                args: list[Any] = []
+                columns: list[str] = []
+                ids: list[str] = []
+                while tested and len(args) < _MAX_PARAMS and len(ids) < _MAX_COLUMNS:
+                    sid, expr = tested.pop()
+                    assert expr is not None
+                    sql, params = to_sql(
+                        expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
+                    )
+                    columns.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END AS c{len(ids)}")
+                    ids.append(sid)
+                    args.extend(params)
+                n = len(args)
+                row = await tx.fetchrow(
+                    f"SELECT {', '.join(columns)} FROM profiles p WHERE p.tenant = ${n + 1} "
+                    f"AND p.sandbox = ${n + 2} AND p.identifier = ${n + 3}",
+                    *args,
+                    tenant,
+                    sandbox,
+                    identifier,
+                )
+                if row is None:
+                    raise NotFound("individual", identifier)
+                matched.update(sid for i, sid in enumerate(ids) if row[f"c{i}"])
+        return matched

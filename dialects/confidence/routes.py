@@ -1,0 +1,236 @@
+"""``/v1/segments…`` and ``/v1/oauth/token``: Confidence's admin API as Google's HTTP
+transcoding serves it (decode, one service call, encode).
+
+Custom methods are ``POST /v1/segments/{id}:verb``; Starlette's path parameters stop at ``/``
+but not at ``:``, so ``{rest}`` carries ``id:verb`` and :func:`_split` separates them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.buckets import share
+from core.errors import Invalid, NotFound
+from core.model import Allocation, Principal
+from dialects.confidence import errors
+from dialects.confidence.filters import parse_filter
+from dialects.confidence.paging import decode_token, encode_token, order_by, page_size
+from dialects.confidence.translate import (
+    check_id,
+    expressible,
+    id_from_name,
+    new_segment,
+    parse_mask,
+    patch_for,
+    segment_out,
+    targeting_of,
+)
+from dialects.confidence.wire import (
+    ENCODER,
+    AvailableSpaceIn,
+    AvailableSpaceOut,
+    DecimalOut,
+    Empty,
+    ListOut,
+    SegmentIn,
+    TokenIn,
+    TokenOut,
+    camel_keys,
+)
+from dialects.http import (
+    CatchAll,
+    convert,
+    decode_json,
+    read_body,
+    require_json_content_type,
+    route,
+)
+from gateway.auth import bearer_token
+from gateway.services import Services
+
+VIEWS = {"SEGMENT_VIEW_UNSPECIFIED": False, "BASIC": False, "FULL": True,
+         "0": False, "1": False, "2": True}
+
+
+def _json(value: Any) -> Response:
+    return Response(ENCODER.encode(value), media_type="application/json")
+
+
+_SYSTEM_PARAMS = frozenset({"prettyPrint", "$.xgafv"})
+"""Google's system parameters, accepted everywhere (and ignored: segmux always sends JSON)."""
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _only(request: Request, *names: str) -> None:
+    """Transcoding binds query parameters to request fields; one that binds to nothing is
+    INVALID_ARGUMENT, as Google's front end answers."""
+    allowed = set(names) | {_snake(n) for n in names} | _SYSTEM_PARAMS
+    for key in request.query_params:
+        if key not in allowed:
+            raise Invalid(key, f'unknown name "{key}": cannot bind query parameter')
+
+
+def _param(request: Request, name: str) -> str | None:
+    """A query parameter by its camelCase or snake_case name (given once)."""
+    snake = _snake(name)
+    values = request.query_params.getlist(name) + (
+        request.query_params.getlist(snake) if snake != name else []
+    )
+    if len(values) > 1:
+        raise Invalid(snake, "is given more than once")
+    return values[0] if values else None
+
+
+def _view(request: Request) -> bool:
+    raw = _param(request, "view")
+    if raw is None:
+        return False
+    full = VIEWS.get(raw)
+    if full is None:
+        raise Invalid("view", "must be BASIC or FULL")
+    return full
+
+
+def _split(rest: str) -> tuple[str, str | None]:
+    segment_id, colon, verb = rest.partition(":")
+    return segment_id, (verb if colon else None)
+
+
+def build(services: Services) -> Starlette:
+    async def principal(request: Request) -> Principal:
+        return await services.tokens.authenticate(bearer_token(request))
+
+    async def body(request: Request, *, optional: bool = False) -> Any:
+        raw = await read_body(request, services.settings.body_limit)
+        if optional and not raw.strip():
+            return {}
+        require_json_content_type(request)
+        decoded = decode_json(raw)
+        if not isinstance(decoded, dict):
+            raise Invalid("", "the request body must be a JSON object")
+        return camel_keys(decoded)
+
+    async def render(who: Principal, segment_slug: str, *, full: bool) -> Response:
+        segment = await services.lifecycle.get(who, segment_slug)
+        targeting_of(segment)  # NotExpressible before any work on buckets
+        bitset = await services.lifecycle.bitset(who, segment) if full else None
+        return _json(segment_out(segment, bitset, full=full))
+
+    async def create_segment(request: Request) -> Response:
+        who = await principal(request)
+        _only(request, "segmentId")
+        segment_id = _param(request, "segmentId")
+        sent = convert(await body(request), SegmentIn)
+        new = new_segment(sent, segment_id, who.default_sandbox)
+        segment = await services.lifecycle.create(who, new)
+        return _json(segment_out(segment))
+
+    async def list_segments(request: Request) -> Response:
+        who = await principal(request)
+        _only(request, "pageSize", "pageToken", "filter", "orderBy", "view")
+        size = page_size(_param(request, "pageSize"))
+        filter_text, order_text = _param(request, "filter"), _param(request, "orderBy")
+        full = _view(request)
+        query = (filter_text, order_text, "FULL" if full else "BASIC")
+        offset = decode_token(_param(request, "pageToken"), *query)
+        keep = parse_filter(filter_text)
+        sort = order_by(order_text)
+        found, more = await services.lifecycle.scan(
+            who, keep=lambda s: expressible(s) and keep(s), sort=sort, offset=offset,
+            limit=size,
+        )
+        items = [
+            segment_out(s, await services.lifecycle.bitset(who, s) if full else None, full=full)
+            for s in found
+        ]
+        token = encode_token(offset + len(found), *query) if more else ""
+        return _json(ListOut(segments=items, nextPageToken=token))
+
+    async def get_segment(request: Request) -> Response:
+        who = await principal(request)
+        segment_id, verb = _split(request.path_params["rest"])
+        if verb is not None:
+            raise NotFound("method", verb, f"Method not found: GET :{verb}")
+        _only(request, "view")
+        full = _view(request)
+        return await render(who, check_id(segment_id), full=full)
+
+    async def update_segment(request: Request) -> Response:
+        who = await principal(request)
+        segment_id, verb = _split(request.path_params["rest"])
+        if verb is not None:
+            raise NotFound("method", verb, f"Method not found: PATCH :{verb}")
+        check_id(segment_id)
+        _only(request, "updateMask")
+        mask = parse_mask(_param(request, "updateMask"))
+        sent = convert(await body(request), SegmentIn)
+        segment = await services.lifecycle.update(
+            who, segment_id, lambda current: patch_for(current, sent, mask)
+        )
+        return _json(segment_out(segment))
+
+    async def custom_method(request: Request) -> Response:
+        who = await principal(request)
+        segment_id, verb = _split(request.path_params["rest"])
+        if verb not in ("allocate", "archive", "segmentAvailableSpace"):
+            raise NotFound("method", str(verb), f"Method not found: POST :{verb}")
+        check_id(segment_id)
+        _only(request)
+        if verb == "segmentAvailableSpace":
+            args = convert(await body(request, optional=True), AvailableSpaceIn)
+            _same_name(args.name, segment_id)
+            allocation = None
+            if args.queryParams is not None:
+                allocation = Allocation(
+                    exclusivity_tags=tuple(args.queryParams.exclusivityTags or ()),
+                    exclusive_to=tuple(args.queryParams.exclusiveTo or ()),
+                )
+            buckets = await services.lifecycle.available(who, segment_id, allocation)
+            return _json(AvailableSpaceOut(availableSpace=DecimalOut(share(buckets))))
+        _same_name(convert(await body(request, optional=True), Empty).name, segment_id)
+        # Refuse a segment this dialect cannot show before changing it.
+        targeting_of(await services.lifecycle.get(who, segment_id))
+        if verb == "allocate":
+            segment = await services.lifecycle.allocate(who, segment_id)
+        else:
+            segment = await services.lifecycle.archive(who, segment_id)
+        return _json(segment_out(segment))
+
+    async def delete_segment(request: Request) -> Response:
+        await principal(request)
+        return errors.deletion_refused()
+
+    async def oauth_token(request: Request) -> Response:
+        _only(request)
+        args = convert(await body(request), TokenIn)
+        if args.grantType not in (None, "client_credentials"):
+            raise Invalid("grant_type", "only client_credentials is supported")
+        issued = await services.tokens.issue_access_token(
+            args.clientId or "", args.clientSecret or ""
+        )
+        return _json(TokenOut(accessToken=issued.token, expiresIn=str(issued.expires_in)))
+
+    return Starlette(
+        routes=[
+            route("/segments", GET=list_segments, POST=create_segment),
+            route("/segments/{rest}", GET=get_segment, PATCH=update_segment, POST=custom_method,
+                  DELETE=delete_segment),
+            route("/oauth/token", POST=oauth_token),
+        ],
+        middleware=[Middleware(CatchAll, render=errors.server_error)],
+        exception_handlers=errors.HANDLERS,
+    )
+
+
+def _same_name(name: str | None, segment_id: str) -> None:
+    """A custom method's body may repeat the resource name; it must be this one."""
+    if name and id_from_name(name) != segment_id:
+        raise Invalid("name", f"{name} is not segments/{segment_id}")

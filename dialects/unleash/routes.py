@@ -1,0 +1,250 @@
+"""Unleash's admin API (``/api/admin/…``) and client API (``/api/client/…``), mounted at ``/api``:
+decode, one service call, encode. The request pipeline runs in Unleash's order (fact sheet §1):
+JSON body parse (only for JSON content types; before auth) → token → token kind → content type
+→ schema → use case."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.flags import require_client
+from core.model import Principal
+from core.service import require_admin
+from dialects.http import (
+    CatchAll,
+    MalformedJSON,
+    UnsupportedMediaType,
+    decode_json,
+    read_body,
+    route,
+)
+from dialects.unleash import client, errors, schema, translate
+from dialects.unleash.wire import JSON, encode
+from gateway.auth import raw_or_bearer_token
+from gateway.services import Services
+
+BODY_LIMIT = 100 * 1024
+"""Express's default JSON limit, which Unleash keeps (larger bodies are a 413)."""
+NO_BODY = object()
+Handler = Callable[[Request, Principal, Any], Awaitable[Response]]
+
+
+def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(encode(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def empty(status: int) -> Response:
+    return Response(status_code=status)
+
+
+def _is_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json"
+
+
+async def early_body(request: Request) -> Any:
+    """The body as Express parses it before anything else: only for a JSON content type, an
+    empty one as ``{}``, and (strict mode) only objects and arrays."""
+    if not _is_json(request):
+        return NO_BODY
+    raw = await read_body(request, BODY_LIMIT)
+    text = raw.strip(b" \t\r\n")
+    if not text:
+        return {}
+    if text[:1] not in (b"{", b"["):
+        snippet = text[:30].decode("utf-8", "replace")
+        first = snippet[:1]
+        raise MalformedJSON(f"Unexpected token '{first}', \"{snippet}\" is not valid JSON")
+    try:
+        return decode_json(raw)
+    except MalformedJSON as exc:
+        raise MalformedJSON(client.json_parse_message(raw, exc)) from exc
+
+
+def require_json(request: Request) -> None:
+    if not _is_json(request):
+        raise UnsupportedMediaType(request.headers.get("content-type"))
+
+
+def build(services: Services) -> ASGIApp:
+    async def principal(request: Request) -> Principal:
+        return await services.tokens.authenticate(raw_or_bearer_token(request))
+
+    def admin(handler: Handler, *, body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            data = await early_body(request)
+            who = await principal(request)
+            require_admin(who)
+            if body:
+                require_json(request)
+            return await handler(request, who, data)
+
+        return run
+
+    def sdk(handler: Handler, *, body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            data = await early_body(request)
+            who = await principal(request)
+            require_client(who)
+            if body:
+                require_json(request)
+            return await handler(request, who, data)
+
+        return run
+
+    # The use cases exist once the store is open (the lifespan may open it after build), so
+    # handlers look them up on ``services`` per request.
+
+    # --- segments -------------------------------------------------------------------------
+    async def list_segments(request: Request, who: Principal, _: Any) -> Response:
+        views = await services.unleash_segments.list_segments(who)
+        return json({"segments": [translate.admin_segment(v, usage=True) for v in views]})
+
+    async def create_segment(request: Request, who: Principal, body: Any) -> Response:
+        data = translate.segment_input(body, create=True)
+        view = await services.unleash_segments.create(who, data)
+        return json(translate.admin_segment(view), 201,
+                    {"Location": f"segments/{view.segment.seq}"})
+
+    async def get_segment(request: Request, who: Principal, _: Any) -> Response:
+        seq = translate.segment_id_param(request.path_params["id"])
+        return json(translate.admin_segment(await services.unleash_segments.get(who, seq)))
+
+    async def update_segment(request: Request, who: Principal, body: Any) -> Response:
+        seq = translate.segment_id_param(request.path_params["id"])
+        data = translate.segment_input(body, create=False)
+        await services.unleash_segments.update(who, seq, data)
+        return empty(204)
+
+    async def delete_segment(request: Request, who: Principal, _: Any) -> Response:
+        seq = translate.segment_id_param(request.path_params["id"])
+        await services.unleash_segments.delete(who, seq)
+        return empty(204)
+
+    async def validate_name(request: Request, who: Principal, body: Any) -> Response:
+        data = schema.validate(body, schema.NAME, "/body")
+        await services.unleash_segments.validate_name(who, data["name"])
+        return empty(204)
+
+    async def segment_strategies(request: Request, who: Principal, _: Any) -> Response:
+        seq = translate.segment_id_param(request.path_params["id"])
+        return json(translate.segment_strategies(await services.unleash_segments.uses(who, seq)))
+
+    async def strategy_segments(request: Request, who: Principal, _: Any) -> Response:
+        views = await services.flags.segments_of_rule(who, request.path_params["strategy_id"])
+        return json({"segments": [translate.admin_segment(v) for v in views]})
+
+    async def set_strategy_segments(request: Request, who: Principal, body: Any) -> Response:
+        data = translate.strategy_segments_input(body)
+        await services.flags.set_rule_segments(
+            who, data["projectId"], data["environmentId"], data["strategyId"],
+            data["segmentIds"],
+        )
+        return json(data, 201, {"Location": f"strategies/{data['strategyId']}"})
+
+    # --- features and strategies ----------------------------------------------------------
+    def where(request: Request) -> tuple[str, str, str]:
+        p = request.path_params
+        return p["project"], p["feature"], p["env"]
+
+    async def create_feature(request: Request, who: Principal, body: Any) -> Response:
+        flag = await services.flags.create_flag(who, request.path_params["project"],
+                                       translate.new_flag(body))
+        return json(translate.feature(flag), 201)
+
+    async def list_strategies(request: Request, who: Principal, _: Any) -> Response:
+        views = await services.flags.rules(who, *where(request))
+        return json([translate.strategy(v) for v in views])
+
+    async def add_strategy(request: Request, who: Principal, body: Any) -> Response:
+        view = await services.flags.add_rule(who, *where(request), translate.rule_input(body))
+        return json(translate.strategy(view))
+
+    async def get_strategy(request: Request, who: Principal, _: Any) -> Response:
+        view = await services.flags.rule(who, *where(request), request.path_params["strategy_id"])
+        return json(translate.strategy(view))
+
+    async def update_strategy(request: Request, who: Principal, body: Any) -> Response:
+        strategy_id = request.path_params["strategy_id"]
+        view = await services.flags.update_rule(who, *where(request), strategy_id,
+                                                translate.rule_input(body))
+        return json(translate.strategy(view))
+
+    async def delete_strategy(request: Request, who: Principal, _: Any) -> Response:
+        await services.flags.delete_rule(who, *where(request), request.path_params["strategy_id"])
+        return empty(200)
+
+    def toggle(enabled: bool) -> Handler:
+        async def run(request: Request, who: Principal, _: Any) -> Response:
+            await services.flags.set_enabled(who, *where(request), enabled)
+            return empty(200)
+
+        return run
+
+    # --- the client API -------------------------------------------------------------------
+    async def client_features(request: Request, who: Principal, _: Any) -> Response:
+        query = client.parse_query(request)
+        snapshot = await services.flags.client_snapshot(
+            who, projects=query.projects, name_prefix=query.name_prefix, tags=query.tags
+        )
+        return client.features_response(request, snapshot, query)
+
+    async def client_feature(request: Request, who: Principal, _: Any) -> Response:
+        inline = client.inline_segments(request)
+        snapshot = await services.flags.client_snapshot(who, only=request.path_params["feature"])
+        return json(translate.client_feature(snapshot.flags[0], snapshot, inline=inline))
+
+    async def accepted(request: Request, who: Principal, body: Any) -> Response:
+        client.check_report(request.url.path, body)
+        return empty(202)
+
+    strategies = "/admin/projects/{project}/features/{feature}/environments/{env}"
+    routes = [
+        route("/admin/segments", GET=admin(list_segments),
+              POST=admin(create_segment, body=True)),
+        route("/admin/segments/validate", POST=admin(validate_name, body=True)),
+        route("/admin/segments/strategies", POST=admin(set_strategy_segments, body=True)),
+        route("/admin/segments/strategies/{strategy_id}", GET=admin(strategy_segments)),
+        route("/admin/segments/{id}", GET=admin(get_segment),
+              PUT=admin(update_segment, body=True), DELETE=admin(delete_segment)),
+        route("/admin/segments/{id}/strategies", GET=admin(segment_strategies)),
+        route("/admin/projects/{project}/features", POST=admin(create_feature, body=True)),
+        route(f"{strategies}/strategies", GET=admin(list_strategies),
+              POST=admin(add_strategy, body=True)),
+        route(f"{strategies}/strategies/{{strategy_id}}", GET=admin(get_strategy),
+              PUT=admin(update_strategy, body=True), DELETE=admin(delete_strategy)),
+        route(f"{strategies}/on", POST=admin(toggle(True))),
+        route(f"{strategies}/off", POST=admin(toggle(False))),
+        route("/client/features", GET=sdk(client_features)),
+        route("/client/features/{feature}", GET=sdk(client_feature)),
+        route("/client/register", POST=sdk(accepted, body=True)),
+        route("/client/metrics", POST=sdk(accepted, body=True)),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CatchAll, render=errors.server_error)],
+        exception_handlers=errors.HANDLERS,
+    )
+    return TrailingSlash(app)
+
+
+class TrailingSlash:
+    """Express routes match with or without a trailing slash; so do these (no redirect)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                trimmed = path.rstrip("/") or "/"
+                scope = {**scope, "path": trimmed}
+        await self.app(scope, receive, send)

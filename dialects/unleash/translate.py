@@ -1,0 +1,214 @@
+"""Unleash wire <-> core: request bodies (after the schema pass) to core inputs, core records to
+Unleash's resource shapes (field order as the real server emits them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import msgspec
+
+from core.constraint_segments import ConstraintSegment, SegmentInput
+from core.flags import ClientFlag, ClientSnapshot, RuleInput, RuleView
+from core.model import Flag, NewFlag, SegmentUse
+from dialects.unleash import schema
+from dialects.unleash.schema import SchemaError
+
+EXT = "unleash"
+
+
+def iso_ms(us: int) -> str:
+    """µs since the epoch as Unleash writes dates: ISO 8601 UTC, milliseconds, ``Z``."""
+    moment = dt.datetime.fromtimestamp(us // 1000 / 1000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def segment_id_param(raw: str) -> int:
+    """The ``{id}`` path parameter: an integer (ajv coerces ``"7"``); others are a 400."""
+    value = schema.validate(raw, schema.SEGMENT_ID, "/params/id")
+    assert isinstance(value, int)
+    return value
+
+
+# --- segments ----------------------------------------------------------------------------
+
+
+def segment_input(body: Any, *, create: bool) -> SegmentInput:
+    data = schema.validate(body, schema.CREATE_SEGMENT if create else schema.UPSERT_SEGMENT,
+                           "/body")
+    return SegmentInput(
+        name=data["name"],
+        constraints=data["constraints"],
+        description=data.get("description", msgspec.UNSET),
+        project=data.get("project"),
+        seq=data.get("id") if create else None,
+    )
+
+
+def admin_segment(view: ConstraintSegment, *, usage: bool = False) -> dict[str, Any]:
+    s = view.segment
+    out: dict[str, Any] = {"id": s.seq, "name": s.name, "description": s.description}
+    if view.project is not None:
+        out["project"] = view.project
+    out["constraints"] = view.constraints
+    out["createdBy"] = s.created_by
+    out["createdAt"] = iso_ms(s.created_at)
+    if usage:
+        out["usedInProjects"] = view.used_in_projects
+        out["usedInFeatures"] = view.used_in_flags
+    return out
+
+
+def segment_strategies(uses: list[SegmentUse]) -> dict[str, Any]:
+    """``/segments/{id}/strategies``: real's five fields plus the seed's ``parameters``,
+    ``constraints`` and ``createdAt`` (a harmless superset)."""
+    return {
+        "strategies": [
+            {
+                "id": u.rule.id,
+                "projectId": u.project,
+                "featureName": u.rule.flag,
+                "strategyName": u.rule.payload.get("name"),
+                "environment": u.rule.environment,
+                "parameters": u.rule.payload.get("parameters", {}),
+                "constraints": u.rule.payload.get("constraints", []),
+                "createdAt": iso_ms(u.rule.created_at),
+            }
+            for u in uses
+        ],
+        "changeRequestStrategies": [],
+    }
+
+
+def strategy_segments_input(body: Any) -> dict[str, Any]:
+    data: dict[str, Any] = schema.validate(body, schema.STRATEGY_SEGMENTS, "/body")
+    return data
+
+
+# --- features and strategies -------------------------------------------------------------
+
+
+def new_flag(body: Any) -> NewFlag:
+    data = schema.validate(body, schema.CREATE_FEATURE, "/body")
+    return NewFlag(
+        name=data["name"],
+        type=data.get("type") or "release",
+        description=data.get("description"),
+        extensions={EXT: {"impressionData": bool(data.get("impressionData", False))}},
+    )
+
+
+def feature(flag: Flag) -> dict[str, Any]:
+    ext = flag.extensions.get(EXT) or {}
+    return {
+        "name": flag.name,
+        "description": flag.description,
+        "type": flag.type,
+        "project": flag.project,
+        "stale": bool(ext.get("stale", False)),
+        "createdAt": iso_ms(flag.created_at),
+        "impressionData": bool(ext.get("impressionData", False)),
+        "archived": flag.archived,
+    }
+
+
+def rule_input(body: Any) -> RuleInput:
+    data = schema.validate(body, schema.STRATEGY, "/body")
+    segments = data.get("segments") or []
+    for i, seq in enumerate(segments):
+        if not isinstance(seq, int):
+            raise SchemaError(f"/body/segments/{i}",
+                              f"The `/body/segments/{i}` property must be integer. You sent {seq}.")
+    sort_order = data.get("sortOrder")
+    if isinstance(sort_order, float):
+        raise SchemaError("/body/sortOrder", "The `/body/sortOrder` property must be integer. "
+                          f"You sent {sort_order}.")
+    return RuleInput(
+        name=data["name"],
+        title=data.get("title"),
+        disabled=data.get("disabled"),
+        sort_order=sort_order,
+        constraints=data.get("constraints") or [],
+        parameters=data.get("parameters") or {},
+        variants=data.get("variants") or [],
+        segments=segments,
+    )
+
+
+def strategy(view: RuleView) -> dict[str, Any]:
+    p = view.rule.payload
+    return {
+        "id": view.rule.id,
+        "name": p.get("name"),
+        "title": p.get("title"),
+        "disabled": bool(p.get("disabled", False)),
+        "featureName": view.rule.flag,
+        "sortOrder": view.rule.sort_order,
+        "segments": view.segment_seqs,
+        "constraints": p.get("constraints", []),
+        "variants": p.get("variants", []),
+        "parameters": p.get("parameters", {}),
+    }
+
+
+# --- the client API ----------------------------------------------------------------------
+
+# A constraint no context satisfies (IN with no values is false in every SDK): stands in, in
+# inlined mode, for a segment constraints can no longer express, so its strategy is off rather
+# than wider.
+_NEVER = {"values": [], "operator": "IN", "contextName": "segmux.unexpressibleSegment"}
+
+
+def client_feature(item: ClientFlag, snapshot: ClientSnapshot, *, inline: bool) -> dict[str, Any]:
+    flag = item.flag
+    ext = flag.extensions.get(EXT) or {}
+    strategies = []
+    for view in item.rules:
+        p = view.rule.payload
+        constraints = list(p.get("constraints", []))
+        out: dict[str, Any] = {"name": p.get("name"), "constraints": constraints,
+                               "parameters": p.get("parameters", {}),
+                               "variants": p.get("variants", [])}
+        missing = len(view.segment_seqs) < len(view.rule.segments)
+        if inline:
+            for seq in view.segment_seqs:
+                seg = snapshot.segments.get(seq)
+                if seg is None:
+                    missing = True
+                else:
+                    constraints.extend(seg.constraints)
+            if missing:
+                constraints.append(_NEVER)
+        else:
+            seqs = list(view.segment_seqs)
+            if missing:
+                seqs.append(0)  # no segment 0 exists: SDKs evaluate the strategy as false
+            out["segments"] = seqs
+        strategies.append(out)
+    return {
+        "name": flag.name,
+        "type": flag.type,
+        "enabled": flag.enabled.get(snapshot.environment, False),
+        "project": flag.project,
+        "stale": bool(ext.get("stale", False)),
+        "strategies": strategies,
+        "variants": [],
+        "description": flag.description,
+        "impressionData": bool(ext.get("impressionData", False)),
+    }
+
+
+def client_segments(snapshot: ClientSnapshot) -> list[dict[str, Any]]:
+    shown = [s for s in snapshot.segments.values() if s is not None]
+    shown.sort(key=lambda s: s.segment.name.encode())
+    return [{"id": s.segment.seq, "name": s.segment.name, "constraints": s.constraints}
+            for s in shown]
+
+
+def short_hash(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\x00")
+    return digest.hexdigest()

@@ -1,0 +1,127 @@
+"""A page of a segment's members is answered by the database: one query for the page and one
+for the count, whatever the number of individuals (asserted on the statements the store runs,
+and on PostgreSQL's plan; ``bench/hal_members.py`` measures it with 100,000 individuals)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from core.store import Store
+from core.store.postgres import backend as pg_backend
+from core.store.sqlite import backend as sqlite_backend
+from tests.dialects.hal.hal import Hal, age, href, identifiers
+
+Statement = tuple[str, tuple[Any, ...], int]
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[Statement]:
+    """Every statement the store runs: (sql, args, rows returned)."""
+    seen: list[Statement] = []
+    for module in (pg_backend, sqlite_backend):
+        tx = module._Tx
+        fetch, fetchrow = tx.fetch, tx.fetchrow
+
+        async def record_fetch(self: Any, sql: str, *args: Any, _f: Any = fetch) -> Any:
+            rows = await _f(self, sql, *args)
+            seen.append((sql, args, len(rows)))
+            return rows
+
+        async def record_fetchrow(self: Any, sql: str, *args: Any, _f: Any = fetchrow) -> Any:
+            row = await _f(self, sql, *args)
+            seen.append((sql, args, 0 if row is None else 1))
+            return row
+
+        monkeypatch.setattr(tx, "fetch", record_fetch)
+        monkeypatch.setattr(tx, "fetchrow", record_fetchrow)
+    return seen
+
+
+async def load(store: Store, n: int, sandbox: str = "big") -> None:
+    for i in range(n):
+        await store.create_profile("tenant-a", sandbox, f"p{i:05d}",
+                                   {"demographics": age(str(20 + i % 50))})
+
+
+def on_profiles(seen: list[Statement]) -> list[Statement]:
+    return [s for s in seen if "profiles p" in s[0]]
+
+
+async def test_first_page_of_dynamic_members_is_one_query(
+    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+    backend: str,
+) -> None:
+    await load(store, 500)
+    hal = Hal(client, token_a, "big")
+    thirty = await hal.create_segment("Thirty", "demographics/age/value eq '30'")
+    statements.clear()
+
+    doc = await hal.members(thirty)
+
+    assert identifiers(doc)[:2] == ["p00010", "p00060"]
+    assert doc["page"]["totalElements"] == 10
+    queries = on_profiles(statements)
+    assert len(queries) == 2, queries
+    count, page = queries
+    assert "count(*)" in count[0] and count[2] == 1
+    assert "LIMIT" in page[0] and page[2] == 10
+    # nothing else reads individuals: no Python-side scan
+    assert sum(rows for sql, _, rows in statements if "profiles" in sql) == 11
+    if backend == "postgres":
+        assert "@?" in page[0]  # the GIN index hint for the string equality
+        await assert_single_limited_plan(store, page)
+
+
+async def test_a_full_page_reads_only_the_page(
+    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+) -> None:
+    await load(store, 300)
+    hal = Hal(client, token_a, "big")
+    adults = await hal.create_segment("Adults", "demographics/age/value ge 21")
+    statements.clear()
+    doc = await hal.members(adults)
+    assert doc["page"] == {"size": 20, "totalElements": 294, "totalPages": 15, "number": 0}
+    _, page = on_profiles(statements)
+    assert page[2] == 20
+    statements.clear()
+    last = await hal.get(href(doc, "last"))
+    assert len(last.json()["_embedded"]["individuals"]) == 14
+    assert [rows for _, _, rows in on_profiles(statements)] == [1, 14]
+
+
+async def test_static_members_and_filtered_lists_are_one_query_too(
+    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+) -> None:
+    await load(store, 100)
+    hal = Hal(client, token_a, "big")
+    friends = await hal.create_segment("Friends")
+    for i in range(0, 100, 10):
+        await hal.post(href(friends, "self") + "/memberships",
+                       {"individualIdentifier": f"p{i:05d}"})
+    statements.clear()
+    doc = await hal.members(friends, filter="demographics/age/value eq '30'")
+    assert identifiers(doc) == ["p00010", "p00060"]
+    assert len(on_profiles(statements)) == 2
+    statements.clear()
+    doc = (await hal.get(await hal.individuals_url(filter="demographics/age/value lt '22'"))).json()
+    assert doc["page"]["totalElements"] == 4
+    assert len(on_profiles(statements)) == 2
+
+
+async def assert_single_limited_plan(store: Store, page: Statement) -> None:
+    """PostgreSQL runs the page as one plan topped by a Limit (the condition is inside it)."""
+    from core.store.postgres.backend import PostgresStore
+
+    assert isinstance(store, PostgresStore)
+    sql, args, _ = page
+    async with store._read() as tx:
+        row = await tx.fetchrow(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+    assert row is not None
+    plan = json.loads(row["QUERY PLAN"])[0]["Plan"]
+    assert plan["Node Type"] == "Limit"
+    text = json.dumps(plan)
+    assert "jsonb_path_query" in text or "->" in text  # the filter is evaluated in the plan

@@ -36,8 +36,10 @@ test: lint typecheck
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q
 
+# Figures go to bench/RESULTS.md by hand, with the machine and the commit; never into tests.
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench.expr
+	$(BIN)/python -m bench.hal_members
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -45,7 +45,10 @@ def build(services: Services) -> Starlette:
     async def evaluate(request: Request) -> Response:
         who = await principal(request)
         args = convert(await body(request), EvaluateIn)
-        results = await services.evaluation.evaluate(who, args.context, args.segments)
+        if args.unit is None:
+            results = await services.evaluation.evaluate(who, args.context, args.segments)
+        else:
+            results = await services.lifecycle.members(who, args.segments, args.context, args.unit)
         return _json(EvaluateOut(matches=[k for k, v in results.items() if v], results=results))
 
     return Starlette(

@@ -20,6 +20,8 @@ class TranslateOut(msgspec.Struct):
 class EvaluateIn(msgspec.Struct, forbid_unknown_fields=True):
     context: dict[str, Any]
     segments: list[str] | None = None
+    unit: str | None = None
+    """A targeting key: apply Confidence allocation (state and bucket) as well as conditions."""
 
 
 class EvaluateOut(msgspec.Struct):

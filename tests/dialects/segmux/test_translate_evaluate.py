@@ -184,3 +184,23 @@ async def test_client_token_may_evaluate(client: httpx.AsyncClient, store: Store
     everyone = await seed(store, "tenant-a", "everyone", None)
     r = await client.post(EVALUATE, headers=auth(client_token_a), json={"context": {}})
     assert r.json()["matches"] == [everyone]
+
+
+async def test_evaluate_with_a_unit_applies_allocation(client: httpx.AsyncClient,
+                                                       token_a: str) -> None:
+    """A 0% Confidence segment holds no bucket: with a unit nobody is a member, while the
+    condition alone (no unit) still matches; a 100% segment matches every unit."""
+    headers = auth(token_a)
+    for slug, share in (("nobody-gets-in", "0"), ("everybody-in", "1")):
+        r = await client.post(f"/v1/segments?segmentId={slug}", headers=headers, json={
+            "displayName": slug, "allocation": {"proportion": {"value": share}}})
+        assert r.status_code == 200, r.text
+    listed = (await client.post(EVALUATE, headers=headers, json={"context": {}})).json()
+    ids = list(listed["results"])
+    assert len(ids) == 2
+    assert listed["matches"] == ids  # conditions only: both match everyone
+    for unit in ("user-1", "user-2", "roug"):
+        r = await client.post(EVALUATE, headers=headers, json={"context": {}, "unit": unit})
+        assert r.status_code == 200, r.text
+        assert len(r.json()["matches"]) == 1
+        assert sum(r.json()["results"].values()) == 1

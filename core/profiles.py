@@ -175,7 +175,8 @@ class ProfileService:
     ) -> ProfilePage:
         """The individuals in a segment: its stored members when static, the profiles its
         condition selects when dynamic (None = every profile of the sandbox); ``where``
-        narrows either further. One query for the page, one for the count."""
+        narrows either further. One query for the page and its total (a page past the
+        end adds a count)."""
         check_sandbox(sandbox)
         check_window(offset, limit)
         check_sort(sort)

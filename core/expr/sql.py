@@ -14,8 +14,9 @@ Semantics are those of ``core.expr.evaluate`` (see there), built the same way:
 * **Kinds**: each comparison is ``key(value) <op> key(literal)`` with the keys of
   ``core.expr.kinds``. SQLite calls those Python functions (registered by
   :func:`register_sqlite_functions`); PostgreSQL runs their SQL twins from
-  ``sql_functions_postgres.sql`` (:func:`postgres_functions_sql`; the store's migration includes
-  it). The literal's key is computed here in Python and passed as a parameter.
+  ``sql_functions_postgres.sql`` (:func:`postgres_functions_sql`; the PostgreSQL store applies
+  it on every open, after its migrations). The literal's key is computed here in Python and
+  passed as a parameter.
 * **Regex**: PostgreSQL gets the pattern re-emitted as an equivalent ARE (``core.expr.re2``);
   SQLite gets the Python translation and a registered ``regexp``.
 
@@ -594,7 +595,8 @@ def postgres_functions_sql() -> str:
 
 
 async def apply_postgres_functions(conn: Any) -> None:
-    """Install the functions on an ``asyncpg`` connection (tests; the migration includes them)."""
+    """Install the functions on an ``asyncpg`` connection (tests; ``PostgresStore.migrate``
+    applies them on every open)."""
     await conn.execute(postgres_functions_sql())
 
 

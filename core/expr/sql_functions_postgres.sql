@@ -1,7 +1,11 @@
 -- segmux: SQL functions the expression predicates of core/expr/sql.py call (PostgreSQL >= 13).
 -- They are the SQL twins of core/expr/kinds.py: same grammar, same keys, NULL where Python says
 -- None. All are IMMUTABLE, STRICT and PARALLEL SAFE; none raises on any jsonb or text input.
--- The store's migration includes this file; tests apply it with apply_postgres_functions().
+-- PostgresStore.migrate() applies this file on every open, after the migrations and in the same
+-- transaction; tests apply it with apply_postgres_functions(). It must stay idempotent: only
+-- CREATE OR REPLACE, and a DROP FUNCTION IF EXISTS first for a changed signature, argument
+-- name or return type (which CREATE OR REPLACE refuses). No index or constraint may call
+-- these functions unless migrate() applies them before the migrations too.
 
 -- numbers -------------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ both backends share, as a mixin of ``SqlStore`` (same ``$n`` placeholders, same 
 
 Dynamic membership is never stored: a segment's condition is compiled to a predicate over the
 ``attributes`` JSON column (``core.expr.sql.to_sql``), so a page of members is one query the
-database answers (plus one count), however many profiles there are.
+database answers, its total included (``count(*) OVER ()``), however many profiles there are; only
+a page past the end runs a separate count.
 """
 
 from __future__ import annotations
@@ -182,17 +183,25 @@ class ProfileSql(abc.ABC):
         n = len(args) + len(order_args)
         clause = " AND ".join(conditions)
         async with self._read() as tx:
-            total = await tx.fetchrow(f"SELECT count(*) AS n FROM {source} WHERE {clause}", *args)
+            # The window count is taken over every matching row before LIMIT/OFFSET, so each
+            # row of the page carries the total; a page past the end has no row to carry it.
             rows = await tx.fetch(
-                f"SELECT p.* FROM {source} WHERE {clause} ORDER BY {order} "
-                f"LIMIT ${n + 1} OFFSET ${n + 2}",
+                f"SELECT p.*, count(*) OVER () AS total_count FROM {source} WHERE {clause} "
+                f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
                 *args,
                 *order_args,
                 limit,
                 offset,
             )
-        assert total is not None
-        return ProfilePage(items=[_profile(r) for r in rows], total=int(total["n"]))
+            if rows:
+                total = int(rows[0]["total_count"])
+            else:
+                row = await tx.fetchrow(
+                    f"SELECT count(*) AS n FROM {source} WHERE {clause}", *args
+                )
+                assert row is not None
+                total = int(row["n"])
+        return ProfilePage(items=[_profile(r) for r in rows], total=total)
 
     def _order(self, sort: Sequence[ProfileSort], first: int) -> tuple[str, list[Any]]:
         """ORDER BY terms for ``sort`` (placeholders from ``first``), ending with the identifier

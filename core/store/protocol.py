@@ -223,7 +223,8 @@ class Store(Protocol):
         """A page of the sandbox's profiles that satisfy every condition of ``where``
         (evaluated by the database) and, with ``member_of``, are stored members of that
         segment; ordered by ``sort`` then identifier (default: creation, then identifier), with
-        the total count. One query for the page and one for the count."""
+        the total count. One query for the page and its total; a page past the end (no row
+        to carry the total) adds a count."""
 
     async def add_membership(self, tenant: str, segment_id: str, identifier: str) -> None:
         """Store a profile (of the segment's sandbox) as a member of a static segment; a

@@ -2,7 +2,8 @@
 
 Several gateway processes use one database; every rule that must hold across them lives in a
 transaction or a constraint. Migrations run under an advisory lock so processes starting together
-apply each migration once.
+apply each migration once; the SQL functions the compiled predicates call are code, not schema,
+and are (re)created after them, in the same transaction, on every open.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from core.errors import Conflict, CoreError, Unavailable
+from core.expr.sql import postgres_functions_sql
 from core.model import now_us
 from core.store.flags import foreign_key_error
 from core.store.migrations import CREATE_TABLE, migration_files
@@ -83,7 +85,11 @@ class PostgresStore(SqlStore):
         return store
 
     async def migrate(self) -> list[str]:
-        """Apply pending migrations; return the versions applied."""
+        """Apply pending migrations, then (re)create the predicates' SQL functions
+        (``core/expr/sql_functions_postgres.sql``, all ``CREATE OR REPLACE``, so the current
+        ones are installed whichever version created them); return the migration versions
+        applied. No index or constraint of a migration calls the functions, so they may come
+        after the migrations."""
         applied: list[str] = []
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -99,6 +105,7 @@ class PostgresStore(SqlStore):
                     now_us(),
                 )
                 applied.append(version)
+            await conn.execute(postgres_functions_sql())
         return applied
 
     async def close(self) -> None:

@@ -1,6 +1,7 @@
-"""A page of a segment's members is answered by the database: one query for the page and one
-for the count, whatever the number of individuals (asserted on the statements the store runs,
-and on PostgreSQL's plan; ``bench/hal_members.py`` measures it with 100,000 individuals)."""
+"""A page of a segment's members is answered by the database: one query for the page and its
+total (``count(*) OVER ()``), whatever the number of individuals; only a page past the end adds
+a count (asserted on the statements the store runs, and on PostgreSQL's plan;
+``bench/hal_members.py`` measures it with 100,000 individuals)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from core.store import Store
 from core.store.postgres import backend as pg_backend
 from core.store.sqlite import backend as sqlite_backend
-from tests.dialects.hal.hal import Hal, age, href, identifiers
+from tests.dialects.hal.hal import Hal, age, embedded, href, identifiers
 
 Statement = tuple[str, tuple[Any, ...], int]
 
@@ -65,12 +66,11 @@ async def test_first_page_of_dynamic_members_is_one_query(
     assert identifiers(doc)[:2] == ["p00010", "p00060"]
     assert doc["page"]["totalElements"] == 10
     queries = on_profiles(statements)
-    assert len(queries) == 2, queries
-    count, page = queries
-    assert "count(*)" in count[0] and count[2] == 1
-    assert "LIMIT" in page[0] and page[2] == 10
+    assert len(queries) == 1, queries
+    (page,) = queries
+    assert "count(*) OVER ()" in page[0] and "LIMIT" in page[0] and page[2] == 10
     # nothing else reads individuals: no Python-side scan
-    assert sum(rows for sql, _, rows in statements if "profiles" in sql) == 11
+    assert sum(rows for sql, _, rows in statements if "profiles" in sql) == 10
     if backend == "postgres":
         assert "@?" in page[0]  # the GIN index hint for the string equality
         await assert_single_limited_plan(store, page)
@@ -85,12 +85,28 @@ async def test_a_full_page_reads_only_the_page(
     statements.clear()
     doc = await hal.members(adults)
     assert doc["page"] == {"size": 20, "totalElements": 294, "totalPages": 15, "number": 0}
-    _, page = on_profiles(statements)
+    (page,) = on_profiles(statements)
     assert page[2] == 20
     statements.clear()
     last = await hal.get(href(doc, "last"))
     assert len(last.json()["_embedded"]["individuals"]) == 14
-    assert [rows for _, _, rows in on_profiles(statements)] == [1, 14]
+    assert last.json()["page"]["totalElements"] == 294
+    assert [rows for _, _, rows in on_profiles(statements)] == [14]
+
+
+async def test_a_page_past_the_end_counts_separately(
+    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+) -> None:
+    await load(store, 30)
+    hal = Hal(client, token_a, "big")
+    adults = await hal.create_segment("Adults", "demographics/age/value ge 21")
+    statements.clear()
+    doc = (await hal.get(href(adults, "individuals"), page=5, size=20)).json()
+    assert embedded(doc, "individuals") == []
+    assert doc["page"] == {"size": 20, "totalElements": 29, "totalPages": 2, "number": 5}
+    page, count = on_profiles(statements)
+    assert "OVER ()" in page[0] and page[2] == 0
+    assert "OVER ()" not in count[0] and "count(*)" in count[0] and count[2] == 1
 
 
 async def test_static_members_and_filtered_lists_are_one_query_too(
@@ -105,11 +121,11 @@ async def test_static_members_and_filtered_lists_are_one_query_too(
     statements.clear()
     doc = await hal.members(friends, filter="demographics/age/value eq '30'")
     assert identifiers(doc) == ["p00010", "p00060"]
-    assert len(on_profiles(statements)) == 2
+    assert len(on_profiles(statements)) == 1
     statements.clear()
     doc = (await hal.get(await hal.individuals_url(filter="demographics/age/value lt '22'"))).json()
     assert doc["page"]["totalElements"] == 4
-    assert len(on_profiles(statements)) == 2
+    assert len(on_profiles(statements)) == 1
 
 
 async def assert_single_limited_plan(store: Store, page: Statement) -> None:

@@ -6,9 +6,9 @@ rendered from them; so the two PQL formats cannot drift apart.
 Supported subset (profile-attribute conditions):
 
 * literals: ``"double quoted"`` strings (``\\"``, ``\\\\``, ``\\n``, ``\\t``, ``\\r``, ``\\b``,
-  ``\\f``, ``\\/``, ``\\uXXXX``; any other ``\\c`` is kept as the two characters, so regex text
-  such as the documented ``"@(\\w+)"`` survives), integers, doubles (optional exponent),
-  ``true``/``false``, ``date(y, m, d)``, lists ``[1, 2]``;
+  ``\\f``, ``\\/``, ``\\u`` with four hex digits; any other ``\\c`` is kept as the two
+  characters, so regex text such as the documented ``"@(\\w+)"`` survives), integers, doubles
+  (optional exponent), ``true``/``false``, ``date(y, m, d)``, lists ``[1, 2]``;
 * paths: implicit ``homeAddress.countryISO``, explicit ``$1.homeAddress.countryISO``, and the
   lambda form ``(Profile) => Profile.homeAddress.countryISO`` (the head only at the start);
 * ``= != < <= > >=`` (a literal on the left is mirrored), ``and``, ``or``, ``not x``/``not (x)``,

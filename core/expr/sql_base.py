@@ -1,0 +1,132 @@
+"""The dialect-neutral half of the SQL compiler (``core.expr.sql``).
+
+Both dialects compile the same boolean structure (``And``/``Or``/``Not``/``Exists``/``Quant``
+and the dispatch from an atom to its test) and refuse the same nodes; only how a path is walked
+and how one value is tested differ. That shared skeleton lives here so ``sql_postgres`` and
+``sql_sqlite`` hold nothing but their own spelling, and neither imports the other.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import NotExpressible
+from core.expr.ast import (
+    And,
+    Cmp,
+    Exists,
+    Expr,
+    In,
+    Like,
+    Lit,
+    Not,
+    Or,
+    Path,
+    Quant,
+    Regex,
+    SegmentRef,
+    StrOp,
+)
+from core.expr.kinds import lit_key
+
+LANGUAGE = "sql"
+SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+LEAF = "\x01LEAF\x01"
+"""Stand-in for the value expression in a test template (never part of a real SQL text)."""
+
+
+def refuse(reason: str) -> NotExpressible:
+    return NotExpressible(LANGUAGE, reason)
+
+
+class SqlCompiler(abc.ABC):
+    """What both dialects share: the boolean structure and dispatch; the parts they spell
+    differently are the abstract methods (a test is SQL for one value, given its node)."""
+
+    false = "FALSE"
+
+    def __init__(self) -> None:
+        self.params: list[object] = []
+        self._aliases = 0
+
+    def alias(self, prefix: str) -> str:
+        self._aliases += 1
+        return f"{prefix}{self._aliases}"
+
+    def pred(self, expr: Expr, root: Any) -> str:
+        if isinstance(expr, And | Or):
+            glue = " AND " if isinstance(expr, And) else " OR "
+            return "(" + glue.join(self.pred(a, root) for a in expr.args) + ")"
+        if isinstance(expr, Not):
+            return f"(NOT {self.pred(expr.arg, root)})"
+        if isinstance(expr, Exists):
+            return self.exists(root, expr.path)
+        if isinstance(expr, Quant):
+            return self.quant(root, expr)
+        if isinstance(expr, SegmentRef):
+            raise refuse("segment membership is resolved outside the profile's attributes")
+        test = self.test(expr)
+        if test is None:
+            return self.false
+        assert isinstance(expr, Cmp | In | StrOp | Like | Regex)
+        return self.atom(root, expr.path, test)
+
+    def test(self, expr: Expr) -> Callable[[Any], str] | None:
+        if isinstance(expr, Cmp):
+            return self.cmp(expr)
+        if isinstance(expr, In):
+            return self.in_(expr)
+        if isinstance(expr, StrOp):
+            return self.strop(expr) if expr.values else None
+        if isinstance(expr, Like):
+            return self.like(expr)
+        if isinstance(expr, Regex):
+            return self.regex(expr)
+        raise TypeError(f"not a condition node: {expr!r}")
+
+    # dialect parts
+    @abc.abstractmethod
+    def exists(self, root: Any, path: Path) -> str:
+        """SQL that is true where some non-null value is at ``path`` under ``root``."""
+
+    @abc.abstractmethod
+    def quant(self, root: Any, q: Quant) -> str:
+        """SQL that is true where ``q.cond`` holds for any/all elements at ``q.path``."""
+
+    @abc.abstractmethod
+    def atom(self, root: Any, path: Path, test: Callable[[Any], str]) -> str:
+        """SQL that is true where ``test`` (SQL for one value) holds for a value at ``path``."""
+
+    @abc.abstractmethod
+    def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
+        """The test comparing a value's kind key with the literal's; None if none can match."""
+
+    @abc.abstractmethod
+    def in_(self, e: In) -> Callable[[Any], str] | None:
+        """The test for a value's key being one of ``e.values``; None if none can match."""
+
+    @abc.abstractmethod
+    def strop(self, e: StrOp) -> Callable[[Any], str]:
+        """The test for a string value passing ``e.op`` against any of ``e.values``."""
+
+    @abc.abstractmethod
+    def like(self, e: Like) -> Callable[[Any], str]:
+        """The test for a string value matching the LIKE pattern ``e.pattern`` whole."""
+
+    @abc.abstractmethod
+    def regex(self, e: Regex) -> Callable[[Any], str] | None:
+        """The test searching ``e.pattern`` in a string value; None if the pattern is invalid."""
+
+
+def bool_order(kind: str, op: str) -> bool:
+    """Booleans have equality only (Confidence §9): an ordering is always false."""
+    return kind == "bool" and op not in ("eq", "ne")
+
+
+def literal_key(lit: Lit, ci: bool) -> Any:
+    key = lit_key(lit, ci and lit.kind == "string")
+    if lit.kind == "bool" and key is not None:
+        return bool(key)
+    return key

@@ -1,0 +1,228 @@
+"""The PostgreSQL dialect of the SQL compiler (``core.expr.sql``), and its SQL functions.
+
+PostgreSQL walks paths with lax ``jsonb_path_query`` and compares kind keys computed by the
+``segmux_*`` SQL functions of ``sql_functions_postgres.sql``; where it cannot be exact (NUL
+characters, some regexes) it raises ``NotExpressible``. The functions' loader and the generator
+of ``segmux_casefold`` sit here too, since they exist only for this dialect's predicates.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.expr import re2
+from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
+from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
+
+
+@dataclass(frozen=True)
+class PgNode:
+    sql: str
+    """A jsonb expression."""
+    top: bool = False
+    """The profile's attributes column (a JSON object)."""
+
+
+_PG_KEYS = {
+    "string": ("segmux_str", "text"),
+    "number": ("segmux_num", "float8"),
+    "bool": ("segmux_bool", "boolean"),
+    "datetime": ("segmux_ts", "int8"),
+    "date": ("segmux_date", "int8"),
+    "semver": ("segmux_semver", "text"),
+    "version": ("segmux_version", "text"),
+}
+_PG_TEXT_KINDS = frozenset({"string", "semver", "version"})
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise refuse("PostgreSQL text cannot hold NUL characters")
+    return text
+
+
+def jsonpath(path: Path) -> str:
+    """A lax SQL/JSON path for the key steps (keys quoted as JSON strings)."""
+    return "$" + "".join("." + json.dumps(_no_nul(k), ensure_ascii=False) for k in path)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PostgresCompiler(SqlCompiler):
+    def __init__(self, param_start: int) -> None:
+        super().__init__()
+        self.start = param_start
+
+    def param(self, value: object, cast: str) -> str:
+        self.params.append(value)
+        return f"${self.start + len(self.params) - 1}::{cast}"
+
+    def leaves(self, root: PgNode, path: Path) -> tuple[str, str, str]:
+        """FROM items, their WHERE condition and the leaf expression for the values at path."""
+        n, leaf = self.alias("n"), self.alias("l")
+        if path:
+            source = f"jsonb_path_query({root.sql}, {self.param(jsonpath(path), 'jsonpath')})"
+        else:
+            source = f"(SELECT {root.sql})"
+        opened = (
+            f"jsonb_array_elements(CASE WHEN jsonb_typeof({n}.v) = 'array' THEN {n}.v "
+            f"ELSE jsonb_build_array({n}.v) END)"
+        )
+        return (
+            f"{source} AS {n}(v) CROSS JOIN LATERAL {opened} AS {leaf}(v)",
+            f"jsonb_typeof({n}.v) <> 'null'",
+            f"{leaf}.v",
+        )
+
+    def atom(self, root: PgNode, path: Path, test: Callable[[Any], str]) -> str:
+        template = test(LEAF)
+        if not path:
+            return f"COALESCE({template.replace(LEAF, root.sql)}, FALSE)"
+        if root.top and len(path) == 1:
+            # the common case without a subquery for scalars; $n may be used several times
+            value = f"({root.sql} -> {self.param(_no_nul(path[0]), 'text')})"
+            e = self.alias("e")
+            return (
+                f"(CASE WHEN jsonb_typeof({value}) = 'array' THEN EXISTS (SELECT 1 FROM "
+                f"jsonb_array_elements({value}) AS {e}(v) "
+                f"WHERE {template.replace(LEAF, e + '.v')})"
+                f" ELSE COALESCE({template.replace(LEAF, value)}, FALSE) END)"
+            )
+        frm, where, leaf = self.leaves(root, path)
+        return f"EXISTS (SELECT 1 FROM {frm} WHERE {where} AND ({template.replace(LEAF, leaf)}))"
+
+    def exists(self, root: PgNode, path: Path) -> str:
+        if not path:
+            return f"(jsonb_typeof({root.sql}) <> 'null')"
+        if root.top and len(path) == 1:
+            key = self.param(_no_nul(path[0]), "text")
+            return f"COALESCE(jsonb_typeof({root.sql} -> {key}) <> 'null', FALSE)"
+        n = self.alias("n")
+        source = f"jsonb_path_query({root.sql}, {self.param(jsonpath(path), 'jsonpath')})"
+        return f"EXISTS (SELECT 1 FROM {source} AS {n}(v) WHERE jsonb_typeof({n}.v) <> 'null')"
+
+    def quant(self, root: PgNode, q: Quant) -> str:
+        frm, where, leaf = self.leaves(root, q.path)
+        inner = self.pred(q.cond, PgNode(leaf))
+        if q.q == "any":
+            return f"EXISTS (SELECT 1 FROM {frm} WHERE {where} AND {inner})"
+        return f"(NOT EXISTS (SELECT 1 FROM {frm} WHERE {where} AND NOT {inner}))"
+
+    def key(self, kind: str, ci: bool) -> str:
+        fn = _PG_KEYS[kind][0]
+        sql = f"{fn}({LEAF})"
+        if ci and kind == "string":
+            sql = f"segmux_casefold({sql})"
+        return f'{sql} COLLATE "C"' if kind in _PG_TEXT_KINDS else sql
+
+    def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
+        kind = e.value.kind
+        expected = literal_key(e.value, e.ci)
+        if expected is None or kind not in _PG_KEYS or bool_order(kind, e.op):
+            return None
+        if isinstance(expected, str):
+            _no_nul(expected)
+        sql = f"{self.key(kind, e.ci)} {SQL_OPS[e.op]} {self.param(expected, _PG_KEYS[kind][1])}"
+        return lambda leaf: sql
+
+    def in_(self, e: In) -> Callable[[Any], str] | None:
+        groups: dict[str, list[Any]] = {}
+        for lit in e.values:
+            k = literal_key(lit, e.ci)
+            if k is not None and lit.kind in _PG_KEYS:
+                if isinstance(k, str):
+                    _no_nul(k)
+                groups.setdefault(lit.kind, []).append(k)
+        if not groups:
+            return None
+        parts = [
+            f"{self.key(kind, e.ci)} = ANY({self.param(keys, _PG_KEYS[kind][1] + '[]')})"
+            for kind, keys in groups.items()
+        ]
+        sql = "(" + " OR ".join(parts) + ")"
+        return lambda leaf: sql
+
+    def text(self, ci: bool) -> str:
+        sql = f"(CASE WHEN jsonb_typeof({LEAF}) = 'string' THEN {LEAF} #>> '{{}}' END)"
+        return f"segmux_casefold({sql})" if ci else sql
+
+    def strop(self, e: StrOp) -> Callable[[Any], str]:
+        values = [_no_nul(v.casefold() if e.ci else v) for v in e.values]
+        wrap = {"starts_with": "{}%", "ends_with": "%{}", "contains": "%{}%"}[e.op]
+        patterns = [wrap.format(_like_escape(v)) for v in values]
+        sql = f"({self.text(e.ci)} LIKE ANY({self.param(patterns, 'text[]')}))"
+        return lambda leaf: sql
+
+    def like(self, e: Like) -> Callable[[Any], str]:
+        pattern = _no_nul(e.pattern.casefold() if e.ci else e.pattern)
+        sql = f"({self.text(e.ci)} LIKE {self.param(pattern, 'text')} ESCAPE '')"
+        return lambda leaf: sql
+
+    def regex(self, e: Regex) -> Callable[[Any], str] | None:
+        try:
+            pattern = re2.postgres_pattern(e.pattern, e.ci)
+        except re2.RegexError:
+            return None  # never matches, as in the evaluator
+        except re2.SqlUnsupported as exc:
+            raise refuse(f"regex {e.pattern!r}: {exc}") from exc
+        sql = f"({self.text(False)} ~ {self.param(pattern, 'text')})"
+        return lambda leaf: sql
+
+
+# ----------------------------------------------------------------------------- PostgreSQL functions
+
+
+def postgres_functions_sql() -> str:
+    """The CREATE FUNCTION statements (``sql_functions_postgres.sql``) the predicates call."""
+    return importlib.resources.files("core.expr").joinpath("sql_functions_postgres.sql").read_text(
+        encoding="utf-8"
+    )
+
+
+async def apply_postgres_functions(conn: Any) -> None:
+    """Install the functions on an ``asyncpg`` connection (tests; ``PostgresStore.migrate``
+    applies them on every open)."""
+    await conn.execute(postgres_functions_sql())
+
+
+def casefold_function_sql() -> str:
+    """``segmux_casefold(text)``: Python's ``str.casefold`` in SQL, generated from this Python's
+    Unicode tables (the .sql file holds the output; a test keeps them in sync)."""
+    singles: list[tuple[str, str]] = []
+    multis: list[tuple[str, str]] = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or cp < 0x80:
+            continue
+        c = chr(cp)
+        folded = c.casefold()
+        if folded == c:
+            continue
+        assert all(x.casefold() == x for x in folded), "casefold must be idempotent"
+        (singles if len(folded) == 1 else multis).append((c, folded))
+
+    def lit(text: str) -> str:
+        return "U&'" + "".join(f"\\+{ord(ch):06X}" for ch in text) + "'"
+
+    body = "t"
+    for src, dst in multis:
+        body = f"replace({body}, {lit(src)}, {lit(dst)})"
+    upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    src = upper + "".join(s for s, _ in singles)
+    dst = upper.lower() + "".join(d for _, d in singles)
+    ascii_only = f"translate(t, '{upper}', '{upper.lower()}')"
+    return (
+        "-- generated by core.expr.sql.casefold_function_sql() from Python's Unicode "
+        f"{unicodedata.unidata_version} tables\n"
+        "CREATE OR REPLACE FUNCTION segmux_casefold(t text) RETURNS text\n"
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$\n"
+        f"  SELECT CASE WHEN octet_length(t) = char_length(t) THEN {ascii_only}\n"
+        f"  ELSE translate({body}, {lit(src)}, {lit(dst)}) END\n"
+        "$fn$;\n"
+    )

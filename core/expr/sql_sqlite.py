@@ -1,0 +1,260 @@
+"""The SQLite dialect of the SQL compiler (``core.expr.sql``), and the Python functions it calls.
+
+SQLite walks paths with ``json_each`` joins and has no JSON kinds of its own, so the predicates
+call ``segmux_*`` functions that are ``core.expr.kinds`` / ``core.expr.evaluate`` themselves,
+registered on each connection; compiler and functions are kept together because one names the
+other.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.expr import re2
+from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
+from core.expr.evaluate import like_regex
+from core.expr.kinds import (
+    bool_key,
+    date_key,
+    datetime_key,
+    number_key,
+    semver_key,
+    string_key,
+    version_key,
+)
+from core.expr.sql_base import SQL_OPS, SqlCompiler, bool_order, literal_key
+
+
+@dataclass(frozen=True)
+class SqNode:
+    """A JSON node as SQLite sees it: ``json_each``'s type and value (JSON text for containers),
+    the JSON text it was iterated from and its key there (to find it again)."""
+
+    type: str
+    value: str
+    container: str | None
+    key: str | None
+    top: bool = False
+
+
+class SqliteCompiler(SqlCompiler):
+    """``?`` placeholders follow the text order, so a test registers its parameters only when it
+    is called with the node, after the path's own parameters."""
+
+    false = "0"
+
+    def param(self, value: object) -> str:
+        self.params.append(value)
+        return "?"
+
+    def nodes(self, root: SqNode, path: Path) -> tuple[list[str], list[str], SqNode]:
+        frm: list[str] = []
+        where: list[str] = []
+        cur = root
+        for key in path:
+            if cur.top:
+                m = self.alias("m")
+                frm.append(f"json_each({cur.value}) AS {m}")
+                where.append(f"{m}.key = {self.param(key)}")
+                cur = SqNode(f"{m}.type", f"{m}.value", cur.value, f"{m}.key")
+                continue
+            o, m = self.alias("o"), self.alias("m")
+            frm.append(
+                f"json_each(CASE WHEN {cur.type} = 'array' THEN {cur.value} "
+                f"WHEN {cur.type} = 'object' THEN {cur.container} ELSE '[]' END) AS {o}"
+            )
+            where.append(
+                f"(({cur.type} = 'array' AND {o}.type = 'object') OR "
+                f"({cur.type} = 'object' AND {o}.key = {cur.key}))"
+            )
+            frm.append(
+                f"json_each(CASE WHEN {o}.type = 'object' THEN {o}.value ELSE '{{}}' END) AS {m}"
+            )
+            where.append(f"{m}.key = {self.param(key)}")
+            cur = SqNode(f"{m}.type", f"{m}.value", f"{o}.value", f"{m}.key")
+        return frm, where, cur
+
+    def leaves(self, root: SqNode, path: Path) -> tuple[list[str], list[str], SqNode]:
+        frm, where, m = self.nodes(root, path)
+        leaf = self.alias("l")
+        own = f"(CASE WHEN {m.type} = 'array' THEN {m.value} ELSE {m.container} END)"
+        frm.append(
+            f"json_each(CASE WHEN {m.type} = 'array' THEN {m.value} "
+            f"WHEN {m.type} = 'null' THEN '[]' ELSE {m.container} END) AS {leaf}"
+        )
+        where.append(f"({m.type} = 'array' OR ({m.type} <> 'null' AND {leaf}.key = {m.key}))")
+        return frm, where, SqNode(f"{leaf}.type", f"{leaf}.value", own, f"{leaf}.key")
+
+    @staticmethod
+    def _exists_sql(frm: list[str], where: list[str], cond: str) -> str:
+        return f"EXISTS (SELECT 1 FROM {', '.join(frm)} WHERE {' AND '.join([*where, cond])})"
+
+    def atom(self, root: SqNode, path: Path, test: Callable[[Any], str]) -> str:
+        if not path:
+            return "0" if root.top else f"COALESCE({test(root)}, 0)"
+        frm, where, leaf = self.leaves(root, path)
+        return self._exists_sql(frm, where, f"({test(leaf)})")
+
+    def exists(self, root: SqNode, path: Path) -> str:
+        if not path:
+            return "1" if root.top else f"({root.type} <> 'null')"
+        frm, where, m = self.nodes(root, path)
+        return self._exists_sql(frm, where, f"{m.type} <> 'null'")
+
+    def quant(self, root: SqNode, q: Quant) -> str:
+        if root.top and not q.path:
+            return self.pred(q.cond, root)  # the context object is its own only element
+        frm, where, leaf = self.leaves(root, q.path)
+        inner = self.pred(q.cond, leaf)
+        if q.q == "any":
+            return self._exists_sql(frm, where, inner)
+        return f"(NOT {self._exists_sql(frm, where, f'NOT {inner}')})"
+
+    def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
+        kind = e.value.kind
+        expected = literal_key(e.value, e.ci)
+        if expected is None or kind not in _SQ_KEYS or bool_order(kind, e.op):
+            return None
+        value = int(expected) if kind == "bool" else expected
+        op = SQL_OPS[e.op]
+        return lambda n: f"{_sq_key(kind, e.ci, n)} {op} {self.param(value)}"
+
+    def in_(self, e: In) -> Callable[[Any], str] | None:
+        groups: dict[str, list[Any]] = {}
+        for lit in e.values:
+            k = literal_key(lit, e.ci)
+            if k is not None and lit.kind in _SQ_KEYS:
+                groups.setdefault(lit.kind, []).append(int(k) if lit.kind == "bool" else k)
+        if not groups:
+            return None
+
+        def build(n: SqNode) -> str:
+            parts = []
+            for kind, keys in groups.items():
+                marks = ", ".join(self.param(k) for k in keys)
+                parts.append(f"{_sq_key(kind, e.ci, n)} IN ({marks})")
+            return "(" + " OR ".join(parts) + ")"
+
+        return build
+
+    @staticmethod
+    def text(n: SqNode, ci: bool) -> str:
+        sql = f"segmux_text({n.type}, {n.value})"
+        return f"segmux_casefold({sql})" if ci else sql
+
+    def strop(self, e: StrOp) -> Callable[[Any], str]:
+        fn = {"starts_with": "segmux_startswith", "ends_with": "segmux_endswith",
+              "contains": "segmux_contains"}[e.op]
+        values = [v.casefold() if e.ci else v for v in e.values]
+
+        def build(n: SqNode) -> str:
+            text = self.text(n, e.ci)
+            return "(" + " OR ".join(f"{fn}({text}, {self.param(v)})" for v in values) + ")"
+
+        return build
+
+    def like(self, e: Like) -> Callable[[Any], str]:
+        pattern = e.pattern.casefold() if e.ci else e.pattern
+        return lambda n: f"segmux_like({self.text(n, e.ci)}, {self.param(pattern)})"
+
+    def regex(self, e: Regex) -> Callable[[Any], str] | None:
+        try:
+            pattern = re2.compile_python(e.pattern, e.ci).pattern
+        except re2.RegexError:
+            return None
+        return lambda n: f"regexp({self.param(pattern)}, {self.text(n, False)})"
+
+
+_SQ_KEYS = {
+    "string": "segmux_str", "number": "segmux_num", "bool": "segmux_bool",
+    "datetime": "segmux_ts", "date": "segmux_date", "semver": "segmux_semver",
+    "version": "segmux_version",
+}
+
+
+def _sq_key(kind: str, ci: bool, n: SqNode) -> str:
+    sql = f"{_SQ_KEYS[kind]}({n.type}, {n.value})"
+    return f"segmux_casefold({sql})" if ci and kind == "string" else sql
+
+
+# ----------------------------------------------------------------------------- SQLite functions
+
+
+def _json_value(t: str | None, v: Any) -> Any:
+    """The Python JSON scalar behind a ``json_each`` (type, value) pair."""
+    if t in ("text", "integer", "real"):
+        return v
+    if t == "true":
+        return True
+    if t == "false":
+        return False
+    return None  # null, array, object: no kind has a key for them
+
+
+def _sq_fn(key: Callable[[Any], Any]) -> Callable[[str | None, Any], Any]:
+    def fn(t: str | None, v: Any) -> Any:
+        k = key(_json_value(t, v))
+        return int(k) if isinstance(k, bool) else k
+
+    return fn
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _like(pattern: str) -> re.Pattern[str]:
+    return like_regex(pattern, False)
+
+
+def _regexp(pattern: str | None, value: Any) -> int | None:
+    if pattern is None or not isinstance(value, str):
+        return None
+    return int(_compiled(pattern).search(value) is not None)
+
+
+def _str2(test: Callable[[str, str], bool]) -> Callable[[Any, Any], int | None]:
+    def fn(value: Any, arg: Any) -> int | None:
+        if not isinstance(value, str) or not isinstance(arg, str):
+            return None
+        return int(test(value, arg))
+
+    return fn
+
+
+SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
+    ("segmux_str", 2, _sq_fn(string_key)),
+    ("segmux_num", 2, _sq_fn(number_key)),
+    ("segmux_bool", 2, _sq_fn(bool_key)),
+    ("segmux_ts", 2, _sq_fn(datetime_key)),
+    ("segmux_date", 2, _sq_fn(date_key)),
+    ("segmux_semver", 2, _sq_fn(semver_key)),
+    ("segmux_version", 2, _sq_fn(version_key)),
+    ("segmux_text", 2, lambda t, v: v if t == "text" else None),
+    ("segmux_casefold", 1, lambda s: s.casefold() if isinstance(s, str) else None),
+    ("segmux_startswith", 2, _str2(str.startswith)),
+    ("segmux_endswith", 2, _str2(str.endswith)),
+    ("segmux_contains", 2, _str2(lambda s, sub: sub in s)),
+    ("segmux_like", 2, _str2(lambda s, p: _like(p).fullmatch(s) is not None)),
+    ("regexp", 2, _regexp),
+]
+"""(name, arity, function): all deterministic, so SQLite may use them in indexes."""
+
+
+def register_sqlite_functions(conn: sqlite3.Connection) -> None:
+    """Register the functions the SQLite predicates call (once per connection)."""
+    for name, arity, fn in SQLITE_FUNCTIONS:
+        conn.create_function(name, arity, fn, deterministic=True)
+
+
+async def register_aiosqlite_functions(conn: Any) -> None:
+    """The same for an ``aiosqlite.Connection``."""
+    for name, arity, fn in SQLITE_FUNCTIONS:
+        await conn.create_function(name, arity, fn, deterministic=True)

@@ -6,6 +6,9 @@ hold whatever the dialect (who may write, what a name may be, which sandbox is v
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Callable, Sequence
 
 from core.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound
@@ -26,6 +29,8 @@ MAX_PAGE_SIZE = 1000
 MAX_BULK_IDS = 1000
 MAX_WRITE_ATTEMPTS = 5
 MAX_OFFSET = 2**62
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_QUERY = 1024
 """Offsets beyond this are clamped: no store holds that many rows, and larger numbers overflow
 the databases' 64-bit integers."""
 
@@ -129,6 +134,30 @@ class SegmentService:
             sort=sort,
         )
 
+    async def get_by_id(self, principal: Principal, segment_id: str) -> Segment:
+        """One segment by its canonical (lower-case, hyphenated) UUID, in any sandbox."""
+        if not UUID_RE.match(segment_id):
+            raise NotFound("segment", segment_id)
+        return await self.get(principal, "id", segment_id)
+
+    async def browse(
+        self, principal: Principal, *, cursor: str | None, limit: int, q: str | None = None
+    ) -> tuple[Sequence[Segment], str | None]:
+        """A page of the tenant's segments, oldest first, after ``cursor`` (the previous
+        page's ``next``), names containing ``q`` (ignoring case); and the next page's cursor,
+        None after the last."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise Invalid("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if q is not None:
+            check_text("q", q, max_len=MAX_QUERY)
+        after = decode_cursor(cursor) if cursor is not None else None
+        found = await self.store.segments_after(
+            principal.tenant, after=after, limit=limit + 1, name_contains=q or None
+        )
+        items = found[:limit]
+        more = len(found) > limit
+        return items, encode_cursor(items[-1]) if more else None
+
     async def get_many(
         self, principal: Principal, ids: Sequence[str], *, sandbox: str | None = None
     ) -> Sequence[Segment]:
@@ -186,3 +215,20 @@ class SegmentService:
         require_admin(principal)
         await self.get(principal, "id", segment_id, sandbox=sandbox)
         await self.store.delete_segment(principal.tenant, segment_id)
+
+
+def encode_cursor(last: Segment) -> str:
+    """An opaque cursor: the ``(created_at, id)`` key of a page's last segment."""
+    raw = f"{last.created_at}.{last.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, segment_id = raw.split(".", 1)
+        if not (created.isascii() and created.isdigit()) or not UUID_RE.match(segment_id):
+            raise ValueError(raw)
+        return int(created), segment_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("cursor", "not a cursor this API returned") from None

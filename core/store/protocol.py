@@ -305,6 +305,17 @@ class Store(Protocol):
         """The tenant's segments with these ids, in the order asked, each once; unknown ids
         are left out."""
 
+    async def segments_after(
+        self,
+        tenant: str,
+        *,
+        after: tuple[int, str] | None,
+        limit: int,
+        name_contains: str | None = None,
+    ) -> list[Segment]:
+        """Keyset paging over the tenant's segments by ``(created_at, id)``, optionally only
+        those whose name contains ``name_contains`` (case-insensitive)."""
+
     async def list_segments_where(
         self,
         tenant: str,

@@ -46,6 +46,35 @@ class SegmentQueries(abc.ABC):
         found = {r["id"]: segment_from_row(r) for r in rows}
         return [found[i] for i in wanted if i in found]
 
+    async def segments_after(
+        self,
+        tenant: str,
+        *,
+        after: tuple[int, str] | None,
+        limit: int,
+        name_contains: str | None = None,
+    ) -> list[Segment]:
+        """Up to ``limit`` of the tenant's segments, oldest first (then by id), strictly after
+        the ``(created_at, id)`` key ``after``; with ``name_contains``, only those whose name
+        contains it, ignoring case (a LIKE with its wildcards escaped, as both backends read it)."""
+        where, args = ["tenant = $1"], list[Any]([tenant])
+        if after is not None:
+            args += [after[0], after[1]]
+            n = len(args)
+            where.append(f"(created_at > ${n - 1} OR (created_at = ${n - 1} AND id > ${n}))")
+        if name_contains is not None:
+            escaped = (name_contains.replace("!", "!!").replace("%", "!%").replace("_", "!_"))
+            args.append(f"%{escaped}%")
+            where.append(f"lower(name) LIKE lower(CAST(${len(args)} AS text)) ESCAPE '!'")
+        args.append(limit)
+        async with self._read() as tx:
+            rows = await tx.fetch(
+                f"SELECT * FROM segments WHERE {' AND '.join(where)} "
+                f"ORDER BY created_at ASC, id ASC LIMIT ${len(args)}",
+                *args,
+            )
+        return [segment_from_row(r) for r in rows]
+
     async def list_segments_where(
         self,
         tenant: str,

@@ -9,7 +9,6 @@ another dialect changes the expression, the list is rendered from the AST, or re
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
@@ -27,6 +26,7 @@ from core.errors import Conflict, Invalid, NotExpressible, NotFound
 from core.expr import ast
 from core.expr.unleash import LANGUAGE, render_constraints
 from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort
+from core.sent_forms import expression_digest, sent_form
 from core.service import SegmentService, require_admin
 from core.store import Store
 
@@ -59,10 +59,6 @@ class ConstraintSegment(msgspec.Struct, frozen=True, kw_only=True):
     used_in_flags: int = 0
 
 
-def expression_hash(expression: bytes | None) -> str:
-    return hashlib.sha256(expression or b"").hexdigest()[:32]
-
-
 def stored_form(constraints: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Constraints as Unleash stores them: ``values`` always present, keys in jsonb order."""
     out = []
@@ -81,8 +77,8 @@ def constraints_of(segment: Segment) -> list[dict[str, Any]]:
             LANGUAGE, "the segment allocates a proportion of its audience; constraints cannot"
         )
     ext = segment.extensions.get(EXT) or {}
-    kept = ext.get("constraints")
-    if isinstance(kept, list) and ext.get("expressionHash") == expression_hash(segment.expression):
+    found, kept = sent_form(ext, "constraints", "expressionHash", segment.expression)
+    if found and isinstance(kept, list):
         return kept
     expr = ast.decode(segment.expression) if segment.expression is not None else None
     return stored_form(render_constraints(expr))
@@ -256,5 +252,5 @@ class ConstraintSegmentService:
         return {
             "project": project,
             "constraints": constraints,
-            "expressionHash": expression_hash(expression),
+            "expressionHash": expression_digest(expression),
         }

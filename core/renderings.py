@@ -10,7 +10,6 @@ v2.3 shows every segment by name. Projections are cached per segment version (``
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from core.expr.odata import render_odata
 from core.expr.pql import render_pql
 from core.model import Segment
 from core.segment_views import Hidden, SegmentView
+from core.sent_forms import sent_form
 
 DIALECTS = ("v23", "unleash", "adobe", "confidence", "hal")
 
@@ -50,11 +50,10 @@ def _adobe(segment: Segment) -> Any:
     """PQL text (``dialects.adobe.translate.expression_out``: the text as sent while current)."""
     if segment.kind == "static":
         raise NotExpressible("pql", "a static segment (a list of members) has no PQL condition")
-    ext = _ext(segment, "adobe")
-    stored = ext.get("expression")
-    current = hashlib.sha256(segment.expression or b"").hexdigest()[:32]
-    if (isinstance(stored, dict) and stored.get("format") == "pql/text"
-            and ext.get("expressionOf") == current and isinstance(stored.get("value"), str)):
+    found, stored = sent_form(_ext(segment, "adobe"), "expression", "expressionOf",
+                              segment.expression)
+    if (found and isinstance(stored, dict) and stored.get("format") == "pql/text"
+            and isinstance(stored.get("value"), str)):
         return stored["value"]
     return render_pql(_condition(segment))
 
@@ -63,10 +62,9 @@ def _confidence(segment: Segment) -> Any:
     """Targeting (``dialects.confidence.translate._targeting``: as sent while current)."""
     if segment.kind == "static":
         raise NotExpressible("confidence", "static segments (member lists) have no targeting")
-    ext = _ext(segment, "confidence")
-    current = hashlib.sha256(segment.expression or b"null").hexdigest()[:32]
-    if "targeting" in ext and ext.get("expression") == current:
-        sent = ext["targeting"]
+    found, sent = sent_form(_ext(segment, "confidence"), "targeting", "expression",
+                            segment.expression)
+    if found:
         return sent if isinstance(sent, dict) else None
     if segment.expression is None:
         return None

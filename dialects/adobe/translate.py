@@ -13,7 +13,6 @@ A definition keeps, in ``Segment.extensions["adobe"]``:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import uuid
@@ -31,6 +30,7 @@ from core.expr.normalize import normalize
 from core.expr.pql import parse_pql, render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
 from core.model import DEFAULT_SANDBOX, ExtensionTest, NewSegment, Page, Segment, SegmentPatch, Sort
+from core.sent_forms import expression_digest, sent_form
 from core.service import MAX_BULK_IDS
 from dialects.adobe.wire import BulkIds, BulkIn, ConversionIn, DefinitionIn, ExpressionIn, IdIn
 from dialects.http import convert
@@ -102,10 +102,6 @@ def sandbox_out(tenant: str, sandbox: str) -> dict[str, Any]:
 # --- expressions ---------------------------------------------------------------------------
 
 
-def digest(expression: bytes | None) -> str:
-    return hashlib.sha256(expression or b"").hexdigest()[:32]
-
-
 def parse_expression(expression: ExpressionIn) -> Expr | None:
     """The AST of a PQL expression in either format, or ``Invalid`` naming where and what."""
     if expression.type == "ARL":
@@ -143,8 +139,8 @@ def canonical(expr: Expr | None) -> bytes | None:
 def expression_out(segment: Segment, ext: Mapping[str, Any]) -> dict[str, Any]:
     if segment.kind == "static":
         raise NotExpressible("pql", "a static segment (a list of members) has no PQL condition")
-    stored = ext.get("expression")
-    if isinstance(stored, dict) and ext.get("expressionOf") == digest(segment.expression):
+    found, stored = sent_form(ext, "expression", "expressionOf", segment.expression)
+    if found and isinstance(stored, dict):
         return stored
     expr = ast.decode(segment.expression) if segment.expression is not None else None
     return {"type": "PQL", "format": "pql/text", "value": render_pql(expr)}
@@ -207,7 +203,7 @@ def _extension(definition: Definition, stored: Mapping[str, Any]) -> dict[str, A
             definition.evaluation, stored.get("evaluationInfo", DEFAULT_EVALUATION)
         ),
         "expression": definition.expression,
-        "expressionOf": digest(definition.canonical),
+        "expressionOf": expression_digest(definition.canonical),
     }
 
 

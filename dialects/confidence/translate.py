@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import re
 from typing import Any
 
@@ -25,6 +24,7 @@ from core.expr import ast
 from core.expr.confidence import LANGUAGE, parse_targeting, render_targeting
 from core.model import SLUG_RE, Allocation, NewSegment, Segment, SegmentPatch
 from core.segment_views import SegmentView
+from core.sent_forms import expression_digest, sent_form
 from dialects.confidence.wire import (
     UNSET,
     AllocationIn,
@@ -71,10 +71,6 @@ def identity(token_name: str | None) -> str:
     return f"{IDENTITY}{token_name}" if token_name else ""
 
 
-def _fingerprint(expression: bytes | None) -> str:
-    return hashlib.sha256(expression or b"null").hexdigest()[:32]
-
-
 # --- out -------------------------------------------------------------------------------------
 
 
@@ -89,10 +85,9 @@ def targeting_of(segment: Segment) -> dict[str, Any] | None:
 def _targeting(segment: Segment) -> dict[str, Any] | None:
     if segment.kind == "static":
         raise NotExpressible(LANGUAGE, "static segments (member lists) have no targeting")
-    conf = segment.extensions.get(EXT)
-    kept = isinstance(conf, dict) and "targeting" in conf
-    if kept and conf["expression"] == _fingerprint(segment.expression):  # type: ignore[index]
-        sent = conf["targeting"]  # type: ignore[index]
+    found, sent = sent_form(segment.extensions.get(EXT), "targeting", "expression",
+                            segment.expression)
+    if found:
         return sent if isinstance(sent, dict) else None
     if segment.expression is None:
         return None
@@ -201,7 +196,7 @@ def _conf_with(
     out = {k: v for k, v in conf.items() if k not in ("targeting", "expression")}
     if targeting is not None:
         out["targeting"] = targeting
-        out["expression"] = _fingerprint(expression)
+        out["expression"] = expression_digest(expression)
     return out
 
 

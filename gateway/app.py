@@ -23,6 +23,7 @@ from dialects.confidence import routes as confidence
 from dialects.hal import routes as hal
 from dialects.segmux import errors as segmux_errors
 from dialects.segmux import routes as segmux_api
+from dialects.segmux import ui as segmux_ui
 from dialects.unleash import errors as unleash_errors
 from dialects.unleash import routes as unleash
 from dialects.v23 import errors as v23_errors
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/segmux/openapi/{name}.json", spec),
+            # The portability page: static files only; it calls /segmux/v1 from the browser.
+            Mount("/segmux/ui", app=segmux_ui.build()),
             *(Mount(prefix, app=sub_app) for prefix, sub_app, _ in dialects),
             # Last: HAL lives at the root (`/`, `/{projectId}/individual-segments…`) and takes
             # only its own paths, so it never shadows a prefix above.

@@ -1,0 +1,217 @@
+"""Adobe rows: PQL conditions as ``POST /data/core/ups/segment/definitions`` takes them.
+
+Sources: Adobe's PQL reference on Experience League (the pages under
+https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/pql/, source
+``AdobeDocs/experience-platform.en`` ``help/segmentation/pql/*.md``) — most rows use the page's
+own example query — and the segment definitions guide for ``pql/json``. PQL runs on typed XDM
+profiles, so contexts hold typed JSON values. Decisions segmux records for PQL are in
+``/work/shared/dialects/adobe.md`` §9 and ``core/expr/pqljson.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.semantics.rows import Row
+
+PQL = "https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/pql"
+COMPARISON = f"{PQL}/comparison-functions"
+BOOLEAN = f"{PQL}/boolean-functions"
+ARRAY = f"{PQL}/array-functions"
+STRING = f"{PQL}/string-functions"
+OBJECT = f"{PQL}/object-functions"
+QUANT = f"{PQL}/logical-quantifiers"
+OVERVIEW = f"{PQL}/overview"
+GUIDE = ("https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/api/"
+         "segment-definitions")
+SHEET = "/work/shared/dialects/adobe.md"
+NULL_FALSE = f"{SHEET} §9 \"Comparisons involving null are false\""
+
+
+def A(row_id: str, pql: str, context: dict[str, Any], expected: bool, cite: str,
+      note: str = "") -> Row:
+    return Row(f"a-{row_id}", "adobe", pql, context, expected, cite, note)
+
+
+def J(row_id: str, pql_json: str, context: dict[str, Any], expected: bool,
+      cite: str) -> Row:
+    """A ``pql/json`` definition (the value is JSON text inside the string, as documented)."""
+    return Row(f"a-{row_id}", "adobe", pql_json, context, expected, cite,
+               extra={"format": "pql/json"})
+
+
+def home(country: str) -> dict[str, Any]:
+    return {"homeAddress": {"countryISO": country}}
+
+
+def person(**fields: Any) -> dict[str, Any]:
+    return {"person": fields}
+
+
+# The guide's documented conversion of `workAddress.country = "US"`.
+DOC_PQL_JSON = (
+    '{"nodeType":"fnApply","fnName":"=","params":[{"nodeType":"fieldLookup",'
+    '"fieldName":"country","object":{"nodeType":"fieldLookup","fieldName":"workAddress",'
+    '"object":{"nodeType":"parameterReference","position":1}}},{"nodeType":"literal",'
+    '"literalType":"String","value":"US"}]}'
+)
+
+ROWS = [
+    # Comparison functions (each page example)
+    A("eq", 'homeAddress.countryISO = "CA"', home("CA"), True, f"{COMPARISON} Equals example"),
+    A("eq-other", 'homeAddress.countryISO = "CA"', home("US"), False, f"{COMPARISON} Equals"),
+    A("eq-case", 'homeAddress.countryISO = "CA"', home("ca"), False,
+      f"{COMPARISON} Equals (string equality is exact)"),
+    A("ne", 'homeAddress.countryISO != "CA"', home("US"), True, f"{COMPARISON} Not equal example"),
+    A("ne-equal", 'homeAddress.countryISO != "CA"', home("CA"), False, f"{COMPARISON} Not equal"),
+    A("ne-missing", 'homeAddress.countryISO != "CA"', {}, False,
+      f"{COMPARISON} Not equal; {NULL_FALSE}"),
+    A("gt", "person.birthMonth > 2", person(birthMonth=3), True,
+      f"{COMPARISON} Greater than example"),
+    A("gt-equal", "person.birthMonth > 2", person(birthMonth=2), False,
+      f"{COMPARISON} Greater than"),
+    A("ge", "person.birthMonth >= 3", person(birthMonth=3), True,
+      f"{COMPARISON} Greater than or equal to example"),
+    A("lt", "person.birthMonth < 2", person(birthMonth=1), True, f"{COMPARISON} Less than example"),
+    A("lt-equal", "person.birthMonth < 2", person(birthMonth=2), False, f"{COMPARISON} Less than"),
+    A("le", "person.birthMonth <= 2", person(birthMonth=2), True,
+      f"{COMPARISON} Less than or equal to example"),
+    A("gt-missing", "person.birthMonth > 2", person(), False,
+      f"{COMPARISON} Greater than; {NULL_FALSE}"),
+    A("eq-double", "person.score = 3.5", person(score=3.5), True,
+      f"{OVERVIEW} PQL literals: Double"),
+    A("eq-boolean", "person.isMember = true", person(isMember=True), True,
+      f"{OVERVIEW} PQL literals: Boolean"),
+    A("eq-boolean-false", "person.isMember = true", person(isMember=False), False,
+      f"{OVERVIEW} PQL literals: Boolean"),
+    # Boolean functions
+    A("and", 'homeAddress.countryISO = "CA" and person.birthYear = 1985',
+      {**home("CA"), **person(birthYear=1985)}, True, f"{BOOLEAN} And example"),
+    A("and-one", 'homeAddress.countryISO = "CA" and person.birthYear = 1985',
+      {**home("CA"), **person(birthYear=1990)}, False, f"{BOOLEAN} And"),
+    A("or", 'homeAddress.countryISO = "CA" or person.birthYear = 1985',
+      {**home("US"), **person(birthYear=1985)}, True, f"{BOOLEAN} Or example"),
+    A("or-none", 'homeAddress.countryISO = "CA" or person.birthYear = 1985',
+      {**home("US"), **person(birthYear=1990)}, False, f"{BOOLEAN} Or"),
+    A("not", 'not (homeAddress.countryISO = "CA")', home("US"), True, f"{BOOLEAN} Not example"),
+    A("not-match", 'not (homeAddress.countryISO = "CA")', home("CA"), False, f"{BOOLEAN} Not"),
+    A("not-missing", 'not (homeAddress.countryISO = "CA")', {}, True,
+      f"{BOOLEAN} Not of a comparison that is false ({NULL_FALSE}; `not` is logical negation)"),
+    A("bang", '!(homeAddress.countryISO = "CA")', home("CA"), False,
+      f"{BOOLEAN} Not: \"The not (or !) function\""),
+    # Array functions: in / notIn
+    A("in", "person.birthMonth in [3, 6, 9]", person(birthMonth=6), True,
+      f"{ARRAY} In example"),
+    A("in-miss", "person.birthMonth in [3, 6, 9]", person(birthMonth=7), False, f"{ARRAY} In"),
+    A("in-strings", 'homeAddress.countryISO in ["US", "CA"]', home("CA"), True,
+      f"{OVERVIEW} PQL literals: Array [\"US\", \"CA\"]; {ARRAY} In"),
+    A("notin", "person.birthMonth notIn [3, 6, 9]", person(birthMonth=7), True,
+      f"{ARRAY} Not in example"),
+    A("notin-member", "person.birthMonth notIn [3, 6, 9]", person(birthMonth=6), False,
+      f"{ARRAY} Not in"),
+    A("notin-null", "person.birthMonth notIn [3, 6, 9]", person(), False,
+      f"{ARRAY} Not in: \"The notIn function also ensures that neither value is equal to "
+      "null. Therefore, the results are not an exact negation of the in function.\""),
+    A("not-in-null", "not (person.birthMonth in [3, 6, 9])", person(), True,
+      f"{ARRAY} Not in note (the negation of in, unlike notIn, is true for null)"),
+    # String functions
+    A("like", 'city like "%es%"', {"city": "Los Angeles"}, True, f"{STRING} Like example"),
+    A("like-miss", 'city like "%es%"', {"city": "Paris"}, False, f"{STRING} Like"),
+    A("like-underscore", 'code like "A_C"', {"code": "ABC"}, True,
+      f"{STRING} Like: \"_ is used to represent exactly one character\""),
+    A("like-underscore-two", 'code like "A_C"', {"code": "ABBC"}, False,
+      f"{STRING} Like: \"_ ... exactly one character\""),
+    A("like-whole", 'city like "es"', {"city": "Los Angeles"}, False,
+      f"{STRING} Like (the pattern matches the whole string; % stands for the rest)"),
+    A("starts", 'person.name.startsWith("Joe")', person(name="Joe Smith"), True,
+      f"{STRING} Starts with example"),
+    A("starts-case", 'person.name.startsWith("Joe")', person(name="joe smith"), False,
+      f"{STRING} Starts with: case sensitive \"By default, this is set to true\""),
+    A("starts-ci", 'person.name.startsWith("joe", false)', person(name="Joe Smith"), True,
+      f"{STRING} Starts with: the optional {{BOOLEAN}} \"to determine if the check is case "
+      "sensitive\""),
+    A("not-starts", 'person.name.doesNotStartWith("Joe")', person(name="Jim"), True,
+      f"{STRING} Does not start with example"),
+    A("not-starts-match", 'person.name.doesNotStartWith("Joe")', person(name="Joey"), False,
+      f"{STRING} Does not start with"),
+    A("not-starts-missing", 'person.name.doesNotStartWith("Joe")', person(), False,
+      f"{STRING} Does not start with", note="PQL string tests are false on a missing or null "
+      "attribute, the doesNot* functions too, like notIn (core/expr/pqljson.py docstring)"),
+    A("ends", 'person.emailAddress.endsWith(".com")', person(emailAddress="a@b.com"), True,
+      f"{STRING} Ends with example"),
+    A("ends-miss", 'person.emailAddress.endsWith(".com")', person(emailAddress="a@b.org"), False,
+      f"{STRING} Ends with"),
+    A("not-ends", 'person.emailAddress.doesNotEndWith(".com")', person(emailAddress="a@b.org"),
+      True, f"{STRING} Does not end with example"),
+    A("contains", 'person.emailAddress.contains("2010@gm")',
+      person(emailAddress="jane2010@gmail.com"), True, f"{STRING} Contains example"),
+    A("contains-case", 'person.emailAddress.contains("2010@gm")',
+      person(emailAddress="JANE2010@GMAIL.COM"), False,
+      f"{STRING} Contains: case sensitive by default"),
+    A("contains-ci", 'person.emailAddress.contains("2010@gm", false)',
+      person(emailAddress="JANE2010@GMAIL.COM"), True,
+      f"{STRING} Contains with the case-sensitivity flag false"),
+    A("not-contains", 'person.emailAddress.doesNotContain("2010@gm")',
+      person(emailAddress="jane@example.com"), True, f"{STRING} Does not contain example"),
+    A("not-contains-match", 'person.emailAddress.doesNotContain("2010@gm")',
+      person(emailAddress="jane2010@gmail.com"), False, f"{STRING} Does not contain"),
+    A("equals", 'person.name.equals("John")', person(name="John"), True,
+      f"{STRING} Equals example (\"with case sensitivity\")"),
+    A("equals-case", 'person.name.equals("John")', person(name="john"), False,
+      f"{STRING} Equals: \"with case sensitivity\""),
+    A("not-equal-to", 'person.name.notEqualTo("John")', person(name="Jim"), True,
+      f"{STRING} Not equal to example"),
+    A("not-equal-to-same", 'person.name.notEqualTo("John")', person(name="John"), False,
+      f"{STRING} Not equal to"),
+    A("matches", 'person.name.matches("(?i)^John")', person(name="johnny"), True,
+      f"{STRING} Matches example: \"determines, without being case sensitive, if the person's "
+      "name starts with John\""),
+    A("matches-not-start", 'person.name.matches("(?i)^John")', person(name="Big John"), False,
+      f"{STRING} Matches example (^ anchors at the start)"),
+    A("like-case", 'city like "%ES%"', {"city": "Los Angeles"}, False,
+      f"{STRING} Like (no case-insensitive flag: the pattern is case-sensitive)"),
+    A("matches-search", 'person.name.matches("ohn")', person(name="John"), True,
+      f"{STRING} Matches", note="segmux searches the pattern (Java find), reading the documented "
+      "example `matches(\"(?i)^John\")` = \"starts with John\" (core/expr/pqljson.py "
+      "docstring); a whole-string match would need the ^ the example writes"),
+    A("in-case", 'homeAddress.countryISO in ["US", "CA"]', home("ca"), False,
+      f"{ARRAY} In (membership is equality, case-sensitive for strings)"),
+    # Object functions
+    A("is-null-missing", "person.homeAddress.isNull()", person(), True,
+      f"{OBJECT} Is null: \"determines if an object reference does not exist\""),
+    A("is-null-present", "person.homeAddress.isNull()", person(homeAddress={"city": "Oslo"}),
+      False, f"{OBJECT} Is null example"),
+    A("is-null-json-null", "person.homeAddress.isNull()", person(homeAddress=None), True,
+      f"{OBJECT} Is null (a JSON null is no reference)"),
+    A("is-not-null", "person.homeAddress.isNotNull()", person(homeAddress={"city": "Oslo"}),
+      True, f"{OBJECT} Is not null example"),
+    A("is-not-null-missing", "person.homeAddress.isNotNull()", person(), False,
+      f"{OBJECT} Is not null: \"determines if an object reference exists\""),
+    # Literals and references (overview)
+    A("date-ge", "person.birthDate >= date(2020, 3, 14)", person(birthDate="2020-03-14"), True,
+      f"{OVERVIEW} PQL literals: Date `date(2020, 3, 14)`"),
+    A("date-lt", "person.birthDate >= date(2020, 3, 14)", person(birthDate="2020-03-13"), False,
+      f"{OVERVIEW} PQL literals: Date"),
+    A("explicit-param", '$1.homeAddress.countryISO = "CA"', home("CA"), True,
+      f"{OVERVIEW} \"Explicit reference to the first parameter\""),
+    A("lambda", '(Profile) => Profile.homeAddress.countryISO = "CA"', home("CA"), True,
+      f"{OVERVIEW} \"Usage of named variables, using the lambda notation\""),
+    # Logical quantifiers over an attribute array (the docs' `I from E.productListItems` part)
+    A("exists", 'exists I from productListItems where I.SKU = "PS"',
+      {"productListItems": [{"SKU": "X"}, {"SKU": "PS"}]}, True,
+      f"{QUANT} Exists: \"determines the existence of an item in an array, provided it "
+      "satisfies the provided condition\""),
+    A("exists-none", 'exists I from productListItems where I.SKU = "PS"',
+      {"productListItems": [{"SKU": "X"}]}, False, f"{QUANT} Exists"),
+    A("forall", 'forall I from productListItems where I.SKU = "PS"',
+      {"productListItems": [{"SKU": "PS"}, {"SKU": "PS"}]}, True,
+      f"{QUANT} For all: \"all items in an array that satisfy all the given conditions\""),
+    A("forall-one-fails", 'forall I from productListItems where I.SKU = "PS"',
+      {"productListItems": [{"SKU": "PS"}, {"SKU": "X"}]}, False, f"{QUANT} For all"),
+    # pql/json: the guide's documented conversion
+    J("pqljson-doc", DOC_PQL_JSON, {"workAddress": {"country": "US"}}, True,
+      f"{GUIDE} (convert a segment definition: pql/text `workAddress.country = \"US\"` ⇄ "
+      "pql/json)"),
+    J("pqljson-doc-other", DOC_PQL_JSON, {"workAddress": {"country": "CA"}}, False,
+      f"{GUIDE} (the same pql/json definition)"),
+]

@@ -1,0 +1,162 @@
+"""Server processes under measurement: ``segmux serve`` and the framework floor, each a real
+process on a free loopback port, and their peak RSS from ``/proc``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # the process started (uvicorn's supervisor when workers > 1)
+    health: str = "/healthz"
+
+    def serving_pids(self) -> list[int]:
+        """The processes that answer requests: the workers if there are any, else itself."""
+        kids = children(self.pid)
+        return kids or [self.pid]
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    # uvicorn's multiprocess supervisor may also hold a resource tracker; workers serve HTTP.
+    return [int(p) for p in text.split() if _is_python_worker(int(p))]
+
+
+def _is_python_worker(pid: int) -> bool:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" not in cmd
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the largest resident set the process has had (since start or the last reset)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak(pid: int) -> None:
+    """Reset VmHWM to the current RSS (``clear_refs`` 5, Linux ≥ 4.0), so the next read is this
+    scenario's peak; ignored where the kernel refuses."""
+    with suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not up within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@contextmanager
+def _process(cmd: list[str], env: dict[str, str], health: str, log: Path) -> Iterator[Server]:
+    port = free_port()
+    cmd = [c.replace("{port}", str(port)) for c in cmd]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # own group: stopped with its workers
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(url + health, proc, log)
+        yield Server(url=url, pid=proc.pid)
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def segmux_server(database_url: str, admin_token: str, *, workers: int, log: Path,
+                  log_level: str) -> Iterator[Server]:
+    """``segmux serve`` as a user runs it (the console script of the venv)."""
+    env = {**os.environ, "SEGMUX_DATABASE_URL": database_url, "SEGMUX_ADMIN_TOKEN": admin_token,
+           "SEGMUX_LOG_LEVEL": log_level,
+           # the create scenarios write thousands of segments; Unleash's 300 would stop them
+           "SEGMUX_SEGMENT_LIMIT": "100000000"}
+    cmd = [str(VENV_BIN / "segmux"), "serve", "--host", "127.0.0.1", "--port", "{port}",
+           "--workers", str(workers)]
+    with _process(cmd, env, "/healthz", log) as up:
+        server = Server(url=up.url, pid=up.pid, health="/readyz")
+        if workers > 1:  # /healthz answers once one worker is up; wait for all of them
+            deadline = time.monotonic() + 30
+            while len(children(server.pid)) < workers and time.monotonic() < deadline:
+                time.sleep(0.1)
+        yield server
+
+
+@contextmanager
+def floor_server(manifest: Path, log: Path) -> Iterator[Server]:
+    cmd = [sys.executable, "-m", "bench.floor", "--manifest", str(manifest), "--port", "{port}"]
+    with _process(cmd, dict(os.environ), "/healthz", log) as server:
+        yield server
+
+
+def wait_idle(server: Server, timeout: float = 60) -> float:
+    """Block until the server answers its readiness URL within 50 ms: requests that wrk left in
+    flight (it stops sending, not the server working) must not leak into the next scenario.
+    segmux's ``/readyz`` pings the store, so it waits behind queries still queued on the
+    store's connections, not only behind the event loop. Returns the seconds waited."""
+    started = time.monotonic()
+    with httpx.Client(timeout=timeout) as client:
+        while time.monotonic() - started < timeout:
+            t = time.monotonic()
+            with suppress(httpx.HTTPError):
+                client.get(server.url + server.health)
+            if time.monotonic() - t < 0.05:
+                break
+            time.sleep(0.05)
+    return time.monotonic() - started

@@ -1,0 +1,108 @@
+"""Where a scenario's time goes: ``segmux serve`` under wrk with py-spy sampling it.
+
+    python -m bench.profile [--backend postgres] [--scenario "unleash list"] [--seconds 10]
+                            [--connections 10] [--top 25] [--segments N] [--individuals N]
+
+Prepares a fresh store exactly as ``make bench`` does (fixture A through the Unleash API,
+fixture B and the evaluate tenant in bulk), then for each chosen scenario runs wrk for
+``--seconds`` while ``py-spy record --format raw`` samples the gateway process (``pip install
+py-spy``; it needs ptrace rights over the process, which root or the same user has). Prints the
+top frames by inclusive and by own time (samples aggregated per function), and keeps the
+collapsed stacks under ``bench/out/profile/`` (load them in speedscope or flamegraph.pl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench import fixtures, procs, stores, wrk
+from bench.run import OUT
+from bench.scenarios import discover, probe, segmux_scenarios
+
+
+def summarise(raw: Path, top: int) -> str:
+    """Top frames of py-spy's collapsed stacks (``a;b;c N`` per line): inclusive and own."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.strip() for f in stack.split(";") if f.strip()]
+        for frame in set(frames):
+            inclusive[frame] += n
+        if frames:
+            own[frames[-1]] += n
+    if not total:
+        return "no samples"
+    out = [f"{total} samples", "", "inclusive (frame and everything it calls):"]
+    out += [f"  {n / total:6.1%}  {f}" for f, n in inclusive.most_common(top)]
+    out += ["", "own time (the frame itself, leaf of the stack):"]
+    out += [f"  {n / total:6.1%}  {f}" for f, n in own.most_common(top)]
+    return "\n".join(out)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backend", default="postgres", choices=["postgres", "sqlite"])
+    p.add_argument("--scenario", action="append",
+                   help="scenario name (repeatable); default: unleash list")
+    p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--connections", type=int, default=10)
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--segments", type=int, default=fixtures.B_SEGMENTS)
+    p.add_argument("--individuals", type=int, default=fixtures.B_INDIVIDUALS)
+    args = p.parse_args()
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("py-spy is not installed: pip install py-spy")
+    wanted = args.scenario or ["unleash list"]
+    out = OUT / "profile"
+    out.mkdir(parents=True, exist_ok=True)
+    with stores.fresh_stores([args.backend], segments=args.segments,
+                             individuals=args.individuals) as made:
+        url, tokens, _ = made[args.backend]
+        admin = tokens.admin
+        with procs.segmux_server(url, admin, workers=1, log_level="warning",
+                                 log=out / "segmux.log") as srv:
+            asyncio.run(fixtures.load_fixture_a(srv.url, admin))
+            members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
+            ids = asyncio.run(discover(srv.url, tokens))
+            by_name = {s.name: s for s in segmux_scenarios(tokens, ids, members)}
+            for name in wanted:
+                sc = by_name[name]
+                asyncio.run(probe(srv.url, sc.request))
+                raw = out / f"{sc.slug}.txt"
+                record = subprocess.Popen(
+                    [spy, "record", "--pid", str(srv.pid), "--duration", str(int(args.seconds)),
+                     "--rate", "200", "--format", "raw", "--function", "--output", str(raw),
+                     "--nonblocking"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(1)  # py-spy attaches before the load starts
+                res = wrk.run(srv.url, sc.request, connections=args.connections,
+                              seconds=args.seconds, script_dir=out / "lua", name=sc.slug)
+                _, err = record.communicate(timeout=args.seconds + 60)
+                if record.returncode != 0:
+                    print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
+                    continue
+                print(f"\n## {name} ({args.backend}, {args.connections} connections): "
+                      f"{res.rps:,.0f} req/s, p50 {res.p50_ms:.2f} ms, p99 {res.p99_ms:.2f} ms "
+                      f"(under py-spy)\n")
+                print(summarise(raw, args.top))
+                print(f"\ncollapsed stacks: {raw}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+"""``make bench``: segmux under wrk, side by side with the framework floor and the real Unleash.
+
+    python -m bench.run [--runs N] [--duration S] [--backends sqlite,postgres] [--workers N]
+                        [--only SUBSTR] [--no-unleash] [--no-floor] [--write-results]
+    python -m bench.run --compare-workers          # 1 vs 2 workers, PostgreSQL, 10 connections
+    python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
+
+Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
+connection take 60% of it), BENCH_WORKERS (1), BENCH_LOG_LEVEL (warning),
+SEGMUX_TEST_DATABASE_URL (the PostgreSQL server; a fresh database is created and dropped).
+
+Order, so that nothing else runs while one server is measured: the real Unleash server starts
+first in a thread and gets fixture A through its API while segmux's stores are prepared
+(fixture B and the evaluate tenant in bulk); then per backend: ``segmux serve`` starts, gets
+fixture A through the Unleash API, each scenario is probed once and measured; then the floor
+(answering each scenario's path with the body segmux answered) and the real Unleash server.
+Output: a markdown table on stdout and ``bench/out/bench-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import fixtures, procs, report, stores, wrk
+from bench.scenarios import (
+    Scenario,
+    discover,
+    fixture_b_requests,
+    probe,
+    segmux_scenarios,
+    unleash_scenarios,
+)
+
+OUT = Path(__file__).resolve().parent / "out"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Run:
+    duration: float
+    runs: int
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    # backend -> scenario -> (body, content type, status) of the probe
+    bodies: dict[str, dict[str, tuple[bytes, str, int]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    fixture_b_rss: dict[str, float] = field(default_factory=dict)
+
+    def seconds(self, connections: int, target: str) -> float:
+        # The floor's figures are steady (no I/O, constant body): a shorter run is enough.
+        scale = 0.6 if connections == 1 or target == "floor" else 1.0
+        return max(2.0, self.duration * scale)
+
+
+def measure(run: Run, server: procs.Server, sc: Scenario, connections: int, *, target: str,
+            backend: str, workers: int, path_prefix: str = "") -> dict[str, Any]:
+    """One wrk run of a scenario, with the serving processes' peak RSS during it."""
+    pids = server.serving_pids()
+    for pid in pids:
+        procs.reset_peak(pid)
+    req = sc.request
+    if path_prefix:
+        req = wrk.Request(req.method, path_prefix + sc.slug, req.headers, req.body)
+    res = wrk.run(server.url, req, connections=connections,
+                  seconds=run.seconds(connections, target),
+                  script_dir=OUT / "lua", name=f"{target}-{backend}-{sc.slug}-{connections}")
+    rss = max(procs.peak_rss_mb(p) for p in pids)
+    drained = procs.wait_idle(server)
+    body = run.bodies.get("postgres" if target == "floor" else backend, {}).get(sc.name)
+    m = {"target": target, "backend": backend, "workers": workers, "scenario": sc.name,
+         "fixture": sc.fixture, "connections": connections, "rps": res.rps,
+         "p50_ms": res.p50_ms, "p99_ms": res.p99_ms, "rss_mb": rss, "errors": res.errors,
+         "requests": res.requests, "bytes": len(body[0]) if body else None,
+         "drain_s": round(drained, 2)}
+    run.measurements.append(m)
+    log(f"{target:7} {backend:8} {sc.name:26} c={connections:<2} {res.rps:9,.0f} req/s  "
+        f"p50 {res.p50_ms:7.2f} ms  p99 {res.p99_ms:7.2f} ms  rss {rss:5.0f} MB"
+        + (f"  ERRORS {res.errors}" if res.errors else "")
+        + (f"  (drained {drained:.1f} s)" if drained > 0.5 else ""))
+    return m
+
+
+class ServerGone(RuntimeError):
+    """The server under measurement exited: the rest of its phase cannot be measured."""
+
+
+def measure_all(run: Run, server: procs.Server, scenarios: list[Scenario], *, target: str,
+                backend: str, workers: int, path_prefix: str = "") -> None:
+    """Every scenario at its connection counts, ``run.runs`` times. A failing run is noted and
+    skipped (other engineers' work in progress must not stop the whole bench); a server that
+    exited ends the phase."""
+    for _ in range(run.runs):
+        for sc in scenarios:
+            for conns in connection_counts(sc):
+                if not Path(f"/proc/{server.pid}").exists():
+                    note = f"- {target} {backend}: the server exited; later runs not measured"
+                    run.notes.append(note)
+                    log(note)
+                    return
+                try:
+                    measure(run, server, sc, conns, target=target, backend=backend,
+                            workers=workers, path_prefix=path_prefix)
+                except (RuntimeError, OSError, httpx.HTTPError, subprocess.SubprocessError) as e:
+                    run.notes.append(f"- NOT MEASURED {target} {backend} {sc.name} c={conns}: "
+                                     f"{type(e).__name__}: {str(e)[:200]}")
+                    log(f"{target} {backend} {sc.name} c={conns} failed: {e}")
+
+
+def connection_counts(sc: Scenario) -> list[int]:
+    return [1, 10] if sc.one_connection else [10]
+
+
+# --- the real Unleash server, in a thread of its own -------------------------------------------
+
+class UnleashRef:
+    """Starts unleash-server and loads fixture A while the segmux stores are being prepared;
+    ``wait()`` returns the server, ``close()`` stops it."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.server: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        try:
+            from bench.unleash_server import unleash_server
+
+            t = time.perf_counter()
+            with unleash_server(f"unleash_bench_{uuid.uuid4().hex[:8]}") as srv:
+                log(f"unleash-server up in {time.perf_counter() - t:.0f} s; loading fixture A")
+                loaded = asyncio.run(fixtures.load_fixture_a(srv.url, srv.admin_token))
+                log(f"fixture A into unleash-server in {loaded['seconds']:.1f} s")
+                self.server = srv
+                self.ready.set()
+                self.stop.wait()
+        except BaseException as exc:  # reported by wait(); the run goes on without it
+            self.error = exc
+            self.ready.set()
+
+    def wait(self) -> Any:
+        self.ready.wait()
+        if self.error is not None:
+            raise RuntimeError(f"unleash-server: {self.error}") from self.error
+        return self.server
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+
+
+# --- the phases ---------------------------------------------------------------------------------
+
+def bench_segmux(run: Run, backend: str, url: str, tokens: fixtures.Tokens, *, workers: int,
+                 log_level: str, only: str | None) -> None:
+    with procs.segmux_server(url, tokens.admin, workers=workers, log_level=log_level,
+                             log=OUT / f"segmux-{backend}.log") as srv:
+        loaded = asyncio.run(fixtures.load_fixture_a(srv.url, tokens.admin))
+        log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
+        members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
+        ids = asyncio.run(discover(srv.url, tokens))
+        scenarios = [s for s in segmux_scenarios(tokens, ids, members)
+                     if not only or only in s.name]
+        bodies = run.bodies.setdefault(backend, {})
+        working = []
+        for sc in scenarios:
+            r = asyncio.run(probe(srv.url, sc.request))
+            if r.status_code not in sc.ok:  # other work in progress must not stop the run
+                run.notes.append(f"- NOT MEASURED {backend} {sc.name}: the probe answered "
+                                 f"{r.status_code} {r.text[:200]}")
+                log(f"{backend} {sc.name}: probe answered {r.status_code}; skipped")
+                continue
+            bodies[sc.name] = (r.content, r.headers.get("content-type", ""), r.status_code)
+            working.append(sc)
+        scenarios = working
+        for req in fixture_b_requests(tokens):
+            r = asyncio.run(probe(srv.url, req))
+            if r.status_code != 200:
+                run.notes.append(f"- {backend}: fixture B warm-up {req.path}: {r.status_code}")
+        rss = max(procs.peak_rss_mb(p) for p in srv.serving_pids())
+        log(f"{backend}: peak RSS after fixture B requests: {rss:.0f} MB")
+        run.fixture_b_rss[backend] = rss
+        run.notes.append(f"- {backend}: peak RSS of a gateway process after one request per "
+                         f"dialect list over fixture B and the probes: {rss:.0f} MB")
+        measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
+
+
+def bench_floor(run: Run, scenarios: list[Scenario]) -> None:
+    """The floor answers with the PostgreSQL backend's bodies (SQLite's differ only in ids and
+    timestamps, not in size)."""
+    bodies = run.bodies.get("postgres") or next(iter(run.bodies.values()))
+    manifest: dict[str, dict[str, object]] = {}
+    body_dir = OUT / "floor"
+    body_dir.mkdir(parents=True, exist_ok=True)
+    for sc in scenarios:
+        body, ctype, status = bodies[sc.name]
+        path = body_dir / f"{sc.slug}.body"
+        path.write_bytes(body)
+        manifest[sc.slug] = {"file": str(path), "content_type": ctype or "application/json",
+                             "status": status}
+    mpath = body_dir / "manifest.json"
+    mpath.write_text(json.dumps(manifest))
+    with procs.floor_server(mpath, OUT / "floor.log") as srv:
+        measure_all(run, srv, scenarios, target="floor", backend="-", workers=1,
+                    path_prefix="/f/")
+
+
+def bench_unleash(run: Run, ref: UnleashRef) -> None:
+    srv = ref.wait()
+    server = procs.Server(url=srv.url, pid=srv.pid, health="/health")
+    scenarios = unleash_scenarios(srv.admin_token, srv.client_token)
+    for sc in scenarios:
+        r = asyncio.run(probe(srv.url, sc.request))
+        if r.status_code != 200:
+            raise RuntimeError(f"unleash-server {sc.name}: {r.status_code} {r.text[:300]}")
+        n = len(r.json().get("segments", []))
+        run.notes.append(f"- unleash-server {sc.name}: {len(r.content):,} bytes, {n} segments")
+    measure_all(run, server, scenarios, target="unleash", backend="-", workers=1)
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=env_int("BENCH_RUNS", 1))
+    p.add_argument("--duration", type=float,
+                   default=float(os.environ.get("BENCH_DURATION") or 5))
+    p.add_argument("--backends", default="sqlite,postgres")
+    p.add_argument("--workers", type=int, default=env_int("BENCH_WORKERS", 1))
+    p.add_argument("--only", help="only scenarios whose name contains this")
+    p.add_argument("--no-unleash", action="store_true")
+    p.add_argument("--no-floor", action="store_true")
+    p.add_argument("--compare-workers", action="store_true",
+                   help="PostgreSQL, 10 connections, 1 then 2 workers (no references)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="prepare fixture B from scratch instead of copying a cached template")
+    p.add_argument("--segments", type=int, default=fixtures.B_SEGMENTS)
+    p.add_argument("--individuals", type=int, default=fixtures.B_INDIVIDUALS)
+    p.add_argument("--report", nargs="+", metavar="JSON", help="pool saved runs, no measuring")
+    p.add_argument("--write-results", action="store_true",
+                   help="replace the generated section of bench/RESULTS.md")
+    return p.parse_args(argv)
+
+
+def pooled(paths: list[str]) -> dict[str, Any]:
+    docs = [json.loads(Path(p).read_text()) for p in paths]
+    doc = dict(docs[-1])
+    doc["measurements"] = [m for d in docs for m in d["measurements"]]
+    rss: dict[str, float] = {}
+    for d in docs:
+        for backend, mb in (d.get("fixture_b_rss_mb") or {}).items():
+            rss[backend] = max(mb, rss.get(backend, 0.0))
+    doc["fixture_b_rss_mb"] = rss
+    if len(docs) > 1:
+        doc["command"] = f"{docs[-1]['command']}` x {len(docs)} invocations, pooled: `"
+        doc["command"] += "python -m bench.run --report " + " ".join(paths)
+    return doc
+
+
+def emit(doc: dict[str, Any], write: bool) -> None:
+    med = report.median_table(m for m in doc["measurements"] if m["target"] != "workers")
+    block = report.results_block(doc, med)
+    print(block)
+    if write:
+        report.write_results(RESULTS, block)
+        log(f"wrote the generated section of {RESULTS}")
+
+
+def compare_workers(args: argparse.Namespace) -> None:
+    run = Run(duration=args.duration, runs=args.runs)
+    with stores.fresh_stores(["postgres"], segments=args.segments, individuals=args.individuals,
+                             cache=not args.no_cache) as made:
+        url, tokens, _ = made["postgres"]
+        admin = tokens.admin
+        for workers in (1, 2):
+            with procs.segmux_server(url, admin, workers=workers, log_level=args.log_level,
+                                     log=OUT / f"segmux-workers-{workers}.log") as srv:
+                if workers == 1:
+                    asyncio.run(fixtures.load_fixture_a(srv.url, admin))
+                    members = asyncio.run(fixtures.create_hal_members_segment(srv.url,
+                                                                              tokens.bulk))
+                ids = asyncio.run(discover(srv.url, tokens))
+                for sc in segmux_scenarios(tokens, ids, members):
+                    if (args.only and args.only not in sc.name) or "create" in sc.name:
+                        continue
+                    try:
+                        asyncio.run(probe(srv.url, sc.request))
+                        measure(run, srv, sc, 10, target="segmux", backend=f"pg-w{workers}",
+                                workers=workers)
+                    except (RuntimeError, httpx.HTTPError) as e:
+                        log(f"{workers} worker(s) {sc.name}: {type(e).__name__} {e}; alive "
+                            f"workers: {procs.children(srv.pid)}")
+    med = report.median_table(run.measurements)
+    print("| scenario | 1 worker req/s | p99 ms | 2 workers req/s | p99 ms | x  |")
+    print("|---|---|---|---|---|---|")
+    for key in sorted(k for k in med if k[1] == "pg-w1"):
+        one, two = med[key], med.get(("segmux", "pg-w2", key[2], 10))
+        if two:
+            print(f"| {key[2]} | {one['rps']:,.0f} | {one['p99_ms']:.2f} | {two['rps']:,.0f} "
+                  f"| {two['p99_ms']:.2f} | {two['rps'] / one['rps']:.2f}x |")
+    save(run, args, "workers")
+
+
+def save(run: Run, args: argparse.Namespace, kind: str, extra: dict[str, Any] | None = None
+         ) -> dict[str, Any]:
+    pg_version = asyncio.run(stores.pg_fetchval("SHOW server_version"))
+    unleash_version = None if args.no_unleash or kind != "bench" else "8.2.0"
+    doc = {
+        "kind": kind,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "make bench" if os.environ.get("BENCH_FROM_MAKE") else
+        "python -m bench.run " + " ".join(sys.argv[1:]),
+        "duration": run.duration, "runs": run.runs, "workers": args.workers,
+        "log_level": args.log_level, "machine": report.machine(),
+        "versions": report.versions(pg_version, unleash_version),
+        "fixture_b_rss_mb": run.fixture_b_rss, "notes": run.notes,
+        "measurements": run.measurements, **(extra or {}),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = OUT / f"{kind}-{stamp}.json"
+    path.write_text(json.dumps(doc, indent=1))
+    (OUT / f"{kind}-latest.json").write_text(json.dumps(doc, indent=1))
+    log(f"saved {path}")
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    args.log_level = os.environ.get("BENCH_LOG_LEVEL") or "warning"
+    if args.report:
+        emit(pooled(args.report), args.write_results)
+        return 0
+    wrk.require_wrk()
+    if args.compare_workers:
+        compare_workers(args)
+        return 0
+    started = time.perf_counter()
+    run = Run(duration=args.duration, runs=args.runs)
+    backends = [b for b in args.backends.split(",") if b]
+    ref = None if args.no_unleash else UnleashRef()
+    try:
+        with stores.fresh_stores(backends, segments=args.segments, individuals=args.individuals,
+                                 cache=not args.no_cache) as made:
+            for backend, (_, _, how) in made.items():
+                log(f"{backend}: store {how} ({time.perf_counter() - started:.0f} s so far)")
+                run.notes.append(f"- {backend}: fixture B store {how}")
+            if ref is not None:
+                ref.wait()  # nothing else may run while segmux is measured
+            for backend, (url, tokens, _) in made.items():
+                bench_segmux(run, backend, url, tokens, workers=args.workers,
+                             log_level=args.log_level, only=args.only)
+        if not args.no_floor and run.bodies:
+            # Scenario names and methods only: the floor serves every path at /f/<slug>.
+            placeholder = dict.fromkeys(["unleash", "adobe", "confidence", "hal", "segmux"], "/")
+            known = run.bodies.get("postgres") or next(iter(run.bodies.values()))
+            any_tokens = next(iter(made.values()))[1]
+            reads = [s for s in segmux_scenarios(any_tokens, placeholder, "/")
+                     if s.name in known and "create" not in s.name]
+            bench_floor(run, reads)
+        if ref is not None:
+            bench_unleash(run, ref)
+    finally:
+        if ref is not None:
+            ref.close()
+    run.notes.append(f"- wall time of this invocation: {time.perf_counter() - started:.0f} s")
+    doc = save(run, args, "bench")
+    emit(doc, args.write_results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Driving load with ``wrk`` (the Debian package): one Lua script per request shape, the summary
+printed by the script's ``done`` hook as one JSON line, so nothing is scraped from wrk's text.
+
+A scenario's request is a method, a path, headers and an optional body. A body may hold the
+placeholder ``@N@``: each request replaces it with ``<run prefix>-<thread>-<counter>``, so
+creates never collide on a unique name (wrk gives each thread its own Lua state, hence the
+thread number set in ``setup``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PLACEHOLDER = "@N@"
+MARK = "BENCHJSON "
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # socket errors plus non-2xx/3xx responses
+    non_2xx: int
+
+
+def _lua_string(s: str) -> str:
+    # A long bracket with a level no input contains: no escaping needed.
+    level = 0
+    while f"]{'=' * level}]" in s:
+        level += 1
+    eq = "=" * level
+    return f"[{eq}[{s}]{eq}]"
+
+
+def lua_script(req: Request) -> str:
+    lines = [f"wrk.method = {_lua_string(req.method)}"]
+    for k, v in req.headers.items():
+        lines.append(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}")
+    lines.append(f"local path = {_lua_string(req.path)}")
+    dynamic = req.body is not None and PLACEHOLDER in req.body
+    if req.body is not None and not dynamic:
+        lines.append(f"wrk.body = {_lua_string(req.body)}")
+    lines.append("""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+""")
+    if dynamic:
+        assert req.body is not None
+        lines.append(f"local template = {_lua_string(req.body)}")
+        lines.append(f"local prefix = {_lua_string(uuid.uuid4().hex[:8])}")
+        lines.append("""
+local counter = 0
+function request()
+  counter = counter + 1
+  local name = prefix .. "-" .. tostring(tid) .. "-" .. tostring(counter)
+  local body = template:gsub("@N@", name)
+  return wrk.format(nil, path, nil, body)
+end
+""")
+    else:
+        lines.append("""
+local req = nil
+function request()
+  if req == nil then req = wrk.format(nil, path) end
+  return req
+end
+""")
+    lines.append(f"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{MARK}{{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,' ..
+    '"timeout":%d,"p50_us":%d,"p99_us":%d}}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+""")
+    return "\n".join(lines)
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    return path
+
+
+def run(base: str, req: Request, *, connections: int, seconds: float, script_dir: Path,
+        name: str) -> Result:
+    """Run wrk for ``seconds`` with ``connections`` (one thread per connection, at most 2:
+    the machine has 2 cores and wrk needs far less than the server)."""
+    script_dir.mkdir(parents=True, exist_ok=True)
+    script = script_dir / f"{name}.lua"
+    script.write_text(lua_script(req))
+    threads = min(connections, 2)
+    cmd = [require_wrk(), "--latency", f"-t{threads}", f"-c{connections}",
+           f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), base + "/"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-800:]} "
+                           f"{proc.stderr[-800:]}")
+    d = json.loads(line[len(MARK):])
+    secs = d["duration_us"] / 1e6
+    socket_errors = d["connect"] + d["read"] + d["write"] + d["timeout"]
+    return Result(
+        requests=d["requests"], seconds=secs, rps=d["requests"] / secs if secs else 0.0,
+        p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000,
+        errors=socket_errors + d["status"], non_2xx=d["status"],
+    )

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers clean chromium interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +30,53 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy --strict core/
 
-test: lint typecheck
+# tests/ui drives Debian's Chromium: as root, install it quietly when missing; otherwise say how
+# (without it that test skips, and fails under CI=true).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for tests/ui (apt-get)"; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+	      || echo "could not install chromium: run apt-get install -y chromium"; \
+	  else echo "tests/ui needs Chromium: sudo apt-get install -y chromium"; fi; }
+
+test: lint typecheck chromium
 	$(BIN)/pytest
 
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q
 
-# Figures go to bench/RESULTS.md by hand, with the machine and the commit; never into tests.
+# Hostile input with a large budget: schemathesis over every served spec (positive and negative,
+# both backends), the parsers and the JSON decoder under hypothesis, and the hostile-input and
+# isolation walks. `make test` runs the same tests with small budgets. Raise FUZZ_EXAMPLES for
+# longer runs (about 1 s per 10 examples per operation).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.test-installed
+	SEGMUX_CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) SEGMUX_FUZZ_EXAMPLES=$$(( $(FUZZ_EXAMPLES) * 10 )) \
+	  $(BIN)/pytest tests/contract tests/fuzz tests/security -q -p no:cacheprovider
+
+# Figures go to bench/RESULTS.md (bench.run --write-results regenerates its section), with the
+# machine and the commit; never into tests. bench.run: segmux serve on SQLite and PostgreSQL
+# under wrk, with the framework floor and the real unleash-server; BENCH_RUNS, BENCH_DURATION
+# (s per wrk run), BENCH_WORKERS; JSON in bench/out/. ~6 minutes on 2 cores.
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench.expr
-	$(BIN)/python -m bench.hal_members
+	BENCH_FROM_MAKE=1 $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Per-query detail of the HAL members page (4 selectivities, statements per request), in process.
+bench-hal-members: $(VENV)/.test-installed
+	$(BIN)/python -m bench.hal_members --requests 20
+
+# 1 vs 2 `segmux serve` workers, PostgreSQL, 10 connections.
+bench-workers: $(VENV)/.test-installed
+	$(BIN)/python -m bench.run --compare-workers
+
+# Not part of `make test`: real unleash-server 8.2.0 (npm, into .cache/ on first use) on fresh
+# PostgreSQL databases: A -> segmux -> B through `segmux migrate`; B must equal A.
+interop: $(VENV)/.test-installed
+	$(BIN)/python tests/interop/unleash_roundtrip.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

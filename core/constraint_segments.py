@@ -27,7 +27,7 @@ from core.expr import ast
 from core.expr.unleash import LANGUAGE, render_constraints
 from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort
 from core.sent_forms import expression_digest, sent_form
-from core.service import SegmentService, require_admin
+from core.service import SegmentService, check_name, require_admin
 from core.store import Store
 
 EXT = "unleash"
@@ -167,6 +167,7 @@ class ConstraintSegmentService:
         require_admin(principal)
         if not name:
             raise Invalid("name", "Segment name cannot be empty")
+        check_name(name)  # what create would refuse is not a valid name
         if await self.store.find_segment_id(principal.tenant, principal.default_sandbox, name):
             raise Conflict("name", "Segment name already exists")
 

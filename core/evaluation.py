@@ -1,8 +1,18 @@
-"""Evaluate segments against one context: compiled once per segment version, cached.
+"""Evaluate segments against one context, without reloading or recompiling per request.
 
-A segment's condition is compiled the first time a version of it is evaluated; an update bumps the
-version, so a stale compiled form can never be used (the key changes) and no invalidation is
-needed. The cache is bounded (LRU) so a tenant with many segments cannot grow it without limit.
+* The tenant's segments and their :class:`~core.expr.segment_set.SegmentSet` (every distinct atom
+  evaluated once per context, each segment's structure as generated code) are kept in a
+  :class:`~core.cache.TenantCache`: each call reads the tenant revision (one indexed query) and
+  rebuilds only when it changed, so a write on any process is seen by the next call on any
+  process. A rebuild reuses the previous set's shapes and atom tests.
+* Single segments (calls naming their ids) use closures from :class:`CompiledCache`, keyed by the
+  condition's canonical JSON: what is compiled depends on nothing else, so a key can never go
+  stale (a segment deleted and re-created under its id with another condition gets another key).
+* Two kinds of segment are not a condition over the context alone, and are finished after the
+  set has run: a **static** segment is its stored member list (the context's identity — the unit,
+  else ``targeting_key``, else ``identifier`` — is looked up; no identity is not a member), and a
+  condition with **segment criteria** (Confidence) asks the named segments, by slug, about the same
+  context (a cycle never matches; an unknown slug never matches).
 """
 
 from __future__ import annotations
@@ -11,29 +21,34 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from core.errors import Invalid, NotFound
+from core.cache import TenantCache
+from core.errors import Invalid, LimitExceeded, NotFound
 from core.expr import ast
 from core.expr.evaluate import compile_expr
+from core.expr.refs import ref_slug, segment_refs
+from core.expr.segment_set import SegmentSet
 from core.model import Principal, Segment, Sort
 from core.store import Store
 
 Compiled = Callable[[Mapping[str, Any]], bool]
 MAX_SEGMENTS_PER_CALL = 10_000
+MAX_CONTEXTS_PER_BATCH = 1000
 _PAGE = 1000
+_TENANTS_CACHED = 64
 
 
 class CompiledCache:
     def __init__(self, capacity: int = 50_000) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, str, int], Compiled] = OrderedDict()
+        self._entries: OrderedDict[bytes | None, Compiled] = OrderedDict()
 
     def get(self, segment: Segment) -> Compiled:
-        key = (segment.tenant, segment.id, segment.version)
+        key = segment.expression
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
             return found
-        expr = ast.decode(segment.expression) if segment.expression is not None else None
+        expr = ast.decode(key) if key is not None else None
         compiled = compile_expr(expr)
         self._entries[key] = compiled
         if len(self._entries) > self.capacity:
@@ -41,33 +56,67 @@ class CompiledCache:
         return compiled
 
 
+class TenantSegments:
+    """All of a tenant's segments at one revision (creation order), by id and as one set."""
+
+    def __init__(self, segments: list[Segment], previous: TenantSegments | None) -> None:
+        self.segments = segments
+        self.by_id = {s.id: s for s in segments}
+        self.by_slug = {s.slug: s for s in segments}
+        self.static_ids = frozenset(s.id for s in segments if s.kind == "static")
+        self.referring: dict[str, ast.Expr] = {}
+        for s in segments:
+            expr = ast.decode(s.expression) if s.expression is not None else None
+            if expr is not None and segment_refs(expr):
+                self.referring[s.id] = expr
+        self.compiled: SegmentSet = SegmentSet(
+            ((s.id, s.expression) for s in segments),
+            previous=None if previous is None else previous.compiled,
+        )
+
+
 class EvaluationService:
     def __init__(self, store: Store, cache: CompiledCache | None = None) -> None:
         self.store = store
         self.cache = cache or CompiledCache()
+        self._tenants: TenantCache[TenantSegments] = TenantCache(store, _TENANTS_CACHED)
 
-    async def segments_for(
-        self, principal: Principal, segment_ids: Sequence[str] | None
-    ) -> list[Segment]:
-        """The listed segments of the tenant (unknown ids are ``NotFound``), or all of them."""
-        if segment_ids is not None:
-            if len(segment_ids) > MAX_SEGMENTS_PER_CALL:
-                raise Invalid("segments", f"at most {MAX_SEGMENTS_PER_CALL} ids")
-            found = []
-            for sid in dict.fromkeys(segment_ids):
-                found.append(await self.store.get_segment(principal.tenant, "id", sid))
-            return found
+    async def tenant_segments(self, principal: Principal) -> TenantSegments:
+        """The tenant's segments as of now (cached per tenant revision)."""
+
+        async def load(revision: int, previous: TenantSegments | None) -> TenantSegments:
+            return TenantSegments(await self._load_all(principal.tenant), previous)
+
+        return await self._tenants.get(principal.tenant, "segments", load)
+
+    async def _load_all(self, tenant: str) -> list[Segment]:
         segments: list[Segment] = []
         offset = 0
         while True:
             page = await self.store.list_segments(
-                principal.tenant, sandbox=None, offset=offset, limit=_PAGE,
-                sort=(Sort("created_at"),),
+                tenant, sandbox=None, offset=offset, limit=_PAGE, sort=(Sort("created_at"),),
             )
             segments += page.items
             offset += _PAGE
             if offset >= page.total or not page.items:
                 return segments
+
+    async def segments_for(
+        self, principal: Principal, segment_ids: Sequence[str] | None
+    ) -> list[Segment]:
+        """The listed segments of the tenant (unknown ids are ``NotFound``), or all of them."""
+        if segment_ids is not None and len(segment_ids) > MAX_SEGMENTS_PER_CALL:
+            raise Invalid("segments", f"at most {MAX_SEGMENTS_PER_CALL} ids")
+        current = await self.tenant_segments(principal)
+        if segment_ids is None:
+            return current.segments
+        found = []
+        for sid in dict.fromkeys(segment_ids):
+            segment = current.by_id.get(sid)
+            if segment is None:
+                raise NotFound("segment", sid)
+            found.append(segment)
+        return found
 
     async def evaluate(
         self,
@@ -76,8 +125,75 @@ class EvaluationService:
         segment_ids: Sequence[str] | None = None,
     ) -> dict[str, bool]:
         """Segment id -> whether ``context`` is in it, for each segment asked about."""
-        try:
-            segments = await self.segments_for(principal, segment_ids)
-        except NotFound as exc:
-            raise NotFound("segment", exc.key, f"no segment with id {exc.key!r}") from exc
-        return {s.id: self.cache.get(s)(context) for s in segments}
+        return (await self.evaluate_batch(principal, [context], segment_ids))[0]
+
+    async def evaluate_batch(
+        self,
+        principal: Principal,
+        contexts: Sequence[Mapping[str, Any]],
+        segment_ids: Sequence[str] | None = None,
+    ) -> list[dict[str, bool]]:
+        """:meth:`evaluate` for each of up to :data:`MAX_CONTEXTS_PER_BATCH` contexts, in
+        order, loading and compiling the segments once."""
+        if len(contexts) > MAX_CONTEXTS_PER_BATCH:
+            raise LimitExceeded("contexts", f"at most {MAX_CONTEXTS_PER_BATCH} contexts per batch")
+        current = await self.tenant_segments(principal)
+        if segment_ids is None:
+            results = [current.compiled.evaluate(context) for context in contexts]
+        else:
+            try:
+                segments = await self.segments_for(principal, segment_ids)
+            except NotFound as exc:
+                raise NotFound("segment", exc.key, f"no segment with id {exc.key!r}") from exc
+            compiled = [(s.id, self.cache.get(s)) for s in segments]
+            results = [{sid: run(context) for sid, run in compiled} for context in contexts]
+        if current.static_ids or current.referring:
+            for context, result in zip(contexts, results, strict=True):
+                await self._finish(principal, current, context, result)
+        return results
+
+    async def _finish(
+        self,
+        principal: Principal,
+        current: TenantSegments,
+        context: Mapping[str, Any],
+        result: dict[str, bool],
+    ) -> None:
+        """Replace the set's answers for static segments and segment criteria (see the module
+        docstring)."""
+        members: set[str] = set()
+        who = identity_of(context, None)
+        if current.static_ids and who is not None:
+            members = await self.store.static_memberships(principal.tenant, who)
+        active: set[str] = set()
+
+        def member(segment: Segment) -> bool:
+            if segment.kind == "static":
+                return segment.id in members
+            expr = current.referring.get(segment.id)
+            if expr is None:
+                return self.cache.get(segment)(context)
+            if segment.slug in active:
+                return False  # a cycle never matches
+            active.add(segment.slug)
+            try:
+                return compile_expr(expr, resolve)(context)
+            finally:
+                active.discard(segment.slug)
+
+        def resolve(ref: str, ctx: Mapping[str, Any]) -> bool:
+            target = current.by_slug.get(ref_slug(ref))
+            return target is not None and member(target)
+
+        for sid in result:
+            if sid in current.static_ids or sid in current.referring:
+                result[sid] = member(current.by_id[sid])
+
+
+def identity_of(context: Mapping[str, Any], unit: str | None) -> str | None:
+    """Whom a static segment's member list is asked about: the unit, else the context's
+    ``targeting_key`` (as Confidence reads it), else its ``identifier`` (a HAL individual)."""
+    for value in (unit, context.get("targeting_key"), context.get("identifier")):
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from core.cache import TenantCache
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
 from core.constraints import (
     ConstraintLimits,
@@ -22,7 +23,7 @@ from core.constraints import (
 )
 from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
 from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
-from core.service import check_text, require_admin
+from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
 
 FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
@@ -78,6 +79,8 @@ class FlagService:
     def __init__(self, store: Store, limits: ConstraintLimits | None = None) -> None:
         self.store = store
         self.limits = limits or ConstraintLimits()
+        # Snapshots per (tenant, query) at the tenant's revision (see core.cache): SDKs poll.
+        self._snapshots: TenantCache[ClientSnapshot] = TenantCache(store, capacity=1024)
 
     # flags ---------------------------------------------------------------------------------
     async def create_flag(self, principal: Principal, project: str, new: NewFlag) -> Flag:
@@ -262,7 +265,20 @@ class FlagService:
         projects, by name prefix, or one by name) with their enabled rules in order. Flags carry
         no tags in segmux, so a tag filter matches none."""
         environment = require_client(principal)
-        revision = await self.store.flags_revision(principal.tenant)
+        key = (environment, tuple(projects), name_prefix, tuple(tags), only)
+
+        async def build(revision: int, previous: ClientSnapshot | None) -> ClientSnapshot:
+            return await self._snapshot(
+                principal, environment, str(revision), projects=projects,
+                name_prefix=name_prefix, tags=tags, only=only,
+            )
+
+        return await self._snapshots.get(principal.tenant, key, build)
+
+    async def _snapshot(
+        self, principal: Principal, environment: str, revision: str, *, projects: Sequence[str],
+        name_prefix: str | None, tags: Sequence[str], only: str | None,
+    ) -> ClientSnapshot:
         flags = [f for f in await self.store.list_flags(principal.tenant) if not f.archived]
         if tags:
             flags = []
@@ -330,6 +346,11 @@ class FlagService:
         low, high = SORT_ORDER_RANGE
         if data.sort_order is not None and not low <= data.sort_order <= high:
             raise Invalid("sortOrder", f"must be between {low} and {high}")
+        check_text("name", data.name, max_len=255)
+        check_text("title", data.title, max_len=255)
+        check_no_nul("parameters", data.parameters)
+        check_no_nul("variants", data.variants)
+        check_no_nul("constraints", data.constraints)
         check_rule_constraint_values(data.constraints, self.limits.rule_constraint_values)
         check_constraints(data.constraints)
         to_expression(data.constraints)  # what SDKs will evaluate must parse
@@ -356,13 +377,9 @@ class FlagService:
         return RuleView(rule=rule, segment_seqs=sorted(s.seq for s in segments))
 
     async def _segments(self, principal: Principal, ids: Any) -> list[Segment]:
-        out = []
-        for segment_id in ids:
-            try:
-                out.append(await self.store.get_segment(principal.tenant, "id", segment_id))
-            except NotFound:
-                continue  # deleted between two reads: the foreign key keeps rules honest
-        return out
+        # One query; a segment deleted between two reads is left out (the foreign key keeps
+        # rules honest).
+        return await self.store.get_segments(principal.tenant, list(ids))
 
 
 def check_flag_name(name: str) -> None:

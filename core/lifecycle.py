@@ -16,9 +16,11 @@ from typing import Any
 import msgspec
 
 from core import allocation as rules
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid, LimitExceeded, NotFound
+from core.evaluation import MAX_CONTEXTS_PER_BATCH, identity_of
 from core.expr import ast
 from core.expr.evaluate import Compiled, compile_expr
+from core.expr.refs import ref_slug, segment_refs
 from core.model import (
     Allocation,
     NewSegment,
@@ -34,9 +36,10 @@ from core.store import Store
 from core.store.allocation import AllocationChange, AllocationView
 
 SCAN_PAGE = 500
+MAX_SEGMENTS = 10_000
+"""Evaluating every segment reads at most this many (as the evaluation service does)."""
 MAX_REF_DEPTH = 32
 """Segment criteria nest at most this deep (a longer chain is refused like a cycle)."""
-SEGMENT_PREFIX = "segments/"
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 Keep = Callable[[Segment], bool]
@@ -51,30 +54,6 @@ _resolver: ContextVar[Callable[[str, Mapping[str, Any]], bool] | None] = Context
 def _resolve(ref: str, context: Mapping[str, Any]) -> bool:
     current = _resolver.get()
     return current(ref, context) if current is not None else False
-
-
-def ref_slug(ref: str) -> str:
-    return ref.removeprefix(SEGMENT_PREFIX)
-
-
-def segment_refs(expr: ast.Expr | None) -> list[str]:
-    """Slugs named by the segment criteria of a condition, in order."""
-    found: list[str] = []
-
-    def walk(e: ast.Expr) -> None:
-        if isinstance(e, ast.SegmentRef):
-            found.append(ref_slug(e.ref))
-        elif isinstance(e, ast.And | ast.Or):
-            for a in e.args:
-                walk(a)
-        elif isinstance(e, ast.Not):
-            walk(e.arg)
-        elif isinstance(e, ast.Quant):
-            walk(e.cond)
-
-    if expr is not None:
-        walk(expr)
-    return found
 
 
 def _decode(expression: bytes | None) -> ast.Expr | None:
@@ -256,10 +235,23 @@ class LifecycleService:
         ``context`` (segment criteria: the other segment's membership of the same unit), and the
         unit's bucket is allocated. Without ``unit``, a segment reads it from the context's
         ``targeting_key`` (or its ``targetingKeySelector``); only full bitsets match no unit."""
+        return (await self.members_many(principal, segment_ids, [context], unit))[0]
+
+    async def members_many(
+        self,
+        principal: Principal,
+        segment_ids: Sequence[str] | None,
+        contexts: Sequence[Mapping[str, Any]],
+        unit: str | None = None,
+    ) -> list[dict[str, bool]]:
+        """:meth:`members` for each of ``contexts``, in order; the tenant, the segments and their
+        bitsets are read once for all of them."""
+        if len(contexts) > MAX_CONTEXTS_PER_BATCH:
+            raise LimitExceeded("contexts", f"at most {MAX_CONTEXTS_PER_BATCH} contexts per batch")
         tenant = await self.store.get_tenant(principal.tenant)
         account = rules.account_id(tenant.name, tenant.settings)
         if segment_ids is None:
-            wanted = await self._all(principal)
+            wanted = await self._every_sandbox(principal)
         else:
             wanted = [
                 await self.segments.get(principal, "id", sid) for sid in dict.fromkeys(segment_ids)
@@ -278,9 +270,18 @@ class LifecycleService:
             pending += segment_refs(_decode(found.expression))
         bitsets = {s.id: await self.store.get_bitset(principal.tenant, s.id)
                    for s in by_slug.values()}
+        # A static segment is its stored member list, asked about the context's identity.
+        stored: dict[str, set[str]] = {}
+        if any(s.kind == "static" for s in by_slug.values()):
+            for ctx in contexts:
+                who = identity_of(ctx, unit)
+                if who is not None and who not in stored:
+                    stored[who] = await self.store.static_memberships(principal.tenant, who)
         active: set[str] = set()
 
         def member(segment: Segment, ctx: Mapping[str, Any]) -> bool:
+            if segment.kind == "static":
+                return segment.id in stored.get(identity_of(ctx, unit) or "", set())
             if segment.slug in active:
                 return False  # a cycle never matches
             active.add(segment.slug)
@@ -298,15 +299,22 @@ class LifecycleService:
 
         token = _resolver.set(resolve)
         try:
-            return {s.id: member(s, context) for s in wanted}
+            return [{s.id: member(s, ctx) for s in wanted} for ctx in contexts]
         finally:
             _resolver.reset(token)
 
-    async def _all(self, principal: Principal) -> list[Segment]:
-        found, _ = await self.scan(
-            principal, keep=lambda s: True, sort=(Sort("created_at"),), offset=0, limit=10_000
-        )
-        return found
+    async def _every_sandbox(self, principal: Principal) -> list[Segment]:
+        """Every segment of the tenant, whatever its sandbox: membership is asked of all of
+        them, as evaluation without a unit does (HAL projects are sandboxes of their own)."""
+        found: list[Segment] = []
+        while True:
+            page = await self.store.list_segments(
+                principal.tenant, sandbox=None, offset=len(found), limit=SCAN_PAGE,
+                sort=(Sort("created_at"),),
+            )
+            found += page.items
+            if not page.items or len(found) >= min(page.total, MAX_SEGMENTS):
+                return found[:MAX_SEGMENTS]
 
     def _compile(self, segment: Segment) -> Compiled:
         key = (segment.tenant, segment.id, segment.version)

@@ -105,11 +105,25 @@ TABLE: tuple[Dialect, ...] = (
 )
 
 
-def renderings(segment: Segment) -> dict[str, dict[str, Any]]:
+SANDBOXED = {"v23": "v2.3", "unleash": "Unleash", "confidence": "Confidence"}
+"""Dialects that serve only the token's default sandbox (the others name the sandbox: Adobe's
+``x-sandbox-name``, HAL's project in the path)."""
+
+
+def renderings(
+    segment: Segment, default_sandbox: str | None = None
+) -> dict[str, dict[str, Any]]:
     """Per dialect: ``{"expressible": True, id, url, expression}`` or
-    ``{"expressible": False, reason}``."""
+    ``{"expressible": False, reason}``. With ``default_sandbox`` (the reader's), a segment of
+    another sandbox is not shown by the dialects bound to the default one."""
     out: dict[str, dict[str, Any]] = {}
     for dialect in TABLE:
+        label = SANDBOXED.get(dialect.name)
+        if label and default_sandbox is not None and segment.sandbox != default_sandbox:
+            out[dialect.name] = {"expressible": False, "reason": (
+                f"{label} serves only the token's default sandbox {default_sandbox!r}; this "
+                f"segment is in {segment.sandbox!r}")}
+            continue
         try:
             fields = dialect.view.fields(segment)
         except Hidden as exc:

@@ -10,6 +10,9 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
 
 from core.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound
 from core.model import (
@@ -33,6 +36,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 MAX_QUERY = 1024
 """Offsets beyond this are clamped: no store holds that many rows, and larger numbers overflow
 the databases' 64-bit integers."""
+STATIC_HAS_NO_CONDITION = "a static segment has a list of members, not a condition"
 
 
 def require_admin(principal: Principal) -> None:
@@ -50,6 +54,21 @@ def check_text(field: str, value: str | None, *, max_len: int) -> None:
         raise Invalid(field, "must not contain NUL characters")
 
 
+def check_no_nul(field: str, value: Any) -> None:
+    """No NUL anywhere in a JSON value's strings (keys included): PostgreSQL's text and jsonb
+    cannot hold it, and SQLite would keep what PostgreSQL refuses — refuse it on both."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Invalid(field, "must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_no_nul(field, key)
+            check_no_nul(field, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_no_nul(field, item)
+
+
 def check_name(name: str) -> None:
     if name == "":
         raise Invalid("name", "must not be empty")
@@ -65,6 +84,23 @@ def check_new(new: NewSegment) -> None:
         raise Invalid("slug", "must match ^[a-z0-9-]{4,63}$")
     if new.seq is not None and new.seq < 1:
         raise Invalid("seq", "must be an integer of at least 1")
+    if new.kind == "static" and new.expression is not None:
+        raise Invalid("expression", STATIC_HAS_NO_CONDITION)
+
+
+def kind_rule(current: Segment, patch: SegmentPatch) -> SegmentPatch:
+    """A static segment has no condition: making a segment static drops its condition, and a
+    condition cannot be given to a segment that stays static."""
+    kind = current.kind if isinstance(patch.kind, msgspec.UnsetType) else patch.kind
+    if kind != "static":
+        return patch
+    if isinstance(patch.expression, msgspec.UnsetType):
+        if current.expression is None or current.kind == "static":
+            return patch
+        return msgspec.structs.replace(patch, expression=None)
+    if patch.expression is not None:
+        raise Invalid("expression", STATIC_HAS_NO_CONDITION)
+    return patch
 
 
 def check_patch(patch: SegmentPatch) -> None:
@@ -204,7 +240,8 @@ class SegmentService:
     ) -> Segment:
         require_admin(principal)
         check_patch(patch)
-        await self.get(principal, "id", segment_id, sandbox=sandbox)
+        current = await self.get(principal, "id", segment_id, sandbox=sandbox)
+        patch = kind_rule(current, patch)
         return await self.store.update_segment(
             principal.tenant, segment_id, patch, principal.token_name, if_version=if_version
         )

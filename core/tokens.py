@@ -15,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from core.cache import TokenCache
 from core.errors import Conflict, CoreError, Invalid, NotFound, Unauthorized
 from core.model import Principal, Tenant, TokenInfo, now_us
 from core.store import Store
@@ -83,8 +84,9 @@ class AccessToken(msgspec.Struct, frozen=True):
 
 
 class TokenService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cache: TokenCache | None = None) -> None:
         self.store = store
+        self.cache = cache or TokenCache()
 
     async def create(
         self, *, tenant: str, scope: str, name: str, token: str | None = None
@@ -118,10 +120,18 @@ class TokenService:
     async def _principal(self, token: str) -> Principal | None:
         """A stored token's holder, else an unexpired access token's (client credentials)."""
         token_hash = hash_token(token)
+        epoch = await self.store.token_epoch()  # read before the lookup: see TokenCache.put
+        if epoch is not None:
+            cached = self.cache.get(token_hash, epoch)
+            if cached is not None:
+                return cached
         principal = await self.store.principal_for(token_hash)
-        if principal is None:
-            principal = await self.store.principal_for_access_token(token_hash, now_us())
-        return principal
+        if principal is not None:
+            if epoch is not None:
+                self.cache.put(token_hash, epoch, principal)
+            return principal
+        # Access tokens expire on their own clock: looked up every time, never cached.
+        return await self.store.principal_for_access_token(token_hash, now_us())
 
     # OAuth clients (Adobe IMS client credentials) ------------------------------------------
     async def create_client(

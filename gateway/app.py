@@ -20,6 +20,7 @@ from dialects.adobe import ims
 from dialects.adobe import routes as adobe
 from dialects.confidence import errors as confidence_errors
 from dialects.confidence import routes as confidence
+from dialects.hal import errors as hal_errors
 from dialects.hal import routes as hal
 from dialects.segmux import errors as segmux_errors
 from dialects.segmux import routes as segmux_api
@@ -28,6 +29,7 @@ from dialects.unleash import errors as unleash_errors
 from dialects.unleash import routes as unleash
 from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
+from gateway.draining import CutByShutdown
 from gateway.logging import configure, get_logger
 from gateway.middleware import RequestContext
 from gateway.services import Services
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         finally:
             if owned:
                 await services.store.close()
+            _log.info("stopped")  # after in-flight requests finished and the store closed
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -101,6 +104,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         assert isinstance(exc, HTTPException)
         return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
+    async def cut_short(request: Request, exc: Exception) -> Response:
+        """A request cut by shutdown, in its dialect's format (HAL owns the root)."""
+        for prefix, _, render in dialects:
+            if request.url.path.startswith(prefix + "/"):
+                return render(request, exc)
+        return hal_errors.render_http(request, exc)
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -115,7 +125,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 hal.build(services), reserved=("/segmux", *(p for p, _, _ in dialects))
             ),
         ],
-        middleware=[Middleware(RequestContext)],
+        middleware=[Middleware(RequestContext), Middleware(CutByShutdown, render=cut_short)],
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )

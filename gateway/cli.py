@@ -1,9 +1,11 @@
-"""``segmux``: serve, db upgrade, tokens create|list|revoke."""
+"""``segmux``: serve, db upgrade, tokens create|list|revoke, migrate, export, import."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +13,9 @@ from core.errors import CoreError
 from core.store import Store, open_store
 from core.tokens import TokenService
 from gateway.settings import Settings
+
+DEFAULT_GRACE = 10.0
+"""Seconds of ``--grace`` / ``SEGMUX_SHUTDOWN_GRACE`` when neither is given."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--grace", type=float, metavar="SECONDS",
+        help="on SIGTERM, how long in-flight requests may take to finish before they are cut "
+        f"(overrides SEGMUX_SHUTDOWN_GRACE; default {DEFAULT_GRACE:g})",
+    )
     serve.set_defaults(run=_serve)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -74,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     tenant_set.add_argument("--ims-org", required=True,
                             help="the Adobe IMS org id (default <tenant>@AdobeOrg)")
     tenant_set.set_defaults(run=_tenants_set)
+
+    from gateway.migrate.commands import add_commands  # migrate, export, import
+
+    add_commands(sub)
     return parser
 
 
@@ -155,8 +169,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    grace = _grace(args)
     first_token = asyncio.run(_prepare(settings))
     _banner(settings, host, port, first_token)
+    # uvicorn handles SIGTERM (stop accepting, let in-flight requests finish within the grace,
+    # close the store), then raises it again; under the default handler the process would die
+    # of it (status 143) after stopping cleanly. A stop that was asked for and done is exit 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "gateway.app:app_from_env",
         factory=True,
@@ -165,9 +184,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         access_log=False,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # a float works
     )
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _grace(args: argparse.Namespace) -> float:
+    """Seconds in-flight requests get after SIGTERM (then uvicorn cancels them, and the
+    lifespan closes the store either way)."""
+    if args.grace is not None:
+        grace: float = args.grace
+    else:
+        grace = float(os.environ.get("SEGMUX_SHUTDOWN_GRACE", DEFAULT_GRACE))
+    if grace < 0:
+        raise SystemExit("segmux: the shutdown grace must be ≥ 0 seconds")
+    return grace
 
 
 async def _prepare(settings: Settings) -> str | None:

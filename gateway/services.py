@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.cache import ResponseCache
 from core.constraint_segments import ConstraintSegmentService
 from core.constraints import ConstraintLimits
 from core.evaluation import EvaluationService
@@ -29,6 +30,8 @@ class Services:
         self.lifecycle: LifecycleService
         self.segment_views: SegmentViews
         self.profiles: ProfileService
+        self.pages: ResponseCache
+        """Encoded list pages per tenant revision (a dialect calls it around its render)."""
 
     def attach(self, store: Store) -> None:
         self._store = store
@@ -41,6 +44,7 @@ class Services:
         self.lifecycle = LifecycleService(store, self.segments)
         self.segment_views = SegmentViews(store, self.segments)
         self.profiles = ProfileService(store, self.segment_views)
+        self.pages = ResponseCache(store)
 
     @property
     def store(self) -> Store:

@@ -195,6 +195,14 @@ def _key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
     return folded
 
 
+def key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
+    """The key of a context value under ``kind`` (casefolded for a ``ci`` string atom)."""
+    return _key_function(kind, ci and kind == "string")
+
+
+OPS = _OPS
+
+
 def _cmp_test(cmp: Cmp) -> Test:
     kind = cmp.value.kind
     ci = cmp.ci and kind == "string"
@@ -363,6 +371,28 @@ def _any_of(preds: list[Pred]) -> Pred:
     return any_of
 
 
+def atom_test(expr: Expr) -> tuple[Path, Test] | None:
+    """An atom over a non-empty path as (path, scalar test): true when any value at the path
+    passes (``_atom``'s meaning), so callers may look the path up once for many atoms. None for
+    every other node."""
+    if isinstance(expr, (Cmp, In, StrOp, Like, Regex)) and expr.path:
+        if isinstance(expr, Cmp):
+            return expr.path, _cmp_test(expr)
+        if isinstance(expr, In):
+            return expr.path, _in_test(expr)
+        if isinstance(expr, StrOp):
+            return expr.path, _strop_test(expr)
+        if isinstance(expr, Like):
+            return expr.path, _like_test(expr)
+        return expr.path, _regex_test(expr)
+    return None
+
+
+def compile_pred(expr: Expr, resolve_segment: ResolveSegment | None = None) -> Pred:
+    """``expr`` compiled to a predicate of (the node its paths start from, the whole context)."""
+    return _Compiler(resolve_segment).node(expr)
+
+
 def _exists(path: Path) -> Pred:
     if not path:
         return lambda node, ctx: node is not None
@@ -375,4 +405,7 @@ def _quant(q: str, path: Path, cond: Pred) -> Pred:
     return lambda node, ctx: all(cond(e, ctx) for e in leaves(node, path))
 
 
-__all__ = ["Compiled", "compile_expr", "evaluate", "leaves", "like_regex", "nodes"]
+__all__ = [
+    "OPS", "Compiled", "Pred", "Test", "atom_test", "compile_expr", "compile_pred", "evaluate",
+    "key_function", "leaves", "like_regex", "nodes",
+]

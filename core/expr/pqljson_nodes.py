@@ -108,6 +108,10 @@ def _decode_text(text: str, limits: Limits) -> Node:
         match = _BYTE_RE.search(str(exc))
         position = int(match.group(1)) if match else None
         raise Invalid(FIELD, f"pql/json is not valid JSON: {exc}", position) from None
+    except UnicodeEncodeError:
+        # Lone surrogates cannot come through HTTP (the JSON decoder refuses them) but can come
+        # from Python callers (the CLI's import, migrate).
+        raise Invalid(FIELD, "pql/json is not valid UTF-8 text") from None
 
 
 def _check_json_nesting(text: str, bound: int) -> None:

@@ -1,6 +1,11 @@
 -- segmux: SQL functions the expression predicates of core/expr/sql.py call (PostgreSQL >= 13).
 -- They are the SQL twins of core/expr/kinds.py: same grammar, same keys, NULL where Python says
--- None. All are IMMUTABLE, STRICT and PARALLEL SAFE; none raises on any jsonb or text input.
+-- None. All are IMMUTABLE and PARALLEL SAFE, and give NULL for NULL; none raises on any jsonb or
+-- text input. The single-SELECT `LANGUAGE sql` ones on a predicate's per-row path are *not*
+-- declared STRICT: the planner inlines a SQL function into the query only when it is not STRICT
+-- or its body is strict too (a CASE is not), and an inlined key costs a fraction of a call (a
+-- non-inlined SQL function runs its own executor: ~10 us a row). Their bodies give NULL for NULL
+-- anyway; plpgsql ones, and ones with SET or FROM, are never inlined and stay STRICT.
 -- PostgresStore.migrate() applies this file on every open, after the migrations and in the same
 -- transaction; tests apply it with apply_postgres_functions(). It must stay idempotent: only
 -- CREATE OR REPLACE, and a DROP FUNCTION IF EXISTS first for a changed signature, argument
@@ -11,7 +16,7 @@
 
 -- A numeric as the double Python's float() gives, or NULL when that is not finite.
 CREATE OR REPLACE FUNCTION segmux_num_clamp(n numeric) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE
     -- |n| >= 2^1024 - 2^970 rounds to infinity
     WHEN abs(n) >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 THEN NULL
@@ -62,14 +67,16 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION segmux_num_of_text(t text) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN t ~ '^[+-]?[0-9]{1,15}(\.[0-9]{1,15})?$' THEN t::double precision
-              ELSE segmux_num_of_text_slow(t) END
+              -- kinds.NUMBER_RE: most strings are no number, and are refused here, not in plpgsql
+              WHEN t ~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$'
+              THEN segmux_num_of_text_slow(t) END
 $fn$;
 
 -- kind "number": JSON numbers, numeric strings; NULL otherwise.
 CREATE OR REPLACE FUNCTION segmux_num(v jsonb) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE jsonb_typeof(v)
     WHEN 'number' THEN segmux_num_clamp(v::numeric)
     WHEN 'string' THEN segmux_num_of_text(v #>> '{}') END
@@ -87,7 +94,7 @@ $fn$;
 
 -- kind "string": JSON strings; JSON numbers as their text; NULL otherwise.
 CREATE OR REPLACE FUNCTION segmux_str(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE jsonb_typeof(v)
     WHEN 'string' THEN v #>> '{}'
     WHEN 'number' THEN segmux_num_text(segmux_num(v)) END
@@ -95,7 +102,7 @@ $fn$;
 
 -- kind "bool": JSON booleans and the strings true/TRUE/false/FALSE.
 CREATE OR REPLACE FUNCTION segmux_bool(v jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE jsonb_typeof(v)
     WHEN 'boolean' THEN v::boolean
     WHEN 'string' THEN CASE v #>> '{}' WHEN 'true' THEN TRUE WHEN 'TRUE' THEN TRUE
@@ -105,7 +112,7 @@ $fn$;
 -- instants (microseconds since the epoch, UTC) ---------------------------------------------------
 
 CREATE OR REPLACE FUNCTION segmux_us_in_range(us bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN us BETWEEN -62135596800000000 AND 253402300799999999 THEN us END
 $fn$;
 
@@ -145,7 +152,7 @@ $fn$;
 
 -- Confidence: numbers are epoch seconds, or milliseconds when |n| >= 1e12, truncated.
 CREATE OR REPLACE FUNCTION segmux_ts_of_num(f double precision) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN abs(f) >= 1e15 THEN NULL
               WHEN abs(trunc(f)) >= 1e12 THEN segmux_us_in_range(trunc(f)::bigint * 1000)
               ELSE segmux_us_in_range(trunc(f)::bigint * 1000000) END
@@ -153,7 +160,7 @@ $fn$;
 
 -- kind "datetime"
 CREATE OR REPLACE FUNCTION segmux_ts(v jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE jsonb_typeof(v)
     WHEN 'string' THEN segmux_ts_of_text(v #>> '{}')
     WHEN 'number' THEN segmux_ts_of_num(segmux_num(v)) END
@@ -161,7 +168,7 @@ $fn$;
 
 -- kind "date": the UTC day, as days since 1970-01-01
 CREATE OR REPLACE FUNCTION segmux_date(v jsonb) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT floor(segmux_ts(v)::numeric / 86400000000)::bigint
 $fn$;
 
@@ -188,7 +195,7 @@ $fn$;
 
 -- kind "semver"
 CREATE OR REPLACE FUNCTION segmux_semver(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN segmux_semver_of_text(v #>> '{}') END
 $fn$;
 
@@ -217,7 +224,7 @@ $fn$;
 
 -- kind "version"
 CREATE OR REPLACE FUNCTION segmux_version(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN segmux_version_of_text(v #>> '{}') END
 $fn$;
 

@@ -1,9 +1,13 @@
 """The PostgreSQL dialect of the SQL compiler (``core.expr.sql``), and its SQL functions.
 
 PostgreSQL walks paths with lax ``jsonb_path_query`` and compares kind keys computed by the
-``segmux_*`` SQL functions of ``sql_functions_postgres.sql``; where it cannot be exact (NUL
-characters, some regexes) it raises ``NotExpressible``. The functions' loader and the generator
-of ``segmux_casefold`` sit here too, since they exist only for this dialect's predicates.
+``segmux_*`` SQL functions of ``sql_functions_postgres.sql`` (inlined into the query by the
+planner); where it cannot be exact (NUL characters, some regexes) it raises ``NotExpressible``.
+The common atoms on a path from the profile's root first try a jsonpath filter
+(``sql_jsonpath``), which answers for most values without a subquery; the general predicate
+then runs only for profiles holding a value the filter does not claim. The functions' loader
+and the generator of ``segmux_casefold`` sit here too, since they exist only for this dialect's
+predicates.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
 from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
+from core.expr.sql_jsonpath import path_filter
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,36 @@ class PostgresCompiler(SqlCompiler):
     def param(self, value: object, cast: str) -> str:
         self.params.append(value)
         return f"${self.start + len(self.params) - 1}::{cast}"
+
+    def pred(self, expr: Expr, root: Any) -> str:
+        """An atom on a path from the profile's root takes the jsonpath fast path when it has
+        one (``sql_jsonpath``): ``exact OR (guard AND general)``, the general predicate only
+        for profiles holding a value the filter does not claim. ``COALESCE``: ``@?`` is NULL
+        on an error, never here, but a predicate must never be NULL."""
+        if isinstance(root, PgNode) and root.top and isinstance(expr, Cmp | In | StrOp | Exists):
+            found = path_filter(expr, jsonpath(expr.path)) if expr.path else None
+            if found is not None:
+                sql = self.path_exists(root, found.exact, found.variables)
+                if found.guard is None:
+                    return sql
+                guard = f"COALESCE({root.sql} @? {self.param(found.guard, 'jsonpath')}, FALSE)"
+                return f"({sql} OR ({guard} AND {super().pred(expr, root)}))"
+        return super().pred(expr, root)
+
+    def path_exists(self, root: PgNode, path: str, variables: dict[str, str | Decimal]) -> str:
+        """Whether ``path`` selects anything, its variables (literals) passed as parameters.
+        The variables' object is built in a scalar subquery, so once per statement:
+        ``jsonb_build_object`` is STABLE, never folded, and would otherwise run on every row."""
+        if not variables:
+            return f"COALESCE({root.sql} @? {self.param(path, 'jsonpath')}, FALSE)"
+        values = ", ".join(
+            f"'{name}', {self.param(value, 'numeric' if isinstance(value, Decimal) else 'text')}"
+            for name, value in variables.items()
+        )
+        return (
+            f"COALESCE(jsonb_path_exists({root.sql}, {self.param(path, 'jsonpath')}, "
+            f"(SELECT jsonb_build_object({values}))), FALSE)"
+        )
 
     def leaves(self, root: PgNode, path: Path) -> tuple[str, str, str]:
         """FROM items, their WHERE condition and the leaf expression for the values at path."""

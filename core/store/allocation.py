@@ -28,6 +28,7 @@ import msgspec
 from core.buckets import FULL, from_bytes, to_bytes
 from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
+from core.store.flags import row_lock
 from core.store.rows import dumps, segment_from_row
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ Conflicts = Callable[[Segment, Segment], bool]
 
 class AllocationSql(abc.ABC):
     """Bitset storage and allocation transitions (see ``core.store.protocol``)."""
+
+    url: str
 
     @abc.abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...
@@ -111,8 +114,13 @@ class AllocationSql(abc.ABC):
             )
             if locked is None:
                 raise NotFound("segment", segment_id)
+            # Locked before the uses are counted: a rule attaching it holds a SHARE lock until
+            # it commits, so the count below sees every rule that will use it (flags._attach).
             row = await tx.fetchrow(
-                "SELECT * FROM segments WHERE tenant = $1 AND id = $2", tenant, segment_id
+                "SELECT * FROM segments WHERE tenant = $1 AND id = $2"
+                + row_lock(self.url, "UPDATE"),
+                tenant,
+                segment_id,
             )
             if row is None:
                 raise NotFound("segment", segment_id)

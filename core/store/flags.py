@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core.errors import CoreError, InUse, NotFound
+from core.errors import Conflict, CoreError, InUse, NotFound
 from core.model import (
     DEFAULT_ENVIRONMENTS,
     DEFAULT_PROJECT,
@@ -59,6 +59,7 @@ FLAG_CONFLICT_MESSAGES = {
     "rule": "a rule with this id already exists",
 }
 
+ARCHIVED = "ARCHIVED"  # the segment state of core.allocation (the store does not import it)
 SEGMENT_IN_USE = "the segment is used by at least one flag rule; remove it from every rule first"
 # Foreign key -> the kind of row it points at.
 _FK_TARGETS = {
@@ -126,6 +127,8 @@ def _placeholders(start: int, count: int) -> str:
 
 class FlagSql(abc.ABC):
     """Store operations on projects, environments, flags and rules (see the protocol)."""
+
+    url: str
 
     @abc.abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...
@@ -295,7 +298,7 @@ class FlagSql(abc.ABC):
                 now,
                 actor,
             )
-            await _attach(tx, tenant, rule_id, new.segments)
+            await _attach(tx, tenant, rule_id, new.segments, row_lock(self.url, "SHARE"))
         return await self.get_rule(tenant, rule_id)
 
     async def get_rule(self, tenant: str, rule_id: str) -> Rule:
@@ -359,7 +362,9 @@ class FlagSql(abc.ABC):
                     tenant,
                     rule_id,
                 )
-                await _attach(tx, tenant, rule_id, patch.segments)
+                await _attach(
+                    tx, tenant, rule_id, patch.segments, row_lock(self.url, "SHARE")
+                )
         return await self.get_rule(tenant, rule_id)
 
     async def delete_rule(self, tenant: str, rule_id: str) -> None:
@@ -446,21 +451,38 @@ async def _require(tx: Tx, table: str, column: str, tenant: str, value: str, kin
         raise NotFound(kind, value)
 
 
-async def _attach(tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str]) -> None:
-    """Link a rule to segments, all or nothing: a missing segment is ``NotFound`` (checked here
-    for the message; the foreign key still decides when a delete races this)."""
+def row_lock(url: str, mode: str) -> str:
+    """`` FOR <mode>`` on PostgreSQL, nothing on SQLite (whose writes are already serialised by
+    ``BEGIN IMMEDIATE`` on its single writer)."""
+    return "" if url.startswith("sqlite") else f" FOR {mode}"
+
+
+async def _attach(
+    tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str], lock: str
+) -> None:
+    """Link a rule to segments, all or nothing: a missing segment is ``NotFound``, an archived
+    one ``Conflict``.
+
+    ``lock`` (``row_lock(url, "SHARE")``) makes the check hold until commit: the foreign key
+    alone only stops a *delete* racing this (its KEY SHARE lock lets a state update through), so
+    a concurrent archive would pass. Under a SHARE lock an archive (which locks the row FOR
+    UPDATE before it counts the rules using it, see ``core.store.allocation``) either commits
+    first — and this re-read sees ARCHIVED — or waits for this commit and sees the new use."""
     ids = list(dict.fromkeys(segment_ids))
     if not ids:
         return
     found = await tx.fetch(
-        f"SELECT id FROM segments WHERE tenant = $1 AND id IN ({_placeholders(2, len(ids))})",
+        f"SELECT id, state FROM segments WHERE tenant = $1 AND id IN "
+        f"({_placeholders(2, len(ids))}) ORDER BY id{lock}",
         tenant,
         *ids,
     )
-    missing = set(ids) - {r["id"] for r in found}
-    if missing:
-        first = next(i for i in ids if i in missing)
-        raise NotFound("segment", first)
+    states = {r["id"]: r["state"] for r in found}
+    for segment_id in ids:
+        if segment_id not in states:
+            raise NotFound("segment", segment_id)
+        if states[segment_id] == ARCHIVED:
+            raise Conflict("state", "the segment is archived and cannot be used by a flag rule")
     for position, segment_id in enumerate(ids):
         await tx.execute(
             "INSERT INTO rule_segments (tenant, rule_id, segment_id, position) "

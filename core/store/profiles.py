@@ -3,8 +3,11 @@ both backends share, as a mixin of ``SqlStore`` (same ``$n`` placeholders, same 
 
 Dynamic membership is never stored: a segment's condition is compiled to a predicate over the
 ``attributes`` JSON column (``core.expr.sql.to_sql``), so a page of members is one query the
-database answers, its total included (``count(*) OVER ()``), however many profiles there are; only
-a page past the end runs a separate count.
+database answers, its total included, however many profiles there are; only a page past the end
+runs a separate count. On PostgreSQL the total is remembered under the sandbox's revision
+(``core.store.profile_totals``): the statement counts only when the individuals or memberships
+changed since the last count, so a page usually reads just its own rows. SQLite carries the
+total on every row (``count(*) OVER ()``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from core.expr.ast import Expr
 from core.expr.sql import jsonpath, to_sql
 from core.model import Profile, ProfilePage, ProfileSort, now_us
 from core.store.profile_keys import has_wide_ints, index_hints
+from core.store.profile_totals import Counted, PageTotals, walks
 from core.store.rows import dumps
 
 if TYPE_CHECKING:
@@ -55,10 +59,30 @@ def _profile(row: Row) -> Profile:
     )
 
 
+def _remembered_total(
+    known: Counted | None, source: str, clause: str, first: int
+) -> tuple[str, list[Any]]:
+    """Select-list SQL for ``total_count``, ``revision`` and ``individuals`` (PostgreSQL): the
+    remembered total while the sandbox's revision is the one it was counted at, else a count of
+    ``clause`` in the same statement and snapshot (an uncorrelated subquery, run at most once
+    and only when the CASE reaches it). Its two arguments are numbered from ``first + 1``; the
+    clause's own arguments, tenant ($1) and sandbox ($2) first, are the caller's."""
+    of_sandbox = "FROM profile_revisions r WHERE r.tenant = $1 AND r.sandbox = $2"
+    sql = (
+        f"CASE WHEN (SELECT r.revision {of_sandbox}) = ${first + 1}::bigint "
+        f"THEN ${first + 2}::bigint "
+        f"ELSE (SELECT count(*) FROM {source} WHERE {clause}) END AS total_count, "
+        f"(SELECT r.revision {of_sandbox}) AS revision, "
+        f"(SELECT r.individuals {of_sandbox}) AS individuals"
+    )
+    return sql, [None, None] if known is None else [known.revision, known.total]
+
+
 class ProfileSql(abc.ABC):
     """Store operations on profiles and memberships (see the protocol)."""
 
     url: str
+    _totals: PageTotals | None = None
 
     @abc.abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...
@@ -167,41 +191,85 @@ class ProfileSql(abc.ABC):
             )
             conditions = ["m.tenant = $1", "m.sandbox = $2", "m.segment_id = $3"]
             args.append(member_of)
+        hints: list[str] = []
         for expr in where:
             if self.sql_dialect == "postgres":
                 for hint in index_hints(expr):
                     args.append(hint)
-                    conditions.append(
-                        f"(p.attributes @? CAST(${len(args)} AS jsonpath) OR p.wide_ints)"
-                    )
+                    hints.append(f"(p.attributes @? CAST(${len(args)} AS jsonpath) OR p.wide_ints)")
             sql, params = to_sql(
                 expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
             )
             conditions.append(f"({sql})")
             args.extend(params)
+        clause = " AND ".join(conditions + hints)
         order, order_args = self._order(sort, len(args) + 1)
-        n = len(args) + len(order_args)
-        clause = " AND ".join(conditions)
+        page_args = [*args, *order_args]
+        if self.sql_dialect == "sqlite":
+            # No revisions: the window count is taken over every matching row before
+            # LIMIT/OFFSET, so each row of the page carries the total.
+            return await self._sqlite_page(
+                source, clause, order, page_args, offset, limit, clause_args=len(args)
+            )
+        key = (source, clause, repr(args))  # what a remembered total is the count of
+        known = self._page_totals.get(key)
+        page_clause = clause
+        if hints and not sort and member_of is None and walks(known, offset + limit):
+            page_clause = " AND ".join(conditions)
+        total_sql, total_args = _remembered_total(known, source, clause, len(page_args))
+        page_args += total_args
+        n = len(page_args)
         async with self._read() as tx:
-            # The window count is taken over every matching row before LIMIT/OFFSET, so each
-            # row of the page carries the total; a page past the end has no row to carry it.
+            rows = await tx.fetch(
+                f"SELECT p.*, {total_sql} FROM {source} WHERE {page_clause} "
+                f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
+                *page_args,
+                limit,
+                offset,
+            )
+            found = rows[0] if rows else None
+            if found is None:  # a page past the end has no row to carry the total
+                total_sql, total_args = _remembered_total(known, source, clause, len(args))
+                found = await tx.fetchrow(f"SELECT {total_sql}", *args, *total_args)
+                assert found is not None
+        total = int(found["total_count"])
+        if found["revision"] is not None:
+            self._page_totals.put(
+                key, Counted(int(found["revision"]), total, int(found["individuals"]))
+            )
+        return ProfilePage(items=[_profile(r) for r in rows], total=total)
+
+    async def _sqlite_page(
+        self, source: str, clause: str, order: str, args: list[Any], offset: int, limit: int,
+        *, clause_args: int,
+    ) -> ProfilePage:
+        """``args`` are the clause's ``clause_args`` arguments, then the order's."""
+        n = len(args)
+        async with self._read() as tx:
             rows = await tx.fetch(
                 f"SELECT p.*, count(*) OVER () AS total_count FROM {source} WHERE {clause} "
                 f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
                 *args,
-                *order_args,
                 limit,
                 offset,
             )
             if rows:
                 total = int(rows[0]["total_count"])
-            else:
+            else:  # a page past the end has no row to carry the total
                 row = await tx.fetchrow(
-                    f"SELECT count(*) AS n FROM {source} WHERE {clause}", *args
+                    f"SELECT count(*) AS total_count FROM {source} WHERE {clause}",
+                    *args[:clause_args],
                 )
                 assert row is not None
-                total = int(row["n"])
+                total = int(row["total_count"])
         return ProfilePage(items=[_profile(r) for r in rows], total=total)
+
+    @property
+    def _page_totals(self) -> PageTotals:
+        """This store's remembered totals (made on first use: the mixin has no __init__)."""
+        if self._totals is None:
+            self._totals = PageTotals()
+        return self._totals
 
     def _order(self, sort: Sequence[ProfileSort], first: int) -> tuple[str, list[Any]]:
         """ORDER BY terms for ``sort`` (placeholders from ``first``), ending with the identifier
@@ -283,6 +351,17 @@ class ProfileSql(abc.ABC):
         await tx.execute(
             "DELETE FROM memberships WHERE tenant = $1 AND segment_id = $2", tenant, segment_id
         )
+
+    async def static_memberships(self, tenant: str, identifier: str) -> set[str]:
+        async with self._read() as tx:
+            rows = await tx.fetch(
+                "SELECT m.segment_id FROM memberships m JOIN segments s "
+                "ON s.tenant = m.tenant AND s.id = m.segment_id "
+                "WHERE m.tenant = $1 AND m.profile = $2 AND s.kind = 'static'",
+                tenant,
+                identifier,
+            )
+        return {r["segment_id"] for r in rows}
 
     async def segments_of_profile(
         self,

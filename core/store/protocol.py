@@ -191,6 +191,17 @@ class Store(Protocol):
         """An opaque string that changes whenever any segment, flag or rule of the tenant is
         created, changed or deleted (for ETags; no cache involved)."""
 
+    # change detection for caches (see core.store.revisions and core.cache) ------------------
+    async def tenant_revision(self, tenant: str) -> int:
+        """A number that grows with every committed write (by any process) to the tenant's
+        segments, bitsets, projects, environments, flags, rules or settings; 0 before the
+        first. One indexed read."""
+
+    async def token_epoch(self) -> int | None:
+        """A number that changes whenever a token may have been revoked or changed, by any
+        process, without a query; None when this process cannot tell (callers must then not
+        use cached token lookups)."""
+
     # profiles (HAL's individuals) and static memberships ------------------------------------
     async def create_profile(
         self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
@@ -244,6 +255,10 @@ class Store(Protocol):
         """Ids of the static segments the profile is a stored member of, and of the
         ``conditions`` (segment id -> condition, None = everyone) it satisfies, evaluated by the
         database. ``NotFound("individual")``."""
+
+    async def static_memberships(self, tenant: str, identifier: str) -> set[str]:
+        """Ids of the tenant's static segments (any sandbox) that hold a profile called
+        ``identifier`` as a stored member; empty when there is none."""
 
     # Confidence allocation (bitsets of the 1,000,000 buckets; see core.store.allocation) ------
     async def create_segment_with_bitset(

@@ -55,11 +55,20 @@ def build(services: Services) -> Starlette:
         who = await caller(request)
         params = request.query_params
         query = t.list_query({k: params.getlist(k) for k in params})
-        page = await services.segments.list(
-            who.principal, sandbox=who.sandbox, offset=query.offset, limit=query.limit,
-            sort=query.sort, tests=query.tests,
-        )
-        return _json(t.list_out(page, query, who.org))
+
+        async def render() -> bytes:
+            page = await services.segments.list(
+                who.principal, sandbox=who.sandbox, offset=query.offset, limit=query.limit,
+                sort=query.sort, tests=query.tests,
+            )
+            return ENCODER.encode(t.list_out(page, query, who.org))
+
+        if query.offset != 0:
+            return Response(await render(), media_type=errors.JSON)
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache).
+        key = ("adobe.definitions", who.sandbox, who.org, request.url.query)
+        return Response(await services.pages.get(who.principal, key, render),
+                        media_type=errors.JSON)
 
     async def create_definition(request: Request) -> Response:
         who = await caller(request, writes=True)

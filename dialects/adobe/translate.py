@@ -290,6 +290,9 @@ def _single(params: Mapping[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+MAX_INT = 2**31 - 1
+
+
 def _integer(params: Mapping[str, list[str]], name: str) -> int | None:
     raw = _single(params, name)
     if raw is None:
@@ -297,8 +300,11 @@ def _integer(params: Mapping[str, list[str]], name: str) -> int | None:
     text = raw.strip()
     if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
         raise Invalid(name, "must not be negative")
-    if not (text.isascii() and text.isdigit()) or len(text) > 100:
+    if not (text.isascii() and text.isdigit()):
         raise Invalid(name, "must be a non-negative integer")
+    # Adobe's service reads these as Java ints: larger values are refused, not clamped.
+    if len(text) > 10 or int(text) > MAX_INT:
+        raise Invalid(name, f"must be at most {MAX_INT}")
     return int(text)
 
 

@@ -143,16 +143,26 @@ def build(services: Services) -> Starlette:
         offset = decode_token(_param(request, "pageToken"), *query)
         keep = parse_filter(filter_text)
         sort = order_by(order_text)
-        found, more = await services.lifecycle.scan(
-            who, keep=lambda s: expressible(s) and keep(s), sort=sort, offset=offset,
-            limit=size,
-        )
-        items = [
-            segment_out(s, await services.lifecycle.bitset(who, s) if full else None, full=full)
-            for s in found
-        ]
-        token = encode_token(offset + len(found), *query) if more else ""
-        return _json(ListOut(segments=items, nextPageToken=token))
+
+        async def render() -> bytes:
+            found, more = await services.lifecycle.scan(
+                who, keep=lambda s: expressible(s) and keep(s), sort=sort, offset=offset,
+                limit=size,
+            )
+            items = [
+                segment_out(s, await services.lifecycle.bitset(who, s) if full else None,
+                            full=full)
+                for s in found
+            ]
+            token = encode_token(offset + len(found), *query) if more else ""
+            return ENCODER.encode(ListOut(segments=items, nextPageToken=token))
+
+        if offset != 0:
+            return Response(await render(), media_type="application/json")
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache).
+        key = ("confidence.segments", request.url.query)
+        return Response(await services.pages.get(who, key, render),
+                        media_type="application/json")
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)

@@ -10,6 +10,7 @@ from core.errors import (
     Conflict,
     CoreError,
     Forbidden,
+    InUse,
     Invalid,
     NotExpressible,
     NotFound,
@@ -38,6 +39,12 @@ def render_core(request: Request, exc: Exception) -> Response:
         return error(422, "not_expressible", exc.reason, language=exc.language)
     if isinstance(exc, Invalid):
         return error(400, "invalid", exc.reason, field=exc.field or None, position=exc.position)
+    if isinstance(exc, InUse):
+        return error(409, "in_use", exc.message)
+    if isinstance(exc, Conflict) and exc.field == "version":
+        # Only an If-Match that names an older version makes the store refuse on "version".
+        return error(412, "precondition_failed", f"{exc.message}; read it again (its ETag) "
+                     "and retry", field="If-Match")
     if isinstance(exc, Conflict):
         return error(409, "conflict", exc.message, field=exc.field)
     if isinstance(exc, UnsupportedMediaType):

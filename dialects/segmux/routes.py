@@ -1,4 +1,5 @@
-"""``/segmux/v1``: segmux's own API — translate between condition languages, evaluate."""
+"""``/segmux/v1``: segmux's own API — segments in the canonical model (with every dialect's
+rendering), translate between condition languages, evaluate."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 
 from core.errors import Invalid
 from core.expr.languages import translate
-from core.model import Principal
+from core.model import Principal, Segment
 from dialects.http import (
     CatchAll,
     convert,
@@ -21,12 +22,15 @@ from dialects.http import (
     route,
 )
 from dialects.segmux import errors
+from dialects.segmux.translate import etag, if_match, new_segment, segment_patch
 from dialects.segmux.wire import (
     ENCODER,
+    BatchIn,
+    BatchOut,
     EvaluateIn,
-    EvaluateOut,
     TranslateIn,
     TranslateOut,
+    evaluate_out,
     segment_list,
     segment_out,
 )
@@ -34,8 +38,18 @@ from gateway.auth import bearer_token
 from gateway.services import Services
 
 
-def _json(value: Any, status: int = 200) -> Response:
-    return Response(ENCODER.encode(value), status_code=status, media_type="application/json")
+def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(ENCODER.encode(value), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def _segment(who: Principal, segment: Segment, status: int = 200) -> Response:
+    """A segment as ``who`` sees it through every dialect, with its version as the ETag that
+    ``If-Match`` takes back."""
+    headers = {"ETag": etag(segment.version)}
+    if status == 201:
+        headers["Location"] = f"/segmux/v1/segments/{segment.id}"
+    return _json(segment_out(segment, who.default_sandbox), status, headers)
 
 
 DEFAULT_LIMIT = 100
@@ -43,6 +57,13 @@ DEFAULT_LIMIT = 100
 
 def _single(request: Request, name: str) -> str | None:
     values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise Invalid(name, "give it at most once")
+    return values[0] if values else None
+
+
+def _header(request: Request, name: str) -> str | None:
+    values = request.headers.getlist(name)
     if len(values) > 1:
         raise Invalid(name, "give it at most once")
     return values[0] if values else None
@@ -76,7 +97,18 @@ def build(services: Services) -> Starlette:
             results = await services.evaluation.evaluate(who, args.context, args.segments)
         else:
             results = await services.lifecycle.members(who, args.segments, args.context, args.unit)
-        return _json(EvaluateOut(matches=[k for k, v in results.items() if v], results=results))
+        return _json(evaluate_out(results))
+
+    async def evaluate_batch(request: Request) -> Response:
+        who = await principal(request)
+        args = convert(await body(request), BatchIn)
+        if args.unit is None:
+            results = await services.evaluation.evaluate_batch(who, args.contexts, args.segments)
+        else:
+            results = await services.lifecycle.members_many(
+                who, args.segments, args.contexts, args.unit
+            )
+        return _json(BatchOut(results=[evaluate_out(r) for r in results]))
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
@@ -84,19 +116,38 @@ def build(services: Services) -> Starlette:
             who, cursor=_single(request, "cursor"), limit=_limit(_single(request, "limit")),
             q=_single(request, "q"),
         )
-        return _json(segment_list(items, after))
+        return _json(segment_list(items, after, who.default_sandbox))
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)
-        return _json(segment_out(await services.segments.get_by_id(who, request.path_params["id"])))
+        return _segment(who, await services.segments.get_by_id(who, request.path_params["id"]))
+
+    async def create_segment(request: Request) -> Response:
+        who = await principal(request)
+        new = new_segment(await body(request), who)
+        return _segment(who, await services.segments.create(who, new), 201)
+
+    async def update_segment(request: Request) -> Response:
+        who = await principal(request)
+        version = if_match(_header(request, "if-match"))
+        patch = segment_patch(await body(request))
+        return _segment(who, await services.segments.update(
+            who, request.path_params["id"], patch, if_version=version))
+
+    async def delete_segment(request: Request) -> Response:
+        who = await principal(request)
+        await services.segments.delete(who, request.path_params["id"])
+        return Response(status_code=204)
 
     return Starlette(
         routes=[
-            route("/segments", GET=list_segments),
-            route("/segments/{id}", GET=get_segment),
+            route("/segments", GET=list_segments, POST=create_segment),
+            route("/segments/{id}", GET=get_segment, PATCH=update_segment,
+                  DELETE=delete_segment),
             route("/translate", POST=translate_expression),
             route("/evaluate", POST=evaluate),
+            route("/evaluate:batch", POST=evaluate_batch),
         ],
         middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=errors.HANDLERS,
     )

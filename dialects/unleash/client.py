@@ -1,13 +1,16 @@
 """The client (SDK) API's wire details: ``Unleash-Client-Spec`` negotiation, query echo, ETags.
 
-The ETag is computed from what the response says plus the store's revision, on every request:
-any change to a segment, strategy or feature gives the next poll a new ETag and body (Unleash
-itself memoises and may serve stale segments; that is not mirrored).
+The ETag is computed from what the response says plus the store's revision: any change to a
+segment, strategy or feature gives the next poll a new ETag and body (Unleash itself memoises and
+may serve stale segments; that is not mirrored). The service returns the very same snapshot object
+while the tenant's revision is unchanged (``core.cache``), so the encoded body and ETag are
+memoised per snapshot object and query, never across a change.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
@@ -62,7 +65,31 @@ def parse_query(request: Request) -> Query:
     )
 
 
+_Rendered = tuple[ClientSnapshot, bytes, str]
+_RenderKey = tuple[int, bool, tuple[str, ...], str | None, tuple[str, ...]]
+_RENDERED: OrderedDict[_RenderKey, _Rendered] = OrderedDict()
+_RENDERED_MAX = 512
+
+
 def features_response(request: Request, snapshot: ClientSnapshot, query: Query) -> Response:
+    key = (id(snapshot), query.inline, tuple(query.projects), query.name_prefix,
+           tuple(query.tags))
+    found = _RENDERED.get(key)
+    # The entry holds the snapshot itself, so its id cannot be reused while it is filed here.
+    if found is not None and found[0] is snapshot:
+        _RENDERED.move_to_end(key)
+        _, content, etag = found
+    else:
+        content, etag = _render(snapshot, query)
+        _RENDERED[key] = (snapshot, content, etag)
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(content, media_type=JSON, headers={"ETag": etag})
+
+
+def _render(snapshot: ClientSnapshot, query: Query) -> tuple[bytes, str]:
     echo: dict[str, Any] = {"environment": snapshot.environment,
                             "inlineSegmentConstraints": query.inline}
     if query.projects:
@@ -82,10 +109,8 @@ def features_response(request: Request, snapshot: ClientSnapshot, query: Query) 
     query_hash = translate.short_hash(encode(echo))[:16]
     revision_id = int(translate.short_hash(snapshot.revision, encode(body))[:13], 16)
     etag = f'"{query_hash}:{revision_id}:v1"'
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers={"ETag": etag})
     body["meta"] = {"revisionId": revision_id, "etag": etag, "queryHash": query_hash}
-    return Response(encode(body), media_type=JSON, headers={"ETag": etag})
+    return encode(body), etag
 
 
 def _matches(header: str | None, etag: str) -> bool:

@@ -104,8 +104,13 @@ def build(services: Services) -> ASGIApp:
 
     # --- segments -------------------------------------------------------------------------
     async def list_segments(request: Request, who: Principal, _: Any) -> Response:
-        views = await services.unleash_segments.list_segments(who)
-        return json({"segments": [translate.admin_segment(v, usage=True) for v in views]})
+        async def render() -> bytes:
+            views = await services.unleash_segments.list_segments(who)
+            return encode({"segments": [translate.admin_segment(v, usage=True) for v in views]})
+
+        # Encoded once per tenant revision (core.cache.ResponseCache), never served stale.
+        body = await services.pages.get(who, "unleash.admin.segments", render)
+        return Response(body, media_type=JSON)
 
     async def create_segment(request: Request, who: Principal, body: Any) -> Response:
         data = translate.segment_input(body, create=True)

@@ -46,14 +46,22 @@ def build(services: Services) -> Starlette:
         per_page = int_param(
             "per_page", query.getlist("per_page"), default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAGE
         )
-        result = await services.segments.list(
-            who,
-            sandbox=who.default_sandbox,
-            offset=(page - 1) * per_page,
-            limit=per_page,
-            sort=ORDER,
-        )
-        return _ok(list_result(result, current=page, per_page=per_page))
+
+        async def render() -> bytes:
+            result = await services.segments.list(
+                who,
+                sandbox=who.default_sandbox,
+                offset=(page - 1) * per_page,
+                limit=per_page,
+                sort=ORDER,
+            )
+            return ENCODER.encode(Ok(result=list_result(result, current=page, per_page=per_page)))
+
+        if page != 1:
+            return Response(await render(), media_type=errors.JSON)
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache).
+        body = await services.pages.get(who, ("v23.segments", per_page), render)
+        return Response(body, media_type=errors.JSON)
 
     async def create_segment(request: Request) -> Response:
         who = await principal(request)

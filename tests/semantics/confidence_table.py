@@ -27,13 +27,6 @@ PROTO = f"{RESOLVER}/protos/confidence/flags/types/v1/target.proto"
 SHEET = "/work/shared/dialects/confidence.md"
 
 
-NESTED_BUG = (
-    "segmux bug: POST /segmux/v1/evaluate without `unit` compiles conditions with no segment "
-    "resolver (core/evaluation.py CompiledCache), so every segment criterion is false; the "
-    "same segment matches when a unit is given (see the -unit rows)"
-)
-_NESTED = {"nested-parent", "same-segment-twice"}
-"""Segments whose match depends on a segment criterion matching."""
 
 
 def C(
@@ -44,7 +37,6 @@ def C(
         cite += (
             f"; the spec's general result ({rust}; {SHEET} §7: follow the spec's general results)"
         )
-    xfail = NESTED_BUG if segment in _NESTED and expected and "unit" not in extra else ""
     suffix = "-unit" if "unit" in extra else ""
     return Row(
         f"c-{test}{suffix}",
@@ -53,7 +45,6 @@ def C(
         context,
         expected,
         cite,
-        xfail=xfail,
         extra=extra,
     )
 

@@ -20,9 +20,14 @@ from core.expr.sql import postgres_functions_sql
 from core.model import now_us
 from core.store.flags import foreign_key_error
 from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.postgres.listen import TokenListener
+from core.store.revisions import RevisionSql
 from core.store.sql import Row, SqlStore, conflict_for
 
 _MIGRATION_LOCK = 0x5E6D0C5  # any constant: the advisory lock key for migrations
+_STATEMENT_CACHE = 1024
+"""Prepared statements kept per connection (asyncpg prepares every query it runs and reuses the
+plan by SQL text; its default of 100 is fewer than the distinct statements segmux issues)."""
 
 # What a lost or refused connection looks like from asyncpg.
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -33,6 +38,13 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionFailureError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+)
+# What the server refuses for now but would do on a retry: a transaction it rolled back (a
+# deadlock, a serialisation failure) or a session it could not start (max_connections reached,
+# e.g. with more gateway processes than the server allows). A 503 + Retry-After, not a 500.
+_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.TransactionRollbackError,
+    asyncpg.exceptions.TooManyConnectionsError,
 )
 
 
@@ -45,7 +57,17 @@ def _map_error(exc: BaseException) -> CoreError | None:
         return foreign_key_error(exc.constraint_name or "", deleting=deleting)
     if isinstance(exc, _CONNECTION_ERRORS):
         return Unavailable("the database is unavailable")
+    if isinstance(exc, _TRANSIENT_ERRORS):
+        return Unavailable("the database cannot take this request now; retry")
     return None
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (``SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL``), a full round trip on every release. segmux leaves no
+    session state behind: no SET, no session advisory lock (migrations take a transaction
+    lock), no LISTEN on pooled connections (the listener has its own), no cursors outside a
+    transaction. asyncpg still rolls back an open transaction on release."""
 
 
 class _Tx:
@@ -63,10 +85,11 @@ class _Tx:
         await self._conn.execute(sql, *args)
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(RevisionSql, SqlStore):
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
         self._pool = pool
+        self._tokens = TokenListener(url)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -76,9 +99,10 @@ class PostgresStore(SqlStore):
             # each): off, as for most OLTP workloads.
             pool = await asyncpg.create_pool(
                 url, min_size=min_size, max_size=max_size, timeout=10,
-                server_settings={"jit": "off"},
+                server_settings={"jit": "off"}, statement_cache_size=_STATEMENT_CACHE,
+                reset=_keep_session,
             )
-        except _CONNECTION_ERRORS as exc:
+        except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
         store = cls(url, pool)
         await store.migrate()
@@ -109,7 +133,17 @@ class PostgresStore(SqlStore):
         return applied
 
     async def close(self) -> None:
+        await self._tokens.close()
         await self._pool.close()
+
+    async def token_epoch(self) -> int | None:
+        return self._tokens.epoch()
+
+    async def revoke_token(self, token_id: str) -> None:
+        try:
+            await super().revoke_token(token_id)
+        finally:
+            self._tokens.bump()
 
     async def ping(self) -> None:
         async with self._read() as tx:

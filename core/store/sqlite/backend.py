@@ -12,17 +12,19 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, NoReturn, cast
 
 import aiosqlite
 
 from core.errors import Conflict, CoreError, InUse, Unavailable
 from core.expr.sql import register_aiosqlite_functions
-from core.model import now_us
+from core.model import Principal, now_us
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.profile_keys import register_sqlite_sort_functions
+from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, Row, SqlStore
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -85,8 +87,37 @@ class _Tx:
         await self._conn.execute(_sql(sql), args)
 
 
-class SqliteStore(SqlStore):
+class _QuickTx:
+    """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
+    single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        return cast(list[Row], self._conn.execute(_sql(sql), args).fetchall())
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return cast(Row | None, self._conn.execute(_sql(sql), args).fetchone())
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        raise RuntimeError("the quick reader is read-only")
+
+
+_QUICK: ContextVar[bool] = ContextVar("segmux_sqlite_quick_read", default=False)
+_QUICK_BUSY_MS = 50
+"""A WAL reader waits for nothing but a rare WAL recovery; if it ever does, give up after this
+long and take the ordinary (threaded) reader instead of blocking the event loop."""
+
+
+class SqliteStore(RevisionSql, SqlStore):
     greatest = "max"
+
+    async def token_epoch(self) -> int | None:
+        # No token cache on SQLite: another process (``segmux tokens revoke``) may revoke, and
+        # the check that would notice (``PRAGMA data_version``) costs the same one round trip to
+        # the reader thread as the indexed lookup it would save.
+        return None
 
     def _extension_text(self, path: tuple[str, ...], first: int) -> tuple[str, list[Any]]:
         # json_type names a JSON boolean 'true'/'false', as PostgreSQL's text of it reads.
@@ -98,6 +129,7 @@ class SqliteStore(SqlStore):
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._quick: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -107,7 +139,34 @@ class SqliteStore(SqlStore):
         await store._migrate()
         # An in-memory database exists once per connection: reads must share the writer.
         store._reader = store._writer if path == ":memory:" else await store._connect()
+        if path != ":memory:":
+            quick = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            quick.row_factory = sqlite3.Row
+            quick.execute(f"PRAGMA busy_timeout={_QUICK_BUSY_MS}")
+            quick.execute("PRAGMA query_only=ON")
+            store._quick = quick
         return store
+
+    async def _quickly(self, read: Any, *args: Any) -> Any:
+        """``read(*args)`` with its reads on the quick reader (the threaded one as a fallback)."""
+        if self._quick is None:
+            return await read(*args)
+        token = _QUICK.set(True)
+        try:
+            return await read(*args)
+        except Unavailable:  # busy past _QUICK_BUSY_MS: take the ordinary reader
+            _QUICK.reset(token)
+            token = _QUICK.set(False)
+            return await read(*args)
+        finally:
+            _QUICK.reset(token)
+
+    async def tenant_revision(self, tenant: str) -> int:
+        return int(await self._quickly(super().tenant_revision, tenant))
+
+    async def principal_for(self, token_hash: str) -> Principal | None:
+        found: Principal | None = await self._quickly(super().principal_for, token_hash)
+        return found
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -141,6 +200,9 @@ class SqliteStore(SqlStore):
         for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
             await conn.close()
         self._reader = self._writer = None
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
 
     async def ping(self) -> None:
         async with self._read() as tx:
@@ -151,7 +213,10 @@ class SqliteStore(SqlStore):
         if self._reader is None:
             raise Unavailable("the store is closed")
         try:
-            yield _Tx(self._reader)
+            if _QUICK.get() and self._quick is not None:
+                yield _QuickTx(self._quick)  # type: ignore[misc]
+            else:
+                yield _Tx(self._reader)
         except sqlite3.Error as exc:
             _raise_mapped(exc)
 
@@ -174,6 +239,17 @@ class SqliteStore(SqlStore):
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (they hold no semicolons inside literals)."""
-    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a migration into statements: lines are gathered until they make a complete one, so
+    a trigger's ``BEGIN … END;`` body stays whole (no semicolons inside literals, though)."""
+    out: list[str] = []
+    pending = ""
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return [s for s in out if s]

@@ -61,8 +61,18 @@ async def test_page_past_the_end_is_empty(client: httpx.AsyncClient, token_a: st
     out = await listing(client, token_a, page=1)
     assert out["segments"] == []
     assert out["page"]["totalCount"] == 1
-    out = await listing(client, token_a, page="99999999999999999999999")
+    out = await listing(client, token_a, page=str(2**31 - 1))
     assert out["segments"] == []
+
+
+@pytest.mark.parametrize("name", ["page", "start", "limit"])
+async def test_numbers_beyond_a_java_int_are_refused(client: httpx.AsyncClient, token_a: str,
+                                                     name: str) -> None:
+    # Adobe reads these as Java ints: a larger value is a bad request, not an empty page.
+    r = await client.get(DEFS, params={name: "99999999999999999999999"},
+                         headers=headers(token_a))
+    assert r.status_code == 400, r.text
+    assert "2147483647" in r.text
 
 
 async def test_start_is_an_item_offset(client: httpx.AsyncClient, token_a: str) -> None:

@@ -122,9 +122,14 @@ async def test_every_dialects_segment_with_every_rendering(
     assert hal["kind"] == "static" and hal["sandbox"] == "my-project"
     assert r["hal"] == {"expressible": True, "id": "my-friends",
                         "url": "/my-project/individual-segments/my-friends", "expression": None}
-    for name in ("unleash", "adobe", "confidence"):
-        assert r[name]["expressible"] is False and "static" in r[name]["reason"], r[name]
-    assert r["v23"]["expressible"]
+    assert r["adobe"]["expressible"] is False and "static" in r["adobe"]["reason"]
+    # v2.3, Unleash and Confidence serve the token's default sandbox only: not my-project
+    for name, label in (("v23", "v2.3"), ("unleash", "Unleash"), ("confidence", "Confidence")):
+        assert r[name] == {"expressible": False, "reason": (
+            f"{label} serves only the token's default sandbox 'prod'; this segment is in "
+            "'my-project'")}, r[name]
+    v23 = ok(await client.get("/v2.3/data/segments", headers=auth(token_a)))["result"]["items"]
+    assert hal["id"] not in [s["id"] for s in v23]
 
 
 async def test_paging_covers_every_segment_once(client: httpx.AsyncClient, token_a: str,

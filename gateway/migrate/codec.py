@@ -1,0 +1,45 @@
+"""What every dialect's codec does, and the table of codecs by dialect name.
+
+A codec is a client of one vendor API, built from that dialect's own wire structs: ``read``
+follows the API's paging and yields canonical ``Item``s; ``render`` is the body that would
+create the item there (``NotExpressible`` where the dialect cannot say the same thing, never a
+wider condition); ``create`` posts it and returns the id the target gave."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import httpx
+import msgspec
+
+from core.errors import CoreError
+from gateway.migrate.endpoint import Endpoint
+from gateway.migrate.item import Created, Item
+
+
+class Codec(Protocol):
+    dialect: str
+
+    def read(self) -> Iterator[Item]: ...
+
+    def render(self, item: Item) -> Any: ...
+
+    def create(self, item: Item, body: Any) -> Created: ...
+
+
+def codec_for(endpoint: Endpoint, http: httpx.Client) -> Codec:
+    module = importlib.import_module(f"gateway.migrate.{endpoint.dialect}")
+    codec: Codec = module.Codec(endpoint, http)
+    return codec
+
+
+def parsed(read: Any, *args: Any) -> tuple[Any, str | None]:
+    """``(read(*args), None)``, or ``(None, reason)`` when the source's condition is invalid."""
+    try:
+        return read(*args), None
+    except CoreError as exc:
+        return None, f"the source's condition could not be read: {exc.message}"
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        return None, f"the source's condition could not be read: {exc}"

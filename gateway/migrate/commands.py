@@ -1,0 +1,116 @@
+"""The CLI wiring of ``segmux migrate``, ``segmux export`` and ``segmux import``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from core.store import open_store
+from gateway.migrate.endpoint import Endpoint, MigrateError, parse_endpoint
+from gateway.migrate.ndjson import ImportResult, export, import_lines
+from gateway.migrate.run import migrate
+from gateway.settings import Settings
+
+
+def add_commands(sub: Any) -> None:
+    m = sub.add_parser(
+        "migrate", help="copy segments from one vendor API to another",
+        description="Read every segment through SOURCE's API, translate each condition exactly "
+        "(or report it not expressible), create it through TARGET's API. Segments whose name "
+        "is already on the target are skipped. SOURCE/TARGET: <dialect>+<base URL>, dialect "
+        "one of unleash, adobe, confidence, v23, hal, segmux.")
+    m.add_argument("source", metavar="SOURCE")
+    m.add_argument("target", metavar="TARGET")
+    m.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    m.add_argument("--json", action="store_true", help="print the report as JSON")
+    for side in ("source", "target"):
+        m.add_argument(f"--{side}-token",
+                       help=f"API token (default: env SEGMUX_{side.upper()}_TOKEN)")
+        m.add_argument(f"--{side}-ims-org", default="default@AdobeOrg",
+                       help="adobe: x-gw-ims-org-id (default %(default)s)")
+        m.add_argument(f"--{side}-api-key", default="segmux-migrate",
+                       help="adobe: x-api-key, the client id (default %(default)s)")
+        m.add_argument(f"--{side}-sandbox", default="prod",
+                       help="adobe: x-sandbox-name (default %(default)s)")
+        m.add_argument(f"--{side}-project", default="prod",
+                       help="hal: the project id (default %(default)s)")
+    m.set_defaults(run=_migrate)
+
+    e = sub.add_parser("export", help="write a tenant's segments as NDJSON (canonical model)")
+    e.add_argument("--tenant", default="default")
+    e.add_argument("--out", help="file to write (default: stdout)")
+    e.set_defaults(run=_export)
+
+    i = sub.add_parser("import", help="add segments from an NDJSON export; ids already there "
+                       "are skipped")
+    i.add_argument("file", metavar="FILE", help="NDJSON file ('-' for stdin)")
+    i.add_argument("--tenant", default="default")
+    i.set_defaults(run=_import)
+
+
+def _endpoint(args: argparse.Namespace, side: str) -> Endpoint:
+    dialect, url = parse_endpoint(getattr(args, side))
+    token = getattr(args, f"{side}_token") or os.environ.get(f"SEGMUX_{side.upper()}_TOKEN")
+    if not token:
+        raise MigrateError(f"no {side} token: give --{side}-token or "
+                           f"SEGMUX_{side.upper()}_TOKEN")
+    return Endpoint(dialect=dialect, base_url=url, token=token,
+                    ims_org=getattr(args, f"{side}_ims_org"),
+                    api_key=getattr(args, f"{side}_api_key"),
+                    sandbox=getattr(args, f"{side}_sandbox"),
+                    project=getattr(args, f"{side}_project"))
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        report = migrate(_endpoint(args, "source"), _endpoint(args, "target"),
+                         dry_run=args.dry_run)
+    except MigrateError as exc:
+        print(f"segmux migrate: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        report.write_json(sys.stdout)
+    else:
+        report.write_text(sys.stdout)
+    return 0 if report.ok else 1
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    async def run(out: TextIO) -> int:
+        store = await open_store(settings.database_url)
+        try:
+            return await export(store, args.tenant, out)
+        finally:
+            await store.close()
+
+    if args.out is None:
+        count = asyncio.run(run(sys.stdout))
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            count = asyncio.run(run(out))
+    print(f"exported {count} segments of tenant {args.tenant!r}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    async def run(lines: Iterable[str]) -> ImportResult:
+        store = await open_store(settings.database_url)
+        try:
+            return await import_lines(store, args.tenant, lines)
+        finally:
+            await store.close()
+
+    if args.file == "-":
+        result = asyncio.run(run(sys.stdin))
+    else:
+        with open(args.file, encoding="utf-8") as lines:
+            result = asyncio.run(run(lines))
+    for problem in result.failed:
+        print(f"  failed: {problem}", file=sys.stderr)
+    print(f"imported: {result.imported}  skipped (id exists): {result.skipped}  "
+          f"failed: {len(result.failed)}", file=sys.stderr)
+    return 1 if result.failed else 0

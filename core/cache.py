@@ -5,7 +5,9 @@
   revision (``Store.tenant_revision``: one indexed read, bumped by triggers in the same commit as
   any write by any process) and uses an entry only if it was built at that revision. Reading the
   revision *before* building makes the worst race harmless: a write committed in between lands
-  in a value filed under the older revision, which the next read replaces.
+  in a value filed under the older revision, which the next read replaces. Concurrent reads of
+  one tenant's revision are shared (:class:`RevisionReads`), but only reads that had not yet
+  started when the caller asked, so sharing never makes an answer older.
 * :class:`TokenCache` — token hash -> principal. Checking a token on every request is the one
   read a revision check could not save (it *is* one indexed read), so it is invalidated by push
   instead: ``Store.token_epoch`` changes when any process revokes a token (PostgreSQL
@@ -17,10 +19,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from core.model import Principal
 from core.store import Store
@@ -30,6 +33,66 @@ V = TypeVar("V")
 TOKEN_TTL_SECONDS = 1.0
 
 
+class RevisionReads:
+    """``Store.tenant_revision``, with concurrent callers sharing reads.
+
+    Under load every cached answer would otherwise pay its own round trip for the same number.
+    A caller never takes the result of a read already under way when it asks (that read may
+    predate a write the caller has seen committed); it waits for the read queued behind it,
+    which starts after the current one ends, so after every caller that joined it. Each tenant
+    thus has at most one read running and one queued, shared by everyone who asked meanwhile.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._running: dict[str, asyncio.Future[None]] = {}
+        """Per tenant, a read under way: a future that is done when it ends."""
+        self._queued: dict[str, asyncio.Task[int]] = {}
+        """Per tenant, the read that starts when the running one ends, shared by its callers."""
+
+    async def read(self, tenant: str) -> int:
+        loop = asyncio.get_running_loop()
+        running = _live(self._running, tenant, loop)
+        if running is None:  # the common case without contention: read at once, no task
+            return await self._read_now(tenant, loop)
+        queued = _live(self._queued, tenant, loop)
+        if queued is None:
+            queued = loop.create_task(self._read_after(tenant, running, loop))
+            self._queued[tenant] = queued
+        # Shielded: a caller that is cancelled must not cancel the read the others wait for.
+        return await asyncio.shield(queued)
+
+    async def _read_now(self, tenant: str, loop: asyncio.AbstractEventLoop) -> int:
+        marker: asyncio.Future[None] = loop.create_future()
+        self._running[tenant] = marker
+        try:
+            return await self.store.tenant_revision(tenant)
+        finally:
+            marker.set_result(None)
+            if self._running.get(tenant) is marker:
+                del self._running[tenant]
+
+    async def _read_after(
+        self, tenant: str, running: asyncio.Future[None], loop: asyncio.AbstractEventLoop
+    ) -> int:
+        await asyncio.wait([running])
+        # From here on this read is under way: later callers queue behind it, not join it.
+        if self._queued.get(tenant) is asyncio.current_task():
+            del self._queued[tenant]
+        return await self._read_now(tenant, loop)
+
+
+F = TypeVar("F", bound=asyncio.Future[Any])
+
+
+def _live(futures: dict[str, F], tenant: str, loop: asyncio.AbstractEventLoop) -> F | None:
+    """The tenant's future if it is unfinished and of this loop (tests run a loop per test)."""
+    found = futures.get(tenant)
+    if found is None or found.done() or found.get_loop() is not loop:
+        return None
+    return found
+
+
 class TenantCache(Generic[V]):
     """Values per (tenant, key), each valid for exactly the tenant revision it was built at."""
 
@@ -37,6 +100,7 @@ class TenantCache(Generic[V]):
         self.store = store
         self.capacity = capacity
         self._entries: OrderedDict[tuple[str, Hashable], tuple[int, V]] = OrderedDict()
+        self._revisions = RevisionReads(store)
 
     async def get(
         self,
@@ -46,7 +110,7 @@ class TenantCache(Generic[V]):
     ) -> V:
         """The value for ``key``; ``build(revision, previous value or None)`` makes it when the
         tenant changed since it was last built."""
-        revision = await self.store.tenant_revision(tenant)
+        revision = await self._revisions.read(tenant)
         slot = (tenant, key)
         entry = self._entries.get(slot)
         if entry is not None and entry[0] == revision:

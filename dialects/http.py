@@ -105,6 +105,20 @@ def _nesting_depth(body: bytes) -> int:
     return deepest
 
 
+RESPONSE_STATE = "segmux.response"
+"""Scope key of the :class:`ResponseState` the gateway's outermost middleware keeps."""
+
+
+class ResponseState:
+    """The status of the response once it started (0 before): kept by the one ``send`` wrapper
+    of the outermost middleware, so inner layers need not wrap ``send`` to know it."""
+
+    __slots__ = ("status",)
+
+    def __init__(self) -> None:
+        self.status = 0
+
+
 class CatchAll:
     """Innermost guard of a dialect app: an unexpected exception becomes a 500 in the dialect's
     own format (logged with its traceback, never sent), if no response has started yet."""
@@ -117,6 +131,13 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        state = scope.get(RESPONSE_STATE)
+        if isinstance(state, ResponseState):  # the gateway tracks the response: no wrapper
+            try:
+                await self.app(scope, receive, send)
+            except Exception as exc:
+                await self._failed(scope, receive, send, exc, started=state.status != 0)
+            return
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -128,11 +149,16 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            _log.exception("unhandled", path=scope.get("path"))
-            if started:
-                raise
-            response = self.render(Request(scope, receive), exc)
-            await response(scope, receive, send)
+            await self._failed(scope, receive, send, exc, started=started)
+
+    async def _failed(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception, *, started: bool
+    ) -> None:
+        _log.exception("unhandled", path=scope.get("path"))
+        if started:
+            raise exc
+        response = self.render(Request(scope, receive), exc)
+        await response(scope, receive, send)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

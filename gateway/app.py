@@ -29,7 +29,7 @@ from dialects.unleash import errors as unleash_errors
 from dialects.unleash import routes as unleash
 from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
-from gateway.draining import CutByShutdown
+from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
 from gateway.middleware import RequestContext
 from gateway.services import Services
@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 hal.build(services), reserved=("/segmux", *(p for p, _, _ in dialects))
             ),
         ],
-        middleware=[Middleware(RequestContext), Middleware(CutByShutdown, render=cut_short)],
+        # One layer: request id, access log and the shutdown's 503 (gateway/middleware.py).
+        middleware=[Middleware(RequestContext, render=cut_short)],
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )
@@ -138,6 +139,7 @@ def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and ``segmux serve`` workers."""
     settings = Settings.from_env()
     configure(settings.log_level)
+    tune_gc()  # a serving process only: see gateway/gc_tuning.py
     return create_app(settings)
 
 

@@ -1,61 +1,90 @@
-"""Pure ASGI middleware: request ids and access logs (cheap: no Request objects on the hot path)."""
+"""Pure ASGI middleware: request ids, access logs and the shutdown's 503, in one layer.
+
+One layer, one ``send`` wrapper and no Request objects on the hot path: each layer of the stack
+costs a coroutine frame and a closure per request, and these three used to be two layers with
+two wrappers. The wrapper records the response status in a ``ResponseState`` left in the scope
+(``dialects.http.RESPONSE_STATE``), so inner guards (``CatchAll``) know whether a response has
+started without wrapping ``send`` again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import time
-import uuid
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logging import get_logger
+from dialects.http import RESPONSE_STATE, ResponseState
+from gateway.draining import Render, shutdown_response
+from gateway.logging import REQUEST_ID, get_logger
 
 _log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def new_request_id() -> str:
+    """A random UUID (version 4) as 32 hex digits: ``uuid.uuid4().hex`` without building a
+    ``UUID`` object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 class RequestContext:
     """Give each request an id (``X-Request-Id`` in, or a new UUID), bind it to every log line of
-    the request, send it back, and log one access line when the response ends."""
+    the request, send it back, and log one access line when the response ends.
 
-    def __init__(self, app: ASGIApp) -> None:
+    With ``render`` (the app's per-prefix error renderer), a request cut by the shutdown before
+    its response started is answered 503 in its dialect's format (``gateway.draining``)."""
+
+    def __init__(self, app: ASGIApp, render: Render | None = None) -> None:
         self.app = app
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or new_request_id()
+        header = (b"x-request-id", request_id.encode())
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 0
+        state = scope[RESPONSE_STATE] = ResponseState()
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                state.status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                _log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status or 500,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels request tasks only when the shutdown grace ran out (a client
+            # going away is a message, not a cancellation), so this is the end of the process.
+            if state.status or self.render is None:
+                raise  # a response was under way: nothing well-formed can follow it
+            response = await shutdown_response(scope, self.render)
+            await response(scope, receive, send_with_id)
+        finally:
+            _log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=state.status or 500,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            REQUEST_ID.reset(token)
 
 
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-request-id" and _REQUEST_ID_RE.match(value):
-            return value.decode()
+            decoded: str = value.decode()
+            return decoded
     return None

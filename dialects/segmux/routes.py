@@ -112,11 +112,19 @@ def build(services: Services) -> Starlette:
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
-        items, after = await services.segments.browse(
-            who, cursor=_single(request, "cursor"), limit=_limit(_single(request, "limit")),
-            q=_single(request, "q"),
-        )
-        return _json(segment_list(items, after, who.default_sandbox))
+        cursor, limit, q = _single(request, "cursor"), _limit(_single(request, "limit")), \
+            _single(request, "q")
+
+        async def render() -> bytes:
+            items, after = await services.segments.browse(who, cursor=cursor, limit=limit, q=q)
+            return ENCODER.encode(segment_list(items, after, who.default_sandbox))
+
+        if cursor is not None:
+            return Response(await render(), media_type="application/json")
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache); the
+        # renderings' URLs are paths, so the body depends on nothing of the request but these.
+        body = await services.pages.get(who, ("segmux.segments", limit, q), render)
+        return Response(body, media_type="application/json")
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)

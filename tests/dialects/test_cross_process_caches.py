@@ -211,10 +211,12 @@ def _names(dialect: str, body: dict[str, Any]) -> list[str]:
         return [s["name"] for s in body["result"]["items"]]
     if dialect == "adobe":
         return [s["name"] for s in body["segments"]]
+    if dialect == "segmux":
+        return [s["name"] for s in body["items"]]
     return [s["displayName"] for s in body["segments"]]
 
 
-@pytest.mark.parametrize("dialect", ["v23", "adobe", "confidence"])
+@pytest.mark.parametrize("dialect", ["v23", "adobe", "confidence", "segmux"])
 async def test_first_pages_see_each_write_of_another_gateway(
     client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store, dialect: str
 ) -> None:
@@ -225,6 +227,7 @@ async def test_first_pages_see_each_write_of_another_gateway(
         "adobe": ("/data/core/ups/segment/definitions",
                   {**bearer, "x-api-key": "app", "x-gw-ims-org-id": "tenant-a@AdobeOrg"}),
         "confidence": ("/v1/segments", bearer),
+        "segmux": ("/segmux/v1/segments", bearer),
     }[dialect]
 
     async def listed() -> list[str]:

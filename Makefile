@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers clean chromium interop
+.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers clean chromium wrk interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,17 +30,22 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy --strict core/
 
-# tests/ui drives Debian's Chromium: as root, install it quietly when missing; otherwise say how
-# (without it that test skips, and fails under CI=true).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# $(call debian_tool,COMMAND,PACKAGE,WHAT NEEDS IT): as root, apt-get install it quietly when
+# missing; otherwise say how.
+define debian_tool
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for tests/ui (apt-get)"; \
-	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    echo "installing $(2) for $(3) (apt-get)"; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null 2>&1 || \
 	      { apt-get update -qq >/dev/null 2>&1 && \
-	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
-	      || echo "could not install chromium: run apt-get install -y chromium"; \
-	  else echo "tests/ui needs Chromium: sudo apt-get install -y chromium"; fi; }
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null 2>&1; }; } \
+	      || echo "could not install $(2): run apt-get install -y $(2)"; \
+	  else echo "$(3) needs $(2): sudo apt-get install -y $(2)"; fi; }
+endef
+
+# tests/ui drives Debian's Chromium (without it that test skips, and fails under CI=true).
+chromium:
+	$(call debian_tool,chromium,chromium,tests/ui)
 
 test: lint typecheck chromium
 	$(BIN)/pytest
@@ -61,7 +66,11 @@ fuzz: $(VENV)/.test-installed
 # machine and the commit; never into tests. bench.run: segmux serve on SQLite and PostgreSQL
 # under wrk, with the framework floor and the real unleash-server; BENCH_RUNS, BENCH_DURATION
 # (s per wrk run), BENCH_WORKERS; JSON in bench/out/. ~6 minutes on 2 cores.
-bench: $(VENV)/.test-installed
+# make bench drives the load with Debian's wrk.
+wrk:
+	$(call debian_tool,wrk,wrk,make bench)
+
+bench: $(VENV)/.test-installed wrk
 	$(BIN)/python -m bench.expr
 	BENCH_FROM_MAKE=1 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
@@ -70,7 +79,7 @@ bench-hal-members: $(VENV)/.test-installed
 	$(BIN)/python -m bench.hal_members --requests 20
 
 # 1 vs 2 `segmux serve` workers, PostgreSQL, 10 connections.
-bench-workers: $(VENV)/.test-installed
+bench-workers: $(VENV)/.test-installed wrk
 	$(BIN)/python -m bench.run --compare-workers
 
 # Not part of `make test`: real unleash-server 8.2.0 (npm, into .cache/ on first use) on fresh

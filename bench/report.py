@@ -228,7 +228,8 @@ def results_block(doc: dict[str, Any], med: dict[Key, dict[str, Any]]) -> str:
         "",
         f"Command: `{doc['command']}` ({runs} run(s) per figure, medians; "
         f"{doc['duration']:g} s per wrk run; workers: {doc['workers']}; "
-        f"SEGMUX_LOG_LEVEL={doc['log_level']}).",
+        f"SEGMUX_LOG_LEVEL={doc['log_level']}; "
+        f"SEGMUX_FRESHNESS={doc.get('freshness', 'strict (before it existed)')}).",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram']} RAM, Linux {m['kernel']}; "
         f"load average at start {m['loadavg']}."
         + (" The machine was busy with other work (load above its core count): the figures "

@@ -7,7 +7,9 @@
 
 Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
 connection take 60% of it), BENCH_WORKERS (1), BENCH_LOG_LEVEL (warning),
-SEGMUX_TEST_DATABASE_URL (the PostgreSQL server; a fresh database is created and dropped).
+SEGMUX_TEST_DATABASE_URL (the PostgreSQL server; a fresh database is created and dropped);
+SEGMUX_FRESHNESS reaches ``segmux serve`` as any SEGMUX_* does (default ``notify``; ``strict``
+reads the tenant revision before every kept answer) and is recorded with the figures.
 
 Order, so that nothing else runs while one server is measured: the real Unleash server starts
 first in a thread and gets fixture A through its API while segmux's stores are prepared
@@ -336,6 +338,7 @@ def save(run: Run, args: argparse.Namespace, kind: str, extra: dict[str, Any] | 
         "python -m bench.run " + " ".join(sys.argv[1:]),
         "duration": run.duration, "runs": run.runs, "workers": args.workers,
         "log_level": args.log_level, "machine": report.machine(),
+        "freshness": os.environ.get("SEGMUX_FRESHNESS") or "notify",
         "versions": report.versions(pg_version, unleash_version),
         "fixture_b_rss_mb": run.fixture_b_rss, "notes": run.notes,
         "measurements": run.measurements, **(extra or {}),

@@ -51,6 +51,9 @@ class RevisionReads:
         """Per tenant, the read that starts when the running one ends, shared by its callers."""
 
     async def read(self, tenant: str) -> int:
+        known = self.store.known_revision(tenant)
+        if known is not None:  # notify freshness: announced changes only (core.store.revisions)
+            return known
         loop = asyncio.get_running_loop()
         running = _live(self._running, tenant, loop)
         if running is None:  # the common case without contention: read at once, no task

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import re
 import secrets
+from contextvars import ContextVar
 from typing import Literal
 
 import msgspec
@@ -31,6 +32,10 @@ _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IMS_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}@AdobeOrg$")
 _SCOPE_RE = re.compile(r"^(admin|client:[A-Za-z0-9_.-]{1,100})$")
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+VERIFIED: ContextVar[tuple[str, Principal] | None] = ContextVar("segmux_verified", default=None)
+"""The (token hash, principal) the current request authenticated as with a stored token: what
+an answer cache needs to check the token again later without ever keeping the token."""
 
 
 def generate_token() -> str:
@@ -120,18 +125,30 @@ class TokenService:
     async def _principal(self, token: str) -> Principal | None:
         """A stored token's holder, else an unexpired access token's (client credentials)."""
         token_hash = hash_token(token)
+        principal = await self._stored(token_hash)
+        if principal is not None:
+            VERIFIED.set((token_hash, principal))
+            return principal
+        # Access tokens expire on their own clock: looked up every time, never cached (and
+        # never VERIFIED: an answer to one must not outlive it).
+        return await self.store.principal_for_access_token(token_hash, now_us())
+
+    async def _stored(self, token_hash: str) -> Principal | None:
+        """The holder of a stored (not revoked) token, through the cache."""
         epoch = await self.store.token_epoch()  # read before the lookup: see TokenCache.put
         if epoch is not None:
             cached = self.cache.get(token_hash, epoch)
             if cached is not None:
                 return cached
         principal = await self.store.principal_for(token_hash)
-        if principal is not None:
-            if epoch is not None:
-                self.cache.put(token_hash, epoch, principal)
-            return principal
-        # Access tokens expire on their own clock: looked up every time, never cached.
-        return await self.store.principal_for_access_token(token_hash, now_us())
+        if principal is not None and epoch is not None:
+            self.cache.put(token_hash, epoch, principal)
+        return principal
+
+    async def still_holds(self, token_hash: str, principal: Principal) -> bool:
+        """Whether the stored token of this hash still belongs to ``principal`` (the check an
+        answer cached for it needs: a revoked token gets no more answers)."""
+        return await self._stored(token_hash) == principal
 
     # OAuth clients (Adobe IMS client credentials) ------------------------------------------
     async def create_client(
@@ -190,9 +207,13 @@ class TokenService:
             raise Refused("api_key_invalid", "the API key is not the token's client id")
         if not org:
             raise Refused("org_missing", "no IMS org header")
+        await self.check_org(principal, org)
+        return principal
+
+    async def check_org(self, principal: Principal, org: str) -> None:
+        """``org`` is the IMS org of the principal's tenant, else ``Refused("org_invalid")``."""
         if org != ims_org_id(await self.store.get_tenant(principal.tenant)):
             raise Refused("org_invalid", "the IMS org is not the token's")
-        return principal
 
     async def set_ims_org(self, tenant: str, org: str) -> Tenant:
         if not _IMS_ORG_RE.match(org):

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 import openapi
 from core.errors import CoreError
@@ -45,6 +45,19 @@ async def seed_admin_token(services: Services) -> None:
         await services.tokens.ensure(
             tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN", token=token
         )
+
+
+class Gateway(Starlette):
+    """Starlette with the gateway's one middleware (request id, access log, kept answers, the
+    shutdown's 503: ``gateway.middleware``) outside everything Starlette adds: a kept answer
+    is sent without entering Starlette's error layers, and a 500 from them still carries the
+    request id and is logged."""
+
+    context: RequestContext
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        await self.context(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
@@ -111,7 +124,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 return render(request, exc)
         return hal_errors.render_http(request, exc)
 
-    app = Starlette(
+    app = Gateway(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -125,11 +138,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 hal.build(services), reserved=("/segmux", *(p for p, _, _ in dialects))
             ),
         ],
-        # One layer: request id, access log and the shutdown's 503 (gateway/middleware.py).
-        middleware=[Middleware(RequestContext, render=cut_short)],
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )
+    app.context = RequestContext(app.build_middleware_stack(), render=cut_short,
+                                 answers=services.answers)
     app.state.settings = settings
     app.state.services = services
     return app

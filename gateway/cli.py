@@ -21,7 +21,11 @@ DEFAULT_GRACE = 10.0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed SEGMUX_* variable: say which, no traceback
+        print(f"segmux: {exc}", file=sys.stderr)
+        return 2
     if getattr(args, "database_url", None):
         settings = _with(settings, database_url=args.database_url)
     try:

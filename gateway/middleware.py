@@ -17,6 +17,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialects.http import RESPONSE_STATE, ResponseState
+from gateway.answers import ANSWER_KEY, ANSWER_MARK, KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger
 
@@ -41,9 +42,12 @@ class RequestContext:
     With ``render`` (the app's per-prefix error renderer), a request cut by the shutdown before
     its response started is answered 503 in its dialect's format (``gateway.draining``)."""
 
-    def __init__(self, app: ASGIApp, render: Render | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, render: Render | None = None, answers: Answers | None = None
+    ) -> None:
         self.app = app
         self.render = render
+        self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,15 +58,40 @@ class RequestContext:
         scope.setdefault("state", {})["request_id"] = request_id
         state = scope[RESPONSE_STATE] = ResponseState()
         started = time.perf_counter()
+        answers = self.answers if scope["method"] == "GET" else None
+        key: Key | None = None
+        kept_headers: list[tuple[bytes, bytes]] | None = None
 
         async def send_with_id(message: Message) -> None:
+            nonlocal kept_headers
             if message["type"] == "http.response.start":
                 state.status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                headers = message.get("headers", [])
+                if state.status in KEPT_STATUSES and ANSWER_MARK in scope:
+                    kept_headers = list(headers)
+                message = {**message, "headers": [*headers, header]}
+            elif kept_headers is not None and answers is not None and key is not None:
+                if not message.get("more_body", False):
+                    answers.keep(key, state.status, kept_headers, message.get("body", b""),
+                                 scope[ANSWER_MARK])
+                kept_headers = None  # an answer in several parts is not kept
             await send(message)
 
         token = REQUEST_ID.set(request_id)
         try:
+            if answers is not None:
+                key = answers.key(scope)
+                try:
+                    answer = await answers.lookup(key)
+                except Exception:  # e.g. the store is down: answer normally, and the
+                    answer = None  # handler reports it in its dialect's format
+                if answer is not None:
+                    state.status = answer.status
+                    await send({"type": "http.response.start", "status": answer.status,
+                                "headers": [*answer.headers, header]})
+                    await send({"type": "http.response.body", "body": answer.body})
+                    return
+                scope[ANSWER_KEY] = key
             await self.app(scope, receive, send_with_id)
         except asyncio.CancelledError:
             # uvicorn cancels request tasks only when the shutdown grace ran out (a client

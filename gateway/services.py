@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.cache import ResponseCache
+from core.cache import ResponseCache, RevisionReads
 from core.constraint_segments import ConstraintSegmentService
 from core.constraints import ConstraintLimits
 from core.evaluation import EvaluationService
@@ -13,6 +13,7 @@ from core.segment_views import SegmentViews
 from core.service import SegmentService
 from core.store import Store
 from core.tokens import TokenService
+from gateway.answers import Answers
 from gateway.settings import Settings
 
 
@@ -32,9 +33,15 @@ class Services:
         self.profiles: ProfileService
         self.pages: ResponseCache
         """Encoded list pages per tenant revision (a dialect calls it around its render)."""
+        self.revisions: RevisionReads
+        """Tenant revisions as caches read them (shared reads; known ones in notify mode)."""
+        self.answers = Answers(self)
+        """Whole answers to repeated GETs (gateway.answers): handlers mark what may be kept."""
 
     def attach(self, store: Store) -> None:
+        store.freshness = self.settings.freshness
         self._store = store
+        self.revisions = RevisionReads(store)
         self.segments = SegmentService(store)
         self.tokens = TokenService(store)
         self.evaluation = EvaluationService(store)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from core.store.revisions import FRESHNESS_MODES, Freshness
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///./segmux.db"
@@ -20,6 +22,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trust_proxy: bool = False
     segment_limit: int = 300
     """Segments per tenant the Unleash API lets one create (Unleash's default limit)."""
+    freshness: Freshness = "notify"
+    """How caches learn of other processes' writes (core.store.revisions): ``notify`` trusts
+    what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
+    before every cached answer. PostgreSQL only; SQLite is always strict."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,4 +44,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             body_limit=int(get("BODY_LIMIT", str(d.body_limit))),
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
+            freshness=_freshness(get("FRESHNESS", d.freshness)),
         )
+
+
+def _freshness(value: str) -> Freshness:
+    mode = value.strip().lower()
+    for known in FRESHNESS_MODES:
+        if mode == known:
+            return known
+    raise ValueError(f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, not {value!r}")

@@ -41,6 +41,7 @@ from core.model import (
     TokenInfo,
 )
 from core.store.allocation import Conflicts, Decide
+from core.store.revisions import Freshness
 
 SegmentKey = Literal["id", "seq", "slug"]
 
@@ -196,6 +197,13 @@ class Store(Protocol):
         """A number that grows with every committed write (by any process) to the tenant's
         segments, bitsets, projects, environments, flags, rules or settings; 0 before the
         first. One indexed read."""
+
+    freshness: Freshness
+    """``strict`` or ``notify``: see ``core.store.revisions`` (settable; SQLite stays strict)."""
+
+    def known_revision(self, tenant: str) -> int | None:
+        """The tenant's current revision when this process knows it without a read (``notify``
+        freshness while listening), else None."""
 
     async def token_epoch(self) -> int | None:
         """A number that changes whenever a token may have been revoked or changed, by any

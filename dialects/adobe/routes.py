@@ -16,6 +16,7 @@ from dialects.adobe import errors
 from dialects.adobe import translate as t
 from dialects.adobe.wire import ENCODER
 from dialects.http import CatchAll, decode_json, read_body, require_json_content_type, route
+from gateway.answers import ANSWER_MARK
 from gateway.auth import bearer_token
 from gateway.services import Services
 
@@ -45,6 +46,14 @@ def build(services: Services) -> Starlette:
         org = headers["x-gw-ims-org-id"]
         return Caller(principal, org, t.sandbox_name(headers.get("x-sandbox-name")))
 
+    async def answerable(request: Request, who: Caller) -> None:
+        """Mark a GET's answer as one to keep (gateway.answers). The org was checked against
+        the tenant before the revision was read: checked again after, so a kept answer never
+        rests on an org the revision no longer has."""
+        await services.answers.mark(request, who.principal)
+        if ANSWER_MARK in request.scope:
+            await services.tokens.check_org(who.principal, who.org)
+
     async def body(request: Request) -> Any:
         return decode_json(await read_body(request, services.settings.body_limit))
 
@@ -53,6 +62,7 @@ def build(services: Services) -> Starlette:
 
     async def list_definitions(request: Request) -> Response:
         who = await caller(request)
+        await answerable(request, who)
         params = request.query_params
         query = t.list_query({k: params.getlist(k) for k in params})
 
@@ -81,6 +91,7 @@ def build(services: Services) -> Starlette:
 
     async def get_definition(request: Request) -> Response:
         who = await caller(request)
+        await answerable(request, who)
         segment = await services.segments.get(
             who.principal, "id", request.path_params["segment_id"], sandbox=who.sandbox
         )

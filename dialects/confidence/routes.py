@@ -135,6 +135,7 @@ def build(services: Services) -> Starlette:
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         _only(request, "pageSize", "pageToken", "filter", "orderBy", "view")
         size = page_size(_param(request, "pageSize"))
         filter_text, order_text = _param(request, "filter"), _param(request, "orderBy")
@@ -166,6 +167,7 @@ def build(services: Services) -> Starlette:
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         segment_id, verb = _split(request.path_params["rest"])
         if verb is not None:
             raise NotFound("method", verb, f"Method not found: GET :{verb}")

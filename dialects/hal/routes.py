@@ -109,6 +109,7 @@ def build(services: Services) -> Starlette:
     # individual segments ---------------------------------------------------------------
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         query = request.query_params
         paging, where, sort = tr.Paging(query), tr.filter_param(query), tr.segment_sort(query)
         page = await services.segment_views.list(
@@ -128,6 +129,7 @@ def build(services: Services) -> Starlette:
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         segment = await services.segment_views.get(
             who, view, request.path_params["projectId"], request.path_params["id"]
         )

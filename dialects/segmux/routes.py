@@ -112,6 +112,7 @@ def build(services: Services) -> Starlette:
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         cursor, limit, q = _single(request, "cursor"), _limit(_single(request, "limit")), \
             _single(request, "q")
 
@@ -128,6 +129,7 @@ def build(services: Services) -> Starlette:
 
     async def get_segment(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         return _segment(who, await services.segments.get_by_id(who, request.path_params["id"]))
 
     async def create_segment(request: Request) -> Response:

@@ -104,6 +104,7 @@ def build(services: Services) -> ASGIApp:
 
     # --- segments -------------------------------------------------------------------------
     async def list_segments(request: Request, who: Principal, _: Any) -> Response:
+        await services.answers.mark(request, who)
         async def render() -> bytes:
             views = await services.unleash_segments.list_segments(who)
             return encode({"segments": [translate.admin_segment(v, usage=True) for v in views]})
@@ -119,6 +120,7 @@ def build(services: Services) -> ASGIApp:
                     {"Location": f"segments/{view.segment.seq}"})
 
     async def get_segment(request: Request, who: Principal, _: Any) -> Response:
+        await services.answers.mark(request, who)
         seq = translate.segment_id_param(request.path_params["id"])
         return json(translate.admin_segment(await services.unleash_segments.get(who, seq)))
 
@@ -195,6 +197,7 @@ def build(services: Services) -> ASGIApp:
 
     # --- the client API -------------------------------------------------------------------
     async def client_features(request: Request, who: Principal, _: Any) -> Response:
+        await services.answers.mark(request, who)
         query = client.parse_query(request)
         snapshot = await services.flags.client_snapshot(
             who, projects=query.projects, name_prefix=query.name_prefix, tags=query.tags

@@ -41,6 +41,7 @@ def build(services: Services) -> Starlette:
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)
+        await services.answers.mark(request, who)
         query = request.query_params
         page = int_param("page", query.getlist("page"), default=1, maximum=None)
         per_page = int_param(

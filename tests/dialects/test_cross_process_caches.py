@@ -1,6 +1,7 @@
-"""Caches never serve stale data: a write through one gateway is seen by the very next read on
-another gateway over the same database (two stores and two apps stand for two processes: each
-has its own caches, connections and, on PostgreSQL, its own LISTEN connection).
+"""In ``strict`` freshness caches never serve stale data: a write through one gateway is seen by
+the very next read on another gateway over the same database (two stores and two apps stand for
+two processes: each has its own caches, connections and, on PostgreSQL, its own LISTEN
+connection). The default, ``notify``, is proven in ``test_freshness_notify.py``.
 
 Each test warms the reading gateway's caches first, so the read after the write would be stale
 if any cache were not invalidated.
@@ -13,9 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
-from core.store import Store, open_store
+from core.store import Store
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import make_token
@@ -25,16 +27,10 @@ NO = {"contextName": "country", "operator": "IN", "values": ["NO"]}
 
 
 @pytest.fixture
-async def other_store(store_url: str, store: Store) -> AsyncIterator[Store]:
-    s = await open_store(store_url)
-    yield s
-    await s.close()
-
-
-@pytest.fixture
 async def other(other_store: Store, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A second gateway on the same database."""
-    transport = httpx.ASGITransport(app=create_app(settings, store=other_store))
+    """A second gateway on the same database, in strict freshness."""
+    strict = msgspec.structs.replace(settings, freshness="strict")
+    transport = httpx.ASGITransport(app=create_app(strict, store=other_store))
     async with httpx.AsyncClient(transport=transport, base_url="http://other.test") as c:
         yield c
 

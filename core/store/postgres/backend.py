@@ -20,8 +20,8 @@ from core.expr.sql import postgres_functions_sql
 from core.model import now_us
 from core.store.flags import foreign_key_error
 from core.store.migrations import CREATE_TABLE, migration_files
-from core.store.postgres.listen import TokenListener
-from core.store.revisions import RevisionSql
+from core.store.postgres.listen import ChangeListener
+from core.store.revisions import KnownRevisions, RevisionSql
 from core.store.sql import Row, SqlStore, conflict_for
 
 _MIGRATION_LOCK = 0x5E6D0C5  # any constant: the advisory lock key for migrations
@@ -89,7 +89,8 @@ class PostgresStore(RevisionSql, SqlStore):
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
         self._pool = pool
-        self._tokens = TokenListener(url)
+        self._known = KnownRevisions()
+        self._tokens = ChangeListener(url, self._known)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -139,6 +140,19 @@ class PostgresStore(RevisionSql, SqlStore):
     async def token_epoch(self) -> int | None:
         return self._tokens.epoch()
 
+    def known_revision(self, tenant: str) -> int | None:
+        if self.freshness != "notify":
+            return None
+        self._tokens.start()
+        return self._known.get(tenant)
+
+    async def tenant_revision(self, tenant: str) -> int:
+        generation = self._known.generation  # before the read: see KnownRevisions.file
+        revision = await super().tenant_revision(tenant)
+        if self.freshness == "notify":
+            self._known.file(tenant, revision, generation)
+        return revision
+
     async def revoke_token(self, token_id: str) -> None:
         try:
             await super().revoke_token(token_id)
@@ -170,3 +184,7 @@ class PostgresStore(RevisionSql, SqlStore):
             if mapped is None:
                 raise
             raise mapped from exc
+        finally:
+            # Committed (or not: forgetting costs one read): this process's next read of any
+            # tenant must not wait for the notification of its own write.
+            self._known.changed()

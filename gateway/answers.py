@@ -1,0 +1,155 @@
+"""Whole answers to repeated GETs, served before routing while nothing they depend on changed.
+
+SDKs and CI suites ask the same questions again and again: a poll of the client features, the
+same list, the same segment. A GET handler whose 200 is a function of the request and of its
+tenant's state (segments, flags, rules, settings: what the tenant revision covers) calls
+:meth:`Answers.mark` right after authenticating, before it reads anything. The gateway's one
+middleware (``gateway.middleware``) then keeps the answer — status, headers, body — under the
+request's key, and answers the next identical request from it, without routing, handler or
+rendering, when both of these still hold:
+
+* the token is still the same principal's (``TokenService.still_holds``: the token cache at the
+  current token epoch, else the store), so a revoked token gets no more answers; and
+* the tenant's revision is the one read before the answer was built (``RevisionReads``: known
+  from LISTEN/NOTIFY in ``notify`` freshness, read in ``strict``; ``core.store.revisions``), so
+  an answer never outlives a write it does not show.
+
+The key is everything of the request a handler can read: method, path, query string, scheme,
+server address and every header, with ``Authorization`` replaced by its SHA-256 (no token is
+kept) and only the headers no handler reads left out (request ids and trace context, which
+change on every request). Answers built for access tokens (client credentials, which expire on
+their own clock) and for anything not covered by the revision (HAL members, evaluations) are
+never marked, so never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import TYPE_CHECKING, NamedTuple
+
+from starlette.requests import Request
+from starlette.types import Scope
+
+from core.cache import RevisionReads
+from core.model import Principal
+from core.tokens import VERIFIED
+
+if TYPE_CHECKING:
+    from gateway.services import Services
+
+ANSWER_KEY = "segmux.answer_key"
+"""Scope key: the request's key, present when the request may be answered from the cache."""
+ANSWER_MARK = "segmux.answer_mark"
+"""Scope key: the :class:`Mark` a handler left, making its 200 worth keeping."""
+
+_UNREAD_HEADERS = frozenset({b"x-request-id", b"traceparent", b"tracestate"})
+"""Headers no handler reads (``X-Request-Id`` is the middleware's own, echoed, never part of an
+answer): left out of the key so that tracing does not make every request unique."""
+
+Key = tuple[object, ...]
+KEPT_STATUSES = frozenset({200, 304})
+"""A 304 is as much a function of the request (its ``If-None-Match``) and the state as a 200:
+SDKs that poll with ETags mostly get 304s."""
+
+
+class Mark(NamedTuple):
+    tenant: str
+    revision: int
+    token_hash: str
+    principal: Principal
+
+
+class Answer(NamedTuple):
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    mark: Mark
+
+
+class Answers:
+    """The answers kept by one process: at most ``capacity`` of them and ``max_bytes`` of bodies
+    (least recently used first out); a body over ``max_entry`` bytes is not kept."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        capacity: int = 4096,
+        max_bytes: int = 32 * 1024 * 1024,
+        max_entry: int = 1024 * 1024,
+    ) -> None:
+        self.services = services
+        self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.max_entry = max_entry
+        self._entries: OrderedDict[Key, Answer] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        """Requests answered from here (for tests and a curious operator)."""
+
+    @staticmethod
+    def key(scope: Scope) -> Key:
+        headers: list[tuple[bytes, bytes]] = []
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                value = hashlib.sha256(value).digest()
+            elif name in _UNREAD_HEADERS:
+                continue
+            headers.append((name, value))
+        return (scope["path"], scope["query_string"], scope["scheme"], scope.get("server"),
+                tuple(headers))
+
+    async def lookup(self, key: Key) -> Answer | None:
+        """The answer kept for this key if it is still what the handler would answer."""
+        answer = self._entries.get(key)
+        if answer is None:
+            return None
+        mark = answer.mark
+        fresh = await self.services.tokens.still_holds(mark.token_hash, mark.principal)
+        if fresh:
+            fresh = await self._revisions().read(mark.tenant) == mark.revision
+        if not fresh:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return answer
+
+    async def mark(self, request: Request, who: Principal) -> None:
+        """Called by a GET handler after authenticating ``who`` and before reading anything:
+        its 200 (or 304) may be kept, valid while the token and the revision read here stand."""
+        scope = request.scope
+        if ANSWER_KEY not in scope:
+            return
+        verified = VERIFIED.get()
+        if verified is None or verified[1] is not who:  # an access token, or none checked
+            return
+        revision = await self._revisions().read(who.tenant)
+        scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who)
+
+    def keep(self, key: Key, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
+             mark: Mark) -> None:
+        if status not in KEPT_STATUSES or len(body) > self.max_entry:
+            return
+        current = self._entries.get(key)
+        if current is not None:
+            if current.mark.revision > mark.revision:  # never replace a newer answer
+                return
+            self._drop(key)
+        self._entries[key] = Answer(status, headers, body, mark)
+        self._bytes += len(body)
+        while len(self._entries) > self.capacity or self._bytes > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self._bytes -= len(old.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: Key) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+
+    def _revisions(self) -> RevisionReads:
+        return self.services.revisions

@@ -57,6 +57,13 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x"
 
 
+def floor_of(med: dict[Key, dict[str, Any]], backend: str, scenario: str,
+             conns: int) -> dict[str, Any] | None:
+    """The floor measured beside this backend's run (runs before the floor was paired with
+    each backend measured it once, as backend "-")."""
+    return med.get(("floor", backend, scenario, conns)) or med.get(("floor", "-", scenario, conns))
+
+
 def table(med: dict[Key, dict[str, Any]]) -> str:
     """One row per segmux (backend, scenario, connections), with its floor and Unleash."""
     lines = ["| backend | scenario | fix. | bytes | conns | req/s | p50 ms | p99 ms | peak RSS MB "
@@ -67,7 +74,7 @@ def table(med: dict[Key, dict[str, Any]]) -> str:
     for key in rows:
         _, backend, scenario, conns = key
         m = med[key]
-        floor = med.get(("floor", "-", scenario, conns))
+        floor = floor_of(med, backend, scenario, conns)
         un = med.get(("unleash", "-", scenario, conns))
         # wrk reports no latency when no request completed within the run
         done = m["requests"] > 0
@@ -132,7 +139,7 @@ def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
             continue
         if not (scenario.endswith(" list") or scenario.endswith(" get")):
             continue
-        floor = get("floor", "-", scenario, 10)
+        floor = floor_of(med, backend, scenario, 10)
         if floor and floor["rps"]:
             r = m["rps"] / floor["rps"]
             counted += 1
@@ -242,7 +249,8 @@ def results_block(doc: dict[str, Any], med: dict[Key, dict[str, Any]]) -> str:
         "`evaluate 1000` runs against a tenant of 1,000 segments; `hal members 100k` is the first "
         "page (20) of a DYNAMIC segment (`city eq 'Madrid' and 30 ≤ age < 40`, ~2.5%) over "
         "100,000 individuals. xfloor = segmux req/s ÷ a bare Starlette app returning the same "
-        "body; xUnleash = segmux req/s ÷ unleash-server's on the same data.",
+        "body, measured right after each segmux run (same backend's body; medians of each); "
+        "xUnleash = segmux req/s ÷ unleash-server's on the same data.",
         "",
         targets_md(t),
         "",

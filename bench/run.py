@@ -14,8 +14,10 @@ reads the tenant revision before every kept answer) and is recorded with the fig
 Order, so that nothing else runs while one server is measured: the real Unleash server starts
 first in a thread and gets fixture A through its API while segmux's stores are prepared
 (fixture B and the evaluate tenant in bulk); then per backend: ``segmux serve`` starts, gets
-fixture A through the Unleash API, each scenario is probed once and measured; then the floor
-(answering each scenario's path with the body segmux answered) and the real Unleash server.
+fixture A through the Unleash API, each scenario is probed once, the floor starts (answering
+each read scenario's path with the body segmux answered), and each scenario is measured on
+segmux and at once on the floor, so each ratio compares two runs a few seconds apart; then the
+real Unleash server.
 Output: a markdown table on stdout and ``bench/out/bench-<time>.json``.
 """
 
@@ -31,6 +33,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,7 +89,7 @@ def measure(run: Run, server: procs.Server, sc: Scenario, connections: int, *, t
                   script_dir=OUT / "lua", name=f"{target}-{backend}-{sc.slug}-{connections}")
     rss = max(procs.peak_rss_mb(p) for p in pids)
     drained = procs.wait_idle(server)
-    body = run.bodies.get("postgres" if target == "floor" else backend, {}).get(sc.name)
+    body = run.bodies.get(backend, {}).get(sc.name)
     m = {"target": target, "backend": backend, "workers": workers, "scenario": sc.name,
          "fixture": sc.fixture, "connections": connections, "rps": res.rps,
          "p50_ms": res.p50_ms, "p99_ms": res.p99_ms, "rss_mb": rss, "errors": res.errors,
@@ -104,8 +108,12 @@ class ServerGone(RuntimeError):
 
 
 def measure_all(run: Run, server: procs.Server, scenarios: list[Scenario], *, target: str,
-                backend: str, workers: int, path_prefix: str = "") -> None:
-    """Every scenario at its connection counts, ``run.runs`` times. A failing run is noted and
+                backend: str, workers: int, path_prefix: str = "",
+                floor: procs.Server | None = None) -> None:
+    """Every scenario at its connection counts, ``run.runs`` times. With ``floor``, each read
+    scenario's run is followed at once by the floor's run of the same scenario, so the pair
+    shares the machine's state (on a shared VM the CPU steal drifts over minutes: a floor
+    measured a phase later compares against another machine). A failing run is noted and
     skipped (other engineers' work in progress must not stop the whole bench); a server that
     exited ends the phase."""
     for _ in range(run.runs):
@@ -116,13 +124,27 @@ def measure_all(run: Run, server: procs.Server, scenarios: list[Scenario], *, ta
                     run.notes.append(note)
                     log(note)
                     return
-                try:
-                    measure(run, server, sc, conns, target=target, backend=backend,
-                            workers=workers, path_prefix=path_prefix)
-                except (RuntimeError, OSError, httpx.HTTPError, subprocess.SubprocessError) as e:
-                    run.notes.append(f"- NOT MEASURED {target} {backend} {sc.name} c={conns}: "
-                                     f"{type(e).__name__}: {str(e)[:200]}")
-                    log(f"{target} {backend} {sc.name} c={conns} failed: {e}")
+                _try_measure(run, server, sc, conns, target=target, backend=backend,
+                             workers=workers, path_prefix=path_prefix)
+                if floor is not None and is_read(sc) and sc.name in run.bodies.get(backend, {}):
+                    _try_measure(run, floor, sc, conns, target="floor", backend=backend,
+                                 workers=1, path_prefix="/f/")
+
+
+def _try_measure(run: Run, server: procs.Server, sc: Scenario, conns: int, *, target: str,
+                 backend: str, workers: int, path_prefix: str) -> None:
+    try:
+        measure(run, server, sc, conns, target=target, backend=backend, workers=workers,
+                path_prefix=path_prefix)
+    except (RuntimeError, OSError, httpx.HTTPError, subprocess.SubprocessError) as e:
+        run.notes.append(f"- NOT MEASURED {target} {backend} {sc.name} c={conns}: "
+                         f"{type(e).__name__}: {str(e)[:200]}")
+        log(f"{target} {backend} {sc.name} c={conns} failed: {e}")
+
+
+def is_read(sc: Scenario) -> bool:
+    """The scenarios the floor answers too (it has no writes to compare with)."""
+    return "create" not in sc.name
 
 
 def connection_counts(sc: Scenario) -> list[int]:
@@ -173,7 +195,7 @@ class UnleashRef:
 # --- the phases ---------------------------------------------------------------------------------
 
 def bench_segmux(run: Run, backend: str, url: str, tokens: fixtures.Tokens, *, workers: int,
-                 log_level: str, only: str | None) -> None:
+                 log_level: str, only: str | None, with_floor: bool = True) -> None:
     with procs.segmux_server(url, tokens.admin, workers=workers, log_level=log_level,
                              log=OUT / f"segmux-{backend}.log") as srv:
         loaded = asyncio.run(fixtures.load_fixture_a(srv.url, tokens.admin))
@@ -203,17 +225,25 @@ def bench_segmux(run: Run, backend: str, url: str, tokens: fixtures.Tokens, *, w
         run.fixture_b_rss[backend] = rss
         run.notes.append(f"- {backend}: peak RSS of a gateway process after one request per "
                          f"dialect list over fixture B and the probes: {rss:.0f} MB")
-        measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
+        if not with_floor:
+            measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
+            return
+        with floor_for(run, backend, scenarios) as floor:  # idle while segmux is measured
+            measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers,
+                        floor=floor)
 
 
-def bench_floor(run: Run, scenarios: list[Scenario]) -> None:
-    """The floor answers with the PostgreSQL backend's bodies (SQLite's differ only in ids and
-    timestamps, not in size)."""
-    bodies = run.bodies.get("postgres") or next(iter(run.bodies.values()))
+@contextmanager
+def floor_for(run: Run, backend: str, scenarios: list[Scenario]) -> Iterator[procs.Server]:
+    """The framework floor answering each read scenario with the body this backend answered it
+    with (so the same size), at ``/f/<slug>``."""
+    bodies = run.bodies[backend]
     manifest: dict[str, dict[str, object]] = {}
-    body_dir = OUT / "floor"
+    body_dir = OUT / "floor" / backend
     body_dir.mkdir(parents=True, exist_ok=True)
     for sc in scenarios:
+        if not is_read(sc) or sc.name not in bodies:
+            continue
         body, ctype, status = bodies[sc.name]
         path = body_dir / f"{sc.slug}.body"
         path.write_bytes(body)
@@ -221,9 +251,8 @@ def bench_floor(run: Run, scenarios: list[Scenario]) -> None:
                              "status": status}
     mpath = body_dir / "manifest.json"
     mpath.write_text(json.dumps(manifest))
-    with procs.floor_server(mpath, OUT / "floor.log") as srv:
-        measure_all(run, srv, scenarios, target="floor", backend="-", workers=1,
-                    path_prefix="/f/")
+    with procs.floor_server(mpath, OUT / f"floor-{backend}.log") as srv:
+        yield srv
 
 
 def bench_unleash(run: Run, ref: UnleashRef) -> None:
@@ -376,15 +405,8 @@ def main(argv: list[str] | None = None) -> int:
                 ref.wait()  # nothing else may run while segmux is measured
             for backend, (url, tokens, _) in made.items():
                 bench_segmux(run, backend, url, tokens, workers=args.workers,
-                             log_level=args.log_level, only=args.only)
-        if not args.no_floor and run.bodies:
-            # Scenario names and methods only: the floor serves every path at /f/<slug>.
-            placeholder = dict.fromkeys(["unleash", "adobe", "confidence", "hal", "segmux"], "/")
-            known = run.bodies.get("postgres") or next(iter(run.bodies.values()))
-            any_tokens = next(iter(made.values()))[1]
-            reads = [s for s in segmux_scenarios(any_tokens, placeholder, "/")
-                     if s.name in known and "create" not in s.name]
-            bench_floor(run, reads)
+                             log_level=args.log_level, only=args.only,
+                             with_floor=not args.no_floor)
         if ref is not None:
             bench_unleash(run, ref)
     finally:

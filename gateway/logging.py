@@ -20,6 +20,15 @@ restores its whole context dict every time)."""
 
 _generation = 0
 """Bumped by :func:`configure`, so loggers rebuild themselves on the new configuration."""
+_level = logging.INFO
+"""The level :func:`configure` set (structlog's default before any call is to log everything
+from info up, which this matches)."""
+
+
+def info_enabled() -> bool:
+    """Whether ``info`` lines are written: the access log checks it before building a line
+    nobody would see (at ``warning`` a filtered call still costs its arguments)."""
+    return _level <= logging.INFO
 
 
 def add_request_id(
@@ -34,10 +43,11 @@ def add_request_id(
 
 
 def configure(level: str = "info", stream: TextIO | None = None) -> None:
-    global _generation
+    global _generation, _level
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
+    _level = numeric
     structlog.configure(
         processors=[
             add_request_id,

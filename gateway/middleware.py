@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dialects.http import RESPONSE_STATE, ResponseState
 from gateway.answers import ANSWER_KEY, ANSWER_MARK, KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
-from gateway.logging import REQUEST_ID, get_logger
+from gateway.logging import REQUEST_ID, get_logger, info_enabled
 
 _log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
@@ -101,13 +101,14 @@ class RequestContext:
             response = await shutdown_response(scope, self.render)
             await response(scope, receive, send_with_id)
         finally:
-            _log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=state.status or 500,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            if info_enabled():
+                _log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=state.status or 500,
+                    ms=round((time.perf_counter() - started) * 1000, 2),
+                )
             REQUEST_ID.reset(token)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import os
+import shutil
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -109,3 +111,24 @@ def drop_database(db_url: str) -> None:
             await conn.close()
 
     run_sync(drop)
+
+
+def require(module: str) -> Any:
+    """Import a test tool (an SDK, an engine) that ``make test`` installs: missing, its tests
+    skip on a laptop, and fail under ``CI=true``, where a skip would hide that they never ran."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        message = f"{module} is not installed ({exc}): run make test, which installs it"
+        if in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message, allow_module_level=True)  # an SDK module imports it at the top
+
+
+def require_command(command: str) -> None:
+    """Like :func:`require`, for a program on the PATH (curl for the README sessions)."""
+    if shutil.which(command) is None:
+        message = f"{command} is not installed"
+        if in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -177,9 +176,9 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory,
     pg.drop_database(url)
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.parametrize("name", list(SECTIONS))
 def test_readme_session_works(name: str, database_url: str, tmp_path: Path) -> None:
+    pg.require_command("curl")
     section = SECTIONS[name]
     out = run_session(readme_session(section.heading), database_url, section.admin_token,
                       tmp_path)

@@ -16,6 +16,7 @@ import pytest
 
 from core.store import Store
 from core.tokens import TokenService
+from tests import pg
 from tests.conftest import make_token
 from tests.dialects.adobe.common import DEFS, DOC_PQL, headers
 from tests.live import live_gateway
@@ -92,7 +93,7 @@ def gateway(store: Store, store_url: str) -> Iterator[str]:
 
 
 async def test_unleash_sdk_and_segmux_agree(gateway: str, store: Store, tmp_path: Path) -> None:
-    unleash_client = pytest.importorskip("UnleashClient").UnleashClient
+    unleash_client = pg.require("UnleashClient").UnleashClient
     adobe, _, _ = await TokenService(store).create_client(
         tenant="default", scope="admin", name="adobe", client_id="cross-test")
     sdk_token = await make_token(store, "default", scope="client:development", name="sdk")

@@ -20,9 +20,10 @@ import pytest
 from core.model import NewSegment
 from core.store import Store
 from core.tokens import TokenService
+from tests import pg
 from tests.live import live_gateway
 
-aepp = pytest.importorskip("aepp")
+aepp = pg.require("aepp")
 from aepp import segmentation  # noqa: E402
 
 ADMIN = "smx_aepp-test-admin"

@@ -19,10 +19,11 @@ import pytest
 
 from core.store import Store
 from core.tokens import TokenService
+from tests import pg
 from tests.conftest import make_token
 from tests.live import live_gateway
 
-UnleashClient = pytest.importorskip("UnleashClient").UnleashClient
+UnleashClient = pg.require("UnleashClient").UnleashClient
 
 ADMIN = "smx_unleash-sdk-admin"
 FEATURE = "new-checkout"

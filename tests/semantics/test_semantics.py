@@ -92,7 +92,7 @@ def test_hal_membership_agrees(outcome: Outcome, row: Row) -> None:
 
 def _sdk_engine(outcome: Outcome) -> Any:
     if outcome.engine is None:
-        engine_module = pytest.importorskip("yggdrasil_engine.engine")
+        engine_module = pg.require("yggdrasil_engine.engine")
         engine = engine_module.UnleashEngine()
         warnings = engine.take_state(json.dumps(outcome.client_features))
         assert warnings is None, warnings

@@ -58,7 +58,6 @@ def test_not_expressible_propagates() -> None:
 
 
 def test_pql_to_unleash() -> None:
-    pytest.importorskip("core.expr.pql")
     out = translate("pql", "unleash", 'person.country = "SE"')
     assert out == [{"contextName": "person.country", "operator": "IN", "values": ["SE"]}]
 

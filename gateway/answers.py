@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from starlette.requests import Request
 from starlette.types import Scope
 
-from core.cache import RevisionReads
 from core.model import Principal
 from core.tokens import VERIFIED
 
@@ -108,7 +107,7 @@ class Answers:
         mark = answer.mark
         fresh = await self.services.tokens.still_holds(mark.token_hash, mark.principal)
         if fresh:
-            fresh = await self._revisions().read(mark.tenant) == mark.revision
+            fresh = await self.services.revisions.read(mark.tenant) == mark.revision
         if not fresh:
             self._drop(key)
             return None
@@ -125,7 +124,7 @@ class Answers:
         verified = VERIFIED.get()
         if verified is None or verified[1] is not who:  # an access token, or none checked
             return
-        revision = await self._revisions().read(who.tenant)
+        revision = await self.services.revisions.read(who.tenant)
         scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who)
 
     def keep(self, key: Key, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
@@ -150,6 +149,3 @@ class Answers:
         old = self._entries.pop(key, None)
         if old is not None:
             self._bytes -= len(old.body)
-
-    def _revisions(self) -> RevisionReads:
-        return self.services.revisions

@@ -90,7 +90,7 @@ class PostgresStore(RevisionSql, SqlStore):
         self.url = url
         self._pool = pool
         self._known = KnownRevisions()
-        self._tokens = ChangeListener(url, self._known)
+        self._listener = ChangeListener(url, self._known)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -134,16 +134,16 @@ class PostgresStore(RevisionSql, SqlStore):
         return applied
 
     async def close(self) -> None:
-        await self._tokens.close()
+        await self._listener.close()
         await self._pool.close()
 
     async def token_epoch(self) -> int | None:
-        return self._tokens.epoch()
+        return self._listener.epoch()
 
     def known_revision(self, tenant: str) -> int | None:
         if self.freshness != "notify":
             return None
-        self._tokens.start()
+        self._listener.start()
         return self._known.get(tenant)
 
     async def tenant_revision(self, tenant: str) -> int:
@@ -157,7 +157,7 @@ class PostgresStore(RevisionSql, SqlStore):
         try:
             await super().revoke_token(token_id)
         finally:
-            self._tokens.bump()
+            self._listener.bump()
 
     async def ping(self) -> None:
         async with self._read() as tx:

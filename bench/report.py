@@ -1,4 +1,5 @@
-"""Medians, ratios, issue 9's targets and the markdown that goes to stdout and RESULTS.md.
+"""Medians, ratios, the project's performance targets and the markdown that goes to stdout and
+RESULTS.md.
 
 A measurement is one wrk run, a plain dict (so runs of several ``make bench`` invocations,
 saved as JSON, can be pooled): ``target`` (segmux | floor | unleash), ``backend`` (sqlite |
@@ -110,7 +111,8 @@ def _order(scenario: str) -> int:
 
 def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
             ) -> list[tuple[str, str, bool | None]]:
-    """Issue 9's "done when", each as (target, measured, met); None = not measured.
+    """The performance targets (README, Performance), each as (target, measured, met); None =
+    not measured.
 
     The RSS target takes, per backend, the largest peak of a gateway process seen at any point:
     after the fixture B requests and during every scenario (VmHWM is reset before each)."""
@@ -171,7 +173,7 @@ def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
 
 
 def targets_md(rows: list[tuple[str, str, bool | None]]) -> str:
-    lines = ["| target (issue 9) | measured | met |", "|---|---|---|"]
+    lines = ["| target | measured | met |", "|---|---|---|"]
     for name, measured, met in rows:
         verdict = "yes" if met else "no" if met is False else "-"
         lines.append(f"| {name} | {measured} | {verdict} |")

@@ -1,6 +1,6 @@
 """Confidence's segment lifecycle: states, coordination, allocation and membership of a unit.
 
-The rules (``shared/dialects/confidence.md`` §9), free of HTTP and of SQL:
+The rules (``docs/dialects/confidence.md``), free of HTTP and of SQL:
 
 * A segment with neither ``exclusivity_tags`` nor ``exclusive_to`` is *uncoordinated*: it is
   allocated when created and starts **OK**. A coordinated one starts **UNALLOCATED** and gets

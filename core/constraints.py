@@ -1,6 +1,6 @@
 """Rules of constraint lists (Unleash's condition language) beyond their syntax: checked in the
 order, and worded as, Unleash's own server checks them, so every client sees the same first error
-it would see from Unleash (``shared/dialects/unleash.md`` §4).
+it would see from Unleash (``docs/dialects/unleash.md``).
 
 The parser (``core.expr.unleash.parse_constraints``) then turns a list that passed into the AST;
 whatever it still refuses is an ``Invalid`` too. Limits are settings (``ConstraintLimits``), not

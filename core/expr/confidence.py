@@ -1,6 +1,6 @@
 """Confidence targeting (criteria + expression) ⇄ the AST.
 
-Mapping (``/work/shared/dialects/confidence.md`` §9 and the resolver spec's ``general`` results):
+Mapping (``docs/dialects/confidence.md`` and the resolver spec's ``general`` results):
 
 ================================  ===============================================================
 targeting                         AST

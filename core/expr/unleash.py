@@ -1,7 +1,7 @@
 """Unleash constraint lists ⇄ the AST.
 
 A segment's constraints are a conjunction; an empty list is everyone (``None``). Mapping
-(``/work/shared/dialects/unleash.md`` §9 is the reference):
+(``docs/dialects/unleash.md`` is the reference):
 
 ==============================  =================================================================
 constraint                      AST

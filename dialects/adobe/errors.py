@@ -1,4 +1,4 @@
-"""Core and transport errors as Adobe answers them (``shared/dialects/adobe.md`` §5).
+"""Core and transport errors as Adobe answers them (``docs/dialects/adobe.md``).
 
 Two families: the Platform gateway's ``{"error_code", "message"}`` (credentials, headers,
 content type) and the Segmentation service's UPS format

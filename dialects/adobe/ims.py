@@ -1,5 +1,5 @@
 """``POST /ims/token/v3``: Adobe IMS's client-credentials grant, so SDKs that fetch their own
-token (aepp's ``oauthV2``) work unchanged (``shared/dialects/adobe.md`` §8).
+token (aepp's ``oauthV2``) work unchanged (``docs/dialects/adobe.md``).
 
 Form-encoded ``grant_type=client_credentials&client_id=…&client_secret=…&scope=…``; the answer
 is ``{"access_token", "token_type": "bearer", "expires_in"}`` (seconds: aepp refreshes at

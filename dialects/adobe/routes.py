@@ -1,5 +1,5 @@
 """``/data/core/ups``: Adobe's segment definitions. Each handler passes the gateway checks,
-decodes, makes one service call and encodes (``shared/dialects/adobe.md`` §2)."""
+decodes, makes one service call and encodes (``docs/dialects/adobe.md``)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,8 @@ def build(services: Services) -> Starlette:
         await services.segments.delete(
             who.principal, request.path_params["segment_id"], sandbox=who.sandbox
         )
-        # The seed: "200 with no message" (the spec's MessageResponse is not what it shows).
+        # Adobe's segment-definitions guide: "200 with no message" (the spec's MessageResponse
+        # is not what it shows).
         return Response(status_code=200)
 
     async def bulk_get(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Adobe wire <-> core (``shared/dialects/adobe.md`` §3, §4, §6).
+"""Adobe wire <-> core (``docs/dialects/adobe.md``).
 
 A definition keeps, in ``Segment.extensions["adobe"]``:
 
@@ -369,8 +369,9 @@ def list_query(params: Mapping[str, list[str]]) -> ListQuery:
 
 
 def list_out(page: Page, query: ListQuery, org: str) -> dict[str, Any]:
-    """A page in the seed's shape. A definition PQL cannot state is left out of ``segments``
-    (DESIGN: never shown weakened); ``totalCount`` still counts every stored one."""
+    """A page in the shape of Adobe's guide. A definition PQL cannot state is left out of
+    ``segments`` (ARCHITECTURE.md: never shown weakened); ``totalCount`` still counts every
+    stored one."""
     shown = []
     for segment in page.items:
         try:

@@ -1,4 +1,4 @@
-"""Wire shapes of Adobe's Segmentation API (``shared/dialects/adobe.md`` §3).
+"""Wire shapes of Adobe's Segmentation API (``docs/dialects/adobe.md``).
 
 Input structs only *check* a body's types (msgspec names the failing field); what is stored and
 returned comes from the decoded JSON itself, so the fields the core does not interpret come back

@@ -1,5 +1,5 @@
 """Core and transport errors as ``google.rpc.Status`` JSON, with the canonical gRPC → HTTP
-mapping (``shared/dialects/confidence.md`` §5). Spotify's tooling reads ``message`` and keys on
+mapping (``docs/dialects/confidence.md``). Spotify's tooling reads ``message`` and keys on
 "400 + code 9", so state refusals say what was refused and why."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def render_core(request: Request, exc: Exception) -> Response:
         return status(PERMISSION_DENIED, f"Permission denied: {exc.message}")
     if isinstance(exc, Hidden):
         # [project] like every dialect: a segment whose condition cannot be said here is absent
-        # from lists and its detail is NOT_FOUND with the reason (shared/DESIGN.md).
+        # from lists and its detail is NOT_FOUND with the reason (ARCHITECTURE.md).
         message = (f"segment segments/{exc.key} cannot be shown in Confidence: its condition "
                    f"is not expressible as targeting ({exc.reason})")
         return status(NOT_FOUND, message, [{

@@ -1,6 +1,6 @@
 """Core and transport errors in Spring Boot's error JSON (``{timestamp, status, error,
 message, path}``), which a Spring Data REST service such as Pulpo answered with. Pulpo only
-documented 401; the statuses are Spring's (see ``shared/dialects/hal.md``)."""
+documented 401; the statuses are Spring's (see ``docs/dialects/hal.md``)."""
 
 from __future__ import annotations
 

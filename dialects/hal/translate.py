@@ -1,7 +1,7 @@
 """HAL wire <-> core: bodies, query parameters (Spring Data's ``page``/``size``/``sort`` and
 Pulpo's ``filter``), and the HAL documents with their ``_links``.
 
-Decisions where Pulpo's docs are silent are in ``shared/dialects/hal.md`` and ``openapi/hal.yaml``.
+Decisions where Pulpo's docs are silent are in ``docs/dialects/hal.md`` and ``openapi/hal.yaml``.
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ def render_core(request: Request, exc: Exception) -> Response:
         return api_error(409, "ConflictError", exc.message)
     if isinstance(exc, Conflict) and exc.field in ("name", "flag"):
         message = "Segment name already exists" if exc.field == "name" else exc.message
-        # The seed makes a duplicate name on create a 400; PUT and validate answer 409.
+        # Unleash's segments documentation makes a duplicate name on create a 400; PUT and
+        # validate answer 409.
         return api_error(400 if _creating_segment(request) else 409, "NameExistsError", message)
     if isinstance(exc, Conflict):
         message = exc.message

@@ -61,8 +61,8 @@ def admin_segment(view: ConstraintSegment, *, usage: bool = False) -> dict[str, 
 
 
 def segment_strategies(uses: list[SegmentUse]) -> dict[str, Any]:
-    """``/segments/{id}/strategies``: real's five fields plus the seed's ``parameters``,
-    ``constraints`` and ``createdAt`` (a harmless superset)."""
+    """``/segments/{id}/strategies``: the real server's five fields plus the documentation's
+    ``parameters``, ``constraints`` and ``createdAt`` (a harmless superset)."""
     return {
         "strategies": [
             {

@@ -1,5 +1,5 @@
 """Core and transport errors rendered as the v2.3 API answers them (Laravel shapes in the
-``{success: false}`` envelope; see ``shared/dialects/v23.md``)."""
+``{success: false}`` envelope; see ``docs/dialects/v23.md``)."""
 
 from __future__ import annotations
 

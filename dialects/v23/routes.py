@@ -88,7 +88,8 @@ def build(services: Services) -> Starlette:
         await services.segments.delete(
             who, request.path_params["segment_id"], sandbox=who.default_sandbox
         )
-        # The seed shows a body with its 204; HTTP forbids one (see shared/dialects/v23.md).
+        # The API's documentation shows a body with its 204; HTTP forbids one
+        # (docs/dialects/v23.md).
         return Response(status_code=204)
 
     return Starlette(

@@ -1,4 +1,5 @@
-"""v2.3 wire <-> core, with Laravel's validation rules and messages for what the seed is silent on.
+"""v2.3 wire <-> core, with Laravel's validation rules and messages where the API's documentation
+is silent.
 
 Laravel runs ``TrimStrings`` and ``ConvertEmptyStringsToNull`` before validation, so a name of
 blanks is "required" and names are stored trimmed, as a Laravel backend would store them.

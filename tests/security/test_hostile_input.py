@@ -2,7 +2,7 @@
 clear 4xx in the dialect's JSON error format — never a 5xx, never a silently accepted value — and
 nothing already stored changes.
 
-What is sent (issue 10): deep JSON nesting, invalid UTF-8, NUL bytes in text, a 1 MB name, and
+What is sent: deep JSON nesting, invalid UTF-8, NUL bytes in text, a 1 MB name, and
 huge, negative, non-numeric and duplicated paging parameters. The operations come from the
 served specs; the valid bodies and A's resources from the isolation walk, so a new route is
 covered as soon as it has a rule there.

@@ -9,7 +9,7 @@ Sources:
   is a row: RESOLVE_REASON_MATCH means the segment matches the context, NO_SEGMENT_MATCH that it
   does not. ``SEGMENTS`` copies the targeting of the segments used. Where the spec gives the
   Rust resolver a different answer, the row follows the spec's ``general`` result, as
-  ``/work/shared/dialects/confidence.md`` §7 decides, and the cite says so.
+  ``docs/dialects/confidence.md`` decides, and the cite says so.
 * The targeting proto's own comments (``confidence-resolver/protos/confidence/flags/types/v1/
   target.proto``) for the extra ``x-`` rows.
 """
@@ -24,7 +24,7 @@ RESOLVER_SHA = "1ac8d80a65d523f57b6c2c5a63acfcecef6d106a"
 RESOLVER = f"https://github.com/spotify/confidence-resolver/blob/{RESOLVER_SHA}/confidence-resolver"
 TESTS = f"{RESOLVER}/test-payloads/resolver-spec/tests.json"
 PROTO = f"{RESOLVER}/protos/confidence/flags/types/v1/target.proto"
-SHEET = "/work/shared/dialects/confidence.md"
+SHEET = "docs/dialects/confidence.md"
 
 
 
@@ -35,7 +35,7 @@ def C(
     cite = f"{TESTS} test {test!r} (segment segments/{segment} of state.json)"
     if rust:
         cite += (
-            f"; the spec's general result ({rust}; {SHEET} §7: follow the spec's general results)"
+            f"; the spec's general result ({rust}; {SHEET}: follow the spec's general results)"
         )
     suffix = "-unit" if "unit" in extra else ""
     return Row(
@@ -1062,7 +1062,7 @@ def X(row_id: str, segment: str, context: dict[str, Any], expected: bool, cite: 
 _RANGE = f'{PROTO} RangeRule: "closed range start, end -> start <[=] x && x <[=] end"'
 _EQ_ALL = f'{PROTO} Value: "equality (==, !=, ∈) defined for all types"'
 _COERCE = (
-    f"{SHEET} §9 \"The context value is coerced to the rule's value type ... a string is "
+    f"{SHEET} \"The context value is coerced to the rule's value type ... a string is "
     'parsed as bool/number/timestamp/version"'
 )
 
@@ -1089,28 +1089,28 @@ EXTRA_ROWS = [
         "x-plan-dotted",
         {"user": {"plan": "pro"}},
         True,
-        f'{SHEET} §9 "attributeName: \\"user.plan\\": a dotted path into the evaluation context"',
+        f'{SHEET} "attributeName: \\"user.plan\\": a dotted path into the evaluation context"',
     ),
     X(
         "dotted-attribute-miss",
         "x-plan-dotted",
         {"user": {"plan": "free"}},
         False,
-        f"{SHEET} §9 attributeName dotted path",
+        f"{SHEET} attributeName dotted path",
     ),
     X(
         "dotted-attribute-flat-key",
         "x-plan-dotted",
         {"user.plan": "pro"},
         False,
-        f"{SHEET} §9 attributeName is a path (a key with a dot in it is another attribute)",
+        f"{SHEET} attributeName is a path (a key with a dot in it is another attribute)",
     ),
     X(
         "version-in-range",
         "x-version-closed",
         {"app": "1.10.0"},
         True,
-        f"{_RANGE}; versions compare as numeric tuples ({SHEET} §9 Versions)",
+        f"{_RANGE}; versions compare as numeric tuples ({SHEET} Versions)",
     ),
     X("version-at-end", "x-version-closed", {"app": "2.0.0"}, False, _RANGE),
     X("version-at-start", "x-version-closed", {"app": "1.2.0"}, True, _RANGE),
@@ -1119,14 +1119,14 @@ EXTRA_ROWS = [
         "x-version-closed",
         {"app": "2.0.0-beta"},
         False,
-        f'{SHEET} §9 Versions "text after the first - is dropped" (2.0.0-beta is 2.0.0)',
+        f'{SHEET} Versions "text after the first - is dropped" (2.0.0-beta is 2.0.0)',
     ),
     X(
         "version-leading-v",
         "x-version-closed",
         {"app": "v1.5.0"},
         False,
-        f'{SHEET} §9 Versions "a leading v is invalid"',
+        f'{SHEET} Versions "a leading v is invalid"',
     ),
     X(
         "time-open-end-before",
@@ -1174,7 +1174,8 @@ EXTRA_ROWS = [
 ]
 
 # The nested-segment tests again with the unit (the spec's targeting_key) given to evaluate:
-# membership of a unit = targeting AND buckets (sheet §9), segment criteria included.
+# membership of a unit = targeting AND buckets (docs/dialects/confidence.md), segment criteria
+# included.
 UNIT_ROWS = [
     C(
         "nested_segment_match",
@@ -1205,7 +1206,7 @@ ROWS: list[Row] = [*SPEC_ROWS, *EXTRA_ROWS, *UNIT_ROWS]
 # resolver evaluates them to "no match"; the sheet decides a 400 instead). Rows on them are
 # checked as refusals, not evaluated.
 _SKIPS_BAD = (
-    f'{SHEET} §7 "resolver silently skips bad targeting (unknown ref, rule-less '
+    f'{SHEET} "resolver silently skips bad targeting (unknown ref, rule-less '
     'criterion)": DO NOT MIRROR at write time: 400'
 )
 _NO_MAT = (
@@ -1216,8 +1217,8 @@ REFUSED_SEGMENTS: dict[str, str] = {
     "unrecognized-rule": _SKIPS_BAD,
     "criterion-not-set": _SKIPS_BAD,
     "any-unrecognized-inner": _SKIPS_BAD,
-    "circular-a": f'{SHEET} §4 step 4 "segment criteria name existing segments, with no cycles"',
-    "self-referencing": f'{SHEET} §4 step 4 "... with no cycles"',
+    "circular-a": f'{SHEET} step 4 "segment criteria name existing segments, with no cycles"',
+    "self-referencing": f'{SHEET} step 4 "... with no cycles"',
     "mat-criterion": _NO_MAT,
     "mat-nested-outer": _NO_MAT,
     "combined-criteria": _NO_MAT,

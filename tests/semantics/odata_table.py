@@ -3,7 +3,7 @@
 Sources: Pulpo's general API guide, section "Filtering" (``liferay-labs/pulpo-docs``
 ``docs/general/index.html``, the tables of comparison, logical, grouping operators and string
 functions — most rows are its own examples), OData Version 4.01 Part 2: URL Conventions §5.1.1
-(built-in filter operations), and segmux's decisions in ``/work/shared/dialects/hal.md`` and
+(built-in filter operations), and segmux's decisions in ``docs/dialects/hal.md`` and
 ``core/expr/odata.py`` (two-valued logic as Pulpo's Elasticsearch engine; ``ne`` keeps OData's
 null rule).
 """
@@ -17,7 +17,7 @@ from tests.semantics.rows import Row
 PULPO = ("https://github.com/liferay-labs/pulpo-docs/blob/master/docs/general/index.html"
          "#filtering")
 ODATA = "https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-conventions.html"
-SHEET = "/work/shared/dialects/hal.md"
+SHEET = "docs/dialects/hal.md"
 DECISION = "core/expr/odata.py docstring (Semantics)"
 TWO_VALUED = (f"two-valued logic: a test on a missing attribute is false and not is plain "
               f"negation, as Pulpo's Elasticsearch engine evaluated filters ({DECISION}); OData "

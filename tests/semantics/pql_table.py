@@ -5,7 +5,7 @@ https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/pql/
 ``AdobeDocs/experience-platform.en`` ``help/segmentation/pql/*.md``) — most rows use the page's
 own example query — and the segment definitions guide for ``pql/json``. PQL runs on typed XDM
 profiles, so contexts hold typed JSON values. Decisions segmux records for PQL are in
-``/work/shared/dialects/adobe.md`` §9 and ``core/expr/pqljson.py``.
+``docs/dialects/adobe.md`` and ``core/expr/pqljson.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ QUANT = f"{PQL}/logical-quantifiers"
 OVERVIEW = f"{PQL}/overview"
 GUIDE = ("https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/api/"
          "segment-definitions")
-SHEET = "/work/shared/dialects/adobe.md"
-NULL_FALSE = f"{SHEET} §9 \"Comparisons involving null are false\""
+SHEET = "docs/dialects/adobe.md"
+NULL_FALSE = f"{SHEET} \"Comparisons involving null are false\""
 
 
 def A(row_id: str, pql: str, context: dict[str, Any], expected: bool, cite: str,

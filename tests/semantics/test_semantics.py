@@ -1,4 +1,4 @@
-"""``/segmux/v1/evaluate`` agrees with every dialect's documented semantics (issue 8).
+"""``/segmux/v1/evaluate`` agrees with every dialect's documented semantics.
 
 Each row of the table (``*_table.py``; ``rows.py`` says what a row is) is a condition written in
 one vendor's own language, created through that vendor's API on segmux, and evaluated against

@@ -7,8 +7,8 @@ Sources:
   constraints the segment and its ``expectedResult`` the answer (SDKs must pass these);
 * the reference page "Activation strategies" (https://docs.getunleash.io/reference/activation-strategies),
   sections "Constraint operators" and "Client-side implementation";
-* the fact sheet ``/work/shared/dialects/unleash.md`` §4 (what the admin API refuses) and §9
-  (SDK semantics), where segmux records its decisions.
+* the fact sheet ``docs/dialects/unleash.md`` (what the admin API refuses, and the SDK
+  semantics), where segmux records its decisions.
 
 The constraints are copied from the spec; the rows only name the feature and the test.
 """
@@ -29,7 +29,8 @@ SPEC_FILES = {
     "21": "21-regex-constraint-operators",
 }
 DOCS = "https://docs.getunleash.io/reference/activation-strategies"
-SHEET = "/work/shared/dialects/unleash.md"
+SHEET = "docs/dialects/unleash.md"
+UNLEASH_VALIDATION = "docs/dialects/unleash.md"
 
 
 def spec_url(short: str, commit: str = SPEC_SHA) -> str:
@@ -249,20 +250,48 @@ FEATURES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
-# Features the admin API refuses to create (the vendor's own validation, real 8.2.0 and the
-# sheet §4 step 6): the spec still tests how an SDK evaluates such legacy data, segmux answers
-# 400 BadDataError instead, so these become `Refused` rows.
+# Features the admin API refuses to create (the vendor's own validation, real 8.2.0 and
+# docs/dialects/unleash.md): the spec still tests how an SDK evaluates such legacy data, segmux
+# answers 400 BadDataError instead, so these become `Refused` rows. The reasons are the admin
+# API's validation rules (UNLEASH_VALIDATION).
 REFUSED_FEATURES: dict[str, str] = {
-    "09:Feature.constraints.empty": "IN needs at least one value (sheet §4 step 6)",
-    "09:Feature.constraints.empty-not-in": "NOT_IN needs at least one value (sheet §4 step 6)",
-    "11:Feature.constraints.no_values": "IN needs at least one value (sheet §4 step 6)",
-    "11:Feature.constraints.no_values_NOT_IN": "NOT_IN needs at least one value (sheet §4 step 6)",
-    "13:F7.invalid-operator": "operator outside the enum (ajv, sheet §4 step 3)",
-    "14:F8.invalidSemverWithLeadingV": "SEMVER value must be strict semver, no v (sheet §4 step 6)",
-    "21:invalid-regex-defaults-to-false": "REGEX value must compile as RE2 (sheet §4 step 6)",
-    "21:Inverted.constraint": "REGEX may not be inverted (sheet §4 step 6)",
-    "21:R90.reject_lookahead": "lookahead is not RE2 (sheet §4 step 6)",
-    "21:R91.reject_backreference": "back-references are not RE2 (sheet §4 step 6)",
+    "09:Feature.constraints.empty": (
+        "IN needs at least one value ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "09:Feature.constraints.empty-not-in": (
+        "NOT_IN needs at least one value ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "11:Feature.constraints.no_values": (
+        "IN needs at least one value ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "11:Feature.constraints.no_values_NOT_IN": (
+        "NOT_IN needs at least one value ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "13:F7.invalid-operator": "operator outside the enum (ajv; " + UNLEASH_VALIDATION + ")",
+    "14:F8.invalidSemverWithLeadingV": (
+        "SEMVER value must be strict semver, no v ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "21:invalid-regex-defaults-to-false": (
+        "REGEX value must compile as RE2 ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "21:Inverted.constraint": (
+        "REGEX may not be inverted ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "21:R90.reject_lookahead": (
+        "lookahead is not RE2 ("
+        + UNLEASH_VALIDATION + ")"
+    ),
+    "21:R91.reject_backreference": (
+        "back-references are not RE2 ("
+        + UNLEASH_VALIDATION + ")"
+    ),
 }
 
 
@@ -1159,7 +1188,7 @@ _NO_NOW = (
 _CI_IN = (
     "spec 16 (removed from the spec repo after b5df3a0) made IN/NOT_IN honour "
     "caseInsensitive; segmux follows the SDKs, which ignore it there "
-    f'({SHEET} §9 "IN/NOT_IN ignore it in the SDKs ... Follow the SDKs.")'
+    f'({SHEET} "IN/NOT_IN ignore it in the SDKs ... Follow the SDKs.")'
 )
 _SPEC16 = spec_url("16", "b5df3a0d480a122ca689ba92784b8ed2ee08f64d")
 _APP_IN = [
@@ -1316,7 +1345,7 @@ DOC_ROWS = [
         [{"contextName": "age", "operator": "NUM_LT", "value": "100"}],
         {},
         False,
-        f"{SHEET} §9 NUM_* missing field → false",
+        f"{SHEET} NUM_* missing field → false",
     ),
     _doc(
         "udoc-num-decimal",
@@ -1385,7 +1414,7 @@ DOC_ROWS = [
         {"properties": {"version": "1.2"}},
         False,
         f'{_CONSTRAINT_OPS} SemVer "must start with and contain at least major, minor, and '
-        'patch versions" (an invalid context version never matches, sheet §9)',
+        'patch versions" (an invalid context version never matches, docs/dialects/unleash.md)',
     ),
     _doc(
         "udoc-semver-prerelease-lt-release",
@@ -1408,7 +1437,7 @@ DOC_ROWS = [
         {"properties": {"version": "v2.0.0"}},
         False,
         f'{spec_url("14")} feature F8.invalidSemverWithLeadingV "invalid semver resolves to '
-        f'false" (the v-prefixed value here is the context\'s; {SHEET} §9 "invalid or '
+        f'false" (the v-prefixed value here is the context\'s; {SHEET} "invalid or '
         'v-prefixed context → false")',
     ),
     # Missing fields: false, and inversion negates that too
@@ -1417,14 +1446,14 @@ DOC_ROWS = [
         [{"contextName": "email", "operator": "STR_CONTAINS", "values": ["@"]}],
         {},
         False,
-        f"{SHEET} §9 STR_* missing field → false",
+        f"{SHEET} STR_* missing field → false",
     ),
     _doc(
         "udoc-missing-contains-inverted",
         [{"contextName": "email", "operator": "STR_CONTAINS", "values": ["@"], "inverted": True}],
         {},
         True,
-        f"{SHEET} §9 \"inverted: true negates the operator's result, including the "
+        f"{SHEET} \"inverted: true negates the operator's result, including the "
         'missing-field result"',
     ),
     _doc(
@@ -1432,7 +1461,7 @@ DOC_ROWS = [
         [{"contextName": "tier", "operator": "IN", "values": ["gold"], "inverted": True}],
         {},
         True,
-        f'{SHEET} §9 "inverted IN on a missing field → true"',
+        f'{SHEET} "inverted IN on a missing field → true"',
     ),
     # Edges of the documented operators
     _doc(
@@ -1469,7 +1498,7 @@ DOC_ROWS = [
         {"userId": "concatenate"},
         True,
         f"{spec_url('21')} feature R04.word_boundary_ascii (\\bcat\\b needs boundaries, so a "
-        f'bare pattern matches inside a word); {SHEET} §9 "RE2 search anywhere in the value '
+        f'bare pattern matches inside a word); {SHEET} "RE2 search anywhere in the value '
         '(not full match)"',
     ),
     _doc(
@@ -1532,12 +1561,12 @@ DOC_ROWS = [
     _doc("udoc-regex-dollar-newline", [{"contextName": "userId", "operator": "REGEX",
                                         "value": "^abc$"}],
          {"userId": "abc\n"}, False,
-         f"{SHEET} §9 REGEX is RE2 (https://github.com/google/re2/wiki/Syntax: without m, $ "
+         f"{SHEET} REGEX is RE2 (https://github.com/google/re2/wiki/Syntax: without m, $ "
          "is the end of the text, not before a final newline)"),
     _doc("udoc-regex-ascii-digit", [{"contextName": "userId", "operator": "REGEX",
                                      "value": "^user\\d{3}$"}],
          {"userId": "user\u0661\u0662\u0663"}, False,
-         f"{spec_url('21')} feature R02.perl_digit_class; {SHEET} §9 REGEX is RE2 "
+         f"{spec_url('21')} feature R02.perl_digit_class; {SHEET} REGEX is RE2 "
          "(https://github.com/google/re2/wiki/Syntax \"\\d digits (≡ [0-9])\")",
          note="segmux gives \\d RE2's ASCII meaning (core/expr/re2.py docstring \"\\d → "
          "[0-9]\"); the Yggdrasil engine (Rust regex, Unicode \\d) matches Arabic-Indic "

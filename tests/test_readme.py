@@ -241,12 +241,16 @@ def with_database(script: str, database_url: str) -> str:
 
 
 @contextmanager
-def session_store(session: Session, backend: str, cwd: Path, port: int,
-                  server_port: int | None = None) -> Iterator[tuple[str, dict[str, str], str]]:
+def session_store(
+    session: Session, backend: str, cwd: Path, port: int, server_port: int | None = None,
+    server_env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, dict[str, str], str]]:
     """Start the session's server on a fresh store; yield its address, the environment the
     reader's second terminal has, and the session to run there. ``server_port``: where the
-    server listens when the session talks to something in front of it (``port``)."""
+    server listens when the session talks to something in front of it (``port``), with
+    ``server_env`` added to its environment."""
     script = session.block.text
+    extra = dict(server_env or {})
     server_port = server_port or port
     if session.server is not None:
         pg.require_command("createdb")
@@ -255,7 +259,7 @@ def session_store(session: Session, backend: str, cwd: Path, port: int,
         url = pg.with_database(pg.require_pg(), f"segmux_readme_{uuid.uuid4().hex[:10]}")
         try:
             with server(["bash", "-eu", "-c", with_database(session.server.text, url)],
-                        cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port)),
+                        cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port), **extra),
                         port=server_port) as address:
                 yield address, reader_env(SEGMUX_PORT=str(port)), with_database(script, url)
         finally:
@@ -263,12 +267,13 @@ def session_store(session: Session, backend: str, cwd: Path, port: int,
         return
     command = [str(cwd / ".venv" / "bin" / "segmux"), "serve"]
     if backend == "sqlite":  # make run: the default store, ./segmux.db in the checkout
-        with server(command, cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port)),
+        with server(command, cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port), **extra),
                     port=server_port) as address:
             yield address, reader_env(SEGMUX_PORT=str(port)), script
         return
     with fresh_postgres_database() as url, server(  # as "Running on PostgreSQL" says
-        command, cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port), SEGMUX_DATABASE_URL=url),
+        command, cwd=cwd,
+        env=reader_env(SEGMUX_PORT=str(server_port), SEGMUX_DATABASE_URL=url, **extra),
         port=server_port,
     ) as address:
         yield address, reader_env(SEGMUX_PORT=str(port), SEGMUX_DATABASE_URL=url), script

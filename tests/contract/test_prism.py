@@ -69,9 +69,11 @@ def test_readme_session_through_prism(
     router.flagged.clear()
     router.sent.clear()
     cwd = checkout(tmp_path)
-    # The gateway behind a proxy writes its links for the address the client used.
+    # The gateway behind a proxy writes its links for the address the client used: the
+    # forwarded host it is told to trust, or the public URL it is given.
+    public = {"SEGMUX_TRUST_PROXY": "1", "SEGMUX_PUBLIC_URL": f"http://{router.address}"}
     with session_store(session, "sqlite", cwd, port, server_port=gateway,
-                       server_env={"SEGMUX_TRUST_PROXY": "1"}) as (_, env, script):
+                       server_env=public) as (_, env, script):
         try:
             printed = run_session(script, cwd=cwd, env=env)
         finally:  # Prism's findings first: they say why a session went wrong

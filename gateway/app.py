@@ -34,6 +34,7 @@ from gateway.logging import configure, get_logger
 from gateway.middleware import RequestContext
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.welcome import BrowserRoot
 
 _log = get_logger("segmux")
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # The portability page: static files only; it calls /segmux/v1 from the browser.
             Mount("/segmux/ui", app=segmux_ui.build()),
             *(Mount(prefix, app=sub_app) for prefix, sub_app, _ in dialects),
+            BrowserRoot(),  # `/` for a browser: where the UI and the specs are; HAL's otherwise
             # Last: HAL lives at the root (`/`, `/{projectId}/individual-segments…`) and takes
             # only its own paths, so it never shadows a prefix above.
             hal.HalRoutes(

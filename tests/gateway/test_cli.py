@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from tests.live import free_port
 
 SEGMUX = [sys.executable, "-m", "gateway.cli"]
+ADMIN = "smx_from-the-environment-0123456789"
 # Every test starts from an empty store (the ``store`` fixture empties PostgreSQL's).
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -51,11 +53,16 @@ def test_tokens_create_refuses_bad_scope(store_url: str) -> None:
 def test_tokens_revoke(store_url: str) -> None:
     run(["tokens", "create", "--tenant", "acme", "--scope", "client:dev", "--name", "sdk"],
         store_url)
-    token_id = run(["tokens", "list"], store_url).stdout.split("\t", 1)[0]
-    assert run(["tokens", "revoke", token_id], store_url).returncode == 0
-    assert run(["tokens", "list"], store_url).stdout == ""
+    header, row = run(["tokens", "list"], store_url).stdout.splitlines()
+    assert header.split("\t") == ["ID", "TENANT", "SCOPE", "NAME", "CLIENT_ID"]
+    token_id = row.split("\t", 1)[0]
+    done = run(["tokens", "revoke", token_id], store_url)
+    assert done.returncode == 0
+    assert done.stdout == f"revoked token {token_id} of tenant 'acme' (client:dev, name 'sdk')\n"
+    assert run(["tokens", "list"], store_url).stdout == header + "\n"
     again = run(["tokens", "revoke", token_id], store_url)
     assert again.returncode == 2
+    assert again.stderr.startswith(f"segmux: no token with id {token_id!r} in store ")
 
 
 def test_db_upgrade_is_idempotent(store_url: str) -> None:
@@ -98,8 +105,9 @@ def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: s
         _wait_ready(port)
     finally:
         err = _stop(proc)
-    token = next(w for w in err.split() if w.startswith("smx_"))
-    assert "shown once" in err
+    lines = [json.loads(line) for line in err.splitlines()]
+    token = next(line["token"] for line in lines if "token" in line)
+    assert "shown once" in next(line["event"] for line in lines if "token" in line)
     port = free_port()
     proc = _serve(url, port)
     try:
@@ -114,16 +122,16 @@ def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: s
 
 def test_serve_seeds_admin_token_from_env(store_url: str) -> None:
     port = free_port()
-    proc = _serve(store_url, port, SEGMUX_ADMIN_TOKEN="smx_from-the-environment")
+    proc = _serve(store_url, port, SEGMUX_ADMIN_TOKEN=ADMIN)
     try:
         _wait_ready(port)
         base = f"http://127.0.0.1:{port}"
         ok = httpx.post(f"{base}/v2.3/data/segments", json={"name": "seeded"},
-                        headers={"Authorization": "Bearer smx_from-the-environment"})
+                        headers={"Authorization": f"Bearer {ADMIN}"})
         assert ok.status_code == 200
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/segmux/openapi/v23.json").json()["openapi"].startswith("3.")
     finally:
         err = _stop(proc)
-    assert "smx_from-the-environment" not in err
+    assert ADMIN not in err
     assert '"event": "request"' in err

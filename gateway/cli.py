@@ -391,6 +391,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port_ = args.port or settings.port
     workers_ = args.workers or settings.workers
     grace = _grace(args)
+    _check_listen(host, port_, flags=(args.host is not None, args.port is not None))
     configure(settings.log_level, fmt=settings.log_format, serving=True)
     first_token = asyncio.run(_prepare(settings))
     _banner(settings, host, port_, first_token)
@@ -410,6 +411,33 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # a float works
     )
     return 0
+
+
+def _check_listen(host: str, port_: int, flags: tuple[bool, bool]) -> None:
+    """Refuse an address the server could not listen on, before the store is opened (uvicorn
+    would log it after starting the application, then exit with status 3)."""
+    import errno
+    import socket
+
+    host_from = "--host" if flags[0] else "SEGMUX_HOST"
+    port_from = "--port" if flags[1] else "SEGMUX_PORT"
+    try:
+        infos = socket.getaddrinfo(host, port_, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise Refusal(f"cannot listen on host {host!r}: {exc.strerror}",
+                      f"give an address of this machine with {host_from}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Refusal(f"port {port_} on {host} is in use",
+                              f"stop what listens there, or choose another port with "
+                              f"{port_from}") from None
+            raise Refusal(f"cannot listen on {host}:{port_}: {exc.strerror}",
+                          f"check {host_from} and {port_from}") from None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

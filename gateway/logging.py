@@ -130,6 +130,7 @@ class StdlibFormatter(structlog.stdlib.ProcessorFormatter):
             foreign_pre_chain=[
                 structlog.stdlib.add_log_level,
                 structlog.stdlib.add_logger_name,
+                _uvicorn_name,
                 _STAMP,
             ],
             processors=[
@@ -138,6 +139,16 @@ class StdlibFormatter(structlog.stdlib.ProcessorFormatter):
                 _renderer(fmt),
             ],
         )
+
+
+def _uvicorn_name(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn writes all its lines (started, stopped, errors) through ``uvicorn.error``: they
+    are uvicorn's, whatever their level."""
+    if event_dict.get("logger") == "uvicorn.error":
+        event_dict["logger"] = "uvicorn"
+    return event_dict
 
 
 def announce(event: str, **fields: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,8 @@ class World:
     """What the cases need: a scratch directory any user can read, and PostgreSQL URLs."""
 
     scratch: Path
+    busy_port: int = 0
+    """A port something else listens on."""
     urls: dict[str, str] = field(default_factory=dict)
 
     def pg(self, name: str) -> str:
@@ -140,6 +143,14 @@ CASES: dict[str, Case] = {
         ["serve", "--workers", "0"],
         line=lambda w: "--workers must be a whole number of at least 1, not '0' "
         f"({FIX_PORT.format('--workers')})"),
+    "port in use": Case(
+        ["serve", "--port", "{busy_port}"], env=store,
+        line=lambda w: f"port {w.busy_port} on 127.0.0.1 is in use (stop what listens there, or "
+        "choose another port with --port)"),
+    "host that is not an address": Case(
+        ["serve"], env=lambda w: {**store(w), "SEGMUX_HOST": "no-such-host.invalid"},
+        line=lambda w: "cannot listen on host 'no-such-host.invalid': Name or service not known "
+        "(give an address of this machine with SEGMUX_HOST)"),
     "SEGMUX_ADMIN_TOKEN too short": Case(
         ["serve"], env=lambda w: {"SEGMUX_ADMIN_TOKEN": "smx_short-secret"},
         line=lambda w: "SEGMUX_ADMIN_TOKEN is 16 characters; a secret needs at least 32 (make "
@@ -258,7 +269,10 @@ def world() -> Iterator[World]:
     (ok / "export.csv").write_text('{"id": "a"}\n\nid,name\n')
     (ok / "array.ndjson").write_text('{"id": "a"}\n[1, 2]\n')
     (scratch / "readonly").mkdir(mode=0o555)
-    yield World(scratch)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        yield World(scratch, busy_port=busy.getsockname()[1])
     for bindir, data, user in _servers:
         subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, user=user, timeout=60)
@@ -271,7 +285,9 @@ def test_bad_input_is_one_line_and_status_2(world: World, name: str) -> None:
     case = CASES[name]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGMUX_")}
     env.update(case.env(world))
-    args = [a.replace("{scratch}", str(world.scratch)) for a in case.args]
+    args = [a.replace("{scratch}", str(world.scratch)).replace("{busy_port}",
+                                                                str(world.busy_port))
+            for a in case.args]
     prefix: list[str] = []
     if case.unprivileged and os.geteuid() == 0:
         if shutil.which("setpriv") is None:

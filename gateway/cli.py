@@ -48,6 +48,22 @@ Every bad input is one line on stderr, "segmux: <what is wrong> (<how to fix it>
 """
 
 
+SERVE_EPILOG = """\
+environment (also read by every worker):
+  SEGMUX_DATABASE_URL  the store (default sqlite:///./segmux.db)
+  SEGMUX_LOG_LEVEL     debug | info | warning | error | critical (default info)
+  SEGMUX_LOG_FORMAT    json: every line one JSON object with timestamp, level, logger, event;
+                       console: lines for humans (default json)
+  SEGMUX_ADMIN_TOKEN   seeds this admin token of tenant default, at least 32 characters
+                       (default none: an empty store prints a first token once)
+  SEGMUX_BODY_LIMIT    largest request body in bytes (default 1048576)
+  SEGMUX_TRUST_PROXY   1: HAL links follow X-Forwarded-Proto and -Host (default off)
+  SEGMUX_SEGMENT_LIMIT segments per tenant the Unleash API lets one create (default 300)
+  SEGMUX_FRESHNESS     notify | strict: how caches learn of other processes' writes
+                       (default notify)
+"""
+
+
 class Refusal(Exception):
     """A command refused its input: ``what`` is wrong, ``fix`` says what to do."""
 
@@ -110,7 +126,8 @@ def _flag(check: Callable[[str, str], Any], flag: str) -> Callable[[str], Any]:
 
 def _parser() -> Parser:
     d = Settings()
-    parser = Parser(prog="segmux", description=__doc__, epilog=EPILOG,
+    parser = Parser(prog="segmux", description="One store of audience segments, served through "
+                    "five vendors' segment APIs and its own.", epilog=EPILOG,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--database-url", metavar="URL",
@@ -119,7 +136,8 @@ def _parser() -> Parser:
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the gateway")
+    serve = sub.add_parser("serve", help="run the gateway", epilog=SERVE_EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", help=f"address to listen on (env SEGMUX_HOST; default {d.host})")
     serve.add_argument("--port", type=_flag(port, "--port"),
                        help=f"TCP port, 1-65535 (env SEGMUX_PORT; default {d.port})")
@@ -164,7 +182,7 @@ def _parser() -> Parser:
     ten_sub = tenants.add_subparsers(required=True, metavar="ACTION")
     tenant_set = ten_sub.add_parser(
         "set", help="change a tenant's settings (give at least one)")
-    tenant_set.add_argument("--tenant", required=True)
+    tenant_set.add_argument("--tenant", required=True, help="the tenant (required)")
     tenant_set.add_argument("--ims-org",
                             help="the Adobe IMS org id, <id>@AdobeOrg (default <tenant>@AdobeOrg)")
     tenant_set.add_argument("--confidence-account", metavar="ACCOUNT",
@@ -179,7 +197,31 @@ def _parser() -> Parser:
     _guard(sub, "import", _checked_import)
     for name in ("migrate", "export", "import"):
         sub.choices[name].set_defaults(prog=f"segmux {name}")
+    _name_defaults(parser)
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every parser of its commands, depth first."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += _parsers(child)
+    return found
+
+
+def _name_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every option's help says its default: options added without one get it here."""
+    for each in _parsers(parser):
+        for action in each._actions:
+            if not action.option_strings or action.nargs == 0 or action.required:
+                continue  # positional, a switch (--json, --help), or required
+            if action.help is None:
+                action.help = f"the {action.dest.replace('_', ' ')}"
+            if "default" not in action.help:
+                default = "none" if action.default is None else action.default
+                action.help = f"{action.help} (default {default})".lstrip()
 
 
 def _guard(sub: Any, name: str, check: Callable[[argparse.Namespace, Settings], None]) -> None:

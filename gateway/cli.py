@@ -400,7 +400,10 @@ def _checked_import(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _check_ndjson(path: str) -> None:
-    """Every non-blank line of ``path`` is a JSON object, or :class:`Refusal` with its number."""
+    """``path`` is a file whose first non-blank line is a JSON object, or :class:`Refusal`
+    naming the line. A file that starts otherwise (a CSV, a JSON document over many lines, an
+    array) is no export and nothing of it is imported; a bad line further on is import's to
+    report with its number, and the other lines are imported."""
     if not os.path.exists(path):
         raise Refusal(f"no file {path}", "give the path of a file segmux export wrote")
     if os.path.isdir(path):
@@ -417,6 +420,7 @@ def _check_ndjson(path: str) -> None:
                     raise Refusal(f"{path} line {number} is not JSON: {exc}", fix) from None
                 if not isinstance(value, dict):
                     raise Refusal(f"{path} line {number} is not a JSON object", fix)
+                return
     except OSError as exc:
         raise Refusal(f"cannot read {path}: {exc.strerror}", "check its permissions") from None
 

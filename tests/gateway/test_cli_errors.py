@@ -161,7 +161,7 @@ CASES: dict[str, Case] = {
         "export wrote)"),
     "import of a file that is not NDJSON": Case(
         ["import", "{scratch}/ok/export.csv"], env=store,
-        line=lambda w: f"{w.scratch}/ok/export.csv line 3 is not JSON: JSON is malformed: "
+        line=lambda w: f"{w.scratch}/ok/export.csv line 1 is not JSON: JSON is malformed: "
         f"invalid character (byte 0) ({FIX_NDJSON})"),
     "import of JSON lines that are not objects": Case(
         ["import", "{scratch}/ok/array.ndjson"], env=store,
@@ -266,8 +266,8 @@ def world() -> Iterator[World]:
     assert done.returncode == 0, done.stderr
     shutil.copy(ok / "segmux.db", ok / "readonly.db")
     (ok / "readonly.db").chmod(0o444)
-    (ok / "export.csv").write_text('{"id": "a"}\n\nid,name\n')
-    (ok / "array.ndjson").write_text('{"id": "a"}\n[1, 2]\n')
+    (ok / "export.csv").write_text('id,name\n1,"in sweden"\n')
+    (ok / "array.ndjson").write_text('\n[{"id": "a"}, {"id": "b"}]\n')
     (scratch / "readonly").mkdir(mode=0o555)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

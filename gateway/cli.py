@@ -325,6 +325,7 @@ def _tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
         return f"revoked token {t.id} of tenant {t.tenant!r} ({t.scope}, name {t.name!r})"
 
     print(asyncio.run(run()))
+    print(_store_line(settings), file=sys.stderr)
     return 0
 
 
@@ -354,6 +355,7 @@ def _tenants_set(args: argparse.Namespace, settings: Settings) -> int:
                 f"{ACCOUNT_SETTING} {account_id(tenant.name, tenant.settings)}")
 
     print(asyncio.run(run()))
+    print(_store_line(settings), file=sys.stderr)
     return 0
 
 

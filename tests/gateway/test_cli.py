@@ -60,6 +60,7 @@ def test_tokens_revoke(store_url: str) -> None:
     done = run(["tokens", "revoke", token_id], store_url)
     assert done.returncode == 0
     assert done.stdout == f"revoked token {token_id} of tenant 'acme' (client:dev, name 'sdk')\n"
+    assert done.stderr == f"store {store_url}\n"
     assert run(["tokens", "list"], store_url).stdout == header + "\n"
     again = run(["tokens", "revoke", token_id], store_url)
     assert again.returncode == 2
@@ -190,6 +191,7 @@ async def test_tenants_set_sets_every_tenant_setting(store_url: str, store: Stor
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("tenant 'acme': ims_org_id 53A7E4A25F3C@AdobeOrg, "
                            "confidence_account_id acme-prod\n")
+    assert done.stderr == f"store {store_url}\n"
     settings = (await store.get_tenant("acme")).settings
     assert (settings["ims_org_id"], settings["confidence_account_id"]) == (
         "53A7E4A25F3C@AdobeOrg", "acme-prod")

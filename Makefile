@@ -21,8 +21,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# A person at a terminal reads the log: lines for humans unless SEGMUX_LOG_FORMAT says otherwise
+# (`segmux serve` itself writes JSON by default, for log collectors).
 run: $(VENV)/.installed
-	$(BIN)/segmux serve
+	SEGMUX_LOG_FORMAT=$${SEGMUX_LOG_FORMAT:-console} $(BIN)/segmux serve
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

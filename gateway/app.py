@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 def app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and ``segmux serve`` workers."""
     settings = Settings.from_env()
-    configure(settings.log_level)
+    configure(settings.log_level, fmt=settings.log_format, serving=True)
     tune_gc()  # a serving process only: see gateway/gc_tuning.py
     return create_app(settings)
 

@@ -1,20 +1,44 @@
-"""Settings from the environment (``SEGMUX_*``), read once at start-up."""
+"""Settings from the environment (``SEGMUX_*``), read once at start-up.
+
+Each variable is read by one small function that checks it and says, when it is wrong, what
+is wrong and how to fix it (:class:`SettingError`); ``segmux`` prints that as one line."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
 from core.store.revisions import FRESHNESS_MODES, Freshness
+
+LogFormat = Literal["json", "console"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+ADMIN_TOKEN_MIN = 32
+"""Shortest ``SEGMUX_ADMIN_TOKEN`` accepted: it is a secret that opens every API of a tenant."""
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+class SettingError(ValueError):
+    """A setting with a value segmux cannot use: ``what`` is wrong, ``fix`` how to fix it."""
+
+    def __init__(self, what: str, fix: str) -> None:
+        super().__init__(f"{what} ({fix})")
+        self.what = what
+        self.fix = fix
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///./segmux.db"
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 1
     log_level: str = "info"
+    log_format: LogFormat = "json"
+    """``json``: every line ``segmux serve`` writes is one JSON object; ``console``: for humans."""
     admin_token: str | None = None
     """Seeds an admin token of tenant ``default`` at start-up (scripts, CI)."""
     body_limit: int = 1024 * 1024
@@ -32,20 +56,86 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         env = os.environ if env is None else env
         d = cls()
 
-        def get(name: str, default: str) -> str:
-            return env.get(f"SEGMUX_{name}", default)
+        def get(name: str, default: object) -> str:
+            return env.get(f"SEGMUX_{name}", str(default))
 
         return cls(
-            database_url=get("DATABASE_URL", d.database_url),
+            database_url=database_url(get("DATABASE_URL", d.database_url), "SEGMUX_DATABASE_URL"),
             host=get("HOST", d.host),
-            port=int(get("PORT", str(d.port))),
-            log_level=get("LOG_LEVEL", d.log_level).lower(),
-            admin_token=env.get("SEGMUX_ADMIN_TOKEN") or None,
-            body_limit=int(get("BODY_LIMIT", str(d.body_limit))),
+            port=port(get("PORT", d.port), "SEGMUX_PORT"),
+            workers=workers(get("WORKERS", d.workers), "SEGMUX_WORKERS"),
+            log_level=_log_level(get("LOG_LEVEL", d.log_level)),
+            log_format=_log_format(get("LOG_FORMAT", d.log_format)),
+            admin_token=_admin_token(env.get("SEGMUX_ADMIN_TOKEN") or None),
+            body_limit=_whole(get("BODY_LIMIT", d.body_limit), "SEGMUX_BODY_LIMIT", least=1),
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
-            segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
+            segment_limit=_whole(get("SEGMENT_LIMIT", d.segment_limit), "SEGMUX_SEGMENT_LIMIT",
+                                 least=0),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
         )
+
+
+# --- one checker per setting: each names the variable (or flag) it read -----------------------
+
+
+def _whole(value: str, source: str, *, least: int, most: int | None = None) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < least or (most is not None and number > most):
+        span = f"from {least} to {most}" if most is not None else f"of at least {least}"
+        raise SettingError(f"{source} must be a whole number {span}, not {value!r}",
+                           f"set {source} to such a number")
+    return number
+
+
+def port(value: str, source: str) -> int:
+    """A TCP port from ``source`` (``SEGMUX_PORT`` or ``--port``)."""
+    return _whole(value, source, least=1, most=65535)
+
+
+def workers(value: str, source: str) -> int:
+    """How many ``segmux serve`` processes, from ``source`` (``SEGMUX_WORKERS``/``--workers``)."""
+    return _whole(value, source, least=1)
+
+
+def database_url(value: str, source: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in DATABASE_SCHEMES:
+        raise SettingError(
+            f"unknown database URL scheme {scheme!r} in {source}",
+            "use sqlite:///path.db or postgresql://user@host:5432/db",
+        )
+    return value
+
+
+def _admin_token(value: str | None) -> str | None:
+    if value is not None and len(value) < ADMIN_TOKEN_MIN:
+        raise SettingError(
+            f"SEGMUX_ADMIN_TOKEN is {len(value)} characters; a secret needs at least "
+            f"{ADMIN_TOKEN_MIN}",
+            "make one with: python3 -c 'import secrets; print(\"smx_\" + "
+            "secrets.token_urlsafe(32))'",
+        )
+    return value
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().lower()
+    if level not in LOG_LEVELS:
+        raise SettingError(f"SEGMUX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                           f"not {value!r}", "set SEGMUX_LOG_LEVEL to one of them")
+    return level
+
+
+def _log_format(value: str) -> LogFormat:
+    mode = value.strip().lower()
+    for known in LOG_FORMATS:
+        if mode == known:
+            return known
+    raise SettingError(f"SEGMUX_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                       f"not {value!r}", "set SEGMUX_LOG_FORMAT to one of them")
 
 
 def _freshness(value: str) -> Freshness:
@@ -53,4 +143,5 @@ def _freshness(value: str) -> Freshness:
     for known in FRESHNESS_MODES:
         if mode == known:
             return known
-    raise ValueError(f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, not {value!r}")
+    raise SettingError(f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, "
+                       f"not {value!r}", "set SEGMUX_FRESHNESS to one of them")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,9 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.store import Store
 from tests.live import free_port
 
 SEGMUX = [sys.executable, "-m", "gateway.cli"]
+ADMIN = "smx_from-the-environment-0123456789"
 # Every test starts from an empty store (the ``store`` fixture empties PostgreSQL's).
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -51,11 +54,17 @@ def test_tokens_create_refuses_bad_scope(store_url: str) -> None:
 def test_tokens_revoke(store_url: str) -> None:
     run(["tokens", "create", "--tenant", "acme", "--scope", "client:dev", "--name", "sdk"],
         store_url)
-    token_id = run(["tokens", "list"], store_url).stdout.split("\t", 1)[0]
-    assert run(["tokens", "revoke", token_id], store_url).returncode == 0
-    assert run(["tokens", "list"], store_url).stdout == ""
+    header, row = run(["tokens", "list"], store_url).stdout.splitlines()
+    assert header.split("\t") == ["ID", "TENANT", "SCOPE", "NAME", "CLIENT_ID"]
+    token_id = row.split("\t", 1)[0]
+    done = run(["tokens", "revoke", token_id], store_url)
+    assert done.returncode == 0
+    assert done.stdout == f"revoked token {token_id} of tenant 'acme' (client:dev, name 'sdk')\n"
+    assert done.stderr == f"store {store_url}\n"
+    assert run(["tokens", "list"], store_url).stdout == header + "\n"
     again = run(["tokens", "revoke", token_id], store_url)
     assert again.returncode == 2
+    assert again.stderr.startswith(f"segmux: no token with id {token_id!r} in store ")
 
 
 def test_db_upgrade_is_idempotent(store_url: str) -> None:
@@ -98,8 +107,9 @@ def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: s
         _wait_ready(port)
     finally:
         err = _stop(proc)
-    token = next(w for w in err.split() if w.startswith("smx_"))
-    assert "shown once" in err
+    lines = [json.loads(line) for line in err.splitlines()]
+    token = next(line["token"] for line in lines if "token" in line)
+    assert "shown once" in next(line["event"] for line in lines if "token" in line)
     port = free_port()
     proc = _serve(url, port)
     try:
@@ -114,16 +124,113 @@ def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: s
 
 def test_serve_seeds_admin_token_from_env(store_url: str) -> None:
     port = free_port()
-    proc = _serve(store_url, port, SEGMUX_ADMIN_TOKEN="smx_from-the-environment")
+    proc = _serve(store_url, port, SEGMUX_ADMIN_TOKEN=ADMIN)
     try:
         _wait_ready(port)
         base = f"http://127.0.0.1:{port}"
         ok = httpx.post(f"{base}/v2.3/data/segments", json={"name": "seeded"},
-                        headers={"Authorization": "Bearer smx_from-the-environment"})
+                        headers={"Authorization": f"Bearer {ADMIN}"})
         assert ok.status_code == 200
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/segmux/openapi/v23.json").json()["openapi"].startswith("3.")
     finally:
         err = _stop(proc)
-    assert "smx_from-the-environment" not in err
+    assert ADMIN not in err
     assert '"event": "request"' in err
+
+
+def with_password(url: str) -> str:
+    """``url`` with a password (the test server trusts local connections, so any will do)."""
+    if not url.startswith("postgresql://"):
+        return url
+    user, rest = url[len("postgresql://"):].split("@", 1)
+    return f"postgresql://{user}:pass-w0rd@{rest}"
+
+
+def shown(url: str) -> str:
+    """How segmux names the store: the password masked."""
+    return url.replace(":pass-w0rd@", ":***@")
+
+
+def test_commands_name_their_store_with_the_password_masked(store_url: str) -> None:
+    url = with_password(store_url)
+    done = run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "ci"], url)
+    assert done.returncode == 0, done.stderr
+    token_id = run(["tokens", "list"], url).stdout.splitlines()[1].split("\t")[0]
+    assert done.stderr == f"created token {token_id} of tenant 'acme' (admin) in store " \
+        f"{shown(url)}\n"
+    assert "pass-w0rd" not in done.stderr
+    port = free_port()
+    proc = _serve(url, port, SEGMUX_ADMIN_TOKEN=ADMIN)
+    try:
+        _wait_ready(port)
+    finally:
+        err = _stop(proc)
+    serving = next(json.loads(line) for line in err.splitlines() if '"serving"' in line)
+    assert serving["store"] == shown(url)
+    assert "pass-w0rd" not in err
+
+
+def test_a_command_run_elsewhere_does_not_make_a_new_store(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "SEGMUX_DATABASE_URL"}
+    done = subprocess.run(
+        [*SEGMUX, "tokens", "create", "--tenant", "default", "--scope", "admin", "--name", "x"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=elsewhere,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"segmux: no store at {elsewhere}/segmux.db (")
+    assert list(elsewhere.iterdir()) == []
+
+
+async def test_tenants_set_sets_every_tenant_setting(store_url: str, store: Store) -> None:
+    run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "a"], store_url)
+    done = run(["tenants", "set", "--tenant", "acme", "--ims-org", "53A7E4A25F3C@AdobeOrg",
+                "--confidence-account", "acme-prod"], store_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("tenant 'acme': ims_org_id 53A7E4A25F3C@AdobeOrg, "
+                           "confidence_account_id acme-prod\n")
+    assert done.stderr == f"store {store_url}\n"
+    settings = (await store.get_tenant("acme")).settings
+    assert (settings["ims_org_id"], settings["confidence_account_id"]) == (
+        "53A7E4A25F3C@AdobeOrg", "acme-prod")
+    bad = run(["tenants", "set", "--tenant", "acme", "--confidence-account", "not one"],
+              store_url)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("segmux: account_id: must be 1 to 128 characters")
+    assert (await store.get_tenant("acme")).settings["confidence_account_id"] == "acme-prod"
+    nothing = run(["tenants", "set", "--tenant", "acme"], store_url)
+    assert (nothing.returncode, nothing.stderr) == (
+        2, "segmux: tenants set needs a setting to change (give --ims-org and/or "
+        "--confidence-account)\n")
+
+
+def test_help_lists_every_command_and_names_variables_and_defaults() -> None:
+    top = subprocess.run([*SEGMUX, "--help"], capture_output=True, text=True, timeout=60)
+    assert top.returncode == 0
+    for command in ("serve", "db upgrade", "tokens create", "tokens list", "tokens revoke ID",
+                    "tenants set", "migrate SOURCE TARGET", "export", "import FILE"):
+        assert f"  segmux {command} " in top.stdout
+    assert "(env SEGMUX_DATABASE_URL; default sqlite:///./segmux.db)" in " ".join(
+        top.stdout.split())
+    serve = " ".join(subprocess.run([*SEGMUX, "serve", "--help"], capture_output=True,
+                                    text=True, timeout=60).stdout.split())
+    for flag, variable, default in (("--host", "SEGMUX_HOST", "127.0.0.1"),
+                                    ("--port", "SEGMUX_PORT", "8080"),
+                                    ("--workers", "SEGMUX_WORKERS", "1"),
+                                    ("--grace", "SEGMUX_SHUTDOWN_GRACE", "10")):
+        assert flag in serve
+        assert f"(env {variable}; default {default})" in serve
+    for variable in ("SEGMUX_LOG_LEVEL", "SEGMUX_LOG_FORMAT", "SEGMUX_ADMIN_TOKEN",
+                     "SEGMUX_BODY_LIMIT", "SEGMUX_SEGMENT_LIMIT", "SEGMUX_FRESHNESS"):
+        assert variable in serve
+
+
+def test_every_option_of_every_command_names_its_default() -> None:
+    from gateway.cli import _parser, _parsers
+
+    for parser in _parsers(_parser()):
+        for action in parser._actions:
+            if action.option_strings and action.nargs != 0 and not action.required:
+                assert action.help and "default" in action.help, (parser.prog, action.dest)

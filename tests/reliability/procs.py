@@ -16,7 +16,7 @@ import httpx
 
 from tests.live import free_port
 
-ADMIN_TOKEN = "smx_reliability-admin"
+ADMIN_TOKEN = "smx_reliability-admin-0123456789abcdef"
 START_TIMEOUT = 60.0
 
 

@@ -504,7 +504,9 @@ def _grace(args: argparse.Namespace) -> float:
 
 async def _prepare(settings: Settings) -> str | None:
     """Migrate once before workers start, seed ``SEGMUX_ADMIN_TOKEN``, and on an empty store
-    without it create a first admin token (returned to be printed once)."""
+    without it create a first admin token (returned to be printed once) — only for a person at a
+    terminal (``SEGMUX_LOG_FORMAT=console``): JSON lines go to log collectors, and a token must
+    never be logged, so there the banner says how to create one instead."""
     store = await _open(settings, create=True)
     try:
         tokens = TokenService(store)
@@ -514,7 +516,7 @@ async def _prepare(settings: Settings) -> str | None:
                 token=settings.admin_token,
             )
             return None
-        if await store.count_tokens() == 0:
+        if settings.log_format == "console" and await store.count_tokens() == 0:
             token, _ = await tokens.create(tenant="default", scope="admin", name="first-admin")
             return token
         return None
@@ -535,11 +537,7 @@ def _banner(settings: Settings, host: str, port_: int, first_token: str | None) 
     if settings.log_format != "console":
         announce("serving", url=base, store=store, specs=f"{base}/segmux/openapi/v23.json",
                  health=f"{base}/healthz")
-        if first_token:
-            announce("first admin token of tenant 'default' (shown once; only its hash is "
-                     "stored)", token=first_token)
-        else:
-            announce("get a token", command=get_token)
+        announce("get a token", command=get_token)
         return
     lines = [f"segmux on {base}  (store: {store})"]
     if first_token:

@@ -98,20 +98,18 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     return err
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: str) -> None:
+def test_serve_prints_a_first_token_once_to_a_person_and_it_works(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/first.db"
     port = free_port()
-    proc = _serve(url, port)
+    proc = _serve(url, port, SEGMUX_LOG_FORMAT="console")
     try:
         _wait_ready(port)
     finally:
         err = _stop(proc)
-    lines = [json.loads(line) for line in err.splitlines()]
-    token = next(line["token"] for line in lines if "token" in line)
-    assert "shown once" in next(line["event"] for line in lines if "token" in line)
+    assert "shown once" in err
+    token = next(w for w in err.split() if w.startswith("smx_"))
     port = free_port()
-    proc = _serve(url, port)
+    proc = _serve(url, port, SEGMUX_LOG_FORMAT="console")
     try:
         _wait_ready(port)
         r = httpx.get(f"http://127.0.0.1:{port}/v2.3/data/segments",
@@ -120,6 +118,23 @@ def test_serve_prints_a_first_token_once_and_it_works(tmp_path: Path, backend: s
     finally:
         err = _stop(proc)
     assert "smx_" not in err  # the second start prints no token, and logs never show one
+
+
+def test_json_logs_never_carry_a_token_even_on_an_empty_store(tmp_path: Path) -> None:
+    """JSON lines go to log collectors: no first token is made there, the banner says how."""
+    url = f"sqlite:///{tmp_path}/empty.db"
+    port = free_port()
+    proc = _serve(url, port)
+    try:
+        _wait_ready(port)
+        r = httpx.get(f"http://127.0.0.1:{port}/v2.3/data/segments")
+        assert r.status_code == 401
+    finally:
+        err = _stop(proc)
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert "smx_" not in err
+    hint = next(line for line in lines if line["event"] == "get a token")
+    assert "segmux tokens create" in hint["command"]
 
 
 def test_serve_seeds_admin_token_from_env(store_url: str) -> None:

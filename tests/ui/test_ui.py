@@ -287,7 +287,7 @@ def check_matrix(page: Any, segments: dict[str, dict[str, Any]]) -> None:
     assert code_of(HOSTILE_NAME, "v23") == HOSTILE_NAME
 
     # Archived segments are marked (and only they); a proportion says it needs a unit.
-    for name, s in segments.items():
+    for s in segments.values():
         row = page.locator(f'#rows tr[data-segment-id="{s["id"]}"]')
         assert row.get_attribute("data-state") == s["state"]
         archived = s["state"] == "ARCHIVED"

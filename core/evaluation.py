@@ -162,8 +162,9 @@ class EvaluationService:
                 await self._finish(principal, current, context, result)
         if current.withheld:
             for result in results:
-                for sid in current.withheld.keys() & result.keys():
-                    result[sid] = False
+                for sid in current.withheld:
+                    if sid in result:
+                        result[sid] = False
         return results
 
     async def reasons(

@@ -12,6 +12,10 @@ The rules (``docs/dialects/confidence.md``), free of HTTP and of SQL:
   rivals' buckets.
 * A unit is a member when the segment is OK or ALLOCATED, its targeting matches and the unit's
   bucket is in the segment's bitset.
+* Never widen: an ARCHIVED or UNALLOCATED segment serves no one; one that holds fewer than all
+  buckets matches no one whose unit is unknown (Confidence's resolver: "with no unit, only a full
+  bitset matches"). A language that states only a condition can say neither, so every such view
+  refuses these segments (:func:`check_condition_only`) rather than show the bare condition.
 
 The ``decide_*`` functions are pure: the store calls them inside the transaction that read the
 segment and its rivals, so what they decide is what gets written (``core.store.allocation``).
@@ -25,10 +29,10 @@ from typing import Any
 
 import msgspec
 
-from core.buckets import FULL, bucket, bucket_count, draw, grow_or_shrink, has_bucket
+from core.buckets import BUCKETS, FULL, bucket, bucket_count, draw, grow_or_shrink, has_bucket
 from core.buckets import parse_proportion as parse_proportion
 from core.buckets import share as share
-from core.errors import Conflict, InUse, Invalid
+from core.errors import Conflict, InUse, Invalid, NotExpressible
 from core.model import Allocation, Segment, SegmentPatch
 from core.store.allocation import AllocationChange, AllocationView
 
@@ -217,3 +221,59 @@ def is_member(
 ) -> bool:
     """Targeting matches AND the unit's bucket is allocated to the segment."""
     return targeting_matches and in_buckets(segment, stored, unit, account)
+
+
+# --- never widen: what a condition alone cannot say ----------------------------------------
+
+ARCHIVED_REASON = "archived"
+UNALLOCATED_REASON = "unallocated"
+NEEDS_UNIT = "needs a unit"
+
+
+def not_serving(segment: Segment) -> str | None:
+    """Why the segment serves no one whatever the context and unit (``archived``,
+    ``unallocated``), or None while it is OK or ALLOCATED."""
+    if segment.state == ARCHIVED:
+        return ARCHIVED_REASON
+    if segment.state == UNALLOCATED:
+        return UNALLOCATED_REASON
+    return None
+
+
+def is_partial(segment: Segment) -> bool:
+    """Whether the segment holds fewer than all 1,000,000 buckets. Its buckets are always
+    ``bucket_count(proportion)`` of them (every draw takes exactly that many), so the proportion
+    says it without reading the 125,000-byte bitset; "1", "1.0" and "0.9999999" are all full."""
+    return bucket_count(segment.allocation.proportion) < BUCKETS
+
+
+def without_unit(segment: Segment) -> str | None:
+    """Why the segment matches no context when no unit is known, or None when its condition
+    alone decides: not serving, or partial (only a unit's bucket could say)."""
+    reason = not_serving(segment)
+    if reason is None and is_partial(segment):
+        reason = NEEDS_UNIT
+    return reason
+
+
+def check_condition_only(segment: Segment, language: str, label: str | None = None) -> None:
+    """``NotExpressible`` when a language that states only a condition (PQL, OData, Unleash
+    constraints) would show the segment wider than it is: archived or unallocated (it serves no
+    one, yet the condition would match), or partial (the condition matches the whole audience,
+    the segment only a proportion of it). The one rule every such view applies; ``label`` names
+    the language in the reason (default: ``language``)."""
+    said = label or language
+    if segment.state == ARCHIVED:
+        raise NotExpressible(
+            language, f"the segment is ARCHIVED and serves no one; {said} cannot say so"
+        )
+    if segment.state == UNALLOCATED:
+        raise NotExpressible(
+            language, "the segment is UNALLOCATED and serves no one until it is allocated; "
+            f"{said} cannot say so"
+        )
+    if is_partial(segment):
+        raise NotExpressible(
+            language, f"the segment allocates a proportion ({segment.allocation.proportion}) "
+            f"of its audience by bucket of a unit; {said} cannot say a proportion"
+        )

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from core.allocation import check_condition_only
 from core.constraints import (
     ConstraintLimits,
     ResourceLimit,
@@ -72,10 +73,7 @@ def constraints_of(segment: Segment) -> list[dict[str, Any]]:
     """The constraint list that says exactly what the segment says, or ``NotExpressible``."""
     if segment.kind == "static":
         raise NotExpressible(LANGUAGE, "a static segment (a list of members) has no constraints")
-    if segment.allocation.proportion != "1":
-        raise NotExpressible(
-            LANGUAGE, "the segment allocates a proportion of its audience; constraints cannot"
-        )
+    check_condition_only(segment, LANGUAGE, "Unleash constraints")
     ext = segment.extensions.get(EXT) or {}
     found, kept = sent_form(ext, "constraints", "expressionHash", segment.expression)
     if found and isinstance(kept, list):

@@ -13,6 +13,9 @@
   else ``targeting_key``, else ``identifier`` — is looked up; no identity is not a member), and a
   condition with **segment criteria** (Confidence) asks the named segments, by slug, about the same
   context (a cycle never matches; an unknown slug never matches).
+* Never widen (``core.allocation.without_unit``): with no unit, an ARCHIVED or UNALLOCATED
+  segment, and one allocated to a proportion of units by bucket, match no context, whether asked
+  directly or through a segment criterion; :meth:`EvaluationService.reasons` says why.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from core.allocation import not_serving, without_unit
 from core.cache import TenantCache
 from core.errors import Invalid, LimitExceeded, NotFound
 from core.expr import ast
@@ -64,6 +68,12 @@ class TenantSegments:
         self.by_id = {s.id: s for s in segments}
         self.by_slug = {s.slug: s for s in segments}
         self.static_ids = frozenset(s.id for s in segments if s.kind == "static")
+        self.withheld: dict[str, str] = {}
+        """Segment id -> why it matches no context without a unit (``without_unit``)."""
+        for s in segments:
+            reason = without_unit(s)
+            if reason is not None:
+                self.withheld[s.id] = reason
         self.referring: dict[str, ast.Expr] = {}
         for s in segments:
             expr = ast.decode(s.expression) if s.expression is not None else None
@@ -150,7 +160,27 @@ class EvaluationService:
         if current.static_ids or current.referring:
             for context, result in zip(contexts, results, strict=True):
                 await self._finish(principal, current, context, result)
+        if current.withheld:
+            for result in results:
+                for sid in current.withheld:
+                    if sid in result:
+                        result[sid] = False
         return results
+
+    async def reasons(
+        self, principal: Principal, segment_ids: Sequence[str] | None, *, unit: bool = False
+    ) -> dict[str, str]:
+        """Segment id -> why it matches no context whatever its condition says, for the
+        segments asked about that have such a reason: ``archived``, ``unallocated``, and
+        (``unit`` False: none was given) ``needs a unit``."""
+        if unit:
+            return {s.id: r for s in await self.segments_for(principal, segment_ids)
+                    if (r := not_serving(s)) is not None}
+        current = await self.tenant_segments(principal)
+        if segment_ids is None:
+            return dict(current.withheld)
+        return {sid: current.withheld[sid] for sid in dict.fromkeys(segment_ids)
+                if sid in current.withheld}
 
     async def _finish(
         self,
@@ -168,6 +198,8 @@ class EvaluationService:
         active: set[str] = set()
 
         def member(segment: Segment) -> bool:
+            if segment.id in current.withheld:
+                return False
             if segment.kind == "static":
                 return segment.id in members
             expr = current.referring.get(segment.id)

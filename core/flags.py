@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from core.allocation import ARCHIVED
 from core.cache import TenantCache
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
 from core.constraints import (
@@ -336,6 +337,10 @@ class FlagService:
                 segment = await self.store.get_segment(principal.tenant, "seq", seq)
                 if segment.sandbox != principal.default_sandbox:
                     raise NotFound("segment", str(seq))
+                if segment.state == ARCHIVED:  # as the store says it when an archive races this
+                    raise Conflict(
+                        "state", "the segment is archived and cannot be used by a flag rule"
+                    )
                 constraints_of(segment)
             except (NotFound, NotExpressible) as exc:
                 raise NotFound("segment", str(seq), f'No segment exists with ID "{seq}"') from exc

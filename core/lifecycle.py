@@ -280,6 +280,8 @@ class LifecycleService:
         active: set[str] = set()
 
         def member(segment: Segment, ctx: Mapping[str, Any]) -> bool:
+            if rules.not_serving(segment) is not None:
+                return False  # an archived or unallocated segment serves no one, static too
             if segment.kind == "static":
                 return segment.id in stored.get(identity_of(ctx, unit) or "", set())
             if segment.slug in active:

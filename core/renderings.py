@@ -6,6 +6,12 @@ rules are the dialects' own: Unleash's ``constraints_of``; Adobe and Confidence 
 they were sent while the canonical condition is unchanged (``expressionOf`` / ``expression``
 digests in their extensions), else render it anew; HAL shows a static segment with no filter;
 v2.3 shows every segment by name. Projections are cached per segment version (``SegmentView``).
+
+Never widen: the views whose language states only a condition (Unleash, Adobe, HAL) refuse an
+ARCHIVED or UNALLOCATED segment and one allocated to a proportion of units
+(``core.allocation.check_condition_only``); Confidence shows state and allocation exactly. v2.3
+shows a name and nothing else — no condition, no members — so showing any segment there claims
+nothing about who is in it and widens nothing; it shows them all.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from core.allocation import check_condition_only
 from core.constraint_segments import constraints_of
 from core.errors import NotExpressible
 from core.expr import ast
@@ -50,6 +57,7 @@ def _adobe(segment: Segment) -> Any:
     """PQL text (``dialects.adobe.translate.expression_out``: the text as sent while current)."""
     if segment.kind == "static":
         raise NotExpressible("pql", "a static segment (a list of members) has no PQL condition")
+    check_condition_only(segment, "pql", "PQL")
     found, stored = sent_form(_ext(segment, "adobe"), "expression", "expressionOf",
                               segment.expression)
     if (found and isinstance(stored, dict) and stored.get("format") == "pql/text"
@@ -73,6 +81,7 @@ def _confidence(segment: Segment) -> Any:
 
 def _hal(segment: Segment) -> Any:
     """OData ``filter`` (``dialects.hal.translate.filter_of``)."""
+    check_condition_only(segment, "OData")
     if segment.kind == "static":
         return None
     return render_odata(_condition(segment))

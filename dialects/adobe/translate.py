@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import msgspec
 from msgspec import UNSET
 
+from core.allocation import check_condition_only
 from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr import ast
 from core.expr.ast import Expr
@@ -139,6 +140,7 @@ def canonical(expr: Expr | None) -> bytes | None:
 def expression_out(segment: Segment, ext: Mapping[str, Any]) -> dict[str, Any]:
     if segment.kind == "static":
         raise NotExpressible("pql", "a static segment (a list of members) has no PQL condition")
+    check_condition_only(segment, "pql", "PQL")
     found, stored = sent_form(ext, "expression", "expressionOf", segment.expression)
     if found and isinstance(stored, dict):
         return stored
@@ -228,6 +230,8 @@ def patch_builder(definition: Definition, path_id: str) -> Callable[[Segment], S
             raise NotExpressible(
                 "pql", "a static segment (a list of members) cannot be given a PQL condition"
             )
+        # What this view cannot show it cannot change either: refused before anything is written.
+        check_condition_only(current, "pql", "PQL")
         stored = current.extensions.get(ADOBE) or {}
         return SegmentPatch(
             name=definition.name,

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from starlette.datastructures import QueryParams
 
+from core.allocation import check_condition_only
 from core.errors import Invalid
 from core.expr import ast
 from core.expr.ast import Expr
@@ -49,7 +50,11 @@ def iso_seconds(us: int) -> str:
 def filter_of(segment: Segment) -> str | None:
     """A static segment has no filter; a dynamic one shows its condition in OData, and one
     that matches everyone (a v2.3 segment) shows ``true``, OData's "every individual".
-    ``NotExpressible`` when OData cannot say the condition exactly."""
+    ``NotExpressible`` when OData cannot say the condition exactly, and for a segment that an
+    individual's attributes alone cannot decide (archived, unallocated, or allocated to a
+    proportion of units by bucket: ``core.allocation.check_condition_only``), so its detail,
+    its members and its updates answer 404 with the reason and lists leave it out."""
+    check_condition_only(segment, "OData")
     if segment.kind == "static":
         return None
     return render_odata(condition(segment))

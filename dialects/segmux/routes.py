@@ -97,7 +97,8 @@ def build(services: Services) -> Starlette:
             results = await services.evaluation.evaluate(who, args.context, args.segments)
         else:
             results = await services.lifecycle.members(who, args.segments, args.context, args.unit)
-        return _json(evaluate_out(results))
+        reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
+        return _json(evaluate_out(results, reasons))
 
     async def evaluate_batch(request: Request) -> Response:
         who = await principal(request)
@@ -108,7 +109,8 @@ def build(services: Services) -> Starlette:
             results = await services.lifecycle.members_many(
                 who, args.segments, args.contexts, args.unit
             )
-        return _json(BatchOut(results=[evaluate_out(r) for r in results]))
+        reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
+        return _json(BatchOut(results=[evaluate_out(r, reasons) for r in results]))
 
     async def list_segments(request: Request) -> Response:
         who = await principal(request)

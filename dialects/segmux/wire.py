@@ -34,6 +34,9 @@ class EvaluateIn(msgspec.Struct, forbid_unknown_fields=True):
 class EvaluateOut(msgspec.Struct):
     matches: list[str]
     results: dict[str, bool]
+    reasons: dict[str, str]
+    """Segment id -> why it matches no context whatever its condition (``archived``,
+    ``unallocated``, ``needs a unit``); only the segments that have such a reason."""
 
 
 class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -46,8 +49,9 @@ class BatchOut(msgspec.Struct):
     results: list[EvaluateOut]
 
 
-def evaluate_out(results: dict[str, bool]) -> EvaluateOut:
-    return EvaluateOut(matches=[k for k, v in results.items() if v], results=results)
+def evaluate_out(results: dict[str, bool], reasons: dict[str, str]) -> EvaluateOut:
+    return EvaluateOut(matches=[k for k, v in results.items() if v], results=results,
+                       reasons={k: v for k, v in reasons.items() if k in results})
 
 
 class ConditionIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -42,6 +42,13 @@ REGEX_PQL = 'personalEmail.address.matches("@example\\.com$")'
 # A name that would run script if any part of the page used innerHTML with data.
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1"> & "everyone"'
 SWEDEN = [{"contextName": "country", "operator": "IN", "values": ["SE"]}]
+SE_TARGETING = {
+    "criteria": {"c": {"attribute": {"attributeName": "country",
+                                     "eqRule": {"value": {"stringValue": "SE"}}}}},
+    "expression": {"ref": "c"},
+}
+NAMES = {"tenth": "A tenth of Swedes", "gone": "Archived Swedes"}
+SEGMENTS = 7
 
 
 def chromium() -> str:
@@ -95,8 +102,14 @@ def seed(base: str) -> dict[str, str]:
         ok(c.post("/my-project/individual-segments", headers=bearer,
                   json={"name": "Friends", "segmentType": "STATIC", "identifier": "my-friends"}))
         ok(c.post("/v2.3/data/segments", headers=bearer, json={"name": HOSTILE_NAME}))
+        # Confidence: a tenth of the Swedes by bucket, and an archived segment.
+        for slug, proportion in (("tenth", "0.1"), ("gone", "1")):
+            ok(c.post("/v1/segments", params={"segmentId": slug}, headers=bearer, json={
+                "displayName": NAMES[slug], "targeting": SE_TARGETING,
+                "allocation": {"proportion": {"value": proportion}}}))
+        ok(c.post("/v1/segments/gone:archive", headers=bearer, json={}))
     return {"swedes": "Swedes", "or": "US or over 30", "regex": "Example.com mail",
-            "static": "Friends", "everyone": HOSTILE_NAME}
+            "static": "Friends", "everyone": HOSTILE_NAME, **NAMES}
 
 
 def api_segments(base: str) -> dict[str, dict[str, Any]]:
@@ -156,8 +169,8 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
 
             page.fill("#token", ADMIN_TOKEN)
             page.click("#connect")
-            expect(page.locator("#rows tr")).to_have_count(5)
-            expect(page.locator("#status")).to_have_text("Loaded 5 segments.")
+            expect(page.locator("#rows tr")).to_have_count(SEGMENTS)
+            expect(page.locator("#status")).to_have_text(f"Loaded {SEGMENTS} segments.")
             check_matrix(page, segments)
             # The hostile name is text; nothing from it became an element or ran.
             assert page.evaluate("window.__pwned") is None
@@ -166,8 +179,8 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             # The token stays in this tab's sessionStorage, so a reload lists again.
             assert page.evaluate("sessionStorage.getItem('segmux.token')") == ADMIN_TOKEN
             page.reload()
-            expect(page.locator("#status")).to_have_text("Loaded 5 segments.")
-            expect(page.locator("#rows tr")).to_have_count(5)
+            expect(page.locator("#status")).to_have_text(f"Loaded {SEGMENTS} segments.")
+            expect(page.locator("#rows tr")).to_have_count(SEGMENTS)
 
             # Evaluate the default context ({"country": "SE", "age": 42}).
             page.click("#run")
@@ -181,11 +194,15 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             # From the vendors' semantics, not from the API's answer.
             assert shown["Swedes"] is True and shown["US or over 30"] is True
             assert shown["Example.com mail"] is False and shown[HOSTILE_NAME] is True
+            # Never widened: the tenth needs a unit, the archived one serves no one.
+            assert shown[NAMES["tenth"]] is False and shown[NAMES["gone"]] is False
             assert page.text_content("#eval-summary") == (
-                f"{len(want['matches'])} of 5 segments match.")
+                f"{len(want['matches'])} of {SEGMENTS} segments match.")
+            why = {NAMES["tenth"]: " (needs a unit)", NAMES["gone"]: " (archived)"}
             for name, s in segments.items():
                 cell = page.locator(f'#rows tr[data-segment-id="{s["id"]}"] td.eval')
-                assert cell.text_content() == ("match" if shown[name] else "no match")
+                assert cell.text_content() == (
+                    "match" if shown[name] else "no match" + why.get(name, ""))
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             print(f"\nUI screenshot: {SCREENSHOT}")
 
@@ -269,6 +286,20 @@ def check_matrix(page: Any, segments: dict[str, dict[str, Any]]) -> None:
     assert json.loads(code_of("Swedes", "unleash")) == SWEDEN
     assert code_of(HOSTILE_NAME, "v23") == HOSTILE_NAME
 
+    # Archived segments are marked (and only they); a proportion says it needs a unit.
+    for s in segments.values():
+        row = page.locator(f'#rows tr[data-segment-id="{s["id"]}"]')
+        assert row.get_attribute("data-state") == s["state"]
+        archived = s["state"] == "ARCHIVED"
+        assert ("archived" in (row.get_attribute("class") or "").split()) is archived
+        assert row.locator("th .state.archived").count() == (1 if archived else 0)
+    gone = page.locator(f'#rows tr[data-segment-id="{segments[NAMES["gone"]]["id"]}"]')
+    assert gone.locator("th .state").text_content() == "archived"
+    assert segments[NAMES["gone"]]["state"] == "ARCHIVED"
+    tenth = page.locator(f'#rows tr[data-segment-id="{segments[NAMES["tenth"]]["id"]}"]')
+    assert tenth.locator("th .allocation").text_content() == "0.1 of units (needs a unit)"
+    assert tenth.locator("th .state").count() == 0
+
 
 def results_shown(page: Any, segments: dict[str, dict[str, Any]]) -> dict[str, bool]:
     by_id = {s["id"]: name for name, s in segments.items()}
@@ -277,7 +308,7 @@ def results_shown(page: Any, segments: dict[str, dict[str, Any]]) -> dict[str, b
         name = by_id[row.get_attribute("data-segment-id")]
         assert row.locator("th .name").text_content() == name
         text = row.locator("td").text_content()
-        assert text in ("match", "no match")
+        assert text in ("match", "no match", "no match (needs a unit)", "no match (archived)")
         out[name] = text == "match"
     return out
 

@@ -127,13 +127,35 @@
     return cell;
   }
 
+  // Confidence's lifecycle: an ARCHIVED segment serves no one (nor does an UNALLOCATED one
+  // until it is allocated), and one allocated to a proportion of units needs a unit to match.
+  const STATE_NOTES = {
+    ARCHIVED: "archived: serves no one",
+    UNALLOCATED: "unallocated: serves no one until allocated",
+  };
+
+  function allocationNote(segment) {
+    const proportion = segment.allocation ? Number(segment.allocation.proportion) : 1;
+    return proportion < 1 ? `${segment.allocation.proportion} of units (needs a unit)` : null;
+  }
+
   function segmentRow(segment) {
     const row = el("tr");
     row.dataset.segmentId = segment.id;
+    const state = typeof segment.state === "string" ? segment.state : "OK";
+    row.dataset.state = state;
+    if (state === "ARCHIVED") row.classList.add("archived");
     const head = el("th");
     head.scope = "row";
     head.append(el("span", "name", segment.name), el("span", `kind ${segment.kind}`,
       segment.kind));
+    if (STATE_NOTES[state]) {
+      const badge = el("span", `state ${state.toLowerCase()}`, state.toLowerCase());
+      badge.title = STATE_NOTES[state];
+      head.append(badge);
+    }
+    const share = allocationNote(segment);
+    if (share) head.append(el("p", "allocation", share));
     if (segment.description) head.append(el("p", "description", segment.description));
     const id = el("p", "meta");
     id.append(el("code", null, segment.id), el("span", null, ` · v${segment.version}`));
@@ -202,6 +224,9 @@
   function showResults(out) {
     $("eval-error").hidden = true;
     const results = out.results || {};
+    const reasons = out.reasons || {};
+    const verdict = (id) => (results[id] ? "match"
+      : reasons[id] ? `no match (${reasons[id]})` : "no match");
     const ids = Object.keys(results);
     // Segments in the matrix's order first, then any the matrix has not loaded yet.
     const order = [...state.segments.keys()];
@@ -217,8 +242,7 @@
       name.scope = "row";
       name.append(el("span", "name", known ? known.name : id));
       if (known) name.append(el("code", "meta", ` ${id}`));
-      row.append(name, el("td", results[id] ? "match" : "miss",
-        results[id] ? "match" : "no match"));
+      row.append(name, el("td", results[id] ? "match" : "miss", verdict(id)));
       return row;
     });
     $("result-rows").replaceChildren(...rows);
@@ -227,7 +251,7 @@
       const cell = row.querySelector("td.eval");
       if (!id || !cell) continue;
       const value = results[id];
-      cell.textContent = value === undefined ? "—" : value ? "match" : "no match";
+      cell.textContent = value === undefined ? "—" : verdict(id);
       cell.classList.toggle("match", value === true);
       cell.classList.toggle("miss", value === false);
     }

@@ -60,8 +60,8 @@ async def test_batch_of_listed_segments(client: httpx.AsyncClient, store: Store,
     await seed(store, "tenant-a", "everyone", None)
     r = await client.post(BATCH, headers=auth(token_a), json={
         "contexts": [{"workAddress": {"country": "US"}}, {}], "segments": [us]})
-    assert r.json() == {"results": [{"matches": [us], "results": {us: True}},
-                                    {"matches": [], "results": {us: False}}]}
+    assert r.json() == {"results": [{"matches": [us], "results": {us: True}, "reasons": {}},
+                                    {"matches": [], "results": {us: False}, "reasons": {}}]}
     r = await client.post(BATCH, headers=auth(token_a), json={"contexts": []})
     assert r.json() == {"results": []}
 

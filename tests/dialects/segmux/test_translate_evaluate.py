@@ -146,7 +146,7 @@ async def test_evaluate_listed_segments_only(client: httpx.AsyncClient, store: S
     await seed(store, "tenant-a", "adults", "age >= 18")
     r = await client.post(EVALUATE, headers=auth(token_a),
                           json={"context": {}, "segments": [us]})
-    assert r.json() == {"matches": [], "results": {us: False}}
+    assert r.json() == {"matches": [], "results": {us: False}, "reasons": {}}
 
 
 async def test_evaluate_sees_updates_at_once(client: httpx.AsyncClient, store: Store,
@@ -188,8 +188,8 @@ async def test_client_token_may_evaluate(client: httpx.AsyncClient, store: Store
 
 async def test_evaluate_with_a_unit_applies_allocation(client: httpx.AsyncClient,
                                                        token_a: str) -> None:
-    """A 0% Confidence segment holds no bucket: with a unit nobody is a member, while the
-    condition alone (no unit) still matches; a 100% segment matches every unit."""
+    """A 0% Confidence segment holds no bucket: with a unit nobody is a member, and without
+    one it needs a unit (never widened to its condition); a 100% segment matches every unit."""
     headers = auth(token_a)
     for slug, share in (("nobody-gets-in", "0"), ("everybody-in", "1")):
         r = await client.post(f"/v1/segments?segmentId={slug}", headers=headers, json={
@@ -198,7 +198,8 @@ async def test_evaluate_with_a_unit_applies_allocation(client: httpx.AsyncClient
     listed = (await client.post(EVALUATE, headers=headers, json={"context": {}})).json()
     ids = list(listed["results"])
     assert len(ids) == 2
-    assert listed["matches"] == ids  # conditions only: both match everyone
+    assert listed["matches"] == [ids[1]]  # without a unit only the full allocation matches
+    assert listed["reasons"] == {ids[0]: "needs a unit"}
     for unit in ("user-1", "user-2", "roug"):
         r = await client.post(EVALUATE, headers=headers, json={"context": {}, "unit": unit})
         assert r.status_code == 200, r.text

@@ -166,7 +166,7 @@ async def test_a_kept_answer_is_never_served_to_a_peer_it_was_not_built_for(
     assert answers.hits == 1
 
 
-@pytest.mark.parametrize("env, problem", [
+@pytest.mark.parametrize(("env", "problem"), [
     ({"SEGMUX_PUBLIC_URL": "ftp://x.example"}, "SEGMUX_PUBLIC_URL"),
     ({"SEGMUX_PUBLIC_URL": "https://x.example/?a=1"}, "SEGMUX_PUBLIC_URL"),
     ({"SEGMUX_PUBLIC_URL": "https://user:pw@x.example"}, "SEGMUX_PUBLIC_URL"),

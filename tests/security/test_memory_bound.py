@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from core.cache import PAGE_MAX_BYTES, PAGES_MAX_BYTES
-from gateway.answers import ANSWERS_MAX_BYTES
+from gateway.answers import ANSWER_MAX_BYTES, ANSWERS_MAX_BYTES
 from tests.reliability.procs import ADMIN_TOKEN, Gateway
 
 MB = 1024 * 1024
@@ -67,9 +67,21 @@ def spellings(count: int) -> Iterator[str]:
 
 def test_spellings_of_one_large_query_keep_memory_within_the_bound(gateway: Gateway) -> None:
     with httpx.Client(base_url=gateway.url, timeout=60) as c:
+        # A first page of ~0.9 MB: under both thresholds. The first-page cache keeps it once
+        # (parsed key); the kept answers key on the query as sent, and are bounded in bytes.
+        create(c, 0, 15)
+        small = c.get("/v1/segments?pageSize=1000", headers=AUTH)
+        assert small.status_code == 200 and len(small.content) < ANSWER_MAX_BYTES
+        before = rss(gateway)
+        for query in spellings(300):
+            r = c.get(f"/v1/segments?{query}", headers=AUTH)
+            assert r.status_code == 200 and r.content == small.content, query
+        grown = rss(gateway) - before
+        assert grown < BOUND, f"RSS grew by {grown / MB:.0f} MB (bound {BOUND / MB:.0f} MB)"
+
         # A first page of ~1.4 MB: under the page threshold (kept once), over the kept
         # answers' (never kept there).
-        create(c, 0, 24)
+        create(c, 15, 9)
         first = c.get("/v1/segments?pageSize=1000", headers=AUTH)
         assert first.status_code == 200
         assert 1 * MB < len(first.content) < PAGE_MAX_BYTES

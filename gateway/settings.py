@@ -60,7 +60,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
-            **_edge(env),
+            # The HTTP edge (the block at the end of this module).
+            public_url=public_url(env.get("SEGMUX_PUBLIC_URL", "")),
+            forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
+            header_timeout=header_timeout(env),
+            max_connections=max_connections(env),
         )
 
 
@@ -81,15 +85,6 @@ headers from: a reverse proxy on the same host."""
 
 def trusted_proxies(settings: Settings) -> tuple[str, ...]:
     return settings.forwarded_allow_ips or (LOOPBACK if settings.trust_proxy else ())
-
-
-def _edge(env: Mapping[str, str]) -> dict[str, object]:
-    return {
-        "public_url": public_url(env.get("SEGMUX_PUBLIC_URL", "")),
-        "forwarded_allow_ips": forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
-        "header_timeout": header_timeout(env),
-        "max_connections": int(_positive(env, "MAX_CONNECTIONS", 1000)),
-    }
 
 
 def public_url(value: str) -> str | None:
@@ -123,6 +118,15 @@ def header_timeout(env: Mapping[str, str] | None = None) -> float:
     """``SEGMUX_HEADER_TIMEOUT`` (seconds), read on its own by each serving process's
     connections (``gateway.slow_clients``)."""
     return _positive(os.environ if env is None else env, "HEADER_TIMEOUT", 10.0)
+
+
+def max_connections(env: Mapping[str, str]) -> int:
+    raw = env.get("SEGMUX_MAX_CONNECTIONS", "").strip()
+    if not raw:
+        return 1000
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"SEGMUX_MAX_CONNECTIONS must be a positive integer, not {raw!r}")
+    return int(raw)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

@@ -174,6 +174,7 @@ async def test_a_kept_answer_is_never_served_to_a_peer_it_was_not_built_for(
     ({"SEGMUX_HEADER_TIMEOUT": "0"}, "SEGMUX_HEADER_TIMEOUT"),
     ({"SEGMUX_HEADER_TIMEOUT": "soon"}, "SEGMUX_HEADER_TIMEOUT"),
     ({"SEGMUX_MAX_CONNECTIONS": "-5"}, "SEGMUX_MAX_CONNECTIONS"),
+    ({"SEGMUX_MAX_CONNECTIONS": "1.5"}, "SEGMUX_MAX_CONNECTIONS"),
 ])
 def test_edge_settings_refuse_what_they_cannot_mean(env: dict[str, str], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

@@ -15,6 +15,12 @@
   notification lost on a silently dead connection. Keys are SHA-256 hashes; the token itself is
   never kept. Unknown tokens are never cached (a new token works at once; random guesses cannot
   fill the cache).
+* :class:`ResponseCache` — encoded first pages, keyed on the *parsed* list parameters (two
+  spellings of one query share an entry).
+
+Every cache here, and every other cache of the process, is a :class:`Bounded` map: an entry count
+*and* a byte bound, and entries over a size threshold are not kept, so no sequence of requests can
+make the process's memory grow past the sum of the bounds.
 """
 
 from __future__ import annotations
@@ -25,12 +31,82 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from core.model import Principal
 from core.store import Store
 
 V = TypeVar("V")
 
 TOKEN_TTL_SECONDS = 1.0
+
+K = TypeVar("K", bound=Hashable)
+
+MB = 1024 * 1024
+
+
+class Bounded(Generic[K, V]):
+    """A least-recently-used map bounded twice: at most ``capacity`` entries and at most
+    ``max_bytes`` of their weights (each ``put`` says what its entry weighs, in bytes, counting
+    its key where a caller can choose it). An entry heavier than ``max_entry`` is not kept at all:
+    one huge answer would otherwise push out everything else, and keeping it saves little next to
+    what building it costs. Every cache of the process is one of these, so its memory is bounded
+    by the sum of their ``max_bytes`` whatever requests arrive (``docs/settings-security.md``).
+
+    Weights are the caller's estimate of the memory an entry holds: exact for bytes, a multiple of
+    the encoded size for Python objects (they take several times their JSON's size)."""
+
+    def __init__(self, *, capacity: int, max_bytes: int, max_entry: int | None = None) -> None:
+        self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.max_entry = max_bytes if max_entry is None else min(max_entry, max_bytes)
+        self._entries: OrderedDict[K, tuple[int, V]] = OrderedDict()
+        self.kept_bytes = 0
+        """The sum of the kept entries' weights."""
+
+    def get(self, key: K) -> V | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, key: K, value: V, weight: int) -> bool:
+        """Keep ``value`` (replacing what ``key`` held); False when it weighs too much to keep
+        (what ``key`` held is dropped all the same: it was being replaced)."""
+        self.pop(key)
+        if weight > self.max_entry:
+            return False
+        self._entries[key] = (weight, value)
+        self.kept_bytes += weight
+        while len(self._entries) > self.capacity or self.kept_bytes > self.max_bytes:
+            _, (old, _) = self._entries.popitem(last=False)
+            self.kept_bytes -= old
+        return True
+
+    def pop(self, key: K) -> V | None:
+        found = self._entries.pop(key, None)
+        if found is None:
+            return None
+        self.kept_bytes -= found[0]
+        return found[1]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+
+OBJECT_FACTOR = 4
+"""Python objects (dicts, strings, structs) take roughly this many times their JSON's size."""
+ENTRY_OVERHEAD = 256
+"""Bytes an entry costs beyond its value: the map's slot, the key tuple, the weight."""
+
+
+def json_weight(value: object) -> int:
+    """An estimate of the memory ``value`` holds: its JSON size times :data:`OBJECT_FACTOR`."""
+    return len(msgspec.json.encode(value)) * OBJECT_FACTOR + ENTRY_OVERHEAD
 
 
 class RevisionReads:
@@ -97,35 +173,52 @@ def _live(futures: dict[str, F], tenant: str, loop: asyncio.AbstractEventLoop) -
 
 
 class TenantCache(Generic[V]):
-    """Values per (tenant, key), each valid for exactly the tenant revision it was built at."""
+    """Values per (tenant, key), each valid for exactly the tenant revision it was built at,
+    bounded by ``capacity`` entries and ``max_bytes`` of their weights (``weigh``)."""
 
-    def __init__(self, store: Store, capacity: int = 256) -> None:
+    def __init__(
+        self,
+        store: Store,
+        capacity: int = 256,
+        *,
+        weigh: Callable[[V], int] = json_weight,
+        max_bytes: int = 64 * MB,
+        max_entry: int | None = None,
+    ) -> None:
         self.store = store
         self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, Hashable], tuple[int, V]] = OrderedDict()
+        self._weigh = weigh
+        self._entries: Bounded[tuple[str, Hashable], tuple[int, V]] = Bounded(
+            capacity=capacity, max_bytes=max_bytes, max_entry=max_entry
+        )
         self._revisions = RevisionReads(store)
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._entries.kept_bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     async def get(
         self,
         tenant: str,
         key: Hashable,
         build: Callable[[int, V | None], Awaitable[V]],
+        key_weight: int = 0,
     ) -> V:
         """The value for ``key``; ``build(revision, previous value or None)`` makes it when the
-        tenant changed since it was last built."""
+        tenant changed since it was last built. ``key_weight``: the bytes the key holds, where
+        a client chooses it."""
         revision = await self._revisions.read(tenant)
         slot = (tenant, key)
         entry = self._entries.get(slot)
         if entry is not None and entry[0] == revision:
-            self._entries.move_to_end(slot)
             return entry[1]
         value = await build(revision, None if entry is None else entry[1])
         current = self._entries.get(slot)
         if current is None or current[0] <= revision:  # never replace a newer build
-            self._entries[slot] = (revision, value)
-            self._entries.move_to_end(slot)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            self._entries.put(slot, (revision, value), self._weigh(value) + key_weight)
         return value
 
 
@@ -133,27 +226,35 @@ class TokenCache:
     """Token hash -> principal, valid while the store's token epoch is unchanged and for at most
     :data:`TOKEN_TTL_SECONDS`."""
 
-    def __init__(self, capacity: int = 10_000, ttl: float = TOKEN_TTL_SECONDS) -> None:
+    def __init__(
+        self, capacity: int = 10_000, ttl: float = TOKEN_TTL_SECONDS, max_bytes: int = 16 * MB
+    ) -> None:
         self.capacity = capacity
         self.ttl = ttl
-        self._entries: OrderedDict[str, tuple[int, float, Principal]] = OrderedDict()
+        self._entries: Bounded[str, tuple[int, float, Principal]] = Bounded(
+            capacity=capacity, max_bytes=max_bytes
+        )
 
     def get(self, token_hash: str, epoch: int) -> Principal | None:
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
         if entry[0] != epoch or entry[1] < time.monotonic():
-            del self._entries[token_hash]
+            self._entries.pop(token_hash)
             return None
         return entry[2]
 
     def put(self, token_hash: str, epoch: int, principal: Principal) -> None:
         """File a lookup made *after* ``epoch`` was read (so a revocation committed meanwhile
         has changed the epoch and the entry is never used)."""
-        self._entries[token_hash] = (epoch, time.monotonic() + self.ttl, principal)
-        self._entries.move_to_end(token_hash)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        weight = json_weight(principal) + len(token_hash)
+        self._entries.put(token_hash, (epoch, time.monotonic() + self.ttl, principal), weight)
+
+
+PAGES_MAX_BYTES = 64 * MB
+"""Bytes of encoded first pages one process keeps (all tenants together)."""
+PAGE_MAX_BYTES = 2 * MB
+"""A first page larger than this is encoded per request, never kept."""
 
 
 class ResponseCache:
@@ -162,10 +263,29 @@ class ResponseCache:
     Keyed by what the principal may see — tenant, scope, default sandbox — plus the caller's
     key, so an entry is only ever served to principals for whom building it succeeded: the
     service's authorization runs in ``build``, and it depends on nothing else of the principal.
+    The caller's key must be made of *parsed* parameters (``pageSize=10`` and ``pageSize=010``
+    are one key), so that spelling a query differently cannot multiply the entries; the bytes
+    kept are bounded whatever the keys (:data:`PAGES_MAX_BYTES`, :data:`PAGE_MAX_BYTES`).
     """
 
-    def __init__(self, store: Store, capacity: int = 1024) -> None:
-        self._cache: TenantCache[bytes] = TenantCache(store, capacity)
+    def __init__(
+        self,
+        store: Store,
+        capacity: int = 1024,
+        *,
+        max_bytes: int = PAGES_MAX_BYTES,
+        max_entry: int = PAGE_MAX_BYTES,
+    ) -> None:
+        self._cache: TenantCache[bytes] = TenantCache(
+            store, capacity, weigh=_body_weight, max_bytes=max_bytes, max_entry=max_entry
+        )
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._cache.kept_bytes
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     async def get(
         self, principal: Principal, key: Hashable, build: Callable[[], Awaitable[bytes]]
@@ -174,4 +294,9 @@ class ResponseCache:
             return await build()
 
         view = (principal.scope, principal.default_sandbox, key)
-        return await self._cache.get(principal.tenant, view, make)
+        # Parsed keys are small, but a filter's text is the client's: count what it holds.
+        return await self._cache.get(principal.tenant, view, make, key_weight=len(repr(key)))
+
+
+def _body_weight(body: bytes) -> int:
+    return len(body) + ENTRY_OVERHEAD

@@ -20,12 +20,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core.allocation import not_serving, without_unit
-from core.cache import TenantCache
+from core.cache import ENTRY_OVERHEAD, MB, Bounded, TenantCache
 from core.errors import Invalid, LimitExceeded, NotFound
 from core.expr import ast
 from core.expr.evaluate import compile_expr
@@ -39,24 +38,35 @@ MAX_SEGMENTS_PER_CALL = 10_000
 MAX_CONTEXTS_PER_BATCH = 1000
 _PAGE = 1000
 _TENANTS_CACHED = 64
+COMPILED_FACTOR = 16
+"""A compiled condition (closures, constants, regex objects) holds roughly this many times the
+bytes of its canonical JSON: the estimate the byte bounds below count."""
+SEGMENT_OVERHEAD = 4096
+"""Bytes a tenant's segment costs in its :class:`TenantSegments` beyond its compiled condition."""
+
+
+def compiled_weight(expression: bytes | None) -> int:
+    return len(expression or b"") * COMPILED_FACTOR + ENTRY_OVERHEAD
 
 
 class CompiledCache:
-    def __init__(self, capacity: int = 50_000) -> None:
+    """Compiled conditions by canonical JSON: at most ``capacity`` and ``max_bytes`` of them."""
+
+    def __init__(self, capacity: int = 50_000, max_bytes: int = 64 * MB) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[bytes | None, Compiled] = OrderedDict()
+        self._entries: Bounded[bytes | None, Compiled] = Bounded(
+            capacity=capacity, max_bytes=max_bytes
+        )
 
     def get(self, segment: Segment) -> Compiled:
         key = segment.expression
         found = self._entries.get(key)
         if found is not None:
-            self._entries.move_to_end(key)
             return found
         expr = ast.decode(key) if key is not None else None
         compiled = compile_expr(expr)
-        self._entries[key] = compiled
-        if len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        # The key is counted twice: once as itself, once for what was compiled from it.
+        self._entries.put(key, compiled, compiled_weight(key) + len(key or b""))
         return compiled
 
 
@@ -85,11 +95,18 @@ class TenantSegments:
         )
 
 
+def _tenant_weight(tenant: TenantSegments) -> int:
+    """An estimate of a tenant's loaded and compiled segments (the set's bytes and more)."""
+    return sum(compiled_weight(s.expression) + SEGMENT_OVERHEAD for s in tenant.segments)
+
+
 class EvaluationService:
     def __init__(self, store: Store, cache: CompiledCache | None = None) -> None:
         self.store = store
         self.cache = cache or CompiledCache()
-        self._tenants: TenantCache[TenantSegments] = TenantCache(store, _TENANTS_CACHED)
+        self._tenants: TenantCache[TenantSegments] = TenantCache(
+            store, _TENANTS_CACHED, weigh=_tenant_weight, max_bytes=256 * MB
+        )
 
     async def tenant_segments(self, principal: Principal) -> TenantSegments:
         """The tenant's segments as of now (cached per tenant revision)."""

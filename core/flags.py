@@ -274,7 +274,8 @@ class FlagService:
                 name_prefix=name_prefix, tags=tags, only=only,
             )
 
-        return await self._snapshots.get(principal.tenant, key, build)
+        # The prefix and names are the client's text: their bytes count against the bound.
+        return await self._snapshots.get(principal.tenant, key, build, key_weight=len(repr(key)))
 
     async def _snapshot(
         self, principal: Principal, environment: str, revision: str, *, projects: Sequence[str],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -16,8 +15,9 @@ from typing import Any
 import msgspec
 
 from core import allocation as rules
+from core.cache import MB, Bounded
 from core.errors import Conflict, Invalid, LimitExceeded, NotFound
-from core.evaluation import MAX_CONTEXTS_PER_BATCH, identity_of
+from core.evaluation import MAX_CONTEXTS_PER_BATCH, compiled_weight, identity_of
 from core.expr import ast
 from core.expr.evaluate import Compiled, compile_expr
 from core.expr.refs import ref_slug, segment_refs
@@ -68,8 +68,9 @@ class LifecycleService:
         self.store = store
         self.segments = segments
         self.rng = rng or random.Random()
-        self._compiled: OrderedDict[tuple[str, str, int], Compiled] = OrderedDict()
-        self._cache_size = cache_size
+        self._compiled: Bounded[tuple[str, str, int], Compiled] = Bounded(
+            capacity=cache_size, max_bytes=64 * MB
+        )
 
     # --- reads ----------------------------------------------------------------------------
     async def get(self, principal: Principal, slug: str) -> Segment:
@@ -323,11 +324,7 @@ class LifecycleService:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = compile_expr(_decode(segment.expression), _resolve)
-            self._compiled[key] = compiled
-            if len(self._compiled) > self._cache_size:
-                self._compiled.popitem(last=False)
-        else:
-            self._compiled.move_to_end(key)
+            self._compiled.put(key, compiled, compiled_weight(segment.expression))
         return compiled
 
 

@@ -14,10 +14,10 @@ most; projections are cached per segment version, so a list does not re-render).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from core.cache import ENTRY_OVERHEAD, MB, OBJECT_FACTOR, Bounded, json_weight
 from core.errors import Invalid, NotExpressible, NotFound
 from core.expr.ast import Expr
 from core.expr.evaluate import compile_expr
@@ -51,12 +51,14 @@ class SegmentView:
     """One dialect's projection of segments, cached per (tenant, id, version): an update bumps
     the version, so a stale projection is never used and nothing needs invalidating."""
 
-    def __init__(self, language: str, project: Projection, capacity: int = 50_000) -> None:
+    def __init__(
+        self, language: str, project: Projection, capacity: int = 50_000,
+        max_bytes: int = 32 * MB,
+    ) -> None:
         self.language = language
         self._project = project
-        self._capacity = capacity
-        self._cache: OrderedDict[tuple[str, str, int], Mapping[str, Any] | NotExpressible] = (
-            OrderedDict()
+        self._cache: Bounded[tuple[str, str, int], Mapping[str, Any] | NotExpressible] = (
+            Bounded(capacity=capacity, max_bytes=max_bytes)
         )
 
     def fields(self, segment: Segment) -> Mapping[str, Any]:
@@ -68,11 +70,9 @@ class SegmentView:
                 found = self._project(segment)
             except NotExpressible as exc:
                 found = exc
-            self._cache[key] = found
-            if len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            weight = (len(found.reason) * OBJECT_FACTOR + ENTRY_OVERHEAD
+                      if isinstance(found, NotExpressible) else json_weight(found))
+            self._cache.put(key, found, weight)
         if isinstance(found, NotExpressible):
             raise Hidden(segment.slug, self.language, found.reason)
         return found

@@ -35,6 +35,17 @@ class BodyTooLarge(TransportError):
     status = 413
 
 
+class DuplicateHeader(TransportError):
+    """A header that must be sent once came more than once (``Authorization``): refused rather
+    than resolved, since the layers in front of segmux may have resolved it otherwise."""
+
+    status = 400
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the {name} header must be sent at most once")
+        self.name = name
+
+
 class UnsupportedMediaType(TransportError):
     status = 415
 
@@ -199,3 +210,34 @@ def convert(value: Any, into: type[T]) -> T:
             text, _, where = text.partition(" - at `$")
             field = where.rstrip("`").lstrip(".")
         raise Invalid(field, text) from exc
+
+
+BASE_URL = "segmux.base_url"
+"""Scope key: scheme://host[:port][/prefix] of the links and locations this request's answer
+writes, decided by the gateway (``SEGMUX_PUBLIC_URL``, else forwarded headers from a trusted
+proxy, else the address the client connected to) — never the client's ``Host`` header."""
+
+
+def base_url(request: Request) -> str:
+    """Where links in the answer to ``request`` point (no trailing slash)."""
+    decided = request.scope.get(BASE_URL)
+    if isinstance(decided, str):
+        return decided
+    return connected_url(request.scope)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def connected_url(scope: Scope) -> str:
+    """scheme://address[:port] the client connected to (the socket's own address)."""
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server")
+    if not server:
+        return f"{scheme}://localhost"
+    host, port = server[0], server[1]
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"

@@ -15,24 +15,31 @@ rendering, when both of these still hold:
   an answer never outlives a write it does not show.
 
 The key is everything of the request a handler can read: method, path, query string, scheme,
-server address and every header, with ``Authorization`` replaced by its SHA-256 (no token is
-kept) and only the headers no handler reads left out (request ids and trace context, which
-change on every request). Answers built for access tokens (client credentials, which expire on
-their own clock) and for anything not covered by the revision (HAL members, evaluations) are
-never marked, so never kept.
+server address, the base URL of links and every header, with ``Authorization`` replaced by its
+SHA-256 (no token is kept) and only the headers no handler reads left out (request ids and
+trace context, which change on every request). Answers built for access tokens (client
+credentials, which expire on their own clock) and for anything not covered by the revision (HAL
+members, evaluations) are never marked, so never kept.
+
+Because the key is the request as sent, two spellings of one query (``pageSize=10``,
+``pageSize=010``) are two entries: what bounds them is bytes, not meaning. An entry weighs its
+body, its headers and its key (whose query string and headers the client chose), and the kept
+entries together never weigh more than ``max_bytes``; a body over ``max_entry`` is never kept. So
+hundreds of spellings of one large query cost at most ``max_bytes``, whatever their number.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from typing import TYPE_CHECKING, NamedTuple
 
 from starlette.requests import Request
 from starlette.types import Scope
 
+from core.cache import ENTRY_OVERHEAD, MB, Bounded
 from core.model import Principal
 from core.tokens import VERIFIED
+from dialects.http import BASE_URL
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -66,24 +73,30 @@ class Answer(NamedTuple):
     mark: Mark
 
 
+ANSWERS_MAX_BYTES = 32 * MB
+"""Bytes of kept answers (bodies, headers and keys) one process holds, all tenants together."""
+ANSWER_MAX_BYTES = 1 * MB
+"""An answer whose body is larger than this is never kept."""
+
+
 class Answers:
-    """The answers kept by one process: at most ``capacity`` of them and ``max_bytes`` of bodies
-    (least recently used first out); a body over ``max_entry`` bytes is not kept."""
+    """The answers kept by one process: at most ``capacity`` of them and ``max_bytes`` of their
+    weight (body, headers and key; least recently used first out); a body over ``max_entry``
+    bytes is not kept."""
 
     def __init__(
         self,
         services: Services,
         *,
         capacity: int = 4096,
-        max_bytes: int = 32 * 1024 * 1024,
-        max_entry: int = 1024 * 1024,
+        max_bytes: int = ANSWERS_MAX_BYTES,
+        max_entry: int = ANSWER_MAX_BYTES,
     ) -> None:
         self.services = services
         self.capacity = capacity
         self.max_bytes = max_bytes
         self.max_entry = max_entry
-        self._entries: OrderedDict[Key, Answer] = OrderedDict()
-        self._bytes = 0
+        self._entries: Bounded[Key, Answer] = Bounded(capacity=capacity, max_bytes=max_bytes)
         self.hits = 0
         """Requests answered from here (for tests and a curious operator)."""
 
@@ -96,8 +109,10 @@ class Answers:
             elif name in _UNREAD_HEADERS:
                 continue
             headers.append((name, value))
+        # The base URL of links is decided by the gateway (``gateway.middleware.Edge``) from
+        # the peer as well as the headers: it is part of what the answer depends on.
         return (scope["path"], scope["query_string"], scope["scheme"], scope.get("server"),
-                tuple(headers))
+                tuple(headers), scope.get(BASE_URL))
 
     async def lookup(self, key: Key) -> Answer | None:
         """The answer kept for this key if it is still what the handler would answer."""
@@ -109,9 +124,8 @@ class Answers:
         if fresh:
             fresh = await self.services.revisions.read(mark.tenant) == mark.revision
         if not fresh:
-            self._drop(key)
+            self._entries.pop(key)
             return None
-        self._entries.move_to_end(key)
         self.hits += 1
         return answer
 
@@ -132,20 +146,26 @@ class Answers:
         if status not in KEPT_STATUSES or len(body) > self.max_entry:
             return
         current = self._entries.get(key)
-        if current is not None:
-            if current.mark.revision > mark.revision:  # never replace a newer answer
-                return
-            self._drop(key)
-        self._entries[key] = Answer(status, headers, body, mark)
-        self._bytes += len(body)
-        while len(self._entries) > self.capacity or self._bytes > self.max_bytes:
-            _, old = self._entries.popitem(last=False)
-            self._bytes -= len(old.body)
+        if current is not None and current.mark.revision > mark.revision:
+            return  # never replace a newer answer
+        self._entries.put(key, Answer(status, headers, body, mark),
+                          len(body) + _headers_weight(headers) + _key_weight(key))
+
+    @property
+    def kept_bytes(self) -> int:
+        """What the kept answers weigh (bodies, headers and keys)."""
+        return self._entries.kept_bytes
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _drop(self, key: Key) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old.body)
+
+def _headers_weight(headers: list[tuple[bytes, bytes]]) -> int:
+    # Each header is a tuple of two bytes objects: ~100 bytes of objects around its text.
+    return sum(len(name) + len(value) + 100 for name, value in headers)
+
+
+def _key_weight(key: Key) -> int:
+    # The key's text is what the client sent (path, query string, headers): its repr is close
+    # to the bytes it holds, and is computed once per kept answer.
+    return ENTRY_OVERHEAD + len(repr(key))

@@ -31,9 +31,9 @@ from dialects.v23 import errors as v23_errors
 from dialects.v23 import routes as v23
 from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
-from gateway.middleware import RequestContext
+from gateway.middleware import Edge, RequestContext
 from gateway.services import Services
-from gateway.settings import Settings
+from gateway.settings import Settings, trusted_proxies
 from gateway.welcome import BrowserRoot
 
 _log = get_logger("segmux")
@@ -144,7 +144,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan,
     )
     app.context = RequestContext(app.build_middleware_stack(), render=cut_short,
-                                 answers=services.answers)
+                                 answers=services.answers,
+                                 edge=Edge(settings.public_url, trusted_proxies(settings)))
     app.state.settings = settings
     app.state.services = services
     return app

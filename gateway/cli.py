@@ -457,6 +457,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=settings.log_level,
         log_config=serving_log_config(settings.log_level, settings.log_format),
         timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # a float works
+        # The HTTP edge (docs/settings-security.md): headers within SEGMUX_HEADER_TIMEOUT,
+        # at most SEGMUX_MAX_CONNECTIONS connections (503 beyond), and forwarded headers left
+        # to gateway.middleware.Edge, which believes them only from SEGMUX_FORWARDED_ALLOW_IPS
+        # (uvicorn's own handling believes any loopback peer).
+        http="gateway.slow_clients:HeaderTimeoutProtocol",
+        limit_concurrency=settings.max_connections,
+        proxy_headers=False,
     )
     return 0
 

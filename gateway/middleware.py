@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids, access logs and the shutdown's 503, in one layer.
+"""Pure ASGI middleware: request ids, access logs, the shutdown's 503 and what a request's
+origin is believed to be (:class:`Edge`), in one layer.
 
 One layer, one ``send`` wrapper and no Request objects on the hot path: each layer of the stack
 costs a coroutine frame and a closure per request, and these three used to be two layers with
@@ -10,13 +11,14 @@ started without wrapping ``send`` again.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dialects.http import RESPONSE_STATE, ResponseState
+from dialects.http import BASE_URL, RESPONSE_STATE, ResponseState
 from gateway.answers import ANSWER_KEY, ANSWER_MARK, KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger, info_enabled
@@ -24,6 +26,73 @@ from gateway.logging import REQUEST_ID, get_logger, info_enabled
 _log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# A host name or address with an optional port: anything else is not echoed into a link.
+_HOST_RE = re.compile(
+    rb"^[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?$"
+)
+
+
+class Edge:
+    """What a request's origin is believed to be, decided before anything reads it.
+
+    * Links and locations (``dialects.http.base_url``) point to ``SEGMUX_PUBLIC_URL`` when it is
+      set. Otherwise, behind a trusted proxy, to its ``X-Forwarded-Host`` (else the ``Host`` it
+      passed on) with its ``X-Forwarded-Proto``; from any other peer, to the address the client
+      connected to. A client's own ``Host`` header never becomes a link: it is whatever the
+      client wants it to be, and a link is copied into other people's screens and scripts.
+    * ``X-Forwarded-For/-Proto/-Host`` are believed only from a peer in
+      ``SEGMUX_FORWARDED_ALLOW_IPS`` (uvicorn's own proxy-header handling, which believes any
+      loopback peer by default, is switched off in ``segmux serve``). From a trusted peer the
+      client address becomes the rightmost ``X-Forwarded-For`` entry that is not itself a
+      trusted proxy, as uvicorn would do.
+    """
+
+    def __init__(self, public_url: str | None, forwarded_allow_ips: tuple[str, ...]) -> None:
+        self.public_url = public_url
+        self.any_peer = "*" in forwarded_allow_ips
+        self.networks = [ipaddress.ip_network(entry, strict=False)
+                         for entry in forwarded_allow_ips if entry != "*"]
+        self.forwarding = self.any_peer or bool(self.networks)
+
+    def trusts(self, address: str) -> bool:
+        if self.any_peer:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def apply(self, scope: Scope) -> None:
+        if self.public_url is not None:
+            scope[BASE_URL] = self.public_url
+        client = scope.get("client")
+        if not self.forwarding or not client or not self.trusts(client[0]):
+            return
+        proto = forwarded_for = forwarded_host = host = None
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-proto":
+                proto = value
+            elif name == b"x-forwarded-for":
+                forwarded_for = value
+            elif name == b"x-forwarded-host":
+                forwarded_host = value
+            elif name == b"host":
+                host = value
+        if proto is not None:
+            last = proto.rsplit(b",", 1)[-1].strip().lower()
+            if last in (b"http", b"https"):
+                scope["scheme"] = last.decode()
+        if forwarded_for is not None:
+            hops = [hop.strip().decode("latin-1") for hop in forwarded_for.split(b",")]
+            for hop in reversed(hops):
+                if hop and not self.trusts(hop):
+                    scope["client"] = (hop, 0)
+                    break
+        if self.public_url is None:
+            shown = forwarded_host.rsplit(b",", 1)[-1].strip() if forwarded_host else host
+            if shown is not None and _HOST_RE.match(shown):
+                scope[BASE_URL] = f"{scope['scheme']}://{shown.decode().lower()}"
 
 
 def new_request_id() -> str:
@@ -43,16 +112,20 @@ class RequestContext:
     its response started is answered 503 in its dialect's format (``gateway.draining``)."""
 
     def __init__(
-        self, app: ASGIApp, render: Render | None = None, answers: Answers | None = None
+        self, app: ASGIApp, render: Render | None = None, answers: Answers | None = None,
+        edge: Edge | None = None,
     ) -> None:
         self.app = app
         self.render = render
         self.answers = answers
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.edge is not None:
+            self.edge.apply(scope)
         request_id = _incoming_id(scope) or new_request_id()
         header = (b"x-request-id", request_id.encode())
         scope.setdefault("state", {})["request_id"] = request_id

@@ -5,6 +5,7 @@ is wrong and how to fix it (:class:`SettingError`); ``segmux`` prints that as on
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -51,6 +52,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
     before every cached answer. PostgreSQL only; SQLite is always strict."""
 
+    # --- The HTTP edge: links, proxies, slow clients (docs/settings-security.md) ------------
+    public_url: str | None = None
+    """``SEGMUX_PUBLIC_URL``: scheme://host[:port][/prefix] of every link and location segmux
+    writes. Unset: the address the client connected to (never the ``Host`` header)."""
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """``SEGMUX_FORWARDED_ALLOW_IPS``: peers (addresses, networks, or ``*``) whose
+    ``X-Forwarded-For/-Proto/-Host`` are believed. Empty: no peer's are."""
+    header_timeout: float = 10.0
+    """``SEGMUX_HEADER_TIMEOUT``: seconds a client has to send a request's headers."""
+    max_connections: int = 1000
+    """``SEGMUX_MAX_CONNECTIONS``: open connections (and requests in flight) per process
+    beyond which new requests are answered 503 at once."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -72,6 +86,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             segment_limit=_whole(get("SEGMENT_LIMIT", d.segment_limit), "SEGMUX_SEGMENT_LIMIT",
                                  least=0),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
+            # The HTTP edge (the block at the end of this module).
+            public_url=public_url(env.get("SEGMUX_PUBLIC_URL", "")),
+            forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
+            header_timeout=header_timeout(env),
+            max_connections=max_connections(env),
         )
 
 
@@ -145,3 +164,74 @@ def _freshness(value: str) -> Freshness:
             return known
     raise SettingError(f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, "
                        f"not {value!r}", "set SEGMUX_FRESHNESS to one of them")
+
+
+# --- The HTTP edge ------------------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "::1")
+"""Where ``SEGMUX_TRUST_PROXY=true`` (without ``SEGMUX_FORWARDED_ALLOW_IPS``) believes forwarded
+headers from: a reverse proxy on the same host."""
+
+
+def trusted_proxies(settings: Settings) -> tuple[str, ...]:
+    return settings.forwarded_allow_ips or (LOOPBACK if settings.trust_proxy else ())
+
+
+def public_url(value: str) -> str | None:
+    """``http(s)://host[:port][/prefix]`` without a trailing slash, or None when empty."""
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username or parts.password):
+        raise SettingError(f"SEGMUX_PUBLIC_URL must be http(s)://host[:port][/prefix], not "
+                           f"{value!r}", "the URL clients use to reach segmux, e.g. "
+                           "https://segments.example.com")
+    return value.rstrip("/")
+
+
+def forwarded_allow_ips(value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any peer."""
+    entries = tuple(e.strip() for e in value.split(",") if e.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingError(
+                f"SEGMUX_FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network",
+                "list your proxies' addresses or networks, comma-separated, or *",
+            ) from None
+    return entries
+
+
+def header_timeout(env: Mapping[str, str] | None = None) -> float:
+    """``SEGMUX_HEADER_TIMEOUT`` (seconds), read on its own by each serving process's
+    connections (``gateway.slow_clients``)."""
+    return _positive(os.environ if env is None else env, "HEADER_TIMEOUT", 10.0)
+
+
+def max_connections(env: Mapping[str, str]) -> int:
+    raw = env.get("SEGMUX_MAX_CONNECTIONS", "").strip()
+    if not raw:
+        return 1000
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingError(f"SEGMUX_MAX_CONNECTIONS must be a positive integer, not {raw!r}",
+                           "unset it for the default, 1000")
+    return int(raw)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(f"SEGMUX_{name}")
+    if raw is None or not raw.strip():
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        number = -1
+    if not number > 0 or number == float("inf"):
+        raise SettingError(f"SEGMUX_{name} must be a positive number, not {raw!r}",
+                           f"unset it for the default, {default:g}")
+    return number

@@ -12,11 +12,15 @@ the page was read from, whichever process wrote them.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import NamedTuple
 
+from core.cache import ENTRY_OVERHEAD, MB, Bounded
+
 _MAX_ENTRIES = 1_000
+_MAX_BYTES = 16 * MB
+"""A key holds a condition's SQL and arguments (a HAL filter is up to 64 KB of a client's text):
+bounded in bytes as well as in entries."""
 
 
 class Counted(NamedTuple):
@@ -43,18 +47,12 @@ class PageTotals:
     """A bounded map from a listing's identity (tenant, sandbox, condition SQL and arguments) to
     what was last counted for it; the least recently used entry goes first."""
 
-    def __init__(self, max_entries: int = _MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[Hashable, Counted] = OrderedDict()
-        self._max = max_entries
+    def __init__(self, max_entries: int = _MAX_ENTRIES, max_bytes: int = _MAX_BYTES) -> None:
+        self._entries: Bounded[Hashable, Counted] = Bounded(capacity=max_entries,
+                                                            max_bytes=max_bytes)
 
     def get(self, key: Hashable) -> Counted | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        return self._entries.get(key)
 
     def put(self, key: Hashable, counted: Counted) -> None:
-        self._entries[key] = counted
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        self._entries.put(key, counted, len(repr(key)) + ENTRY_OVERHEAD)

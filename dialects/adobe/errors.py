@@ -28,7 +28,13 @@ from core.errors import (
 from core.tokens import Refused
 from dialects.adobe.translate import not_expressible_message
 from dialects.adobe.wire import ENCODER
-from dialects.http import BodyTooLarge, MalformedJSON, UnsupportedMediaType, allow_header
+from dialects.http import (
+    BodyTooLarge,
+    DuplicateHeader,
+    MalformedJSON,
+    UnsupportedMediaType,
+    allow_header,
+)
 
 JSON = "application/json"
 _TYPES = "https://ns.adobe.com/aep/errors/"
@@ -97,6 +103,8 @@ def render_core(request: Request, exc: Exception) -> Response:
         return content_type_error()
     if isinstance(exc, Unauthorized):
         return gateway_error(401, "401013", "Oauth token is not valid")
+    if isinstance(exc, DuplicateHeader):
+        return service_error(request, 400, exc.message)
     if isinstance(exc, MalformedJSON):
         return service_error(request, 400, MALFORMED_JSON, type_code="UPLIB-101206-500")
     if isinstance(exc, BodyTooLarge):

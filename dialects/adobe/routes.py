@@ -15,7 +15,14 @@ from core.model import Principal
 from dialects.adobe import errors
 from dialects.adobe import translate as t
 from dialects.adobe.wire import ENCODER
-from dialects.http import CatchAll, decode_json, read_body, require_json_content_type, route
+from dialects.http import (
+    CatchAll,
+    base_url,
+    decode_json,
+    read_body,
+    require_json_content_type,
+    route,
+)
 from gateway.answers import ANSWER_MARK
 from gateway.auth import bearer_token
 from gateway.services import Services
@@ -57,9 +64,6 @@ def build(services: Services) -> Starlette:
     async def body(request: Request) -> Any:
         return decode_json(await read_body(request, services.settings.body_limit))
 
-    def base_url(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}"
-
     async def list_definitions(request: Request) -> Response:
         who = await caller(request)
         await answerable(request, who)
@@ -75,8 +79,10 @@ def build(services: Services) -> Starlette:
 
         if query.offset != 0:
             return Response(await render(), media_type=errors.JSON)
-        # First pages are encoded once per tenant revision (core.cache.ResponseCache).
-        key = ("adobe.definitions", who.sandbox, who.org, request.url.query)
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache), keyed on
+        # the parsed parameters the page is made of (every spelling of one query shares it).
+        key = ("adobe.definitions", who.sandbox, who.org, query.limit, query.page, query.start,
+               query.sort_text, tuple(sorted(query.filters.items())))
         return Response(await services.pages.get(who.principal, key, render),
                         media_type=errors.JSON)
 

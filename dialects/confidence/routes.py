@@ -160,8 +160,9 @@ def build(services: Services) -> Starlette:
 
         if offset != 0:
             return Response(await render(), media_type="application/json")
-        # First pages are encoded once per tenant revision (core.cache.ResponseCache).
-        key = ("confidence.segments", request.url.query)
+        # First pages are encoded once per tenant revision (core.cache.ResponseCache), keyed on
+        # the parsed parameters: every spelling of one query shares an entry.
+        key = ("confidence.segments", size, *query)
         return Response(await services.pages.get(who, key, render),
                         media_type="application/json")
 

@@ -25,7 +25,13 @@ from core.errors import (
 from core.profiles import NotStatic
 from core.segment_views import Hidden
 from dialects.hal.wire import ENCODER, MEDIA_TYPE, Error
-from dialects.http import BodyTooLarge, MalformedJSON, UnsupportedMediaType, allow_header
+from dialects.http import (
+    BodyTooLarge,
+    DuplicateHeader,
+    MalformedJSON,
+    UnsupportedMediaType,
+    allow_header,
+)
 
 STATIC_ONLY = {
     "added": "Membership POST requests can only be made to a static individual segment",
@@ -97,6 +103,8 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Conflict):
         return error(request, 409, _CONFLICTS.get(exc.field, exc.message))
     if isinstance(exc, NotExpressible):
+        return error(request, 400, exc.message)
+    if isinstance(exc, DuplicateHeader):
         return error(request, 400, exc.message)
     if isinstance(exc, MalformedJSON):
         return error(request, 400, f"JSON parse error: {exc.message}")

@@ -18,7 +18,14 @@ from core.model import Principal
 from dialects.hal import errors
 from dialects.hal import translate as tr
 from dialects.hal.wire import ENCODER, MEDIA_TYPE, Health, Root
-from dialects.http import CatchAll, decode_json, read_body, require_json_content_type, route
+from dialects.http import (
+    CatchAll,
+    base_url,
+    decode_json,
+    read_body,
+    require_json_content_type,
+    route,
+)
 from gateway.auth import bearer_token
 from gateway.services import Services
 
@@ -27,7 +34,6 @@ _HAL_PATH = re.compile(
 )
 """The paths HAL answers: the root, the health check, and anything under a project's
 ``individual-segments`` or ``individuals`` (so an unknown one of those is a HAL 404)."""
-_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$")
 
 
 def owns(path: str) -> bool:
@@ -66,20 +72,6 @@ def _empty() -> Response:
 
 def build(services: Services) -> Starlette:
     view = tr.new_view()
-    trust_proxy = services.settings.trust_proxy
-
-    def base_url(request: Request) -> str:
-        """scheme://host of the links: the request's, or the proxy's when trusted."""
-        scheme, host = request.url.scheme, request.headers.get("host", "")
-        if trust_proxy:
-            proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-            forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
-            scheme = proto if proto in ("http", "https") else scheme
-            host = forwarded or host
-        if not _HOST_RE.match(host):
-            host = request.url.netloc if _HOST_RE.match(request.url.netloc) else "localhost"
-        return f"{scheme}://{host}"
-
     def hrefs(request: Request) -> tr.Hrefs:
         return tr.Hrefs(base_url(request), request.path_params["projectId"])
 

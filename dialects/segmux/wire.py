@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import msgspec
 
+from core.cache import ENTRY_OVERHEAD, MB, Bounded
 from core.model import Segment, SegmentKind
 from core.renderings import renderings
 
@@ -124,8 +124,7 @@ def rfc3339(us: int) -> str:
     return f"{text}.{micros:06d}Z"
 
 
-_RENDERINGS_CAPACITY = 50_000
-_renderings: OrderedDict[tuple[Any, ...], msgspec.Raw] = OrderedDict()
+_renderings: Bounded[tuple[Any, ...], msgspec.Raw] = Bounded(capacity=50_000, max_bytes=32 * MB)
 
 
 def _encoded_renderings(s: Segment, default_sandbox: str | None) -> msgspec.Raw:
@@ -138,9 +137,7 @@ def _encoded_renderings(s: Segment, default_sandbox: str | None) -> msgspec.Raw:
     found = _renderings.get(key)
     if found is None:
         found = msgspec.Raw(ENCODER.encode(renderings(s, hiding)))
-        _renderings[key] = found
-        if len(_renderings) > _RENDERINGS_CAPACITY:
-            _renderings.popitem(last=False)
+        _renderings.put(key, found, len(found) + ENTRY_OVERHEAD)
     return found
 
 

@@ -10,13 +10,13 @@ memoised per snapshot object and query, never across a change.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from typing import Any
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.cache import ENTRY_OVERHEAD, MB, Bounded
 from core.errors import Invalid
 from core.expr.kinds import SEMVER_RE
 from core.flags import ClientSnapshot
@@ -67,23 +67,23 @@ def parse_query(request: Request) -> Query:
 
 _Rendered = tuple[ClientSnapshot, bytes, str]
 _RenderKey = tuple[int, bool, tuple[str, ...], str | None, tuple[str, ...]]
-_RENDERED: OrderedDict[_RenderKey, _Rendered] = OrderedDict()
-_RENDERED_MAX = 512
+# Bounded in bytes too: a body is counted, and one over the threshold is rendered per request.
+_RENDERED: Bounded[_RenderKey, _Rendered] = Bounded(capacity=512, max_bytes=32 * MB,
+                                                    max_entry=4 * MB)
 
 
 def features_response(request: Request, snapshot: ClientSnapshot, query: Query) -> Response:
     key = (id(snapshot), query.inline, tuple(query.projects), query.name_prefix,
            tuple(query.tags))
     found = _RENDERED.get(key)
-    # The entry holds the snapshot itself, so its id cannot be reused while it is filed here.
+    # The entry holds the snapshot itself, so its id cannot be reused while it is filed here
+    # (the snapshot's own bytes are counted by the cache that made it: core.flags).
     if found is not None and found[0] is snapshot:
-        _RENDERED.move_to_end(key)
         _, content, etag = found
     else:
         content, etag = _render(snapshot, query)
-        _RENDERED[key] = (snapshot, content, etag)
-        while len(_RENDERED) > _RENDERED_MAX:
-            _RENDERED.popitem(last=False)
+        _RENDERED.put(key, (snapshot, content, etag),
+                      len(content) + len(repr(key)) + ENTRY_OVERHEAD)
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(content, media_type=JSON, headers={"ETag": etag})

@@ -19,7 +19,7 @@ from core.errors import (
     Unauthorized,
     Unavailable,
 )
-from dialects.http import BodyTooLarge, MalformedJSON, UnsupportedMediaType
+from dialects.http import BodyTooLarge, DuplicateHeader, MalformedJSON, UnsupportedMediaType
 from dialects.unleash.schema import SchemaError
 from dialects.unleash.wire import (
     JSON,
@@ -81,6 +81,8 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SchemaError):
         return api_error(400, "BadDataError", VALIDATION_MESSAGE, with_id=True,
                          details=[Detail(path=exc.path, message=exc.message)])
+    if isinstance(exc, DuplicateHeader):
+        return respond(400, Message(message=exc.message))
     if isinstance(exc, MalformedJSON):
         return respond(400, Message(message=exc.message))
     if isinstance(exc, BodyTooLarge):

@@ -16,7 +16,13 @@ from core.errors import (
     Unauthorized,
     Unavailable,
 )
-from dialects.http import BodyTooLarge, MalformedJSON, UnsupportedMediaType, allow_header
+from dialects.http import (
+    BodyTooLarge,
+    DuplicateHeader,
+    MalformedJSON,
+    UnsupportedMediaType,
+    allow_header,
+)
 from dialects.v23.translate import ValidationFailed
 from dialects.v23.wire import ENCODER, Failure
 
@@ -50,6 +56,8 @@ def render_core(request: Request, exc: Exception) -> Response:
         return failure(409, exc.message)
     if isinstance(exc, Invalid):
         return validation({exc.field or "request": [f"The {exc.field} field {exc.reason}."]})
+    if isinstance(exc, DuplicateHeader):
+        return failure(400, exc.message)
     if isinstance(exc, MalformedJSON):
         return failure(400, "Malformed JSON body.")
     if isinstance(exc, BodyTooLarge):

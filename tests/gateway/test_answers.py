@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.cache import ENTRY_OVERHEAD
 from core.model import Principal
 from core.store import Store
 from core.tokens import TokenService
@@ -128,7 +129,8 @@ async def test_a_token_never_gets_another_tokens_answer(
 
 
 async def test_the_key_is_every_header(client: httpx.AsyncClient, app: Any, store: Store) -> None:
-    """HAL's links carry the Host the client used: another Host is another answer."""
+    """Every header is part of the key (another Host is another answer), though links never
+    carry the client's Host: they point to the address the client connected to."""
     token = await make_token(store, "tenant-a")
     await _segment(client, token)
     bodies = []
@@ -136,8 +138,8 @@ async def test_the_key_is_every_header(client: httpx.AsyncClient, app: Any, stor
         r = await client.get("/prod/individual-segments", headers={**bearer(token), "Host": host})
         assert r.status_code == 200
         bodies.append(r.json()["_links"]["self"]["href"])
-    assert bodies[0].startswith("http://one.test/") and bodies[1].startswith("http://two.test/")
-    assert bodies[2] == bodies[0]
+    assert bodies[0].startswith("http://segmux.test/"), bodies
+    assert bodies[0] == bodies[1] == bodies[2]
     assert answers(app).hits == 1
 
 
@@ -183,20 +185,40 @@ def _mark(revision: int = 1) -> Mark:
     return Mark("t", revision, "hash", who)
 
 
+def _weight(key: tuple[object, ...], body: bytes) -> int:
+    return len(body) + ENTRY_OVERHEAD + len(repr(key))
+
+
 def test_bodies_are_bounded_and_the_least_recent_go_first() -> None:
-    kept = Answers(services=None, capacity=3, max_bytes=10, max_entry=6)  # type: ignore[arg-type]
+    room = 2 * _weight(("a",), b"12345") + 5
+    kept = Answers(services=None, capacity=3, max_bytes=room, max_entry=6)  # type: ignore[arg-type]
     kept.keep(("a",), 200, [], b"12345", _mark())
     kept.keep(("b",), 200, [], b"12345", _mark())
-    assert len(kept) == 2
-    kept.keep(("c",), 200, [], b"1", _mark())  # 11 bytes: the oldest goes
+    assert len(kept) == 2 and kept.kept_bytes == room - 5
+    kept.keep(("c",), 200, [], b"1", _mark())  # over the bound: the oldest goes
     assert len(kept) == 2 and ("a",) not in kept._entries
     kept.keep(("big",), 200, [], b"1234567", _mark())  # over max_entry: not kept
     assert ("big",) not in kept._entries
     kept.keep(("c",), 200, [], b"22", _mark(revision=5))
     kept.keep(("c",), 200, [], b"33", _mark(revision=4))  # never replaced by an older build
-    assert kept._entries[("c",)].body == b"22"
+    found = kept._entries.get(("c",))
+    assert found is not None and found.body == b"22"
     kept.keep(("d",), 404, [], b"x", _mark())
     assert ("d",) not in kept._entries
+    assert kept.kept_bytes == _weight(("b",), b"12345") + _weight(("c",), b"22")
+
+
+def test_keys_and_headers_count_against_the_bound() -> None:
+    """Spellings of one query are distinct keys: their text and headers are counted, so a
+    client cannot fill memory with long query strings over small bodies."""
+    kept = Answers(services=None, capacity=10_000, max_bytes=64 * 1024,  # type: ignore[arg-type]
+                   max_entry=1024)
+    headers = [(b"content-type", b"application/json")]
+    for n in range(1000):
+        key = ("/x", b"q=" + b"0" * (n + 1000) + b"1", "http", None, ())
+        kept.keep(key, 200, headers, b"{}", _mark())
+        assert kept.kept_bytes <= 64 * 1024
+    assert 0 < len(kept) < 64
 
 
 @pytest.mark.parametrize("header", [b"x-request-id", b"traceparent"])

@@ -133,11 +133,11 @@ class BackupSql(abc.ABC):
         ]
 
     # restores (import only) ----------------------------------------------------------------
-    async def restore_tenant(self, tenant: TenantBackup) -> list[str]:
+    async def restore_tenant(self, tenant: TenantBackup) -> tuple[bool, list[str]]:
         """Create the tenant as backed up (no default project or environments: the backup
         holds the tenant's own), or, when it exists, add the settings it lacks and move its
-        sequence up to the backup's. Returns the settings keys left as they were because the
-        tenant already holds another value."""
+        sequence up to the backup's. Returns whether it was created, and the settings keys left
+        as they were because the tenant already holds another value."""
         async with self._write() as tx:
             row = await tx.fetchrow(
                 "INSERT INTO tenants (name, default_sandbox, created_at, settings, next_seq) "
@@ -149,7 +149,7 @@ class BackupSql(abc.ABC):
                 tenant.next_seq,
             )
             if row is not None:
-                return []
+                return True, []
             found = await tx.fetchrow(
                 "SELECT settings FROM tenants WHERE name = $1", tenant.name
             )
@@ -165,7 +165,7 @@ class BackupSql(abc.ABC):
                 dumps(merged),
                 tenant.next_seq,
             )
-        return kept
+        return False, kept
 
     async def restore_project(self, project: Project) -> bool:
         async with self._write() as tx:

@@ -366,10 +366,11 @@ class Store(Protocol):
     ) -> list[Membership]:
         """Keyset paging over the stored memberships by ``(segment_id, identifier)``."""
 
-    async def restore_tenant(self, tenant: TenantBackup) -> list[str]:
+    async def restore_tenant(self, tenant: TenantBackup) -> tuple[bool, list[str]]:
         """Create the tenant exactly as backed up (without the default project and
         environments), or add to an existing one the settings it lacks and move its sequence
-        up to the backup's; return the settings keys it kept because it holds another value."""
+        up to the backup's; return whether it was created and the settings keys it kept
+        because it holds another value."""
 
     async def restore_project(self, project: Project) -> bool:
         """Insert the project as it was; False (nothing written) when its id is taken."""

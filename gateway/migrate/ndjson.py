@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import msgspec
 
-from core.errors import CoreError
+from core.errors import Conflict, CoreError
 from core.model import Segment, Sort, now_us
 from core.store import Store
 from gateway.migrate.backup import (
@@ -129,9 +129,10 @@ class _Import:
 
     async def record(self, where: str, kind: str, record: Any) -> None:
         if kind == "tenant":
-            kept = await self.store.restore_tenant(record)
+            created, kept = await self.store.restore_tenant(record)
             self.tenant_done = True
-            self.result.imported["tenant"] += 1
+            if created:
+                self.result.imported["tenant"] += 1
             for key in kept:
                 self.result.skipped.append(f"{where}: tenant setting {key!r}: the tenant "
                                            "holds another value")
@@ -151,6 +152,10 @@ class _Import:
         elif kind == "rule" and record.flag in self.skipped_flags:
             self.skip(where, f"rule {record.id} of flag {record.flag!r}: the flag was "
                       "already there")
+        elif kind == "rule" and self.skipped_segments.intersection(record.segments):
+            taken = sorted(self.skipped_segments.intersection(record.segments))
+            self.skip(where, f"rule {record.id} of flag {record.flag!r}: it uses segment "
+                      f"{', '.join(taken)}, which was already there (it may be another one)")
         else:
             restore = getattr(self.store, f"restore_{kind}")
             if await restore(record):
@@ -162,7 +167,16 @@ class _Import:
 
     async def segment(self, where: str, record: SegmentRecord) -> None:
         s = record.segment
-        if await self.store.restore_segment(s, record.bitset):
+        try:
+            restored = await self.store.restore_segment(s, record.bitset)
+        except Conflict as exc:
+            if exc.field not in _SEGMENT_KEYS:
+                raise
+            # The store's message speaks of a create; say which value of the backup's is taken.
+            value = getattr(s, exc.field)
+            raise Conflict(exc.field, f"its {_SEGMENT_KEYS[exc.field]} {value!r} is held by "
+                           "another segment in the store") from exc
+        if restored:
             self.result.imported["segment"] += 1
             return
         self.skipped_segments.add(s.id)
@@ -170,6 +184,9 @@ class _Import:
 
     def skip(self, where: str, what: str) -> None:
         self.result.skipped.append(f"{where}: {what}")
+
+
+_SEGMENT_KEYS = {"seq": "seq (Unleash's id)", "slug": "slug", "name": "name"}
 
 
 def _key(kind: str, record: Any) -> str:

@@ -29,7 +29,7 @@ CONSTRAINTS: tuple[list[dict[str, Any]], ...] = (
     [],
 )
 PROPORTIONS = ("1", "0.5", "0.35", "0.1")
-FILTERS = ("country eq 'SE'", "plan eq 'pro' or age gt 40", None)
+FILTERS = ("country eq 'SE'", "plan eq 'pro' or age gt 40", "age ge 18")
 SANDBOXES = ("prod", "dev")
 SWEEP = tuple(f"unit-{i}" for i in range(40))
 """Units every context is evaluated under (with 40 units, a 0.35 share that moved is seen

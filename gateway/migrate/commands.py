@@ -7,7 +7,9 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
+
+import msgspec
 
 from core.errors import NotFound
 from core.store import open_store
@@ -88,19 +90,20 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    async def run(out: TextIO) -> dict[str, int]:
+    async def run() -> dict[str, int]:
         store = await open_store(settings.database_url)
         try:
-            return await export(store, args.tenant, out)
+            await store.get_tenant(args.tenant)  # before --out is created or truncated
+            if args.out is None:
+                return await export(store, args.tenant, sys.stdout)
+            # A CLI process: nothing else runs on its event loop for a blocking open to stall.
+            with open(args.out, "w", encoding="utf-8") as out:  # noqa: ASYNC230
+                return await export(store, args.tenant, out)
         finally:
             await store.close()
 
     try:
-        if args.out is None:
-            counts = asyncio.run(run(sys.stdout))
-        else:
-            with open(args.out, "w", encoding="utf-8") as out:
-                counts = asyncio.run(run(out))
+        counts = asyncio.run(run())
     except NotFound:
         print(f"segmux: no tenant {args.tenant!r} in the store (check --tenant and "
               "SEGMUX_DATABASE_URL)", file=sys.stderr)
@@ -118,14 +121,43 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
+    lines = _backup_lines(args.file)
+    if isinstance(lines, str):
+        print(f"segmux: {lines}", file=sys.stderr)
+        return 2
     try:
-        if args.file == "-":
-            result = asyncio.run(run(sys.stdin))
-        else:
-            with open(args.file, encoding="utf-8") as lines:
-                result = asyncio.run(run(lines))
+        result = asyncio.run(run(lines))
     except BackupError as exc:
         print(f"segmux: {args.file}: {exc}", file=sys.stderr)
         return 2
     result.write_text(sys.stderr)
     return 0 if result.ok else 1
+
+
+def _backup_lines(path: str) -> list[str] | str:
+    """The file's lines, or what is wrong with it (one line, with how to fix it) when it is
+    missing, unreadable or not NDJSON: then nothing is imported, rather than part of it."""
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+    except FileNotFoundError:
+        return f"no file {path!r} (give the path of a file segmux export wrote)"
+    except IsADirectoryError:
+        return f"{path!r} is a directory (give the path of a file segmux export wrote)"
+    except PermissionError:
+        return f"cannot read {path!r}: permission denied (check the file's permissions)"
+    except UnicodeDecodeError as exc:
+        return (f"{path} is not UTF-8 text (byte {exc.start}): not a backup (give a file "
+                "segmux export wrote)")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            msgspec.json.decode(line)
+        except msgspec.DecodeError as exc:
+            return (f"{path}: line {number} is not JSON ({exc}): not NDJSON (give a file "
+                    "segmux export wrote)")
+    return lines

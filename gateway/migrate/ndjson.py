@@ -218,7 +218,7 @@ async def import_lines(store: Store, tenant: str, lines: Iterable[str]) -> Impor
         where = f"line {number}"
         try:
             data = msgspec.json.decode(line)
-        except msgspec.DecodeError as exc:
+        except msgspec.DecodeError as exc:  # the CLI refuses such a file before it gets here
             if version is None:
                 version = 1
             run.result.failed.append(f"{where}: not JSON: {exc}")

@@ -220,18 +220,39 @@ def test_bad_lines_are_reported_and_the_rest_goes_on(stores: tuple[str, str],
     segment = next(msgspec.json.decode(x) for x in good if '"record":"segment"' in x)
     broken = {**segment, "expression": {"t": "nonsense"}}
     cut = {**segment, "bitset": base64.b64encode(zlib.compress(b"\x01" * 10)).decode()}
-    lines = [*good[:5], "{not json", msgspec.json.encode(broken).decode(),
+    lines = [*good[:5], "[1, 2]", msgspec.json.encode(broken).decode(),
              msgspec.json.encode(cut).decode(), '{"record": "gizmo"}', *good[5:]]
     out.write_text("\n".join(lines) + "\n")
     done = cli(target, "import", str(out), "--tenant", "t1")
     assert done.returncode == 1
     report = done.stderr.splitlines()
-    assert report[0].startswith("  failed: line 6: not JSON")
+    assert report[0] == "  failed: line 6: not a record: a line must be a JSON object"
     assert report[1].startswith("  failed: line 7: not a record: ")
     assert report[2] == "  failed: line 8: not a record: bitset holds 10 bytes, not 125000"
     assert report[3].startswith("  failed: line 9: not a record: unknown record kind 'gizmo'")
     assert report[-1].endswith("skipped (already there): 0  failed: 4")
     assert everything(target) == everything(source)
+
+
+def test_a_file_that_is_not_a_backup_is_one_line_and_exit_2(stores: tuple[str, str],
+                                                            tmp_path: Path) -> None:
+    """Nothing is imported from a file that is missing or not NDJSON: not even its good
+    lines."""
+    source, target = stores
+    out = tmp_path / "t1.ndjson"
+    assert cli(source, "export", "--tenant", "t1", "--out", str(out)).returncode == 0
+    good = out.read_text().splitlines()
+    out.write_text("\n".join([*good[:3], "{not json", *good[3:]]) + "\n")
+    done = cli(target, "import", str(out), "--tenant", "t1")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"segmux: {out}: line 4 is not JSON (")
+    assert line.endswith("): not NDJSON (give a file segmux export wrote)")
+    assert everything(target) is None
+    done = cli(target, "import", str(tmp_path / "nope.ndjson"))
+    assert (done.returncode, done.stderr) == (2, f"segmux: no file "
+                                              f"'{tmp_path / 'nope.ndjson'}' (give the path "
+                                              "of a file segmux export wrote)\n")
 
 
 def test_version_1_backups_still_import(stores: tuple[str, str], tmp_path: Path) -> None:
@@ -264,8 +285,11 @@ def test_a_newer_format_and_a_missing_tenant_are_one_line_and_exit_2(
     assert done.returncode == 2
     assert done.stderr == (f"segmux: {newer}: the backup is format version 99; this segmux "
                            "reads versions 1 to 2 (upgrade segmux to import it)\n")
-    done = cli(source, "export", "--tenant", "nobody")
+    kept = tmp_path / "kept.ndjson"
+    kept.write_text("an earlier backup\n")
+    done = cli(source, "export", "--tenant", "nobody", "--out", str(kept))
     assert done.returncode == 2
+    assert kept.read_text() == "an earlier backup\n"
     assert done.stderr == ("segmux: no tenant 'nobody' in the store (check --tenant and "
                            "SEGMUX_DATABASE_URL)\n")
     assert done.stdout == ""

@@ -26,6 +26,7 @@ from core.model import (
     now_us,
 )
 from core.store.allocation import AllocationSql
+from core.store.backup import BackupSql
 from core.store.clients import CLIENT_CONSTRAINT_FIELDS, ClientSql
 from core.store.flags import FLAG_CONFLICT_MESSAGES, FLAG_CONSTRAINT_FIELDS, FlagSql
 from core.store.profiles import ProfileSql
@@ -102,7 +103,7 @@ def conflict_for(constraint_text: str) -> Conflict | None:
     return None
 
 
-class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries):
+class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, BackupSql):
     """Store operations over the two backends' connections (see ``core.store.protocol``)."""
 
     url: str

@@ -7,11 +7,14 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
 
+import msgspec
+
+from core.errors import NotFound
 from core.store import open_store
 from gateway.migrate.endpoint import Endpoint, MigrateError, parse_endpoint
-from gateway.migrate.ndjson import ImportResult, export, import_lines
+from gateway.migrate.ndjson import BackupError, ImportResult, export, import_lines
 from gateway.migrate.run import migrate
 from gateway.settings import Settings
 
@@ -40,15 +43,22 @@ def add_commands(sub: Any) -> None:
                        help="hal: the project id (default %(default)s)")
     m.set_defaults(run=_migrate)
 
-    e = sub.add_parser("export", help="write a tenant's segments as NDJSON (canonical model)")
-    e.add_argument("--tenant", default="default")
+    e = sub.add_parser(
+        "export", help="back up a tenant as NDJSON (everything but tokens and client secrets)",
+        description="Write one tenant of the store (SEGMUX_DATABASE_URL) as NDJSON: settings, "
+        "projects, environments, segments with their exact buckets, individuals, static "
+        "memberships, flags and rules. Tokens and OAuth client secrets are not exported.")
+    e.add_argument("--tenant", default="default", help="the tenant (default %(default)s)")
     e.add_argument("--out", help="file to write (default: stdout)")
     e.set_defaults(run=_export)
 
-    i = sub.add_parser("import", help="add segments from an NDJSON export; ids already there "
-                       "are skipped")
+    i = sub.add_parser(
+        "import", help="restore a backup made by export; what is already there is skipped",
+        description="Put every record of a backup back into a tenant exactly as it was. "
+        "Nothing is overwritten: a record whose id is already in the store is skipped, and "
+        "each skip is reported. Exit status 1 when any record failed.")
     i.add_argument("file", metavar="FILE", help="NDJSON file ('-' for stdin)")
-    i.add_argument("--tenant", default="default")
+    i.add_argument("--tenant", default="default", help="the tenant (default %(default)s)")
     i.set_defaults(run=_import)
 
 
@@ -80,19 +90,26 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    async def run(out: TextIO) -> int:
+    async def run() -> dict[str, int]:
         store = await open_store(settings.database_url)
         try:
-            return await export(store, args.tenant, out)
+            await store.get_tenant(args.tenant)  # before --out is created or truncated
+            if args.out is None:
+                return await export(store, args.tenant, sys.stdout)
+            # A CLI process: nothing else runs on its event loop for a blocking open to stall.
+            with open(args.out, "w", encoding="utf-8") as out:  # noqa: ASYNC230
+                return await export(store, args.tenant, out)
         finally:
             await store.close()
 
-    if args.out is None:
-        count = asyncio.run(run(sys.stdout))
-    else:
-        with open(args.out, "w", encoding="utf-8") as out:
-            count = asyncio.run(run(out))
-    print(f"exported {count} segments of tenant {args.tenant!r}", file=sys.stderr)
+    try:
+        counts = asyncio.run(run())
+    except NotFound:
+        print(f"segmux: no tenant {args.tenant!r} in the store (check --tenant and "
+              "SEGMUX_DATABASE_URL)", file=sys.stderr)
+        return 2
+    held = ", ".join(f"{n} {kind}s" for kind, n in counts.items() if kind != "tenant")
+    print(f"exported tenant {args.tenant!r}: {held}", file=sys.stderr)
     return 0
 
 
@@ -104,13 +121,43 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
-    if args.file == "-":
-        result = asyncio.run(run(sys.stdin))
-    else:
-        with open(args.file, encoding="utf-8") as lines:
-            result = asyncio.run(run(lines))
-    for problem in result.failed:
-        print(f"  failed: {problem}", file=sys.stderr)
-    print(f"imported: {result.imported}  skipped (id exists): {result.skipped}  "
-          f"failed: {len(result.failed)}", file=sys.stderr)
-    return 1 if result.failed else 0
+    lines = _backup_lines(args.file)
+    if isinstance(lines, str):
+        print(f"segmux: {lines}", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(run(lines))
+    except BackupError as exc:
+        print(f"segmux: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    result.write_text(sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _backup_lines(path: str) -> list[str] | str:
+    """The file's lines, or what is wrong with it (one line, with how to fix it) when it is
+    missing, unreadable or not NDJSON: then nothing is imported, rather than part of it."""
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+    except FileNotFoundError:
+        return f"no file {path!r} (give the path of a file segmux export wrote)"
+    except IsADirectoryError:
+        return f"{path!r} is a directory (give the path of a file segmux export wrote)"
+    except PermissionError:
+        return f"cannot read {path!r}: permission denied (check the file's permissions)"
+    except UnicodeDecodeError as exc:
+        return (f"{path} is not UTF-8 text (byte {exc.start}): not a backup (give a file "
+                "segmux export wrote)")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            msgspec.json.decode(line)
+        except msgspec.DecodeError as exc:
+            return (f"{path}: line {number} is not JSON ({exc}): not NDJSON (give a file "
+                    "segmux export wrote)")
+    return lines

@@ -53,6 +53,8 @@ class Codec:
             targeting = LANGUAGES["confidence"].render(normalize(item.expr))
         if targeting:
             body["targeting"] = targeting
+        if item.labels:
+            body["labels"] = dict(item.labels)
         a = item.allocation
         if not a.is_default:
             body["allocation"] = {"proportion": {"value": a.proportion},
@@ -71,6 +73,12 @@ class Codec:
             raise WriteFailed(failure(r))
         return Created(msgspec.json.decode(r.content, type=SegmentOut).name, note)
 
+    def archive(self, target_id: str) -> None:
+        """``:archive`` a segment just created (its source was archived)."""
+        r = self.http.post(f"/v1/{target_id}:archive", json={}, headers=self.headers)
+        if r.status_code != 200:
+            raise WriteFailed(failure(r))
+
 
 def _item(s: SegmentOut) -> Item:
     slug = s.name.removeprefix("segments/")
@@ -82,5 +90,7 @@ def _item(s: SegmentOut) -> Item:
         exclusivity_tags=tuple(a.exclusivityTags), exclusive_to=tuple(a.exclusiveTo))
     return Item(name=s.displayName or slug, source_id=s.name,
                 description=optional_text(s.description), expr=expr, slug=slug,
-                allocation=allocation, unreadable=unreadable,
+                allocation=allocation, state=s.state or None,
+                labels=tuple(sorted(s.labels.items())),
+                unreadable=unreadable,
                 native=None if s.targeting is None else ("confidence", s.targeting))

@@ -50,6 +50,12 @@ class Item:
     slug: str | None = None
     """A slug id the source shows (Confidence, HAL, segmux): kept by Confidence and HAL."""
     allocation: Allocation = Allocation()
+    state: str | None = None
+    """Confidence's lifecycle state at the source (OK, UNALLOCATED, ALLOCATED, ARCHIVED); None
+    where the source has no such thing."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """Confidence's labels (kept by a Confidence target, reported lost by any other). The
+    owner is not carried: on the target it is whoever migrates, as with any create."""
     unreadable: str | None = None
     native: tuple[str, Any] | None = None
     """``(language, form)``: the condition exactly as the source wrote it. A target with the

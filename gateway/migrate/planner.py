@@ -2,16 +2,18 @@
 
 Order of the checks: a name the target already has is ``exists`` (so a re-run is a no-op and
 nothing is duplicated; names match case-sensitively, as every dialect keeps them); an unreadable
-source condition is ``failed``; a condition the target cannot say exactly is
-``not-expressible`` with the renderer's reason; anything else is ``create`` with its body."""
+source condition is ``failed``; a condition the target cannot say exactly, or a state it cannot
+hold without matching more (``changes.refusal``), is ``not-expressible`` with the reason;
+anything else is ``create`` with its body and what will differ there (``changes.arrival``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.errors import CoreError, NotExpressible
+from gateway.migrate.changes import Arrival, arrival, refusal
 from gateway.migrate.codec import Codec
 from gateway.migrate.item import Item
 
@@ -24,6 +26,7 @@ class Step:
     action: Action
     body: Any = None
     reason: str | None = None
+    arrival: Arrival = field(default_factory=Arrival)
 
 
 def plan(items: Iterable[Item], target: Codec, existing: set[str]) -> list[Step]:
@@ -36,6 +39,10 @@ def plan(items: Iterable[Item], target: Codec, existing: set[str]) -> list[Step]
         if item.unreadable is not None:
             steps.append(Step(item, "failed", reason=item.unreadable))
             continue
+        refused = refusal(item, target.dialect)
+        if refused is not None:
+            steps.append(Step(item, "not-expressible", reason=refused))
+            continue
         try:
             body = target.render(item)
         except NotExpressible as exc:
@@ -45,5 +52,5 @@ def plan(items: Iterable[Item], target: Codec, existing: set[str]) -> list[Step]
             steps.append(Step(item, "not-expressible", reason=exc.message))
             continue
         taken.add(item.name)
-        steps.append(Step(item, "create", body=body))
+        steps.append(Step(item, "create", body=body, arrival=arrival(item, target.dialect)))
     return steps

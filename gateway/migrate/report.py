@@ -7,7 +7,9 @@ from typing import Any, TextIO
 
 import msgspec
 
-OUTCOMES = ("migrated", "skipped-existing", "not-expressible", "failed")
+OUTCOMES = ("migrated", "changed", "skipped-existing", "not-expressible", "failed")
+"""``changed``: created, but not as it is at the source (the reason says what differs and what
+to do about it)."""
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,6 @@ class Report:
         out.write(f"{label}: {counts['migrated']}  skipped-existing: "
                   f"{counts['skipped-existing']}  not-expressible: {counts['not-expressible']}  "
                   f"failed: {counts['failed']}\n")
+        label = "would arrive changed" if self.dry_run else "arrived changed"
+        out.write(f"{label}: {counts['changed']} (created, but not as at the source: each "
+                  "'changed' line says what differs and what to do)\n")

@@ -74,7 +74,11 @@ def _apply(step: Step, dst: Codec, dry_run: bool) -> Entry:
         return Entry("not-expressible", item.name, item.source_id, reason=step.reason)
     if step.action == "failed":
         return Entry("failed", item.name, item.source_id, reason=step.reason)
+    changes = step.arrival.changes
     if dry_run:
+        if changes:
+            return Entry("changed", item.name, item.source_id,
+                         reason="would be created; " + _say(changes, "<its new id>"))
         return Entry("migrated", item.name, item.source_id, reason="would be created")
     try:
         created = dst.create(item, step.body)
@@ -83,4 +87,22 @@ def _apply(step: Step, dst: Codec, dry_run: bool) -> Entry:
     except (httpx.HTTPError, msgspec.ValidationError, msgspec.DecodeError, KeyError) as exc:
         # Created or not, the answer could not be read: say so rather than guess.
         return Entry("failed", item.name, item.source_id, reason=f"{type(exc).__name__}: {exc}")
-    return Entry("migrated", item.name, item.source_id, created.target_id, created.note)
+    notes = [n for n in (created.note, *step.arrival.notes) if n]
+    if step.arrival.archive:
+        try:
+            dst.archive(created.target_id)  # type: ignore[attr-defined]
+        except (WriteFailed, httpx.HTTPError) as exc:
+            # Live on the target while archived at the source: it would match; say so loudly.
+            detail = exc.detail if isinstance(exc, WriteFailed) else str(exc)
+            return Entry("failed", item.name, item.source_id, created.target_id,
+                         f"created but not archived as at the source ({detail}): archive it "
+                         f"with POST /v1/{created.target_id}:archive")
+    if changes:
+        return Entry("changed", item.name, item.source_id, created.target_id,
+                     "; ".join([*notes, _say(changes, created.target_id)]))
+    return Entry("migrated", item.name, item.source_id, created.target_id,
+                 "; ".join(notes) or None)
+
+
+def _say(changes: tuple[str, ...], target_id: str) -> str:
+    return "; ".join(c.replace("{id}", target_id) for c in changes)

@@ -40,6 +40,8 @@ class SegmentRead(msgspec.Struct):
     allocation: AllocationOut
     expression: Any = None
     description: str | None = None
+    state: str | None = None
+    labels: dict[str, str] = {}
 
 
 class SegmentList(msgspec.Struct):
@@ -92,7 +94,8 @@ def _item(s: SegmentRead) -> Item:
     return Item(name=s.name, source_id=s.id, description=optional_text(s.description),
                 expr=expr, kind=s.kind, seq=s.seq, slug=s.slug,
                 allocation=Allocation(a.proportion, tuple(a.exclusivityTags),
-                                      tuple(a.exclusiveTo)), unreadable=unreadable)
+                                      tuple(a.exclusiveTo)), state=s.state,
+                labels=tuple(sorted(s.labels.items())), unreadable=unreadable)
 
 
 def _canonical(expression: Any) -> Any:

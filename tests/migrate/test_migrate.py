@@ -64,7 +64,7 @@ def test_migrate_pair(gateways: tuple[Gateway, Gateway], tenant: str, src: str, 
     code, plan = run(capsys, source, target, tenant, "--dry-run")
     assert code == 0, plan["segments"]
     assert plan["dryRun"] is True
-    assert plan["counts"] == {"migrated": len(wanted), "skipped-existing": 0,
+    assert plan["counts"] == {"migrated": len(wanted), "changed": 0, "skipped-existing": 0,
                               "not-expressible": len(refused), "failed": 0}
     assert segments(http, b.url, dst_token) == {}, "a dry run wrote"
 
@@ -100,7 +100,7 @@ def test_migrate_pair(gateways: tuple[Gateway, Gateway], tenant: str, src: str, 
 
     code, again = run(capsys, source, target, tenant)
     assert code == 0, again
-    assert again["counts"] == {"migrated": 0, "skipped-existing": len(wanted),
+    assert again["counts"] == {"migrated": 0, "changed": 0, "skipped-existing": len(wanted),
                                "not-expressible": len(refused), "failed": 0}
     assert set(segments(http, b.url, dst_token)) == wanted
 
@@ -181,3 +181,84 @@ def test_static_segments_are_not_migrated(gateways: tuple[Gateway, Gateway], ten
     assert entry["outcome"] == "not-expressible"
     assert "member list" in entry["reason"]
     assert segments(http, b.url, dst_token) == {}
+
+
+def _confidence(http: httpx.Client, base: str, token: str, slug: str, body: dict[str, Any],
+                *verbs: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    r = http.post(f"{base}/v1/segments", params={"segmentId": slug}, json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    for verb in verbs:
+        r = http.post(f"{base}/v1/segments/{slug}:{verb}", json={}, headers=headers)
+        assert r.status_code == 200, r.text
+
+
+def test_states_that_cannot_arrive_are_reported(gateways: tuple[Gateway, Gateway], tenant: str,
+                                                http: httpx.Client) -> None:
+    """Confidence creates a segment UNALLOCATED (exclusive) or OK: an ALLOCATED or ARCHIVED
+    source is reported with what to do, counted on its own line; an archived one that would
+    arrive live is archived on the target; a target without archived states refuses it."""
+    a, b = gateways
+    src_token, dst_token = a.token(tenant), b.token(tenant)
+    exclusive = {"allocation": {"proportion": {"value": "0.35"}, "exclusivityTags": ["g"],
+                                "exclusiveTo": ["g"]}}
+    _confidence(http, a.url, src_token, "held-back", {"displayName": "held back", **exclusive},
+                "allocate")
+    _confidence(http, a.url, src_token, "old-test", {"displayName": "old test", "allocation": {
+        "proportion": {"value": "0.5"}, "exclusivityTags": ["h"]}}, "allocate", "archive")
+    _confidence(http, a.url, src_token, "retired", {"displayName": "retired"}, "archive")
+    _confidence(http, a.url, src_token, "plain", {"displayName": "plain", "labels": {
+        "team": "growth"}})
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "migrate", f"confidence+{a.url}",
+         f"confidence+{b.url}", "--source-token", src_token, "--target-token", dst_token],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    held = next(x for x in lines if "'held back'" in x)
+    assert held.startswith("  changed ")
+    assert ("ALLOCATED at the source, UNALLOCATED on the target (it serves no one until "
+            "allocated): allocate it with POST /v1/segments/held-back:allocate") in held
+    old = next(x for x in lines if "'old test'" in x)
+    assert old.startswith("  changed ")
+    assert "ARCHIVED at the source, UNALLOCATED on the target" in old
+    assert "POST /v1/segments/old-test:allocate, then POST /v1/segments/old-test:archive" in old
+    retired = next(x for x in lines if "'retired'" in x)
+    assert retired.startswith("  migrated ") and "archived after creation" in retired
+    assert lines[-2] == ("migrated: 2  skipped-existing: 0  not-expressible: 0  failed: 0")
+    assert lines[-1].startswith("arrived changed: 2 (")
+
+    states = {}
+    for slug in ("held-back", "old-test", "retired", "plain"):
+        r = http.get(f"{b.url}/v1/segments/{slug}", headers={"Authorization":
+                                                            f"Bearer {dst_token}"})
+        assert r.status_code == 200, r.text
+        states[slug] = r.json()["state"]
+        if slug == "plain":
+            assert r.json()["labels"] == {"team": "growth"}
+    assert states == {"held-back": "UNALLOCATED", "old-test": "UNALLOCATED",
+                      "retired": "ARCHIVED", "plain": "OK"}
+
+
+def test_an_archived_segment_is_not_made_live_elsewhere(gateways: tuple[Gateway, Gateway],
+                                                        tenant: str, http: httpx.Client,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    a, b = gateways
+    src_token, dst_token = a.token(tenant), b.token(tenant)
+    _confidence(http, a.url, src_token, "retired", {"displayName": "retired"}, "archive")
+    _confidence(http, a.url, src_token, "owned", {"displayName": "owned", "description": "d",
+                                                   "labels": {"team": "growth"}})
+    code, report = run(capsys, f"confidence+{a.url}", f"hal+{b.url}", tenant,
+                       "--source-token", src_token, "--target-token", dst_token)
+    assert code == 0, report
+    entries = {e["name"]: e for e in report["segments"]}
+    assert entries["retired"]["outcome"] == "not-expressible"
+    assert "ARCHIVED at the source" in entries["retired"]["reason"]
+    assert entries["owned"]["outcome"] == "changed"
+    assert entries["owned"]["reason"] == (
+        "the description is not carried: HAL segments have none; labels {'team': 'growth'} "
+        "are not carried: only Confidence keeps labels")
+    assert report["counts"] == {"migrated": 0, "changed": 1, "skipped-existing": 0,
+                                "not-expressible": 1, "failed": 0}
+    assert set(segments(http, b.url, dst_token)) == {"owned"}

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from core.budget import DEFAULT_EVALUATE_BUDGET_MS
 from core.store.revisions import FRESHNESS_MODES, Freshness
 
 
@@ -22,6 +23,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trust_proxy: bool = False
     segment_limit: int = 300
     """Segments per tenant the Unleash API lets one create (Unleash's default limit)."""
+    evaluate_budget_ms: int = DEFAULT_EVALUATE_BUDGET_MS
+    """CPU time (ms) one evaluate request may spend evaluating before it is refused (a 4xx in
+    the dialect's format: the cost comes from its conditions and contexts); core.budget."""
     freshness: Freshness = "notify"
     """How caches learn of other processes' writes (core.store.revisions): ``notify`` trusts
     what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
@@ -45,7 +49,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
+            evaluate_budget_ms=_positive("EVALUATE_BUDGET_MS",
+                                         get("EVALUATE_BUDGET_MS", str(d.evaluate_budget_ms))),
         )
+
+
+def _positive(name: str, value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise ValueError(f"SEGMUX_{name} must be a positive integer, not {value!r}")
+    return int(text)
 
 
 def _freshness(value: str) -> Freshness:

@@ -5,7 +5,10 @@ stops its work (its log says after how many contexts, and it answers 499 to no o
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -74,3 +77,15 @@ def test_a_batch_whose_client_disconnects_stops_and_healthz_answers_meanwhile(
         assert gw.own_tracebacks() == []
     finally:
         gw.stop()
+
+
+def test_a_malformed_budget_is_refused_at_start(store_url: str) -> None:
+    for value in ("0", "-5", "2s", ""):
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", "1"], capture_output=True,
+            text=True, timeout=60,
+            env={**os.environ, "SEGMUX_DATABASE_URL": store_url,
+                 "SEGMUX_EVALUATE_BUDGET_MS": value})
+        assert done.returncode == 2, done.stderr
+        assert "SEGMUX_EVALUATE_BUDGET_MS must be a positive integer" in done.stderr
+        assert "Traceback" not in done.stderr

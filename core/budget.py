@@ -38,10 +38,11 @@ class BudgetExceeded(LimitExceeded):
     """The request used up its CPU allowance; ``field`` names what it sent that cost it."""
 
     def __init__(self, field: str, limit_ms: int, done: int) -> None:
+        progress = f", stopped after {done} of the {field}" if done else ""
         super().__init__(
             field,
-            f"evaluating took more than the {limit_ms} ms of CPU time one request may use "
-            f"(stopped after {done} of them); send fewer at a time, or simplify the conditions",
+            f"evaluating took more than the {limit_ms} ms of CPU time one request may use"
+            f"{progress}; send less at a time, or simplify the conditions",
         )
         self.limit_ms = limit_ms
         self.done = done

@@ -260,6 +260,9 @@ def _strop_test(node: StrOp) -> Test:
         def contains(value: Any) -> bool:
             if type(value) is not str:
                 return False
+            budget = CURRENT_BUDGET.get()  # a search of the whole text, as a pattern's
+            if budget is not None:
+                budget.charge()
             s = value.casefold() if fold else value
             return any(v in s for v in values)
 

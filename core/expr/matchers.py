@@ -18,9 +18,10 @@ Text is given to RE2 as UTF-8. A Python string may hold a lone surrogate (JSON a
 ``"\\ud800"``); it is encoded as its three bytes (``surrogatepass``), which RE2 reads as one
 character, so it is one character for ``.``, ``_`` and negated classes, as it is in the string.
 
-RE2's memory per pattern is bounded (``max_mem``): a pattern whose program does not fit is
-refused when it is written (``problem``) and never matches if met anyway; a matching state
-cache that fills up makes RE2 fall back to a slower automaton, still linear.
+RE2's memory per pattern is bounded (``max_mem``): a pattern whose program does not fit (or
+that holds a lone surrogate, which is not text RE2 can read) is refused when it is written
+(``problem``) and never matches if met anyway; a matching state cache that fills up makes RE2
+fall back to a slower automaton, still linear.
 """
 
 from __future__ import annotations

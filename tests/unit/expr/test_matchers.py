@@ -10,7 +10,7 @@ import pytest
 from core.budget import CURRENT_BUDGET, Budget, BudgetExceeded
 from core.errors import LimitExceeded
 from core.expr import ast
-from core.expr.ast import Like, Or, Regex
+from core.expr.ast import Cmp, Like, Lit, Or, Regex
 from core.expr.evaluate import compile_expr
 from core.expr.matchers import (
     PatternRefused,
@@ -246,3 +246,17 @@ async def test_without_a_limit_a_budget_only_counts() -> None:
         await budget.pause()
     budget.charge()
     assert budget.done == 3
+
+
+def test_a_budget_ends_a_context_of_many_plain_values() -> None:
+    """Not only patterns cost: 300 orderings over 200,000 values are many seconds of compares."""
+    segments = SegmentSet((f"n{i}", ast.encode(Cmp("gt", ("n",), Lit("number", i))))
+                          for i in range(300))
+    budget = Budget(50, field="context")
+    token = CURRENT_BUDGET.set(budget)
+    try:
+        with pytest.raises(BudgetExceeded):
+            segments.evaluate({"n": list(range(200_000))})
+    finally:
+        CURRENT_BUDGET.reset(token)
+    assert segments.evaluate({"n": [5]})["n4"] is True  # without a budget: answered

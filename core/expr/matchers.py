@@ -11,8 +11,9 @@ in the input, whatever the pattern:
   text is compiled by RE2 itself, so its meaning is RE2's own (Unleash evaluates with RE2 /
   Rust ``regex``). ``ci`` is RE2's ``case_sensitive=False`` (the pattern's own ``(?-i)`` still
   turns it off), and a match is a search anywhere in the text.
-* ``Like``: ``%`` any run, ``_`` one character, the rest literal, over the whole text: compiled
-  to an RE2 pattern anchored at both ends (``ci``: both sides casefolded first, as before).
+* ``Like``: ``%`` any run, ``_`` one character, the rest literal, over the whole text (``ci``:
+  both sides casefolded first, as before): literal runs between ``%``s are found in order with
+  string searches (linear); a pattern with ``_`` is compiled to RE2, anchored at both ends.
 
 Text is given to RE2 as UTF-8. A Python string may hold a lone surrogate (JSON allows the escape
 ``"\\ud800"``); it is encoded as its three bytes (``surrogatepass``), which RE2 reads as one
@@ -136,12 +137,42 @@ def like_pattern(pattern: str) -> str:
     return "".join(parts)
 
 
+def _literal_runs(parts: list[str]) -> Matcher:
+    """``like`` without ``_``: the literal ``parts`` between ``%``s, in order. The first is a
+    prefix, the last a suffix, and each one between is found leftmost after the one before
+    (taking the leftmost never loses a match, since what follows may only start later), so
+    the text is scanned once per part: linear, with no engine call."""
+    head, *middle, tail = parts
+    middle = [m for m in middle if m]
+    fixed = len(head) + len(tail)
+
+    def test(text: str) -> bool:
+        if len(text) < fixed or not text.startswith(head) or not text.endswith(tail):
+            return False
+        pos, end = len(head), len(text) - len(tail)
+        for part in middle:
+            found = text.find(part, pos, end)
+            if found < 0:
+                return False
+            pos = found + len(part)
+        return True
+
+    return test
+
+
 @functools.lru_cache(maxsize=1024)
 def like_matcher(pattern: str, ci: bool = False) -> Matcher:
     """Whether a whole string is matched by the ``like`` ``pattern`` (``ci``: both casefolded);
-    :class:`PatternRefused` if its program is too large for :data:`MAX_MEM`."""
-    test = _matcher(_compile(like_pattern(pattern.casefold() if ci else pattern), False),
-                    _ANCHOR_BOTH)
+    :class:`PatternRefused` if its program is too large for :data:`MAX_MEM`. A pattern without
+    ``_`` is literal runs between ``%``s, matched with string searches; one with ``_`` runs
+    on RE2."""
+    folded = pattern.casefold() if ci else pattern
+    if "_" in folded:
+        test = _matcher(_compile(like_pattern(folded), False), _ANCHOR_BOTH)
+    elif "%" in folded:
+        test = _literal_runs(folded.split("%"))
+    else:
+        test = folded.__eq__
     if not ci:
         return test
     return lambda text: test(text.casefold())

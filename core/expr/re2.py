@@ -302,10 +302,11 @@ class _Parser:
         if ch is None:
             raise self.error("trailing backslash")
         self.pos += 1
+        # RE2 folds case in Perl classes too: (?i)\w matches the long s and the Kelvin sign
         if ch in _PERL:
-            return Chars(_PERL[ch], False)
+            return Chars(_PERL[ch], self.flags.i)
         if ch.lower() in _PERL and ch.isupper():
-            return Chars(_complement(_PERL[ch.lower()]), False)
+            return Chars(_complement(_PERL[ch.lower()]), self.flags.i)
         if ch in "AzbB":
             return Anchor(ch)
         if ch == "Q":

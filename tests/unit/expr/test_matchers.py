@@ -3,9 +3,12 @@ patterns, and the parse tree (what PostgreSQL's emission is built from) meaning 
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.budget import CURRENT_BUDGET, Budget, BudgetExceeded
 from core.errors import LimitExceeded
@@ -200,6 +203,19 @@ def test_a_negated_cased_class_under_ci_is_re2s_and_never_sent_to_postgresql() -
         postgres_pattern("[^a-c]", True)
 
 
+@pytest.mark.parametrize("pattern", ["\\w", "\\W", "[\\w]", "\\D"])
+def test_perl_classes_fold_case_under_ci_and_postgresql_leaves_them_to_re2(pattern: str) -> None:
+    """``(?i)\\w`` matches the long s and the Kelvin sign (they fold to "s" and "k"), which
+    PostgreSQL's ``[0-9A-Z_a-z]`` would not: such a pattern is evaluated here."""
+    assert regex_matcher("^\\w$", True)("\u017f") is True
+    assert regex_matcher("^\\w$", True)("\u212a") is True
+    assert regex_matcher("^\\W$", True)("\u212a") is False
+    assert regex_matcher("^\\w$")("\u017f") is False
+    with pytest.raises(SqlUnsupported):
+        postgres_pattern(pattern, True)
+    assert postgres_pattern("\\d", True) == "[0-9]"  # no cased character: exact there
+
+
 # ----------------------------------------------------------------------------- the budget
 
 def _costly_set() -> SegmentSet:
@@ -261,3 +277,63 @@ def test_a_budget_ends_a_context_of_many_plain_values() -> None:
     finally:
         CURRENT_BUDGET.reset(token)
     assert segments.evaluate({"n": [5]})["n4"] is True  # without a budget: answered
+
+
+def _like_oracle(pattern: str) -> re.Pattern[str]:
+    """The backtracking translation ``like`` used to run: right, but exponential."""
+    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.text("ab%_.\n", max_size=8), text=st.text("ab.\n%", max_size=10),
+       ci=st.booleans())
+def test_like_agrees_with_the_backtracking_translation_on_short_texts(
+        pattern: str, text: str, ci: bool) -> None:
+    if ci:
+        pattern, text = pattern.upper(), text.lower()
+    expected = _like_oracle(pattern.casefold() if ci else pattern).fullmatch(
+        text.casefold() if ci else text) is not None
+    assert like_matcher(pattern, ci)(text) is expected
+
+
+_ATOMS = st.sampled_from(["a", "b", "K", ".", "[ab]", "[^0-9]", "[a-c]", "\\d", "\\w", "\\W",
+                          "\\s", "\\b", "\\B", "^", "$", "\\A", "\\z", "(?i)", "(?m)", "(?s)",
+                          "(?-i)", "[[:upper:]]", "\\x{212A}", "\u017f"])
+_QUANTS = st.sampled_from(["", "", "*", "+", "?", "{1,2}", "*?"])
+
+
+def _regexes() -> st.SearchStrategy[str]:
+    def item(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        group = st.builds(lambda p, g: f"({g}{p})", inner, st.sampled_from(["", "?:", "?i:"]))
+        return st.builds(lambda a, q: a if a.startswith("(?") and a.endswith(")") and
+                         ":" not in a else a + q, st.one_of(_ATOMS, group), _QUANTS)
+
+    seq = st.recursive(
+        st.lists(item(_ATOMS), min_size=1, max_size=3).map("".join),
+        lambda inner: st.one_of(
+            st.lists(item(inner), min_size=1, max_size=3).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map("|".join),
+        ),
+        max_leaves=6,
+    )
+    return seq
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=_regexes(), ci=st.booleans(),
+       text=st.text(st.sampled_from("abABkK\u212a\u017fs 1\n_"), max_size=8))
+def test_the_parse_tree_agrees_with_re2_on_generated_patterns(
+        pattern: str, ci: bool, text: str) -> None:
+    try:
+        tree = oracle(pattern, ci)
+    except RegexError:
+        return  # e.g. a repeated flag group: refused by both (checked below)
+    except re.error:
+        return
+    if (ci or "(?i" in pattern) and ("[^" in pattern or "\\W" in pattern):
+        return  # a negated class under ci: see test_a_negated_cased_class_under_ci_…
+    if text == "" and "\\B" in pattern:
+        return  # Python's \B never matches an empty text (its own quirk, not the tree's)
+    engine = regex_matcher(pattern, ci)
+    assert engine(text) is (tree.search(text) is not None), (pattern, ci, text)

@@ -333,7 +333,10 @@ def test_the_parse_tree_agrees_with_re2_on_generated_patterns(
         return
     if (ci or "(?i" in pattern) and ("[^" in pattern or "\\W" in pattern):
         return  # a negated class under ci: see test_a_negated_cased_class_under_ci_…
-    if text == "" and "\\B" in pattern:
-        return  # Python's \B never matches an empty text (its own quirk, not the tree's)
+    if "\\B" in pattern and (text == "" or not text.isascii()):
+        # Python's \B never matches an empty text; RE2 tests \B between UTF-8 bytes, so it
+        # matches inside the long s (two non-word bytes). PostgreSQL refuses \b and \B: this reading
+        # of the tree reaches no engine.
+        return
     engine = regex_matcher(pattern, ci)
     assert engine(text) is (tree.search(text) is not None), (pattern, ci, text)

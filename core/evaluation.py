@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core.allocation import not_serving, without_unit
+from core.budget import current_budget
 from core.cache import ENTRY_OVERHEAD, MB, Bounded, TenantCache
 from core.errors import Invalid, LimitExceeded, NotFound
 from core.expr import ast
@@ -165,18 +166,27 @@ class EvaluationService:
         if len(contexts) > MAX_CONTEXTS_PER_BATCH:
             raise LimitExceeded("contexts", f"at most {MAX_CONTEXTS_PER_BATCH} contexts per batch")
         current = await self.tenant_segments(principal)
+        budget = current_budget()  # one context per step (core.budget)
+        results: list[dict[str, bool]] = []
         if segment_ids is None:
-            results = [current.compiled.evaluate(context) for context in contexts]
+            budget.resume()
+            for context in contexts:
+                results.append(current.compiled.evaluate(context))
+                await budget.pause()
         else:
             try:
                 segments = await self.segments_for(principal, segment_ids)
             except NotFound as exc:
                 raise NotFound("segment", exc.key, f"no segment with id {exc.key!r}") from exc
             compiled = [(s.id, self.cache.get(s)) for s in segments]
-            results = [{sid: run(context) for sid, run in compiled} for context in contexts]
+            budget.resume()
+            for context in contexts:
+                results.append({sid: run(context) for sid, run in compiled})
+                await budget.pause()
         if current.static_ids or current.referring:
             for context, result in zip(contexts, results, strict=True):
                 await self._finish(principal, current, context, result)
+                await budget.pause(0)
         if current.withheld:
             for result in results:
                 for sid in current.withheld:
@@ -212,6 +222,7 @@ class EvaluationService:
         who = identity_of(context, None)
         if current.static_ids and who is not None:
             members = await self.store.static_memberships(principal.tenant, who)
+            current_budget().resume()  # the query's wait is not this request's CPU
         active: set[str] = set()
 
         def member(segment: Segment) -> bool:

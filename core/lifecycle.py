@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from core import allocation as rules
+from core.budget import current_budget
 from core.cache import MB, Bounded
 from core.errors import Conflict, Invalid, LimitExceeded, NotFound
 from core.evaluation import MAX_CONTEXTS_PER_BATCH, compiled_weight, identity_of
@@ -301,8 +302,14 @@ class LifecycleService:
             return target is not None and member(target, ctx)
 
         token = _resolver.set(resolve)
+        budget = current_budget()  # one context per step (core.budget)
+        budget.resume()
         try:
-            return [{s.id: member(s, ctx) for s in wanted} for ctx in contexts]
+            results = []
+            for ctx in contexts:
+                results.append({s.id: member(s, ctx) for s in wanted})
+                await budget.pause()
+            return results
         finally:
             _resolver.reset(token)
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from core.budget import DEFAULT_EVALUATE_BUDGET_MS
 from core.store.revisions import FRESHNESS_MODES, Freshness
 
 LogFormat = Literal["json", "console"]
@@ -47,6 +48,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trust_proxy: bool = False
     segment_limit: int = 300
     """Segments per tenant the Unleash API lets one create (Unleash's default limit)."""
+    evaluate_budget_ms: int = DEFAULT_EVALUATE_BUDGET_MS
+    """CPU time (ms) one evaluate request may spend evaluating before it is refused (a 4xx in
+    the dialect's format: the cost comes from its conditions and contexts); core.budget."""
     freshness: Freshness = "notify"
     """How caches learn of other processes' writes (core.store.revisions): ``notify`` trusts
     what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
@@ -91,6 +95,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
             header_timeout=header_timeout(env),
             max_connections=max_connections(env),
+            evaluate_budget_ms=_whole(get("EVALUATE_BUDGET_MS", d.evaluate_budget_ms),
+                                      "SEGMUX_EVALUATE_BUDGET_MS", least=1),
         )
 
 

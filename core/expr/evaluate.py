@@ -14,24 +14,27 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
   null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
 * ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
   Confidence §9). ``ci`` compares ``casefold`` of both sides; on ``Regex`` it is the ``i`` flag.
-* ``Regex`` patterns are RE2 syntax with RE2 meaning (``core.expr.re2``), searched anywhere; a
-  pattern outside the subset never matches (Unleash: "invalid pattern → false").
+* ``Regex`` patterns are RE2 syntax, run by RE2 itself (``core.expr.matchers``), searched
+  anywhere; a pattern outside the subset (``core.expr.re2``) never matches (Unleash: "invalid
+  pattern → false"). ``Like`` is compiled to RE2 as well.
 * ``SegmentRef`` asks ``resolve_segment(ref, context)``; without a resolver it is false (an
   unknown segment never matches: Confidence and Unleash both).
 * The evaluator never invents values: Unleash's "``currentTime`` missing → now" is the caller's
   job (``core.expr.unleash.unleash_context`` adds it to an SDK-style context).
 
-Hostile input: Python's ``re`` backtracks, so a pathological pattern can be slow on a crafted
-string (RE2 would not be); patterns are admin input, and the store evaluates most sets in SQL.
+Hostile input: patterns and contexts come from tenants and their clients, so matching is
+linear in the text (RE2, never a backtracking engine), and each pattern test is charged to the
+running request's :class:`core.budget.Budget` (when there is one), which ends a request that
+has spent its CPU allowance.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
+from core.budget import CURRENT_BUDGET
 from core.expr import re2
 from core.expr.ast import (
     And,
@@ -49,6 +52,7 @@ from core.expr.ast import (
     StrOp,
 )
 from core.expr.kinds import KEY_FUNCTIONS, lit_key, number_key, number_text, string_key
+from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
 
 Context = Mapping[str, Any]
 Compiled = Callable[[Context], bool]
@@ -256,6 +260,9 @@ def _strop_test(node: StrOp) -> Test:
         def contains(value: Any) -> bool:
             if type(value) is not str:
                 return False
+            budget = CURRENT_BUDGET.get()  # a search of the whole text, as a pattern's
+            if budget is not None:
+                budget.charge()
             s = value.casefold() if fold else value
             return any(v in s for v in values)
 
@@ -270,33 +277,33 @@ def _strop_test(node: StrOp) -> Test:
     return affix
 
 
-def like_regex(pattern: str, ci: bool) -> re.Pattern[str]:
-    """``%`` any run, ``_`` one character, the rest literal, over the whole string."""
-    text = pattern.casefold() if ci else pattern
-    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in text)
-    return re.compile(body, re.DOTALL)
-
-
 def _like_test(node: Like) -> Test:
-    rx = like_regex(node.pattern, node.ci)
-    fold = node.ci
-
-    def test(value: Any) -> bool:
-        if type(value) is not str:
-            return False
-        return rx.fullmatch(value.casefold() if fold else value) is not None
-
-    return test
+    try:
+        matches = like_matcher(node.pattern, node.ci)
+    except PatternRefused:
+        return _never
+    return _text_test(matches)
 
 
 def _regex_test(node: Regex) -> Test:
     try:
-        rx = re2.compile_python(node.pattern, node.ci)
-    except re2.RegexError:
+        matches = regex_matcher(node.pattern, node.ci)
+    except (re2.RegexError, PatternRefused):
         return _never
+    return _text_test(matches)
+
+
+def _text_test(matches: Matcher) -> Test:
+    """A pattern test of strings only, charged to the running request's budget: RE2 is linear
+    in the text, but a context may hold much text and a tenant many patterns."""
 
     def test(value: Any) -> bool:
-        return type(value) is str and rx.search(value) is not None
+        if type(value) is not str:
+            return False
+        budget = CURRENT_BUDGET.get()
+        if budget is not None:
+            budget.charge()
+        return matches(value)
 
     return test
 
@@ -407,5 +414,5 @@ def _quant(q: str, path: Path, cond: Pred) -> Pred:
 
 __all__ = [
     "OPS", "Compiled", "Pred", "Test", "atom_test", "compile_expr", "compile_pred", "evaluate",
-    "key_function", "leaves", "like_regex", "nodes",
+    "key_function", "leaves", "nodes",
 ]

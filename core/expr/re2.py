@@ -1,15 +1,17 @@
-"""The RE2 subset of ``Regex`` patterns, parsed once and emitted for Python ``re`` and PostgreSQL.
+"""The RE2 subset of ``Regex`` patterns: parsed once, checked, and emitted for PostgreSQL.
 
-``Regex`` patterns are RE2 syntax (Unleash evaluates with RE2 / Rust ``regex``). Python's ``re``
-and PostgreSQL's ARE differ from RE2 in ways that change results (``$`` before a final newline,
-Unicode ``\\d``, global flags only at the start, ``.`` matching newlines in PostgreSQL…), so a
+``Regex`` patterns are RE2 syntax (Unleash evaluates with RE2 / Rust ``regex``); in Python they
+are run by RE2 itself (``core.expr.matchers``), and this parse decides which patterns are
+accepted at all. PostgreSQL's ARE differs from RE2 in ways that change results (``$`` before a
+final newline, Unicode ``\\d``, global flags only at the start, ``.`` matching newlines…), so a
 pattern is parsed into a small tree and re-emitted with RE2's meaning spelled out explicitly:
 ``\\d`` → ``[0-9]``, ``.`` → ``[^\\n]``, classes as explicit code-point ranges, flags as scoped
 groups. Supported: literals, escapes, ``.``, classes (ranges, negation, Perl and ASCII POSIX
 classes), ``^ $ \\A \\z \\b \\B``, groups (plain, ``?:``, named), flags ``i m s U`` (also mid
 pattern), alternation, ``* + ? {n} {n,} {n,m}`` (lazy too; counts ≤ 1000). Refused, as in RE2:
-lookaround, back-references, possessive quantifiers; refused for lack of an exact Python
-equivalent: ``\\p{…}`` classes, ``\\C``, octal escapes.
+lookaround, back-references, possessive quantifiers; left out of the accepted language (RE2
+has them, but no other engine here would say the same): ``\\p{…}`` classes, ``\\C``, octal
+escapes.
 
 Only the match/no-match outcome matters (a *search*), so laziness is dropped on the PostgreSQL
 side. What PostgreSQL cannot say exactly (``\\b``, case-insensitive cased text, counts > 255)
@@ -300,10 +302,11 @@ class _Parser:
         if ch is None:
             raise self.error("trailing backslash")
         self.pos += 1
+        # RE2 folds case in Perl classes too: (?i)\w matches the long s and the Kelvin sign
         if ch in _PERL:
-            return Chars(_PERL[ch], False)
+            return Chars(_PERL[ch], self.flags.i)
         if ch.lower() in _PERL and ch.isupper():
-            return Chars(_complement(_PERL[ch.lower()]), False)
+            return Chars(_complement(_PERL[ch.lower()]), self.flags.i)
         if ch in "AzbB":
             return Anchor(ch)
         if ch == "Q":
@@ -393,60 +396,15 @@ def parse(pattern: str, ci: bool = False) -> Node:
 
 
 def problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not a supported RE2 pattern, or None."""
+    """Why ``pattern`` is not a supported RE2 pattern (outside the subset, or refused by RE2
+    itself, e.g. too large), or None."""
+    from core.expr.matchers import regex_problem  # matchers parses with this module
+
     try:
-        compile_python(pattern)
+        parse(pattern)
     except RegexError as exc:
         return str(exc)
-    return None
-
-
-# ----------------------------------------------------------------------------- Python
-
-
-def _py_cp(cp: int) -> str:
-    return f"\\U{cp:08x}" if cp > 0xFFFF else f"\\u{cp:04x}"
-
-
-def _py_chars(node: Chars) -> str:
-    if not node.ranges:
-        return "[^\\x00-\\U0010ffff]"  # the empty class: matches nothing
-    if len(node.ranges) == 1 and node.ranges[0][0] == node.ranges[0][1]:
-        text = re.escape(chr(node.ranges[0][0]))
-        return f"(?i:{text})" if node.ci else text
-    body = "".join(
-        _py_cp(lo) if lo == hi else f"{_py_cp(lo)}-{_py_cp(hi)}" for lo, hi in node.ranges
-    )
-    text = f"[{body}]"
-    return f"(?i:{text})" if node.ci else text
-
-
-def to_python(node: Node) -> str:
-    if isinstance(node, Chars):
-        return _py_chars(node)
-    if isinstance(node, Dot):
-        return "(?s:.)" if node.dotall else "[^\\n]"
-    if isinstance(node, Anchor):
-        return {
-            "^": "(?m:^)" if node.multiline else "\\A",
-            "$": "(?m:$)" if node.multiline else "\\Z",
-            "A": "\\A",
-            "z": "\\Z",
-            "b": "(?a:\\b)",
-            "B": "(?a:\\B)",
-        }[node.kind]
-    if isinstance(node, Repeat):
-        hi = "" if node.hi is None else str(node.hi)
-        return f"(?:{to_python(node.node)}){{{node.lo},{hi}}}"
-    if isinstance(node, Concat):
-        return "".join(to_python(n) for n in node.items)
-    return "(?:" + "|".join(to_python(b) for b in node.branches) + ")"
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_python(pattern: str, ci: bool = False) -> re.Pattern[str]:
-    """The Python regex with RE2's meaning of ``pattern`` (searched with ``.search``)."""
-    return re.compile(to_python(parse(pattern, ci)))
+    return regex_problem(pattern)
 
 
 # ----------------------------------------------------------------------------- PostgreSQL

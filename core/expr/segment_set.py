@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from core.budget import CURRENT_BUDGET
 from core.expr import ast
 from core.expr.ast import And, Cmp, Expr, In, Not, Or, Path
 from core.expr.evaluate import OPS, Pred, Test, atom_test, compile_pred, key_function, leaves
@@ -241,6 +242,7 @@ class SegmentSet:
         """Segment id -> whether ``context`` is in it, in the order the set was built."""
         r = [False] * self._size
         is_dict = type(context) is dict
+        budget = CURRENT_BUDGET.get()  # a context of many values costs per value: charge it
         for path, key, eq, ordered, other in self._paths:
             if key is not None and is_dict:
                 value = context.get(key)  # the hot path: a top-level attribute
@@ -251,6 +253,8 @@ class SegmentSet:
                 values = leaves(context, path)
             # An atom is true when any value passes: slots only ever turn true here.
             for v in values:
+                if budget is not None:
+                    budget.charge()
                 for key_of, table in eq:
                     k = key_of(v)
                     if k is not None:

@@ -18,7 +18,7 @@ Semantics are those of ``core.expr.evaluate`` (see there), built the same way:
   it on every open, after its migrations). The literal's key is computed here in Python and
   passed as a parameter.
 * **Regex**: PostgreSQL gets the pattern re-emitted as an equivalent ARE (``core.expr.re2``);
-  SQLite gets the Python translation and a registered ``regexp``.
+  SQLite calls RE2 itself through a registered ``segmux_regex`` (``core.expr.matchers``).
 
 Where PostgreSQL cannot be exact, ``NotExpressible("sql", reason)`` is raised and the store falls
 back to the evaluator: ``SegmentRef`` (membership lives outside the attributes), a

@@ -8,8 +8,6 @@ other.
 
 from __future__ import annotations
 
-import functools
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from typing import Any
 
 from core.expr import re2
 from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
-from core.expr.evaluate import like_regex
 from core.expr.kinds import (
     bool_key,
     date_key,
@@ -27,6 +24,7 @@ from core.expr.kinds import (
     string_key,
     version_key,
 )
+from core.expr.matchers import PatternRefused, like_matcher, regex_matcher
 from core.expr.sql_base import SQL_OPS, SqlCompiler, bool_order, literal_key
 
 
@@ -164,10 +162,13 @@ class SqliteCompiler(SqlCompiler):
 
     def regex(self, e: Regex) -> Callable[[Any], str] | None:
         try:
-            pattern = re2.compile_python(e.pattern, e.ci).pattern
-        except re2.RegexError:
+            regex_matcher(e.pattern, e.ci)
+        except (re2.RegexError, PatternRefused):
             return None
-        return lambda n: f"regexp({self.param(pattern)}, {self.text(n, False)})"
+        ci = int(e.ci)
+        return lambda n: (
+            f"segmux_regex({self.param(e.pattern)}, {self.param(ci)}, {self.text(n, False)})"
+        )
 
 
 _SQ_KEYS = {
@@ -204,20 +205,21 @@ def _sq_fn(key: Callable[[Any], Any]) -> Callable[[str | None, Any], Any]:
     return fn
 
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-@functools.lru_cache(maxsize=1024)
-def _like(pattern: str) -> re.Pattern[str]:
-    return like_regex(pattern, False)
-
-
-def _regexp(pattern: str | None, value: Any) -> int | None:
-    if pattern is None or not isinstance(value, str):
+def _regex(pattern: Any, ci: Any, value: Any) -> int | None:
+    """RE2, as the evaluator runs it (``core.expr.matchers``): linear in the text."""
+    if not isinstance(pattern, str) or not isinstance(value, str):
         return None
-    return int(_compiled(pattern).search(value) is not None)
+    try:
+        return int(regex_matcher(pattern, bool(ci))(value))
+    except (re2.RegexError, PatternRefused):
+        return 0
+
+
+def _like(value: str, pattern: str) -> bool:
+    try:
+        return like_matcher(pattern)(value)
+    except PatternRefused:
+        return False
 
 
 def _str2(test: Callable[[str, str], bool]) -> Callable[[Any, Any], int | None]:
@@ -242,8 +244,8 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_startswith", 2, _str2(str.startswith)),
     ("segmux_endswith", 2, _str2(str.endswith)),
     ("segmux_contains", 2, _str2(lambda s, sub: sub in s)),
-    ("segmux_like", 2, _str2(lambda s, p: _like(p).fullmatch(s) is not None)),
-    ("regexp", 2, _regexp),
+    ("segmux_like", 2, _str2(_like)),
+    ("segmux_regex", 3, _regex),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""
 

@@ -10,9 +10,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.budget import Budget
 from core.errors import Invalid
 from core.expr.languages import translate
 from core.model import Principal, Segment
+from dialects.cancellation import ClientGone, client_gone, until_disconnected
 from dialects.http import (
     CatchAll,
     convert,
@@ -90,25 +92,41 @@ def build(services: Services) -> Starlette:
         args = convert(await body(request), TranslateIn)
         return _json(TranslateOut(expression=translate(args.from_, args.to, args.expression)))
 
+    def budget(field: str) -> Budget:
+        return Budget(services.settings.evaluate_budget_ms, field)
+
     async def evaluate(request: Request) -> Response:
         who = await principal(request)
         args = convert(await body(request), EvaluateIn)
-        if args.unit is None:
-            results = await services.evaluation.evaluate(who, args.context, args.segments)
-        else:
-            results = await services.lifecycle.members(who, args.segments, args.context, args.unit)
+
+        async def work() -> dict[str, bool]:
+            if args.unit is None:
+                return await services.evaluation.evaluate(who, args.context, args.segments)
+            return await services.lifecycle.members(who, args.segments, args.context, args.unit)
+
+        try:
+            results = await until_disconnected(request, budget("context"), work)
+        except ClientGone:
+            return client_gone()
         reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
         return _json(evaluate_out(results, reasons))
 
     async def evaluate_batch(request: Request) -> Response:
         who = await principal(request)
         args = convert(await body(request), BatchIn)
-        if args.unit is None:
-            results = await services.evaluation.evaluate_batch(who, args.contexts, args.segments)
-        else:
-            results = await services.lifecycle.members_many(
+
+        async def work() -> list[dict[str, bool]]:
+            if args.unit is None:
+                return await services.evaluation.evaluate_batch(
+                    who, args.contexts, args.segments)
+            return await services.lifecycle.members_many(
                 who, args.segments, args.contexts, args.unit
             )
+
+        try:
+            results = await until_disconnected(request, budget("contexts"), work)
+        except ClientGone:
+            return client_gone()
         reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
         return _json(BatchOut(results=[evaluate_out(r, reasons) for r in results]))
 

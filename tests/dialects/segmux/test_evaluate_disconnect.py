@@ -87,5 +87,5 @@ def test_a_malformed_budget_is_refused_at_start(store_url: str) -> None:
             env={**os.environ, "SEGMUX_DATABASE_URL": store_url,
                  "SEGMUX_EVALUATE_BUDGET_MS": value})
         assert done.returncode == 2, done.stderr
-        assert "SEGMUX_EVALUATE_BUDGET_MS must be a positive integer" in done.stderr
+        assert "SEGMUX_EVALUATE_BUDGET_MS must be a whole number of at least 1" in done.stderr
         assert "Traceback" not in done.stderr

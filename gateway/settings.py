@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from core.store.limits import DEFAULT_POOL_SIZE, StoreLimits
 from core.store.revisions import FRESHNESS_MODES, Freshness
 
 
@@ -27,6 +28,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
     before every cached answer. PostgreSQL only; SQLite is always strict."""
 
+    # --- database time and its sharing between tenants (core.store.limits) ---------------
+    statement_timeout_ms: int = 5000
+    """``SEGMUX_STATEMENT_TIMEOUT_MS``: the longest one database statement of a request may
+    run (0: unbounded). A members query cut off is the condition's fault: a 400 saying so."""
+    tenant_db_concurrency: int = DEFAULT_POOL_SIZE // 2
+    """``SEGMUX_TENANT_DB_CONCURRENCY``: store operations one tenant may run at once (0:
+    unbounded); below the pool's size, so other tenants always find a connection."""
+
+    def store_limits(self) -> StoreLimits:
+        return StoreLimits(statement_timeout_ms=self.statement_timeout_ms,
+                           tenant_concurrency=self.tenant_db_concurrency)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -45,7 +58,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             segment_limit=int(get("SEGMENT_LIMIT", str(d.segment_limit))),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
+            statement_timeout_ms=_at_least_zero(
+                "STATEMENT_TIMEOUT_MS", get("STATEMENT_TIMEOUT_MS", str(d.statement_timeout_ms))),
+            tenant_db_concurrency=_at_least_zero(
+                "TENANT_DB_CONCURRENCY",
+                get("TENANT_DB_CONCURRENCY", str(d.tenant_db_concurrency))),
         )
+
+
+def _at_least_zero(name: str, value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"SEGMUX_{name} must be 0 or more, not {value!r}")
+    return number
 
 
 def _freshness(value: str) -> Freshness:

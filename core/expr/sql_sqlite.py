@@ -27,7 +27,7 @@ from core.expr.kinds import (
     string_key,
     version_key,
 )
-from core.expr.sql_base import SQL_OPS, SqlCompiler, bool_order, literal_key
+from core.expr.sql_base import SQL_OPS, SqlCompiler, balanced, bool_order, literal_key
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class SqliteCompiler(SqlCompiler):
 
         def build(n: SqNode) -> str:
             text = self.text(n, e.ci)
-            return "(" + " OR ".join(f"{fn}({text}, {self.param(v)})" for v in values) + ")"
+            return balanced([f"{fn}({text}, {self.param(v)})" for v in values], " OR ")
 
         return build
 

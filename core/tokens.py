@@ -126,6 +126,7 @@ class TokenService:
     async def _principal(self, token: str) -> Principal | None:
         """A stored token's holder, else an unexpired access token's (client credentials)."""
         token_hash = hash_token(token)
+        WORK_TENANT.set(None)  # the lookup is nobody's yet (a task may serve several requests)
         principal = await self._stored(token_hash)
         if principal is not None:
             VERIFIED.set((token_hash, principal))

@@ -234,3 +234,28 @@ async def test_an_unleash_segment_with_sixty_values_keeps_every_segment_list_wor
         assert r.status_code == 200, r.text
         names = {s["name"] for s in r.json()["_embedded"]["individual-segments"]}
         assert names == ({"small"} if attributes["city"] == "c1" else set()), who
+
+
+async def test_a_condition_at_the_limit_answers_on_both_backends(
+        client: httpx.AsyncClient, store: Store, token_a: str) -> None:
+    """500 or-ed tests: SQLite refuses an expression tree 1,000 deep, so the SQL is a balanced
+    tree; members and every individual's segments answer, as the evaluator says."""
+    h = auth(token_a)
+    everyone = [("hit-first", {"a0": "x"}), ("hit-last", {"a499": "x"}),
+                ("miss", {"a0": "y", "a500": "x"}), ("list", {"a250": ["z", "x"]})]
+    for who, attributes in everyone:
+        await store.create_profile("tenant-a", "my-project", who, attributes)
+    r = await write(client, token_a, "hal odata", 500, "wide")
+    assert r.status_code == 200, r.text[:300]
+    slug = r.json()["identifier"]
+    condition = compile_expr(parse_odata(odata_or(500)))
+    want = {who for who, attributes in everyone if condition(attributes)}
+    assert want == {"hit-first", "hit-last", "list"}
+    r = await client.get(f"/my-project/individual-segments/{slug}/individuals", headers=h)
+    assert r.status_code == 200, r.text[:300]
+    assert {i["identifier"] for i in r.json()["_embedded"]["individuals"]} == want
+    for who, _ in everyone:
+        r = await client.get(f"/my-project/individuals/{who}/individual-segments", headers=h)
+        assert r.status_code == 200, r.text[:300]
+        names = {s["name"] for s in r.json()["_embedded"]["individual-segments"]}
+        assert names == ({"wide"} if who in want else set()), who

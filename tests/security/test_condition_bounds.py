@@ -14,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from core.expr import ast
+from core.expr.ast import Cmp, Lit
 from core.expr.evaluate import compile_expr
 from core.expr.odata import parse_odata
+from core.model import NewSegment
 from core.store import Store
 from tests.dialects.adobe.common import DEFS, body, headers
 from tests.dialects.hal.hal import auth
@@ -259,3 +262,22 @@ async def test_a_condition_at_the_limit_answers_on_both_backends(
         assert r.status_code == 200, r.text[:300]
         names = {s["name"] for s in r.json()["_embedded"]["individual-segments"]}
         assert names == ({"wide"} if who in want else set()), who
+
+
+async def test_a_stored_condition_the_database_cannot_take_never_breaks_the_others(
+        client: httpx.AsyncClient, store: Store, token_a: str) -> None:
+    """A NUL can no longer be written, but one stored before (written here past the rule,
+    straight into the store) must not break every individual's list of segments: PostgreSQL
+    cannot compile it, so the evaluator decides it for that individual, and the others are
+    answered by the database as usual."""
+    h = auth(token_a)
+    await store.create_profile("tenant-a", "my-project", "ana", {"city": "Madrid"})
+    legacy = Cmp("eq", ("city",), Lit("string", "a\x00b"))
+    await store.create_segment("tenant-a", NewSegment(
+        name="legacy", sandbox="my-project", expression=ast.encode(legacy)), "test")
+    r = await client.post("/my-project/individual-segments", headers=h, json={
+        "name": "madrid", "filter": "city eq 'Madrid'", "segmentType": "DYNAMIC"})
+    assert r.status_code == 200, r.text
+    r = await client.get("/my-project/individuals/ana/individual-segments", headers=h)
+    assert r.status_code == 200, r.text
+    assert {s["name"] for s in r.json()["_embedded"]["individual-segments"]} == {"madrid"}

@@ -52,7 +52,9 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 def _map_error(exc: BaseException) -> CoreError | None:
     if isinstance(exc, asyncpg.QueryCanceledError):  # statement_timeout (57014)
         return StatementTimeout()
-    if isinstance(exc, asyncpg.exceptions.ProgramLimitExceededError):  # 54xxx: too complex
+    if isinstance(exc, asyncpg.exceptions.ProgramLimitExceededError | asyncpg.DataError):
+        # 54xxx (too complex, stack depth) and 22xxx (a value the statement cannot take): what
+        # a condition's predicate may run into; the engine's text is kept for the log only.
         return StatementRefused(str(exc))
     if isinstance(exc, asyncpg.UniqueViolationError):
         return conflict_for(exc.constraint_name or "") or Conflict("unique", str(exc))

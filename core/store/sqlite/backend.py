@@ -89,8 +89,10 @@ _ENGINE_LIMITS = (
     "string or blob too big",
     "too many columns",
     "LIKE or GLOB pattern too complex",
+    "user-defined function raised exception",
 )
-"""Texts of SQLite's refusals of a statement too large or complex (its compile-time limits)."""
+"""Texts of SQLite's refusals of a statement too large or complex (its compile-time limits), and
+of a registered function (a predicate's key or matcher) failing on a value."""
 _PROGRESS_STEPS = 1000
 """Virtual machine instructions between two looks at the clock (a few microseconds)."""
 

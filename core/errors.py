@@ -78,3 +78,26 @@ class Unavailable(CoreError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StatementTimeout(Unavailable):
+    """A statement ran past the store's statement timeout and was cancelled. Where the cost is
+    a condition's own (a segment's members), the store raises ``ConditionTooCostly`` instead."""
+
+    def __init__(self) -> None:
+        super().__init__("the database took too long to answer; retry later")
+
+
+class StatementRefused(CoreError):
+    """The database engine refused a statement as too large or too complex (its own limits:
+    expression depth, stack). The engine's text is logged, never shown."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("the database refused the statement")
+        self.detail = detail
+
+
+class ConditionTooCostly(LimitExceeded):
+    """A condition the database could not evaluate within its limits (the statement timeout,
+    the engine's own size limits): the condition's fault, not a passing failure, so no retry
+    will help. ``field`` names where the condition came from."""

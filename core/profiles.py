@@ -17,6 +17,7 @@ from typing import Any
 from core.errors import Invalid, NotFound
 from core.expr import ast
 from core.expr.ast import Expr
+from core.expr.limits import check_condition
 from core.model import (
     Page,
     Principal,
@@ -151,6 +152,7 @@ class ProfileService:
         check_sandbox(sandbox)
         check_window(offset, limit)
         check_sort(sort)
+        check_condition(where)  # the database evaluates it: the size rule of stored ones
         return await self.store.list_profiles(
             principal.tenant,
             sandbox,
@@ -180,6 +182,7 @@ class ProfileService:
         check_sandbox(sandbox)
         check_window(offset, limit)
         check_sort(sort)
+        check_condition(where)
         segment = await self.views.get(principal, view, sandbox, slug)
         static = segment.kind == "static"
         conditions = [e for e in (None if static else condition(segment), where) if e is not None]

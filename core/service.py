@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 
 from core.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound
+from core.expr import ast
+from core.expr.limits import check_condition
 from core.model import (
     MAX_NAME,
     SLUG_RE,
@@ -86,6 +88,14 @@ def check_new(new: NewSegment) -> None:
         raise Invalid("seq", "must be an integer of at least 1")
     if new.kind == "static" and new.expression is not None:
         raise Invalid("expression", STATIC_HAS_NO_CONDITION)
+    check_stored_condition(new.expression)
+
+
+def check_stored_condition(expression: bytes | None) -> None:
+    """The one size rule on a condition (``core.expr.limits.check_condition``), whichever
+    language it was written in: every segment write passes here."""
+    if expression is not None:
+        check_condition(ast.decode(expression))
 
 
 def kind_rule(current: Segment, patch: SegmentPatch) -> SegmentPatch:
@@ -110,6 +120,8 @@ def check_patch(patch: SegmentPatch) -> None:
         check_text("description", patch.description, max_len=64 * 1024)
     if isinstance(patch.owner, str):
         check_text("owner", patch.owner, max_len=1024)
+    if isinstance(patch.expression, bytes):
+        check_stored_condition(patch.expression)
 
 
 class SegmentService:

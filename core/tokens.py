@@ -20,6 +20,7 @@ from core.cache import TokenCache
 from core.errors import Conflict, CoreError, Invalid, NotFound, Unauthorized
 from core.model import Principal, Tenant, TokenInfo, now_us
 from core.store import Store
+from core.store.limits import WORK_TENANT
 
 TOKEN_PREFIX = "smx_"
 CLIENT_SECRET_PREFIX = "p8e-"
@@ -125,13 +126,17 @@ class TokenService:
     async def _principal(self, token: str) -> Principal | None:
         """A stored token's holder, else an unexpired access token's (client credentials)."""
         token_hash = hash_token(token)
+        WORK_TENANT.set(None)  # the lookup is nobody's yet (a task may serve several requests)
         principal = await self._stored(token_hash)
         if principal is not None:
             VERIFIED.set((token_hash, principal))
-            return principal
-        # Access tokens expire on their own clock: looked up every time, never cached (and
-        # never VERIFIED: an answer to one must not outlive it).
-        return await self.store.principal_for_access_token(token_hash, now_us())
+        else:
+            # Access tokens expire on their own clock: looked up every time, never cached (and
+            # never VERIFIED: an answer to one must not outlive it).
+            principal = await self.store.principal_for_access_token(token_hash, now_us())
+        if principal is not None:
+            WORK_TENANT.set(principal.tenant)  # the request's store work counts as its tenant's
+        return principal
 
     async def _stored(self, token_hash: str) -> Principal | None:
         """The holder of a stored (not revoked) token, through the cache."""

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         if owned:
-            services.attach(await open_store(settings.database_url))
+            services.attach(await open_store(settings.database_url, settings.store_limits()))
         await seed_admin_token(services)
         _log.info("started", store=_safe_url(services.store.url))
         try:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from core.budget import DEFAULT_EVALUATE_BUDGET_MS
+from core.store.limits import DEFAULT_POOL_SIZE, StoreLimits
 from core.store.revisions import FRESHNESS_MODES, Freshness
 
 LogFormat = Literal["json", "console"]
@@ -69,6 +70,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """``SEGMUX_MAX_CONNECTIONS``: open connections (and requests in flight) per process
     beyond which new requests are answered 503 at once."""
 
+    # --- database time and its sharing between tenants (core.store.limits) ---------------
+    statement_timeout_ms: int = 5000
+    """``SEGMUX_STATEMENT_TIMEOUT_MS``: the longest one database statement of a request may
+    run (0: unbounded). A members query cut off is the condition's fault: a 400 saying so."""
+    tenant_db_concurrency: int = DEFAULT_POOL_SIZE // 2
+    """``SEGMUX_TENANT_DB_CONCURRENCY``: store operations one tenant may run at once (0:
+    unbounded); below the pool's size, so other tenants always find a connection."""
+
+    def store_limits(self) -> StoreLimits:
+        return StoreLimits(statement_timeout_ms=self.statement_timeout_ms,
+                           tenant_concurrency=self.tenant_db_concurrency)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -97,6 +110,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             max_connections=max_connections(env),
             evaluate_budget_ms=_whole(get("EVALUATE_BUDGET_MS", d.evaluate_budget_ms),
                                       "SEGMUX_EVALUATE_BUDGET_MS", least=1),
+            # Database time and its sharing between tenants (core.store.limits); 0 = unbounded.
+            statement_timeout_ms=_whole(get("STATEMENT_TIMEOUT_MS", d.statement_timeout_ms),
+                                        "SEGMUX_STATEMENT_TIMEOUT_MS", least=0),
+            tenant_db_concurrency=_whole(get("TENANT_DB_CONCURRENCY", d.tenant_db_concurrency),
+                                         "SEGMUX_TENANT_DB_CONCURRENCY", least=0),
         )
 
 

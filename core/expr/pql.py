@@ -417,8 +417,13 @@ def _unescape(token: str, pos: int) -> str:
 
     value = _ESCAPE_RE.sub(replace, token[1:-1])
     if any("\ud800" <= ch <= "\udfff" for ch in value):
-        # \uD83D\uDE00 is one character; a lone surrogate is kept as it is.
+        # \uD83D\uDE00 is one character. A lone surrogate is no character at all: no store,
+        # JSON text or other language can hold it, so it is refused here, where it is written.
         value = value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise Invalid(FIELD, "a string holds a lone surrogate (a \\uD800-\\uDFFF escape "
+                          f"that is not half of a pair): not a Unicode character (position {pos})",
+                          pos)
     return value
 
 

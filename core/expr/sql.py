@@ -6,6 +6,8 @@ the only identifiers are ``column`` (validated) and aliases the compiler makes.
 
 Semantics are those of ``core.expr.evaluate`` (see there), built the same way:
 
+* **Size**: ``And``/``Or`` with many arguments are written as balanced trees (``sql_base``):
+  a flat chain of n terms is n levels deep to the database's parser.
 * **Paths**: each atom is ``EXISTS`` over the values at its path. PostgreSQL walks the path with a
   lax ``jsonb_path_query`` (lax mode steps into list elements one level, as the evaluator does),
   then opens a final list one level. SQLite walks it with ``json_each`` joins: a key lookup per
@@ -20,8 +22,9 @@ Semantics are those of ``core.expr.evaluate`` (see there), built the same way:
 * **Regex**: PostgreSQL gets the pattern re-emitted as an equivalent ARE (``core.expr.re2``);
   SQLite calls RE2 itself through a registered ``segmux_regex`` (``core.expr.matchers``).
 
-Where PostgreSQL cannot be exact, ``NotExpressible("sql", reason)`` is raised and the store falls
-back to the evaluator: ``SegmentRef`` (membership lives outside the attributes), a
+Where PostgreSQL cannot be exact, ``NotExpressible("sql", reason)`` is raised: an individual's
+segments then fall back to the evaluator (``ProfileSql.segments_of_profile``), a page of members
+answers the reason. The cases: ``SegmentRef`` (membership lives outside the attributes), a
 case-insensitive regex over cased characters, regex word boundaries (``\\b``) and repetition
 counts above 255, and NUL characters (PostgreSQL text cannot hold them). SQLite has no fallbacks
 but ``SegmentRef``.

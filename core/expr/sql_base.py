@@ -58,7 +58,7 @@ class SqlCompiler(abc.ABC):
     def pred(self, expr: Expr, root: Any) -> str:
         if isinstance(expr, And | Or):
             glue = " AND " if isinstance(expr, And) else " OR "
-            return "(" + glue.join(self.pred(a, root) for a in expr.args) + ")"
+            return balanced([self.pred(a, root) for a in expr.args], glue)
         if isinstance(expr, Not):
             return f"(NOT {self.pred(expr.arg, root)})"
         if isinstance(expr, Exists):
@@ -118,6 +118,19 @@ class SqlCompiler(abc.ABC):
     @abc.abstractmethod
     def regex(self, e: Regex) -> Callable[[Any], str] | None:
         """The test searching ``e.pattern`` in a string value; None if the pattern is invalid."""
+
+
+_FLAT = 8
+
+
+def balanced(parts: list[str], glue: str) -> str:
+    """``parts`` joined by ``glue`` (AND or OR), parenthesised as a balanced tree: a flat chain
+    of n terms is an expression tree n deep to the database's parser (SQLite refuses one
+    deeper than 1,000), a balanced one about log2(n)."""
+    if len(parts) <= _FLAT:
+        return "(" + glue.join(parts) + ")"
+    half = len(parts) // 2
+    return "(" + balanced(parts[:half], glue) + glue + balanced(parts[half:], glue) + ")"
 
 
 def bool_order(kind: str, op: str) -> bool:

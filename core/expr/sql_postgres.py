@@ -57,6 +57,16 @@ def jsonpath(path: Path) -> str:
     return "$" + "".join("." + json.dumps(_no_nul(k), ensure_ascii=False) for k in path)
 
 
+def _variables_json(variables: dict[str, str | Decimal]) -> str:
+    """The JSON object text of a jsonpath's variables. A number is written as its ``Decimal``
+    (the double's exact value), which a JSON number in ``jsonb`` (a ``numeric``) keeps exactly."""
+    return "{" + ",".join(
+        json.dumps(name) + ":" + (str(value) if isinstance(value, Decimal)
+                                  else json.dumps(value, ensure_ascii=False))
+        for name, value in variables.items()
+    ) + "}"
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -86,18 +96,14 @@ class PostgresCompiler(SqlCompiler):
         return super().pred(expr, root)
 
     def path_exists(self, root: PgNode, path: str, variables: dict[str, str | Decimal]) -> str:
-        """Whether ``path`` selects anything, its variables (literals) passed as parameters.
-        The variables' object is built in a scalar subquery, so once per statement:
-        ``jsonb_build_object`` is STABLE, never folded, and would otherwise run on every row."""
+        """Whether ``path`` selects anything, its variables (literals) passed as one ``jsonb``
+        parameter: a constant, so once per statement and however many literals there are (a
+        ``jsonb_build_object`` of them would stop at 50: it takes at most 100 arguments)."""
         if not variables:
             return f"COALESCE({root.sql} @? {self.param(path, 'jsonpath')}, FALSE)"
-        values = ", ".join(
-            f"'{name}', {self.param(value, 'numeric' if isinstance(value, Decimal) else 'text')}"
-            for name, value in variables.items()
-        )
         return (
             f"COALESCE(jsonb_path_exists({root.sql}, {self.param(path, 'jsonpath')}, "
-            f"(SELECT jsonb_build_object({values}))), FALSE)"
+            f"{self.param(_variables_json(variables), 'jsonb')}), FALSE)"
         )
 
     def leaves(self, root: PgNode, path: Path) -> tuple[str, str, str]:

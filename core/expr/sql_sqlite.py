@@ -25,7 +25,7 @@ from core.expr.kinds import (
     version_key,
 )
 from core.expr.matchers import PatternRefused, like_matcher, regex_matcher
-from core.expr.sql_base import SQL_OPS, SqlCompiler, bool_order, literal_key
+from core.expr.sql_base import SQL_OPS, SqlCompiler, balanced, bool_order, literal_key
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class SqliteCompiler(SqlCompiler):
 
         def build(n: SqNode) -> str:
             text = self.text(n, e.ci)
-            return "(" + " OR ".join(f"{fn}({text}, {self.param(v)})" for v in values) + ")"
+            return balanced([f"{fn}({text}, {self.param(v)})" for v in values], " OR ")
 
         return build
 

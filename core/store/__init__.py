@@ -5,23 +5,25 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from core.errors import Invalid
+from core.store.limits import StoreLimits
 from core.store.protocol import SegmentKey, Store
 
-__all__ = ["SegmentKey", "Store", "open_store"]
+__all__ = ["SegmentKey", "Store", "StoreLimits", "open_store"]
 
 
-async def open_store(url: str) -> Store:
+async def open_store(url: str, limits: StoreLimits | None = None) -> Store:
     """Open (and migrate) the store named by ``url``: ``sqlite:///path.db``,
-    ``sqlite:///:memory:`` or ``postgresql://…``."""
+    ``sqlite:///:memory:`` or ``postgresql://…``; ``limits`` bound each statement's time and
+    each tenant's share of the connections (none by default: the CLI's batch work)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from core.store.sqlite.backend import SqliteStore
 
         path = url.split("sqlite://", 1)[1]
         path = path[1:] if path.startswith("/") else path  # sqlite:///./x.db -> ./x.db
-        return await SqliteStore.open(url, path or ":memory:")
+        return await SqliteStore.open(url, path or ":memory:", limits)
     if scheme in ("postgres", "postgresql"):
         from core.store.postgres.backend import PostgresStore
 
-        return await PostgresStore.open(url)
+        return await PostgresStore.open(url, limits=limits)
     raise Invalid("SEGMUX_DATABASE_URL", f"unsupported database URL scheme {scheme!r}")

@@ -19,10 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from core.errors import Conflict, NotFound
+from core.errors import (
+    ConditionTooCostly,
+    Conflict,
+    NotExpressible,
+    NotFound,
+    StatementRefused,
+    StatementTimeout,
+)
 from core.expr.ast import Expr
+from core.expr.evaluate import compile_expr
 from core.expr.sql import jsonpath, to_sql
 from core.model import Profile, ProfilePage, ProfileSort, now_us
+from core.store.limits import StoreLimits
 from core.store.profile_keys import has_wide_ints, index_hints
 from core.store.profile_totals import Counted, PageTotals, walks
 from core.store.rows import dumps
@@ -78,10 +87,24 @@ def _remembered_total(
     return sql, [None, None] if known is None else [known.revision, known.total]
 
 
+def too_costly(exc: StatementTimeout | StatementRefused, limits: StoreLimits) -> ConditionTooCostly:
+    """What a condition's statement cut off (or refused) by the database says to the client:
+    the condition's own cost, which no retry changes."""
+    if isinstance(exc, StatementTimeout):
+        reason = (f"the condition took more than {limits.statement_timeout_ms} ms of database "
+                  "time to evaluate over the individuals; make it simpler (fewer tests, one "
+                  "`in` set instead of many alternatives)")
+    else:
+        reason = ("the condition is too large or complex for the database to evaluate; make "
+                  "it simpler (fewer tests, one `in` set instead of many alternatives)")
+    return ConditionTooCostly("expression", reason)
+
+
 class ProfileSql(abc.ABC):
     """Store operations on profiles and memberships (see the protocol)."""
 
     url: str
+    limits: StoreLimits = StoreLimits()
     _totals: PageTotals | None = None
 
     @abc.abstractmethod
@@ -208,9 +231,14 @@ class ProfileSql(abc.ABC):
         if self.sql_dialect == "sqlite":
             # No revisions: the window count is taken over every matching row before
             # LIMIT/OFFSET, so each row of the page carries the total.
-            return await self._sqlite_page(
-                source, clause, order, page_args, offset, limit, clause_args=len(args)
-            )
+            try:
+                return await self._sqlite_page(
+                    source, clause, order, page_args, offset, limit, clause_args=len(args)
+                )
+            except (StatementTimeout, StatementRefused) as exc:
+                if not where:
+                    raise
+                raise too_costly(exc, self.limits) from exc
         key = (source, clause, repr(args))  # what a remembered total is the count of
         known = self._page_totals.get(key)
         page_clause = clause
@@ -219,19 +247,24 @@ class ProfileSql(abc.ABC):
         total_sql, total_args = _remembered_total(known, source, clause, len(page_args))
         page_args += total_args
         n = len(page_args)
-        async with self._read() as tx:
-            rows = await tx.fetch(
-                f"SELECT p.*, {total_sql} FROM {source} WHERE {page_clause} "
-                f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
-                *page_args,
-                limit,
-                offset,
-            )
-            found = rows[0] if rows else None
-            if found is None:  # a page past the end has no row to carry the total
-                total_sql, total_args = _remembered_total(known, source, clause, len(args))
-                found = await tx.fetchrow(f"SELECT {total_sql}", *args, *total_args)
-                assert found is not None
+        try:
+            async with self._read() as tx:
+                rows = await tx.fetch(
+                    f"SELECT p.*, {total_sql} FROM {source} WHERE {page_clause} "
+                    f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
+                    *page_args,
+                    limit,
+                    offset,
+                )
+                found = rows[0] if rows else None
+                if found is None:  # a page past the end has no row to carry the total
+                    total_sql, total_args = _remembered_total(known, source, clause, len(args))
+                    found = await tx.fetchrow(f"SELECT {total_sql}", *args, *total_args)
+                    assert found is not None
+        except (StatementTimeout, StatementRefused) as exc:
+            if not where:
+                raise
+            raise too_costly(exc, self.limits) from exc
         total = int(found["total_count"])
         if found["revision"] is not None:
             self._page_totals.put(
@@ -370,11 +403,16 @@ class ProfileSql(abc.ABC):
         identifier: str,
         conditions: Mapping[str, Expr | None],
     ) -> set[str]:
+        """The database evaluates the conditions, many per statement. A condition it cannot
+        take (``to_sql`` refuses it, or the engine refuses or cuts off its batch) is evaluated
+        by ``core.expr.evaluate`` over the individual's attributes instead, which the SQL
+        agrees with exactly: one unusual segment never breaks the answer for the others."""
         matched = {sid for sid, expr in conditions.items() if expr is None}
         tested = [(sid, expr) for sid, expr in conditions.items() if expr is not None]
+        in_python: list[tuple[str, Expr]] = []
         async with self._read() as tx:
             found = await tx.fetchrow(
-                "SELECT identifier FROM profiles WHERE tenant = $1 AND sandbox = $2 "
+                "SELECT attributes FROM profiles WHERE tenant = $1 AND sandbox = $2 "
                 "AND identifier = $3",
                 tenant,
                 sandbox,
@@ -391,32 +429,51 @@ class ProfileSql(abc.ABC):
                 identifier,
             )
             matched.update(r["segment_id"] for r in rows)
-            while tested:
-                # One row, one column per condition: the database evaluates them all at once.
-                # The key's parameters come last: SQLite numbers the compiler's ``?`` in text
-                # order, and the columns precede the WHERE.
-                args: list[Any] = []
-                columns: list[str] = []
-                ids: list[str] = []
-                while tested and len(args) < _MAX_PARAMS and len(ids) < _MAX_COLUMNS:
-                    sid, expr = tested.pop()
-                    assert expr is not None
+        while tested:
+            batch: list[tuple[str, Expr]] = []
+            args: list[Any] = []
+            columns: list[str] = []
+            while tested and len(args) < _MAX_PARAMS and len(columns) < _MAX_COLUMNS:
+                sid, expr = tested.pop()
+                try:
                     sql, params = to_sql(
                         expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
                     )
-                    columns.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END AS c{len(ids)}")
-                    ids.append(sid)
-                    args.extend(params)
-                n = len(args)
-                row = await tx.fetchrow(
-                    f"SELECT {', '.join(columns)} FROM profiles p WHERE p.tenant = ${n + 1} "
-                    f"AND p.sandbox = ${n + 2} AND p.identifier = ${n + 3}",
-                    *args,
-                    tenant,
-                    sandbox,
-                    identifier,
-                )
-                if row is None:
-                    raise NotFound("individual", identifier)
-                matched.update(sid for i, sid in enumerate(ids) if row[f"c{i}"])
+                except NotExpressible:
+                    in_python.append((sid, expr))
+                    continue
+                columns.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END AS c{len(batch)}")
+                batch.append((sid, expr))
+                args.extend(params)
+            if not batch:
+                continue
+            try:
+                row = await self._test_batch(tenant, sandbox, identifier, columns, args)
+            except (StatementTimeout, StatementRefused):
+                in_python += batch
+                continue
+            matched.update(sid for i, (sid, _) in enumerate(batch) if row[f"c{i}"])
+        if in_python:
+            attributes = _dict_dec.decode(found["attributes"])
+            matched.update(sid for sid, expr in in_python if compile_expr(expr)(attributes))
         return matched
+
+    async def _test_batch(
+        self, tenant: str, sandbox: str, identifier: str, columns: list[str], args: list[Any]
+    ) -> Row:
+        """One row, one column per condition: the database evaluates them all at once. The
+        key's parameters come last: SQLite numbers the compiler's ``?`` in text order, and the
+        columns precede the WHERE."""
+        n = len(args)
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                f"SELECT {', '.join(columns)} FROM profiles p WHERE p.tenant = ${n + 1} "
+                f"AND p.sandbox = ${n + 2} AND p.identifier = ${n + 3}",
+                *args,
+                tenant,
+                sandbox,
+                identifier,
+            )
+        if row is None:
+            raise NotFound("individual", identifier)
+        return row

@@ -135,5 +135,6 @@ def test_the_common_atoms_take_the_fast_path() -> None:
         assert "jsonb_path_query" not in sql, sql
         assert "@?" in sql or "jsonb_path_exists" in sql, sql
     sql, params = to_sql(Cmp("ge", ("d", "age", "value"), Lit("number", 30)), "postgres")
-    assert sql.startswith("(COALESCE(jsonb_path_exists(attributes, $2::jsonpath, ")
-    assert "@.double() >= $v0" in str(params[1]) and params[0] == 30  # the literal: a parameter
+    assert sql.startswith("(COALESCE(jsonb_path_exists(attributes, $1::jsonpath, $2::jsonb)")
+    # the literal: a parameter (the jsonpath's variables, one jsonb object)
+    assert "@.double() >= $v0" in str(params[0]) and json.loads(str(params[1])) == {"v0": 30}

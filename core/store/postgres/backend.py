@@ -15,10 +15,11 @@ from typing import Any
 
 import asyncpg
 
-from core.errors import Conflict, CoreError, Unavailable
+from core.errors import Conflict, CoreError, StatementRefused, StatementTimeout, Unavailable
 from core.expr.sql import postgres_functions_sql
 from core.model import now_us
 from core.store.flags import foreign_key_error
+from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.postgres.listen import ChangeListener
 from core.store.revisions import KnownRevisions, RevisionSql
@@ -49,6 +50,12 @@ _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def _map_error(exc: BaseException) -> CoreError | None:
+    if isinstance(exc, asyncpg.QueryCanceledError):  # statement_timeout (57014)
+        return StatementTimeout()
+    if isinstance(exc, asyncpg.exceptions.ProgramLimitExceededError | asyncpg.DataError):
+        # 54xxx (too complex, stack depth) and 22xxx (a value the statement cannot take): what
+        # a condition's predicate may run into; the engine's text is kept for the log only.
+        return StatementRefused(str(exc))
     if isinstance(exc, asyncpg.UniqueViolationError):
         return conflict_for(exc.constraint_name or "") or Conflict("unique", str(exc))
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
@@ -86,26 +93,35 @@ class _Tx:
 
 
 class PostgresStore(RevisionSql, SqlStore):
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str, pool: asyncpg.Pool, limits: StoreLimits | None = None) -> None:
         self.url = url
         self._pool = pool
         self._known = KnownRevisions()
         self._listener = ChangeListener(url, self._known)
+        self.limits = limits or StoreLimits()
+        self._gates = TenantGates(self.limits.tenant_concurrency)
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+    async def open(
+        cls, url: str, *, min_size: int = 1, max_size: int | None = None,
+        limits: StoreLimits | None = None,
+    ) -> PostgresStore:
+        limits = limits or StoreLimits()
+        # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the segment
+        # predicates' set-returning JSON functions make it (estimated 1,000 rows each): off, as
+        # for most OLTP workloads. The statement timeout is a setting of the pooled sessions
+        # (sent with the connection's start-up, no round trip); the LISTEN connection is not
+        # pooled and keeps none, so waiting for notifications is never cut off.
+        settings = {"jit": "off", "statement_timeout": str(limits.statement_timeout_ms)}
         try:
-            # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the
-            # segment predicates' set-returning JSON functions make it (estimated 1,000 rows
-            # each): off, as for most OLTP workloads.
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, timeout=10,
-                server_settings={"jit": "off"}, statement_cache_size=_STATEMENT_CACHE,
+                url, min_size=min_size, max_size=max_size or limits.pool_size, timeout=10,
+                server_settings=settings, statement_cache_size=_STATEMENT_CACHE,
                 reset=_keep_session,
             )
         except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
-        store = cls(url, pool)
+        store = cls(url, pool, limits)
         await store.migrate()
         return store
 
@@ -117,6 +133,9 @@ class PostgresStore(RevisionSql, SqlStore):
         after the migrations."""
         applied: list[str] = []
         async with self._pool.acquire() as conn, conn.transaction():
+            # A migration may take longer than a request's statement may (an index over a big
+            # table): unbounded, for this transaction only.
+            await conn.execute("SET LOCAL statement_timeout = 0")
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
             await conn.execute(CREATE_TABLE)
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
@@ -166,7 +185,7 @@ class PostgresStore(RevisionSql, SqlStore):
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[_Tx]:
         try:
-            async with self._pool.acquire() as conn:
+            async with self._gates.hold(), self._pool.acquire() as conn:
                 yield _Tx(conn)
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             mapped = _map_error(exc)
@@ -177,7 +196,7 @@ class PostgresStore(RevisionSql, SqlStore):
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Tx]:
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._gates.hold(), self._pool.acquire() as conn, conn.transaction():
                 yield _Tx(conn)
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             mapped = _map_error(exc)

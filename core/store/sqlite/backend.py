@@ -2,14 +2,23 @@
 
 One writer connection, guarded by an asyncio lock, runs every write as ``BEGIN IMMEDIATE`` so
 writes from this process are serialised and writes from other processes (the CLI) wait on the
-file lock (``busy_timeout``). A second connection serves reads, which WAL lets run beside writes.
+file lock (``busy_timeout``). Reads take a connection of their own from a small pool (opened as
+needed, up to ``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes:
+one slow read holds one reader, not every read of every tenant.
+
+SQLite has no statement timeout: each connection has a progress handler that interrupts the
+statement running once the block that holds the connection has run longer than
+``StoreLimits.statement_timeout_ms`` (a connection serves one block at a time, so the block's
+start is its statements' start).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -17,11 +26,19 @@ from typing import Any, NoReturn, cast
 
 import aiosqlite
 
-from core.errors import Conflict, CoreError, InUse, Unavailable
+from core.errors import (
+    Conflict,
+    CoreError,
+    InUse,
+    StatementRefused,
+    StatementTimeout,
+    Unavailable,
+)
 from core.expr.sql import register_aiosqlite_functions
 from core.model import Principal, now_us
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
+from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
@@ -55,9 +72,41 @@ def _map_error(exc: sqlite3.Error) -> CoreError | None:
         # insert first, so the one violation left is removing a row still referenced: in the
         # schema only a segment can be (rule_segments); nothing else referenced is deleted.
         return InUse(SEGMENT_IN_USE)
+    if isinstance(exc, sqlite3.OperationalError) and text == "interrupted":
+        return StatementTimeout()  # the progress handler's doing (nothing else interrupts)
+    if isinstance(exc, sqlite3.OperationalError) and text.startswith(_ENGINE_LIMITS):
+        return StatementRefused(text)
     if isinstance(exc, sqlite3.OperationalError):
-        return Unavailable(f"the SQLite store failed: {text}")
+        # The engine's text stays in the exception's cause (the log), never in an answer.
+        return Unavailable("the SQLite store failed; retry later")
     return None
+
+
+_ENGINE_LIMITS = (
+    "Expression tree is too large",
+    "parser stack overflow",
+    "too many SQL variables",
+    "string or blob too big",
+    "too many columns",
+    "LIKE or GLOB pattern too complex",
+    "user-defined function raised exception",
+)
+"""Texts of SQLite's refusals of a statement too large or complex (its compile-time limits), and
+of a registered function (a predicate's key or matcher) failing on a value."""
+_PROGRESS_STEPS = 1000
+"""Virtual machine instructions between two looks at the clock (a few microseconds)."""
+
+
+class _Deadline:
+    """A connection's progress handler: non-zero (interrupt) once ``at`` (monotonic) passed."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf
+
+    def __call__(self) -> int:
+        return 1 if time.monotonic() > self.at else 0
 
 
 def _raise_mapped(exc: sqlite3.Error) -> NoReturn:
@@ -124,21 +173,28 @@ class SqliteStore(RevisionSql, SqlStore):
         steps = "".join('."' + step.replace('"', '""') + '"' for step in path)
         return f"json_type(extensions, ${first})", ["$" + steps]
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, limits: StoreLimits | None = None) -> None:
         self.url = url
         self.path = path
+        self.limits = limits or StoreLimits()
+        self._gates = TenantGates(self.limits.tenant_concurrency)
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._deadlines: dict[int, _Deadline] = {}
         self._quick: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._opening = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, path: str) -> SqliteStore:
-        store = cls(url, path)
+    async def open(cls, url: str, path: str, limits: StoreLimits | None = None) -> SqliteStore:
+        store = cls(url, path, limits)
         store._writer = await store._connect()
         await store._migrate()
         # An in-memory database exists once per connection: reads must share the writer.
-        store._reader = store._writer if path == ":memory:" else await store._connect()
+        reader = store._writer if path == ":memory:" else await store._connect()
+        store._readers.append(reader)
+        store._idle.put_nowait(reader)
         if path != ":memory:":
             quick = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             quick.row_factory = sqlite3.Row
@@ -178,10 +234,32 @@ class SqliteStore(RevisionSql, SqlStore):
         # The functions the compiled segment predicates (core.expr.sql) and profile sorts call.
         await register_aiosqlite_functions(conn)
         await register_sqlite_sort_functions(conn)
+        if self.limits.statement_timeout_ms > 0:
+            deadline = self._deadlines[id(conn)] = _Deadline()
+            await conn.set_progress_handler(deadline, _PROGRESS_STEPS)
         return conn
+
+    def _start_clock(self, conn: aiosqlite.Connection) -> None:
+        """Statements on ``conn`` from now on are interrupted past the statement timeout."""
+        deadline = self._deadlines.get(id(conn))
+        if deadline is not None:
+            deadline.at = time.monotonic() + self.limits.statement_timeout_ms / 1000
+
+    async def _take_reader(self) -> aiosqlite.Connection:
+        """An idle reader; a new one while fewer than the pool's size are open."""
+        if self._idle.empty() and self.path != ":memory:":
+            async with self._opening:
+                if self._idle.empty() and len(self._readers) < self.limits.pool_size:
+                    conn = await self._connect()
+                    self._readers.append(conn)
+                    return conn
+        return await self._idle.get()
 
     async def _migrate(self) -> None:
         async with self._write() as tx:
+            if self._writer is not None and id(self._writer) in self._deadlines:
+                # A migration may take longer than a request's statement may.
+                self._deadlines[id(self._writer)].at = math.inf
             await tx.execute(CREATE_TABLE)
             done = {r["version"] for r in await tx.fetch("SELECT version FROM schema_migrations")}
             for version, sql in migration_files("core.store.sqlite"):
@@ -197,9 +275,11 @@ class SqliteStore(RevisionSql, SqlStore):
                 )
 
     async def close(self) -> None:
-        for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+        every = [*self._readers, *([self._writer] if self._writer is not None else [])]
+        for conn in {id(c): c for c in every}.values():
             await conn.close()
-        self._reader = self._writer = None
+        self._readers = []
+        self._writer = None
         if self._quick is not None:
             self._quick.close()
             self._quick = None
@@ -210,13 +290,19 @@ class SqliteStore(RevisionSql, SqlStore):
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[_Tx]:
-        if self._reader is None:
+        if not self._readers:
             raise Unavailable("the store is closed")
         try:
             if _QUICK.get() and self._quick is not None:
                 yield _QuickTx(self._quick)  # type: ignore[misc]
-            else:
-                yield _Tx(self._reader)
+                return
+            async with self._gates.hold():
+                conn = await self._take_reader()
+                try:
+                    self._start_clock(conn)
+                    yield _Tx(conn)
+                finally:
+                    self._idle.put_nowait(conn)
         except sqlite3.Error as exc:
             _raise_mapped(exc)
 
@@ -225,7 +311,8 @@ class SqliteStore(RevisionSql, SqlStore):
         if self._writer is None:
             raise Unavailable("the store is closed")
         conn = self._writer
-        async with self._lock:
+        async with self._gates.hold(), self._lock:
+            self._start_clock(conn)
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -181,11 +181,14 @@ TREE_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("pattern", TREE_PATTERNS)
-@pytest.mark.parametrize("ci", [False, True])
+# Every pattern with and without ci, but for the one case where the parse tree and RE2 are known
+# to differ (a negated class of cased letters under ci): the test after this one covers it.
+TREE_CASES = [(p, ci) for p in TREE_PATTERNS for ci in (False, True)
+              if not (ci and p == "[^a-c]")]
+
+
+@pytest.mark.parametrize(("pattern", "ci"), TREE_CASES)
 def test_the_parse_tree_means_what_re2_means(pattern: str, ci: bool) -> None:
-    if ci and pattern == "[^a-c]":
-        pytest.skip("a negated class of cased letters under ci: see the test below")
     engine, tree = regex_matcher(pattern, ci), oracle(pattern, ci)
     for text in TREE_TEXTS:
         assert engine(text) is (tree.search(text) is not None), (pattern, ci, text)

@@ -12,14 +12,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core.budget import CURRENT_BUDGET, Budget
-from gateway.logging import get_logger
 
 T = TypeVar("T")
-_log = get_logger("segmux.evaluate")
+_log = structlog.get_logger("segmux.evaluate").bind(logger="segmux.evaluate")
 
 
 class ClientGone(Exception):

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
+import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,10 +16,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import CoreError, Invalid
-from gateway.logging import get_logger
 
-_log = get_logger("segmux.error")
+_log = structlog.get_logger("segmux.error").bind(logger="segmux.error")
+"""A lazy proxy: it follows whatever logging set-up the process configured."""
 
+
+ANSWER_KEY = "segmux.answer_key"
+"""Scope key: the request's key, present when the gateway may answer the request from the
+answers it keeps (``gateway.answers``)."""
+ANSWER_MARK = "segmux.answer_mark"
+"""Scope key: the mark a handler left (``Answers.mark``), making its 200 worth keeping."""
 
 class TransportError(CoreError):
     """A request the dialect cannot even decode. ``status`` is the usual HTTP status; dialects
@@ -241,3 +248,37 @@ def connected_url(scope: Scope) -> str:
     if port is None or port == _DEFAULT_PORTS.get(scheme):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+# --- where tokens come from on the wire ---------------------------------------------------------
+#
+# Each dialect picks its extractor; checking the token is
+# ``core.tokens.TokenService.authenticate``. Nothing here logs or keeps a token. A request carrying
+# ``Authorization`` more than once is refused (``DuplicateHeader``: a 400 in the dialect's own
+# format) rather than resolved by picking one: proxies and frameworks disagree on which of two
+# copies wins (the first, the last, both joined with a comma), so whichever segmux picked, some
+# layer in front of it may have checked the other one.
+
+
+def _authorization(request: Request) -> str:
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise DuplicateHeader("Authorization")
+    return values[0] if values else ""
+
+
+def bearer_token(request: Request) -> str | None:
+    """``Authorization: Bearer <token>`` (scheme case-insensitive), else None."""
+    scheme, _, token = _authorization(request).partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def raw_or_bearer_token(request: Request) -> str | None:
+    """Unleash style: ``Authorization: <token>``, with an optional ``Bearer`` prefix stripped."""
+    header = _authorization(request).strip()
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return header or None

@@ -31,23 +31,27 @@ hundreds of spellings of one large query cost at most ``max_bytes``, whatever th
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from starlette.requests import Request
 from starlette.types import Scope
 
-from core.cache import ENTRY_OVERHEAD, MB, Bounded
+from core.cache import ENTRY_OVERHEAD, MB, Bounded, RevisionReads
 from core.model import Principal
-from core.tokens import VERIFIED
-from dialects.http import BASE_URL
+from core.tokens import VERIFIED, TokenService
+from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL
 
-if TYPE_CHECKING:
-    from gateway.services import Services
 
-ANSWER_KEY = "segmux.answer_key"
-"""Scope key: the request's key, present when the request may be answered from the cache."""
-ANSWER_MARK = "segmux.answer_mark"
-"""Scope key: the :class:`Mark` a handler left, making its 200 worth keeping."""
+class Sources(Protocol):
+    """What kept answers are checked against: the process's tokens and tenant revisions
+    (``gateway.services.Services`` has both, once its store is open)."""
+
+    @property
+    def tokens(self) -> TokenService: ...
+
+    @property
+    def revisions(self) -> RevisionReads: ...
+
 
 _UNREAD_HEADERS = frozenset({b"x-request-id", b"traceparent", b"tracestate"})
 """Headers no handler reads (``X-Request-Id`` is the middleware's own, echoed, never part of an
@@ -86,7 +90,7 @@ class Answers:
 
     def __init__(
         self,
-        services: Services,
+        services: Sources,
         *,
         capacity: int = 4096,
         max_bytes: int = ANSWERS_MAX_BYTES,

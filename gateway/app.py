@@ -9,26 +9,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 import openapi
 from core.errors import CoreError
 from core.store import Store, open_store
-from dialects.adobe import errors as adobe_errors
-from dialects.adobe import ims
-from dialects.adobe import routes as adobe
-from dialects.confidence import errors as confidence_errors
-from dialects.confidence import routes as confidence
-from dialects.hal import errors as hal_errors
-from dialects.hal import routes as hal
-from dialects.segmux import errors as segmux_errors
-from dialects.segmux import routes as segmux_api
-from dialects.segmux import ui as segmux_ui
-from dialects.unleash import errors as unleash_errors
-from dialects.unleash import routes as unleash
-from dialects.v23 import errors as v23_errors
-from dialects.v23 import routes as v23
+from dialects.registry import SURFACES, owner_of
 from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
 from gateway.middleware import Edge, RequestContext
@@ -99,46 +86,33 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             return JSONResponse({"error": "no such spec", "specs": openapi.names()}, 404)
         return Response(openapi.as_json(name), media_type="application/json")
 
-    # (prefix, app, renderer of routing errors): a path under a dialect's prefix that no route
-    # takes (even one the Mount's pattern cannot match, e.g. with a newline) is answered in that
-    # dialect's own format.
-    dialects = [
-        ("/v2.3", v23.build(services), v23_errors.render_http),
-        ("/api", unleash.build(services), unleash_errors.render_http),
-        ("/segmux/v1", segmux_api.build(services), segmux_errors.render_http),
-        ("/data/core/ups", adobe.build(services), adobe_errors.render_http),
-        ("/ims", ims.build(services), ims.render_http),
-        ("/v1", confidence.build(services), confidence_errors.render_http),
-    ]
+    # A path under a surface's prefix that no route takes (even one the Mount's pattern cannot
+    # match, e.g. with a newline) is answered in that surface's own format; the root surface
+    # (HAL) answers the rest.
+    prefixes = tuple(s.prefix for s in SURFACES if s.prefix is not None)
+    root = [s for s in SURFACES if s.prefix is None]
 
     async def not_routed(request: Request, exc: Exception) -> Response:
-        for prefix, _, render in dialects:
-            if request.url.path.startswith(prefix + "/"):
-                return render(request, exc)
+        owner = owner_of(request.url.path)
+        if owner is not None:
+            return owner.render_http(request, exc)
         assert isinstance(exc, HTTPException)
         return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
     async def cut_short(request: Request, exc: Exception) -> Response:
-        """A request cut by shutdown, in its dialect's format (HAL owns the root)."""
-        for prefix, _, render in dialects:
-            if request.url.path.startswith(prefix + "/"):
-                return render(request, exc)
-        return hal_errors.render_http(request, exc)
+        """A request cut by shutdown, in its surface's format (the root surface's otherwise)."""
+        owner = owner_of(request.url.path) or root[0]
+        return owner.render_http(request, exc)
 
     app = Gateway(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/segmux/openapi/{name}.json", spec),
-            # The portability page: static files only; it calls /segmux/v1 from the browser.
-            Mount("/segmux/ui", app=segmux_ui.build()),
-            *(Mount(prefix, app=sub_app) for prefix, sub_app, _ in dialects),
+            *(r for s in SURFACES if s.prefix is not None for r in s.routes(services)),
             BrowserRoot(),  # `/` for a browser: where the UI and the specs are; HAL's otherwise
-            # Last: HAL lives at the root (`/`, `/{projectId}/individual-segments…`) and takes
-            # only its own paths, so it never shadows a prefix above.
-            hal.HalRoutes(
-                hal.build(services), reserved=("/segmux", *(p for p, _, _ in dialects))
-            ),
+            # Last: root surfaces take only their own paths, so they never shadow a prefix.
+            *(r for s in root for r in s.routes(services, reserved=("/segmux", *prefixes))),
         ],
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,

@@ -18,8 +18,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dialects.http import BASE_URL, RESPONSE_STATE, ResponseState
-from gateway.answers import ANSWER_KEY, ANSWER_MARK, KEPT_STATUSES, Answers, Key
+from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
+from gateway.answers import KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger, info_enabled
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from core.errors import CoreError, Unauthorized, Unavailable
 from dialects.adobe.wire import ENCODER
 from dialects.http import BodyTooLarge, CatchAll, allow_header, read_body, route
-from gateway.services import Services
+from dialects.ports import Services
 
 FORM = "application/x-www-form-urlencoded"
 # RFC 6749 §5.1: token responses must not be cached.

@@ -16,16 +16,16 @@ from dialects.adobe import errors
 from dialects.adobe import translate as t
 from dialects.adobe.wire import ENCODER
 from dialects.http import (
+    ANSWER_MARK,
     CatchAll,
     base_url,
+    bearer_token,
     decode_json,
     read_body,
     require_json_content_type,
     route,
 )
-from gateway.answers import ANSWER_MARK
-from gateway.auth import bearer_token
-from gateway.services import Services
+from dialects.ports import Services
 
 
 class Caller(msgspec.Struct, frozen=True):

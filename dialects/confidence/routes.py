@@ -44,14 +44,14 @@ from dialects.confidence.wire import (
 )
 from dialects.http import (
     CatchAll,
+    bearer_token,
     convert,
     decode_json,
     read_body,
     require_json_content_type,
     route,
 )
-from gateway.auth import bearer_token
-from gateway.services import Services
+from dialects.ports import Services
 
 VIEWS = {"SEGMENT_VIEW_UNSPECIFIED": False, "BASIC": False, "FULL": True,
          "0": False, "1": False, "2": True}

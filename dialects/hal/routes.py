@@ -21,13 +21,13 @@ from dialects.hal.wire import ENCODER, MEDIA_TYPE, Health, Root
 from dialects.http import (
     CatchAll,
     base_url,
+    bearer_token,
     decode_json,
     read_body,
     require_json_content_type,
     route,
 )
-from gateway.auth import bearer_token
-from gateway.services import Services
+from dialects.ports import Services
 
 _HAL_PATH = re.compile(
     r"^/(?:|management/health|(?:.*/)?(?:individual-segments|individuals)(?:/.*)?)$", re.S

@@ -17,12 +17,14 @@ from core.model import Principal, Segment
 from dialects.cancellation import ClientGone, client_gone, until_disconnected
 from dialects.http import (
     CatchAll,
+    bearer_token,
     convert,
     decode_json,
     read_body,
     require_json_content_type,
     route,
 )
+from dialects.ports import Services
 from dialects.segmux import errors
 from dialects.segmux.translate import etag, if_match, new_segment, segment_patch
 from dialects.segmux.wire import (
@@ -36,8 +38,6 @@ from dialects.segmux.wire import (
     segment_list,
     segment_out,
 )
-from gateway.auth import bearer_token
-from gateway.services import Services
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -22,13 +22,13 @@ from dialects.http import (
     MalformedJSON,
     UnsupportedMediaType,
     decode_json,
+    raw_or_bearer_token,
     read_body,
     route,
 )
+from dialects.ports import Services
 from dialects.unleash import client, errors, schema, translate
 from dialects.unleash.wire import JSON, encode
-from gateway.auth import raw_or_bearer_token
-from gateway.services import Services
 
 BODY_LIMIT = 100 * 1024
 """Express's default JSON limit, which Unleash keeps (larger bodies are a 413)."""

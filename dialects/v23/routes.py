@@ -10,7 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.model import NewSegment, Principal, SegmentPatch, Sort
-from dialects.http import CatchAll, decode_json, read_body, require_json_content_type, route
+from dialects.http import (
+    CatchAll,
+    bearer_token,
+    decode_json,
+    read_body,
+    require_json_content_type,
+    route,
+)
+from dialects.ports import Services
 from dialects.v23 import errors
 from dialects.v23.translate import (
     DEFAULT_PER_PAGE,
@@ -21,8 +29,6 @@ from dialects.v23.translate import (
     segment_out,
 )
 from dialects.v23.wire import ENCODER, Ok
-from gateway.auth import bearer_token
-from gateway.services import Services
 
 ORDER = (Sort("created_at"), Sort("id"))
 

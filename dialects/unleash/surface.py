@@ -1,0 +1,9 @@
+"""Unleash's admin and client APIs as a surface of the gateway (``dialects.registry``)."""
+
+from dialects.registry import Surface
+from dialects.unleash import errors, routes
+
+SURFACE = Surface(
+    name="unleash", label="Unleash", prefix="/api", build=routes.build,
+    render_http=errors.render_http, spec="unleash", sandboxed=True,
+)

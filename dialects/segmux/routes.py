@@ -12,21 +12,13 @@ from starlette.responses import Response
 
 from core.budget import Budget
 from core.errors import Invalid
-from core.expr.languages import translate
+from core.expr import languages
 from core.model import Principal, Segment
 from dialects.cancellation import ClientGone, client_gone, until_disconnected
-from dialects.http import (
-    CatchAll,
-    bearer_token,
-    convert,
-    decode_json,
-    read_body,
-    require_json_content_type,
-    route,
-)
+from dialects.handlers import authenticate, json_body
+from dialects.http import CatchAll, convert, route
 from dialects.ports import Services
-from dialects.segmux import errors
-from dialects.segmux.translate import etag, if_match, new_segment, segment_patch
+from dialects.segmux import errors, translate
 from dialects.segmux.wire import (
     ENCODER,
     BatchIn,
@@ -41,14 +33,15 @@ from dialects.segmux.wire import (
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(ENCODER.encode(value), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        ENCODER.encode(value), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _segment(who: Principal, segment: Segment, status: int = 200) -> Response:
     """A segment as ``who`` sees it through every dialect, with its version as the ETag that
     ``If-Match`` takes back."""
-    headers = {"ETag": etag(segment.version)}
+    headers = {"ETag": translate.etag(segment.version)}
     if status == 201:
         headers["Location"] = f"/segmux/v1/segments/{segment.id}"
     return _json(segment_out(segment, who.default_sandbox), status, headers)
@@ -79,25 +72,45 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-def build(services: Services) -> Starlette:
-    async def principal(request: Request) -> Principal:
-        return await services.tokens.authenticate(bearer_token(request))
+class SegmuxApi:
+    """segmux's own API over the process's use cases: one method per endpoint."""
 
-    async def body(request: Request) -> Any:
-        require_json_content_type(request)
-        return decode_json(await read_body(request, services.settings.body_limit))
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
-    async def translate_expression(request: Request) -> Response:
-        await principal(request)
-        args = convert(await body(request), TranslateIn)
-        return _json(TranslateOut(expression=translate(args.from_, args.to, args.expression)))
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                route("/segments", GET=self.list_segments, POST=self.create_segment),
+                route(
+                    "/segments/{id}",
+                    GET=self.get_segment,
+                    PATCH=self.update_segment,
+                    DELETE=self.delete_segment,
+                ),
+                route("/translate", POST=self.translate_expression),
+                route("/evaluate", POST=self.evaluate),
+                route("/evaluate:batch", POST=self.evaluate_batch),
+            ],
+            middleware=[Middleware(CatchAll, render=errors.server_error)],
+            exception_handlers=errors.HANDLERS,
+        )
 
-    def budget(field: str) -> Budget:
-        return Budget(services.settings.evaluate_budget_ms, field)
+    def _budget(self, field: str) -> Budget:
+        return Budget(self.services.settings.evaluate_budget_ms, field)
 
-    async def evaluate(request: Request) -> Response:
-        who = await principal(request)
-        args = convert(await body(request), EvaluateIn)
+    async def translate_expression(self, request: Request) -> Response:
+        services = self.services
+        await authenticate(services.tokens, request)
+        body = await json_body(request, services.settings.body_limit)
+        args = convert(body, TranslateIn)
+        expression = languages.translate(args.from_, args.to, args.expression)
+        return _json(TranslateOut(expression=expression))
+
+    async def evaluate(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
+        args = convert(await json_body(request, services.settings.body_limit), EvaluateIn)
 
         async def work() -> dict[str, bool]:
             if args.unit is None:
@@ -105,36 +118,38 @@ def build(services: Services) -> Starlette:
             return await services.lifecycle.members(who, args.segments, args.context, args.unit)
 
         try:
-            results = await until_disconnected(request, budget("context"), work)
+            results = await until_disconnected(request, self._budget("context"), work)
         except ClientGone:
             return client_gone()
         reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
         return _json(evaluate_out(results, reasons))
 
-    async def evaluate_batch(request: Request) -> Response:
-        who = await principal(request)
-        args = convert(await body(request), BatchIn)
+    async def evaluate_batch(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
+        args = convert(await json_body(request, services.settings.body_limit), BatchIn)
 
         async def work() -> list[dict[str, bool]]:
             if args.unit is None:
-                return await services.evaluation.evaluate_batch(
-                    who, args.contexts, args.segments)
+                return await services.evaluation.evaluate_batch(who, args.contexts, args.segments)
             return await services.lifecycle.members_many(
                 who, args.segments, args.contexts, args.unit
             )
 
         try:
-            results = await until_disconnected(request, budget("contexts"), work)
+            results = await until_disconnected(request, self._budget("contexts"), work)
         except ClientGone:
             return client_gone()
         reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
         return _json(BatchOut(results=[evaluate_out(r, reasons) for r in results]))
 
-    async def list_segments(request: Request) -> Response:
-        who = await principal(request)
+    async def list_segments(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
-        cursor, limit, q = _single(request, "cursor"), _limit(_single(request, "limit")), \
-            _single(request, "q")
+        cursor = _single(request, "cursor")
+        limit = _limit(_single(request, "limit"))
+        q = _single(request, "q")
 
         async def render() -> bytes:
             items, after = await services.segments.browse(who, cursor=cursor, limit=limit, q=q)
@@ -147,37 +162,36 @@ def build(services: Services) -> Starlette:
         body = await services.pages.get(who, ("segmux.segments", limit, q), render)
         return Response(body, media_type="application/json")
 
-    async def get_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def get_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
         return _segment(who, await services.segments.get_by_id(who, request.path_params["id"]))
 
-    async def create_segment(request: Request) -> Response:
-        who = await principal(request)
-        new = new_segment(await body(request), who)
+    async def create_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
+        body = await json_body(request, services.settings.body_limit)
+        new = translate.new_segment(body, who)
         return _segment(who, await services.segments.create(who, new), 201)
 
-    async def update_segment(request: Request) -> Response:
-        who = await principal(request)
-        version = if_match(_header(request, "if-match"))
-        patch = segment_patch(await body(request))
-        return _segment(who, await services.segments.update(
-            who, request.path_params["id"], patch, if_version=version))
+    async def update_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
+        version = translate.if_match(_header(request, "if-match"))
+        patch = translate.segment_patch(await json_body(request, services.settings.body_limit))
+        segment = await services.segments.update(
+            who, request.path_params["id"], patch, if_version=version
+        )
+        return _segment(who, segment)
 
-    async def delete_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def delete_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.segments.delete(who, request.path_params["id"])
         return Response(status_code=204)
 
-    return Starlette(
-        routes=[
-            route("/segments", GET=list_segments, POST=create_segment),
-            route("/segments/{id}", GET=get_segment, PATCH=update_segment,
-                  DELETE=delete_segment),
-            route("/translate", POST=translate_expression),
-            route("/evaluate", POST=evaluate),
-            route("/evaluate:batch", POST=evaluate_batch),
-        ],
-        middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,
-    )
+
+def build(services: Services) -> Starlette:
+    """The surface's app (``dialects.segmux.surface``)."""
+    return SegmuxApi(services).app()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,14 +25,18 @@ from dialects.http import (
     UnsupportedMediaType,
     allow_header,
 )
-from dialects.v23.translate import ValidationFailed
+from dialects.v23 import translate
 from dialects.v23.wire import ENCODER, Failure
 
 JSON = "application/json"
 
 
-def failure(status: int, message: str, headers: dict[str, str] | None = None,
-            errors: dict[str, list[str]] | None = None) -> Response:
+def failure(
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> Response:
     failed = Failure(message=message) if errors is None else Failure(message=message, errors=errors)
     body = ENCODER.encode(failed)
     return Response(body, status_code=status, media_type=JSON, headers=headers)
@@ -42,7 +48,7 @@ def validation(errors: dict[str, list[str]]) -> Response:
 
 
 def render_core(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, ValidationFailed):
+    if isinstance(exc, translate.ValidationFailed):
         return validation(exc.errors)
     if isinstance(exc, Unauthorized):
         return failure(401, "Unauthenticated.")
@@ -93,5 +99,5 @@ def server_error(request: Request, exc: Exception) -> Response:
 HANDLERS = {
     HTTPException: render_http,
     CoreError: render_core,
-    ValidationFailed: render_core,
+    translate.ValidationFailed: render_core,
 }

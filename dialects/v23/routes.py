@@ -9,25 +9,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.model import NewSegment, Principal, SegmentPatch, Sort
-from dialects.http import (
-    CatchAll,
-    bearer_token,
-    decode_json,
-    read_body,
-    require_json_content_type,
-    route,
-)
+from core.model import NewSegment, SegmentPatch, Sort
+from dialects.handlers import authenticate, json_body
+from dialects.http import CatchAll, route
 from dialects.ports import Services
-from dialects.v23 import errors
-from dialects.v23.translate import (
-    DEFAULT_PER_PAGE,
-    MAX_PER_PAGE,
-    int_param,
-    list_result,
-    name_from_body,
-    segment_out,
-)
+from dialects.v23 import errors, translate
 from dialects.v23.wire import ENCODER, Ok
 
 ORDER = (Sort("created_at"), Sort("id"))
@@ -37,21 +23,38 @@ def _ok(result: Any, status: int = 200) -> Response:
     return Response(ENCODER.encode(Ok(result=result)), status_code=status, media_type=errors.JSON)
 
 
-def build(services: Services) -> Starlette:
-    async def principal(request: Request) -> Principal:
-        return await services.tokens.authenticate(bearer_token(request))
+class V23Api:
+    """The v2.3 segments API over the process's use cases: one method per endpoint, each
+    serving the token's default sandbox only."""
 
-    async def json_body(request: Request) -> Any:
-        require_json_content_type(request)
-        return decode_json(await read_body(request, services.settings.body_limit))
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
-    async def list_segments(request: Request) -> Response:
-        who = await principal(request)
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                route("/data/segments", GET=self.list_segments, POST=self.create_segment),
+                route(
+                    "/data/segments/{segment_id}",
+                    PUT=self.update_segment,
+                    DELETE=self.delete_segment,
+                ),
+            ],
+            middleware=[Middleware(CatchAll, render=errors.server_error)],
+            exception_handlers=errors.HANDLERS,
+        )
+
+    async def list_segments(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
         query = request.query_params
-        page = int_param("page", query.getlist("page"), default=1, maximum=None)
-        per_page = int_param(
-            "per_page", query.getlist("per_page"), default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAGE
+        page = translate.int_param("page", query.getlist("page"), default=1, maximum=None)
+        per_page = translate.int_param(
+            "per_page",
+            query.getlist("per_page"),
+            default=translate.DEFAULT_PER_PAGE,
+            maximum=translate.MAX_PER_PAGE,
         )
 
         async def render() -> bytes:
@@ -62,7 +65,8 @@ def build(services: Services) -> Starlette:
                 limit=per_page,
                 sort=ORDER,
             )
-            return ENCODER.encode(Ok(result=list_result(result, current=page, per_page=per_page)))
+            listed = translate.list_result(result, current=page, per_page=per_page)
+            return ENCODER.encode(Ok(result=listed))
 
         if page != 1:
             return Response(await render(), media_type=errors.JSON)
@@ -70,27 +74,31 @@ def build(services: Services) -> Starlette:
         body = await services.pages.get(who, ("v23.segments", per_page), render)
         return Response(body, media_type=errors.JSON)
 
-    async def create_segment(request: Request) -> Response:
-        who = await principal(request)
-        name = name_from_body(await json_body(request))
+    async def create_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
+        name = translate.name_from_body(await json_body(request, services.settings.body_limit))
         segment = await services.segments.create(
             who, NewSegment(name=name, sandbox=who.default_sandbox)
         )
-        return _ok(segment_out(segment))
+        return _ok(translate.segment_out(segment))
 
-    async def update_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def update_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         segment_id = request.path_params["segment_id"]
-        body = await json_body(request)
+        body = await json_body(request, services.settings.body_limit)
         # Existence first: a PUT to an unknown id is a 404 whatever its body says.
         await services.segments.get(who, "id", segment_id, sandbox=who.default_sandbox)
+        patch = SegmentPatch(name=translate.name_from_body(body))
         segment = await services.segments.update(
-            who, segment_id, SegmentPatch(name=name_from_body(body)), sandbox=who.default_sandbox
+            who, segment_id, patch, sandbox=who.default_sandbox
         )
-        return _ok(segment_out(segment))
+        return _ok(translate.segment_out(segment))
 
-    async def delete_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def delete_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.segments.delete(
             who, request.path_params["segment_id"], sandbox=who.default_sandbox
         )
@@ -98,11 +106,7 @@ def build(services: Services) -> Starlette:
         # (docs/dialects/v23.md).
         return Response(status_code=204)
 
-    return Starlette(
-        routes=[
-            route("/data/segments", GET=list_segments, POST=create_segment),
-            route("/data/segments/{segment_id}", PUT=update_segment, DELETE=delete_segment),
-        ],
-        middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
-    )
+
+def build(services: Services) -> Starlette:
+    """The surface's app (``dialects.v23.surface``)."""
+    return V23Api(services).app()

@@ -13,11 +13,15 @@ from dialects.http import bearer_token, decode_json, read_body, require_json_con
 
 
 async def authenticate(
-    tokens: TokenService, request: Request, extract: Callable[[Request], str | None] = bearer_token
+    tokens: TokenService,
+    request: Request,
+    extract: Callable[[Request], str | None] = bearer_token,
 ) -> Principal:
+    """The principal of the token ``extract`` finds on the request (``Unauthorized`` if none)."""
     return await tokens.authenticate(extract(request))
 
 
 async def json_body(request: Request, limit: int) -> Any:
+    """The body as JSON values: a JSON content type, at most ``limit`` bytes, well-formed."""
     require_json_content_type(request)
     return decode_json(await read_body(request, limit))

@@ -60,10 +60,23 @@ def form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items()}
 
 
-def build(services: Services) -> Starlette:
-    async def token_v3(request: Request) -> Response:
+class ImsApi:
+    """The token endpoint over the process's token service (read per request: the gateway
+    fills its services in when the store opens, after building its apps)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[route("/token/v3", POST=self.token_v3)],
+            middleware=[Middleware(CatchAll, render=server_error)],
+            exception_handlers={HTTPException: render_http, CoreError: render_core},
+        )
+
+    async def token_v3(self, request: Request) -> Response:
         form = form_fields(request.headers.get("content-type"),
-                           await read_body(request, services.settings.body_limit))
+                           await read_body(request, self.services.settings.body_limit))
         grant = form.get("grant_type")
         if not grant:
             raise OAuthError("invalid_request", "grant_type is required")
@@ -73,15 +86,15 @@ def build(services: Services) -> Starlette:
         for name in ("client_id", "client_secret"):
             if not form.get(name):
                 raise OAuthError("invalid_request", f"{name} is required")
-        issued = await services.tokens.issue_access_token(form["client_id"], form["client_secret"])
+        issued = await self.services.tokens.issue_access_token(
+            form["client_id"], form["client_secret"]
+        )
         return _json({"access_token": issued.token, "token_type": "bearer",
                       "expires_in": issued.expires_in}, 200)
 
-    return Starlette(
-        routes=[route("/token/v3", POST=token_v3)],
-        middleware=[Middleware(CatchAll, render=server_error)],
-        exception_handlers={HTTPException: render_http, CoreError: render_core},
-    )
+
+def build(services: Services) -> Starlette:
+    return ImsApi(services).app()
 
 
 def render_core(request: Request, exc: Exception) -> Response:

@@ -17,19 +17,9 @@ from starlette.responses import Response
 from core.buckets import share
 from core.errors import Invalid, NotFound
 from core.model import Allocation, Principal
-from dialects.confidence import errors
+from dialects.confidence import errors, translate
 from dialects.confidence.filters import parse_filter
 from dialects.confidence.paging import decode_token, encode_token, order_by, page_size
-from dialects.confidence.translate import (
-    check_id,
-    expressible,
-    id_from_name,
-    new_segment,
-    parse_mask,
-    patch_for,
-    segment_out,
-    targeting_of,
-)
 from dialects.confidence.wire import (
     ENCODER,
     AvailableSpaceIn,
@@ -42,9 +32,9 @@ from dialects.confidence.wire import (
     TokenOut,
     camel_keys,
 )
+from dialects.handlers import authenticate
 from dialects.http import (
     CatchAll,
-    bearer_token,
     convert,
     decode_json,
     read_body,
@@ -104,12 +94,31 @@ def _split(rest: str) -> tuple[str, str | None]:
     return segment_id, (verb if colon else None)
 
 
-def build(services: Services) -> Starlette:
-    async def principal(request: Request) -> Principal:
-        return await services.tokens.authenticate(bearer_token(request))
+class ConfidenceApi:
+    """The segments API and the token endpoint over the process's use cases.
 
-    async def body(request: Request, *, optional: bool = False) -> Any:
-        raw = await read_body(request, services.settings.body_limit)
+    ``services`` is read on every request, never copied here: the gateway builds its apps before
+    the store opens and fills the services in when it does."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                route("/segments", GET=self.list_segments, POST=self.create_segment),
+                route("/segments/{rest}", GET=self.get_segment, PATCH=self.update_segment,
+                      POST=self.custom_method, DELETE=self.delete_segment),
+                route("/oauth/token", POST=self.oauth_token),
+            ],
+            middleware=[Middleware(CatchAll, render=errors.server_error)],
+            exception_handlers=errors.HANDLERS,
+        )
+
+    async def body(self, request: Request, *, optional: bool = False) -> Any:
+        """The body as a JSON object with lowerCamelCase keys. Read before its content type is
+        checked: an ``optional`` body (a custom method's) may be empty, with no content type."""
+        raw = await read_body(request, self.services.settings.body_limit)
         if optional and not raw.strip():
             return {}
         require_json_content_type(request)
@@ -118,24 +127,25 @@ def build(services: Services) -> Starlette:
             raise Invalid("", "the request body must be a JSON object")
         return camel_keys(decoded)
 
-    async def render(who: Principal, segment_slug: str, *, full: bool) -> Response:
-        segment = await services.lifecycle.get(who, segment_slug)
-        targeting_of(segment)  # NotExpressible before any work on buckets
-        bitset = await services.lifecycle.bitset(who, segment) if full else None
-        return _json(segment_out(segment, bitset, full=full))
+    async def show(self, who: Principal, segment_slug: str, *, full: bool) -> Response:
+        lifecycle = self.services.lifecycle
+        segment = await lifecycle.get(who, segment_slug)
+        translate.targeting_of(segment)  # NotExpressible before any work on buckets
+        bitset = await lifecycle.bitset(who, segment) if full else None
+        return _json(translate.segment_out(segment, bitset, full=full))
 
-    async def create_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def create_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         _only(request, "segmentId")
         segment_id = _param(request, "segmentId")
-        sent = convert(await body(request), SegmentIn)
-        new = new_segment(sent, segment_id, who.default_sandbox)
-        segment = await services.lifecycle.create(who, new)
-        return _json(segment_out(segment))
+        sent = convert(await self.body(request), SegmentIn)
+        new = translate.new_segment(sent, segment_id, who.default_sandbox)
+        segment = await self.services.lifecycle.create(who, new)
+        return _json(translate.segment_out(segment))
 
-    async def list_segments(request: Request) -> Response:
-        who = await principal(request)
-        await services.answers.mark(request, who)
+    async def list_segments(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        await self.services.answers.mark(request, who)
         _only(request, "pageSize", "pageToken", "filter", "orderBy", "view")
         size = page_size(_param(request, "pageSize"))
         filter_text, order_text = _param(request, "filter"), _param(request, "orderBy")
@@ -146,13 +156,15 @@ def build(services: Services) -> Starlette:
         sort = order_by(order_text)
 
         async def render() -> bytes:
-            found, more = await services.lifecycle.scan(
+            lifecycle = self.services.lifecycle
+            expressible = translate.expressible
+            found, more = await lifecycle.scan(
                 who, keep=lambda s: expressible(s) and keep(s), sort=sort, offset=offset,
                 limit=size,
             )
             items = [
-                segment_out(s, await services.lifecycle.bitset(who, s) if full else None,
-                            full=full)
+                translate.segment_out(s, await lifecycle.bitset(who, s) if full else None,
+                                      full=full)
                 for s in found
             ]
             token = encode_token(offset + len(found), *query) if more else ""
@@ -163,42 +175,43 @@ def build(services: Services) -> Starlette:
         # First pages are encoded once per tenant revision (core.cache.ResponseCache), keyed on
         # the parsed parameters: every spelling of one query shares an entry.
         key = ("confidence.segments", size, *query)
-        return Response(await services.pages.get(who, key, render),
+        return Response(await self.services.pages.get(who, key, render),
                         media_type="application/json")
 
-    async def get_segment(request: Request) -> Response:
-        who = await principal(request)
-        await services.answers.mark(request, who)
+    async def get_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        await self.services.answers.mark(request, who)
         segment_id, verb = _split(request.path_params["rest"])
         if verb is not None:
             raise NotFound("method", verb, f"Method not found: GET :{verb}")
         _only(request, "view")
         full = _view(request)
-        return await render(who, check_id(segment_id), full=full)
+        return await self.show(who, translate.check_id(segment_id), full=full)
 
-    async def update_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def update_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         segment_id, verb = _split(request.path_params["rest"])
         if verb is not None:
             raise NotFound("method", verb, f"Method not found: PATCH :{verb}")
-        check_id(segment_id)
+        translate.check_id(segment_id)
         _only(request, "updateMask")
-        mask = parse_mask(_param(request, "updateMask"))
-        sent = convert(await body(request), SegmentIn)
-        segment = await services.lifecycle.update(
-            who, segment_id, lambda current: patch_for(current, sent, mask)
+        mask = translate.parse_mask(_param(request, "updateMask"))
+        sent = convert(await self.body(request), SegmentIn)
+        segment = await self.services.lifecycle.update(
+            who, segment_id, lambda current: translate.patch_for(current, sent, mask)
         )
-        return _json(segment_out(segment))
+        return _json(translate.segment_out(segment))
 
-    async def custom_method(request: Request) -> Response:
-        who = await principal(request)
+    async def custom_method(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         segment_id, verb = _split(request.path_params["rest"])
         if verb not in ("allocate", "archive", "segmentAvailableSpace"):
             raise NotFound("method", str(verb), f"Method not found: POST :{verb}")
-        check_id(segment_id)
+        translate.check_id(segment_id)
         _only(request)
+        lifecycle = self.services.lifecycle
         if verb == "segmentAvailableSpace":
-            args = convert(await body(request, optional=True), AvailableSpaceIn)
+            args = convert(await self.body(request, optional=True), AvailableSpaceIn)
             _same_name(args.name, segment_id)
             allocation = None
             if args.queryParams is not None:
@@ -206,44 +219,37 @@ def build(services: Services) -> Starlette:
                     exclusivity_tags=tuple(args.queryParams.exclusivityTags or ()),
                     exclusive_to=tuple(args.queryParams.exclusiveTo or ()),
                 )
-            buckets = await services.lifecycle.available(who, segment_id, allocation)
+            buckets = await lifecycle.available(who, segment_id, allocation)
             return _json(AvailableSpaceOut(availableSpace=DecimalOut(share(buckets))))
-        _same_name(convert(await body(request, optional=True), Empty).name, segment_id)
+        _same_name(convert(await self.body(request, optional=True), Empty).name, segment_id)
         # Refuse a segment this dialect cannot show before changing it.
-        targeting_of(await services.lifecycle.get(who, segment_id))
+        translate.targeting_of(await lifecycle.get(who, segment_id))
         if verb == "allocate":
-            segment = await services.lifecycle.allocate(who, segment_id)
+            segment = await lifecycle.allocate(who, segment_id)
         else:
-            segment = await services.lifecycle.archive(who, segment_id)
-        return _json(segment_out(segment))
+            segment = await lifecycle.archive(who, segment_id)
+        return _json(translate.segment_out(segment))
 
-    async def delete_segment(request: Request) -> Response:
-        await principal(request)
+    async def delete_segment(self, request: Request) -> Response:
+        await authenticate(self.services.tokens, request)
         return errors.deletion_refused()
 
-    async def oauth_token(request: Request) -> Response:
+    async def oauth_token(self, request: Request) -> Response:
         _only(request)
-        args = convert(await body(request), TokenIn)
+        args = convert(await self.body(request), TokenIn)
         if args.grantType not in (None, "client_credentials"):
             raise Invalid("grant_type", "only client_credentials is supported")
-        issued = await services.tokens.issue_access_token(
+        issued = await self.services.tokens.issue_access_token(
             args.clientId or "", args.clientSecret or ""
         )
         return _json(TokenOut(accessToken=issued.token, expiresIn=str(issued.expires_in)))
 
-    return Starlette(
-        routes=[
-            route("/segments", GET=list_segments, POST=create_segment),
-            route("/segments/{rest}", GET=get_segment, PATCH=update_segment, POST=custom_method,
-                  DELETE=delete_segment),
-            route("/oauth/token", POST=oauth_token),
-        ],
-        middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,
-    )
+
+def build(services: Services) -> Starlette:
+    return ConfidenceApi(services).app()
 
 
 def _same_name(name: str | None, segment_id: str) -> None:
     """A custom method's body may repeat the resource name; it must be this one."""
-    if name and id_from_name(name) != segment_id:
+    if name and translate.id_from_name(name) != segment_id:
         raise Invalid("name", f"{name} is not segments/{segment_id}")

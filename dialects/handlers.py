@@ -1,0 +1,28 @@
+"""Helpers every surface's handlers share: who is calling, and the JSON body within the limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from core.model import Principal
+from core.tokens import TokenService
+from dialects.http import bearer_token, decode_json, read_body, require_json_content_type
+
+
+async def authenticate(
+    tokens: TokenService,
+    request: Request,
+    extract: Callable[[Request], str | None] = bearer_token,
+) -> Principal:
+    """The principal of the token ``extract`` finds in ``request`` (each surface names where its
+    vendor carries the token), or the token service's refusal."""
+    return await tokens.authenticate(extract(request))
+
+
+async def json_body(request: Request, limit: int) -> Any:
+    """The request's JSON body: a JSON content type, at most ``limit`` bytes, well-formed."""
+    require_json_content_type(request)
+    return decode_json(await read_body(request, limit))

@@ -99,24 +99,33 @@ class UnleashApi:
         admin, sdk = self._admin, self._sdk
         strategies = "/admin/projects/{project}/features/{feature}/environments/{env}"
         routes = [
-            route("/admin/segments", GET=admin(self.list_segments),
-                  POST=admin(self.create_segment, body=True)),
+            route(
+                "/admin/segments",
+                GET=admin(self.list_segments),
+                POST=admin(self.create_segment, body=True),
+            ),
             route("/admin/segments/validate", POST=admin(self.validate_name, body=True)),
-            route("/admin/segments/strategies",
-                  POST=admin(self.set_strategy_segments, body=True)),
-            route("/admin/segments/strategies/{strategy_id}",
-                  GET=admin(self.strategy_segments)),
-            route("/admin/segments/{id}", GET=admin(self.get_segment),
-                  PUT=admin(self.update_segment, body=True),
-                  DELETE=admin(self.delete_segment)),
+            route("/admin/segments/strategies", POST=admin(self.set_strategy_segments, body=True)),
+            route("/admin/segments/strategies/{strategy_id}", GET=admin(self.strategy_segments)),
+            route(
+                "/admin/segments/{id}",
+                GET=admin(self.get_segment),
+                PUT=admin(self.update_segment, body=True),
+                DELETE=admin(self.delete_segment),
+            ),
             route("/admin/segments/{id}/strategies", GET=admin(self.segment_strategies)),
-            route("/admin/projects/{project}/features",
-                  POST=admin(self.create_feature, body=True)),
-            route(f"{strategies}/strategies", GET=admin(self.list_strategies),
-                  POST=admin(self.add_strategy, body=True)),
-            route(f"{strategies}/strategies/{{strategy_id}}", GET=admin(self.get_strategy),
-                  PUT=admin(self.update_strategy, body=True),
-                  DELETE=admin(self.delete_strategy)),
+            route("/admin/projects/{project}/features", POST=admin(self.create_feature, body=True)),
+            route(
+                f"{strategies}/strategies",
+                GET=admin(self.list_strategies),
+                POST=admin(self.add_strategy, body=True),
+            ),
+            route(
+                f"{strategies}/strategies/{{strategy_id}}",
+                GET=admin(self.get_strategy),
+                PUT=admin(self.update_strategy, body=True),
+                DELETE=admin(self.delete_strategy),
+            ),
             route(f"{strategies}/on", POST=admin(self.enable)),
             route(f"{strategies}/off", POST=admin(self.disable)),
             route("/client/features", GET=sdk(self.client_features)),
@@ -169,8 +178,9 @@ class UnleashApi:
     async def create_segment(self, request: Request, who: Principal, body: Any) -> Response:
         data = translate.segment_input(body, create=True)
         view = await self.services.unleash_segments.create(who, data)
-        return json(translate.admin_segment(view), 201,
-                    {"Location": f"segments/{view.segment.seq}"})
+        return json(
+            translate.admin_segment(view), 201, {"Location": f"segments/{view.segment.seq}"}
+        )
 
     async def get_segment(self, request: Request, who: Principal, _: Any) -> Response:
         await self.services.answers.mark(request, who)
@@ -199,25 +209,25 @@ class UnleashApi:
         return json(translate.segment_strategies(uses))
 
     async def strategy_segments(self, request: Request, who: Principal, _: Any) -> Response:
-        views = await self.services.flags.segments_of_rule(
-            who, request.path_params["strategy_id"]
-        )
+        views = await self.services.flags.segments_of_rule(who, request.path_params["strategy_id"])
         return json({"segments": [translate.admin_segment(v) for v in views]})
 
-    async def set_strategy_segments(
-        self, request: Request, who: Principal, body: Any
-    ) -> Response:
+    async def set_strategy_segments(self, request: Request, who: Principal, body: Any) -> Response:
         data = translate.strategy_segments_input(body)
         await self.services.flags.set_rule_segments(
-            who, data["projectId"], data["environmentId"], data["strategyId"],
+            who,
+            data["projectId"],
+            data["environmentId"],
+            data["strategyId"],
             data["segmentIds"],
         )
         return json(data, 201, {"Location": f"strategies/{data['strategyId']}"})
 
     # --- features and strategies ----------------------------------------------------------
     async def create_feature(self, request: Request, who: Principal, body: Any) -> Response:
-        flag = await self.services.flags.create_flag(who, request.path_params["project"],
-                                                     translate.new_flag(body))
+        flag = await self.services.flags.create_flag(
+            who, request.path_params["project"], translate.new_flag(body)
+        )
         return json(translate.feature(flag), 201)
 
     async def list_strategies(self, request: Request, who: Principal, _: Any) -> Response:
@@ -225,24 +235,26 @@ class UnleashApi:
         return json([translate.strategy(v) for v in views])
 
     async def add_strategy(self, request: Request, who: Principal, body: Any) -> Response:
-        view = await self.services.flags.add_rule(who, *_where(request),
-                                                  translate.rule_input(body))
+        view = await self.services.flags.add_rule(who, *_where(request), translate.rule_input(body))
         return json(translate.strategy(view))
 
     async def get_strategy(self, request: Request, who: Principal, _: Any) -> Response:
-        view = await self.services.flags.rule(who, *_where(request),
-                                              request.path_params["strategy_id"])
+        view = await self.services.flags.rule(
+            who, *_where(request), request.path_params["strategy_id"]
+        )
         return json(translate.strategy(view))
 
     async def update_strategy(self, request: Request, who: Principal, body: Any) -> Response:
         strategy_id = request.path_params["strategy_id"]
-        view = await self.services.flags.update_rule(who, *_where(request), strategy_id,
-                                                     translate.rule_input(body))
+        view = await self.services.flags.update_rule(
+            who, *_where(request), strategy_id, translate.rule_input(body)
+        )
         return json(translate.strategy(view))
 
     async def delete_strategy(self, request: Request, who: Principal, _: Any) -> Response:
-        await self.services.flags.delete_rule(who, *_where(request),
-                                              request.path_params["strategy_id"])
+        await self.services.flags.delete_rule(
+            who, *_where(request), request.path_params["strategy_id"]
+        )
         return empty(200)
 
     async def enable(self, request: Request, who: Principal, _: Any) -> Response:

@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.flags import require_client
 from core.model import Principal
 from core.service import require_admin
+from dialects.handlers import authenticate
 from dialects.http import (
     CatchAll,
+    Endpoint,
     MalformedJSON,
     UnsupportedMediaType,
     decode_json,
@@ -74,37 +76,97 @@ def require_json(request: Request) -> None:
 
 
 def build(services: Services) -> ASGIApp:
-    async def principal(request: Request) -> Principal:
-        return await services.tokens.authenticate(raw_or_bearer_token(request))
+    """The surface's app (``dialects.unleash.surface``)."""
+    return UnleashApi(services).app()
 
-    def admin(handler: Handler, *, body: bool = False) -> Callable[[Request], Awaitable[Response]]:
+
+def _where(request: Request) -> tuple[str, str, str]:
+    """A strategy route's project, feature and environment."""
+    p = request.path_params
+    return p["project"], p["feature"], p["env"]
+
+
+class UnleashApi:
+    """The admin and client handlers over the use cases of ``services``.
+
+    The use cases exist once the store is open (the lifespan may open it after the app is
+    built), so handlers look them up on ``services`` per request."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def app(self) -> ASGIApp:
+        admin, sdk = self._admin, self._sdk
+        strategies = "/admin/projects/{project}/features/{feature}/environments/{env}"
+        routes = [
+            route(
+                "/admin/segments",
+                GET=admin(self.list_segments),
+                POST=admin(self.create_segment, body=True),
+            ),
+            route("/admin/segments/validate", POST=admin(self.validate_name, body=True)),
+            route("/admin/segments/strategies", POST=admin(self.set_strategy_segments, body=True)),
+            route("/admin/segments/strategies/{strategy_id}", GET=admin(self.strategy_segments)),
+            route(
+                "/admin/segments/{id}",
+                GET=admin(self.get_segment),
+                PUT=admin(self.update_segment, body=True),
+                DELETE=admin(self.delete_segment),
+            ),
+            route("/admin/segments/{id}/strategies", GET=admin(self.segment_strategies)),
+            route("/admin/projects/{project}/features", POST=admin(self.create_feature, body=True)),
+            route(
+                f"{strategies}/strategies",
+                GET=admin(self.list_strategies),
+                POST=admin(self.add_strategy, body=True),
+            ),
+            route(
+                f"{strategies}/strategies/{{strategy_id}}",
+                GET=admin(self.get_strategy),
+                PUT=admin(self.update_strategy, body=True),
+                DELETE=admin(self.delete_strategy),
+            ),
+            route(f"{strategies}/on", POST=admin(self.enable)),
+            route(f"{strategies}/off", POST=admin(self.disable)),
+            route("/client/features", GET=sdk(self.client_features)),
+            route("/client/features/{feature}", GET=sdk(self.client_feature)),
+            route("/client/register", POST=sdk(self.accepted, body=True)),
+            route("/client/metrics", POST=sdk(self.accepted, body=True)),
+        ]
+        app = Starlette(
+            routes=routes,
+            middleware=[Middleware(CatchAll, render=errors.server_error)],
+            exception_handlers=errors.HANDLERS,
+        )
+        return TrailingSlash(app)
+
+    # --- the pipeline, in Unleash's order -------------------------------------------------
+    def _admin(self, handler: Handler, *, body: bool = False) -> Endpoint:
+        return self._guard(handler, require_admin, body)
+
+    def _sdk(self, handler: Handler, *, body: bool = False) -> Endpoint:
+        return self._guard(handler, require_client, body)
+
+    def _guard(
+        self, handler: Handler, require: Callable[[Principal], object], body: bool
+    ) -> Endpoint:
+        services = self.services
+
         async def run(request: Request) -> Response:
             data = await early_body(request)
-            who = await principal(request)
-            require_admin(who)
+            who = await authenticate(services.tokens, request, raw_or_bearer_token)
+            require(who)
             if body:
                 require_json(request)
             return await handler(request, who, data)
 
         return run
-
-    def sdk(handler: Handler, *, body: bool = False) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            data = await early_body(request)
-            who = await principal(request)
-            require_client(who)
-            if body:
-                require_json(request)
-            return await handler(request, who, data)
-
-        return run
-
-    # The use cases exist once the store is open (the lifespan may open it after build), so
-    # handlers look them up on ``services`` per request.
 
     # --- segments -------------------------------------------------------------------------
-    async def list_segments(request: Request, who: Principal, _: Any) -> Response:
+    async def list_segments(self, request: Request, who: Principal, _: Any) -> Response:
+        services = self.services
         await services.answers.mark(request, who)
+
         async def render() -> bytes:
             views = await services.unleash_segments.list_segments(who)
             return encode({"segments": [translate.admin_segment(v, usage=True) for v in views]})
@@ -113,134 +175,115 @@ def build(services: Services) -> ASGIApp:
         body = await services.pages.get(who, "unleash.admin.segments", render)
         return Response(body, media_type=JSON)
 
-    async def create_segment(request: Request, who: Principal, body: Any) -> Response:
+    async def create_segment(self, request: Request, who: Principal, body: Any) -> Response:
         data = translate.segment_input(body, create=True)
-        view = await services.unleash_segments.create(who, data)
-        return json(translate.admin_segment(view), 201,
-                    {"Location": f"segments/{view.segment.seq}"})
+        view = await self.services.unleash_segments.create(who, data)
+        return json(
+            translate.admin_segment(view), 201, {"Location": f"segments/{view.segment.seq}"}
+        )
 
-    async def get_segment(request: Request, who: Principal, _: Any) -> Response:
-        await services.answers.mark(request, who)
+    async def get_segment(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
         seq = translate.segment_id_param(request.path_params["id"])
-        return json(translate.admin_segment(await services.unleash_segments.get(who, seq)))
+        return json(translate.admin_segment(await self.services.unleash_segments.get(who, seq)))
 
-    async def update_segment(request: Request, who: Principal, body: Any) -> Response:
+    async def update_segment(self, request: Request, who: Principal, body: Any) -> Response:
         seq = translate.segment_id_param(request.path_params["id"])
         data = translate.segment_input(body, create=False)
-        await services.unleash_segments.update(who, seq, data)
+        await self.services.unleash_segments.update(who, seq, data)
         return empty(204)
 
-    async def delete_segment(request: Request, who: Principal, _: Any) -> Response:
+    async def delete_segment(self, request: Request, who: Principal, _: Any) -> Response:
         seq = translate.segment_id_param(request.path_params["id"])
-        await services.unleash_segments.delete(who, seq)
+        await self.services.unleash_segments.delete(who, seq)
         return empty(204)
 
-    async def validate_name(request: Request, who: Principal, body: Any) -> Response:
+    async def validate_name(self, request: Request, who: Principal, body: Any) -> Response:
         data = schema.validate(body, schema.NAME, "/body")
-        await services.unleash_segments.validate_name(who, data["name"])
+        await self.services.unleash_segments.validate_name(who, data["name"])
         return empty(204)
 
-    async def segment_strategies(request: Request, who: Principal, _: Any) -> Response:
+    async def segment_strategies(self, request: Request, who: Principal, _: Any) -> Response:
         seq = translate.segment_id_param(request.path_params["id"])
-        return json(translate.segment_strategies(await services.unleash_segments.uses(who, seq)))
+        uses = await self.services.unleash_segments.uses(who, seq)
+        return json(translate.segment_strategies(uses))
 
-    async def strategy_segments(request: Request, who: Principal, _: Any) -> Response:
-        views = await services.flags.segments_of_rule(who, request.path_params["strategy_id"])
+    async def strategy_segments(self, request: Request, who: Principal, _: Any) -> Response:
+        views = await self.services.flags.segments_of_rule(who, request.path_params["strategy_id"])
         return json({"segments": [translate.admin_segment(v) for v in views]})
 
-    async def set_strategy_segments(request: Request, who: Principal, body: Any) -> Response:
+    async def set_strategy_segments(self, request: Request, who: Principal, body: Any) -> Response:
         data = translate.strategy_segments_input(body)
-        await services.flags.set_rule_segments(
-            who, data["projectId"], data["environmentId"], data["strategyId"],
+        await self.services.flags.set_rule_segments(
+            who,
+            data["projectId"],
+            data["environmentId"],
+            data["strategyId"],
             data["segmentIds"],
         )
         return json(data, 201, {"Location": f"strategies/{data['strategyId']}"})
 
     # --- features and strategies ----------------------------------------------------------
-    def where(request: Request) -> tuple[str, str, str]:
-        p = request.path_params
-        return p["project"], p["feature"], p["env"]
-
-    async def create_feature(request: Request, who: Principal, body: Any) -> Response:
-        flag = await services.flags.create_flag(who, request.path_params["project"],
-                                       translate.new_flag(body))
+    async def create_feature(self, request: Request, who: Principal, body: Any) -> Response:
+        flag = await self.services.flags.create_flag(
+            who, request.path_params["project"], translate.new_flag(body)
+        )
         return json(translate.feature(flag), 201)
 
-    async def list_strategies(request: Request, who: Principal, _: Any) -> Response:
-        views = await services.flags.rules(who, *where(request))
+    async def list_strategies(self, request: Request, who: Principal, _: Any) -> Response:
+        views = await self.services.flags.rules(who, *_where(request))
         return json([translate.strategy(v) for v in views])
 
-    async def add_strategy(request: Request, who: Principal, body: Any) -> Response:
-        view = await services.flags.add_rule(who, *where(request), translate.rule_input(body))
+    async def add_strategy(self, request: Request, who: Principal, body: Any) -> Response:
+        view = await self.services.flags.add_rule(who, *_where(request), translate.rule_input(body))
         return json(translate.strategy(view))
 
-    async def get_strategy(request: Request, who: Principal, _: Any) -> Response:
-        view = await services.flags.rule(who, *where(request), request.path_params["strategy_id"])
+    async def get_strategy(self, request: Request, who: Principal, _: Any) -> Response:
+        view = await self.services.flags.rule(
+            who, *_where(request), request.path_params["strategy_id"]
+        )
         return json(translate.strategy(view))
 
-    async def update_strategy(request: Request, who: Principal, body: Any) -> Response:
+    async def update_strategy(self, request: Request, who: Principal, body: Any) -> Response:
         strategy_id = request.path_params["strategy_id"]
-        view = await services.flags.update_rule(who, *where(request), strategy_id,
-                                                translate.rule_input(body))
+        view = await self.services.flags.update_rule(
+            who, *_where(request), strategy_id, translate.rule_input(body)
+        )
         return json(translate.strategy(view))
 
-    async def delete_strategy(request: Request, who: Principal, _: Any) -> Response:
-        await services.flags.delete_rule(who, *where(request), request.path_params["strategy_id"])
+    async def delete_strategy(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.flags.delete_rule(
+            who, *_where(request), request.path_params["strategy_id"]
+        )
         return empty(200)
 
-    def toggle(enabled: bool) -> Handler:
-        async def run(request: Request, who: Principal, _: Any) -> Response:
-            await services.flags.set_enabled(who, *where(request), enabled)
-            return empty(200)
+    async def enable(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.flags.set_enabled(who, *_where(request), True)
+        return empty(200)
 
-        return run
+    async def disable(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.flags.set_enabled(who, *_where(request), False)
+        return empty(200)
 
     # --- the client API -------------------------------------------------------------------
-    async def client_features(request: Request, who: Principal, _: Any) -> Response:
-        await services.answers.mark(request, who)
+    async def client_features(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
         query = client.parse_query(request)
-        snapshot = await services.flags.client_snapshot(
+        snapshot = await self.services.flags.client_snapshot(
             who, projects=query.projects, name_prefix=query.name_prefix, tags=query.tags
         )
         return client.features_response(request, snapshot, query)
 
-    async def client_feature(request: Request, who: Principal, _: Any) -> Response:
+    async def client_feature(self, request: Request, who: Principal, _: Any) -> Response:
         inline = client.inline_segments(request)
-        snapshot = await services.flags.client_snapshot(who, only=request.path_params["feature"])
+        snapshot = await self.services.flags.client_snapshot(
+            who, only=request.path_params["feature"]
+        )
         return json(translate.client_feature(snapshot.flags[0], snapshot, inline=inline))
 
-    async def accepted(request: Request, who: Principal, body: Any) -> Response:
+    async def accepted(self, request: Request, who: Principal, body: Any) -> Response:
         client.check_report(request.url.path, body)
         return empty(202)
-
-    strategies = "/admin/projects/{project}/features/{feature}/environments/{env}"
-    routes = [
-        route("/admin/segments", GET=admin(list_segments),
-              POST=admin(create_segment, body=True)),
-        route("/admin/segments/validate", POST=admin(validate_name, body=True)),
-        route("/admin/segments/strategies", POST=admin(set_strategy_segments, body=True)),
-        route("/admin/segments/strategies/{strategy_id}", GET=admin(strategy_segments)),
-        route("/admin/segments/{id}", GET=admin(get_segment),
-              PUT=admin(update_segment, body=True), DELETE=admin(delete_segment)),
-        route("/admin/segments/{id}/strategies", GET=admin(segment_strategies)),
-        route("/admin/projects/{project}/features", POST=admin(create_feature, body=True)),
-        route(f"{strategies}/strategies", GET=admin(list_strategies),
-              POST=admin(add_strategy, body=True)),
-        route(f"{strategies}/strategies/{{strategy_id}}", GET=admin(get_strategy),
-              PUT=admin(update_strategy, body=True), DELETE=admin(delete_strategy)),
-        route(f"{strategies}/on", POST=admin(toggle(True))),
-        route(f"{strategies}/off", POST=admin(toggle(False))),
-        route("/client/features", GET=sdk(client_features)),
-        route("/client/features/{feature}", GET=sdk(client_feature)),
-        route("/client/register", POST=sdk(accepted, body=True)),
-        route("/client/metrics", POST=sdk(accepted, body=True)),
-    ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,
-    )
-    return TrailingSlash(app)
 
 
 class TrailingSlash:

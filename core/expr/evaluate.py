@@ -13,7 +13,8 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * ``Quant(q, p, c)``: the elements of the list(s) at ``p`` (a scalar counts as a one-element list,
   null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
 * ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
-  Confidence §9). ``ci`` compares ``casefold`` of both sides; on ``Regex`` it is the ``i`` flag.
+  Confidence's resolver). ``ci`` compares ``casefold`` of both sides; on ``Regex`` it is the
+  ``i`` flag.
 * ``Regex`` patterns are RE2 syntax, run by RE2 itself (``core.expr.matchers``), searched
   anywhere; a pattern outside the subset (``core.expr.re2``) never matches (Unleash: "invalid
   pattern → false"). ``Like`` is compiled to RE2 as well.
@@ -215,7 +216,7 @@ def _cmp_test(cmp: Cmp) -> Test:
     if expected is None or key is None:
         return _never
     if kind == "bool" and cmp.op not in ("eq", "ne"):
-        return _never  # booleans have equality only (Confidence §9)
+        return _never  # booleans have equality only (as Confidence's resolver)
     if kind == "string" and cmp.op == "eq":
         return _string_eq(expected, ci)
     op = _OPS[cmp.op]

@@ -22,7 +22,7 @@ Decisions (the vendor rule each follows is named):
 * ``datetime``: an instant in whole microseconds since the epoch. Strings ``YYYY-MM-DD``
   (midnight UTC) or ``YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|±HH:MM]`` (no zone = UTC; digits past
   microseconds are truncated); numbers are epoch seconds, or milliseconds when ``|n| ≥ 1e12``,
-  truncated (Confidence §9). Years 0001-9999 (UTC).
+  truncated (as Confidence's resolver does). Years 0001-9999 (UTC).
 * ``date``: the UTC calendar day of such an instant (days since 1970-01-01).
 * ``semver``: strict SemVer 2.0 strings (no ``v``), ordered by precedence (build ignored).
 * ``version``: Confidence versions: 2-4 numeric parts, text after the first ``-`` dropped, a

@@ -134,7 +134,8 @@ def balanced(parts: list[str], glue: str) -> str:
 
 
 def bool_order(kind: str, op: str) -> bool:
-    """Booleans have equality only (Confidence §9): an ordering is always false."""
+    """Booleans have equality only (Confidence's resolver; docs/dialects/confidence.md): an
+    ordering is always false."""
     return kind == "bool" and op not in ("eq", "ne")
 
 

@@ -191,7 +191,8 @@ def _atom(
     operator: str, path: Path, values: list[str], value: str | None, ci: bool,
     inverted: bool, where: str,
 ) -> Expr:
-    """One constraint's atom, validated in the order of the sheet's §4 step 6."""
+    """One constraint's atom, validated in the order Unleash's admin API checks them
+    (docs/dialects/unleash.md)."""
     if operator in LIST_OPERATORS:
         if not values:
             raise Invalid(f"{where}.values", f"{operator} needs at least one value in values")

@@ -64,8 +64,8 @@ class AdobeApi:
         )
 
     async def caller(self, request: Request, *, writes: bool = False) -> Caller:
-        """The gateway's checks in its order (§1): token, API key, org, then for writes the
-        content type; then the sandbox the request runs in."""
+        """The gateway's checks in its order (docs/dialects/adobe.md): token, API key, org, then
+        for writes the content type; then the sandbox the request runs in."""
         headers = request.headers
         principal = await self.services.tokens.authenticate_client(
             bearer_token(request), api_key=headers.get("x-api-key"),

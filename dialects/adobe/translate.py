@@ -50,7 +50,7 @@ DEFAULT_EVALUATION: dict[str, Any] = {
 }
 # Interpreted by the core (or by this module), so not kept among the pass-through fields.
 _CORE_FIELDS = frozenset({"name", "description", "expression", "evaluationInfo"})
-# Set by the server; a client sending them is ignored (§3).
+# Set by the server; a client sending them is ignored.
 _SERVER_FIELDS = frozenset({
     "id", "imsOrgId", "sandbox", "dataGovernancePolicy", "creationTime", "updateTime",
     "updateEpoch", "baselineTime",
@@ -165,7 +165,7 @@ class Definition(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def definition_in(body: Any) -> Definition:
-    """Validate a create/PATCH body (§4 steps 3 to 5) and parse its PQL."""
+    """Validate a create/PATCH body and parse its PQL."""
     checked = convert(body, DefinitionIn)
     assert isinstance(body, dict)
     if checked.name == "":
@@ -221,7 +221,7 @@ def new_segment(definition: Definition, sandbox: str) -> NewSegment:
 
 def patch_builder(definition: Definition, path_id: str) -> Callable[[Segment], SegmentPatch]:
     """The overwrite of a stored definition: the body's client fields replace the stored ones,
-    fields absent from it keep their values (§4, "PATCH semantics")."""
+    fields absent from it keep their values (docs/dialects/adobe.md, Decisions)."""
 
     def build(current: Segment) -> SegmentPatch:
         if definition.body_id is not None and definition.body_id != path_id:
@@ -341,7 +341,7 @@ def _flag(raw: str, name: str) -> bool:
 
 
 def list_query(params: Mapping[str, list[str]]) -> ListQuery:
-    """``GET /segment/definitions`` parameters (§6); unknown parameters are ignored."""
+    """``GET /segment/definitions`` parameters; unknown parameters are ignored."""
     limit = _integer(params, "limit")
     limit = DEFAULT_LIMIT if limit is None else limit
     if not 1 <= limit <= MAX_LIMIT:
@@ -411,7 +411,8 @@ def list_out(page: Page, query: ListQuery, org: str) -> dict[str, Any]:
 
 
 def bulk_ids(body: Any) -> list[str]:
-    """``{"ids": [{"id"}…]}``, ``{"ids": ["…"]}``, ``["…"]`` or ``[{"id"}…]`` (§8)."""
+    """``{"ids": [{"id"}…]}``, ``{"ids": ["…"]}``, ``["…"]`` or ``[{"id"}…]``: the shapes
+    ``aepp`` sends."""
     ids: BulkIds = convert(body, BulkIds) if isinstance(body, list) else convert(body, BulkIn).ids
     if len(ids) > MAX_BULK_IDS:
         raise LimitExceeded("ids", f"at most {MAX_BULK_IDS} ids per request")

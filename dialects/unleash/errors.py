@@ -1,4 +1,5 @@
-"""Core, schema and transport errors rendered as Unleash 8.2 answers them (fact sheet §5):
+"""Core, schema and transport errors rendered as Unleash 8.2 answers them
+(docs/dialects/unleash.md):
 ``{id?, name, message, details}`` bodies, ``{message}`` for the transport layer and tokens."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Unleash's admin API (``/api/admin/…``) and client API (``/api/client/…``), mounted at ``/api``:
-decode, one service call, encode. The request pipeline runs in Unleash's order (fact sheet §1):
+decode, one service call, encode. The request pipeline runs in Unleash's order
+(docs/dialects/unleash.md):
 JSON body parse (only for JSON content types; before auth) → token → token kind → content type
 → schema → use case."""
 

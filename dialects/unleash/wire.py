@@ -1,5 +1,5 @@
-"""Wire shapes of the Unleash API: error bodies (exact field sets, see the fact sheet §5) and the
-encoder. Resource bodies are built as dicts in ``translate`` because Unleash omits some fields
+"""Wire shapes of the Unleash API: error bodies (exact field sets, as Unleash 8.2 sends them) and
+the encoder. Resource bodies are built as dicts in ``translate`` because Unleash omits some fields
 only when null (``project``) while keeping others (``description``)."""
 
 from __future__ import annotations

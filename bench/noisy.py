@@ -179,7 +179,7 @@ def _cell(m: dict[str, Any] | None) -> str:
     if m["errors"] < 0:
         return "wrk failed"
     if not m["requests"]:
-        return f"none done ({m['errors']} errors)"
+        return "none answered" + (f" ({m['errors']} errors)" if m["errors"] else "")
     cell = f"{m['p99_ms']:,.1f} ms · {m['rps']:,.0f}/s"
     return cell + (f" · **{m['errors']} errors**" if m["errors"] else "")
 
@@ -207,14 +207,17 @@ def results_block(doc: dict[str, Any]) -> str:
         f"Command: `{doc['command']}` ({doc['duration']:g} s per wrk run, "
         f"{doc['connections']} connection(s); one `segmux serve` process per condition).",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram']} RAM, Linux {m['kernel']}; "
-        f"load average at start {m['loadavg']}.",
+        f"load average at start {m['loadavg']}."
+        + (" The machine was busy with other work (load above its core count): every figure, "
+           "alone ones included, is noisy." if report._busy(m) else ""),
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()
                                  if k not in ("node", "unleash-server")) + ".",
         "",
         "Tenant B's p99 and req/s for each of its requests, alone and while tenant A runs each "
         "abuse on the same process and store (cells: p99 · req/s · errors; an error is a "
         "non-2xx answer or no answer within wrk's 10 s, and such requests are not in the "
-        "p99). The abuses:",
+        "p99; *none answered*: not one request came back within the run, the gateway stalled "
+        "for B). The abuses:",
         "",
         *[f"- **{name}**: {what}" for name, what in WHAT.items()],
         "",

@@ -324,12 +324,31 @@ class AbuseReport:
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     peak_rss_mb: float = 0.0
+    abandoned: int = 0
+    """Requests still unanswered when the abuse stopped (given up, not counted above)."""
+    cut_off: int = 0
+    """Slow connections the gateway closed before the abuse ended."""
 
     def summary(self) -> str:
         counts = ", ".join(f"{k if k is not None else 'no answer'}: {v}"
                            for k, v in sorted(self.statuses.items(), key=lambda kv: str(kv[0])))
-        return f"{self.name}: {self.requests} requests ({counts})" + (
-            "; " + "; ".join(self.notes) if self.notes else "")
+        text = f"{self.name}: {self.requests} answered" + (f" ({counts})" if counts else "")
+        if self.abandoned:
+            text += f", {self.abandoned} still unanswered when the abuse stopped"
+        return text + ("; " + "; ".join(self.notes) if self.notes else "")
+
+
+def _why(r: httpx.Response) -> str:
+    """The reason an answer gives (each dialect's error has a message or reason field)."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text[:160]
+    if isinstance(body, dict):
+        for key in ("message", "reason", "detail", "title"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:160]
+    return r.text[:160]
 
 
 def rss_mb(pid: int) -> float:
@@ -377,9 +396,10 @@ class Abuse:
             await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
-        if not task.done():  # abandoned when the abuse stopped: not counted
+        if not task.done():  # abandoned when the abuse stopped
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            self.report.abandoned += 1
             return None
         try:
             r = task.result()
@@ -402,7 +422,7 @@ class Abuse:
                     r = await self._request(c, "POST", "/segmux/v1/evaluate:batch", json=body,
                                             headers=h, wait=30)
                     if r is not None and r.status_code != 200:
-                        self._note(f"batch {r.status_code}: {r.text[:160]}")
+                        self._note(f"batch {r.status_code}: {_why(r)}")
 
             await asyncio.gather(lane(), lane())
 
@@ -421,7 +441,7 @@ class Abuse:
                     r = await self._request(c, "GET", f"/v1/segments?{query}", headers=h,
                                             wait=60)
                     if r is not None and r.status_code != 200:
-                        self._note(f"list {r.status_code}: {r.text[:160]}")
+                        self._note(f"list {r.status_code}: {_why(r)}")
                     rss = rss_mb(self.pid)
                     self.report.peak_rss_mb = max(self.report.peak_rss_mb, rss)
                     if rss > RSS_CEILING_MB:
@@ -445,7 +465,7 @@ class Abuse:
                     r = await self._request(c, "GET", self.setup.members_path, headers=h,
                                             wait=60)
                     if r is not None and r.status_code != 200:
-                        self._note(f"members {r.status_code}: {r.text[:160]}")
+                        self._note(f"members {r.status_code}: {_why(r)}")
 
             await asyncio.gather(*(lane() for _ in range(PARALLEL_MEMBERS)))
         self._note(f"filter of {self.setup.filter_atoms} atoms")
@@ -461,9 +481,8 @@ class Abuse:
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             except OSError:
-                self._count(None)
+                self._note("a connection was refused")
                 return
-            self._count(0)
             try:
                 writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 line = 0
@@ -484,6 +503,7 @@ class Abuse:
                 await asyncio.gather(writer.wait_closed(), return_exceptions=True)
 
         await asyncio.gather(*(connection(n) for n in range(SLOW_CONNECTIONS)))
+        self.report.cut_off = len(cut)
         if cut:
             self._note(f"{len(cut)} of {SLOW_CONNECTIONS} cut off by the gateway, after "
                        f"{min(cut):.0f}-{max(cut):.0f} s")

@@ -92,6 +92,17 @@ def _ok(r: httpx.Response, *statuses: int) -> Any:
     return r.json() if r.content else None
 
 
+async def _post(c: httpx.AsyncClient, path: str, *statuses: int, **kw: Any) -> Any:
+    """A setup write; a 429 or 503 (a cap on a tenant's concurrent work, a busy store) is
+    retried a few times, as a client told to come back does."""
+    for attempt in range(20):
+        r = await c.post(path, **kw)
+        if r.status_code not in (429, 503) or attempt == 19:
+            return _ok(r, *statuses)
+        await asyncio.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
 # --- setting the two tenants up (through the HTTP API) -----------------------------------------
 
 @dataclass
@@ -147,43 +158,42 @@ async def _prepare_b(c: httpx.AsyncClient, setup: Setup) -> None:
     made = []
     for i, pql in enumerate(['country = "SE"', 'plan = "pro" and age >= 18',
                              'email.endsWith("@example.com")', 'city like "Mal%"']):
-        made.append(_ok(await c.post("/segmux/v1/segments", headers=h, json={
-            "name": f"neighbour-{i}", "condition": {"language": "pql", "expression": pql}})))
+        made.append(await _post(c, "/segmux/v1/segments", headers=h, json={
+            "name": f"neighbour-{i}", "condition": {"language": "pql", "expression": pql}}))
     setup.b_segment_id = made[0]["id"]
     un = {"Authorization": setup.tokens.b_admin}
-    seg = _ok(await c.post("/api/admin/segments", headers=un, json={
+    seg = await _post(c, "/api/admin/segments", headers=un, json={
         "name": "neighbour-flagged", "constraints": [
-            {"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}]}))
-    _ok(await c.post("/api/admin/projects/default/features", headers=un,
-                     json={"name": "neighbour-feature"}))
+            {"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}]})
+    await _post(c, "/api/admin/projects/default/features", headers=un,
+                json={"name": "neighbour-feature"})
     strategies = ("/api/admin/projects/default/features/neighbour-feature/environments/"
                   "development/strategies")
-    _ok(await c.post(strategies, headers=un, json={"name": "default", "segments": [seg["id"]]}))
-    _ok(await c.post("/api/admin/projects/default/features/neighbour-feature/environments/"
-                     "development/on", headers=un), 200, 204)
-    _ok(await c.post(f"/{SANDBOX}/individuals", headers=bearer(setup.tokens.b_admin),
-                     json=person(0)))
+    await _post(c, strategies, headers=un, json={"name": "default", "segments": [seg["id"]]})
+    await _post(c, "/api/admin/projects/default/features/neighbour-feature/environments/"
+                "development/on", 200, 204, headers=un)
+    await _post(c, f"/{SANDBOX}/individuals", headers=h, json=person(0))
 
 
 async def _prepare_a(c: httpx.AsyncClient, setup: Setup) -> None:
     h = bearer(setup.tokens.a_admin)
     for name, pql in (("backtracking-matches", 'email.matches("(a+)+$")'),
                       ("backtracking-like", 'city like "%a%a%a%a%a%!"')):
-        _ok(await c.post("/segmux/v1/segments", headers=h, json={
-            "name": name, "condition": {"language": "pql", "expression": pql}}))
+        await _post(c, "/segmux/v1/segments", headers=h, json={
+            "name": name, "condition": {"language": "pql", "expression": pql}})
 
     async def allocated(i: int) -> None:
         slug = f"bulky-{i:03d}"
-        _ok(await c.post("/v1/segments", params={"segmentId": slug}, headers=h, json={
+        await _post(c, "/v1/segments", params={"segmentId": slug}, headers=h, json={
             "displayName": f"Bulky {i}", "allocation": {"proportion": {"value": "0.5"}},
-            "labels": {"team": "noisy"}}))
-        _ok(await c.post(f"/v1/segments/{slug}:allocate", headers=h, json={}))
+            "labels": {"team": "noisy"}})
+        await _post(c, f"/v1/segments/{slug}:allocate", headers=h, json={})
 
     await _gather_bounded([lambda i=i: allocated(i)  # type: ignore[misc]
                            for i in range(CACHE_SEGMENTS)], 4)
 
     async def individual(i: int) -> None:
-        _ok(await c.post(f"/{SANDBOX}/individuals", headers=h, json=person(i)))
+        await _post(c, f"/{SANDBOX}/individuals", headers=h, json=person(i))
 
     await _gather_bounded([lambda i=i: individual(i)  # type: ignore[misc]
                            for i in range(A_INDIVIDUALS)], 8)
@@ -199,8 +209,14 @@ async def _largest_filter(c: httpx.AsyncClient, h: dict[str, str],
     an abuser does when the full one is refused (a binary search on the atom count)."""
 
     async def create(atoms: int) -> httpx.Response:
-        return await c.post(f"/{SANDBOX}/individual-segments", headers=h, json={
-            "name": f"expensive-{atoms}", "segmentType": "DYNAMIC", "filter": big_filter(atoms)})
+        for _ in range(20):
+            r = await c.post(f"/{SANDBOX}/individual-segments", headers=h, json={
+                "name": f"expensive-{atoms}", "segmentType": "DYNAMIC",
+                "filter": big_filter(atoms)})
+            if r.status_code not in (429, 503):
+                break
+            await asyncio.sleep(0.25)
+        return r
 
     r = await create(FILTER_ATOMS)
     if r.status_code == 200:
@@ -245,6 +261,8 @@ class Call:
     path: str
     headers: dict[str, str]
     body: bytes | None = None
+    expect: bytes = b""
+    """What B's answer must hold (its own data), besides a 2xx."""
 
 
 EVAL_CONTEXT = b'{"context":{"country":"SE","plan":"pro","age":30,"email":"b@example.com"}}'
@@ -254,14 +272,18 @@ def neighbour_calls(setup: Setup) -> list[Call]:
     """B's requests, as wrk or an httpx client sends them."""
     t = setup.tokens
     json_ct = {"Content-Type": "application/json"}
+    seg = setup.b_segment_id.encode()
     return [
-        Call("list", "GET", "/segmux/v1/segments", bearer(t.b_admin)),
-        Call("get", "GET", f"/segmux/v1/segments/{setup.b_segment_id}", bearer(t.b_admin)),
+        Call("list", "GET", "/segmux/v1/segments", bearer(t.b_admin), expect=b'"neighbour-3"'),
+        Call("get", "GET", f"/segmux/v1/segments/{setup.b_segment_id}", bearer(t.b_admin),
+             expect=b'"neighbour-0"'),
         Call("evaluate", "POST", "/segmux/v1/evaluate", {**bearer(t.b_admin), **json_ct},
-             EVAL_CONTEXT),
+             EVAL_CONTEXT, expect=b'"' + seg + b'":true'),
         Call("client features", "GET", "/api/client/features",
-             {"Authorization": t.b_client, "Unleash-Client-Spec": "5.0.0"}),
-        Call("hal individuals", "GET", f"/{SANDBOX}/individuals?size=1", bearer(t.b_admin)),
+             {"Authorization": t.b_client, "Unleash-Client-Spec": "5.0.0"},
+             expect=b'"neighbour-feature"'),
+        Call("hal individuals", "GET", f"/{SANDBOX}/individuals?size=1", bearer(t.b_admin),
+             expect=b'"person-00000"'),
         Call("healthz", "GET", "/healthz", {}),
     ]
 
@@ -269,7 +291,7 @@ def neighbour_calls(setup: Setup) -> list[Call]:
 @dataclass
 class Sample:
     call: str
-    status: int | None  # None: no answer within the bound
+    status: int | None  # None: no answer within the bound, or one without B's data
     seconds: float
     error: str = ""
 
@@ -282,8 +304,10 @@ async def send(c: httpx.AsyncClient, call: Call, bound: float) -> Sample:
     except httpx.HTTPError as exc:
         return Sample(call.name, None, time.monotonic() - started,
                       f"{type(exc).__name__}: {exc}"[:200])
-    return Sample(call.name, r.status_code, time.monotonic() - started,
-                  "" if r.status_code < 300 else r.text[:200])
+    seconds = time.monotonic() - started
+    if r.status_code < 300 and call.expect not in r.content:
+        return Sample(call.name, None, seconds, f"{r.status_code} without its data: {r.text[:200]}")
+    return Sample(call.name, r.status_code, seconds, "" if r.status_code < 300 else r.text[:200])
 
 
 async def neighbour(base: str, calls: list[Call], seconds: float, bound: float) -> list[Sample]:
@@ -416,7 +440,7 @@ class Abuse:
         h = bearer(self.setup.tokens.a_client)  # a read-only client token is enough
         async with httpx.AsyncClient(base_url=self.base) as c:
             async def lane() -> None:
-                for _ in range(10):  # batches per lane, at most
+                for _ in range(60):  # batches per lane, at most (the time bound comes first)
                     if not self.running():
                         return
                     r = await self._request(c, "POST", "/segmux/v1/evaluate:batch", json=body,
@@ -459,7 +483,7 @@ class Abuse:
                 base_url=self.base,
                 limits=httpx.Limits(max_connections=PARALLEL_MEMBERS)) as c:
             async def lane() -> None:
-                for _ in range(20):  # members requests per lane, at most
+                for _ in range(50):  # members requests per lane, at most
                     if not self.running():
                         return
                     r = await self._request(c, "GET", self.setup.members_path, headers=h,

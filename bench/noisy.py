@@ -57,7 +57,7 @@ WHAT = {
     "regex": "`matches(\"(a+)+$\")` and `like \"%a%a%a%a%a%!\"` segments, 2 lanes of "
              "`evaluate:batch` of 1,000 contexts of 400 `a`s + `!` (client token)",
     "cache": "Confidence `view=FULL&pageSize=1000+n` over 60 allocated segments (~10 MB "
-             "each), 300 spellings, 2 lanes (client token)",
+             "each), up to 200 spellings, 2 lanes (client token)",
     "hal": "HAL DYNAMIC members page, 10 at once, filter of the largest accepted number of "
            "`or`ed atoms up to 5,000, over 1,000 individuals",
     "slow": "50 connections sending a header line a second, never finishing",

@@ -42,7 +42,7 @@ TENANT_A, TENANT_B = "noisy-a", "noisy-b"
 BATCH_CONTEXTS = 1000  # a full batch
 RUN_LENGTH = 400  # 'a's before the '!': 1,000 contexts of two such strings stay under 1 MiB
 CACHE_SEGMENTS = 60  # Confidence segments of A, each allocated (a bitset of 1,000,000 buckets)
-SPELLINGS = 300  # spellings of one list query
+SPELLINGS = 200  # spellings of one list query
 FILTER_ATOMS = 5000  # the HAL filter's atoms, or the largest count the gateway accepts
 A_INDIVIDUALS = 1000  # HAL individuals in A's sandbox that the members query scans
 PARALLEL_MEMBERS = 10
@@ -310,11 +310,17 @@ async def send(c: httpx.AsyncClient, call: Call, bound: float) -> Sample:
     return Sample(call.name, r.status_code, seconds, "" if r.status_code < 300 else r.text[:200])
 
 
-async def neighbour(base: str, calls: list[Call], seconds: float, bound: float) -> list[Sample]:
+async def neighbour(base: str, calls: list[Call], seconds: float, bound: float,
+                    abuse: asyncio.Future[Any] | None = None) -> list[Sample]:
     """B's requests one after the other, round after round, for ``seconds`` (at least one
-    round); ``/healthz`` also on a loop of its own, so a stall shows even mid-round."""
+    round) and, given ``abuse``, until it has ended too; ``/healthz`` also on a loop of its
+    own, so a stall shows even mid-round."""
     samples: list[Sample] = []
-    until = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
+
+    def over() -> bool:
+        return time.monotonic() >= deadline and (abuse is None or abuse.done())
+
     health = next(c for c in calls if c.name == "healthz")
     async with httpx.AsyncClient(base_url=base) as c, httpx.AsyncClient(base_url=base) as h:
 
@@ -323,13 +329,13 @@ async def neighbour(base: str, calls: list[Call], seconds: float, bound: float) 
                 for call in calls:
                     if call.name != "healthz":
                         samples.append(await send(c, call, bound))
-                if time.monotonic() >= until:
+                if over():
                     return
 
         async def beats() -> None:
             while True:
                 samples.append(await send(h, health, min(bound, HEALTH_BOUND)))
-                if time.monotonic() >= until:
+                if over():
                     return
                 await asyncio.sleep(0.2)
 

@@ -224,7 +224,7 @@ async def _largest_filter(c: httpx.AsyncClient, h: dict[str, str],
         return dict(r.json())
     if r.status_code >= 500:
         raise AssertionError(f"a {FILTER_ATOMS}-atom filter: {r.status_code} {r.text[:300]}")
-    setup.filter_refusal = f"{r.status_code} {r.text[:200]}"
+    setup.filter_refusal = f"{r.status_code} {_why(r)}"
     low, high, best = 1, FILTER_ATOMS - 1, None
     while low <= high:
         mid = (low + high) // 2

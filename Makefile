@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers clean chromium wrk interop
+.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers bench-noisy clean \
+	chromium wrk interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,10 +76,18 @@ wrk:
 bench: $(VENV)/.test-installed wrk
 	$(BIN)/python -m bench.expr
 	BENCH_FROM_MAKE=1 $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(if $(BENCH_NOISY),BENCH_FROM_MAKE=1 $(BIN)/python -m bench.noisy $(NOISY_ARGS))
 
 # Per-query detail of the HAL members page (4 selectivities, statements per request), in process.
 bench-hal-members: $(VENV)/.test-installed
 	$(BIN)/python -m bench.hal_members --requests 20
+
+# Tenant B's p99 and req/s alone and while tenant A abuses the gateway (backtracking regexes,
+# cache-busting spellings, an enormous HAL filter, slow headers), both backends, ~8 minutes;
+# writes its own section of bench/RESULTS.md. `make bench BENCH_NOISY=1` runs it after bench.run.
+NOISY_ARGS ?= --write-results
+bench-noisy: $(VENV)/.test-installed wrk
+	BENCH_FROM_MAKE=1 $(BIN)/python -m bench.noisy $(NOISY_ARGS)
 
 # 1 vs 2 `segmux serve` workers, PostgreSQL, 10 connections.
 bench-workers: $(VENV)/.test-installed wrk

@@ -18,21 +18,16 @@ by another dialect is: proportion 1); an UNALLOCATED segment has none.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from core.buckets import FULL, from_bytes, to_bytes
 from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
-from core.store.flags import row_lock
+from core.store.base import SqlBase, Tx
 from core.store.rows import dumps, segment_from_row
-
-if TYPE_CHECKING:
-    from core.store.sql import Tx
 
 ALLOCATED = "ALLOCATED"
 
@@ -63,21 +58,8 @@ Decide = Callable[[AllocationView], AllocationChange | None]
 Conflicts = Callable[[Segment, Segment], bool]
 
 
-class AllocationSql(abc.ABC):
+class AllocationSql(SqlBase):
     """Bitset storage and allocation transitions (see ``core.store.protocol``)."""
-
-    url: str
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    async def _insert_segment(
-        self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
-    ) -> Segment: ...
 
     async def create_segment_with_bitset(
         self, tenant: str, new: NewSegment, actor: str | None, bitset: int | None
@@ -118,7 +100,7 @@ class AllocationSql(abc.ABC):
             # it commits, so the count below sees every rule that will use it (flags._attach).
             row = await tx.fetchrow(
                 "SELECT * FROM segments WHERE tenant = $1 AND id = $2"
-                + row_lock(self.url, "UPDATE"),
+                + self._row_lock("UPDATE"),
                 tenant,
                 segment_id,
             )

@@ -12,22 +12,16 @@ than the key (a segment's seq, slug or name) still raises ``Conflict``.
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from core.errors import NotFound
 from core.model import Environment, Flag, Profile, Project, Rule, Segment
+from core.store.base import SqlBase, Tx
 from core.store.profile_keys import has_wide_ints
 from core.store.rows import SEGMENT_COLUMNS, dumps
 
-if TYPE_CHECKING:
-    from core.store.sql import Tx
-
-Row = Mapping[str, Any]
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -50,19 +44,8 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
     created_at: int
 
 
-class BackupSql(abc.ABC):
+class BackupSql(SqlBase):
     """See ``core.store.protocol`` (section "backup and restore")."""
-
-    url: str
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    def _jsonb(self, placeholder: str) -> str:
-        return placeholder if self.url.startswith("sqlite") else f"CAST({placeholder} AS JSONB)"
 
     # reads ---------------------------------------------------------------------------------
     async def backup_tenant(self, name: str) -> TenantBackup:
@@ -249,7 +232,7 @@ class BackupSql(abc.ABC):
         async with self._write() as tx:
             row = await tx.fetchrow(
                 "INSERT INTO profiles (tenant, sandbox, identifier, attributes, created_at, "
-                f"updated_at, version, wide_ints) VALUES ($1, $2, $3, {self._jsonb('$4')}, $5, "
+                f"updated_at, version, wide_ints) VALUES ($1, $2, $3, {self._json('$4')}, $5, "
                 "$6, $7, $8) ON CONFLICT (tenant, sandbox, identifier) DO NOTHING "
                 "RETURNING identifier",
                 profile.tenant,

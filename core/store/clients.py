@@ -9,17 +9,12 @@ keys with ``ON DELETE CASCADE``). Secrets and access tokens are stored only as S
 
 from __future__ import annotations
 
-import abc
 import hmac
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
 
 from core.errors import NotFound
 from core.model import Principal, TokenInfo, now_us
+from core.store.base import SqlBase, token_id
 from core.store.rows import token_from_row
-
-if TYPE_CHECKING:
-    from core.store.sql import Tx
 
 # Unique constraints of these tables, for Conflict(field) (the token's own ``client_id``
 # constraint fires first, so these only back it up).
@@ -27,14 +22,8 @@ CLIENT_CONSTRAINT_FIELDS = (("clients_pkey", "client_id"),)
 CLIENT_UNIQUE_COLUMNS = {"clients.client_id": "client_id"}
 
 
-class ClientSql(abc.ABC):
+class ClientSql(SqlBase):
     """Store operations on OAuth clients and their access tokens (see the protocol)."""
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
 
     async def add_client_token(
         self,
@@ -46,9 +35,6 @@ class ClientSql(abc.ABC):
         client_id: str,
         secret_hash: str,
     ) -> TokenInfo:
-        # Imported here: core.store.sql imports this module to build SqlStore.
-        from core.store.sql import token_id
-
         now = now_us()
         async with self._write() as tx:
             row = await tx.fetchrow(

@@ -8,10 +8,8 @@ the attach and fails (``InUse``) or commits first and makes the attach fail (``N
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -30,12 +28,9 @@ from core.model import (
     new_ulid,
     now_us,
 )
+from core.store.base import Row, SqlBase, Tx
 from core.store.rows import dumps
 
-if TYPE_CHECKING:
-    from core.store.sql import Tx
-
-Row = Mapping[str, Any]
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
 # Unique constraints of these tables, for Conflict(field) (see core.store.sql.conflict_for and
@@ -125,16 +120,8 @@ def _placeholders(start: int, count: int) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-class FlagSql(abc.ABC):
+class FlagSql(SqlBase):
     """Store operations on projects, environments, flags and rules (see the protocol)."""
-
-    url: str
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
 
     async def _seed_tenant(self, tx: Tx, tenant: str) -> None:
         """Every tenant has the default project and environments (idempotent)."""
@@ -298,7 +285,7 @@ class FlagSql(abc.ABC):
                 now,
                 actor,
             )
-            await _attach(tx, tenant, rule_id, new.segments, row_lock(self.url, "SHARE"))
+            await _attach(tx, tenant, rule_id, new.segments, self._row_lock("SHARE"))
         return await self.get_rule(tenant, rule_id)
 
     async def get_rule(self, tenant: str, rule_id: str) -> Rule:
@@ -362,9 +349,7 @@ class FlagSql(abc.ABC):
                     tenant,
                     rule_id,
                 )
-                await _attach(
-                    tx, tenant, rule_id, patch.segments, row_lock(self.url, "SHARE")
-                )
+                await _attach(tx, tenant, rule_id, patch.segments, self._row_lock("SHARE"))
         return await self.get_rule(tenant, rule_id)
 
     async def delete_rule(self, tenant: str, rule_id: str) -> None:
@@ -451,19 +436,13 @@ async def _require(tx: Tx, table: str, column: str, tenant: str, value: str, kin
         raise NotFound(kind, value)
 
 
-def row_lock(url: str, mode: str) -> str:
-    """`` FOR <mode>`` on PostgreSQL, nothing on SQLite (whose writes are already serialised by
-    ``BEGIN IMMEDIATE`` on its single writer)."""
-    return "" if url.startswith("sqlite") else f" FOR {mode}"
-
-
 async def _attach(
     tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str], lock: str
 ) -> None:
     """Link a rule to segments, all or nothing: a missing segment is ``NotFound``, an archived
     one ``Conflict``.
 
-    ``lock`` (``row_lock(url, "SHARE")``) makes the check hold until commit: the foreign key
+    ``lock`` (``SqlBase._row_lock("SHARE")``) makes the check hold until commit: the foreign key
     alone only stops a *delete* racing this (its KEY SHARE lock lets a state update through), so
     a concurrent archive would pass. Under a SHARE lock an archive (which locks the row FOR
     UPDATE before it counts the rules using it, see ``core.store.allocation``) either commits

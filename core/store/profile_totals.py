@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import NamedTuple
 
-from core.cache import ENTRY_OVERHEAD, MB, Bounded
+from core.bounded import ENTRY_OVERHEAD, MB, Bounded
 
 _MAX_ENTRIES = 1_000
 _MAX_BYTES = 16 * MB

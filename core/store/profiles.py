@@ -12,10 +12,8 @@ total on every row (``count(*) OVER ()``).
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -29,18 +27,14 @@ from core.errors import (
 )
 from core.expr.ast import Expr
 from core.expr.evaluate import compile_expr
-from core.expr.sql import jsonpath, to_sql
+from core.expr.sql import Dialect, jsonpath, to_sql
 from core.model import Profile, ProfilePage, ProfileSort, now_us
+from core.store.base import Row, SqlBase, Tx
 from core.store.limits import StoreLimits
 from core.store.profile_keys import has_wide_ints, index_hints
 from core.store.profile_totals import Counted, PageTotals, walks
 from core.store.rows import dumps
 
-if TYPE_CHECKING:
-    from core.store.sql import Tx
-
-Row = Mapping[str, Any]
-Dialect = Literal["postgres", "sqlite"]
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
 _COLUMNS = {
@@ -100,30 +94,15 @@ def too_costly(exc: StatementTimeout | StatementRefused, limits: StoreLimits) ->
     return ConditionTooCostly("expression", reason)
 
 
-class ProfileSql(abc.ABC):
+class ProfileSql(SqlBase):
     """Store operations on profiles and memberships (see the protocol)."""
 
-    url: str
     limits: StoreLimits = StoreLimits()
     _totals: PageTotals | None = None
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]: ...
 
     @property
     def sql_dialect(self) -> Dialect:
         return "sqlite" if self.url.startswith("sqlite") else "postgres"
-
-    def _json(self, placeholder: str) -> str:
-        return f"CAST({placeholder} AS JSONB)" if self.sql_dialect == "postgres" else placeholder
-
-    def _row_lock(self, mode: str) -> str:
-        """Row locks taken before inserting a reference, so a concurrent delete waits (or wins
-        first and the reference is refused as not found). SQLite serialises writes instead."""
-        return f" FOR {mode}" if self.sql_dialect == "postgres" else ""
 
     # profiles ------------------------------------------------------------------------------
     async def create_profile(

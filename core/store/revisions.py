@@ -17,13 +17,10 @@ a process knows the current revision is the store's freshness mode:
 
 from __future__ import annotations
 
-import abc
 import time
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from core.store.sql import Tx
+from core.store.base import SqlBase
 
 Freshness = Literal["strict", "notify"]
 FRESHNESS_MODES: tuple[Freshness, ...] = ("strict", "notify")
@@ -77,12 +74,9 @@ class KnownRevisions:
         self.listening = up
 
 
-class RevisionSql(abc.ABC):
+class RevisionSql(SqlBase):
     freshness: Freshness = "strict"
     """How caches learn the current revision; only PostgreSQL can do ``notify``."""
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
 
     async def tenant_revision(self, tenant: str) -> int:
         async with self._read() as tx:

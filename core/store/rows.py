@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
 from core.model import Allocation, Segment, Tenant, TokenInfo
+from core.store.base import Row
 
 _enc = msgspec.json.Encoder()
 _alloc_dec = msgspec.json.Decoder(Allocation)
@@ -24,7 +24,7 @@ def dumps(value: object) -> str:
     return _enc.encode(value).decode()
 
 
-def segment_from_row(row: Mapping[str, Any]) -> Segment:
+def segment_from_row(row: Row) -> Segment:
     expr = row["expression"]
     return Segment(
         tenant=row["tenant"],
@@ -49,7 +49,7 @@ def segment_from_row(row: Mapping[str, Any]) -> Segment:
     )
 
 
-def tenant_from_row(row: Mapping[str, Any]) -> Tenant:
+def tenant_from_row(row: Row) -> Tenant:
     return Tenant(
         name=row["name"],
         default_sandbox=row["default_sandbox"],
@@ -58,7 +58,7 @@ def tenant_from_row(row: Mapping[str, Any]) -> Tenant:
     )
 
 
-def token_from_row(row: Mapping[str, Any]) -> TokenInfo:
+def token_from_row(row: Row) -> TokenInfo:
     return TokenInfo(
         id=row["id"],
         tenant=row["tenant"],

@@ -8,22 +8,15 @@ Reading JSON differs between the backends; ``_extension_text`` is the one place 
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.model import ExtensionTest, Page, Segment, Sort
+from core.store.base import SqlBase, order_by
 from core.store.rows import segment_from_row
 
-if TYPE_CHECKING:
-    from core.store.sql import Tx
 
-
-class SegmentQueries(abc.ABC):
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
+class SegmentQueries(SqlBase):
     def _extension_text(self, path: tuple[str, ...], first: int) -> tuple[str, list[Any]]:
         """SQL for the text of the JSON value at ``path`` in ``extensions`` (NULL if absent),
         with its arguments numbered from ``$first``."""
@@ -85,8 +78,6 @@ class SegmentQueries(abc.ABC):
         limit: int = 100,
         sort: tuple[Sort, ...] = (),
     ) -> Page:
-        from core.store.sql import order_by  # core.store.sql imports this module
-
         where, args = ["tenant = $1"], [tenant]
         if sandbox is not None:
             args.append(sandbox)

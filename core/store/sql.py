@@ -3,12 +3,8 @@ them to ``?n``. Backends supply connections/transactions and map driver errors t
 
 from __future__ import annotations
 
-import abc
-import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -27,6 +23,7 @@ from core.model import (
 )
 from core.store.allocation import AllocationSql
 from core.store.backup import BackupSql
+from core.store.base import Tx, order_by, token_id
 from core.store.clients import CLIENT_CONSTRAINT_FIELDS, ClientSql
 from core.store.flags import FLAG_CONFLICT_MESSAGES, FLAG_CONSTRAINT_FIELDS, FlagSql
 from core.store.profiles import ProfileSql
@@ -40,19 +37,6 @@ from core.store.rows import (
 )
 from core.store.segment_queries import SegmentQueries
 
-Row = Mapping[str, Any]
-
-_SORT_COLUMNS = {
-    "name": "name",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "seq": "seq",
-    "slug": "slug",
-    "id": "id",
-    "state": "state",
-    # Absent descriptions sort as empty ones, so both backends agree on where they go.
-    "description": "COALESCE(description, '')",
-}
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
 # constraints (or index columns) so that one of these substrings appears in the driver's error.
@@ -77,25 +61,6 @@ CONFLICT_MESSAGES = {
 }
 
 
-class Tx(Protocol):
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
-    async def execute(self, sql: str, *args: Any) -> None: ...
-
-
-def token_id(token_hash: str) -> str:
-    """A token's public id: a short hash of its hash, safe to show and log."""
-    return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
-
-
-def order_by(sort: tuple[Sort, ...]) -> str:
-    """An ``ORDER BY`` list for ``sort``, ties broken by id (so pages never overlap)."""
-    order = ", ".join(
-        f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
-    )
-    return f"{order}, id ASC" if order else "id ASC"
-
-
 def conflict_for(constraint_text: str) -> Conflict | None:
     for marker, field in CONSTRAINT_FIELDS:
         if marker in constraint_text:
@@ -104,18 +69,10 @@ def conflict_for(constraint_text: str) -> Conflict | None:
 
 
 class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, BackupSql):
-    """Store operations over the two backends' connections (see ``core.store.protocol``)."""
+    """Store operations over the two backends' connections (see ``core.store.protocol``); a
+    backend completes it with ``_read`` and ``_write`` (``core.store.base.SqlBase``)."""
 
-    url: str
     greatest = "GREATEST"
-
-    @abc.abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]:
-        """A connection for reads (SQLite: the reader; PostgreSQL: a pooled connection)."""
-
-    @abc.abstractmethod
-    def _write(self) -> AbstractAsyncContextManager[Tx]:
-        """A transaction, committed on exit, rolled back on error, driver errors mapped."""
 
     # tenants -------------------------------------------------------------------------------
     async def ensure_tenant(self, name: str) -> Tenant:
@@ -286,10 +243,7 @@ class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, Ba
         if sandbox is not None:
             where += " AND sandbox = $2"
             args.append(sandbox)
-        order = ", ".join(
-            f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
-        )
-        order = f"{order}, id ASC" if order else "id ASC"
+        order = order_by(sort)
         n = len(args)
         async with self._read() as tx:
             total_row = await tx.fetchrow(

@@ -18,12 +18,13 @@ import asyncpg
 from core.errors import Conflict, CoreError, StatementRefused, StatementTimeout, Unavailable
 from core.expr.sql import postgres_functions_sql
 from core.model import now_us
+from core.store.base import Row
 from core.store.flags import foreign_key_error
 from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.postgres.listen import ChangeListener
 from core.store.revisions import KnownRevisions, RevisionSql
-from core.store.sql import Row, SqlStore, conflict_for
+from core.store.sql import SqlStore, conflict_for
 
 _MIGRATION_LOCK = 0x5E6D0C5  # any constant: the advisory lock key for migrations
 _STATEMENT_CACHE = 1024

@@ -36,13 +36,14 @@ from core.errors import (
 )
 from core.expr.sql import register_aiosqlite_functions
 from core.model import Principal, now_us
+from core.store.base import Row
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
 from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import CREATE_TABLE, migration_files
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
-from core.store.sql import CONFLICT_MESSAGES, Row, SqlStore
+from core.store.sql import CONFLICT_MESSAGES, SqlStore
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # SQLite names the columns of a failed UNIQUE constraint, not the constraint.

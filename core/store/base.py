@@ -1,0 +1,88 @@
+"""What every part of the SQL store stands on: the transaction a statement runs in (``Tx``), the
+row it reads (``Row``), the ``ORDER BY`` of a segment listing, a token's public id, and
+``SqlBase``, which declares once what the mixins of ``core.store.sql.SqlStore`` need of the
+backend that completes it.
+
+It imports nothing of ``core.store`` (of the rest of core only ``core.model``'s records): the
+mixins import it, ``core.store.sql`` imports the mixins and the backends import
+``core.store.sql``, so the store's imports run one way and no mixin needs ``TYPE_CHECKING``
+imports, imports inside functions or its own copy of these declarations."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from core.model import NewSegment, Segment, Sort
+
+Row = Mapping[str, Any]
+
+
+class Tx(Protocol):
+    """A connection or transaction of either backend; statements use ``$n`` placeholders."""
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+
+_SORT_COLUMNS = {
+    "name": "name",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "seq": "seq",
+    "slug": "slug",
+    "id": "id",
+    "state": "state",
+    # Absent descriptions sort as empty ones, so both backends agree on where they go.
+    "description": "COALESCE(description, '')",
+}
+
+
+def order_by(sort: tuple[Sort, ...]) -> str:
+    """An ``ORDER BY`` list of segments for ``sort``, ties broken by id (so pages never
+    overlap)."""
+    order = ", ".join(
+        f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
+    )
+    return f"{order}, id ASC" if order else "id ASC"
+
+
+def token_id(token_hash: str) -> str:
+    """A token's public id: a short hash of its hash, safe to show and log."""
+    return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
+
+
+class SqlBase(abc.ABC):
+    """What the store's mixins rely on: the backend supplies ``url``, ``_read`` and ``_write``;
+    ``core.store.sql.SqlStore`` supplies ``_insert_segment``."""
+
+    url: str
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractAsyncContextManager[Tx]:
+        """A connection for reads (SQLite: the reader; PostgreSQL: a pooled connection)."""
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction, committed on exit, rolled back on error, driver errors mapped."""
+
+    @abc.abstractmethod
+    async def _insert_segment(
+        self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
+    ) -> Segment:
+        """The insert of ``create_segment``, in the caller's transaction."""
+
+    def _json(self, placeholder: str) -> str:
+        """A JSON argument as the column takes it: text on SQLite, ``JSONB`` on PostgreSQL."""
+        return placeholder if self.url.startswith("sqlite") else f"CAST({placeholder} AS JSONB)"
+
+    def _row_lock(self, mode: str) -> str:
+        """`` FOR <mode>`` on PostgreSQL, taken before a row is referenced or changed so a
+        concurrent delete waits (or wins first and the reference is refused as not found);
+        nothing on SQLite, whose writes are already serialised by ``BEGIN IMMEDIATE`` on its
+        single writer."""
+        return "" if self.url.startswith("sqlite") else f" FOR {mode}"

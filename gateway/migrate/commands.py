@@ -13,7 +13,7 @@ import msgspec
 
 from core.errors import NotFound
 from core.store import open_store
-from gateway.migrate.endpoint import Endpoint, MigrateError, parse_endpoint
+from gateway.migrate.endpoint import DIALECTS, Endpoint, MigrateError, parse_endpoint
 from gateway.migrate.ndjson import BackupError, ImportResult, export, import_lines
 from gateway.migrate.run import migrate
 from gateway.settings import Settings
@@ -25,7 +25,7 @@ def add_commands(sub: Any) -> None:
         description="Read every segment through SOURCE's API, translate each condition exactly "
         "(or report it not expressible), create it through TARGET's API. Segments whose name "
         "is already on the target are skipped. SOURCE/TARGET: <dialect>+<base URL>, dialect "
-        "one of unleash, adobe, confidence, v23, hal, segmux.")
+        f"one of {', '.join(DIALECTS)}.")
     m.add_argument("source", metavar="SOURCE")
     m.add_argument("target", metavar="TARGET")
     m.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-DIALECTS = ("unleash", "adobe", "confidence", "v23", "hal", "segmux")
+from dialects.registry import SURFACES
+
+DIALECTS = tuple(s.name for s in SURFACES if s.codec is not None)
+"""The surfaces a migration reads from or writes to: every registered one with a codec."""
 
 
 class MigrateError(Exception):

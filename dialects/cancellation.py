@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from starlette.requests import Request
@@ -19,13 +19,7 @@ from starlette.responses import Response
 from core.budget import CURRENT_BUDGET, Budget
 
 T = TypeVar("T")
-
-
-# Bound when used, not at import: the registry (and so this module) may be imported before
-# logging is configured (the CLI builds its parser from the registry), and a logger bound then
-# would keep the default console format. Rare events only, so the per-call binding costs nothing.
-def _log() -> Any:
-    return structlog.get_logger("segmux.evaluate").bind(logger="segmux.evaluate")
+_log = structlog.get_logger("segmux.evaluate").bind(logger="segmux.evaluate")
 
 
 class ClientGone(Exception):
@@ -58,7 +52,7 @@ async def until_disconnected(
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     if task.cancelled():
-        _log().info("evaluation stopped: the client went away", done=budget.done,
+        _log.info("evaluation stopped: the client went away", done=budget.done,
                   cpu_ms=round(budget.spent_ms, 1), path=request.url.path)
         raise ClientGone()
     return task.result()

@@ -17,12 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import CoreError, Invalid
 
-
-# Bound when used, not at import: the registry (and so this module) may be imported before
-# logging is configured (the CLI builds its parser from the registry), and a logger bound then
-# would keep the default console format. Rare events only, so the per-call binding costs nothing.
-def _log() -> Any:
-    return structlog.get_logger("segmux.error").bind(logger="segmux.error")
+_log = structlog.get_logger("segmux.error").bind(logger="segmux.error")
+"""A lazy proxy: it follows whatever logging set-up the process configured."""
 
 
 ANSWER_KEY = "segmux.answer_key"
@@ -176,7 +172,7 @@ class CatchAll:
     async def _failed(
         self, scope: Scope, receive: Receive, send: Send, exc: Exception, *, started: bool
     ) -> None:
-        _log().exception("unhandled", path=scope.get("path"))
+        _log.exception("unhandled", path=scope.get("path"))
         if started:
             raise exc
         response = self.render(Request(scope, receive), exc)

@@ -15,7 +15,6 @@ import httpx
 import msgspec
 
 from core.errors import CoreError
-from dialects.registry import by_name
 from gateway.migrate.endpoint import Endpoint, MigrateError
 from gateway.migrate.item import Created, Item
 
@@ -31,6 +30,8 @@ class Codec(Protocol):
 
 
 def codec_for(endpoint: Endpoint, http: httpx.Client) -> Codec:
+    from dialects.registry import by_name  # read when a migration runs (``endpoint.dialects``)
+
     path = by_name(endpoint.dialect).codec
     if path is None:  # parse_endpoint admits only surfaces with a codec
         raise MigrateError(f"{endpoint}: segmux migrate cannot read or write this API")

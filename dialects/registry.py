@@ -1,8 +1,9 @@
 """The API surfaces segmux serves, one descriptor each, in one list.
 
 Everything that does something per surface reads this list — the app that mounts them and
-renders their routing errors, the tests that loop over them — so a new surface is one package
-under ``dialects/`` with a ``surface.py`` exporting ``SURFACE``, and one line here
+renders their routing errors, the portability matrix (``dialects.renderings``) and the UI's
+columns, migrate's endpoints and help text, the tests that loop over them — so a new surface is
+one package under ``dialects/`` with a ``surface.py`` exporting ``SURFACE``, and one line here
 (ARCHITECTURE.md, "Adding an API surface")."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
 
 from dialects.ports import Services
+from dialects.views import SegmentRendering
 
 RenderError = Callable[[Request, Exception], Response]
 
@@ -43,6 +45,12 @@ class Surface:
     """Routes beside the surface's app that need no use case (static files)."""
     root_route: Callable[[ASGIApp, tuple[str, ...]], BaseRoute] | None = None
     """For a root surface: the route that takes its paths and none under ``reserved``."""
+    view: SegmentRendering | None = None
+    """How it shows a core segment (its column of the portability matrix); ``None`` for a
+    surface that serves no segments or whose form is segmux's own."""
+    codec: str | None = None
+    """Dotted path of its ``segmux migrate`` codec module (a client of the vendor's API,
+    imported only when a migration names the surface); ``None``: not a migrate endpoint."""
 
     def routes(self, services: Services, reserved: tuple[str, ...] = ()) -> list[BaseRoute]:
         app = self.build(services)

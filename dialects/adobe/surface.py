@@ -2,11 +2,13 @@
 (``dialects.registry``)."""
 
 from dialects.adobe import errors, ims, routes
+from dialects.adobe.view import VIEW
 from dialects.registry import Surface
 
 SURFACE = Surface(
     name="adobe", label="Adobe", prefix="/data/core/ups", build=routes.build,
     render_http=errors.render_http, spec="adobe",
+    view=VIEW, codec="gateway.migrate.adobe",
 )
 
 IMS = Surface(

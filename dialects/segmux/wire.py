@@ -11,7 +11,7 @@ import msgspec
 
 from core.cache import ENTRY_OVERHEAD, MB, Bounded
 from core.model import Segment, SegmentKind
-from core.renderings import renderings
+from dialects.renderings import renderings
 
 
 class TranslateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -107,7 +107,7 @@ class SegmentOut(msgspec.Struct):
     updatedAt: str
     version: int
     renderings: msgspec.Raw
-    """``core.renderings.renderings`` (per dialect), encoded once per segment version."""
+    """``dialects.renderings.renderings`` (per dialect), encoded once per segment version."""
 
 
 class SegmentList(msgspec.Struct):

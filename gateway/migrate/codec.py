@@ -15,7 +15,7 @@ import httpx
 import msgspec
 
 from core.errors import CoreError
-from gateway.migrate.endpoint import Endpoint
+from gateway.migrate.endpoint import Endpoint, MigrateError
 from gateway.migrate.item import Created, Item
 
 
@@ -30,7 +30,12 @@ class Codec(Protocol):
 
 
 def codec_for(endpoint: Endpoint, http: httpx.Client) -> Codec:
-    module = importlib.import_module(f"gateway.migrate.{endpoint.dialect}")
+    from dialects.registry import by_name  # read when a migration runs (``endpoint.dialects``)
+
+    path = by_name(endpoint.dialect).codec
+    if path is None:  # parse_endpoint admits only surfaces with a codec
+        raise MigrateError(f"{endpoint}: segmux migrate cannot read or write this API")
+    module = importlib.import_module(path)
     codec: Codec = module.Codec(endpoint, http)
     return codec
 

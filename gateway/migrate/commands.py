@@ -13,10 +13,22 @@ import msgspec
 
 from core.errors import NotFound
 from core.store import open_store
-from gateway.migrate.endpoint import Endpoint, MigrateError, parse_endpoint
+from gateway.migrate.endpoint import Endpoint, MigrateError, dialects, parse_endpoint
 from gateway.migrate.ndjson import BackupError, ImportResult, export, import_lines
 from gateway.migrate.run import migrate
 from gateway.settings import Settings
+
+ENDPOINTS_MARK = "<the registered dialects>"
+
+
+class _MigrateHelp(argparse.HelpFormatter):
+    """Names the dialects migrate takes (``endpoint.dialects``) when the help is printed, so
+    the registry is not imported by every command at start-up."""
+
+    def add_text(self, text: str | None) -> None:
+        if text is not None and ENDPOINTS_MARK in text:
+            text = text.replace(ENDPOINTS_MARK, ", ".join(dialects()))
+        super().add_text(text)
 
 
 def add_commands(sub: Any) -> None:
@@ -25,7 +37,7 @@ def add_commands(sub: Any) -> None:
         description="Read every segment through SOURCE's API, translate each condition exactly "
         "(or report it not expressible), create it through TARGET's API. Segments whose name "
         "is already on the target are skipped. SOURCE/TARGET: <dialect>+<base URL>, dialect "
-        "one of unleash, adobe, confidence, v23, hal, segmux.")
+        f"one of {ENDPOINTS_MARK}.", formatter_class=_MigrateHelp)
     m.add_argument("source", metavar="SOURCE")
     m.add_argument("target", metavar="TARGET")
     m.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-DIALECTS = ("unleash", "adobe", "confidence", "v23", "hal", "segmux")
+
+def dialects() -> tuple[str, ...]:
+    """The surfaces a migration reads from or writes to: every registered one with a codec.
+    The registry is read when a migration (or its help) needs it, not when the CLI starts: it
+    imports every surface and its condition parsers, which the other commands do without."""
+    from dialects.registry import SURFACES
+
+    return tuple(s.name for s in SURFACES if s.codec is not None)
 
 
 class MigrateError(Exception):
@@ -37,9 +44,10 @@ class Endpoint:
 def parse_endpoint(spec: str) -> tuple[str, str]:
     """``unleash+http://host:4242`` → ``("unleash", "http://host:4242")``."""
     dialect, plus, url = spec.partition("+")
-    if not plus or dialect not in DIALECTS:
+    known = dialects()
+    if not plus or dialect not in known:
         raise MigrateError(
-            f"{spec!r}: give <dialect>+<base URL>, dialect one of {', '.join(DIALECTS)}")
+            f"{spec!r}: give <dialect>+<base URL>, dialect one of {', '.join(known)}")
     if not url.startswith(("http://", "https://")):
         raise MigrateError(f"{spec!r}: the base URL must start with http:// or https://")
     return dialect, url.rstrip("/")

@@ -7,7 +7,12 @@
 (() => {
   const TOKEN_KEY = "segmux.token";
   const PAGE_SIZE = 100;
-  const DIALECTS = ["v23", "unleash", "adobe", "confidence", "hal"];
+  // The matrix's columns, as the server wrote them into the page from its registry of API
+  // surfaces: each header names its dialect and says whether the segment is only a name there.
+  const COLUMNS = Array.from(document.querySelectorAll("#matrix th[data-dialect]"));
+  const DIALECTS = COLUMNS.map((th) => th.dataset.dialect);
+  const NAME_ONLY = new Set(
+    COLUMNS.filter((th) => th.dataset.nameOnly === "true").map((th) => th.dataset.dialect));
   // Relative to the page (/segmux/ui/), so the page also works behind a path prefix.
   const API = new URL("../v1/", document.baseURI);
 
@@ -83,8 +88,8 @@
   // alone would puzzle a reader (null, an empty list), a short note saying what it means.
   function shown(dialect, segment, rendering) {
     const form = rendering.expression;
-    if (dialect === "v23") {
-      // v2.3 has no condition language: the segment is its name there (the column says so).
+    if (NAME_ONLY.has(dialect)) {
+      // No condition language (v2.3): the segment is its name there (the column says so).
       return { code: segment.name, note: null };
     }
     if (form === null || form === undefined) {

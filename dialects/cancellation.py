@@ -12,14 +12,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core.budget import CURRENT_BUDGET, Budget
+from dialects.http import Log
 
 T = TypeVar("T")
-_log = structlog.get_logger("segmux.evaluate").bind(logger="segmux.evaluate")
+_log = Log("segmux.evaluate")
 
 
 class ClientGone(Exception):

@@ -17,8 +17,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import CoreError, Invalid
 
-_log = structlog.get_logger("segmux.error").bind(logger="segmux.error")
-"""A lazy proxy: it follows whatever logging set-up the process configured."""
+
+class Log:
+    """A logger that follows the logging set-up in force at each call: a structlog logger bound
+    at import would keep the set-up of that moment (the gateway configures logging after the
+    dialects are imported). Used on rare paths only (errors, abandoned work), so building the
+    bound logger per call costs nothing that matters."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger(self.name).bind(logger=self.name), method)
+
+
+_log = Log("segmux.error")
 
 
 ANSWER_KEY = "segmux.answer_key"

@@ -14,19 +14,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.model import Principal
-from dialects.hal import errors
-from dialects.hal import translate as tr
+from dialects.hal import errors, translate
 from dialects.hal.wire import ENCODER, MEDIA_TYPE, Health, Root
-from dialects.http import (
-    CatchAll,
-    base_url,
-    bearer_token,
-    decode_json,
-    read_body,
-    require_json_content_type,
-    route,
-)
+from dialects.handlers import authenticate, json_body
+from dialects.http import CatchAll, base_url, route
 from dialects.ports import Services
 
 _HAL_PATH = re.compile(
@@ -70,181 +61,212 @@ def _empty() -> Response:
     return Response(status_code=200)
 
 
-def build(services: Services) -> Starlette:
-    view = tr.new_view()
-    def hrefs(request: Request) -> tr.Hrefs:
-        return tr.Hrefs(base_url(request), request.path_params["projectId"])
+def _hrefs(request: Request) -> translate.Hrefs:
+    return translate.Hrefs(base_url(request), request.path_params["projectId"])
 
-    async def principal(request: Request) -> Principal:
-        return await services.tokens.authenticate(bearer_token(request))
 
-    async def body(request: Request) -> Any:
-        require_json_content_type(request)
-        return decode_json(await read_body(request, services.settings.body_limit))
+def _collection_url(request: Request) -> str:
+    return base_url(request) + request.url.path
 
-    def collection_url(request: Request) -> str:
-        return base_url(request) + request.url.path
+
+class HalApi:
+    """The HAL handlers, one method per operation, over the use cases they call.
+
+    ``services`` is read at each request, not at construction: the gateway builds its apps
+    before the store opens, and fills the use cases in when it does."""
+
+    __slots__ = ("services", "view")
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.view = translate.new_view()
+        """How HAL shows a segment (OData filters): built once, shared by every request."""
+
+    async def _body(self, request: Request) -> Any:
+        return await json_body(request, self.services.settings.body_limit)
 
     # root and health -------------------------------------------------------------------
-    async def root(request: Request) -> Response:
-        await principal(request)
-        return _hal(Root(name="segmux", description="segmux: the HAL Individual Segments API",
-                         links=tr.root_links(base_url(request))))
 
-    async def health(request: Request) -> Response:
+    async def root(self, request: Request) -> Response:
+        await authenticate(self.services.tokens, request)
+        return _hal(Root(name="segmux", description="segmux: the HAL Individual Segments API",
+                         links=translate.root_links(base_url(request))))
+
+    async def health(self, request: Request) -> Response:
         try:
-            await services.store.ping()
+            await self.services.store.ping()
         except Exception:  # any failure of the store is DOWN, never a 500
             return _hal(Health(description="segmux", status="DOWN"), 503)
         return _hal(Health(description="segmux", status="UP"))
 
     # individual segments ---------------------------------------------------------------
-    async def list_segments(request: Request) -> Response:
-        who = await principal(request)
+
+    async def list_segments(self, request: Request) -> Response:
+        services = self.services  # a benchmarked path: each attribute read once, as locals
+        who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
         query = request.query_params
-        paging, where, sort = tr.Paging(query), tr.filter_param(query), tr.segment_sort(query)
+        paging = translate.Paging(query)
+        where, sort = translate.filter_param(query), translate.segment_sort(query)
+        view = self.view
         page = await services.segment_views.list(
             who, view, request.path_params["projectId"], where=where, sort=sort,
             offset=paging.offset, limit=paging.size,
         )
-        links = hrefs(request)
-        items = [tr.segment_out(s, view, links) for s in page.items]
+        links = _hrefs(request)
+        items = [translate.segment_out(s, view, links) for s in page.items]
         return _hal(paging.collection("individual-segments", items, page.total,
-                                      collection_url(request)))
+                                      _collection_url(request)))
 
-    async def create_segment(request: Request) -> Response:
-        who = await principal(request)
-        new = tr.new_segment(await body(request), request.path_params["projectId"])
-        segment = await services.segment_views.create(who, new)
-        return _hal(tr.segment_out(segment, view, hrefs(request)))
+    async def create_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        new = translate.new_segment(await self._body(request), request.path_params["projectId"])
+        segment = await self.services.segment_views.create(who, new)
+        return _hal(translate.segment_out(segment, self.view, _hrefs(request)))
 
-    async def get_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def get_segment(self, request: Request) -> Response:
+        services = self.services
+        who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
+        view = self.view
         segment = await services.segment_views.get(
             who, view, request.path_params["projectId"], request.path_params["id"]
         )
-        return _hal(tr.segment_out(segment, view, hrefs(request)))
+        return _hal(translate.segment_out(segment, view, _hrefs(request)))
 
-    async def put_segment(request: Request) -> Response:
-        who = await principal(request)
+    async def put_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         slug = request.path_params["id"]
-        patch = tr.segment_patch(await body(request), slug)
-        segment = await services.segment_views.update(
-            who, view, request.path_params["projectId"], slug, patch
+        patch = translate.segment_patch(await self._body(request), slug)
+        segment = await self.services.segment_views.update(
+            who, self.view, request.path_params["projectId"], slug, patch
         )
-        return _hal(tr.segment_out(segment, view, hrefs(request)))
+        return _hal(translate.segment_out(segment, self.view, _hrefs(request)))
 
-    async def delete_segment(request: Request) -> Response:
-        who = await principal(request)
-        await services.segment_views.delete(
-            who, view, request.path_params["projectId"], request.path_params["id"]
+    async def delete_segment(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        await self.services.segment_views.delete(
+            who, self.view, request.path_params["projectId"], request.path_params["id"]
         )
         return _empty()
 
-    async def segment_members(request: Request) -> Response:
-        who = await principal(request)
+    async def segment_members(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         query = request.query_params
-        paging, where, sort = tr.Paging(query), tr.filter_param(query), tr.individual_sort(query)
-        page = await services.profiles.members(
-            who, view, request.path_params["projectId"], request.path_params["id"],
+        paging = translate.Paging(query)
+        where, sort = translate.filter_param(query), translate.individual_sort(query)
+        page = await self.services.profiles.members(
+            who, self.view, request.path_params["projectId"], request.path_params["id"],
             where=where, offset=paging.offset, limit=paging.size, sort=sort,
         )
-        links = hrefs(request)
-        items = [tr.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total, collection_url(request)))
+        links = _hrefs(request)
+        items = [translate.individual_out(p, links) for p in page.items]
+        return _hal(paging.collection("individuals", items, page.total,
+                                      _collection_url(request)))
 
-    async def add_membership(request: Request) -> Response:
-        who = await principal(request)
+    async def add_membership(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         slug = request.path_params["id"]
-        individual = tr.membership_body(await body(request), slug)
-        await services.profiles.add_member(
-            who, view, request.path_params["projectId"], slug, individual
+        individual = translate.membership_body(await self._body(request), slug)
+        await self.services.profiles.add_member(
+            who, self.view, request.path_params["projectId"], slug, individual
         )
         return _empty()
 
-    async def delete_membership(request: Request) -> Response:
-        who = await principal(request)
-        await services.profiles.remove_member(
-            who, view, request.path_params["projectId"], request.path_params["id"],
+    async def delete_membership(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        await self.services.profiles.remove_member(
+            who, self.view, request.path_params["projectId"], request.path_params["id"],
             request.path_params["individualId"],
         )
         return _empty()
 
     # individuals -----------------------------------------------------------------------
-    async def list_individuals(request: Request) -> Response:
-        who = await principal(request)
+
+    async def list_individuals(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         query = request.query_params
-        paging, where, sort = tr.Paging(query), tr.filter_param(query), tr.individual_sort(query)
-        page = await services.profiles.list(
+        paging = translate.Paging(query)
+        where, sort = translate.filter_param(query), translate.individual_sort(query)
+        page = await self.services.profiles.list(
             who, request.path_params["projectId"], where=where, offset=paging.offset,
             limit=paging.size, sort=sort,
         )
-        links = hrefs(request)
-        items = [tr.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total, collection_url(request)))
+        links = _hrefs(request)
+        items = [translate.individual_out(p, links) for p in page.items]
+        return _hal(paging.collection("individuals", items, page.total,
+                                      _collection_url(request)))
 
-    async def create_individual(request: Request) -> Response:
-        who = await principal(request)
-        identifier, attributes = tr.individual_body(await body(request))
-        profile = await services.profiles.create(
+    async def create_individual(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        identifier, attributes = translate.individual_body(await self._body(request))
+        profile = await self.services.profiles.create(
             who, request.path_params["projectId"], identifier, attributes
         )
-        return _hal(tr.individual_out(profile, hrefs(request)))
+        return _hal(translate.individual_out(profile, _hrefs(request)))
 
-    async def get_individual(request: Request) -> Response:
-        who = await principal(request)
-        profile = await services.profiles.get(
+    async def get_individual(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        profile = await self.services.profiles.get(
             who, request.path_params["projectId"], request.path_params["id"]
         )
-        return _hal(tr.individual_out(profile, hrefs(request)))
+        return _hal(translate.individual_out(profile, _hrefs(request)))
 
-    async def put_individual(request: Request) -> Response:
-        who = await principal(request)
+    async def put_individual(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         identifier = request.path_params["id"]
-        _, attributes = tr.individual_body(await body(request), identifier)
-        profile = await services.profiles.replace(
+        _, attributes = translate.individual_body(await self._body(request), identifier)
+        profile = await self.services.profiles.replace(
             who, request.path_params["projectId"], identifier, attributes
         )
-        return _hal(tr.individual_out(profile, hrefs(request)))
+        return _hal(translate.individual_out(profile, _hrefs(request)))
 
-    async def delete_individual(request: Request) -> Response:
-        who = await principal(request)
-        await services.profiles.delete(
+    async def delete_individual(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
+        await self.services.profiles.delete(
             who, request.path_params["projectId"], request.path_params["id"]
         )
         return _empty()
 
-    async def individual_segments(request: Request) -> Response:
-        who = await principal(request)
+    async def individual_segments(self, request: Request) -> Response:
+        who = await authenticate(self.services.tokens, request)
         query = request.query_params
-        paging, sort = tr.Paging(query), tr.segment_sort(query)
-        page = await services.profiles.segments_of(
-            who, view, request.path_params["projectId"], request.path_params["id"],
+        paging, sort = translate.Paging(query), translate.segment_sort(query)
+        page = await self.services.profiles.segments_of(
+            who, self.view, request.path_params["projectId"], request.path_params["id"],
             offset=paging.offset, limit=paging.size, sort=sort,
         )
-        links = hrefs(request)
-        items = [tr.segment_out(s, view, links) for s in page.items]
+        links = _hrefs(request)
+        items = [translate.segment_out(s, self.view, links) for s in page.items]
         return _hal(paging.collection("individual-segments", items, page.total,
-                                      collection_url(request)))
+                                      _collection_url(request)))
 
-    segments = "/{projectId}/individual-segments"
-    individuals = "/{projectId}/individuals"
-    return Starlette(
-        routes=[
-            route("/", GET=root),
-            route("/management/health", GET=health),
-            route(segments, GET=list_segments, POST=create_segment),
-            route(segments + "/{id}", GET=get_segment, PUT=put_segment, DELETE=delete_segment),
-            route(segments + "/{id}/individuals", GET=segment_members),
-            route(segments + "/{id}/memberships", POST=add_membership),
-            route(segments + "/{id}/memberships/{individualId}", DELETE=delete_membership),
-            route(individuals, GET=list_individuals, POST=create_individual),
-            route(individuals + "/{id}", GET=get_individual, PUT=put_individual,
-                  DELETE=delete_individual),
-            route(individuals + "/{id}/individual-segments", GET=individual_segments),
-        ],
-        middleware=[Middleware(CatchAll, render=errors.server_error)],
-        exception_handlers=errors.HANDLERS,
-    )
+    def app(self) -> Starlette:
+        """Every HAL path with its handlers, behind the guard that renders any unexpected
+        failure as a HAL 500."""
+        segments = "/{projectId}/individual-segments"
+        individuals = "/{projectId}/individuals"
+        return Starlette(
+            routes=[
+                route("/", GET=self.root),
+                route("/management/health", GET=self.health),
+                route(segments, GET=self.list_segments, POST=self.create_segment),
+                route(segments + "/{id}", GET=self.get_segment, PUT=self.put_segment,
+                      DELETE=self.delete_segment),
+                route(segments + "/{id}/individuals", GET=self.segment_members),
+                route(segments + "/{id}/memberships", POST=self.add_membership),
+                route(segments + "/{id}/memberships/{individualId}",
+                      DELETE=self.delete_membership),
+                route(individuals, GET=self.list_individuals, POST=self.create_individual),
+                route(individuals + "/{id}", GET=self.get_individual, PUT=self.put_individual,
+                      DELETE=self.delete_individual),
+                route(individuals + "/{id}/individual-segments", GET=self.individual_segments),
+            ],
+            middleware=[Middleware(CatchAll, render=errors.server_error)],
+            exception_handlers=errors.HANDLERS,
+        )
+
+
+def build(services: Services) -> Starlette:
+    """The HAL app over ``services`` (what the registry's ``Surface.build`` calls)."""
+    return HalApi(services).app()

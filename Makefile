@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers clean chromium wrk interop
+.PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-workers clean chromium wrk interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test: lint typecheck chromium
 
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q
+
+# The inner loop: every test that starts no process and no server (tests/conftest.py marks the
+# others `live`). Both backends still run; `make test` runs everything.
+fast: $(VENV)/.test-installed
+	$(BIN)/pytest -m "not live" -q
 
 # Hostile input with a large budget: schemathesis over every served spec (positive and negative,
 # both backends), the parsers and the JSON decoder under hypothesis, and the hostile-input and

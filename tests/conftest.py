@@ -11,7 +11,8 @@ cluster, the plain-install venv, Chromium) or a real server on a loopback port. 
 remember the marker: a test is marked when its module binds anything from ``LIVE_ORIGINS`` (the
 standard modules that start processes and the suite's own helpers that do), or when one of the
 fixtures it uses refers to such a thing. A module the rule misses marks itself with
-``pytestmark = pytest.mark.live``.
+``pytestmark = pytest.mark.live``. The PostgreSQL half of a test parametrised over both
+backends gets the ``postgres`` marker.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     live_modules: dict[str, bool] = {}
     live_fixtures: dict[object, bool] = {}
     for item in items:
+        # The PostgreSQL half of every test parametrised over both backends, so that
+        # `-m "not live and not postgres"` is the quickest loop (SQLite only).
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgres" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
         if item.get_closest_marker("live"):
             continue
         module = getattr(item, "module", None)

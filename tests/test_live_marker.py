@@ -44,3 +44,8 @@ def test_a_fixture_is_live_when_its_body_starts_a_server() -> None:
 
 def test_this_module_runs_in_the_inner_loop(request: pytest.FixtureRequest) -> None:
     assert request.node.get_closest_marker("live") is None
+
+
+def test_the_postgres_half_of_a_test_is_marked(backend: str, request: pytest.FixtureRequest) -> None:
+    marked = request.node.get_closest_marker("postgres") is not None
+    assert marked == (backend == "postgres")

@@ -46,6 +46,6 @@ def test_this_module_runs_in_the_inner_loop(request: pytest.FixtureRequest) -> N
     assert request.node.get_closest_marker("live") is None
 
 
-def test_the_postgres_half_of_a_test_is_marked(backend: str, request: pytest.FixtureRequest) -> None:
+def test_the_postgres_half_is_marked(backend: str, request: pytest.FixtureRequest) -> None:
     marked = request.node.get_closest_marker("postgres") is not None
     assert marked == (backend == "postgres")

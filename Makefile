@@ -6,8 +6,8 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit fuzz bench bench-hal-members bench-workers bench-noisy clean \
-	chromium wrk interop
+.PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-workers bench-noisy \
+	clean chromium wrk interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test-installed
-	$(BIN)/mypy --strict core/
+	$(BIN)/mypy --strict core/ dialects/ gateway/ bench/
 
 # $(call debian_tool,COMMAND,PACKAGE,WHAT NEEDS IT): as root, apt-get install it quietly when
 # missing; otherwise say how.
@@ -56,6 +56,11 @@ test: lint typecheck chromium
 
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q
+
+# The inner loop: every test that starts no process and no server (tests/conftest.py marks the
+# others `live`). Both backends still run; `make test` runs everything.
+fast: $(VENV)/.test-installed
+	$(BIN)/pytest -m "not live" -q
 
 # Hostile input with a large budget: schemathesis over every served spec (positive and negative,
 # both backends), the parsers and the JSON decoder under hypothesis, and the hostile-input and

@@ -28,7 +28,7 @@ import msgspec
 
 from core.expr.ast import And, Cmp, Expr, In, Lit, Not, Or, Regex, StrOp, encode
 from core.expr.normalize import normalize
-from core.model import NewSegment, now_us
+from core.model import NewSegment, SegmentKind, now_us
 from core.store import Store, open_store
 from core.tokens import TokenService
 
@@ -107,7 +107,7 @@ def _s(v: str) -> Lit:
     return Lit("string", v)
 
 
-def b_expression(i: int) -> tuple[str, Expr | None]:
+def b_expression(i: int) -> tuple[SegmentKind, Expr | None]:
     """Segment ``i`` of fixture B: a rotation over what each dialect creates (kind, condition)."""
     shape = i % 6
     if shape == 0:  # Unleash: a conjunction of constraints
@@ -137,9 +137,9 @@ def eval_expression(i: int) -> Expr:
     return And(tuple(atoms))
 
 
-def _new(name: str, kind: str, expr: Expr | None) -> NewSegment:
+def _new(name: str, kind: SegmentKind, expr: Expr | None) -> NewSegment:
     norm = normalize(expr) if expr is not None else None
-    return NewSegment(name=name, sandbox=SANDBOX, kind=kind,  # type: ignore[arg-type]
+    return NewSegment(name=name, sandbox=SANDBOX, kind=kind,
                       expression=encode(norm) if norm is not None else None)
 
 

@@ -130,6 +130,8 @@ async def run(server: str, n: int, requests: int, cold_requests: int) -> None:
             counted.append(sql)
             return await fetchrow(self, sql, *args)
 
+        # Counting wraps the store's own methods for this one run (restored below); mypy
+        # forbids assigning to a method, which is the point here.
         pg_backend._Tx.fetch = counting_fetch  # type: ignore[method-assign]
         pg_backend._Tx.fetchrow = counting_fetchrow  # type: ignore[method-assign]
         transport = httpx.ASGITransport(app=app)

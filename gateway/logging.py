@@ -154,8 +154,9 @@ def _uvicorn_name(
 def announce(event: str, **fields: Any) -> None:
     """Write one line of the configured form whatever the level: what ``segmux serve`` says
     on start-up (where it listens, which store, a first token) must not be filtered away."""
-    line: dict[str, Any] = {"event": event, **fields, "level": "info", "logger": "segmux"}
-    line = _STAMP(None, "info", line)  # type: ignore[assignment]
+    line: MutableMapping[str, Any] = {
+        "event": event, **fields, "level": "info", "logger": "segmux"}
+    line = _STAMP(None, "info", line)
     out = _stream or sys.stderr
     print(_renderer(_format)(None, "info", line), file=out, flush=True)
 

@@ -47,6 +47,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self.header_timeout = _timeout()
         self._header_timer: asyncio.TimerHandle | None = None
 
+    # uvicorn's own signature, which narrows asyncio's BaseTransport: its gap, kept as it is.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()

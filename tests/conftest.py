@@ -3,11 +3,23 @@
 Every store and dialect test runs on both backends: ``store`` is parametrised over SQLite (a
 fresh file per test) and PostgreSQL (a database per test module, copied from a migrated
 template, emptied before each test).
+
+Tests that start something outside the test's own calls get the ``live`` marker, so that
+``pytest -m "not live"`` is the fast inner loop and ``pytest -m live`` the rest: a real
+``segmux serve`` or other subprocess (CLIs, npm's Prism and unleash-server, a private PostgreSQL
+cluster, the plain-install venv, Chromium) or a real server on a loopback port. Nobody has to
+remember the marker: a test is marked when its module binds anything from ``LIVE_ORIGINS`` (the
+standard modules that start processes and the suite's own helpers that do), or when one of the
+fixtures it uses refers to such a thing. A module the rule misses marks itself with
+``pytestmark = pytest.mark.live``. The PostgreSQL half of a test parametrised over both
+backends gets the ``postgres`` marker.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +31,77 @@ from gateway.settings import Settings
 from tests import pg
 
 BACKENDS = ["sqlite", "postgres"]
+
+# Modules whose use means a test starts a process or a server (a name or any submodule of it).
+LIVE_ORIGINS = (
+    "subprocess",
+    "asyncio.subprocess",
+    "multiprocessing",
+    "playwright",
+    "tests.live",  # a real uvicorn server on a free port, and the port finder the CLIs use
+    "tests.reliability.procs",  # `segmux serve` processes
+    "tests.reliability.pgcluster",  # a private PostgreSQL cluster
+    "tests.contract.prism",  # npm's Prism
+)
+
+
+def _live_origin(value: object) -> bool:
+    name = value.__name__ if isinstance(value, types.ModuleType) else getattr(
+        value, "__module__", None)
+    return isinstance(name, str) and any(
+        name == origin or name.startswith(origin + ".") for origin in LIVE_ORIGINS)
+
+
+def _module_is_live(module: types.ModuleType) -> bool:
+    return any(_live_origin(v) for v in vars(module).values())
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
+
+
+def _fixture_is_live(func: Any) -> bool:
+    """Whether a fixture's body (nested functions included) names a live thing of its module."""
+    func = getattr(func, "__wrapped__", func)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return False
+    scope = getattr(func, "__globals__", {})
+    return any(name in scope and _live_origin(scope[name]) for name in _code_names(code))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    live_modules: dict[str, bool] = {}
+    live_fixtures: dict[object, bool] = {}
+    for item in items:
+        # The PostgreSQL half of every test parametrised over both backends, so that
+        # `-m "not live and not postgres"` is the quickest loop (SQLite only).
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgres" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("live"):
+            continue
+        module = getattr(item, "module", None)
+        live = False
+        if module is not None:
+            if module.__name__ not in live_modules:
+                live_modules[module.__name__] = _module_is_live(module)
+            live = live_modules[module.__name__]
+        # Which fixture functions a test uses is only kept on this private attribute.
+        info = getattr(item, "_fixtureinfo", None)
+        for defs in (getattr(info, "name2fixturedefs", None) or {}).values():
+            if live:
+                break
+            for fixturedef in defs:
+                func = fixturedef.func
+                if func not in live_fixtures:
+                    live_fixtures[func] = _fixture_is_live(func)
+                live = live or live_fixtures[func]
+        if live:
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,13 @@ class Codec(Protocol):
     def create(self, item: Item, body: Any) -> Created: ...
 
 
+class Archiving(Codec, Protocol):
+    """A codec whose API has an archived state (Confidence's): the planner asks it to archive
+    a segment right after creating it only when its ``Arrival`` says so."""
+
+    def archive(self, target_id: str) -> None: ...
+
+
 def codec_for(endpoint: Endpoint, http: httpx.Client) -> Codec:
     from dialects.registry import by_name  # read when a migration runs (``endpoint.dialects``)
 

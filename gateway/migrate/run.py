@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TextIO, cast
 
 import httpx
 import msgspec
 
-from gateway.migrate.codec import Codec, codec_for
+from gateway.migrate.codec import Archiving, Codec, codec_for
 from gateway.migrate.endpoint import Endpoint, MigrateError, client
 from gateway.migrate.item import Item, WriteFailed
 from gateway.migrate.planner import Step, plan
@@ -90,7 +90,7 @@ def _apply(step: Step, dst: Codec, dry_run: bool) -> Entry:
     notes = [n for n in (created.note, *step.arrival.notes) if n]
     if step.arrival.archive:
         try:
-            dst.archive(created.target_id)  # type: ignore[attr-defined]
+            cast(Archiving, dst).archive(created.target_id)
         except (WriteFailed, httpx.HTTPError) as exc:
             # Live on the target while archived at the source: it would match; say so loudly.
             detail = exc.detail if isinstance(exc, WriteFailed) else str(exc)

@@ -31,18 +31,20 @@ def _s(v: str) -> Lit:
 
 def ten_atoms(i: int = 0) -> Expr:
     """A conjunction of 10 atoms every language can say (strings, numbers, sets, prefixes)."""
-    return And((
-        Cmp("eq", ("country",), _s("SE")),
-        In(("plan",), (_s("pro"), _s("team"), _s(f"p{i}"))),
-        Cmp("ge", ("age",), Lit("number", 18)),
-        Cmp("lt", ("age",), Lit("number", 65 + i % 3)),
-        StrOp("starts_with", ("email",), ("admin",)),
-        StrOp("ends_with", ("email",), (".com",)),
-        Not(In(("tier",), (_s("banned"), _s("blocked")))),
-        Cmp("eq", ("device", "os"), _s("ios")),
-        Cmp("gt", ("visits",), Lit("number", i % 10)),
-        StrOp("contains", ("referrer",), ("news",)),
-    ))
+    return And(
+        (
+            Cmp("eq", ("country",), _s("SE")),
+            In(("plan",), (_s("pro"), _s("team"), _s(f"p{i}"))),
+            Cmp("ge", ("age",), Lit("number", 18)),
+            Cmp("lt", ("age",), Lit("number", 65 + i % 3)),
+            StrOp("starts_with", ("email",), ("admin",)),
+            StrOp("ends_with", ("email",), (".com",)),
+            Not(In(("tier",), (_s("banned"), _s("blocked")))),
+            Cmp("eq", ("device", "os"), _s("ios")),
+            Cmp("gt", ("visits",), Lit("number", i % 10)),
+            StrOp("contains", ("referrer",), ("news",)),
+        )
+    )
 
 
 def normal_atoms(i: int = 0) -> Expr:
@@ -53,8 +55,14 @@ def normal_atoms(i: int = 0) -> Expr:
 
 
 CONTEXT: dict[str, Any] = {
-    "country": "SE", "plan": "pro", "age": "30", "email": "admin@example.com", "tier": "gold",
-    "device": {"os": "ios"}, "visits": 12, "referrer": "https://news.example",
+    "country": "SE",
+    "plan": "pro",
+    "age": "30",
+    "email": "admin@example.com",
+    "tier": "gold",
+    "device": {"os": "ios"},
+    "visits": 12,
+    "referrer": "https://news.example",
 }
 
 
@@ -97,15 +105,23 @@ def main() -> None:
 
     segments = [compile_expr(normalize(ten_atoms(i))) for i in range(1000)]
     per_all = _timed(lambda: [s(CONTEXT) for s in segments], number=20)
-    rows.append(("1,000 segments x 1 context", f"{per_all * 1e3:,.2f} ms "
-                 f"({1000 / per_all:,.0f} segment evaluations/s)"))
+    rows.append(
+        (
+            "1,000 segments x 1 context",
+            f"{per_all * 1e3:,.2f} ms ({1000 / per_all:,.0f} segment evaluations/s)",
+        )
+    )
 
     # What /segmux/v1/evaluate runs: the set, each distinct atom once, generated structure code.
     together = SegmentSet((str(i), encode(normal_atoms(i))) for i in range(1000))
     assert together.evaluate(CONTEXT) == {str(i): s(CONTEXT) for i, s in enumerate(segments)}
     per_set = _timed(lambda: together.evaluate(CONTEXT), number=50)
-    rows.append(("1,000 segments x 1 context (SegmentSet)", f"{per_set * 1e3:,.2f} ms "
-                 f"({1000 / per_set:,.0f} segment evaluations/s)"))
+    rows.append(
+        (
+            "1,000 segments x 1 context (SegmentSet)",
+            f"{per_set * 1e3:,.2f} ms ({1000 / per_set:,.0f} segment evaluations/s)",
+        )
+    )
 
     width = max(len(k) for k, _ in rows)
     print(f"{'benchmark'.ljust(width)}  result")

@@ -42,11 +42,17 @@ CITIES = ["Madrid", "Malaga", "Sevilla", "Bilbao", "Valencia", "Lisboa", "Porto"
 JOBS = ["Engineer", "Designer", "Manager", "Sales"]
 # The HAL DYNAMIC segment whose first members page is measured: a string equality and a numeric
 # range (~2.5% of the individuals), the shape of a real audience rather than a lookup by key.
-HAL_MEMBERS_FILTER = ("demographics/city/value eq 'Madrid' and demographics/age/value ge 30 "
-                      "and demographics/age/value lt 40")
+HAL_MEMBERS_FILTER = (
+    "demographics/city/value eq 'Madrid' and demographics/age/value ge 30 "
+    "and demographics/age/value lt 40"
+)
 EVAL_CONTEXT: dict[str, Any] = {
-    "userId": "u-17", "country": "SE", "plan": "pro", "age": 30,
-    "email": "ana@example.com", "appName": "web",
+    "userId": "u-17",
+    "country": "SE",
+    "plan": "pro",
+    "age": 30,
+    "email": "ana@example.com",
+    "appName": "web",
 }
 
 
@@ -64,10 +70,20 @@ class Tokens:
 def constraints_a(i: int) -> list[dict[str, Any]]:
     """Fixture A's two constraints of segment ``i`` (Unleash wire form)."""
     return [
-        {"contextName": "userId", "operator": "IN", "values": [f"u-{i}", f"u-{i + 1}", "u-17"],
-         "inverted": False, "caseInsensitive": False},
-        {"contextName": "country", "operator": "IN", "values": ["SE", "NO", f"C{i}"],
-         "inverted": False, "caseInsensitive": False},
+        {
+            "contextName": "userId",
+            "operator": "IN",
+            "values": [f"u-{i}", f"u-{i + 1}", "u-17"],
+            "inverted": False,
+            "caseInsensitive": False,
+        },
+        {
+            "contextName": "country",
+            "operator": "IN",
+            "values": ["SE", "NO", f"C{i}"],
+            "inverted": False,
+            "caseInsensitive": False,
+        },
     ]
 
 
@@ -77,6 +93,7 @@ async def load_fixture_a(base: str, admin_token: str) -> dict[str, Any]:
     headers = {"Authorization": admin_token, "Content-Type": "application/json"}
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+
         async def post(path: str, body: Any, ok: tuple[int, ...] = (200, 201)) -> Any:
             r = await client.post(path, json=body)
             if r.status_code not in ok:
@@ -85,20 +102,29 @@ async def load_fixture_a(base: str, admin_token: str) -> dict[str, Any]:
 
         ids: list[int] = []
         for i in range(FIXTURE_A_SEGMENTS):
-            made = await post("/api/admin/segments",
-                              {"name": f"segment-{i:02d}", "description": f"fixture A {i}",
-                               "constraints": constraints_a(i)})
+            made = await post(
+                "/api/admin/segments",
+                {
+                    "name": f"segment-{i:02d}",
+                    "description": f"fixture A {i}",
+                    "constraints": constraints_a(i),
+                },
+            )
             ids.append(int(made["id"]))
         project = "/api/admin/projects/default/features"
         for f in range(FIXTURE_A_FEATURES):
             name = f"feature-{f:02d}"
             await post(project, {"name": name, "description": f"fixture A feature {f}"})
             env = f"{project}/{name}/environments/development"
-            await post(f"{env}/strategies", {
-                "name": "flexibleRollout", "constraints": [],
-                "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
-                "segments": [ids[2 * f], ids[2 * f + 1]],
-            })
+            await post(
+                f"{env}/strategies",
+                {
+                    "name": "flexibleRollout",
+                    "constraints": [],
+                    "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
+                    "segments": [ids[2 * f], ids[2 * f + 1]],
+                },
+            )
             await post(f"{env}/on", None, ok=(200, 201, 204))
     return {"segments": ids, "seconds": time.perf_counter() - started}
 
@@ -111,14 +137,23 @@ def b_expression(i: int) -> tuple[SegmentKind, Expr | None]:
     """Segment ``i`` of fixture B: a rotation over what each dialect creates (kind, condition)."""
     shape = i % 6
     if shape == 0:  # Unleash: a conjunction of constraints
-        return "dynamic", And((In(("userId",), (_s(f"u-{i}"), _s(f"u-{i + 7}"))),
-                               StrOp("starts_with", ("email",), (f"a{i % 97}",))))
+        return "dynamic", And(
+            (
+                In(("userId",), (_s(f"u-{i}"), _s(f"u-{i + 7}"))),
+                StrOp("starts_with", ("email",), (f"a{i % 97}",)),
+            )
+        )
     if shape == 1:  # Adobe PQL: an OR Unleash cannot say
-        return "dynamic", Or((Cmp("eq", ("workAddress", "country"), _s(f"C{i % 50}")),
-                              Cmp("ge", ("age",), Lit("number", i % 90))))
+        return "dynamic", Or(
+            (
+                Cmp("eq", ("workAddress", "country"), _s(f"C{i % 50}")),
+                Cmp("ge", ("age",), Lit("number", i % 90)),
+            )
+        )
     if shape == 2:  # Confidence targeting
-        return "dynamic", And((Cmp("eq", ("country",), _s("SE")),
-                               Not(In(("plan",), (_s("free"), _s(f"p{i}"))))))
+        return "dynamic", And(
+            (Cmp("eq", ("country",), _s("SE")), Not(In(("plan",), (_s("free"), _s(f"p{i}")))))
+        )
     if shape == 3:  # HAL OData over demographics
         return "dynamic", Cmp("eq", ("demographics", "city", "value"), _s(CITIES[i % 8]))
     if shape == 4:  # a regex only some languages say
@@ -139,8 +174,9 @@ def eval_expression(i: int) -> Expr:
 
 def _new(name: str, kind: SegmentKind, expr: Expr | None) -> NewSegment:
     norm = normalize(expr) if expr is not None else None
-    return NewSegment(name=name, sandbox=SANDBOX, kind=kind,
-                      expression=encode(norm) if norm is not None else None)
+    return NewSegment(
+        name=name, sandbox=SANDBOX, kind=kind, expression=encode(norm) if norm is not None else None
+    )
 
 
 async def _create_many(store: Store, tenant: str, news: list[NewSegment], parallel: int) -> None:
@@ -160,22 +196,45 @@ def individual(i: int, rng: random.Random) -> dict[str, Any]:
     def f(name: str, value: str) -> list[dict[str, str]]:
         return [{**field, "name": name, "value": value}]
 
-    return {"demographics": {
-        "age": f("age", str(rng.randint(18, 80))), "city": f("city", rng.choice(CITIES)),
-        "email": f("email", f"person-{i}@example.com"), "jobTitle": f("jobTitle", rng.choice(JOBS)),
-    }}
+    return {
+        "demographics": {
+            "age": f("age", str(rng.randint(18, 80))),
+            "city": f("city", rng.choice(CITIES)),
+            "email": f("email", f"person-{i}@example.com"),
+            "jobTitle": f("jobTitle", rng.choice(JOBS)),
+        }
+    }
 
 
 def _profile_rows(n: int) -> list[tuple[Any, ...]]:
     rng = random.Random(7)
     enc = msgspec.json.Encoder()
     now = now_us()
-    return [("bulk", SANDBOX, f"ind-{i:06d}", enc.encode(individual(i, rng)).decode(),
-             now + i, now + i, 1, False) for i in range(n)]
+    return [
+        (
+            "bulk",
+            SANDBOX,
+            f"ind-{i:06d}",
+            enc.encode(individual(i, rng)).decode(),
+            now + i,
+            now + i,
+            1,
+            False,
+        )
+        for i in range(n)
+    ]
 
 
-PROFILE_COLUMNS = ["tenant", "sandbox", "identifier", "attributes", "created_at", "updated_at",
-                   "version", "wide_ints"]
+PROFILE_COLUMNS = [
+    "tenant",
+    "sandbox",
+    "identifier",
+    "attributes",
+    "created_at",
+    "updated_at",
+    "version",
+    "wide_ints",
+]
 
 
 async def _load_profiles(url: str, n: int) -> None:
@@ -189,8 +248,9 @@ async def _load_profiles(url: str, n: int) -> None:
         try:
             marks = ", ".join("?" * len(PROFILE_COLUMNS))
             with db:
-                db.executemany(f"INSERT INTO profiles ({', '.join(PROFILE_COLUMNS)}) "
-                               f"VALUES ({marks})", rows)
+                db.executemany(
+                    f"INSERT INTO profiles ({', '.join(PROFILE_COLUMNS)}) VALUES ({marks})", rows
+                )
             db.execute("ANALYZE")
         finally:
             db.close()
@@ -203,8 +263,9 @@ async def _load_profiles(url: str, n: int) -> None:
         await conn.close()
 
 
-async def prepare_store(url: str, admin_token: str, *, segments: int = B_SEGMENTS,
-                        individuals: int = B_INDIVIDUALS) -> tuple[Tokens, dict[str, float]]:
+async def prepare_store(
+    url: str, admin_token: str, *, segments: int = B_SEGMENTS, individuals: int = B_INDIVIDUALS
+) -> tuple[Tokens, dict[str, float]]:
     """Migrate a fresh store, create the tenants and tokens, load the evaluate tenant and
     fixture B. Returns the tokens and the seconds each step took."""
     timings: dict[str, float] = {}
@@ -212,8 +273,9 @@ async def prepare_store(url: str, admin_token: str, *, segments: int = B_SEGMENT
     store = await open_store(url)
     try:
         svc = TokenService(store)
-        await svc.ensure(tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN",
-                         token=admin_token)
+        await svc.ensure(
+            tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN", token=admin_token
+        )
         client, _ = await svc.create(tenant="default", scope="client:development", name="sdk")
         writes, _ = await svc.create(tenant="writes", scope="admin", name="bench")
         ev, _ = await svc.create(tenant="eval", scope="admin", name="bench")
@@ -221,8 +283,12 @@ async def prepare_store(url: str, admin_token: str, *, segments: int = B_SEGMENT
         timings["migrate + tokens"] = time.perf_counter() - started
         parallel = 1 if url.startswith("sqlite") else 8
         t = time.perf_counter()
-        await _create_many(store, "eval", [_new(f"eval-{i:04d}", "dynamic", eval_expression(i))
-                                           for i in range(EVAL_SEGMENTS)], parallel)
+        await _create_many(
+            store,
+            "eval",
+            [_new(f"eval-{i:04d}", "dynamic", eval_expression(i)) for i in range(EVAL_SEGMENTS)],
+            parallel,
+        )
         news = []
         for i in range(segments):
             kind, expr = b_expression(i)
@@ -242,8 +308,10 @@ async def create_hal_members_segment(base: str, token: str) -> str:
     """The DYNAMIC segment of the members scenario, through the HAL API; its members path."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        r = await client.post(f"/{SANDBOX}/individual-segments", json={
-            "name": "Madrid, 30-39", "segmentType": "DYNAMIC", "filter": HAL_MEMBERS_FILTER})
+        r = await client.post(
+            f"/{SANDBOX}/individual-segments",
+            json={"name": "Madrid, 30-39", "segmentType": "DYNAMIC", "filter": HAL_MEMBERS_FILTER},
+        )
         if r.status_code not in (200, 201):
             raise RuntimeError(f"HAL segment: {r.status_code} {r.text[:300]}")
         href: str = r.json()["_links"]["individuals"]["href"]

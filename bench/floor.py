@@ -23,8 +23,11 @@ from starlette.routing import Route
 def build(manifest: dict[str, dict[str, object]]) -> Starlette:
     bodies: dict[str, tuple[bytes, str, int]] = {}
     for name, entry in manifest.items():
-        bodies[name] = (Path(str(entry["file"])).read_bytes(), str(entry["content_type"]),
-                        int(str(entry["status"])))
+        bodies[name] = (
+            Path(str(entry["file"])).read_bytes(),
+            str(entry["content_type"]),
+            int(str(entry["status"])),
+        )
 
     async def constant(request: Request) -> Response:
         if request.method == "POST":
@@ -35,8 +38,9 @@ def build(manifest: dict[str, dict[str, object]]) -> Starlette:
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    return Starlette(routes=[Route("/healthz", healthz),
-                             Route("/f/{name}", constant, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/f/{name}", constant, methods=["GET", "POST"])]
+    )
 
 
 def main() -> None:

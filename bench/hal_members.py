@@ -52,37 +52,63 @@ SEGMENTS = {
     "over 65 (~23%)": "demographics/age/value gt 65",
     "city starts with 'Ma' (25%)": "startswith(demographics/city/value,'Ma')",
     "Madrid and 30-39 (~2.5%)": "demographics/city/value eq 'Madrid' and "
-                                "demographics/age/value ge 30 and demographics/age/value lt 40",
+    "demographics/age/value ge 30 and demographics/age/value lt 40",
     "engineers or over 65 (~20%)": "contains(demographics/jobTitle/value,'Engineer') or "
-                                   "demographics/age/value gt 65",
+    "demographics/age/value gt 65",
     "rare: one in 10,000": "demographics/email/value eq 'person-4242@example.com'",
 }
 
 
 def individual(i: int, rng: random.Random) -> dict[str, Any]:
     field = {"context": "demographics", "dataSourceIdentifier": "bench"}
-    return {"demographics": {
-        "age": [{**field, "name": "age", "value": str(rng.randint(18, 80))}],
-        "city": [{**field, "name": "city", "value": rng.choice(CITIES)}],
-        "email": [{**field, "name": "email", "value": f"person-{i}@example.com"}],
-        "jobTitle": [{**field, "name": "jobTitle",
-                      "value": rng.choice(["Engineer", "Designer", "Manager", "Sales"])}],
-    }}
+    return {
+        "demographics": {
+            "age": [{**field, "name": "age", "value": str(rng.randint(18, 80))}],
+            "city": [{**field, "name": "city", "value": rng.choice(CITIES)}],
+            "email": [{**field, "name": "email", "value": f"person-{i}@example.com"}],
+            "jobTitle": [
+                {
+                    **field,
+                    "name": "jobTitle",
+                    "value": rng.choice(["Engineer", "Designer", "Manager", "Sales"]),
+                }
+            ],
+        }
+    }
 
 
 async def load(url: str, n: int) -> float:
     rng = random.Random(7)
     enc = msgspec.json.Encoder()
     now = now_us()
-    records = [(TENANT, PROJECT, f"ind-{i:06d}", enc.encode(individual(i, rng)).decode(),
-                now + i, now + i, 1) for i in range(n)]
+    records = [
+        (
+            TENANT,
+            PROJECT,
+            f"ind-{i:06d}",
+            enc.encode(individual(i, rng)).decode(),
+            now + i,
+            now + i,
+            1,
+        )
+        for i in range(n)
+    ]
     started = time.perf_counter()
     conn = await asyncpg.connect(url)
     try:
         await conn.copy_records_to_table(
-            "profiles", records=records,
-            columns=["tenant", "sandbox", "identifier", "attributes", "created_at",
-                     "updated_at", "version"])
+            "profiles",
+            records=records,
+            columns=[
+                "tenant",
+                "sandbox",
+                "identifier",
+                "attributes",
+                "created_at",
+                "updated_at",
+                "version",
+            ],
+        )
         # what autovacuum does after a bulk insert: statistics, and the GIN index's pending
         # list merged (a search scans that list whole; after a 100,000-row COPY it is ~4 MB)
         await conn.execute("VACUUM ANALYZE profiles")
@@ -102,7 +128,10 @@ async def bump_revision(url: str) -> None:
     try:
         await conn.execute(
             "UPDATE profile_revisions SET revision = nextval('profile_revision_seq') "
-            "WHERE tenant = $1 AND sandbox = $2", TENANT, PROJECT)
+            "WHERE tenant = $1 AND sandbox = $2",
+            TENANT,
+            PROJECT,
+        )
     finally:
         await conn.close()
 
@@ -137,15 +166,24 @@ async def run(server: str, n: int, requests: int, cold_requests: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             root = (await client.get("/", headers=headers)).json()
-            segments_url = root["_links"]["individual-segments"]["href"].replace(
-                "{projectId}", PROJECT).replace("{?filter}", "")
-            print(f"\nfirst page (size 20) of members, {requests} requests each, through the "
-                  "ASGI app")
-            print(f"{'segment':30} {'members':>8} {'warm p50':>9} {'warm p99':>9} "
-                  f"{'cold p50':>9} {'queries':>8}  (ms)")
+            segments_url = (
+                root["_links"]["individual-segments"]["href"]
+                .replace("{projectId}", PROJECT)
+                .replace("{?filter}", "")
+            )
+            print(
+                f"\nfirst page (size 20) of members, {requests} requests each, through the ASGI app"
+            )
+            print(
+                f"{'segment':30} {'members':>8} {'warm p50':>9} {'warm p99':>9} "
+                f"{'cold p50':>9} {'queries':>8}  (ms)"
+            )
             for label, odata in SEGMENTS.items():
-                r = await client.post(segments_url, headers=headers, json={
-                    "name": label, "segmentType": "DYNAMIC", "filter": odata})
+                r = await client.post(
+                    segments_url,
+                    headers=headers,
+                    json={"name": label, "segmentType": "DYNAMIC", "filter": odata},
+                )
                 members = r.json()["_links"]["individuals"]["href"].replace("{?filter}", "")
                 for _ in range(5):  # warm up: pool connections, plans, caches
                     await client.get(members, headers=headers)
@@ -166,8 +204,10 @@ async def run(server: str, n: int, requests: int, cold_requests: int) -> None:
                     cold.append((time.perf_counter() - started) * 1000)
                     assert again.json()["page"]["totalElements"] == total, again.text
                 cold_p50 = f"{statistics.median(cold):>9.1f}" if cold else f"{'-':>9}"
-                print(f"{label:30} {total:>8,} {statistics.median(samples):>9.1f} "
-                      f"{percentile(samples, 0.99):>9.1f} {cold_p50} {len(on_profiles):>8}")
+                print(
+                    f"{label:30} {total:>8,} {statistics.median(samples):>9.1f} "
+                    f"{percentile(samples, 0.99):>9.1f} {cold_p50} {len(on_profiles):>8}"
+                )
         pg_backend._Tx.fetch = fetch  # type: ignore[method-assign]
         pg_backend._Tx.fetchrow = fetchrow  # type: ignore[method-assign]
         await store.close()
@@ -184,7 +224,8 @@ def main() -> None:
     parser.add_argument("--cold-requests", type=int, default=10)
     args = parser.parse_args()
     server = os.environ.get("SEGMUX_BENCH_DATABASE_URL") or os.environ.get(
-        "SEGMUX_TEST_DATABASE_URL")
+        "SEGMUX_TEST_DATABASE_URL"
+    )
     if not server:
         sys.exit("set SEGMUX_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test")
     asyncio.run(run(server, args.individuals, args.requests, args.cold_requests))

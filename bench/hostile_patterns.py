@@ -33,13 +33,29 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "SEGMUX_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-               "SEGMUX_ADMIN_TOKEN": TOKEN, "SEGMUX_LOG_LEVEL": "warning",
-               "PYTHONPATH": str(root)}
+        env = {
+            **os.environ,
+            "SEGMUX_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "SEGMUX_ADMIN_TOKEN": TOKEN,
+            "SEGMUX_LOG_LEVEL": "warning",
+            "PYTHONPATH": str(root),
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)], cwd=root, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait(url)
             _run(url, short)
@@ -63,8 +79,10 @@ def _run(url: str, short: bool) -> None:
     c = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=600)
 
     def segment(name: str, pql: str) -> str:
-        r = c.post("/segmux/v1/segments",
-                   json={"name": name, "condition": {"language": "pql", "expression": pql}})
+        r = c.post(
+            "/segmux/v1/segments",
+            json={"name": name, "condition": {"language": "pql", "expression": pql}},
+        )
         r.raise_for_status()
         return str(r.json()["id"])
 
@@ -88,27 +106,42 @@ def _run(url: str, short: bool) -> None:
         stop.set()
         thread.join()
         extra = "" if r.status_code == 200 else f" | {r.text[:300]}"
-        print(f"{label}: HTTP {r.status_code} in {took:.3f} s; slowest /healthz meanwhile "
-              f"{worst:.3f} s{extra}", flush=True)
+        print(
+            f"{label}: HTTP {r.status_code} in {took:.3f} s; slowest /healthz meanwhile "
+            f"{worst:.3f} s{extra}",
+            flush=True,
+        )
 
     rx = segment("backtracks", 'email.matches("(a+)+$")')
     like = segment("likes", 'city like "%a%a%a%a%a%!"')
     one, batch = "/segmux/v1/evaluate", "/segmux/v1/evaluate:batch"
-    timed('matches("(a+)+$"), 26 x a + "!"', one,
-          {"context": {"email": "a" * 26 + "!"}, "segments": [rx]})
+    timed(
+        'matches("(a+)+$"), 26 x a + "!"',
+        one,
+        {"context": {"email": "a" * 26 + "!"}, "segments": [rx]},
+    )
     timed('like "%a%a%a%a%a%!", 100 x a', one, {"context": {"city": "a" * 100}, "segments": [like]})
     if short:
         return
     timed('matches("(a+)+$"), 10,000 x a + "!"', one, {"context": {"email": "a" * 10_000 + "!"}})
     timed('like "%a%a%a%a%a%!", 10,000 x a', one, {"context": {"city": "a" * 10_000}})
-    timed("batch of 45 x {email, city: 10,000 x a} (~0.9 MB)", batch,
-          {"contexts": [{"email": "a" * 10_000 + "!", "city": "a" * 10_000}] * 45})
-    timed('batch of 1,000 x {email: 26 x a + "!"}', batch,
-          {"contexts": [{"email": "a" * 26 + "!"}] * 1000})
+    timed(
+        "batch of 45 x {email, city: 10,000 x a} (~0.9 MB)",
+        batch,
+        {"contexts": [{"email": "a" * 10_000 + "!", "city": "a" * 10_000}] * 45},
+    )
+    timed(
+        'batch of 1,000 x {email: 26 x a + "!"}',
+        batch,
+        {"contexts": [{"email": "a" * 26 + "!"}] * 1000},
+    )
     for s in range(15):
         segment(f"patterns-{s}", " or ".join(f'v.matches("(a+)+{s}x{a}$")' for a in range(20)))
-    timed("batch of 1,000 x 40 values against 300 patterns (past the budget)", batch,
-          {"contexts": [{"v": [f"aaaaaaaaaa{i}"] * 40} for i in range(1000)]})
+    timed(
+        "batch of 1,000 x 40 values against 300 patterns (past the budget)",
+        batch,
+        {"contexts": [{"v": [f"aaaaaaaaaa{i}"] * 40} for i in range(1000)]},
+    )
 
 
 if __name__ == "__main__":

@@ -54,12 +54,12 @@ ADMIN = "smx_noisy-bench-admin"
 CONDITIONS = ("alone", *ABUSES)
 START, END = "<!-- bench:noisy:start -->", "<!-- bench:noisy:end -->"
 WHAT = {
-    "regex": "`matches(\"(a+)+$\")` and `like \"%a%a%a%a%a%!\"` segments, 2 lanes of "
-             "`evaluate:batch` of 1,000 contexts of 400 `a`s + `!` (client token)",
+    "regex": '`matches("(a+)+$")` and `like "%a%a%a%a%a%!"` segments, 2 lanes of '
+    "`evaluate:batch` of 1,000 contexts of 400 `a`s + `!` (client token)",
     "cache": "Confidence `view=FULL&pageSize=1000+n` over 60 allocated segments (~10 MB "
-             "each), up to 200 spellings, 2 lanes (client token)",
+    "each), up to 200 spellings, 2 lanes (client token)",
     "hal": "HAL DYNAMIC members page, 10 at once, filter of the largest accepted number of "
-           "`or`ed atoms up to 5,000, over 1,000 individuals",
+    "`or`ed atoms up to 5,000, over 1,000 individuals",
     "slow": "50 connections sending a header line a second, never finishing",
 }
 
@@ -69,6 +69,7 @@ def log(msg: str) -> None:
 
 
 # --- stores and processes ------------------------------------------------------------------------
+
 
 @contextmanager
 def fresh_store(backend: str) -> Iterator[str]:
@@ -88,8 +89,9 @@ def fresh_store(backend: str) -> Iterator[str]:
 
 @contextmanager
 def server(url: str, backend: str, tag: str, log_level: str) -> Iterator[procs.Server]:
-    with procs.segmux_server(url, ADMIN, workers=1, log_level=log_level,
-                             log=OUT / f"noisy-{backend}-{tag}.log") as srv:
+    with procs.segmux_server(
+        url, ADMIN, workers=1, log_level=log_level, log=OUT / f"noisy-{backend}-{tag}.log"
+    ) as srv:
         yield srv
     if backend == "postgres":
         ended = asyncio.run(end_leftover_queries(url))
@@ -127,14 +129,23 @@ class AbuseThread:
 
 # --- measuring -----------------------------------------------------------------------------------
 
+
 def _request(call: Call) -> wrk.Request:
-    return wrk.Request(call.method, call.path, call.headers,
-                       call.body.decode() if call.body is not None else None)
+    return wrk.Request(
+        call.method, call.path, call.headers, call.body.decode() if call.body is not None else None
+    )
 
 
-def measure_condition(url: str, backend: str, condition: str, setup: Setup, *,
-                      duration: float, connections: int, log_level: str
-                      ) -> tuple[list[dict[str, Any]], str]:
+def measure_condition(
+    url: str,
+    backend: str,
+    condition: str,
+    setup: Setup,
+    *,
+    duration: float,
+    connections: int,
+    log_level: str,
+) -> tuple[list[dict[str, Any]], str]:
     calls = neighbour_calls(setup)
     rows: list[dict[str, Any]] = []
     with server(url, backend, condition, log_level) as srv:
@@ -144,26 +155,50 @@ def measure_condition(url: str, backend: str, condition: str, setup: Setup, *,
             raise RuntimeError(f"B's requests fail before any abuse: {bad}")
         abuse = None
         if condition != "alone":
-            abuse = AbuseThread(condition, srv, setup,
-                                max_seconds=len(calls) * (duration + 5) + 60)
+            abuse = AbuseThread(condition, srv, setup, max_seconds=len(calls) * (duration + 5) + 60)
             time.sleep(1.0)  # A's first requests are in the gateway
         try:
             for call in calls:
                 try:
-                    res = wrk.run(srv.url, _request(call), connections=connections,
-                                  seconds=duration, script_dir=OUT / "lua",
-                                  name=f"noisy-{backend}-{condition}-{call.name.replace(' ', '-')}")
+                    res = wrk.run(
+                        srv.url,
+                        _request(call),
+                        connections=connections,
+                        seconds=duration,
+                        script_dir=OUT / "lua",
+                        name=f"noisy-{backend}-{condition}-{call.name.replace(' ', '-')}",
+                    )
                 except RuntimeError as exc:
                     log(f"{backend} {condition} {call.name}: {exc}")
-                    rows.append({"backend": backend, "condition": condition, "call": call.name,
-                                 "requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None,
-                                 "errors": -1})
+                    rows.append(
+                        {
+                            "backend": backend,
+                            "condition": condition,
+                            "call": call.name,
+                            "requests": 0,
+                            "rps": 0.0,
+                            "p50_ms": None,
+                            "p99_ms": None,
+                            "errors": -1,
+                        }
+                    )
                     continue
-                rows.append({"backend": backend, "condition": condition, "call": call.name,
-                             "requests": res.requests, "rps": res.rps, "p50_ms": res.p50_ms,
-                             "p99_ms": res.p99_ms, "errors": res.errors})
-                log(f"{backend:8} {condition:6} {call.name:16} {res.rps:9,.0f} req/s  "
-                    f"p99 {res.p99_ms:8.2f} ms" + (f"  ERRORS {res.errors}" if res.errors else ""))
+                rows.append(
+                    {
+                        "backend": backend,
+                        "condition": condition,
+                        "call": call.name,
+                        "requests": res.requests,
+                        "rps": res.rps,
+                        "p50_ms": res.p50_ms,
+                        "p99_ms": res.p99_ms,
+                        "errors": res.errors,
+                    }
+                )
+                log(
+                    f"{backend:8} {condition:6} {call.name:16} {res.rps:9,.0f} req/s  "
+                    f"p99 {res.p99_ms:8.2f} ms" + (f"  ERRORS {res.errors}" if res.errors else "")
+                )
         finally:
             summary = abuse.stop().summary() if abuse is not None else ""
     if summary:
@@ -172,6 +207,7 @@ def measure_condition(url: str, backend: str, condition: str, setup: Setup, *,
 
 
 # --- the table -----------------------------------------------------------------------------------
+
 
 def _cell(m: dict[str, Any] | None) -> str:
     if m is None:
@@ -186,16 +222,21 @@ def _cell(m: dict[str, Any] | None) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     conditions = [c for c in CONDITIONS if any(r["condition"] == c for r in rows)]
-    lines = ["| backend | B's request | " + " | ".join(conditions) + " |",
-             "|---|---|" + "---|" * len(conditions)]
+    lines = [
+        "| backend | B's request | " + " | ".join(conditions) + " |",
+        "|---|---|" + "---|" * len(conditions),
+    ]
     by = {(r["backend"], r["call"], r["condition"]): r for r in rows}
     seen: list[tuple[str, str]] = []
     for r in rows:
         if (r["backend"], r["call"]) not in seen:
             seen.append((r["backend"], r["call"]))
     for backend, call in seen:
-        lines.append(f"| {backend} | {call} | "
-                     + " | ".join(_cell(by.get((backend, call, c))) for c in conditions) + " |")
+        lines.append(
+            f"| {backend} | {call} | "
+            + " | ".join(_cell(by.get((backend, call, c))) for c in conditions)
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -208,10 +249,15 @@ def results_block(doc: dict[str, Any]) -> str:
         f"{doc['connections']} connection(s); one `segmux serve` process per condition).",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram']} RAM, Linux {m['kernel']}; "
         f"load average at start {m['loadavg']}."
-        + (" The machine was busy with other work (load above its core count): every figure, "
-           "alone ones included, is noisy." if report._busy(m) else ""),
-        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()
-                                 if k not in ("node", "unleash-server")) + ".",
+        + (
+            " The machine was busy with other work (load above its core count): every figure, "
+            "alone ones included, is noisy."
+            if report._busy(m)
+            else ""
+        ),
+        "Versions: "
+        + ", ".join(f"{k} {val}" for k, val in v.items() if k not in ("node", "unleash-server"))
+        + ".",
         "",
         "Tenant B's p99 and req/s for each of its requests, alone and while tenant A runs each "
         "abuse on the same process and store (cells: p99 · req/s · errors; an error is a "
@@ -244,16 +290,22 @@ def write_results(path: Path, block: str) -> None:
 
 # --- entry point ---------------------------------------------------------------------------------
 
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.noisy", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=float,
-                   default=float(os.environ.get("BENCH_DURATION") or 5))
+    p = argparse.ArgumentParser(
+        prog="python -m bench.noisy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION") or 5))
     p.add_argument("--connections", type=int, default=2)
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--only", help="comma-separated abuses (default: all of them)")
-    p.add_argument("--write-results", action="store_true",
-                   help="replace the noisy-neighbour section of bench/RESULTS.md")
+    p.add_argument(
+        "--write-results",
+        action="store_true",
+        help="replace the noisy-neighbour section of bench/RESULTS.md",
+    )
     return p.parse_args(argv)
 
 
@@ -275,14 +327,22 @@ def main(argv: list[str] | None = None) -> int:
             with server(url, backend, "setup", log_level) as srv:
                 setup = asyncio.run(prepare(srv.url, tokens))
             if setup.filter_refusal:
-                notes.append(f"{backend}: a 5,000-atom HAL filter was refused "
-                             f"({setup.filter_refusal[:160]}); the abuse used "
-                             f"{setup.filter_atoms} atoms, the largest accepted")
+                notes.append(
+                    f"{backend}: a 5,000-atom HAL filter was refused "
+                    f"({setup.filter_refusal[:160]}); the abuse used "
+                    f"{setup.filter_atoms} atoms, the largest accepted"
+                )
             log(f"{backend}: tenants ready ({time.perf_counter() - started:.0f} s so far)")
             for condition in ("alone", *only):
                 got, summary = measure_condition(
-                    url, backend, condition, setup, duration=args.duration,
-                    connections=args.connections, log_level=log_level)
+                    url,
+                    backend,
+                    condition,
+                    setup,
+                    duration=args.duration,
+                    connections=args.connections,
+                    log_level=log_level,
+                )
                 rows += got
                 if summary:
                     notes.append(f"{backend}, {summary}")
@@ -290,11 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "kind": "noisy",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "make bench-noisy" if os.environ.get("BENCH_FROM_MAKE") else
-        "python -m bench.noisy " + " ".join(sys.argv[1:]),
-        "duration": args.duration, "connections": args.connections, "machine": machine,
+        "command": "make bench-noisy"
+        if os.environ.get("BENCH_FROM_MAKE")
+        else "python -m bench.noisy " + " ".join(sys.argv[1:]),
+        "duration": args.duration,
+        "connections": args.connections,
+        "machine": machine,
         "versions": report.versions(asyncio.run(stores.pg_fetchval("SHOW server_version")), None),
-        "rows": rows, "notes": notes,
+        "rows": rows,
+        "notes": notes,
     }
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")

@@ -109,8 +109,9 @@ def _process(cmd: list[str], env: dict[str, str], health: str, log: Path) -> Ite
     cmd = [c.replace("{port}", str(port)) for c in cmd]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # own group: stopped with its workers
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )  # own group: stopped with its workers
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(url + health, proc, log)
@@ -120,15 +121,28 @@ def _process(cmd: list[str], env: dict[str, str], health: str, log: Path) -> Ite
 
 
 @contextmanager
-def segmux_server(database_url: str, admin_token: str, *, workers: int, log: Path,
-                  log_level: str) -> Iterator[Server]:
+def segmux_server(
+    database_url: str, admin_token: str, *, workers: int, log: Path, log_level: str
+) -> Iterator[Server]:
     """``segmux serve`` as a user runs it (the console script of the venv)."""
-    env = {**os.environ, "SEGMUX_DATABASE_URL": database_url, "SEGMUX_ADMIN_TOKEN": admin_token,
-           "SEGMUX_LOG_LEVEL": log_level,
-           # the create scenarios write thousands of segments; Unleash's 300 would stop them
-           "SEGMUX_SEGMENT_LIMIT": "100000000"}
-    cmd = [str(VENV_BIN / "segmux"), "serve", "--host", "127.0.0.1", "--port", "{port}",
-           "--workers", str(workers)]
+    env = {
+        **os.environ,
+        "SEGMUX_DATABASE_URL": database_url,
+        "SEGMUX_ADMIN_TOKEN": admin_token,
+        "SEGMUX_LOG_LEVEL": log_level,
+        # the create scenarios write thousands of segments; Unleash's 300 would stop them
+        "SEGMUX_SEGMENT_LIMIT": "100000000",
+    }
+    cmd = [
+        str(VENV_BIN / "segmux"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+    ]
     with _process(cmd, env, "/healthz", log) as up:
         server = Server(url=up.url, pid=up.pid, health="/readyz")
         if workers > 1:  # /healthz answers once one worker is up; wait for all of them

@@ -53,11 +53,15 @@ def summarise(raw: Path, top: int) -> str:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--backend", default="postgres", choices=["postgres", "sqlite"])
-    p.add_argument("--scenario", action="append",
-                   help="scenario name (repeatable); default: unleash list")
+    p.add_argument(
+        "--scenario", action="append", help="scenario name (repeatable); default: unleash list"
+    )
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--top", type=int, default=25)
@@ -70,12 +74,14 @@ def main() -> int:
     wanted = args.scenario or ["unleash list"]
     out = OUT / "profile"
     out.mkdir(parents=True, exist_ok=True)
-    with stores.fresh_stores([args.backend], segments=args.segments,
-                             individuals=args.individuals) as made:
+    with stores.fresh_stores(
+        [args.backend], segments=args.segments, individuals=args.individuals
+    ) as made:
         url, tokens, _ = made[args.backend]
         admin = tokens.admin
-        with procs.segmux_server(url, admin, workers=1, log_level="warning",
-                                 log=out / "segmux.log") as srv:
+        with procs.segmux_server(
+            url, admin, workers=1, log_level="warning", log=out / "segmux.log"
+        ) as srv:
             asyncio.run(fixtures.load_fixture_a(srv.url, admin))
             members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
             ids = asyncio.run(discover(srv.url, tokens))
@@ -85,20 +91,43 @@ def main() -> int:
                 asyncio.run(probe(srv.url, sc.request))
                 raw = out / f"{sc.slug}.txt"
                 record = subprocess.Popen(
-                    [spy, "record", "--pid", str(srv.pid), "--duration", str(int(args.seconds)),
-                     "--rate", "200", "--format", "raw", "--function", "--output", str(raw),
-                     "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(srv.pid),
+                        "--duration",
+                        str(int(args.seconds)),
+                        "--rate",
+                        "200",
+                        "--format",
+                        "raw",
+                        "--function",
+                        "--output",
+                        str(raw),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
                 time.sleep(1)  # py-spy attaches before the load starts
-                res = wrk.run(srv.url, sc.request, connections=args.connections,
-                              seconds=args.seconds, script_dir=out / "lua", name=sc.slug)
+                res = wrk.run(
+                    srv.url,
+                    sc.request,
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    script_dir=out / "lua",
+                    name=sc.slug,
+                )
                 _, err = record.communicate(timeout=args.seconds + 60)
                 if record.returncode != 0:
                     print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
                     continue
-                print(f"\n## {name} ({args.backend}, {args.connections} connections): "
-                      f"{res.rps:,.0f} req/s, p50 {res.p50_ms:.2f} ms, p99 {res.p99_ms:.2f} ms "
-                      f"(under py-spy)\n")
+                print(
+                    f"\n## {name} ({args.backend}, {args.connections} connections): "
+                    f"{res.rps:,.0f} req/s, p50 {res.p50_ms:.2f} ms, p99 {res.p99_ms:.2f} ms "
+                    f"(under py-spy)\n"
+                )
                 print(summarise(raw, args.top))
                 print(f"\ncollapsed stacks: {raw}")
     return 0

@@ -58,8 +58,9 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x"
 
 
-def floor_of(med: dict[Key, dict[str, Any]], backend: str, scenario: str,
-             conns: int) -> dict[str, Any] | None:
+def floor_of(
+    med: dict[Key, dict[str, Any]], backend: str, scenario: str, conns: int
+) -> dict[str, Any] | None:
     """The floor measured beside this backend's run (runs before the floor was paired with
     each backend measured it once, as backend "-")."""
     return med.get(("floor", backend, scenario, conns)) or med.get(("floor", "-", scenario, conns))
@@ -67,11 +68,12 @@ def floor_of(med: dict[Key, dict[str, Any]], backend: str, scenario: str,
 
 def table(med: dict[Key, dict[str, Any]]) -> str:
     """One row per segmux (backend, scenario, connections), with its floor and Unleash."""
-    lines = ["| backend | scenario | fix. | bytes | conns | req/s | p50 ms | p99 ms | peak RSS MB "
-             "| floor req/s | xfloor | Unleash req/s | xUnleash | Unleash p99 ms | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    rows = sorted((k for k in med if k[0] == "segmux"),
-                  key=lambda k: (k[1], _order(k[2]), k[3]))
+    lines = [
+        "| backend | scenario | fix. | bytes | conns | req/s | p50 ms | p99 ms | peak RSS MB "
+        "| floor req/s | xfloor | Unleash req/s | xUnleash | Unleash p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = sorted((k for k in med if k[0] == "segmux"), key=lambda k: (k[1], _order(k[2]), k[3]))
     for key in rows:
         _, backend, scenario, conns = key
         m = med[key]
@@ -87,30 +89,51 @@ def table(med: dict[Key, dict[str, Any]]) -> str:
             f"| {_f(floor['rps']) if floor else '-'} "
             f"| {_ratio(m['rps'], floor['rps'] if floor else None)} "
             f"| {_f(un['rps']) if un else '-'} | {_ratio(m['rps'], un['rps'] if un else None)} "
-            f"| {_f(un['p99_ms'], 2) if un else '-'} | {m['errors']} |")
+            f"| {_f(un['p99_ms'], 2) if un else '-'} | {m['errors']} |"
+        )
     refs = sorted(k for k in med if k[0] == "unleash")
     if refs:
-        lines += ["", "Real Unleash server (reference):", "",
-                  "| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | errors |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Real Unleash server (reference):",
+            "",
+            "| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | errors |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for key in refs:
             m = med[key]
-            lines.append(f"| {key[2]} | {key[3]} | {_f(m['rps'])} | {_f(m['p50_ms'], 2)} "
-                         f"| {_f(m['p99_ms'], 2)} | {_f(m['rss_mb'], 0)} | {m['errors']} |")
+            lines.append(
+                f"| {key[2]} | {key[3]} | {_f(m['rps'])} | {_f(m['p50_ms'], 2)} "
+                f"| {_f(m['p99_ms'], 2)} | {_f(m['rss_mb'], 0)} | {m['errors']} |"
+            )
     return "\n".join(lines)
 
 
-_ORDER = ["unleash list", "unleash get", "unleash client features", "adobe list", "adobe get",
-          "confidence list", "confidence get", "v23 list", "hal list", "hal get", "segmux list",
-          "segmux get", "segmux evaluate 1000", "hal members 100k"]
+_ORDER = [
+    "unleash list",
+    "unleash get",
+    "unleash client features",
+    "adobe list",
+    "adobe get",
+    "confidence list",
+    "confidence get",
+    "v23 list",
+    "hal list",
+    "hal get",
+    "segmux list",
+    "segmux get",
+    "segmux evaluate 1000",
+    "hal members 100k",
+]
 
 
 def _order(scenario: str) -> int:
     return _ORDER.index(scenario) if scenario in _ORDER else len(_ORDER)
 
 
-def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
-            ) -> list[tuple[str, str, bool | None]]:
+def targets(
+    med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
+) -> list[tuple[str, str, bool | None]]:
     """The performance targets (README, Performance), each as (target, measured, met); None =
     not measured.
 
@@ -125,8 +148,13 @@ def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
         s, u = get("segmux", backend, "unleash list", 10), get("unleash", "-", "unleash list", 10)
         if s and u:
             r, p = s["rps"] / u["rps"], s["p99_ms"] / u["p99_ms"] if u["p99_ms"] else 0.0
-            out.append((f"Unleash admin segments ≥ 5x req/s, p99 ≤ ⅓ ({backend})",
-                        f"{r:.2f}x req/s, p99 {p:.2f}x of Unleash's", r >= 5 and p <= 1 / 3))
+            out.append(
+                (
+                    f"Unleash admin segments ≥ 5x req/s, p99 ≤ ⅓ ({backend})",
+                    f"{r:.2f}x req/s, p99 {p:.2f}x of Unleash's",
+                    r >= 5 and p <= 1 / 3,
+                )
+            )
         s = get("segmux", backend, "unleash client features", 10)
         u = get("unleash", "-", "unleash client features", 10)
         if s and u:
@@ -149,26 +177,46 @@ def targets(med: dict[Key, dict[str, Any]], warmup_rss: dict[str, float] | None
             if worst is None or r < worst[0]:
                 worst = (r, scenario)
     if worst:
-        out.append(("every dialect's list and get ≥ 50% of the floor (postgres)",
-                    f"{below} of {counted} below 0.5x; worst {worst[0]:.2f}x ({worst[1]})",
-                    worst[0] >= 0.5))
+        out.append(
+            (
+                "every dialect's list and get ≥ 50% of the floor (postgres)",
+                f"{below} of {counted} below 0.5x; worst {worst[0]:.2f}x ({worst[1]})",
+                worst[0] >= 0.5,
+            )
+        )
     for backend in ("postgres", "sqlite"):
         e = get("segmux", backend, "segmux evaluate 1000", 1)
         if e:
-            out.append((f"evaluate 1,000 segments p50 ≤ 2 ms at 1 connection ({backend})",
-                        f"{e['p50_ms']:.2f} ms", e["p50_ms"] <= 2))
-    h = get("segmux", "postgres", "hal members 100k", 1) or get("segmux", "postgres",
-                                                                 "hal members 100k", 10)
+            out.append(
+                (
+                    f"evaluate 1,000 segments p50 ≤ 2 ms at 1 connection ({backend})",
+                    f"{e['p50_ms']:.2f} ms",
+                    e["p50_ms"] <= 2,
+                )
+            )
+    h = get("segmux", "postgres", "hal members 100k", 1) or get(
+        "segmux", "postgres", "hal members 100k", 10
+    )
     if h:
-        out.append(("HAL members first page over 100,000 p50 ≤ 20 ms (postgres, 1 conn)",
-                    f"{h['p50_ms']:.2f} ms", h["p50_ms"] <= 20))
+        out.append(
+            (
+                "HAL members first page over 100,000 p50 ≤ 20 ms (postgres, 1 conn)",
+                f"{h['p50_ms']:.2f} ms",
+                h["p50_ms"] <= 20,
+            )
+        )
     for backend in ("postgres", "sqlite"):
         peaks = [m["rss_mb"] for k, m in med.items() if k[0] == "segmux" and k[1] == backend]
         peaks += [(warmup_rss or {}).get(backend, 0.0)]
         if max(peaks):
             peak = max(peaks)
-            out.append((f"peak RSS of one gateway process, fixture B loaded, ≤ 200 MB ({backend})",
-                        f"{peak:.0f} MB", peak <= 200))
+            out.append(
+                (
+                    f"peak RSS of one gateway process, fixture B loaded, ≤ 200 MB ({backend})",
+                    f"{peak:.0f} MB",
+                    peak <= 200,
+                )
+            )
     return out
 
 
@@ -211,8 +259,18 @@ def versions(pg_version: str, unleash: str | None) -> dict[str, str]:
 
     return {
         "python": platform.python_version(),
-        **{p: v(p) for p in ("uvicorn", "starlette", "uvloop", "httptools", "msgspec",
-                             "asyncpg", "aiosqlite")},
+        **{
+            p: v(p)
+            for p in (
+                "uvicorn",
+                "starlette",
+                "uvloop",
+                "httptools",
+                "msgspec",
+                "asyncpg",
+                "aiosqlite",
+            )
+        },
         "postgresql": pg_version,
         "node": _cmd("node", "--version"),
         "unleash-server": unleash or "not run",
@@ -241,8 +299,12 @@ def results_block(doc: dict[str, Any], med: dict[Key, dict[str, Any]]) -> str:
         f"SEGMUX_FRESHNESS={doc.get('freshness', 'strict (before it existed)')}).",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram']} RAM, Linux {m['kernel']}; "
         f"load average at start {m['loadavg']}."
-        + (" The machine was busy with other work (load above its core count): the figures "
-           "are noisy, throughput low and latency high." if _busy(m) else ""),
+        + (
+            " The machine was busy with other work (load above its core count): the figures "
+            "are noisy, throughput low and latency high."
+            if _busy(m)
+            else ""
+        ),
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
         "Fixture A: 50 segments x 2 constraints, 10 features using 2 segments each (loaded "

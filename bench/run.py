@@ -75,8 +75,17 @@ class Run:
         return max(2.0, self.duration * scale)
 
 
-def measure(run: Run, server: procs.Server, sc: Scenario, connections: int, *, target: str,
-            backend: str, workers: int, path_prefix: str = "") -> dict[str, Any]:
+def measure(
+    run: Run,
+    server: procs.Server,
+    sc: Scenario,
+    connections: int,
+    *,
+    target: str,
+    backend: str,
+    workers: int,
+    path_prefix: str = "",
+) -> dict[str, Any]:
     """One wrk run of a scenario, with the serving processes' peak RSS during it."""
     pids = server.serving_pids()
     for pid in pids:
@@ -84,22 +93,40 @@ def measure(run: Run, server: procs.Server, sc: Scenario, connections: int, *, t
     req = sc.request
     if path_prefix:
         req = wrk.Request(req.method, path_prefix + sc.slug, req.headers, req.body)
-    res = wrk.run(server.url, req, connections=connections,
-                  seconds=run.seconds(connections, target),
-                  script_dir=OUT / "lua", name=f"{target}-{backend}-{sc.slug}-{connections}")
+    res = wrk.run(
+        server.url,
+        req,
+        connections=connections,
+        seconds=run.seconds(connections, target),
+        script_dir=OUT / "lua",
+        name=f"{target}-{backend}-{sc.slug}-{connections}",
+    )
     rss = max(procs.peak_rss_mb(p) for p in pids)
     drained = procs.wait_idle(server)
     body = run.bodies.get(backend, {}).get(sc.name)
-    m = {"target": target, "backend": backend, "workers": workers, "scenario": sc.name,
-         "fixture": sc.fixture, "connections": connections, "rps": res.rps,
-         "p50_ms": res.p50_ms, "p99_ms": res.p99_ms, "rss_mb": rss, "errors": res.errors,
-         "requests": res.requests, "bytes": len(body[0]) if body else None,
-         "drain_s": round(drained, 2)}
+    m = {
+        "target": target,
+        "backend": backend,
+        "workers": workers,
+        "scenario": sc.name,
+        "fixture": sc.fixture,
+        "connections": connections,
+        "rps": res.rps,
+        "p50_ms": res.p50_ms,
+        "p99_ms": res.p99_ms,
+        "rss_mb": rss,
+        "errors": res.errors,
+        "requests": res.requests,
+        "bytes": len(body[0]) if body else None,
+        "drain_s": round(drained, 2),
+    }
     run.measurements.append(m)
-    log(f"{target:7} {backend:8} {sc.name:26} c={connections:<2} {res.rps:9,.0f} req/s  "
+    log(
+        f"{target:7} {backend:8} {sc.name:26} c={connections:<2} {res.rps:9,.0f} req/s  "
         f"p50 {res.p50_ms:7.2f} ms  p99 {res.p99_ms:7.2f} ms  rss {rss:5.0f} MB"
         + (f"  ERRORS {res.errors}" if res.errors else "")
-        + (f"  (drained {drained:.1f} s)" if drained > 0.5 else ""))
+        + (f"  (drained {drained:.1f} s)" if drained > 0.5 else "")
+    )
     return m
 
 
@@ -107,9 +134,17 @@ class ServerGone(RuntimeError):
     """The server under measurement exited: the rest of its phase cannot be measured."""
 
 
-def measure_all(run: Run, server: procs.Server, scenarios: list[Scenario], *, target: str,
-                backend: str, workers: int, path_prefix: str = "",
-                floor: procs.Server | None = None) -> None:
+def measure_all(
+    run: Run,
+    server: procs.Server,
+    scenarios: list[Scenario],
+    *,
+    target: str,
+    backend: str,
+    workers: int,
+    path_prefix: str = "",
+    floor: procs.Server | None = None,
+) -> None:
     """Every scenario at its connection counts, ``run.runs`` times. With ``floor``, each read
     scenario's run is followed at once by the floor's run of the same scenario, so the pair
     shares the machine's state (on a shared VM the CPU steal drifts over minutes: a floor
@@ -124,21 +159,56 @@ def measure_all(run: Run, server: procs.Server, scenarios: list[Scenario], *, ta
                     run.notes.append(note)
                     log(note)
                     return
-                _try_measure(run, server, sc, conns, target=target, backend=backend,
-                             workers=workers, path_prefix=path_prefix)
+                _try_measure(
+                    run,
+                    server,
+                    sc,
+                    conns,
+                    target=target,
+                    backend=backend,
+                    workers=workers,
+                    path_prefix=path_prefix,
+                )
                 if floor is not None and is_read(sc) and sc.name in run.bodies.get(backend, {}):
-                    _try_measure(run, floor, sc, conns, target="floor", backend=backend,
-                                 workers=1, path_prefix="/f/")
+                    _try_measure(
+                        run,
+                        floor,
+                        sc,
+                        conns,
+                        target="floor",
+                        backend=backend,
+                        workers=1,
+                        path_prefix="/f/",
+                    )
 
 
-def _try_measure(run: Run, server: procs.Server, sc: Scenario, conns: int, *, target: str,
-                 backend: str, workers: int, path_prefix: str) -> None:
+def _try_measure(
+    run: Run,
+    server: procs.Server,
+    sc: Scenario,
+    conns: int,
+    *,
+    target: str,
+    backend: str,
+    workers: int,
+    path_prefix: str,
+) -> None:
     try:
-        measure(run, server, sc, conns, target=target, backend=backend, workers=workers,
-                path_prefix=path_prefix)
+        measure(
+            run,
+            server,
+            sc,
+            conns,
+            target=target,
+            backend=backend,
+            workers=workers,
+            path_prefix=path_prefix,
+        )
     except (RuntimeError, OSError, httpx.HTTPError, subprocess.SubprocessError) as e:
-        run.notes.append(f"- NOT MEASURED {target} {backend} {sc.name} c={conns}: "
-                         f"{type(e).__name__}: {str(e)[:200]}")
+        run.notes.append(
+            f"- NOT MEASURED {target} {backend} {sc.name} c={conns}: "
+            f"{type(e).__name__}: {str(e)[:200]}"
+        )
         log(f"{target} {backend} {sc.name} c={conns} failed: {e}")
 
 
@@ -152,6 +222,7 @@ def connection_counts(sc: Scenario) -> list[int]:
 
 
 # --- the real Unleash server, in a thread of its own -------------------------------------------
+
 
 class UnleashRef:
     """Starts unleash-server and loads fixture A while the segmux stores are being prepared;
@@ -194,23 +265,37 @@ class UnleashRef:
 
 # --- the phases ---------------------------------------------------------------------------------
 
-def bench_segmux(run: Run, backend: str, url: str, tokens: fixtures.Tokens, *, workers: int,
-                 log_level: str, only: str | None, with_floor: bool = True) -> None:
-    with procs.segmux_server(url, tokens.admin, workers=workers, log_level=log_level,
-                             log=OUT / f"segmux-{backend}.log") as srv:
+
+def bench_segmux(
+    run: Run,
+    backend: str,
+    url: str,
+    tokens: fixtures.Tokens,
+    *,
+    workers: int,
+    log_level: str,
+    only: str | None,
+    with_floor: bool = True,
+) -> None:
+    with procs.segmux_server(
+        url, tokens.admin, workers=workers, log_level=log_level, log=OUT / f"segmux-{backend}.log"
+    ) as srv:
         loaded = asyncio.run(fixtures.load_fixture_a(srv.url, tokens.admin))
         log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
         members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
         ids = asyncio.run(discover(srv.url, tokens))
-        scenarios = [s for s in segmux_scenarios(tokens, ids, members)
-                     if not only or only in s.name]
+        scenarios = [
+            s for s in segmux_scenarios(tokens, ids, members) if not only or only in s.name
+        ]
         bodies = run.bodies.setdefault(backend, {})
         working = []
         for sc in scenarios:
             r = asyncio.run(probe(srv.url, sc.request))
             if r.status_code not in sc.ok:  # other work in progress must not stop the run
-                run.notes.append(f"- NOT MEASURED {backend} {sc.name}: the probe answered "
-                                 f"{r.status_code} {r.text[:200]}")
+                run.notes.append(
+                    f"- NOT MEASURED {backend} {sc.name}: the probe answered "
+                    f"{r.status_code} {r.text[:200]}"
+                )
                 log(f"{backend} {sc.name}: probe answered {r.status_code}; skipped")
                 continue
             bodies[sc.name] = (r.content, r.headers.get("content-type", ""), r.status_code)
@@ -223,14 +308,17 @@ def bench_segmux(run: Run, backend: str, url: str, tokens: fixtures.Tokens, *, w
         rss = max(procs.peak_rss_mb(p) for p in srv.serving_pids())
         log(f"{backend}: peak RSS after fixture B requests: {rss:.0f} MB")
         run.fixture_b_rss[backend] = rss
-        run.notes.append(f"- {backend}: peak RSS of a gateway process after one request per "
-                         f"dialect list over fixture B and the probes: {rss:.0f} MB")
+        run.notes.append(
+            f"- {backend}: peak RSS of a gateway process after one request per "
+            f"dialect list over fixture B and the probes: {rss:.0f} MB"
+        )
         if not with_floor:
             measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
             return
         with floor_for(run, backend, scenarios) as floor:  # idle while segmux is measured
-            measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers,
-                        floor=floor)
+            measure_all(
+                run, srv, scenarios, target="segmux", backend=backend, workers=workers, floor=floor
+            )
 
 
 @contextmanager
@@ -247,8 +335,11 @@ def floor_for(run: Run, backend: str, scenarios: list[Scenario]) -> Iterator[pro
         body, ctype, status = bodies[sc.name]
         path = body_dir / f"{sc.slug}.body"
         path.write_bytes(body)
-        manifest[sc.slug] = {"file": str(path), "content_type": ctype or "application/json",
-                             "status": status}
+        manifest[sc.slug] = {
+            "file": str(path),
+            "content_type": ctype or "application/json",
+            "status": status,
+        }
     mpath = body_dir / "manifest.json"
     mpath.write_text(json.dumps(manifest))
     with procs.floor_server(mpath, OUT / f"floor-{backend}.log") as srv:
@@ -270,30 +361,42 @@ def bench_unleash(run: Run, ref: UnleashRef) -> None:
 
 # --- entry points -------------------------------------------------------------------------------
 
+
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--runs", type=int, default=env_int("BENCH_RUNS", 1))
-    p.add_argument("--duration", type=float,
-                   default=float(os.environ.get("BENCH_DURATION") or 5))
+    p.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION") or 5))
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--workers", type=int, default=env_int("BENCH_WORKERS", 1))
     p.add_argument("--only", help="only scenarios whose name contains this")
     p.add_argument("--no-unleash", action="store_true")
     p.add_argument("--no-floor", action="store_true")
-    p.add_argument("--compare-workers", action="store_true",
-                   help="PostgreSQL, 10 connections, 1 then 2 workers (no references)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="prepare fixture B from scratch instead of copying a cached template")
+    p.add_argument(
+        "--compare-workers",
+        action="store_true",
+        help="PostgreSQL, 10 connections, 1 then 2 workers (no references)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="prepare fixture B from scratch instead of copying a cached template",
+    )
     p.add_argument("--segments", type=int, default=fixtures.B_SEGMENTS)
     p.add_argument("--individuals", type=int, default=fixtures.B_INDIVIDUALS)
     p.add_argument("--report", nargs="+", metavar="JSON", help="pool saved runs, no measuring")
-    p.add_argument("--write-results", action="store_true",
-                   help="replace the generated section of bench/RESULTS.md")
+    p.add_argument(
+        "--write-results",
+        action="store_true",
+        help="replace the generated section of bench/RESULTS.md",
+    )
     return p.parse_args(argv)
 
 
@@ -323,54 +426,77 @@ def emit(doc: dict[str, Any], write: bool) -> None:
 
 def compare_workers(args: argparse.Namespace) -> None:
     run = Run(duration=args.duration, runs=args.runs)
-    with stores.fresh_stores(["postgres"], segments=args.segments, individuals=args.individuals,
-                             cache=not args.no_cache) as made:
+    with stores.fresh_stores(
+        ["postgres"], segments=args.segments, individuals=args.individuals, cache=not args.no_cache
+    ) as made:
         url, tokens, _ = made["postgres"]
         admin = tokens.admin
         for workers in (1, 2):
-            with procs.segmux_server(url, admin, workers=workers, log_level=args.log_level,
-                                     log=OUT / f"segmux-workers-{workers}.log") as srv:
+            with procs.segmux_server(
+                url,
+                admin,
+                workers=workers,
+                log_level=args.log_level,
+                log=OUT / f"segmux-workers-{workers}.log",
+            ) as srv:
                 if workers == 1:
                     asyncio.run(fixtures.load_fixture_a(srv.url, admin))
-                    members = asyncio.run(fixtures.create_hal_members_segment(srv.url,
-                                                                              tokens.bulk))
+                    members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
                 ids = asyncio.run(discover(srv.url, tokens))
                 for sc in segmux_scenarios(tokens, ids, members):
                     if (args.only and args.only not in sc.name) or "create" in sc.name:
                         continue
                     try:
                         asyncio.run(probe(srv.url, sc.request))
-                        measure(run, srv, sc, 10, target="segmux", backend=f"pg-w{workers}",
-                                workers=workers)
+                        measure(
+                            run,
+                            srv,
+                            sc,
+                            10,
+                            target="segmux",
+                            backend=f"pg-w{workers}",
+                            workers=workers,
+                        )
                     except (RuntimeError, httpx.HTTPError) as e:
-                        log(f"{workers} worker(s) {sc.name}: {type(e).__name__} {e}; alive "
-                            f"workers: {procs.children(srv.pid)}")
+                        log(
+                            f"{workers} worker(s) {sc.name}: {type(e).__name__} {e}; alive "
+                            f"workers: {procs.children(srv.pid)}"
+                        )
     med = report.median_table(run.measurements)
     print("| scenario | 1 worker req/s | p99 ms | 2 workers req/s | p99 ms | x  |")
     print("|---|---|---|---|---|---|")
     for key in sorted(k for k in med if k[1] == "pg-w1"):
         one, two = med[key], med.get(("segmux", "pg-w2", key[2], 10))
         if two:
-            print(f"| {key[2]} | {one['rps']:,.0f} | {one['p99_ms']:.2f} | {two['rps']:,.0f} "
-                  f"| {two['p99_ms']:.2f} | {two['rps'] / one['rps']:.2f}x |")
+            print(
+                f"| {key[2]} | {one['rps']:,.0f} | {one['p99_ms']:.2f} | {two['rps']:,.0f} "
+                f"| {two['p99_ms']:.2f} | {two['rps'] / one['rps']:.2f}x |"
+            )
     save(run, args, "workers")
 
 
-def save(run: Run, args: argparse.Namespace, kind: str, extra: dict[str, Any] | None = None
-         ) -> dict[str, Any]:
+def save(
+    run: Run, args: argparse.Namespace, kind: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     pg_version = asyncio.run(stores.pg_fetchval("SHOW server_version"))
     unleash_version = None if args.no_unleash or kind != "bench" else "8.2.0"
     doc = {
         "kind": kind,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "make bench" if os.environ.get("BENCH_FROM_MAKE") else
-        "python -m bench.run " + " ".join(sys.argv[1:]),
-        "duration": run.duration, "runs": run.runs, "workers": args.workers,
-        "log_level": args.log_level, "machine": report.machine(),
+        "command": "make bench"
+        if os.environ.get("BENCH_FROM_MAKE")
+        else "python -m bench.run " + " ".join(sys.argv[1:]),
+        "duration": run.duration,
+        "runs": run.runs,
+        "workers": args.workers,
+        "log_level": args.log_level,
+        "machine": report.machine(),
         "freshness": os.environ.get("SEGMUX_FRESHNESS") or "notify",
         "versions": report.versions(pg_version, unleash_version),
-        "fixture_b_rss_mb": run.fixture_b_rss, "notes": run.notes,
-        "measurements": run.measurements, **(extra or {}),
+        "fixture_b_rss_mb": run.fixture_b_rss,
+        "notes": run.notes,
+        "measurements": run.measurements,
+        **(extra or {}),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
@@ -396,17 +522,25 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b for b in args.backends.split(",") if b]
     ref = None if args.no_unleash else UnleashRef()
     try:
-        with stores.fresh_stores(backends, segments=args.segments, individuals=args.individuals,
-                                 cache=not args.no_cache) as made:
+        with stores.fresh_stores(
+            backends, segments=args.segments, individuals=args.individuals, cache=not args.no_cache
+        ) as made:
             for backend, (_, _, how) in made.items():
                 log(f"{backend}: store {how} ({time.perf_counter() - started:.0f} s so far)")
                 run.notes.append(f"- {backend}: fixture B store {how}")
             if ref is not None:
                 ref.wait()  # nothing else may run while segmux is measured
             for backend, (url, tokens, _) in made.items():
-                bench_segmux(run, backend, url, tokens, workers=args.workers,
-                             log_level=args.log_level, only=args.only,
-                             with_floor=not args.no_floor)
+                bench_segmux(
+                    run,
+                    backend,
+                    url,
+                    tokens,
+                    workers=args.workers,
+                    log_level=args.log_level,
+                    only=args.only,
+                    with_floor=not args.no_floor,
+                )
         if ref is not None:
             bench_unleash(run, ref)
     finally:

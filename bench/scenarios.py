@@ -39,8 +39,13 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _adobe(token: str) -> dict[str, str]:
-    return {**_bearer(token), "x-api-key": "bench", "x-gw-ims-org-id": "default@AdobeOrg",
-            "x-sandbox-name": SANDBOX, "Accept": "application/json"}
+    return {
+        **_bearer(token),
+        "x-api-key": "bench",
+        "x-gw-ims-org-id": "default@AdobeOrg",
+        "x-sandbox-name": SANDBOX,
+        "Accept": "application/json",
+    }
 
 
 def _adobe_writes(token: str) -> dict[str, str]:
@@ -49,8 +54,11 @@ def _adobe_writes(token: str) -> dict[str, str]:
 
 JSON = {"Content-Type": "application/json"}
 CONFIDENCE_SE = {
-    "criteria": {"se": {"attribute": {"attributeName": "country",
-                                      "eqRule": {"value": {"stringValue": "SE"}}}}},
+    "criteria": {
+        "se": {
+            "attribute": {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}
+        }
+    },
     "expression": {"ref": "se"},
 }
 
@@ -65,6 +73,7 @@ async def discover(base: str, tokens: Tokens) -> dict[str, str]:
     """The path of one fixture A segment in each dialect that has a get-by-id."""
     paths: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+
         async def get(path: str, headers: dict[str, str]) -> Any:
             r = await c.get(path, headers=headers)
             r.raise_for_status()
@@ -89,45 +98,127 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
     un = {"Authorization": a}
     n = PLACEHOLDER
     creates = [
-        Scenario("unleash create", Request("POST", "/api/admin/segments",
-                 {"Authorization": w, **JSON}, json.dumps({"name": n, "constraints": [
-                     {"contextName": "userId", "operator": "IN", "values": ["u1", "u2"]}]})),
-                 "writes", (201,)),
-        Scenario("adobe create", Request("POST", ADOBE, {**_adobe_writes(w), **JSON}, json.dumps({
-            "name": n, "schema": {"name": "_xdm.context.profile"}, "ttlInDays": 60,
-            "expression": {"type": "PQL", "format": "pql/text",
-                           "value": 'workAddress.country = "US"'}})), "writes"),
-        Scenario("confidence create", Request("POST", "/v1/segments", {**_bearer(w), **JSON},
-                 json.dumps({"displayName": n, "targeting": CONFIDENCE_SE})), "writes"),
-        Scenario("v23 create", Request("POST", "/v2.3/data/segments",
-                 {**_bearer(w), **JSON, "Accept": "application/json"}, json.dumps({"name": n})),
-                 "writes", (200, 201)),
-        Scenario("hal create", Request("POST", f"/{SANDBOX}/individual-segments",
-                 {**_bearer(w), **JSON}, json.dumps({
-                     "name": n, "segmentType": "DYNAMIC",
-                     "filter": "demographics/age/value eq '30'"})), "writes", (200, 201)),
+        Scenario(
+            "unleash create",
+            Request(
+                "POST",
+                "/api/admin/segments",
+                {"Authorization": w, **JSON},
+                json.dumps(
+                    {
+                        "name": n,
+                        "constraints": [
+                            {"contextName": "userId", "operator": "IN", "values": ["u1", "u2"]}
+                        ],
+                    }
+                ),
+            ),
+            "writes",
+            (201,),
+        ),
+        Scenario(
+            "adobe create",
+            Request(
+                "POST",
+                ADOBE,
+                {**_adobe_writes(w), **JSON},
+                json.dumps(
+                    {
+                        "name": n,
+                        "schema": {"name": "_xdm.context.profile"},
+                        "ttlInDays": 60,
+                        "expression": {
+                            "type": "PQL",
+                            "format": "pql/text",
+                            "value": 'workAddress.country = "US"',
+                        },
+                    }
+                ),
+            ),
+            "writes",
+        ),
+        Scenario(
+            "confidence create",
+            Request(
+                "POST",
+                "/v1/segments",
+                {**_bearer(w), **JSON},
+                json.dumps({"displayName": n, "targeting": CONFIDENCE_SE}),
+            ),
+            "writes",
+        ),
+        Scenario(
+            "v23 create",
+            Request(
+                "POST",
+                "/v2.3/data/segments",
+                {**_bearer(w), **JSON, "Accept": "application/json"},
+                json.dumps({"name": n}),
+            ),
+            "writes",
+            (200, 201),
+        ),
+        Scenario(
+            "hal create",
+            Request(
+                "POST",
+                f"/{SANDBOX}/individual-segments",
+                {**_bearer(w), **JSON},
+                json.dumps(
+                    {
+                        "name": n,
+                        "segmentType": "DYNAMIC",
+                        "filter": "demographics/age/value eq '30'",
+                    }
+                ),
+            ),
+            "writes",
+            (200, 201),
+        ),
     ]
     return [
-        Scenario("unleash list", Request("GET", "/api/admin/segments", un), "A",
-                 one_connection=True),
+        Scenario(
+            "unleash list", Request("GET", "/api/admin/segments", un), "A", one_connection=True
+        ),
         Scenario("unleash get", Request("GET", ids["unleash"], un), "A"),
-        Scenario("unleash client features", Request("GET", "/api/client/features",
-                 {"Authorization": tokens.client, **UNLEASH_SPEC}), "A", one_connection=True),
+        Scenario(
+            "unleash client features",
+            Request(
+                "GET", "/api/client/features", {"Authorization": tokens.client, **UNLEASH_SPEC}
+            ),
+            "A",
+            one_connection=True,
+        ),
         Scenario("adobe list", Request("GET", ADOBE, _adobe(a)), "A"),
         Scenario("adobe get", Request("GET", ids["adobe"], _adobe(a)), "A"),
         Scenario("confidence list", Request("GET", "/v1/segments", _bearer(a)), "A"),
         Scenario("confidence get", Request("GET", ids["confidence"], _bearer(a)), "A"),
-        Scenario("v23 list", Request("GET", "/v2.3/data/segments",
-                 {**_bearer(a), "Accept": "application/json"}), "A"),
+        Scenario(
+            "v23 list",
+            Request("GET", "/v2.3/data/segments", {**_bearer(a), "Accept": "application/json"}),
+            "A",
+        ),
         Scenario("hal list", Request("GET", f"/{SANDBOX}/individual-segments", _bearer(a)), "A"),
         Scenario("hal get", Request("GET", ids["hal"], _bearer(a)), "A"),
         Scenario("segmux list", Request("GET", "/segmux/v1/segments", _bearer(a)), "A"),
         Scenario("segmux get", Request("GET", ids["segmux"], _bearer(a)), "A"),
-        Scenario("segmux evaluate 1000", Request("POST", "/segmux/v1/evaluate",
-                 {**_bearer(tokens.eval), **JSON}, json.dumps({"context": EVAL_CONTEXT})),
-                 "eval", one_connection=True),
-        Scenario("hal members 100k", Request("GET", members_path, _bearer(tokens.bulk)), "B",
-                 one_connection=True),
+        Scenario(
+            "segmux evaluate 1000",
+            Request(
+                "POST",
+                "/segmux/v1/evaluate",
+                {**_bearer(tokens.eval), **JSON},
+                json.dumps({"context": EVAL_CONTEXT}),
+            ),
+            "eval",
+            one_connection=True,
+        ),
+        Scenario(
+            "hal members 100k",
+            Request("GET", members_path, _bearer(tokens.bulk)),
+            "B",
+            one_connection=True,
+        ),
         *creates,
     ]
 
@@ -135,10 +226,18 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
 def unleash_scenarios(admin: str, client: str) -> list[Scenario]:
     """The real Unleash server's side of the Unleash scenarios (same names, to pair them)."""
     return [
-        Scenario("unleash list", Request("GET", "/api/admin/segments", {"Authorization": admin}),
-                 "A", one_connection=True),
-        Scenario("unleash client features", Request("GET", "/api/client/features",
-                 {"Authorization": client, **UNLEASH_SPEC}), "A", one_connection=True),
+        Scenario(
+            "unleash list",
+            Request("GET", "/api/admin/segments", {"Authorization": admin}),
+            "A",
+            one_connection=True,
+        ),
+        Scenario(
+            "unleash client features",
+            Request("GET", "/api/client/features", {"Authorization": client, **UNLEASH_SPEC}),
+            "A",
+            one_connection=True,
+        ),
     ]
 
 
@@ -153,8 +252,12 @@ def fixture_b_requests(tokens: Tokens) -> list[Request]:
         Request("GET", "/v2.3/data/segments", {**_bearer(b), "Accept": "application/json"}),
         Request("GET", f"/{SANDBOX}/individual-segments", _bearer(b)),
         Request("GET", "/segmux/v1/segments", _bearer(b)),
-        Request("POST", "/segmux/v1/evaluate", {**_bearer(b), **JSON},
-                json.dumps({"context": EVAL_CONTEXT})),
+        Request(
+            "POST",
+            "/segmux/v1/evaluate",
+            {**_bearer(b), **JSON},
+            json.dumps({"context": EVAL_CONTEXT}),
+        ),
     ]
 
 
@@ -162,5 +265,9 @@ async def probe(base: str, req: Request) -> httpx.Response:
     """One request as wrk will send it (the placeholder filled with a unique name)."""
     body = req.body.replace(PLACEHOLDER, f"probe-{uuid.uuid4().hex[:12]}") if req.body else None
     async with httpx.AsyncClient(base_url=base, timeout=120) as c:
-        return await c.request(req.method, req.path, headers=req.headers,
-                               content=body.encode() if body is not None else None)
+        return await c.request(
+            req.method,
+            req.path,
+            headers=req.headers,
+            content=body.encode() if body is not None else None,
+        )

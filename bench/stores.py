@@ -35,7 +35,8 @@ TEMPLATE_PREFIX = "segmux_bench_tpl_"
 
 def pg_server() -> str:
     return os.environ.get("SEGMUX_BENCH_DATABASE_URL") or os.environ.get(
-        "SEGMUX_TEST_DATABASE_URL", DEFAULT_PG)
+        "SEGMUX_TEST_DATABASE_URL", DEFAULT_PG
+    )
 
 
 def pg_url(name: str) -> str:
@@ -63,8 +64,9 @@ def _sqlite_path(url: str) -> Path:
     return Path(url.split("sqlite:///", 1)[1])
 
 
-async def _template(backend: str, key: str, segments: int, individuals: int, *, clean: bool
-                    ) -> tuple[str, fixtures.Tokens, bool]:
+async def _template(
+    backend: str, key: str, segments: int, individuals: int, *, clean: bool
+) -> tuple[str, fixtures.Tokens, bool]:
     """The template's URL and tokens, preparing it when missing (and, with ``clean``, dropping
     older templates); True when it was prepared."""
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -72,8 +74,11 @@ async def _template(backend: str, key: str, segments: int, individuals: int, *, 
     name = f"{TEMPLATE_PREFIX}{key}"
     url = f"sqlite:///{CACHE / f'{backend}-{key}.db'}" if backend == "sqlite" else pg_url(name)
     if meta.exists():
-        exists = (_sqlite_path(url).exists() if backend == "sqlite" else
-                  await pg_fetchval(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))
+        exists = (
+            _sqlite_path(url).exists()
+            if backend == "sqlite"
+            else await pg_fetchval(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        )
         if exists:
             return url, fixtures.Tokens(**json.loads(meta.read_text())), False
     admin = f"bench-admin-{uuid.uuid4().hex}"
@@ -81,8 +86,9 @@ async def _template(backend: str, key: str, segments: int, individuals: int, *, 
         for old in CACHE.glob("sqlite-*") if clean else ():
             old.unlink()
         building = f"sqlite:///{CACHE / f'building-{key}.db'}"
-        tokens, _ = await fixtures.prepare_store(building, admin, segments=segments,
-                                                 individuals=individuals)
+        tokens, _ = await fixtures.prepare_store(
+            building, admin, segments=segments, individuals=individuals
+        )
         _sqlite_path(building).rename(_sqlite_path(url))
     else:
         for old in CACHE.glob("postgres-*") if clean else ():
@@ -90,12 +96,15 @@ async def _template(backend: str, key: str, segments: int, individuals: int, *, 
         pattern = TEMPLATE_PREFIX if clean else f"building_{key}"
         conn = await asyncpg.connect(pg_server())
         try:
-            for row in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE "
-                                        f"'{pattern}%' OR datname = 'building_{key}'"):
+            for row in await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE "
+                f"'{pattern}%' OR datname = 'building_{key}'"
+            ):
                 await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
             await conn.execute(f'CREATE DATABASE "building_{key}"')
-            tokens, _ = await fixtures.prepare_store(pg_url(f"building_{key}"), admin,
-                                                     segments=segments, individuals=individuals)
+            tokens, _ = await fixtures.prepare_store(
+                pg_url(f"building_{key}"), admin, segments=segments, individuals=individuals
+            )
             await conn.execute(f'ALTER DATABASE "building_{key}" RENAME TO "{name}"')
         finally:
             await conn.close()
@@ -124,15 +133,15 @@ def _drop(backend: str, url: str) -> None:
 
 
 @contextmanager
-def fresh_stores(backends: list[str], *, segments: int, individuals: int, cache: bool = True
-                 ) -> Iterator[dict[str, tuple[str, fixtures.Tokens, str]]]:
+def fresh_stores(
+    backends: list[str], *, segments: int, individuals: int, cache: bool = True
+) -> Iterator[dict[str, tuple[str, fixtures.Tokens, str]]]:
     """Per backend: (URL of a new database holding fixture B, its tokens, how it was made);
     the backends are prepared concurrently; every database is dropped on exit."""
     key = code_key(segments, individuals) if cache else uuid.uuid4().hex[:12]
 
     async def one(backend: str) -> tuple[str, fixtures.Tokens, str, str]:
-        template, tokens, built = await _template(backend, key, segments, individuals,
-                                                  clean=cache)
+        template, tokens, built = await _template(backend, key, segments, individuals, clean=cache)
         if not cache:  # the template itself is this run's database, dropped at the end
             (CACHE / f"{backend}-{key}.json").unlink(missing_ok=True)
             return template, tokens, "prepared (no cache)", template

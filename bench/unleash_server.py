@@ -92,7 +92,9 @@ def ensure_installed() -> Path:
         package.write_text('{"name": "segmux-unleash-server", "private": true}\n')
     subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", f"unleash-server@{VERSION}"],
-        cwd=CACHE, check=True, stdout=subprocess.DEVNULL,
+        cwd=CACHE,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return CACHE
 
@@ -159,8 +161,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"unleash-server was not healthy within {START_TIMEOUT:.0f}s:\n"
-                       f"{log.read_text()[-4000:]}")
+    raise RuntimeError(
+        f"unleash-server was not healthy within {START_TIMEOUT:.0f}s:\n{log.read_text()[-4000:]}"
+    )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -175,8 +178,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def unleash_server(db_name: str, *, port: int | None = None, pg_url: str | None = None,
-                   env: Mapping[str, str] | None = None) -> Iterator[UnleashServer]:
+def unleash_server(
+    db_name: str,
+    *,
+    port: int | None = None,
+    pg_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[UnleashServer]:
     """Start unleash-server on a freshly (re)created database ``db_name``; stop it and drop
     the database on exit. ``env`` adds Unleash settings, e.g. ``{"UNLEASH_SEGMENTS_LIMIT":
     "1000"}`` (default 300 segments) or ``{"LOG_LEVEL": "info"}``."""
@@ -210,15 +218,19 @@ def unleash_server(db_name: str, *, port: int | None = None, pg_url: str | None 
     log = Path(log_name)
     with os.fdopen(fd, "wb") as log_file:
         proc = subprocess.Popen(
-            ["node", str(entry)], cwd=cache, env=child_env, stdout=log_file,
+            ["node", str(entry)],
+            cwd=cache,
+            env=child_env,
+            stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
-        yield UnleashServer(url=url, admin_token=admin_token, client_token=client_token,
-                            pid=proc.pid, database=name)
+        yield UnleashServer(
+            url=url, admin_token=admin_token, client_token=client_token, pid=proc.pid, database=name
+        )
     finally:
         _stop(proc)
         _run(_drop_db(admin_url, name))
@@ -235,18 +247,25 @@ def _redacted(url: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.unleash_server",
-                                     description="Run a real unleash-server until Ctrl-C.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.unleash_server", description="Run a real unleash-server until Ctrl-C."
+    )
     parser.add_argument("--db", default="unleash_manual", help="database to (re)create")
     parser.add_argument("--port", type=int, help="default: a free port")
     args = parser.parse_args()
     pg = os.environ.get("SEGMUX_UNLEASH_PG_URL", DEFAULT_PG)
-    print(f"starting unleash-server {VERSION} on database {args.db} ({_redacted(pg)})…",
-          file=sys.stderr, flush=True)
+    print(
+        f"starting unleash-server {VERSION} on database {args.db} ({_redacted(pg)})…",
+        file=sys.stderr,
+        flush=True,
+    )
     with unleash_server(args.db, port=args.port) as srv:
         # Tokens are printed here on purpose: this is a throwaway local server for a person.
-        print(f"url={srv.url}\nadmin_token={srv.admin_token}\n"
-              f"client_token={srv.client_token}\npid={srv.pid}", flush=True)
+        print(
+            f"url={srv.url}\nadmin_token={srv.admin_token}\n"
+            f"client_token={srv.client_token}\npid={srv.pid}",
+            flush=True,
+        )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with suppress(KeyboardInterrupt):

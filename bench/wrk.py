@@ -104,26 +104,42 @@ def require_wrk() -> str:
     return path
 
 
-def run(base: str, req: Request, *, connections: int, seconds: float, script_dir: Path,
-        name: str) -> Result:
+def run(
+    base: str, req: Request, *, connections: int, seconds: float, script_dir: Path, name: str
+) -> Result:
     """Run wrk for ``seconds`` with ``connections`` (one thread per connection, at most 2:
     the machine has 2 cores and wrk needs far less than the server)."""
     script_dir.mkdir(parents=True, exist_ok=True)
     script = script_dir / f"{name}.lua"
     script.write_text(lua_script(req))
     threads = min(connections, 2)
-    cmd = [require_wrk(), "--latency", f"-t{threads}", f"-c{connections}",
-           f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), base + "/"]
+    cmd = [
+        require_wrk(),
+        "--latency",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base + "/",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)), None)
     if proc.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-800:]} "
-                           f"{proc.stderr[-800:]}")
-    d = json.loads(line[len(MARK):])
+        raise RuntimeError(
+            f"wrk failed ({proc.returncode}): {proc.stdout[-800:]} {proc.stderr[-800:]}"
+        )
+    d = json.loads(line[len(MARK) :])
     secs = d["duration_us"] / 1e6
     socket_errors = d["connect"] + d["read"] + d["write"] + d["timeout"]
     return Result(
-        requests=d["requests"], seconds=secs, rps=d["requests"] / secs if secs else 0.0,
-        p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000,
-        errors=socket_errors + d["status"], non_2xx=d["status"],
+        requests=d["requests"],
+        seconds=secs,
+        rps=d["requests"] / secs if secs else 0.0,
+        p50_ms=d["p50_us"] / 1000,
+        p99_ms=d["p99_us"] / 1000,
+        errors=socket_errors + d["status"],
+        non_2xx=d["status"],
     )

@@ -201,9 +201,7 @@ def unit_of(value: Any, field: str = "targeting_key") -> str | None:
     return text
 
 
-def in_buckets(
-    segment: Segment, stored: bytes | None, unit: str | None, account: str
-) -> bool:
+def in_buckets(segment: Segment, stored: bytes | None, unit: str | None, account: str) -> bool:
     """The allocation half of membership: a live segment whose bitset holds the unit's bucket.
     Without a unit only a full bitset matches."""
     if segment.state not in LIVE:
@@ -216,7 +214,10 @@ def in_buckets(
 
 
 def is_member(
-    segment: Segment, stored: bytes | None, targeting_matches: bool, unit: str | None,
+    segment: Segment,
+    stored: bytes | None,
+    targeting_matches: bool,
+    unit: str | None,
     account: str,
 ) -> bool:
     """Targeting matches AND the unit's bucket is allocated to the segment."""
@@ -269,11 +270,13 @@ def check_condition_only(segment: Segment, language: str, label: str | None = No
         )
     if segment.state == UNALLOCATED:
         raise NotExpressible(
-            language, "the segment is UNALLOCATED and serves no one until it is allocated; "
-            f"{said} cannot say so"
+            language,
+            "the segment is UNALLOCATED and serves no one until it is allocated; "
+            f"{said} cannot say so",
         )
     if is_partial(segment):
         raise NotExpressible(
-            language, f"the segment allocates a proportion ({segment.allocation.proportion}) "
-            f"of its audience by bucket of a unit; {said} cannot say a proportion"
+            language,
+            f"the segment allocates a proportion ({segment.allocation.proportion}) "
+            f"of its audience by bucket of a unit; {said} cannot say a proportion",
         )

@@ -105,5 +105,11 @@ def current_budget() -> Budget:
     return budget if budget is not None else Budget(None)
 
 
-__all__ = ["CURRENT_BUDGET", "DEFAULT_EVALUATE_BUDGET_MS", "SLICE_SECONDS", "Budget",
-           "BudgetExceeded", "current_budget"]
+__all__ = [
+    "CURRENT_BUDGET",
+    "DEFAULT_EVALUATE_BUDGET_MS",
+    "SLICE_SECONDS",
+    "Budget",
+    "BudgetExceeded",
+    "current_budget",
+]

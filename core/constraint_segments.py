@@ -122,8 +122,11 @@ class ConstraintSegmentService:
         offset = 0
         while True:
             page = await self.store.list_segments(
-                principal.tenant, sandbox=principal.default_sandbox, offset=offset,
-                limit=_PAGE, sort=_NAME_ORDER,
+                principal.tenant,
+                sandbox=principal.default_sandbox,
+                offset=offset,
+                limit=_PAGE,
+                sort=_NAME_ORDER,
             )
             for segment in page.items:
                 try:
@@ -144,9 +147,7 @@ class ConstraintSegmentService:
         key = str(seq)
         if seq < 1 or seq >= MAX_ID:
             raise NotFound("segment", key)
-        segment = await self.segments.get(
-            principal, "seq", seq, sandbox=principal.default_sandbox
-        )
+        segment = await self.segments.get(principal, "seq", seq, sandbox=principal.default_sandbox)
         try:
             constraints_of(segment)
         except NotExpressible as exc:
@@ -213,12 +214,12 @@ class ConstraintSegmentService:
             EXT: self._extension(data.project, constraints, expression),
         }
         patch = SegmentPatch(
-            name=data.name, description=data.description, expression=expression,
+            name=data.name,
+            description=data.description,
+            expression=expression,
             extensions=extensions,
         )
-        await self.segments.update(
-            principal, segment.id, patch, sandbox=principal.default_sandbox
-        )
+        await self.segments.update(principal, segment.id, patch, sandbox=principal.default_sandbox)
 
     async def delete(self, principal: Principal, seq: int) -> None:
         require_admin(principal)

@@ -28,8 +28,19 @@ SEMVER_OPERATORS = ("SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER
 STRING_OPERATORS = ("STR_ENDS_WITH", "STR_STARTS_WITH", "STR_CONTAINS", "IN", "NOT_IN")
 SINGLE_VALUE_OPERATORS = (*NUM_OPERATORS, *DATE_OPERATORS, *SEMVER_OPERATORS)
 OPERATORS = (
-    "NOT_IN", "IN", "STR_ENDS_WITH", "STR_STARTS_WITH", "STR_CONTAINS", *NUM_OPERATORS,
-    *DATE_OPERATORS, "SEMVER_EQ", "SEMVER_GT", "SEMVER_LT", "SEMVER_GTE", "SEMVER_LTE", "REGEX",
+    "NOT_IN",
+    "IN",
+    "STR_ENDS_WITH",
+    "STR_STARTS_WITH",
+    "STR_CONTAINS",
+    *NUM_OPERATORS,
+    *DATE_OPERATORS,
+    "SEMVER_EQ",
+    "SEMVER_GT",
+    "SEMVER_LT",
+    "SEMVER_GTE",
+    "SEMVER_LTE",
+    "REGEX",
 )
 """Unleash 8.2's operator enum, in its order (error messages list them so)."""
 # joi.number()'s string coercion: surrounding blanks allowed, no hex, no Infinity.
@@ -83,7 +94,8 @@ def _check_constraint_fields(constraint: dict[str, Any], prefix: str) -> None:
             raise SchemaInvalid(label, "is not allowed to be empty")
         if len(value) > MAX_VALUE_LENGTH:
             raise SchemaInvalid(
-                label, f"length must be less than or equal to {MAX_VALUE_LENGTH} characters long",
+                label,
+                f"length must be less than or equal to {MAX_VALUE_LENGTH} characters long",
                 value,
             )
 
@@ -121,9 +133,7 @@ def _check_regex(value: object, inverted: object) -> None:
         raise Invalid("value", "the provided value is not a valid regex string.")
     problem = re2.problem(value)
     if problem is not None:
-        raise Invalid(
-            "value", f"the provided value is not a valid regex string. Error: {problem}"
-        )
+        raise Invalid("value", f"the provided value is not a valid regex string. Error: {problem}")
     if inverted is True:
         raise Invalid("inverted", "REGEX operator cannot be inverted.")
 

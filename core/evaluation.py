@@ -122,7 +122,11 @@ class EvaluationService:
         offset = 0
         while True:
             page = await self.store.list_segments(
-                tenant, sandbox=None, offset=offset, limit=_PAGE, sort=(Sort("created_at"),),
+                tenant,
+                sandbox=None,
+                offset=offset,
+                limit=_PAGE,
+                sort=(Sort("created_at"),),
             )
             segments += page.items
             offset += _PAGE
@@ -201,13 +205,19 @@ class EvaluationService:
         segments asked about that have such a reason: ``archived``, ``unallocated``, and
         (``unit`` False: none was given) ``needs a unit``."""
         if unit:
-            return {s.id: r for s in await self.segments_for(principal, segment_ids)
-                    if (r := not_serving(s)) is not None}
+            return {
+                s.id: r
+                for s in await self.segments_for(principal, segment_ids)
+                if (r := not_serving(s)) is not None
+            }
         current = await self.tenant_segments(principal)
         if segment_ids is None:
             return dict(current.withheld)
-        return {sid: current.withheld[sid] for sid in dict.fromkeys(segment_ids)
-                if sid in current.withheld}
+        return {
+            sid: current.withheld[sid]
+            for sid in dict.fromkeys(segment_ids)
+            if sid in current.withheld
+        }
 
     async def _finish(
         self,

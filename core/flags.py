@@ -98,7 +98,8 @@ class FlagService:
             raise Conflict(
                 "flag",
                 "An archived flag with that name already exists"
-                if existing.archived else "A flag with that name already exists",
+                if existing.archived
+                else "A flag with that name already exists",
             )
         try:
             await self.store.get_project(principal.tenant, project)
@@ -152,8 +153,9 @@ class FlagService:
         self, principal: Principal, project: str, name: str, environment: str, rule_id: str
     ) -> RuleView:
         require_admin(principal)
-        return await self._view(principal, await self._rule_in(
-            principal, project, name, environment, rule_id))
+        return await self._view(
+            principal, await self._rule_in(principal, project, name, environment, rule_id)
+        )
 
     async def _rule_in(
         self, principal: Principal, project: str, name: str, environment: str, rule_id: str
@@ -184,14 +186,24 @@ class FlagService:
             sort_order = max((r.sort_order for r in existing), default=-1) + 1
         rule = await self.store.create_rule(
             principal.tenant,
-            NewRule(flag=name, environment=environment, sort_order=sort_order,
-                    payload=payload, segments=segment_ids),
+            NewRule(
+                flag=name,
+                environment=environment,
+                sort_order=sort_order,
+                payload=payload,
+                segments=segment_ids,
+            ),
             principal.token_name,
         )
         return await self._view(principal, rule)
 
     async def update_rule(
-        self, principal: Principal, project: str, name: str, environment: str, rule_id: str,
+        self,
+        principal: Principal,
+        project: str,
+        name: str,
+        environment: str,
+        rule_id: str,
         data: RuleInput,
     ) -> RuleView:
         require_admin(principal)
@@ -202,9 +214,7 @@ class FlagService:
             segments=segment_ids,
             sort_order=msgspec.UNSET if data.sort_order is None else data.sort_order,
         )
-        rule = await self.store.update_rule(
-            principal.tenant, rule_id, patch, principal.token_name
-        )
+        rule = await self.store.update_rule(principal.tenant, rule_id, patch, principal.token_name)
         return await self._view(principal, rule)
 
     async def delete_rule(
@@ -215,7 +225,11 @@ class FlagService:
         await self.store.delete_rule(principal.tenant, rule_id)
 
     async def set_rule_segments(
-        self, principal: Principal, project: str, environment: str, rule_id: str,
+        self,
+        principal: Principal,
+        project: str,
+        environment: str,
+        rule_id: str,
         seqs: Sequence[int],
     ) -> RuleView:
         """Replace the segments of a rule, all or nothing; the rule must be in ``project`` and
@@ -229,7 +243,8 @@ class FlagService:
             raise NotFound("rule", rule_id, f"Could not find strategy with id {rule_id}") from exc
         if flag.project != project or rule.environment != environment:
             raise NotFound(
-                "rule", rule_id,
+                "rule",
+                rule_id,
                 f'Could not find strategy with id {rule_id} in project "{project}" and '
                 f'environment "{environment}"',
             )
@@ -239,9 +254,7 @@ class FlagService:
         )
         return await self._view(principal, updated)
 
-    async def segments_of_rule(
-        self, principal: Principal, rule_id: str
-    ) -> list[ConstraintSegment]:
+    async def segments_of_rule(self, principal: Principal, rule_id: str) -> list[ConstraintSegment]:
         require_admin(principal)
         try:
             rule = await self.store.get_rule(principal.tenant, rule_id)
@@ -250,17 +263,26 @@ class FlagService:
         out = []
         for segment in await self._segments(principal, rule.segments):
             try:
-                out.append(ConstraintSegment(
-                    segment=segment, constraints=constraints_of(segment),
-                    project=project_of(segment)))
+                out.append(
+                    ConstraintSegment(
+                        segment=segment,
+                        constraints=constraints_of(segment),
+                        project=project_of(segment),
+                    )
+                )
             except NotExpressible:
                 continue
         return sorted(out, key=lambda v: v.segment.name.encode())
 
     # the client (SDK) snapshot -------------------------------------------------------------
     async def client_snapshot(
-        self, principal: Principal, *, projects: Sequence[str] = (), name_prefix: str | None = None,
-        tags: Sequence[str] = (), only: str | None = None,
+        self,
+        principal: Principal,
+        *,
+        projects: Sequence[str] = (),
+        name_prefix: str | None = None,
+        tags: Sequence[str] = (),
+        only: str | None = None,
     ) -> ClientSnapshot:
         """The principal's environment as SDKs see it: non-archived flags (optionally of some
         projects, by name prefix, or one by name) with their enabled rules in order. Flags carry
@@ -270,16 +292,28 @@ class FlagService:
 
         async def build(revision: int, previous: ClientSnapshot | None) -> ClientSnapshot:
             return await self._snapshot(
-                principal, environment, str(revision), projects=projects,
-                name_prefix=name_prefix, tags=tags, only=only,
+                principal,
+                environment,
+                str(revision),
+                projects=projects,
+                name_prefix=name_prefix,
+                tags=tags,
+                only=only,
             )
 
         # The prefix and names are the client's text: their bytes count against the bound.
         return await self._snapshots.get(principal.tenant, key, build, key_weight=len(repr(key)))
 
     async def _snapshot(
-        self, principal: Principal, environment: str, revision: str, *, projects: Sequence[str],
-        name_prefix: str | None, tags: Sequence[str], only: str | None,
+        self,
+        principal: Principal,
+        environment: str,
+        revision: str,
+        *,
+        projects: Sequence[str],
+        name_prefix: str | None,
+        tags: Sequence[str],
+        only: str | None,
     ) -> ClientSnapshot:
         flags = [f for f in await self.store.list_flags(principal.tenant) if not f.archived]
         if tags:
@@ -305,15 +339,21 @@ class FlagService:
         for segment in used.values():
             try:
                 views[segment.seq] = ConstraintSegment(
-                    segment=segment, constraints=constraints_of(segment))
+                    segment=segment, constraints=constraints_of(segment)
+                )
             except NotExpressible:
                 views[segment.seq] = None  # the SDKs then evaluate its rules as false
         seq_of = {s.id: s.seq for s in used.values()}
         client_flags = [
-            ClientFlag(flag=f, rules=[
-                RuleView(rule=r, segment_seqs=sorted(seq_of[s] for s in r.segments
-                                                     if s in seq_of))
-                for r in by_flag.get(f.name, [])])
+            ClientFlag(
+                flag=f,
+                rules=[
+                    RuleView(
+                        rule=r, segment_seqs=sorted(seq_of[s] for s in r.segments if s in seq_of)
+                    )
+                    for r in by_flag.get(f.name, [])
+                ],
+            )
             for f in flags
         ]
         return ClientSnapshot(

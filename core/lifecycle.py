@@ -63,7 +63,10 @@ def _decode(expression: bytes | None) -> ast.Expr | None:
 
 class LifecycleService:
     def __init__(
-        self, store: Store, segments: SegmentService, rng: random.Random | None = None,
+        self,
+        store: Store,
+        segments: SegmentService,
+        rng: random.Random | None = None,
         cache_size: int = 50_000,
     ) -> None:
         self.store = store
@@ -76,9 +79,7 @@ class LifecycleService:
     # --- reads ----------------------------------------------------------------------------
     async def get(self, principal: Principal, slug: str) -> Segment:
         """A segment of the principal's default sandbox by slug."""
-        return await self.segments.get(
-            principal, "slug", slug, sandbox=principal.default_sandbox
-        )
+        return await self.segments.get(principal, "slug", slug, sandbox=principal.default_sandbox)
 
     async def bitset(self, principal: Principal, segment: Segment) -> int | None:
         """The segment's buckets (None while UNALLOCATED)."""
@@ -103,8 +104,11 @@ class LifecycleService:
         position = 0
         while True:
             page = await self.store.list_segments(
-                principal.tenant, sandbox=principal.default_sandbox, offset=position,
-                limit=SCAN_PAGE, sort=sort,
+                principal.tenant,
+                sandbox=principal.default_sandbox,
+                offset=position,
+                limit=SCAN_PAGE,
+                sort=sort,
             )
             for segment in page.items:
                 if not keep(segment):
@@ -128,7 +132,8 @@ class LifecycleService:
         wanted = allocation or segment.allocation
         rules.check_allocation(wanted)
         union = await self.store.allocated_union(
-            principal.tenant, lambda other: rules.conflicts(wanted, other.allocation),
+            principal.tenant,
+            lambda other: rules.conflicts(wanted, other.allocation),
             exclude=segment.id,
         )
         return rules.available_buckets(union)
@@ -176,7 +181,9 @@ class LifecycleService:
         require_admin(principal)
         segment = await self.get(principal, slug)
         return await self.store.change_allocation(
-            principal.tenant, segment.id, principal.token_name,
+            principal.tenant,
+            segment.id,
+            principal.token_name,
             lambda view: rules.decide_allocate(view, self.rng),
             conflicts=rules.segments_conflict,
         )
@@ -185,7 +192,10 @@ class LifecycleService:
         require_admin(principal)
         segment = await self.get(principal, slug)
         return await self.store.change_allocation(
-            principal.tenant, segment.id, principal.token_name, rules.decide_archive,
+            principal.tenant,
+            segment.id,
+            principal.token_name,
+            rules.decide_archive,
             with_uses=True,
         )
 
@@ -199,11 +209,13 @@ class LifecycleService:
         while pending:
             slug, depth = pending.pop()
             if slug == own:
-                raise Invalid("targeting.criteria", f"segment criteria lead back to "
-                              f"segments/{own} (a cycle)")
+                raise Invalid(
+                    "targeting.criteria", f"segment criteria lead back to segments/{own} (a cycle)"
+                )
             if depth > MAX_REF_DEPTH:
-                raise Invalid("targeting.criteria",
-                              f"segment criteria nest deeper than {MAX_REF_DEPTH}")
+                raise Invalid(
+                    "targeting.criteria", f"segment criteria nest deeper than {MAX_REF_DEPTH}"
+                )
             if slug in seen:
                 continue
             seen.add(slug)
@@ -270,8 +282,9 @@ class LifecycleService:
                 continue
             by_slug[slug] = found
             pending += segment_refs(_decode(found.expression))
-        bitsets = {s.id: await self.store.get_bitset(principal.tenant, s.id)
-                   for s in by_slug.values()}
+        bitsets = {
+            s.id: await self.store.get_bitset(principal.tenant, s.id) for s in by_slug.values()
+        }
         # A static segment is its stored member list, asked about the context's identity.
         stored: dict[str, set[str]] = {}
         if any(s.kind == "static" for s in by_slug.values()):
@@ -319,7 +332,10 @@ class LifecycleService:
         found: list[Segment] = []
         while True:
             page = await self.store.list_segments(
-                principal.tenant, sandbox=None, offset=len(found), limit=SCAN_PAGE,
+                principal.tenant,
+                sandbox=None,
+                offset=len(found),
+                limit=SCAN_PAGE,
                 sort=(Sort("created_at"),),
             )
             found += page.items

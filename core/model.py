@@ -111,9 +111,7 @@ class SegmentPatch(msgspec.Struct, frozen=True, kw_only=True):
     extensions: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
-SortField = Literal[
-    "name", "created_at", "updated_at", "seq", "slug", "id", "state", "description"
-]
+SortField = Literal["name", "created_at", "updated_at", "seq", "slug", "id", "state", "description"]
 
 
 class Sort(msgspec.Struct, frozen=True):

@@ -54,8 +54,8 @@ class NotStatic(Invalid):
 def check_identifier(identifier: str) -> None:
     if not IDENTIFIER_RE.match(identifier):
         raise Invalid(
-            "identifier", "must be 1 to 255 of A-Z a-z 0-9 _ . @ : + -, starting with a letter "
-            "or digit"
+            "identifier",
+            "must be 1 to 255 of A-Z a-z 0-9 _ . @ : + -, starting with a letter or digit",
         )
 
 

@@ -40,8 +40,10 @@ class Hidden(NotFound):
 
     def __init__(self, key: str, language: str, reason: str) -> None:
         super().__init__(
-            "segment", key, f"segment {key!r} cannot be shown here: its condition is not "
-            f"expressible in {language} ({reason})"
+            "segment",
+            key,
+            f"segment {key!r} cannot be shown here: its condition is not "
+            f"expressible in {language} ({reason})",
         )
         self.language = language
         self.reason = reason
@@ -52,13 +54,16 @@ class SegmentView:
     the version, so a stale projection is never used and nothing needs invalidating."""
 
     def __init__(
-        self, language: str, project: Projection, capacity: int = 50_000,
+        self,
+        language: str,
+        project: Projection,
+        capacity: int = 50_000,
         max_bytes: int = 32 * MB,
     ) -> None:
         self.language = language
         self._project = project
-        self._cache: Bounded[tuple[str, str, int], Mapping[str, Any] | NotExpressible] = (
-            Bounded(capacity=capacity, max_bytes=max_bytes)
+        self._cache: Bounded[tuple[str, str, int], Mapping[str, Any] | NotExpressible] = Bounded(
+            capacity=capacity, max_bytes=max_bytes
         )
 
     def fields(self, segment: Segment) -> Mapping[str, Any]:
@@ -70,8 +75,11 @@ class SegmentView:
                 found = self._project(segment)
             except NotExpressible as exc:
                 found = exc
-            weight = (len(found.reason) * OBJECT_FACTOR + ENTRY_OVERHEAD
-                      if isinstance(found, NotExpressible) else json_weight(found))
+            weight = (
+                len(found.reason) * OBJECT_FACTOR + ENTRY_OVERHEAD
+                if isinstance(found, NotExpressible)
+                else json_weight(found)
+            )
             self._cache.put(key, found, weight)
         if isinstance(found, NotExpressible):
             raise Hidden(segment.slug, self.language, found.reason)
@@ -124,7 +132,10 @@ class SegmentViews:
         offset = 0
         while True:
             page = await self.store.list_segments(
-                principal.tenant, sandbox=sandbox, offset=offset, limit=_READ_PAGE,
+                principal.tenant,
+                sandbox=sandbox,
+                offset=offset,
+                limit=_READ_PAGE,
                 sort=(Sort("created_at"),),
             )
             shown += [s for s in page.items if view.shows(s)]

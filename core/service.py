@@ -233,7 +233,10 @@ class SegmentService:
             check_patch(patch)
             try:
                 return await self.store.update_segment(
-                    principal.tenant, segment_id, patch, principal.token_name,
+                    principal.tenant,
+                    segment_id,
+                    patch,
+                    principal.token_name,
                     if_version=current.version,
                 )
             except Conflict as exc:

@@ -69,7 +69,11 @@ def ims_org_id(tenant: Tenant) -> str:
 
 
 GatewayCheck = Literal[
-    "token_missing", "token_invalid", "api_key_missing", "api_key_invalid", "org_missing",
+    "token_missing",
+    "token_invalid",
+    "api_key_missing",
+    "api_key_invalid",
+    "org_missing",
     "org_invalid",
 ]
 
@@ -170,8 +174,12 @@ class TokenService:
         secret = CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
         await self.store.ensure_tenant(tenant)
         info = await self.store.add_client_token(
-            token_hash=hash_token(token), tenant=tenant, scope=scope, name=name,
-            client_id=client_id, secret_hash=hash_token(secret),
+            token_hash=hash_token(token),
+            tenant=tenant,
+            scope=scope,
+            name=name,
+            client_id=client_id,
+            secret_hash=hash_token(secret),
         )
         return token, secret, info
 

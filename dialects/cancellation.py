@@ -52,8 +52,12 @@ async def until_disconnected(
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     if task.cancelled():
-        _log.info("evaluation stopped: the client went away", done=budget.done,
-                  cpu_ms=round(budget.spent_ms, 1), path=request.url.path)
+        _log.info(
+            "evaluation stopped: the client went away",
+            done=budget.done,
+            cpu_ms=round(budget.spent_ms, 1),
+            path=request.url.path,
+        )
         raise ClientGone()
     return task.result()
 

@@ -40,6 +40,7 @@ answers it keeps (``gateway.answers``)."""
 ANSWER_MARK = "segmux.answer_mark"
 """Scope key: the mark a handler left (``Answers.mark``), making its 200 worth keeping."""
 
+
 class TransportError(CoreError):
     """A request the dialect cannot even decode. ``status`` is the usual HTTP status; dialects
     whose vendor answers otherwise (Confidence: always 400) override it when rendering."""

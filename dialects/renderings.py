@@ -21,22 +21,25 @@ def _views() -> tuple[tuple[str, str | None, SegmentRendering], ...]:
     the registry imports every surface, and a surface's modules may import this one."""
     from dialects.registry import SURFACES
 
-    return tuple((s.name, s.label if s.sandboxed else None, s.view)
-                 for s in SURFACES if s.view is not None)
+    return tuple(
+        (s.name, s.label if s.sandboxed else None, s.view) for s in SURFACES if s.view is not None
+    )
 
 
-def renderings(
-    segment: Segment, default_sandbox: str | None = None
-) -> dict[str, dict[str, Any]]:
+def renderings(segment: Segment, default_sandbox: str | None = None) -> dict[str, dict[str, Any]]:
     """Per surface: ``{"expressible": True, id, url, expression}`` or
     ``{"expressible": False, reason}``. With ``default_sandbox`` (the reader's), a segment of
     another sandbox is not shown by the surfaces bound to the default one."""
     out: dict[str, dict[str, Any]] = {}
     for name, label, rendering in _views():
         if label and default_sandbox is not None and segment.sandbox != default_sandbox:
-            out[name] = {"expressible": False, "reason": (
-                f"{label} serves only the token's default sandbox {default_sandbox!r}; this "
-                f"segment is in {segment.sandbox!r}")}
+            out[name] = {
+                "expressible": False,
+                "reason": (
+                    f"{label} serves only the token's default sandbox {default_sandbox!r}; this "
+                    f"segment is in {segment.sandbox!r}"
+                ),
+            }
             continue
         try:
             fields = rendering.view.fields(segment)

@@ -115,8 +115,14 @@ class Answers:
             headers.append((name, value))
         # The base URL of links is decided by the gateway (``gateway.middleware.Edge``) from
         # the peer as well as the headers: it is part of what the answer depends on.
-        return (scope["path"], scope["query_string"], scope["scheme"], scope.get("server"),
-                tuple(headers), scope.get(BASE_URL))
+        return (
+            scope["path"],
+            scope["query_string"],
+            scope["scheme"],
+            scope.get("server"),
+            tuple(headers),
+            scope.get(BASE_URL),
+        )
 
     async def lookup(self, key: Key) -> Answer | None:
         """The answer kept for this key if it is still what the handler would answer."""
@@ -145,15 +151,19 @@ class Answers:
         revision = await self.services.revisions.read(who.tenant)
         scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who)
 
-    def keep(self, key: Key, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
-             mark: Mark) -> None:
+    def keep(
+        self, key: Key, status: int, headers: list[tuple[bytes, bytes]], body: bytes, mark: Mark
+    ) -> None:
         if status not in KEPT_STATUSES or len(body) > self.max_entry:
             return
         current = self._entries.get(key)
         if current is not None and current.mark.revision > mark.revision:
             return  # never replace a newer answer
-        self._entries.put(key, Answer(status, headers, body, mark),
-                          len(body) + _headers_weight(headers) + _key_weight(key))
+        self._entries.put(
+            key,
+            Answer(status, headers, body, mark),
+            len(body) + _headers_weight(headers) + _key_weight(key),
+        )
 
     @property
     def kept_bytes(self) -> int:

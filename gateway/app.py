@@ -117,9 +117,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )
-    app.context = RequestContext(app.build_middleware_stack(), render=cut_short,
-                                 answers=services.answers,
-                                 edge=Edge(settings.public_url, trusted_proxies(settings)))
+    app.context = RequestContext(
+        app.build_middleware_stack(),
+        render=cut_short,
+        answers=services.answers,
+        edge=Edge(settings.public_url, trusted_proxies(settings)),
+    )
     app.state.settings = settings
     app.state.services = services
     return app

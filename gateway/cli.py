@@ -77,8 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if getattr(args, "database_url", None):
-            settings = _with(settings,
-                             database_url=database_url(args.database_url, "--database-url"))
+            settings = _with(
+                settings, database_url=database_url(args.database_url, "--database-url")
+            )
         result: int = args.run(args, settings)
     except (SettingError, StoreError, Refusal) as exc:
         return _fail(str(exc))
@@ -102,7 +103,7 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # "argument --port: --port must be …": the flag is named once is enough.
         if message.startswith("argument "):
-            flag, _, rest = message[len("argument "):].partition(": ")
+            flag, _, rest = message[len("argument ") :].partition(": ")
             if flag.split("/")[0] in rest:
                 message = rest
         if not message.endswith(")"):
@@ -126,26 +127,42 @@ def _flag(check: Callable[[str, str], Any], flag: str) -> Callable[[str], Any]:
 
 def _parser() -> Parser:
     d = Settings()
-    parser = Parser(prog="segmux", description="One store of audience segments, served through "
-                    "five vendors' segment APIs and its own.", epilog=EPILOG,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(
+        prog="segmux",
+        description="One store of audience segments, served through "
+        "five vendors' segment APIs and its own.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--database-url", metavar="URL",
+        "--database-url",
+        metavar="URL",
         help=f"the store: sqlite:///path.db or postgresql://user@host:5432/db "
         f"(env SEGMUX_DATABASE_URL; default {d.database_url})",
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the gateway", epilog=SERVE_EPILOG,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve = sub.add_parser(
+        "serve",
+        help="run the gateway",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", help=f"address to listen on (env SEGMUX_HOST; default {d.host})")
-    serve.add_argument("--port", type=_flag(port, "--port"),
-                       help=f"TCP port, 1-65535 (env SEGMUX_PORT; default {d.port})")
-    serve.add_argument("--workers", type=_flag(workers, "--workers"),
-                       help=f"processes serving the port, at least 1 (env SEGMUX_WORKERS; "
-                       f"default {d.workers})")
     serve.add_argument(
-        "--grace", type=_flag(_seconds, "--grace"), metavar="SECONDS",
+        "--port",
+        type=_flag(port, "--port"),
+        help=f"TCP port, 1-65535 (env SEGMUX_PORT; default {d.port})",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_flag(workers, "--workers"),
+        help=f"processes serving the port, at least 1 (env SEGMUX_WORKERS; default {d.workers})",
+    )
+    serve.add_argument(
+        "--grace",
+        type=_flag(_seconds, "--grace"),
+        metavar="SECONDS",
         help="on SIGTERM, how long in-flight requests may take to finish before they are cut "
         f"(env SEGMUX_SHUTDOWN_GRACE; default {DEFAULT_GRACE:g})",
     )
@@ -154,15 +171,16 @@ def _parser() -> Parser:
     db = sub.add_parser("db", help="database maintenance: db upgrade")
     db_sub = db.add_subparsers(required=True, metavar="ACTION")
     db_sub.add_parser(
-        "upgrade", help="create the store or apply pending migrations",
+        "upgrade",
+        help="create the store or apply pending migrations",
     ).set_defaults(run=_db_upgrade, prog="segmux db upgrade")
 
     tokens = sub.add_parser("tokens", help="API tokens: tokens create | list | revoke")
     tok_sub = tokens.add_subparsers(required=True, metavar="ACTION")
     create = tok_sub.add_parser(
-        "create", help="create a token; stdout: only the token (stderr: which store)")
-    create.add_argument("--tenant", required=True,
-                        help="the tenant (created with its first token)")
+        "create", help="create a token; stdout: only the token (stderr: which store)"
+    )
+    create.add_argument("--tenant", required=True, help="the tenant (created with its first token)")
     create.add_argument("--scope", required=True, help="admin | client:<environment>")
     create.add_argument("--name", required=True, help="what the token is for")
     create.add_argument(
@@ -180,14 +198,17 @@ def _parser() -> Parser:
 
     tenants = sub.add_parser("tenants", help="tenant settings: tenants set")
     ten_sub = tenants.add_subparsers(required=True, metavar="ACTION")
-    tenant_set = ten_sub.add_parser(
-        "set", help="change a tenant's settings (give at least one)")
+    tenant_set = ten_sub.add_parser("set", help="change a tenant's settings (give at least one)")
     tenant_set.add_argument("--tenant", required=True, help="the tenant (required)")
-    tenant_set.add_argument("--ims-org",
-                            help="the Adobe IMS org id, <id>@AdobeOrg (default <tenant>@AdobeOrg)")
-    tenant_set.add_argument("--confidence-account", metavar="ACCOUNT",
-                            help="the Confidence account whose salt buckets units, as in "
-                            "accounts/<ACCOUNT> (default: the tenant's name)")
+    tenant_set.add_argument(
+        "--ims-org", help="the Adobe IMS org id, <id>@AdobeOrg (default <tenant>@AdobeOrg)"
+    )
+    tenant_set.add_argument(
+        "--confidence-account",
+        metavar="ACCOUNT",
+        help="the Confidence account whose salt buckets units, as in "
+        "accounts/<ACCOUNT> (default: the tenant's name)",
+    )
     tenant_set.set_defaults(run=_tenants_set, prog="segmux tenants set")
 
     from gateway.migrate.commands import add_commands  # migrate, export, import
@@ -242,8 +263,10 @@ def _seconds(value: str, source: str) -> float:
     except ValueError:
         seconds = -1.0
     if not seconds >= 0:  # also NaN
-        raise SettingError(f"{source} must be a number of seconds ≥ 0, not {value!r}",
-                           f"set {source} to such a number")
+        raise SettingError(
+            f"{source} must be a number of seconds ≥ 0, not {value!r}",
+            f"set {source} to such a number",
+        )
     return seconds
 
 
@@ -277,7 +300,9 @@ def _tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.client_id is not None:
                 token, secret, info = await TokenService(store).create_client(
-                    tenant=args.tenant, scope=args.scope, name=args.name,
+                    tenant=args.tenant,
+                    scope=args.scope,
+                    name=args.name,
                     client_id=args.client_id,
                 )
                 return f"{token}\n{secret}", info.id
@@ -289,8 +314,11 @@ def _tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         return token, info.id
 
     printed, token_id = asyncio.run(run())
-    print(f"created token {token_id} of tenant {args.tenant!r} ({args.scope}) in "
-          f"{_store_line(settings)}", file=sys.stderr)
+    print(
+        f"created token {token_id} of tenant {args.tenant!r} ({args.scope}) in "
+        f"{_store_line(settings)}",
+        file=sys.stderr,
+    )
     print(printed)
     return 0
 
@@ -316,8 +344,10 @@ def _tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
         try:
             found = [t for t in await store.list_tokens() if t.id == args.id]
             if not found:
-                raise Refusal(f"no token with id {args.id!r} in {_store_line(settings)}",
-                              "segmux tokens list shows the ids")
+                raise Refusal(
+                    f"no token with id {args.id!r} in {_store_line(settings)}",
+                    "segmux tokens list shows the ids",
+                )
             await store.revoke_token(args.id)
         finally:
             await store.close()
@@ -336,8 +366,9 @@ def _tenants_set(args: argparse.Namespace, settings: Settings) -> int:
     from core.tokens import ims_org_id
 
     if args.ims_org is None and args.confidence_account is None:
-        raise Refusal("tenants set needs a setting to change",
-                      "give --ims-org and/or --confidence-account")
+        raise Refusal(
+            "tenants set needs a setting to change", "give --ims-org and/or --confidence-account"
+        )
 
     async def run() -> str:
         store = await _open(settings)
@@ -347,12 +378,15 @@ def _tenants_set(args: argparse.Namespace, settings: Settings) -> int:
                 await TokenService(store).set_ims_org(args.tenant, args.ims_org)
             if args.confidence_account is not None:
                 await LifecycleService(store, SegmentService(store)).set_account(
-                    args.tenant, args.confidence_account)
+                    args.tenant, args.confidence_account
+                )
             tenant = await store.get_tenant(args.tenant)
         finally:
             await store.close()
-        return (f"tenant {tenant.name!r}: {IMS_ORG_SETTING} {ims_org_id(tenant)}, "
-                f"{ACCOUNT_SETTING} {account_id(tenant.name, tenant.settings)}")
+        return (
+            f"tenant {tenant.name!r}: {IMS_ORG_SETTING} {ims_org_id(tenant)}, "
+            f"{ACCOUNT_SETTING} {account_id(tenant.name, tenant.settings)}"
+        )
 
     print(asyncio.run(run()))
     print(_store_line(settings), file=sys.stderr)
@@ -363,9 +397,11 @@ async def _tenant(store: Store, name: str, settings: Settings) -> None:
     try:
         await store.get_tenant(name)
     except NotFound:
-        raise Refusal(f"no tenant {name!r} in {_store_line(settings)}",
-                      f"a tenant comes with its first token: segmux tokens create --tenant "
-                      f"{name} ...; segmux tokens list shows the tenants there") from None
+        raise Refusal(
+            f"no tenant {name!r} in {_store_line(settings)}",
+            f"a tenant comes with its first token: segmux tokens create --tenant "
+            f"{name} ...; segmux tokens list shows the tenants there",
+        ) from None
 
 
 # --- export and import: their arguments, before their own commands -----------------------------
@@ -385,8 +421,10 @@ def _checked_export(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(run())
     out = getattr(args, "out", None)
     if out is not None and not os.path.isdir(os.path.dirname(os.path.abspath(out))):
-        raise Refusal(f"the directory of --out {out} does not exist",
-                      "create it, or write to standard output without --out")
+        raise Refusal(
+            f"the directory of --out {out} does not exist",
+            "create it, or write to standard output without --out",
+        )
 
 
 def _checked_import(args: argparse.Namespace, settings: Settings) -> None:
@@ -479,8 +517,10 @@ def _check_listen(host: str, port_: int, flags: tuple[bool, bool]) -> None:
     try:
         infos = socket.getaddrinfo(host, port_, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise Refusal(f"cannot listen on host {host!r}: {exc.strerror}",
-                      f"give an address of this machine with {host_from}") from None
+        raise Refusal(
+            f"cannot listen on host {host!r}: {exc.strerror}",
+            f"give an address of this machine with {host_from}",
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
@@ -488,11 +528,14 @@ def _check_listen(host: str, port_: int, flags: tuple[bool, bool]) -> None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise Refusal(f"port {port_} on {host} is in use",
-                              f"stop what listens there, or choose another port with "
-                              f"{port_from}") from None
-            raise Refusal(f"cannot listen on {host}:{port_}: {exc.strerror}",
-                          f"check {host_from} and {port_from}") from None
+                raise Refusal(
+                    f"port {port_} on {host} is in use",
+                    f"stop what listens there, or choose another port with {port_from}",
+                ) from None
+            raise Refusal(
+                f"cannot listen on {host}:{port_}: {exc.strerror}",
+                f"check {host_from} and {port_from}",
+            ) from None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -519,7 +562,9 @@ async def _prepare(settings: Settings) -> str | None:
         tokens = TokenService(store)
         if settings.admin_token:
             await tokens.ensure(
-                tenant="default", scope="admin", name="SEGMUX_ADMIN_TOKEN",
+                tenant="default",
+                scope="admin",
+                name="SEGMUX_ADMIN_TOKEN",
                 token=settings.admin_token,
             )
             return None
@@ -539,11 +584,17 @@ def _banner(settings: Settings, host: str, port_: int, first_token: str | None) 
     base = f"http://{host}:{port_}"
     store = describe(settings.database_url)
     try_it = f'curl -H "Authorization: Bearer $TOKEN" {base}/v2.3/data/segments'
-    get_token = ("export TOKEN=$(.venv/bin/segmux tokens create "
-                 "--tenant default --scope admin --name me)")
+    get_token = (
+        "export TOKEN=$(.venv/bin/segmux tokens create --tenant default --scope admin --name me)"
+    )
     if settings.log_format != "console":
-        announce("serving", url=base, store=store, specs=f"{base}/segmux/openapi/v23.json",
-                 health=f"{base}/healthz")
+        announce(
+            "serving",
+            url=base,
+            store=store,
+            specs=f"{base}/segmux/openapi/v23.json",
+            health=f"{base}/healthz",
+        )
         announce("get a token", command=get_token)
         return
     lines = [f"segmux on {base}  (store: {store})"]

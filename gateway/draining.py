@@ -29,6 +29,7 @@ Render = Callable[[Request, Exception], Awaitable[Response]]
 async def shutdown_response(scope: Scope, render: Render) -> Response:
     """The 503 for a request cut by shutdown before its response started, by ``render``."""
     _log.warning("request cut by shutdown", path=scope["path"])
-    exc = HTTPException(503, "the gateway is shutting down; retry the request",
-                        headers={"Retry-After": "1"})
+    exc = HTTPException(
+        503, "the gateway is shutting down; retry the request", headers={"Retry-After": "1"}
+    )
     return await render(Request(scope), exc)

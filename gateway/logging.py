@@ -65,7 +65,10 @@ _STAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
 
 
 def configure(
-    level: str = "info", stream: TextIO | None = None, fmt: str = "json", *,
+    level: str = "info",
+    stream: TextIO | None = None,
+    fmt: str = "json",
+    *,
     serving: bool = False,
 ) -> None:
     """Set up segmux's loggers: ``level``, ``fmt`` (``json`` or ``console``), written to
@@ -109,8 +112,11 @@ def serving_log_config(level: str, fmt: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"segmux": {"()": "gateway.logging.StdlibFormatter", "fmt": fmt}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "segmux",
-                       "stream": "ext://sys.stderr"},
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "segmux",
+                "stream": "ext://sys.stderr",
+            },
         },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": upper, "propagate": False},
@@ -154,8 +160,7 @@ def _uvicorn_name(
 def announce(event: str, **fields: Any) -> None:
     """Write one line of the configured form whatever the level: what ``segmux serve`` says
     on start-up (where it listens, which store, a first token) must not be filtered away."""
-    line: MutableMapping[str, Any] = {
-        "event": event, **fields, "level": "info", "logger": "segmux"}
+    line: MutableMapping[str, Any] = {"event": event, **fields, "level": "info", "logger": "segmux"}
     line = _STAMP(None, "info", line)
     out = _stream or sys.stderr
     print(_renderer(_format)(None, "info", line), file=out, flush=True)

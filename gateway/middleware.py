@@ -50,8 +50,11 @@ class Edge:
     def __init__(self, public_url: str | None, forwarded_allow_ips: tuple[str, ...]) -> None:
         self.public_url = public_url
         self.any_peer = "*" in forwarded_allow_ips
-        self.networks = [ipaddress.ip_network(entry, strict=False)
-                         for entry in forwarded_allow_ips if entry != "*"]
+        self.networks = [
+            ipaddress.ip_network(entry, strict=False)
+            for entry in forwarded_allow_ips
+            if entry != "*"
+        ]
         self.forwarding = self.any_peer or bool(self.networks)
 
     def trusts(self, address: str) -> bool:
@@ -112,7 +115,10 @@ class RequestContext:
     its response started is answered 503 in its dialect's format (``gateway.draining``)."""
 
     def __init__(
-        self, app: ASGIApp, render: Render | None = None, answers: Answers | None = None,
+        self,
+        app: ASGIApp,
+        render: Render | None = None,
+        answers: Answers | None = None,
         edge: Edge | None = None,
     ) -> None:
         self.app = app
@@ -145,8 +151,13 @@ class RequestContext:
                 message = {**message, "headers": [*headers, header]}
             elif kept_headers is not None and answers is not None and key is not None:
                 if not message.get("more_body", False):
-                    answers.keep(key, state.status, kept_headers, message.get("body", b""),
-                                 scope[ANSWER_MARK])
+                    answers.keep(
+                        key,
+                        state.status,
+                        kept_headers,
+                        message.get("body", b""),
+                        scope[ANSWER_MARK],
+                    )
                 kept_headers = None  # an answer in several parts is not kept
             await send(message)
 
@@ -160,8 +171,13 @@ class RequestContext:
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
                     state.status = answer.status
-                    await send({"type": "http.response.start", "status": answer.status,
-                                "headers": [*answer.headers, header]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": answer.status,
+                            "headers": [*answer.headers, header],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": answer.body})
                     return
                 scope[ANSWER_KEY] = key

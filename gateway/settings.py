@@ -79,8 +79,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     unbounded); below the pool's size, so other tenants always find a connection."""
 
     def store_limits(self) -> StoreLimits:
-        return StoreLimits(statement_timeout_ms=self.statement_timeout_ms,
-                           tenant_concurrency=self.tenant_db_concurrency)
+        return StoreLimits(
+            statement_timeout_ms=self.statement_timeout_ms,
+            tenant_concurrency=self.tenant_db_concurrency,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,21 +102,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             admin_token=_admin_token(env.get("SEGMUX_ADMIN_TOKEN") or None),
             body_limit=_whole(get("BODY_LIMIT", d.body_limit), "SEGMUX_BODY_LIMIT", least=1),
             trust_proxy=get("TRUST_PROXY", "").lower() in ("1", "true", "yes"),
-            segment_limit=_whole(get("SEGMENT_LIMIT", d.segment_limit), "SEGMUX_SEGMENT_LIMIT",
-                                 least=0),
+            segment_limit=_whole(
+                get("SEGMENT_LIMIT", d.segment_limit), "SEGMUX_SEGMENT_LIMIT", least=0
+            ),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
             # The HTTP edge (the block at the end of this module).
             public_url=public_url(env.get("SEGMUX_PUBLIC_URL", "")),
             forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
             header_timeout=header_timeout(env),
             max_connections=max_connections(env),
-            evaluate_budget_ms=_whole(get("EVALUATE_BUDGET_MS", d.evaluate_budget_ms),
-                                      "SEGMUX_EVALUATE_BUDGET_MS", least=1),
+            evaluate_budget_ms=_whole(
+                get("EVALUATE_BUDGET_MS", d.evaluate_budget_ms),
+                "SEGMUX_EVALUATE_BUDGET_MS",
+                least=1,
+            ),
             # Database time and its sharing between tenants (core.store.limits); 0 = unbounded.
-            statement_timeout_ms=_whole(get("STATEMENT_TIMEOUT_MS", d.statement_timeout_ms),
-                                        "SEGMUX_STATEMENT_TIMEOUT_MS", least=0),
-            tenant_db_concurrency=_whole(get("TENANT_DB_CONCURRENCY", d.tenant_db_concurrency),
-                                         "SEGMUX_TENANT_DB_CONCURRENCY", least=0),
+            statement_timeout_ms=_whole(
+                get("STATEMENT_TIMEOUT_MS", d.statement_timeout_ms),
+                "SEGMUX_STATEMENT_TIMEOUT_MS",
+                least=0,
+            ),
+            tenant_db_concurrency=_whole(
+                get("TENANT_DB_CONCURRENCY", d.tenant_db_concurrency),
+                "SEGMUX_TENANT_DB_CONCURRENCY",
+                least=0,
+            ),
         )
 
 
@@ -128,8 +140,10 @@ def _whole(value: str, source: str, *, least: int, most: int | None = None) -> i
         number = None
     if number is None or number < least or (most is not None and number > most):
         span = f"from {least} to {most}" if most is not None else f"of at least {least}"
-        raise SettingError(f"{source} must be a whole number {span}, not {value!r}",
-                           f"set {source} to such a number")
+        raise SettingError(
+            f"{source} must be a whole number {span}, not {value!r}",
+            f"set {source} to such a number",
+        )
     return number
 
 
@@ -158,7 +172,7 @@ def _admin_token(value: str | None) -> str | None:
         raise SettingError(
             f"SEGMUX_ADMIN_TOKEN is {len(value)} characters; a secret needs at least "
             f"{ADMIN_TOKEN_MIN}",
-            "make one with: python3 -c 'import secrets; print(\"smx_\" + "
+            'make one with: python3 -c \'import secrets; print("smx_" + '
             "secrets.token_urlsafe(32))'",
         )
     return value
@@ -167,8 +181,10 @@ def _admin_token(value: str | None) -> str | None:
 def _log_level(value: str) -> str:
     level = value.strip().lower()
     if level not in LOG_LEVELS:
-        raise SettingError(f"SEGMUX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
-                           f"not {value!r}", "set SEGMUX_LOG_LEVEL to one of them")
+        raise SettingError(
+            f"SEGMUX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}",
+            "set SEGMUX_LOG_LEVEL to one of them",
+        )
     return level
 
 
@@ -177,8 +193,10 @@ def _log_format(value: str) -> LogFormat:
     for known in LOG_FORMATS:
         if mode == known:
             return known
-    raise SettingError(f"SEGMUX_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
-                       f"not {value!r}", "set SEGMUX_LOG_FORMAT to one of them")
+    raise SettingError(
+        f"SEGMUX_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {value!r}",
+        "set SEGMUX_LOG_FORMAT to one of them",
+    )
 
 
 def _freshness(value: str) -> Freshness:
@@ -186,8 +204,10 @@ def _freshness(value: str) -> Freshness:
     for known in FRESHNESS_MODES:
         if mode == known:
             return known
-    raise SettingError(f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, "
-                       f"not {value!r}", "set SEGMUX_FRESHNESS to one of them")
+    raise SettingError(
+        f"SEGMUX_FRESHNESS must be one of {', '.join(FRESHNESS_MODES)}, not {value!r}",
+        "set SEGMUX_FRESHNESS to one of them",
+    )
 
 
 # --- The HTTP edge ------------------------------------------------------------------------
@@ -207,11 +227,18 @@ def public_url(value: str) -> str | None:
     if not value:
         return None
     parts = urlsplit(value)
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
-            or parts.fragment or parts.username or parts.password):
-        raise SettingError(f"SEGMUX_PUBLIC_URL must be http(s)://host[:port][/prefix], not "
-                           f"{value!r}", "the URL clients use to reach segmux, e.g. "
-                           "https://segments.example.com")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise SettingError(
+            f"SEGMUX_PUBLIC_URL must be http(s)://host[:port][/prefix], not {value!r}",
+            "the URL clients use to reach segmux, e.g. https://segments.example.com",
+        )
     return value.rstrip("/")
 
 
@@ -242,8 +269,10 @@ def max_connections(env: Mapping[str, str]) -> int:
     if not raw:
         return 1000
     if not raw.isdigit() or int(raw) < 1:
-        raise SettingError(f"SEGMUX_MAX_CONNECTIONS must be a positive integer, not {raw!r}",
-                           "unset it for the default, 1000")
+        raise SettingError(
+            f"SEGMUX_MAX_CONNECTIONS must be a positive integer, not {raw!r}",
+            "unset it for the default, 1000",
+        )
     return int(raw)
 
 
@@ -256,6 +285,8 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     except ValueError:
         number = -1
     if not number > 0 or number == float("inf"):
-        raise SettingError(f"SEGMUX_{name} must be a positive number, not {raw!r}",
-                           f"unset it for the default, {default:g}")
+        raise SettingError(
+            f"SEGMUX_{name} must be a positive number, not {raw!r}",
+            f"unset it for the default, {default:g}",
+        )
     return number

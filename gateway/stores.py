@@ -75,16 +75,22 @@ def _check_sqlite_file(url: str, path: str, *, create: bool) -> None:
     absolute = os.path.abspath(path)
     directory = os.path.dirname(absolute)
     if os.path.isdir(absolute):
-        raise StoreError(f"the SQLite path {absolute} is a directory",
-                         "name a file in SEGMUX_DATABASE_URL, e.g. sqlite:///./segmux.db")
+        raise StoreError(
+            f"the SQLite path {absolute} is a directory",
+            "name a file in SEGMUX_DATABASE_URL, e.g. sqlite:///./segmux.db",
+        )
     if os.path.exists(absolute):
         if not os.access(absolute, os.R_OK | os.W_OK):
-            raise StoreError(f"cannot write the SQLite file {absolute}",
-                             "give this user read and write permission on it")
+            raise StoreError(
+                f"cannot write the SQLite file {absolute}",
+                "give this user read and write permission on it",
+            )
         return
     if not os.path.isdir(directory):
-        raise StoreError(f"the directory of the SQLite file {absolute} does not exist",
-                         f"create it with mkdir -p {directory}, or set SEGMUX_DATABASE_URL")
+        raise StoreError(
+            f"the directory of the SQLite file {absolute} does not exist",
+            f"create it with mkdir -p {directory}, or set SEGMUX_DATABASE_URL",
+        )
     if not create:
         raise StoreError(
             f"no store at {absolute}",
@@ -92,23 +98,29 @@ def _check_sqlite_file(url: str, path: str, *, create: bool) -> None:
             "its store; segmux db upgrade creates a new one",
         )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise StoreError(f"cannot create the SQLite file {absolute}: its directory is not "
-                         "writable", "give this user write permission on it, or choose "
-                         "another path in SEGMUX_DATABASE_URL")
+        raise StoreError(
+            f"cannot create the SQLite file {absolute}: its directory is not writable",
+            "give this user write permission on it, or choose another path in SEGMUX_DATABASE_URL",
+        )
 
 
 def _sqlite_error(path: str, exc: sqlite3.Error) -> StoreError:
     absolute = os.path.abspath(path)
     text = str(exc)
     if "not a database" in text:
-        return StoreError(f"{absolute} is not a SQLite database",
-                          "point SEGMUX_DATABASE_URL at segmux's store")
+        return StoreError(
+            f"{absolute} is not a SQLite database", "point SEGMUX_DATABASE_URL at segmux's store"
+        )
     if "readonly" in text or "unable to open" in text:
-        return StoreError(f"cannot write the SQLite file {absolute}",
-                          "check its permissions and its directory's, or choose another path "
-                          "in SEGMUX_DATABASE_URL")
-    return StoreError(f"cannot use the SQLite file {absolute}: {text}",
-                      "check the file, or choose another path in SEGMUX_DATABASE_URL")
+        return StoreError(
+            f"cannot write the SQLite file {absolute}",
+            "check its permissions and its directory's, or choose another path "
+            "in SEGMUX_DATABASE_URL",
+        )
+    return StoreError(
+        f"cannot use the SQLite file {absolute}: {text}",
+        "check the file, or choose another path in SEGMUX_DATABASE_URL",
+    )
 
 
 def _postgres_error(url: str, exc: BaseException) -> StoreError | None:
@@ -117,8 +129,9 @@ def _postgres_error(url: str, exc: BaseException) -> StoreError | None:
     import asyncpg
 
     cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, (asyncpg.PostgresError, OSError,
-                                                       TimeoutError)):
+    while cause is not None and not isinstance(
+        cause, (asyncpg.PostgresError, OSError, TimeoutError)
+    ):
         cause = cause.__cause__
     if cause is None:
         return None
@@ -130,22 +143,32 @@ def _postgres_error(url: str, exc: BaseException) -> StoreError | None:
     where = f"{host}:{port}"
     if isinstance(cause, asyncpg.InvalidCatalogNameError):
         user_flag = f" -U {user}" if user else ""
-        return StoreError(f"PostgreSQL database {database!r} does not exist on {where}",
-                          f"create it: createdb -h {host} -p {port}{user_flag} {database}")
+        return StoreError(
+            f"PostgreSQL database {database!r} does not exist on {where}",
+            f"create it: createdb -h {host} -p {port}{user_flag} {database}",
+        )
     if isinstance(cause, asyncpg.InvalidPasswordError):
-        return StoreError(f"PostgreSQL on {where} refused the password of role {user!r}",
-                          "fix the password in SEGMUX_DATABASE_URL")
+        return StoreError(
+            f"PostgreSQL on {where} refused the password of role {user!r}",
+            "fix the password in SEGMUX_DATABASE_URL",
+        )
     if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError):
         if "does not exist" in str(cause):
-            return StoreError(f"PostgreSQL role {user!r} does not exist on {where}",
-                              f"create it: createuser -h {host} -p {port} {user}, or fix the "
-                              "user in SEGMUX_DATABASE_URL")
-        return StoreError(f"PostgreSQL on {where} refused the connection: {cause}",
-                          "check the user and pg_hba.conf")
+            return StoreError(
+                f"PostgreSQL role {user!r} does not exist on {where}",
+                f"create it: createuser -h {host} -p {port} {user}, or fix the "
+                "user in SEGMUX_DATABASE_URL",
+            )
+        return StoreError(
+            f"PostgreSQL on {where} refused the connection: {cause}",
+            "check the user and pg_hba.conf",
+        )
     if isinstance(cause, (OSError, TimeoutError)):
         reason = getattr(cause, "strerror", None) or type(cause).__name__
-        return StoreError(f"cannot reach PostgreSQL at {where}: {reason}",
-                          "is the server running? check host and port in SEGMUX_DATABASE_URL")
+        return StoreError(
+            f"cannot reach PostgreSQL at {where}: {reason}",
+            "is the server running? check host and port in SEGMUX_DATABASE_URL",
+        )
     if isinstance(cause, asyncpg.PostgresError):
         return StoreError(f"PostgreSQL on {where}: {cause}", "check SEGMUX_DATABASE_URL")
     return None

@@ -55,8 +55,7 @@ def prefers_html(accept: str) -> bool:
 
 def page() -> bytes:
     specs = "\n".join(
-        f'<li><a href="/segmux/openapi/{n}.json">{html.escape(n)}</a></li>'
-        for n in openapi.names()
+        f'<li><a href="/segmux/openapi/{n}.json">{html.escape(n)}</a></li>' for n in openapi.names()
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>segmux</title></head>
@@ -86,8 +85,7 @@ class BrowserRoot(BaseRoute):
         self.body = page()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if (scope["type"] == "http" and scope["path"] == "/"
-                and scope["method"] in ("GET", "HEAD")):
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
             accept = ", ".join(
                 value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"
             )
@@ -104,6 +102,3 @@ class BrowserRoot(BaseRoute):
 
     def __repr__(self) -> str:
         return "BrowserRoot()"
-
-
-

@@ -46,10 +46,14 @@ LIVE_ORIGINS = (
 
 
 def _live_origin(value: object) -> bool:
-    name = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-        value, "__module__", None)
+    name = (
+        value.__name__
+        if isinstance(value, types.ModuleType)
+        else getattr(value, "__module__", None)
+    )
     return isinstance(name, str) and any(
-        name == origin or name.startswith(origin + ".") for origin in LIVE_ORIGINS)
+        name == origin or name.startswith(origin + ".") for origin in LIVE_ORIGINS
+    )
 
 
 def _module_is_live(module: types.ModuleType) -> bool:
@@ -131,8 +135,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory,
-              request: pytest.FixtureRequest) -> str:
+def store_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('store')}/segmux.db"
     return str(request.getfixturevalue("pg_module_url"))

@@ -27,8 +27,14 @@ def live_gateway(database_url: str, admin_token: str) -> Iterator[str]:
     """Yield the base URL of a running gateway seeded with ``admin_token`` (tenant default)."""
     port = free_port()
     settings = Settings(database_url=database_url, admin_token=admin_token, port=port)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,25 +10,31 @@ import pytest
 from tests import conftest
 
 
-@pytest.mark.parametrize("module", [
-    "tests.reliability.test_crash",  # segmux serve processes
-    "tests.reliability.test_outage",  # a private PostgreSQL cluster
-    "tests.gateway.test_cli",  # the CLI as a subprocess
-    "tests.install.test_plain_install",  # a fresh venv
-    "tests.contract.test_prism",  # npm's Prism
-    "tests.ui.test_ui",  # Chromium against a real server
-    "tests.sdk.test_unleash_sdk",  # a real server for the SDK to poll
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tests.reliability.test_crash",  # segmux serve processes
+        "tests.reliability.test_outage",  # a private PostgreSQL cluster
+        "tests.gateway.test_cli",  # the CLI as a subprocess
+        "tests.install.test_plain_install",  # a fresh venv
+        "tests.contract.test_prism",  # npm's Prism
+        "tests.ui.test_ui",  # Chromium against a real server
+        "tests.sdk.test_unleash_sdk",  # a real server for the SDK to poll
+    ],
+)
 def test_modules_that_start_processes_are_live(module: str) -> None:
     assert conftest._module_is_live(importlib.import_module(module))
 
 
-@pytest.mark.parametrize("module", [
-    "tests.dialects.test_cross_dialect",
-    "tests.store.test_contract",
-    "tests.unit.test_profile_totals",
-    "tests.conftest",
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tests.dialects.test_cross_dialect",
+        "tests.store.test_contract",
+        "tests.unit.test_profile_totals",
+        "tests.conftest",
+    ],
+)
 def test_in_process_modules_are_not_live(module: str) -> None:
     assert not conftest._module_is_live(importlib.import_module(module))
 

@@ -83,7 +83,8 @@ class Session:
     @property
     def id(self) -> str:
         return SESSION_NAMES.get(self.block.heading) or re.sub(
-            r"[^a-z0-9]+", "-", self.block.heading.lower()).strip("-")
+            r"[^a-z0-9]+", "-", self.block.heading.lower()
+        ).strip("-")
 
 
 def readme_sessions() -> list[Session]:
@@ -92,8 +93,9 @@ def readme_sessions() -> list[Session]:
         if block.is_server:
             server = block
             continue
-        sessions.append(Session(block, server if server and server.heading == block.heading
-                                else None))
+        sessions.append(
+            Session(block, server if server and server.heading == block.heading else None)
+        )
         server = None
     return sessions
 
@@ -131,10 +133,10 @@ def pattern_of(shown: str, variables: Mapping[str, str], address: str) -> re.Pat
         def value(m: re.Match[str]) -> str:
             assert m.group(1) in variables, f"the README shows ${m.group(1)}, never set"
             return variables[m.group(1)]
+
         return _VARIABLE.sub(value, text).replace(README_ADDRESS, address)
 
-    return re.compile(".*?".join(re.escape(substitute(part)) for part in shown.split("…")),
-                      re.S)
+    return re.compile(".*?".join(re.escape(substitute(part)) for part in shown.split("…")), re.S)
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -155,9 +157,18 @@ def run_session(script: str, *, cwd: Path, env: Mapping[str, str]) -> Printed:
     )
     done = subprocess.run(
         # -e -u -o pipefail: a failing command fails the test where a reader would notice.
-        ["bash", "-euo", "pipefail", "-c",
-         f"trap 'printf \"{COMMAND_MARK}\"' DEBUG\n{script}{trailer}"],
-        cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=120,
+        [
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            f"trap 'printf \"{COMMAND_MARK}\"' DEBUG\n{script}{trailer}",
+        ],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, f"the session failed ({done.returncode}):\n{done.stderr}"
     printed, _, listed = done.stdout.partition(VARIABLES_MARK)
@@ -174,8 +185,7 @@ def check_outputs(script: str, printed: Printed, address: str) -> None:
     )
     for want, got in zip(shown, printed.outputs, strict=True):
         if not pattern_of(want, printed.variables, address).fullmatch(got):
-            pytest.fail(f"the README shows\n  {want}\nthe session printed\n  {got}",
-                        pytrace=False)
+            pytest.fail(f"the README shows\n  {want}\nthe session printed\n  {got}", pytrace=False)
 
 
 def checkout(tmp: Path) -> Path:
@@ -196,8 +206,14 @@ def server(command: list[str], *, cwd: Path, env: Mapping[str, str], port: int) 
     """A ``segmux serve`` process (in a process group of its own); its address once /healthz
     answers; stopped with SIGTERM like Ctrl-C in the reader's first terminal."""
     log = (cwd / "server.log").open("wb")
-    proc = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=dict(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -234,15 +250,21 @@ def fresh_postgres_database() -> Iterator[str]:
 def with_database(script: str, database_url: str) -> str:
     """A README block with only the database made this test's own (and on the test server)."""
     parts = urlsplit(database_url)
-    createdb = (f"createdb -h {parts.hostname} -p {parts.port or 5432} "
-                f"-U {parts.username} {parts.path.lstrip('/')}")
+    createdb = (
+        f"createdb -h {parts.hostname} -p {parts.port or 5432} "
+        f"-U {parts.username} {parts.path.lstrip('/')}"
+    )
     assert README_PG_URL in script
     return script.replace(README_CREATEDB, createdb).replace(README_PG_URL, database_url)
 
 
 @contextmanager
 def session_store(
-    session: Session, backend: str, cwd: Path, port: int, server_port: int | None = None,
+    session: Session,
+    backend: str,
+    cwd: Path,
+    port: int,
+    server_port: int | None = None,
     server_env: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, dict[str, str], str]]:
     """Start the session's server on a fresh store; yield its address, the environment the
@@ -258,24 +280,35 @@ def session_store(
         # A name of its own, which the README's createdb then creates.
         url = pg.with_database(pg.require_pg(), f"segmux_readme_{uuid.uuid4().hex[:10]}")
         try:
-            with server(["bash", "-eu", "-c", with_database(session.server.text, url)],
-                        cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port), **extra),
-                        port=server_port) as address:
+            with server(
+                ["bash", "-eu", "-c", with_database(session.server.text, url)],
+                cwd=cwd,
+                env=reader_env(SEGMUX_PORT=str(server_port), **extra),
+                port=server_port,
+            ) as address:
                 yield address, reader_env(SEGMUX_PORT=str(port)), with_database(script, url)
         finally:
             pg.drop_database(url)
         return
     command = [str(cwd / ".venv" / "bin" / "segmux"), "serve"]
     if backend == "sqlite":  # make run: the default store, ./segmux.db in the checkout
-        with server(command, cwd=cwd, env=reader_env(SEGMUX_PORT=str(server_port), **extra),
-                    port=server_port) as address:
+        with server(
+            command,
+            cwd=cwd,
+            env=reader_env(SEGMUX_PORT=str(server_port), **extra),
+            port=server_port,
+        ) as address:
             yield address, reader_env(SEGMUX_PORT=str(port)), script
         return
-    with fresh_postgres_database() as url, server(  # as "Running on PostgreSQL" says
-        command, cwd=cwd,
-        env=reader_env(SEGMUX_PORT=str(server_port), SEGMUX_DATABASE_URL=url, **extra),
-        port=server_port,
-    ) as address:
+    with (
+        fresh_postgres_database() as url,
+        server(  # as "Running on PostgreSQL" says
+            command,
+            cwd=cwd,
+            env=reader_env(SEGMUX_PORT=str(server_port), SEGMUX_DATABASE_URL=url, **extra),
+            port=server_port,
+        ) as address,
+    ):
         yield address, reader_env(SEGMUX_PORT=str(port), SEGMUX_DATABASE_URL=url), script
 
 

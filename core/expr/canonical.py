@@ -42,8 +42,9 @@ MAX_STEP = 256
 _encoder = msgspec.json.Encoder()
 
 
-def read_canonical(value: Any, field: str = "expression",
-                   limits: Limits = DEFAULT_LIMITS) -> Expr | None:
+def read_canonical(
+    value: Any, field: str = "expression", limits: Limits = DEFAULT_LIMITS
+) -> Expr | None:
     """The normal form of the AST node ``value`` (decoded JSON); None (matches everyone) for
     null. ``Invalid`` names the offending part as ``field`` plus a ``$``-path."""
     if value is None:
@@ -78,8 +79,10 @@ def _no_unknown_keys(value: Any, node: Any, field: str) -> None:
             _no_unknown_keys(item, child, field)
 
 
-SEGMENT_CRITERIA = ("segment criteria (references to other segments) are made through "
-                    "Confidence's API (/v1/segments), which checks what they name")
+SEGMENT_CRITERIA = (
+    "segment criteria (references to other segments) are made through "
+    "Confidence's API (/v1/segments), which checks what they name"
+)
 
 
 def refuse_segment_criteria(expr: Expr | None, field: str) -> None:
@@ -167,5 +170,6 @@ class _Checker:
     def texts(self, values: tuple[str, ...]) -> None:
         for text in values:
             if len(text) > self.limits.max_text or "\x00" in text:
-                raise self.refuse(f"strings are at most {self.limits.max_text} characters "
-                                  "without NUL")
+                raise self.refuse(
+                    f"strings are at most {self.limits.max_text} characters without NUL"
+                )

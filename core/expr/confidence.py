@@ -62,16 +62,26 @@ from core.expr.normalize import normalize
 LANGUAGE = "confidence"
 
 _VALUE_KEYS = (
-    "boolValue", "numberValue", "stringValue", "timestampValue", "versionValue", "listValue",
+    "boolValue",
+    "numberValue",
+    "stringValue",
+    "timestampValue",
+    "versionValue",
+    "listValue",
 )
 _STR_RULES: dict[str, StrOpName] = {
-    "startsWithRule": "starts_with", "endsWithRule": "ends_with", "containsRule": "contains",
+    "startsWithRule": "starts_with",
+    "endsWithRule": "ends_with",
+    "containsRule": "contains",
 }
 _INNER_RULES = ("eqRule", "setRule", "rangeRule", *_STR_RULES)
 _RULES = (*_INNER_RULES, "anyRule", "allRule")
 _CRITERION_KINDS = ("attribute", "segment", "materializedSegment")
 _RANGE_BOUNDS: dict[str, CmpOp] = {
-    "startInclusive": "ge", "startExclusive": "gt", "endInclusive": "le", "endExclusive": "lt",
+    "startInclusive": "ge",
+    "startExclusive": "gt",
+    "endInclusive": "le",
+    "endExclusive": "lt",
 }
 _NULL = "null"
 
@@ -131,7 +141,7 @@ class _Reader:
     def segment(self, body: object, where: str) -> Expr:
         ref = body.get("segment") if isinstance(body, dict) else None
         if not isinstance(body, dict) or set(body) != {"segment"} or not isinstance(ref, str):
-            raise Invalid(where, "must be {\"segment\": \"segments/<id>\"}")
+            raise Invalid(where, 'must be {"segment": "segments/<id>"}')
         if not ref.startswith("segments/") or len(ref) == len("segments/"):
             raise Invalid(f"{where}.segment", "must name a segment as segments/<id>")
         return SegmentRef(ref)
@@ -158,9 +168,12 @@ class _Reader:
         return self.rule(rule, body[rule], path, f"{where}.{rule}", element=False)
 
     def quantified(self, body: object, where: str) -> Expr:
-        if not isinstance(body, dict) or set(body) != {"rule"} \
-                or not isinstance(body["rule"], dict):
-            raise Invalid(where, "must be {\"rule\": {<one inner rule>}}")
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"rule"}
+            or not isinstance(body["rule"], dict)
+        ):
+            raise Invalid(where, 'must be {"rule": {<one inner rule>}}')
         inner = body["rule"]
         if len(inner) != 1 or next(iter(inner)) not in _INNER_RULES:
             raise Invalid(f"{where}.rule", f"must hold exactly one of {', '.join(_INNER_RULES)}")
@@ -184,7 +197,7 @@ class _Reader:
 
     def eq_rule(self, body: dict[str, Any], path: Path, where: str) -> Expr:
         if set(body) != {"value"}:
-            raise Invalid(where, "must be {\"value\": <Value>}")
+            raise Invalid(where, 'must be {"value": <Value>}')
         lit = self.value(body["value"], f"{where}.value")
         if lit == _NULL:
             return Not(Exists(path))
@@ -193,7 +206,7 @@ class _Reader:
     def set_rule(self, body: dict[str, Any], path: Path, where: str) -> Expr:
         values = body.get("values")
         if set(body) - {"values"} or not isinstance(values, list):
-            raise Invalid(where, "must be {\"values\": [<Value>, …]}")
+            raise Invalid(where, 'must be {"values": [<Value>, …]}')
         if len(values) > self.limits.max_values:
             raise LimitExceeded(f"{where}.values", f"more than {self.limits.max_values} values")
         lits: list[Lit] = []
@@ -223,8 +236,9 @@ class _Reader:
         for key in (*starts, *ends):
             lit = self.value(body[key], f"{where}.{key}")
             if not isinstance(lit, Lit) or lit.kind not in _RANGE_KINDS:
-                raise Invalid(f"{where}.{key}", "a range bound is a number, string, "
-                              "timestamp or version")
+                raise Invalid(
+                    f"{where}.{key}", "a range bound is a number, string, timestamp or version"
+                )
             bounds.append(Cmp(_RANGE_BOUNDS[key], () if len(body) == 2 else path, lit))
         if not bounds:
             return In(path, ())  # no bound: never matches (resolver spec)
@@ -285,9 +299,13 @@ class _Reader:
             return Not(self.expression(body, criteria, f"{where}.not", depth + 1))
         if key in ("and", "or"):
             operands = body.get("operands") if isinstance(body, dict) else None
-            if not isinstance(body, dict) or set(body) != {"operands"} or not operands \
-                    or not isinstance(operands, list):
-                raise Invalid(f"{where}.{key}", "must be {\"operands\": [<Expression>, …]}")
+            if (
+                not isinstance(body, dict)
+                or set(body) != {"operands"}
+                or not operands
+                or not isinstance(operands, list)
+            ):
+                raise Invalid(f"{where}.{key}", 'must be {"operands": [<Expression>, …]}')
             args = tuple(
                 self.expression(o, criteria, f"{where}.{key}.operands[{i}]", depth + 1)
                 for i, o in enumerate(operands)
@@ -334,8 +352,12 @@ def _refuse(reason: str) -> NotExpressible:
     return NotExpressible(LANGUAGE, reason)
 
 
-_KIND_VALUE = {"bool": "boolValue", "number": "numberValue", "string": "stringValue",
-               "datetime": "timestampValue"}
+_KIND_VALUE = {
+    "bool": "boolValue",
+    "number": "numberValue",
+    "string": "stringValue",
+    "datetime": "timestampValue",
+}
 
 
 def _value(lit: Lit) -> dict[str, Any]:
@@ -394,13 +416,20 @@ class _Writer:
             if e.ci:
                 raise _refuse("case-insensitive comparison")
             # present and different = below or above, each false when missing
-            return {"or": {"operands": [
-                self.atom(Cmp("lt", e.path, e.value)), self.atom(Cmp("gt", e.path, e.value))]}}
+            return {
+                "or": {
+                    "operands": [
+                        self.atom(Cmp("lt", e.path, e.value)),
+                        self.atom(Cmp("gt", e.path, e.value)),
+                    ]
+                }
+            }
         if isinstance(e, In) and any(v.kind == "version" for v in e.values):
             return {"or": {"operands": [self.atom(Cmp("eq", e.path, v)) for v in e.values]}}
         if isinstance(e, StrOp) and len(e.values) > 1:
-            return {"or": {"operands": [
-                self.atom(StrOp(e.op, e.path, (v,), e.ci)) for v in e.values]}}
+            return {
+                "or": {"operands": [self.atom(StrOp(e.op, e.path, (v,), e.ci)) for v in e.values]}
+            }
         rule, body = _rule(e)
         path = _path(e)
         assert path is not None
@@ -440,7 +469,10 @@ def _is_range_pair(e: Expr) -> bool:
 
 
 _BOUND_KEYS: dict[CmpOp, str] = {
-    "ge": "startInclusive", "gt": "startExclusive", "le": "endInclusive", "lt": "endExclusive",
+    "ge": "startInclusive",
+    "gt": "startExclusive",
+    "le": "endInclusive",
+    "lt": "endExclusive",
 }
 _RANGE_KINDS = ("number", "string", "datetime", "version")
 
@@ -472,8 +504,10 @@ def _rule(e: Expr, element: bool = False) -> tuple[str, dict[str, Any]]:
             raise _refuse("a range needs one lower and one upper bound")
         if low.value.kind != high.value.kind or low.value.kind not in _RANGE_KINDS:
             raise _refuse("range bounds of different or unordered types")
-        return "rangeRule", {_BOUND_KEYS[low.op]: _value(low.value),
-                             _BOUND_KEYS[high.op]: _value(high.value)}
+        return "rangeRule", {
+            _BOUND_KEYS[low.op]: _value(low.value),
+            _BOUND_KEYS[high.op]: _value(high.value),
+        }
     raise _refuse(f"{type(e).__name__} has no Confidence rule")
 
 

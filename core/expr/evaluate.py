@@ -73,9 +73,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_expr(
-    expr: Expr | None, resolve_segment: ResolveSegment | None = None
-) -> Compiled:
+def compile_expr(expr: Expr | None, resolve_segment: ResolveSegment | None = None) -> Compiled:
     """Compile ``expr`` once; the result evaluates one context (a JSON object) per call."""
     if expr is None:
         return _everyone
@@ -414,6 +412,15 @@ def _quant(q: str, path: Path, cond: Pred) -> Pred:
 
 
 __all__ = [
-    "OPS", "Compiled", "Pred", "Test", "atom_test", "compile_expr", "compile_pred", "evaluate",
-    "key_function", "leaves", "nodes",
+    "OPS",
+    "Compiled",
+    "Pred",
+    "Test",
+    "atom_test",
+    "compile_expr",
+    "compile_pred",
+    "evaluate",
+    "key_function",
+    "leaves",
+    "nodes",
 ]

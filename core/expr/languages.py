@@ -60,13 +60,31 @@ LANGUAGES: dict[str, Language] = {
     lang.name: lang
     for lang in (
         Language("pql", "core.expr.pql", "parse_pql", "render_pql", (str,), "a string"),
-        Language("pqljson", "core.expr.pqljson", "parse_pqljson", "render_pqljson",
-                 (str, dict, list), "JSON text or a pql/json node"),
+        Language(
+            "pqljson",
+            "core.expr.pqljson",
+            "parse_pqljson",
+            "render_pqljson",
+            (str, dict, list),
+            "JSON text or a pql/json node",
+        ),
         Language("odata", "core.expr.odata", "parse_odata", "render_odata", (str,), "a string"),
-        Language("unleash", "core.expr.unleash", "parse_constraints", "render_constraints",
-                 (list,), "a list of constraints"),
-        Language("confidence", "core.expr.confidence", "parse_targeting", "render_targeting",
-                 (dict,), "a targeting object"),
+        Language(
+            "unleash",
+            "core.expr.unleash",
+            "parse_constraints",
+            "render_constraints",
+            (list,),
+            "a list of constraints",
+        ),
+        Language(
+            "confidence",
+            "core.expr.confidence",
+            "parse_targeting",
+            "render_targeting",
+            (dict,),
+            "a targeting object",
+        ),
     )
 }
 

@@ -55,8 +55,9 @@ _UNKEPT = re.compile("[\x00\ud800-\udfff]")
 (not characters: no UTF-8 text holds them)."""
 
 
-def check_condition(expr: Expr | None, field: str = "expression",
-                    limits: Limits = DEFAULT_LIMITS) -> None:
+def check_condition(
+    expr: Expr | None, field: str = "expression", limits: Limits = DEFAULT_LIMITS
+) -> None:
     """``LimitExceeded(field, reason)`` unless ``expr`` is within ``limits``; ``Invalid`` too
     for a string or attribute name no store can hold (a NUL, a lone surrogate). Iterative, so
     any depth is refused without recursing."""
@@ -67,8 +68,7 @@ def check_condition(expr: Expr | None, field: str = "expression",
     while pending:
         e, depth = pending.pop()
         if depth > limits.max_depth:
-            raise LimitExceeded(field, f"the condition nests deeper than {limits.max_depth} "
-                                "levels")
+            raise LimitExceeded(field, f"the condition nests deeper than {limits.max_depth} levels")
         if isinstance(e, And | Or):
             pending += [(arg, depth + 1) for arg in e.args]
             continue
@@ -77,9 +77,12 @@ def check_condition(expr: Expr | None, field: str = "expression",
             continue
         atoms += 1
         if atoms > limits.max_atoms:
-            raise LimitExceeded(field, f"the condition has more than {limits.max_atoms} tests "
-                                "(comparisons, set and string tests); write long lists of "
-                                "alternatives as one `in` set")
+            raise LimitExceeded(
+                field,
+                f"the condition has more than {limits.max_atoms} tests "
+                "(comparisons, set and string tests); write long lists of "
+                "alternatives as one `in` set",
+            )
         if isinstance(e, SegmentRef):
             continue
         _texts(field, limits, e.path)
@@ -89,8 +92,9 @@ def check_condition(expr: Expr | None, field: str = "expression",
         count = _values(field, limits, e)
         values += count
         if values > limits.max_values:
-            raise LimitExceeded(field, f"the condition has more than {limits.max_values} values "
-                                "in all")
+            raise LimitExceeded(
+                field, f"the condition has more than {limits.max_values} values in all"
+            )
 
 
 def _values(field: str, limits: Limits, e: Expr) -> int:
@@ -116,12 +120,17 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
 def _texts(field: str, limits: Limits, texts: tuple[str, ...]) -> None:
     for text in texts:
         if len(text) > limits.max_text:
-            raise LimitExceeded(field, f"a string of the condition is longer than "
-                                f"{limits.max_text} characters")
+            raise LimitExceeded(
+                field, f"a string of the condition is longer than {limits.max_text} characters"
+            )
         found = _UNKEPT.search(text)
         if found is not None and found.group() == "\x00":
-            raise Invalid(field, "the condition holds a NUL character, which no store keeps: "
-                          "strings and attribute names must not contain NUL")
+            raise Invalid(
+                field,
+                "the condition holds a NUL character, which no store keeps: "
+                "strings and attribute names must not contain NUL",
+            )
         if found is not None:
-            raise Invalid(field, "the condition holds a lone surrogate, which is not a "
-                          "Unicode character")
+            raise Invalid(
+                field, "the condition holds a lone surrogate, which is not a Unicode character"
+            )

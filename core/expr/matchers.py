@@ -112,9 +112,7 @@ def regex_problem(pattern: str) -> str | None:
 
 def _escape(text: str) -> str:
     """``text`` as an RE2 literal: ASCII punctuation and controls escaped, the rest as is."""
-    return "".join(
-        c if not c.isascii() or c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text
-    )
+    return "".join(c if not c.isascii() or c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
 def like_pattern(pattern: str) -> str:
@@ -178,5 +176,12 @@ def like_matcher(pattern: str, ci: bool = False) -> Matcher:
     return lambda text: test(text.casefold())
 
 
-__all__ = ["MAX_MEM", "Matcher", "PatternRefused", "like_matcher", "like_pattern",
-           "regex_matcher", "regex_problem"]
+__all__ = [
+    "MAX_MEM",
+    "Matcher",
+    "PatternRefused",
+    "like_matcher",
+    "like_pattern",
+    "regex_matcher",
+    "regex_problem",
+]

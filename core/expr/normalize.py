@@ -76,8 +76,12 @@ def canonical_atom(atom: Expr) -> Expr:
         values = _sorted_lits(atom.values)
         kinds = sorted({v.kind for v in values})
         if len(kinds) > 1:  # "all of one kind": a mixed list is an Or of one In per kind
-            return Or(tuple(canonical_atom(In(atom.path, tuple(v for v in values if v.kind == k),
-                                               atom.ci)) for k in kinds))
+            return Or(
+                tuple(
+                    canonical_atom(In(atom.path, tuple(v for v in values if v.kind == k), atom.ci))
+                    for k in kinds
+                )
+            )
         ci = atom.ci and kinds == ["string"]
         if len(values) == 1:
             return Cmp("eq", atom.path, values[0], ci)

@@ -421,9 +421,12 @@ def _unescape(token: str, pos: int) -> str:
         # JSON text or other language can hold it, so it is refused here, where it is written.
         value = value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
         if any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise Invalid(FIELD, "a string holds a lone surrogate (a \\uD800-\\uDFFF escape "
-                          f"that is not half of a pair): not a Unicode character (position {pos})",
-                          pos)
+            raise Invalid(
+                FIELD,
+                "a string holds a lone surrogate (a \\uD800-\\uDFFF escape "
+                f"that is not half of a pair): not a Unicode character (position {pos})",
+                pos,
+            )
     return value
 
 

@@ -88,9 +88,7 @@ def _shape_of(expr: Expr | None) -> _Shape:
     body = "True" if expr is None else walk(expr, 0)
     names = "".join(f", i{n}" for n in range(len(atoms)))
     source = (
-        "def shape(r, rows, out):\n"
-        f"    for (pos,{names[1:]}) in rows:\n"
-        f"        out[pos] = {body}\n"
+        f"def shape(r, rows, out):\n    for (pos,{names[1:]}) in rows:\n        out[pos] = {body}\n"
     )
     run = _SHAPES.get(source)
     if run is None:

@@ -80,12 +80,10 @@ class _Vars:
 
 _OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _SAFE_INT = 2**53
-_INT_ITEM = (
-    f'(@.type() == "number" && @ == @.floor() && @ >= -{_SAFE_INT} && @ <= {_SAFE_INT})'
-)
+_INT_ITEM = f'(@.type() == "number" && @ == @.floor() && @ >= -{_SAFE_INT} && @ <= {_SAFE_INT})'
 """A JSON number that is an integer a double holds exactly."""
 _SHORT_INT = '"^[+-]?[0-9]{1,15}$"'
-_INT_TEXT = f"(@.type() == \"string\" && @ like_regex {_SHORT_INT})"
+_INT_TEXT = f'(@.type() == "string" && @ like_regex {_SHORT_INT})'
 """A string of at most 15 digits (and a sign): ``.double()`` reads it exactly."""
 _NUMBER_GUARD = (
     f'((@.type() == "string" && !(@ like_regex {_SHORT_INT}) && @ like_regex "^[+-]?[.0-9]") '
@@ -214,4 +212,3 @@ def path_filter(expr: Expr, path_text: str) -> PathFilter | None:
     tests, guards = found
     guard = f"{path_text} ? ({_any(guards)})" if guards else None
     return PathFilter(f"{path_text} ? ({_any(tests)})", variables.values, guard)
-

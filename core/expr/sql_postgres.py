@@ -60,11 +60,16 @@ def jsonpath(path: Path) -> str:
 def _variables_json(variables: dict[str, str | Decimal]) -> str:
     """The JSON object text of a jsonpath's variables. A number is written as its ``Decimal``
     (the double's exact value), which a JSON number in ``jsonb`` (a ``numeric``) keeps exactly."""
-    return "{" + ",".join(
-        json.dumps(name) + ":" + (str(value) if isinstance(value, Decimal)
-                                  else json.dumps(value, ensure_ascii=False))
-        for name, value in variables.items()
-    ) + "}"
+    return (
+        "{"
+        + ",".join(
+            json.dumps(name)
+            + ":"
+            + (str(value) if isinstance(value, Decimal) else json.dumps(value, ensure_ascii=False))
+            for name, value in variables.items()
+        )
+        + "}"
+    )
 
 
 def _like_escape(text: str) -> str:
@@ -223,8 +228,10 @@ class PostgresCompiler(SqlCompiler):
 
 def postgres_functions_sql() -> str:
     """The CREATE FUNCTION statements (``sql_functions_postgres.sql``) the predicates call."""
-    return importlib.resources.files("core.expr").joinpath("sql_functions_postgres.sql").read_text(
-        encoding="utf-8"
+    return (
+        importlib.resources.files("core.expr")
+        .joinpath("sql_functions_postgres.sql")
+        .read_text(encoding="utf-8")
     )
 
 

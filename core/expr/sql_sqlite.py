@@ -146,8 +146,11 @@ class SqliteCompiler(SqlCompiler):
         return f"segmux_casefold({sql})" if ci else sql
 
     def strop(self, e: StrOp) -> Callable[[Any], str]:
-        fn = {"starts_with": "segmux_startswith", "ends_with": "segmux_endswith",
-              "contains": "segmux_contains"}[e.op]
+        fn = {
+            "starts_with": "segmux_startswith",
+            "ends_with": "segmux_endswith",
+            "contains": "segmux_contains",
+        }[e.op]
         values = [v.casefold() if e.ci else v for v in e.values]
 
         def build(n: SqNode) -> str:
@@ -172,8 +175,12 @@ class SqliteCompiler(SqlCompiler):
 
 
 _SQ_KEYS = {
-    "string": "segmux_str", "number": "segmux_num", "bool": "segmux_bool",
-    "datetime": "segmux_ts", "date": "segmux_date", "semver": "segmux_semver",
+    "string": "segmux_str",
+    "number": "segmux_num",
+    "bool": "segmux_bool",
+    "datetime": "segmux_ts",
+    "date": "segmux_date",
+    "semver": "segmux_semver",
     "version": "segmux_version",
 }
 

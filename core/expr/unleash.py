@@ -78,15 +78,26 @@ _STR_OPS: dict[str, StrOpName] = {
     "STR_CONTAINS": "contains",
 }
 _NUM_OPS: dict[str, CmpOp] = {
-    "NUM_EQ": "eq", "NUM_GT": "gt", "NUM_GTE": "ge", "NUM_LT": "lt", "NUM_LTE": "le",
+    "NUM_EQ": "eq",
+    "NUM_GT": "gt",
+    "NUM_GTE": "ge",
+    "NUM_LT": "lt",
+    "NUM_LTE": "le",
 }
 _SEMVER_OPS: dict[str, CmpOp] = {
-    "SEMVER_EQ": "eq", "SEMVER_GT": "gt", "SEMVER_GTE": "ge", "SEMVER_LT": "lt",
+    "SEMVER_EQ": "eq",
+    "SEMVER_GT": "gt",
+    "SEMVER_GTE": "ge",
+    "SEMVER_LT": "lt",
     "SEMVER_LTE": "le",
 }
 _DATE_OPS: dict[str, CmpOp] = {"DATE_AFTER": "gt", "DATE_BEFORE": "lt"}
 OPERATORS = (
-    *LIST_OPERATORS, *_NUM_OPS, *_DATE_OPS, *_SEMVER_OPS, "REGEX",
+    *LIST_OPERATORS,
+    *_NUM_OPS,
+    *_DATE_OPS,
+    *_SEMVER_OPS,
+    "REGEX",
 )
 _KEYS = frozenset({"contextName", "operator", "values", "value", "inverted", "caseInsensitive"})
 MAX_VALUE_LENGTH = 100
@@ -188,8 +199,13 @@ def _flag(raw: object, where: str) -> bool:
 
 
 def _atom(
-    operator: str, path: Path, values: list[str], value: str | None, ci: bool,
-    inverted: bool, where: str,
+    operator: str,
+    path: Path,
+    values: list[str],
+    value: str | None,
+    ci: bool,
+    inverted: bool,
+    where: str,
 ) -> Expr:
     """One constraint's atom, validated in the order Unleash's admin API checks them
     (docs/dialects/unleash.md)."""
@@ -298,8 +314,13 @@ def _is_string_equality(atom: In | Cmp) -> bool:
 
 
 def _constraint(
-    path: Path, operator: str, negated: bool, ci: bool = False, *,
-    values: list[str] | None = None, value: str | None = None,
+    path: Path,
+    operator: str,
+    negated: bool,
+    ci: bool = False,
+    *,
+    values: list[str] | None = None,
+    value: str | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"contextName": _context_name(path), "operator": operator}
     if values is not None:
@@ -377,9 +398,7 @@ def _render_regex(atom: Regex, negated: bool) -> dict[str, Any]:
 STANDARD_FIELDS = ("userId", "sessionId", "remoteAddress", "environment", "appName", "currentTime")
 
 
-def unleash_context(
-    context: Mapping[str, Any], now: dt.datetime | None = None
-) -> dict[str, Any]:
+def unleash_context(context: Mapping[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
     """An Unleash SDK context as the flat object the evaluator reads: ``properties`` merged in
     (standard fields win, as in the SDKs' lookup order) and ``currentTime`` = now when missing."""
     flat: dict[str, Any] = {}

@@ -99,8 +99,7 @@ class AllocationSql(SqlBase):
             # Locked before the uses are counted: a rule attaching it holds a SHARE lock until
             # it commits, so the count below sees every rule that will use it (flags._attach).
             row = await tx.fetchrow(
-                "SELECT * FROM segments WHERE tenant = $1 AND id = $2"
-                + self._row_lock("UPDATE"),
+                "SELECT * FROM segments WHERE tenant = $1 AND id = $2" + self._row_lock("UPDATE"),
                 tenant,
                 segment_id,
             )
@@ -211,4 +210,3 @@ def _assignments(patch: SegmentPatch | None, *, start: int) -> tuple[list[str], 
         sets.append(f"{field} = ${start + len(args)}")
         args.append(value)
     return sets, args
-

@@ -133,9 +133,7 @@ class BackupSql(SqlBase):
             )
             if row is not None:
                 return True, []
-            found = await tx.fetchrow(
-                "SELECT settings FROM tenants WHERE name = $1", tenant.name
-            )
+            found = await tx.fetchrow("SELECT settings FROM tenants WHERE name = $1", tenant.name)
             assert found is not None
             current = _dict_dec.decode(found["settings"])
             kept = sorted(k for k, v in tenant.settings.items() if k in current and current[k] != v)
@@ -220,8 +218,7 @@ class BackupSql(SqlBase):
                 # The bytes as they were stored: no row means "all buckets", so a row is
                 # written exactly when the source had one.
                 await tx.execute(
-                    "INSERT INTO segment_bitsets (tenant, segment_id, bitset) "
-                    "VALUES ($1, $2, $3)",
+                    "INSERT INTO segment_bitsets (tenant, segment_id, bitset) VALUES ($1, $2, $3)",
                     segment.tenant,
                     segment.id,
                     bitset,

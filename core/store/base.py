@@ -45,9 +45,7 @@ _SORT_COLUMNS = {
 def order_by(sort: tuple[Sort, ...]) -> str:
     """An ``ORDER BY`` list of segments for ``sort``, ties broken by id (so pages never
     overlap)."""
-    order = ", ".join(
-        f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort
-    )
+    order = ", ".join(f"{_SORT_COLUMNS[s.field]} {'DESC' if s.descending else 'ASC'}" for s in sort)
     return f"{order}, id ASC" if order else "id ASC"
 
 

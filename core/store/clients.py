@@ -67,9 +67,7 @@ class ClientSql(SqlBase):
         # Constant-time compare: the hash is not secret, but habits are cheap.
         return row is not None and hmac.compare_digest(str(row["secret_hash"]), secret_hash)
 
-    async def add_access_token(
-        self, *, token_hash: str, client_id: str, expires_at: int
-    ) -> None:
+    async def add_access_token(self, *, token_hash: str, client_id: str, expires_at: int) -> None:
         now = now_us()
         async with self._write() as tx:
             # Expired tokens are useless: drop them here so the table stays a day's worth.

@@ -436,9 +436,7 @@ async def _require(tx: Tx, table: str, column: str, tenant: str, value: str, kin
         raise NotFound(kind, value)
 
 
-async def _attach(
-    tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str], lock: str
-) -> None:
+async def _attach(tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str], lock: str) -> None:
     """Link a rule to segments, all or nothing: a missing segment is ``NotFound``, an archived
     one ``Conflict``.
 

@@ -48,8 +48,9 @@ class PageTotals:
     what was last counted for it; the least recently used entry goes first."""
 
     def __init__(self, max_entries: int = _MAX_ENTRIES, max_bytes: int = _MAX_BYTES) -> None:
-        self._entries: Bounded[Hashable, Counted] = Bounded(capacity=max_entries,
-                                                            max_bytes=max_bytes)
+        self._entries: Bounded[Hashable, Counted] = Bounded(
+            capacity=max_entries, max_bytes=max_bytes
+        )
 
     def get(self, key: Hashable) -> Counted | None:
         return self._entries.get(key)

@@ -85,12 +85,16 @@ def too_costly(exc: StatementTimeout | StatementRefused, limits: StoreLimits) ->
     """What a condition's statement cut off (or refused) by the database says to the client:
     the condition's own cost, which no retry changes."""
     if isinstance(exc, StatementTimeout):
-        reason = (f"the condition took more than {limits.statement_timeout_ms} ms of database "
-                  "time to evaluate over the individuals; make it simpler (fewer tests, one "
-                  "`in` set instead of many alternatives)")
+        reason = (
+            f"the condition took more than {limits.statement_timeout_ms} ms of database "
+            "time to evaluate over the individuals; make it simpler (fewer tests, one "
+            "`in` set instead of many alternatives)"
+        )
     else:
-        reason = ("the condition is too large or complex for the database to evaluate; make "
-                  "it simpler (fewer tests, one `in` set instead of many alternatives)")
+        reason = (
+            "the condition is too large or complex for the database to evaluate; make "
+            "it simpler (fewer tests, one `in` set instead of many alternatives)"
+        )
     return ConditionTooCostly("expression", reason)
 
 
@@ -252,8 +256,15 @@ class ProfileSql(SqlBase):
         return ProfilePage(items=[_profile(r) for r in rows], total=total)
 
     async def _sqlite_page(
-        self, source: str, clause: str, order: str, args: list[Any], offset: int, limit: int,
-        *, clause_args: int,
+        self,
+        source: str,
+        clause: str,
+        order: str,
+        args: list[Any],
+        offset: int,
+        limit: int,
+        *,
+        clause_args: int,
     ) -> ProfilePage:
         """``args`` are the clause's ``clause_args`` arguments, then the order's."""
         n = len(args)

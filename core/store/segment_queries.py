@@ -56,7 +56,7 @@ class SegmentQueries(SqlBase):
             n = len(args)
             where.append(f"(created_at > ${n - 1} OR (created_at = ${n - 1} AND id > ${n}))")
         if name_contains is not None:
-            escaped = (name_contains.replace("!", "!!").replace("%", "!%").replace("_", "!_"))
+            escaped = name_contains.replace("!", "!!").replace("%", "!%").replace("_", "!_")
             args.append(f"%{escaped}%")
             where.append(f"lower(name) LIKE lower(CAST(${len(args)} AS text)) ESCAPE '!'")
         args.append(limit)

@@ -67,12 +67,25 @@ def gateway_error(status: int, code: str, message: str) -> Response:
 
 
 def content_type_error() -> Response:
-    return _json({"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError",
-                  "detail": "A valid content-type must be specified"}, 400)
+    return _json(
+        {
+            "type": "/placeholder/type/uri",
+            "status": 400,
+            "title": "BadRequestError",
+            "detail": "A valid content-type must be specified",
+        },
+        400,
+    )
 
 
-def service_error(request: Request, status: int, message: str, *, type_code: str | None = None,
-                  headers: dict[str, str] | None = None) -> Response:
+def service_error(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    type_code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body = {
         "requestId": _request_id(request),
         "errors": {str(status): [{"code": status, "message": message}]},
@@ -110,27 +123,45 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, BodyTooLarge):
         return service_error(request, 413, "The request body is too large.")
     if isinstance(exc, Forbidden):
-        return service_error(request, 403, "The caller is not authorized to change segment "
-                             "definitions (this token can only read).")
+        return service_error(
+            request,
+            403,
+            "The caller is not authorized to change segment "
+            "definitions (this token can only read).",
+        )
     if isinstance(exc, NotFound):
-        return service_error(request, 404, f"Segment definition with id {exc.key!r} was not "
-                             "found." if exc.kind == "segment" else exc.message)
+        return service_error(
+            request,
+            404,
+            f"Segment definition with id {exc.key!r} was not found."
+            if exc.kind == "segment"
+            else exc.message,
+        )
     if isinstance(exc, NotExpressible):
         return service_error(request, 422, not_expressible_message(exc))
     if isinstance(exc, InUse):
-        return service_error(request, 409, "The segment definition is in use and cannot be "
-                             f"deleted: {exc.message}.")
+        return service_error(
+            request, 409, f"The segment definition is in use and cannot be deleted: {exc.message}."
+        )
     if isinstance(exc, Conflict) and exc.field == "name":
-        return service_error(request, 422, "A segment definition with this name already "
-                             "exists in the sandbox. In order to update a segment definition, "
-                             "use the PATCH operation instead.")
+        return service_error(
+            request,
+            422,
+            "A segment definition with this name already "
+            "exists in the sandbox. In order to update a segment definition, "
+            "use the PATCH operation instead.",
+        )
     if isinstance(exc, Conflict):
         return service_error(request, 409, exc.message)
     if isinstance(exc, Invalid):
         return service_error(request, 400, invalid_message(exc))
     if isinstance(exc, Unavailable):
-        return service_error(request, 503, "The service is unavailable; retry later.",
-                             headers={"Retry-After": str(exc.retry_after)})
+        return service_error(
+            request,
+            503,
+            "The service is unavailable; retry later.",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     if isinstance(exc, CoreError):
         return service_error(request, 400, exc.message)
     return server_error(request, exc)
@@ -140,8 +171,12 @@ def render_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         allow = allow_header(exc)
-        return service_error(request, 405, f"Method {request.method} is not allowed here; "
-                             f"use {allow}.", headers={"Allow": allow})
+        return service_error(
+            request,
+            405,
+            f"Method {request.method} is not allowed here; use {allow}.",
+            headers={"Allow": allow},
+        )
     if exc.status_code == 404:
         return service_error(request, 404, f"No such resource: {request.url.path}")
     return service_error(request, exc.status_code, str(exc.detail))

@@ -35,12 +35,17 @@ class OAuthError(CoreError):
 
 
 def _json(body: object, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(ENCODER.encode(body), status_code=status, media_type="application/json",
-                    headers={**_NO_STORE, **(headers or {})})
+    return Response(
+        ENCODER.encode(body),
+        status_code=status,
+        media_type="application/json",
+        headers={**_NO_STORE, **(headers or {})},
+    )
 
 
-def oauth_error(error: str, description: str, status: int = 400,
-                headers: dict[str, str] | None = None) -> Response:
+def oauth_error(
+    error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+) -> Response:
     return _json({"error": error, "error_description": description}, status, headers)
 
 
@@ -50,8 +55,9 @@ def form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     if media != FORM:
         raise OAuthError("invalid_request", f"the request body must be {FORM}")
     try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=100)
+        parsed = parse_qs(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=100
+        )
     except (UnicodeDecodeError, ValueError):
         raise OAuthError("invalid_request", "the form is not valid UTF-8 form data") from None
     repeated = sorted(k for k, v in parsed.items() if len(v) > 1)
@@ -75,22 +81,28 @@ class ImsApi:
         )
 
     async def token_v3(self, request: Request) -> Response:
-        form = form_fields(request.headers.get("content-type"),
-                           await read_body(request, self.services.settings.body_limit))
+        form = form_fields(
+            request.headers.get("content-type"),
+            await read_body(request, self.services.settings.body_limit),
+        )
         grant = form.get("grant_type")
         if not grant:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant != "client_credentials":
-            raise OAuthError("unsupported_grant_type", f"grant_type {grant!r} is not supported; "
-                             "use client_credentials")
+            raise OAuthError(
+                "unsupported_grant_type",
+                f"grant_type {grant!r} is not supported; use client_credentials",
+            )
         for name in ("client_id", "client_secret"):
             if not form.get(name):
                 raise OAuthError("invalid_request", f"{name} is required")
         issued = await self.services.tokens.issue_access_token(
             form["client_id"], form["client_secret"]
         )
-        return _json({"access_token": issued.token, "token_type": "bearer",
-                      "expires_in": issued.expires_in}, 200)
+        return _json(
+            {"access_token": issued.token, "token_type": "bearer", "expires_in": issued.expires_in},
+            200,
+        )
 
 
 def build(services: Services) -> Starlette:
@@ -105,8 +117,12 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, BodyTooLarge):
         return oauth_error("invalid_request", "the request body is too large", 413)
     if isinstance(exc, Unavailable):
-        return oauth_error("temporarily_unavailable", "the service is unavailable; retry later",
-                           503, {"Retry-After": str(exc.retry_after)})
+        return oauth_error(
+            "temporarily_unavailable",
+            "the service is unavailable; retry later",
+            503,
+            {"Retry-After": str(exc.retry_after)},
+        )
     if isinstance(exc, CoreError):
         return oauth_error("invalid_request", exc.message)
     return server_error(request, exc)
@@ -117,8 +133,7 @@ def render_http(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         allow = allow_header(exc)
         return oauth_error("invalid_request", f"use {allow}", 405, {"Allow": allow})
-    return oauth_error("invalid_request", f"no such endpoint: {request.url.path}",
-                       exc.status_code)
+    return oauth_error("invalid_request", f"no such endpoint: {request.url.path}", exc.status_code)
 
 
 def server_error(request: Request, exc: Exception) -> Response:

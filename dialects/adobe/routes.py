@@ -33,8 +33,9 @@ class Caller(msgspec.Struct, frozen=True):
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(ENCODER.encode(body), status_code=status, media_type=errors.JSON,
-                    headers=headers)
+    return Response(
+        ENCODER.encode(body), status_code=status, media_type=errors.JSON, headers=headers
+    )
 
 
 class AdobeApi:
@@ -49,12 +50,14 @@ class AdobeApi:
     def app(self) -> Starlette:
         return Starlette(
             routes=[
-                route("/segment/definitions", GET=self.list_definitions,
-                      POST=self.create_definition),
+                route(
+                    "/segment/definitions", GET=self.list_definitions, POST=self.create_definition
+                ),
                 route("/segment/definitions/bulk-get", POST=self.bulk_get),
                 route(
                     "/segment/definitions/{segment_id}",
-                    GET=self.get_definition, PATCH=self.patch_definition,
+                    GET=self.get_definition,
+                    PATCH=self.patch_definition,
                     DELETE=self.delete_definition,
                 ),
                 route("/segment/conversion", POST=self.conversion),
@@ -68,7 +71,8 @@ class AdobeApi:
         for writes the content type; then the sandbox the request runs in."""
         headers = request.headers
         principal = await self.services.tokens.authenticate_client(
-            bearer_token(request), api_key=headers.get("x-api-key"),
+            bearer_token(request),
+            api_key=headers.get("x-api-key"),
             org=headers.get("x-gw-ims-org-id"),
         )
         if writes:
@@ -98,8 +102,12 @@ class AdobeApi:
 
         async def render() -> bytes:
             page = await self.services.segments.list(
-                who.principal, sandbox=who.sandbox, offset=query.offset, limit=query.limit,
-                sort=query.sort, tests=query.tests,
+                who.principal,
+                sandbox=who.sandbox,
+                offset=query.offset,
+                limit=query.limit,
+                sort=query.sort,
+                tests=query.tests,
             )
             return ENCODER.encode(translate.list_out(page, query, who.org))
 
@@ -107,10 +115,19 @@ class AdobeApi:
             return Response(await render(), media_type=errors.JSON)
         # First pages are encoded once per tenant revision (core.cache.ResponseCache), keyed on
         # the parsed parameters the page is made of (every spelling of one query shares it).
-        key = ("adobe.definitions", who.sandbox, who.org, query.limit, query.page, query.start,
-               query.sort_text, tuple(sorted(query.filters.items())))
-        return Response(await self.services.pages.get(who.principal, key, render),
-                        media_type=errors.JSON)
+        key = (
+            "adobe.definitions",
+            who.sandbox,
+            who.org,
+            query.limit,
+            query.page,
+            query.start,
+            query.sort_text,
+            tuple(sorted(query.filters.items())),
+        )
+        return Response(
+            await self.services.pages.get(who.principal, key, render), media_type=errors.JSON
+        )
 
     async def create_definition(self, request: Request) -> Response:
         who = await self.caller(request, writes=True)
@@ -118,8 +135,10 @@ class AdobeApi:
         segment = await self.services.segments.create(
             who.principal, translate.new_segment(definition, who.sandbox)
         )
-        return _json(translate.definition_out(segment, who.org),
-                     headers={"X-Location": translate.location(base_url(request), segment)})
+        return _json(
+            translate.definition_out(segment, who.org),
+            headers={"X-Location": translate.location(base_url(request), segment)},
+        )
 
     async def get_definition(self, request: Request) -> Response:
         who = await self.caller(request)
@@ -134,11 +153,15 @@ class AdobeApi:
         segment_id = request.path_params["segment_id"]
         definition = translate.definition_in(await json_body(request, self.body_limit))
         segment = await self.services.segments.update_with(
-            who.principal, segment_id, translate.patch_builder(definition, segment_id),
+            who.principal,
+            segment_id,
+            translate.patch_builder(definition, segment_id),
             sandbox=who.sandbox,
         )
-        return _json(translate.definition_out(segment, who.org),
-                     headers={"X-Location": translate.location(base_url(request), segment)})
+        return _json(
+            translate.definition_out(segment, who.org),
+            headers={"X-Location": translate.location(base_url(request), segment)},
+        )
 
     async def delete_definition(self, request: Request) -> Response:
         who = await self.caller(request)

@@ -51,10 +51,18 @@ DEFAULT_EVALUATION: dict[str, Any] = {
 # Interpreted by the core (or by this module), so not kept among the pass-through fields.
 _CORE_FIELDS = frozenset({"name", "description", "expression", "evaluationInfo"})
 # Set by the server; a client sending them is ignored.
-_SERVER_FIELDS = frozenset({
-    "id", "imsOrgId", "sandbox", "dataGovernancePolicy", "creationTime", "updateTime",
-    "updateEpoch", "baselineTime",
-})
+_SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "imsOrgId",
+        "sandbox",
+        "dataGovernancePolicy",
+        "creationTime",
+        "updateTime",
+        "updateEpoch",
+        "baselineTime",
+    }
+)
 # Response key order: the guide's, then any other kept field.
 _LEADING = ("schema", "ttlInDays", "profileInstanceId")
 _TRAILING = ("mergePolicyId", "payloadSchema")
@@ -118,8 +126,9 @@ def parse_expression(expression: ExpressionIn) -> Expr | None:
     except Invalid as exc:
         if exc.position is None:
             raise
-        raise Invalid(exc.field, _with_line(exc.reason, expression.value, exc.position),
-                      position=exc.position) from None
+        raise Invalid(
+            exc.field, _with_line(exc.reason, expression.value, exc.position), position=exc.position
+        ) from None
 
 
 def _with_line(reason: str, text: str, position: int) -> str:
@@ -385,7 +394,8 @@ def list_out(page: Page, query: ListQuery, org: str) -> dict[str, Any]:
     link: dict[str, str] = {}
     if query.offset + query.limit < page.total:
         params: dict[str, Any] = (
-            {"start": query.offset + query.limit} if query.start is not None
+            {"start": query.offset + query.limit}
+            if query.start is not None
             else {"page": query.page + 1}
         )
         params["limit"] = query.limit
@@ -419,8 +429,9 @@ def bulk_ids(body: Any) -> list[str]:
     return list(dict.fromkeys(i.id if isinstance(i, IdIn) else i for i in ids))
 
 
-def bulk_out(ids: list[str], found: list[Segment] | tuple[Segment, ...], org: str
-             ) -> dict[str, Any]:
+def bulk_out(
+    ids: list[str], found: list[Segment] | tuple[Segment, ...], org: str
+) -> dict[str, Any]:
     """207 body: ``results`` by id; ids not found, or not expressible in PQL, in ``errors``."""
     by_id = {s.id: s for s in found}
     results: dict[str, Any] = {}

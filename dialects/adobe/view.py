@@ -20,10 +20,15 @@ def _pql(segment: Segment) -> Any:
     if segment.kind == "static":
         raise NotExpressible("pql", "a static segment (a list of members) has no PQL condition")
     check_condition_only(segment, "pql", "PQL")
-    found, stored = sent_form(extension(segment, "adobe"), "expression", "expressionOf",
-                              segment.expression)
-    if (found and isinstance(stored, dict) and stored.get("format") == "pql/text"
-            and isinstance(stored.get("value"), str)):
+    found, stored = sent_form(
+        extension(segment, "adobe"), "expression", "expressionOf", segment.expression
+    )
+    if (
+        found
+        and isinstance(stored, dict)
+        and stored.get("format") == "pql/text"
+        and isinstance(stored.get("value"), str)
+    ):
         return stored["value"]
     return render_pql(condition(segment))
 

@@ -43,7 +43,7 @@ _FIELDS: dict[str, Values] = {
 }
 
 _TOKEN = re.compile(
-    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<and>&&)|(?P<or>\|\|)|(?P<bang>!)'
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<and>&&)|(?P<or>\|\|)|(?P<bang>!)"
     r'|(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<word>(?:[^\s()"\\]|\\.)+))'
 )
 

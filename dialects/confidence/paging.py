@@ -63,8 +63,9 @@ def order_by(raw: str | None) -> tuple[Sort, ...]:
                 raise Invalid("order_by", f"{term.strip()!r} is not 'field[:asc|desc]'")
             field = _ORDER_FIELDS.get(to_camel(m.group(1)))
             if field is None:
-                raise Invalid("order_by", f"cannot order by {m.group(1)!r}; use "
-                              f"{', '.join(_ORDER_FIELDS)}")
+                raise Invalid(
+                    "order_by", f"cannot order by {m.group(1)!r}; use {', '.join(_ORDER_FIELDS)}"
+                )
             if any(s.field == field for s in sorts):
                 raise Invalid("order_by", f"{m.group(1)!r} is given twice")
             sorts.append(Sort(field, (m.group(2) or "asc").lower() == "desc"))

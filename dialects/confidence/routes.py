@@ -43,8 +43,14 @@ from dialects.http import (
 )
 from dialects.ports import Services
 
-VIEWS = {"SEGMENT_VIEW_UNSPECIFIED": False, "BASIC": False, "FULL": True,
-         "0": False, "1": False, "2": True}
+VIEWS = {
+    "SEGMENT_VIEW_UNSPECIFIED": False,
+    "BASIC": False,
+    "FULL": True,
+    "0": False,
+    "1": False,
+    "2": True,
+}
 
 
 def _json(value: Any) -> Response:
@@ -107,8 +113,13 @@ class ConfidenceApi:
         return Starlette(
             routes=[
                 route("/segments", GET=self.list_segments, POST=self.create_segment),
-                route("/segments/{rest}", GET=self.get_segment, PATCH=self.update_segment,
-                      POST=self.custom_method, DELETE=self.delete_segment),
+                route(
+                    "/segments/{rest}",
+                    GET=self.get_segment,
+                    PATCH=self.update_segment,
+                    POST=self.custom_method,
+                    DELETE=self.delete_segment,
+                ),
                 route("/oauth/token", POST=self.oauth_token),
             ],
             middleware=[Middleware(CatchAll, render=errors.server_error)],
@@ -159,12 +170,16 @@ class ConfidenceApi:
             lifecycle = self.services.lifecycle
             expressible = translate.expressible
             found, more = await lifecycle.scan(
-                who, keep=lambda s: expressible(s) and keep(s), sort=sort, offset=offset,
+                who,
+                keep=lambda s: expressible(s) and keep(s),
+                sort=sort,
+                offset=offset,
                 limit=size,
             )
             items = [
-                translate.segment_out(s, await lifecycle.bitset(who, s) if full else None,
-                                      full=full)
+                translate.segment_out(
+                    s, await lifecycle.bitset(who, s) if full else None, full=full
+                )
                 for s in found
             ]
             token = encode_token(offset + len(found), *query) if more else ""
@@ -175,8 +190,9 @@ class ConfidenceApi:
         # First pages are encoded once per tenant revision (core.cache.ResponseCache), keyed on
         # the parsed parameters: every spelling of one query shares an entry.
         key = ("confidence.segments", size, *query)
-        return Response(await self.services.pages.get(who, key, render),
-                        media_type="application/json")
+        return Response(
+            await self.services.pages.get(who, key, render), media_type="application/json"
+        )
 
     async def get_segment(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)

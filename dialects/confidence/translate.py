@@ -85,8 +85,9 @@ def targeting_of(segment: Segment) -> dict[str, Any] | None:
 def _targeting(segment: Segment) -> dict[str, Any] | None:
     if segment.kind == "static":
         raise NotExpressible(LANGUAGE, "static segments (member lists) have no targeting")
-    found, sent = sent_form(segment.extensions.get(EXT), "targeting", "expression",
-                            segment.expression)
+    found, sent = sent_form(
+        segment.extensions.get(EXT), "targeting", "expression", segment.expression
+    )
     if found:
         return sent if isinstance(sent, dict) else None
     if segment.expression is None:
@@ -124,7 +125,8 @@ def segment_out(segment: Segment, bitset: int | None = None, *, full: bool = Fal
         state=segment.state,
         bitsetAllocation=(
             BitsetAllocation(base64.b64encode(to_bytes(bitset)).decode())
-            if full and bitset is not None else None
+            if full and bitset is not None
+            else None
         ),
         labels=dict(segment.labels),
         workflowInstance=_text(conf.get("workflowInstance")),
@@ -154,8 +156,11 @@ def _labels(value: dict[str, str] | None) -> dict[str, str]:
         raise Invalid("labels", f"at most {MAX_LABELS} labels")
     for key, item in labels.items():
         if not key or len(key) > MAX_LABEL or len(item) > MAX_LABEL or "\x00" in key + item:
-            raise Invalid(f"labels.{key}", f"keys and values are 1 to {MAX_LABEL} characters "
-                          "without NUL (values may be empty)")
+            raise Invalid(
+                f"labels.{key}",
+                f"keys and values are 1 to {MAX_LABEL} characters "
+                "without NUL (values may be empty)",
+            )
     return labels
 
 
@@ -221,8 +226,11 @@ def new_segment(body: SegmentIn, segment_id: str | None, sandbox: str) -> NewSeg
     _set(conf, "flag", _reference("flag", _value(body.flag)))
     alloc_body = _value(body.allocation)
     if alloc_body is not None:
-        _set(conf, "targetingKeySelector",
-             _reference("allocation.targetingKeySelector", _value(alloc_body.targetingKeySelector)))
+        _set(
+            conf,
+            "targetingKeySelector",
+            _reference("allocation.targetingKeySelector", _value(alloc_body.targetingKeySelector)),
+        )
     conf = _conf_with(conf, expression, targeting)
     display = _value(body.displayName)
     return NewSegment(
@@ -245,8 +253,14 @@ def _value(value: Any) -> Any:
 # --- update masks ----------------------------------------------------------------------------
 
 MUTABLE = (
-    "displayName", "description", "targeting", "allocation", "labels", "workflowInstance",
-    "flag", "owner",
+    "displayName",
+    "description",
+    "targeting",
+    "allocation",
+    "labels",
+    "workflowInstance",
+    "flag",
+    "owner",
 )
 _SUBFIELDS = {
     "allocation": ("proportion", "exclusivityTags", "exclusiveTo", "targetingKeySelector"),
@@ -301,8 +315,11 @@ def implied_mask(body: SegmentIn) -> list[str]:
         if value is UNSET:
             continue
         if field == "allocation" and isinstance(value, AllocationIn):
-            paths += [f"allocation.{f}" for f in _SUBFIELDS["allocation"]
-                      if getattr(value, f) is not UNSET]
+            paths += [
+                f"allocation.{f}"
+                for f in _SUBFIELDS["allocation"]
+                if getattr(value, f) is not UNSET
+            ]
         else:
             paths.append(field)
     return paths
@@ -377,13 +394,11 @@ def _allocation_path(
     if not sub:  # the whole message: what is not sent is reset
         replaced = allocation_in(body)
         selector = _value(body.targetingKeySelector) if body is not None else None
-        _set(conf, "targetingKeySelector",
-             _reference("allocation.targetingKeySelector", selector))
+        _set(conf, "targetingKeySelector", _reference("allocation.targetingKeySelector", selector))
         return replaced, conf
     if sub == "targetingKeySelector":
         selector = _value(body.targetingKeySelector) if body is not None else None
-        _set(conf, "targetingKeySelector",
-             _reference("allocation.targetingKeySelector", selector))
+        _set(conf, "targetingKeySelector", _reference("allocation.targetingKeySelector", selector))
         return current, conf
     # A path in the mask that the body leaves out is reset to its default (FieldMask rules).
     sent = getattr(body, sub) if body is not None else None

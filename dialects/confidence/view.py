@@ -19,8 +19,9 @@ from dialects.views import SegmentRendering, extension
 def _targeting(segment: Segment) -> Any:
     if segment.kind == "static":
         raise NotExpressible("confidence", "static segments (member lists) have no targeting")
-    found, sent = sent_form(extension(segment, "confidence"), "targeting", "expression",
-                            segment.expression)
+    found, sent = sent_form(
+        extension(segment, "confidence"), "targeting", "expression", segment.expression
+    )
     if found:
         return sent if isinstance(sent, dict) else None
     if segment.expression is None:

@@ -52,8 +52,9 @@ _CONFLICTS = {
 }
 
 
-def error(request: Request, status: int, message: str,
-          headers: dict[str, str] | None = None) -> Response:
+def error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     now = dt.datetime.now(dt.UTC)
     body = Error(
         timestamp=now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -62,14 +63,17 @@ def error(request: Request, status: int, message: str,
         message=message,
         path=request.url.path,
     )
-    return Response(ENCODER.encode(body), status_code=status, media_type=MEDIA_TYPE,
-                    headers=headers)
+    return Response(
+        ENCODER.encode(body), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
 def _not_found(exc: NotFound) -> str:
     if isinstance(exc, Hidden):
-        return (f"individual segment {exc.key!r} cannot be shown here: its condition is not "
-                f"expressible as an OData filter ({exc.reason})")
+        return (
+            f"individual segment {exc.key!r} cannot be shown here: its condition is not "
+            f"expressible as an OData filter ({exc.reason})"
+        )
     if exc.kind == "membership":
         return f"individual {exc.key!r} is not a member of this individual segment"
     if exc.key:
@@ -86,8 +90,13 @@ def _invalid(exc: Invalid) -> str:
 
 def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorized):
-        return error(request, 401, "Full authentication is required to access this resource: "
-                     "send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
+        return error(
+            request,
+            401,
+            "Full authentication is required to access this resource: "
+            "send Authorization: Bearer <token>",
+            {"WWW-Authenticate": "Bearer"},
+        )
     if isinstance(exc, Forbidden):
         return error(request, 403, exc.message)
     if isinstance(exc, NotStatic):
@@ -111,8 +120,11 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, BodyTooLarge):
         return error(request, 413, exc.message)
     if isinstance(exc, UnsupportedMediaType):
-        return error(request, 415, f"Content type {exc.content_type or ''!r} not supported; "
-                     "send application/json")
+        return error(
+            request,
+            415,
+            f"Content type {exc.content_type or ''!r} not supported; send application/json",
+        )
     if isinstance(exc, Unavailable):
         return error(request, 503, exc.message, {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, CoreError):
@@ -124,12 +136,14 @@ def render_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         allow = allow_header(exc)
-        return error(request, 405, f"Request method {request.method!r} not supported",
-                     {"Allow": allow})
+        return error(
+            request, 405, f"Request method {request.method!r} not supported", {"Allow": allow}
+        )
     if exc.status_code == 404:
         return error(request, 404, f"No resource at {request.url.path}")
-    return error(request, exc.status_code, str(exc.detail),
-                 dict(exc.headers) if exc.headers else None)
+    return error(
+        request, exc.status_code, str(exc.detail), dict(exc.headers) if exc.headers else None
+    )
 
 
 def server_error(request: Request, exc: Exception) -> Response:

@@ -89,8 +89,13 @@ class HalApi:
 
     async def root(self, request: Request) -> Response:
         await authenticate(self.services.tokens, request)
-        return _hal(Root(name="segmux", description="segmux: the HAL Individual Segments API",
-                         links=translate.root_links(base_url(request))))
+        return _hal(
+            Root(
+                name="segmux",
+                description="segmux: the HAL Individual Segments API",
+                links=translate.root_links(base_url(request)),
+            )
+        )
 
     async def health(self, request: Request) -> Response:
         try:
@@ -110,13 +115,19 @@ class HalApi:
         where, sort = translate.filter_param(query), translate.segment_sort(query)
         view = self.view
         page = await services.segment_views.list(
-            who, view, request.path_params["projectId"], where=where, sort=sort,
-            offset=paging.offset, limit=paging.size,
+            who,
+            view,
+            request.path_params["projectId"],
+            where=where,
+            sort=sort,
+            offset=paging.offset,
+            limit=paging.size,
         )
         links = _hrefs(request)
         items = [translate.segment_out(s, view, links) for s in page.items]
-        return _hal(paging.collection("individual-segments", items, page.total,
-                                      _collection_url(request)))
+        return _hal(
+            paging.collection("individual-segments", items, page.total, _collection_url(request))
+        )
 
     async def create_segment(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
@@ -156,13 +167,18 @@ class HalApi:
         paging = translate.Paging(query)
         where, sort = translate.filter_param(query), translate.individual_sort(query)
         page = await self.services.profiles.members(
-            who, self.view, request.path_params["projectId"], request.path_params["id"],
-            where=where, offset=paging.offset, limit=paging.size, sort=sort,
+            who,
+            self.view,
+            request.path_params["projectId"],
+            request.path_params["id"],
+            where=where,
+            offset=paging.offset,
+            limit=paging.size,
+            sort=sort,
         )
         links = _hrefs(request)
         items = [translate.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total,
-                                      _collection_url(request)))
+        return _hal(paging.collection("individuals", items, page.total, _collection_url(request)))
 
     async def add_membership(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
@@ -176,7 +192,10 @@ class HalApi:
     async def delete_membership(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
         await self.services.profiles.remove_member(
-            who, self.view, request.path_params["projectId"], request.path_params["id"],
+            who,
+            self.view,
+            request.path_params["projectId"],
+            request.path_params["id"],
             request.path_params["individualId"],
         )
         return _empty()
@@ -189,13 +208,16 @@ class HalApi:
         paging = translate.Paging(query)
         where, sort = translate.filter_param(query), translate.individual_sort(query)
         page = await self.services.profiles.list(
-            who, request.path_params["projectId"], where=where, offset=paging.offset,
-            limit=paging.size, sort=sort,
+            who,
+            request.path_params["projectId"],
+            where=where,
+            offset=paging.offset,
+            limit=paging.size,
+            sort=sort,
         )
         links = _hrefs(request)
         items = [translate.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total,
-                                      _collection_url(request)))
+        return _hal(paging.collection("individuals", items, page.total, _collection_url(request)))
 
     async def create_individual(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
@@ -233,13 +255,19 @@ class HalApi:
         query = request.query_params
         paging, sort = translate.Paging(query), translate.segment_sort(query)
         page = await self.services.profiles.segments_of(
-            who, self.view, request.path_params["projectId"], request.path_params["id"],
-            offset=paging.offset, limit=paging.size, sort=sort,
+            who,
+            self.view,
+            request.path_params["projectId"],
+            request.path_params["id"],
+            offset=paging.offset,
+            limit=paging.size,
+            sort=sort,
         )
         links = _hrefs(request)
         items = [translate.segment_out(s, self.view, links) for s in page.items]
-        return _hal(paging.collection("individual-segments", items, page.total,
-                                      _collection_url(request)))
+        return _hal(
+            paging.collection("individual-segments", items, page.total, _collection_url(request))
+        )
 
     def app(self) -> Starlette:
         """Every HAL path with its handlers, behind the guard that renders any unexpected
@@ -251,15 +279,22 @@ class HalApi:
                 route("/", GET=self.root),
                 route("/management/health", GET=self.health),
                 route(segments, GET=self.list_segments, POST=self.create_segment),
-                route(segments + "/{id}", GET=self.get_segment, PUT=self.put_segment,
-                      DELETE=self.delete_segment),
+                route(
+                    segments + "/{id}",
+                    GET=self.get_segment,
+                    PUT=self.put_segment,
+                    DELETE=self.delete_segment,
+                ),
                 route(segments + "/{id}/individuals", GET=self.segment_members),
                 route(segments + "/{id}/memberships", POST=self.add_membership),
-                route(segments + "/{id}/memberships/{individualId}",
-                      DELETE=self.delete_membership),
+                route(segments + "/{id}/memberships/{individualId}", DELETE=self.delete_membership),
                 route(individuals, GET=self.list_individuals, POST=self.create_individual),
-                route(individuals + "/{id}", GET=self.get_individual, PUT=self.put_individual,
-                      DELETE=self.delete_individual),
+                route(
+                    individuals + "/{id}",
+                    GET=self.get_individual,
+                    PUT=self.put_individual,
+                    DELETE=self.delete_individual,
+                ),
                 route(individuals + "/{id}/individual-segments", GET=self.individual_segments),
             ],
             middleware=[Middleware(CatchAll, render=errors.server_error)],

@@ -6,7 +6,13 @@ from dialects.hal.view import VIEW
 from dialects.registry import Surface
 
 SURFACE = Surface(
-    name="hal", label="HAL", prefix=None, build=routes.build,
-    render_http=errors.render_http, spec="hal", root_route=routes.HalRoutes,
-    view=VIEW, codec="gateway.migrate.hal",
+    name="hal",
+    label="HAL",
+    prefix=None,
+    build=routes.build,
+    render_http=errors.render_http,
+    spec="hal",
+    root_route=routes.HalRoutes,
+    view=VIEW,
+    codec="gateway.migrate.hal",
 )

@@ -238,8 +238,11 @@ def segment_sort(query: QueryParams) -> list[FieldSort]:
     terms = _sort_terms(query)
     for field, _ in terms:
         if field not in SEGMENT_FIELDS:
-            raise Invalid("sort", f"cannot sort individual segments by {field!r}; use one of "
-                          + ", ".join(SEGMENT_FIELDS))
+            raise Invalid(
+                "sort",
+                f"cannot sort individual segments by {field!r}; use one of "
+                + ", ".join(SEGMENT_FIELDS),
+            )
     return terms
 
 

@@ -21,16 +21,18 @@ from dialects.http import TransportError, UnsupportedMediaType, allow_header
 from dialects.segmux.wire import ENCODER, Error
 
 
-def error(status: int, code: str, reason: str, headers: dict[str, str] | None = None,
-          **extra: object) -> Response:
+def error(
+    status: int, code: str, reason: str, headers: dict[str, str] | None = None, **extra: object
+) -> Response:
     body = ENCODER.encode(Error(error=code, reason=reason, **extra))  # type: ignore[arg-type]
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorized):
-        return error(401, "unauthorized", "a valid token is required",
-                     {"WWW-Authenticate": "Bearer"})
+        return error(
+            401, "unauthorized", "a valid token is required", {"WWW-Authenticate": "Bearer"}
+        )
     if isinstance(exc, Forbidden):
         return error(403, "forbidden", exc.message)
     if isinstance(exc, NotFound):
@@ -43,8 +45,12 @@ def render_core(request: Request, exc: Exception) -> Response:
         return error(409, "in_use", exc.message)
     if isinstance(exc, Conflict) and exc.field == "version":
         # Only an If-Match that names an older version makes the store refuse on "version".
-        return error(412, "precondition_failed", f"{exc.message}; read it again (its ETag) "
-                     "and retry", field="If-Match")
+        return error(
+            412,
+            "precondition_failed",
+            f"{exc.message}; read it again (its ETag) and retry",
+            field="If-Match",
+        )
     if isinstance(exc, Conflict):
         return error(409, "conflict", exc.message, field=exc.field)
     if isinstance(exc, UnsupportedMediaType):
@@ -63,8 +69,9 @@ def render_http(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         allow = allow_header(exc)
         return error(405, "method_not_allowed", f"use {allow}", {"Allow": allow})
-    return error(exc.status_code, "not_found" if exc.status_code == 404 else "error",
-                 str(exc.detail))
+    return error(
+        exc.status_code, "not_found" if exc.status_code == 404 else "error", str(exc.detail)
+    )
 
 
 def server_error(request: Request, exc: Exception) -> Response:

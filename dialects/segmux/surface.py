@@ -13,7 +13,12 @@ def _ui() -> list[BaseRoute]:
 
 
 SURFACE = Surface(
-    name="segmux", label="segmux", prefix="/segmux/v1", build=routes.build,
-    render_http=errors.render_http, spec="segmux", extra_routes=_ui,
+    name="segmux",
+    label="segmux",
+    prefix="/segmux/v1",
+    build=routes.build,
+    render_http=errors.render_http,
+    spec="segmux",
+    extra_routes=_ui,
     codec="gateway.migrate.segmux",
 )

@@ -31,8 +31,11 @@ def condition(
     """The canonical expression bytes of whichever form was given (UNSET: neither)."""
     if not isinstance(sent, msgspec.UnsetType):
         if not isinstance(expression, msgspec.UnsetType):
-            raise Invalid("condition", "give the condition as `expression` (the canonical AST) "
-                          "or as `condition` (in a language), not both")
+            raise Invalid(
+                "condition",
+                "give the condition as `expression` (the canonical AST) "
+                "or as `condition` (in a language), not both",
+            )
         expr = normalize(language(sent.language, "condition.language").parse(sent.expression))
     elif isinstance(expression, msgspec.UnsetType):
         return msgspec.UNSET
@@ -48,7 +51,9 @@ def new_segment(body: Any, who: Principal) -> NewSegment:
         raise Invalid("sandbox", "must not be empty (leave it out for the token's default)")
     expression = condition(data.expression, data.condition)
     return NewSegment(
-        name=data.name, description=data.description, kind=data.kind,
+        name=data.name,
+        description=data.description,
+        kind=data.kind,
         sandbox=who.default_sandbox if data.sandbox is None else data.sandbox,
         expression=None if isinstance(expression, msgspec.UnsetType) else expression,
     )
@@ -58,8 +63,12 @@ def segment_patch(body: Any) -> SegmentPatch:
     data = convert(_body(body), SegmentChangeIn)
     if not body:
         raise Invalid("", "give at least one of name, description, kind, expression, condition")
-    return SegmentPatch(name=data.name, description=data.description, kind=data.kind,
-                        expression=condition(data.expression, data.condition))
+    return SegmentPatch(
+        name=data.name,
+        description=data.description,
+        kind=data.kind,
+        expression=condition(data.expression, data.condition),
+    )
 
 
 def if_match(value: str | None) -> int | None:

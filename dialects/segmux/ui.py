@@ -71,7 +71,8 @@ def column_headers() -> str:
         name_only = ' data-name-only="true"' if view.name_only else ""
         cells.append(
             f'<th scope="col" data-dialect="{escape(surface.name)}"{name_only}>'
-            f"{escape(view.heading or surface.label)} <span>{escape(view.shows)}</span></th>")
+            f"{escape(view.heading or surface.label)} <span>{escape(view.shows)}</span></th>"
+        )
     return "\n              ".join(cells)
 
 
@@ -83,8 +84,9 @@ def with_columns(assets: dict[str, tuple[bytes, str]]) -> dict[str, tuple[bytes,
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    return PlainTextResponse(text, status_code=status, headers={**SECURITY_HEADERS,
-                                                                 **(headers or {})})
+    return PlainTextResponse(
+        text, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})}
+    )
 
 
 def build() -> Starlette:

@@ -50,8 +50,11 @@ class BatchOut(msgspec.Struct):
 
 
 def evaluate_out(results: dict[str, bool], reasons: dict[str, str]) -> EvaluateOut:
-    return EvaluateOut(matches=[k for k, v in results.items() if v], results=results,
-                       reasons={k: v for k, v in reasons.items() if k in results})
+    return EvaluateOut(
+        matches=[k for k, v in results.items() if v],
+        results=results,
+        reasons={k: v for k, v in reasons.items() if k in results},
+    )
 
 
 class ConditionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -144,18 +147,28 @@ def _encoded_renderings(s: Segment, default_sandbox: str | None) -> msgspec.Raw:
 def segment_out(s: Segment, default_sandbox: str | None = None) -> SegmentOut:
     a = s.allocation
     return SegmentOut(
-        id=s.id, seq=s.seq, slug=s.slug, sandbox=s.sandbox, name=s.name,
-        description=s.description, kind=s.kind,
+        id=s.id,
+        seq=s.seq,
+        slug=s.slug,
+        sandbox=s.sandbox,
+        name=s.name,
+        description=s.description,
+        kind=s.kind,
         expression=msgspec.Raw(s.expression) if s.expression is not None else None,
         allocation=AllocationOut(a.proportion, list(a.exclusivity_tags), list(a.exclusive_to)),
-        state=s.state, labels=s.labels, owner=s.owner, createdAt=rfc3339(s.created_at),
-        updatedAt=rfc3339(s.updated_at), version=s.version,
+        state=s.state,
+        labels=s.labels,
+        owner=s.owner,
+        createdAt=rfc3339(s.created_at),
+        updatedAt=rfc3339(s.updated_at),
+        version=s.version,
         renderings=_encoded_renderings(s, default_sandbox),
     )
 
 
-def segment_list(items: Sequence[Segment], next_cursor: str | None,
-                 default_sandbox: str | None = None) -> SegmentList:
+def segment_list(
+    items: Sequence[Segment], next_cursor: str | None, default_sandbox: str | None = None
+) -> SegmentList:
     return SegmentList(items=[segment_out(s, default_sandbox) for s in items], next=next_cursor)
 
 

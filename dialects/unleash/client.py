@@ -68,13 +68,13 @@ def parse_query(request: Request) -> Query:
 _Rendered = tuple[ClientSnapshot, bytes, str]
 _RenderKey = tuple[int, bool, tuple[str, ...], str | None, tuple[str, ...]]
 # Bounded in bytes too: a body is counted, and one over the threshold is rendered per request.
-_RENDERED: Bounded[_RenderKey, _Rendered] = Bounded(capacity=512, max_bytes=32 * MB,
-                                                    max_entry=4 * MB)
+_RENDERED: Bounded[_RenderKey, _Rendered] = Bounded(
+    capacity=512, max_bytes=32 * MB, max_entry=4 * MB
+)
 
 
 def features_response(request: Request, snapshot: ClientSnapshot, query: Query) -> Response:
-    key = (id(snapshot), query.inline, tuple(query.projects), query.name_prefix,
-           tuple(query.tags))
+    key = (id(snapshot), query.inline, tuple(query.projects), query.name_prefix, tuple(query.tags))
     found = _RENDERED.get(key)
     # The entry holds the snapshot itself, so its id cannot be reused while it is filed here
     # (the snapshot's own bytes are counted by the cache that made it: core.flags).
@@ -82,16 +82,19 @@ def features_response(request: Request, snapshot: ClientSnapshot, query: Query) 
         _, content, etag = found
     else:
         content, etag = _render(snapshot, query)
-        _RENDERED.put(key, (snapshot, content, etag),
-                      len(content) + len(repr(key)) + ENTRY_OVERHEAD)
+        _RENDERED.put(
+            key, (snapshot, content, etag), len(content) + len(repr(key)) + ENTRY_OVERHEAD
+        )
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(content, media_type=JSON, headers={"ETag": etag})
 
 
 def _render(snapshot: ClientSnapshot, query: Query) -> tuple[bytes, str]:
-    echo: dict[str, Any] = {"environment": snapshot.environment,
-                            "inlineSegmentConstraints": query.inline}
+    echo: dict[str, Any] = {
+        "environment": snapshot.environment,
+        "inlineSegmentConstraints": query.inline,
+    }
     if query.projects:
         echo["project"] = query.projects
     if query.name_prefix:
@@ -100,8 +103,9 @@ def _render(snapshot: ClientSnapshot, query: Query) -> tuple[bytes, str]:
         echo["tag"] = [query.tags]
     body: dict[str, Any] = {
         "version": 2,
-        "features": [translate.client_feature(f, snapshot, inline=query.inline)
-                     for f in snapshot.flags],
+        "features": [
+            translate.client_feature(f, snapshot, inline=query.inline) for f in snapshot.flags
+        ],
         "query": echo,
     }
     if not query.inline:
@@ -137,6 +141,6 @@ def json_parse_message(raw: bytes, exc: MalformedJSON) -> str:
     found = _BYTE_RE.search(exc.message)
     if found:
         position = int(next(g for g in found.groups() if g is not None))
-        char = raw[position:position + 1].decode("utf-8", "replace") or " "
+        char = raw[position : position + 1].decode("utf-8", "replace") or " "
         return f"Unexpected token '{char}', \"{text[:40]}\" is not valid JSON"
-    return f"Unexpected token in JSON: \"{text[:40]}\" is not valid JSON"
+    return f'Unexpected token in JSON: "{text[:40]}" is not valid JSON'

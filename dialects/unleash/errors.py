@@ -49,17 +49,26 @@ def respond(status: int, body: object, headers: dict[str, str] | None = None) ->
     return Response(encode(body), status_code=status, media_type=JSON, headers=headers)
 
 
-def api_error(status: int, name: str, message: str, *, with_id: bool = False,
-              details: list[Detail] | None = None) -> Response:
-    body = ApiError(name=name, message=message, details=details or [Detail(message=message)],
-                    id=new_id() if with_id else None)
+def api_error(
+    status: int,
+    name: str,
+    message: str,
+    *,
+    with_id: bool = False,
+    details: list[Detail] | None = None,
+) -> Response:
+    body = ApiError(
+        name=name,
+        message=message,
+        details=details or [Detail(message=message)],
+        id=new_id() if with_id else None,
+    )
     return respond(status, body)
 
 
 def bad_data(message: str) -> Response:
     """``BadDataError`` with a message of its own (no ``id``, as the sheet observed)."""
-    return api_error(400, "BadDataError", WITH_MESSAGE + message,
-                     details=[Detail(message=message)])
+    return api_error(400, "BadDataError", WITH_MESSAGE + message, details=[Detail(message=message)])
 
 
 def _joi_text(exc: SchemaInvalid) -> str:
@@ -80,8 +89,13 @@ def _is_client_api(request: Request) -> bool:
 
 def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SchemaError):
-        return api_error(400, "BadDataError", VALIDATION_MESSAGE, with_id=True,
-                         details=[Detail(path=exc.path, message=exc.message)])
+        return api_error(
+            400,
+            "BadDataError",
+            VALIDATION_MESSAGE,
+            with_id=True,
+            details=[Detail(path=exc.path, message=exc.message)],
+        )
     if isinstance(exc, DuplicateHeader):
         return respond(400, Message(message=exc.message))
     if isinstance(exc, MalformedJSON):
@@ -92,28 +106,36 @@ def render_core(request: Request, exc: Exception) -> Response:
         if _is_client_api(request):
             return respond(401, Message(message=CLIENT_TOKEN_REQUIRED))
         if not request.headers.get("authorization", "").strip():
-            return respond(401, AuthRequired(id=new_id(), name="AuthenticationRequired",
-                                             message=LOGIN_REQUIRED,
-                                             details=[Detail(message=LOGIN_REQUIRED)]))
-        return api_error(401, "UnauthorizedError", "You must log in to use Unleash.",
-                         with_id=True)
+            return respond(
+                401,
+                AuthRequired(
+                    id=new_id(),
+                    name="AuthenticationRequired",
+                    message=LOGIN_REQUIRED,
+                    details=[Detail(message=LOGIN_REQUIRED)],
+                ),
+            )
+        return api_error(401, "UnauthorizedError", "You must log in to use Unleash.", with_id=True)
     if isinstance(exc, Forbidden):
         return respond(403, Message(message=WRONG_TOKEN_KIND))
     if isinstance(exc, UnsupportedMediaType):
         provided = exc.content_type or "you didn't provide one"
         return api_error(
-            415, "ContentTypeError",
+            415,
+            "ContentTypeError",
             f"We do not accept the content-type you provided ({provided}). Try using one of the "
             "content-types we do accept instead (application/json) and make sure the body is "
             "in the corresponding format.",
             with_id=True,
         )
     if isinstance(exc, SchemaInvalid):
-        return api_error(400, "BadDataError", VALIDATION_MESSAGE,
-                         details=[Detail(message=_joi_text(exc))])
+        return api_error(
+            400, "BadDataError", VALIDATION_MESSAGE, details=[Detail(message=_joi_text(exc))]
+        )
     if isinstance(exc, ResourceLimit):
         return api_error(
-            400, "ExceedsLimitError",
+            400,
+            "ExceedsLimitError",
             f"Failed to create {exc.resource}. You can't create more than the established limit "
             f"of {exc.limit}.",
         )
@@ -140,9 +162,16 @@ def render_core(request: Request, exc: Exception) -> Response:
             message = "A segment with that id already exists"
         return api_error(409, "ConflictError", message)
     if isinstance(exc, Unavailable):
-        return respond(503, ApiError(name="InternalError", message=exc.message,
-                                     details=[Detail(message=exc.message)], id=new_id()),
-                       {"Retry-After": str(exc.retry_after)})
+        return respond(
+            503,
+            ApiError(
+                name="InternalError",
+                message=exc.message,
+                details=[Detail(message=exc.message)],
+                id=new_id(),
+            ),
+            {"Retry-After": str(exc.retry_after)},
+        )
     if isinstance(exc, CoreError):
         return bad_data(exc.message)
     return server_error(request, exc)

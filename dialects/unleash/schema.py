@@ -189,9 +189,24 @@ def _object(value: dict[str, Any], schema: Schema, path: str) -> dict[str, Any]:
 # --- Unleash 8.2's schemas (the subset segmux serves; see ../../openapi/unleash.yaml) ----------
 
 OPERATORS = [
-    "NOT_IN", "IN", "STR_ENDS_WITH", "STR_STARTS_WITH", "STR_CONTAINS", "NUM_EQ", "NUM_GT",
-    "NUM_GTE", "NUM_LT", "NUM_LTE", "DATE_AFTER", "DATE_BEFORE", "SEMVER_EQ", "SEMVER_GT",
-    "SEMVER_LT", "SEMVER_GTE", "SEMVER_LTE", "REGEX",
+    "NOT_IN",
+    "IN",
+    "STR_ENDS_WITH",
+    "STR_STARTS_WITH",
+    "STR_CONTAINS",
+    "NUM_EQ",
+    "NUM_GT",
+    "NUM_GTE",
+    "NUM_LT",
+    "NUM_LTE",
+    "DATE_AFTER",
+    "DATE_BEFORE",
+    "SEMVER_EQ",
+    "SEMVER_GT",
+    "SEMVER_LT",
+    "SEMVER_GTE",
+    "SEMVER_LTE",
+    "REGEX",
 ]
 CONSTRAINT: Schema = {
     "type": "object",

@@ -5,7 +5,13 @@ from dialects.unleash import errors, routes
 from dialects.unleash.view import VIEW
 
 SURFACE = Surface(
-    name="unleash", label="Unleash", prefix="/api", build=routes.build,
-    render_http=errors.render_http, spec="unleash", sandboxed=True,
-    view=VIEW, codec="gateway.migrate.unleash",
+    name="unleash",
+    label="Unleash",
+    prefix="/api",
+    build=routes.build,
+    render_http=errors.render_http,
+    spec="unleash",
+    sandboxed=True,
+    view=VIEW,
+    codec="gateway.migrate.unleash",
 )

@@ -35,8 +35,9 @@ def segment_id_param(raw: str) -> int:
 
 
 def segment_input(body: Any, *, create: bool) -> SegmentInput:
-    data = schema.validate(body, schema.CREATE_SEGMENT if create else schema.UPSERT_SEGMENT,
-                           "/body")
+    data = schema.validate(
+        body, schema.CREATE_SEGMENT if create else schema.UPSERT_SEGMENT, "/body"
+    )
     return SegmentInput(
         name=data["name"],
         constraints=data["constraints"],
@@ -118,12 +119,16 @@ def rule_input(body: Any) -> RuleInput:
     segments = data.get("segments") or []
     for i, seq in enumerate(segments):
         if not isinstance(seq, int):
-            raise SchemaError(f"/body/segments/{i}",
-                              f"The `/body/segments/{i}` property must be integer. You sent {seq}.")
+            raise SchemaError(
+                f"/body/segments/{i}",
+                f"The `/body/segments/{i}` property must be integer. You sent {seq}.",
+            )
     sort_order = data.get("sortOrder")
     if isinstance(sort_order, float):
-        raise SchemaError("/body/sortOrder", "The `/body/sortOrder` property must be integer. "
-                          f"You sent {sort_order}.")
+        raise SchemaError(
+            "/body/sortOrder",
+            f"The `/body/sortOrder` property must be integer. You sent {sort_order}.",
+        )
     return RuleInput(
         name=data["name"],
         title=data.get("title"),
@@ -167,9 +172,12 @@ def client_feature(item: ClientFlag, snapshot: ClientSnapshot, *, inline: bool) 
     for view in item.rules:
         p = view.rule.payload
         constraints = list(p.get("constraints", []))
-        out: dict[str, Any] = {"name": p.get("name"), "constraints": constraints,
-                               "parameters": p.get("parameters", {}),
-                               "variants": p.get("variants", [])}
+        out: dict[str, Any] = {
+            "name": p.get("name"),
+            "constraints": constraints,
+            "parameters": p.get("parameters", {}),
+            "variants": p.get("variants", []),
+        }
         missing = len(view.segment_seqs) < len(view.rule.segments)
         if inline:
             for seq in view.segment_seqs:
@@ -202,8 +210,9 @@ def client_feature(item: ClientFlag, snapshot: ClientSnapshot, *, inline: bool) 
 def client_segments(snapshot: ClientSnapshot) -> list[dict[str, Any]]:
     shown = [s for s in snapshot.segments.values() if s is not None]
     shown.sort(key=lambda s: s.segment.name.encode())
-    return [{"id": s.segment.seq, "name": s.segment.name, "constraints": s.constraints}
-            for s in shown]
+    return [
+        {"id": s.segment.seq, "name": s.segment.name, "constraints": s.constraints} for s in shown
+    ]
 
 
 def short_hash(*parts: bytes | str) -> str:

@@ -56,8 +56,9 @@ class Codec:
     def read(self) -> Iterator[Item]:
         page = 0
         while True:
-            r = expect(self.http.get(PATH, params={"page": page, "limit": PAGE},
-                                     headers=self.headers), 200)
+            r = expect(
+                self.http.get(PATH, params={"page": page, "limit": PAGE}, headers=self.headers), 200
+            )
             listing = msgspec.json.decode(r.content, type=DefinitionList)
             for definition in listing.segments:
                 yield _item(definition)
@@ -71,9 +72,11 @@ class Codec:
         same, text = item.native_in("pql")
         body: dict[str, Any] = {
             "name": item.name,
-            "expression": {"type": "PQL", "format": "pql/text",
-                           "value": text if same else LANGUAGES["pql"].render(
-                               normalize(item.expr))},
+            "expression": {
+                "type": "PQL",
+                "format": "pql/text",
+                "value": text if same else LANGUAGES["pql"].render(normalize(item.expr)),
+            },
             "schema": {"name": SCHEMA},
         }
         if item.description is not None:
@@ -97,5 +100,11 @@ def _item(d: DefinitionIn) -> Item:
         expr, unreadable = parsed(LANGUAGES[language].parse, d.expression.value)
     description = None if isinstance(d.description, msgspec.UnsetType) else d.description
     native = ("pql", d.expression.value) if language == "pql" else None
-    return Item(name=d.name, source_id=d.id, description=optional_text(description), expr=expr,
-                unreadable=unreadable, native=native)
+    return Item(
+        name=d.name,
+        source_id=d.id,
+        description=optional_text(description),
+        expr=expr,
+        unreadable=unreadable,
+        native=native,
+    )

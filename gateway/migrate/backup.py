@@ -60,18 +60,21 @@ class SegmentRecord(msgspec.Struct, frozen=True):
 
 
 def header(tenant: str, exported_at: int) -> str:
-    return _line({"format": FORMAT, "version": VERSION, "tenant": tenant,
-                  "exported_at": exported_at})
+    return _line(
+        {"format": FORMAT, "version": VERSION, "tenant": tenant, "exported_at": exported_at}
+    )
 
 
 def encode(kind: str, record: Any, *, bitset: bytes | None = None) -> str:
     data: dict[str, Any] = {"record": kind, **msgspec.to_builtins(record)}
     if kind == "segment":
         assert isinstance(record, Segment)
-        data["expression"] = (None if record.expression is None
-                              else msgspec.json.decode(record.expression))
-        data["bitset"] = (None if bitset is None
-                          else base64.b64encode(zlib.compress(bitset)).decode())
+        data["expression"] = (
+            None if record.expression is None else msgspec.json.decode(record.expression)
+        )
+        data["bitset"] = (
+            None if bitset is None else base64.b64encode(zlib.compress(bitset)).decode()
+        )
     return _line(data)
 
 
@@ -89,8 +92,10 @@ def read_header(data: Any) -> int | None:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise BackupError(f"the header's version is not a version number: {version!r}")
     if version > VERSION:
-        raise BackupError(f"the backup is format version {version}; this segmux reads "
-                          f"versions 1 to {VERSION} (upgrade segmux to import it)")
+        raise BackupError(
+            f"the backup is format version {version}; this segmux reads "
+            f"versions 1 to {VERSION} (upgrade segmux to import it)"
+        )
     return version
 
 
@@ -104,8 +109,9 @@ def decode(data: Any, version: int, tenant: str) -> tuple[str, Any]:
     else:
         kind = data.pop("record", None)
         if kind not in _TYPES:
-            raise msgspec.ValidationError(f"unknown record kind {kind!r} (one of "
-                                          f"{', '.join(KINDS)})")
+            raise msgspec.ValidationError(
+                f"unknown record kind {kind!r} (one of {', '.join(KINDS)})"
+            )
     if kind == "segment":
         return kind, _segment(data, tenant)
     if kind == "tenant":

@@ -28,8 +28,10 @@ def refusal(item: Item, dialect: str) -> str | None:
     """Only Confidence has an archived state: anywhere else an archived segment (which serves no
     one) would match every unit its condition matches."""
     if item.state == ARCHIVED and dialect != "confidence":
-        return (f"the segment is ARCHIVED at the source (it serves no one); {dialect} has no "
-                "archived state, so there it would match")
+        return (
+            f"the segment is ARCHIVED at the source (it serves no one); {dialect} has no "
+            "archived state, so there it would match"
+        )
     return None
 
 
@@ -38,11 +40,11 @@ def arrival(item: Item, dialect: str) -> Arrival:
         return _at_confidence(item)
     changes: list[str] = []
     if item.description is not None and dialect in NO_DESCRIPTION:
-        changes.append(f"the description is not carried: {NO_DESCRIPTION[dialect]} segments "
-                       "have none")
+        changes.append(
+            f"the description is not carried: {NO_DESCRIPTION[dialect]} segments have none"
+        )
     if item.labels:
-        changes.append(f"labels {dict(item.labels)} are not carried: only Confidence keeps "
-                       "labels")
+        changes.append(f"labels {dict(item.labels)} are not carried: only Confidence keeps labels")
     return Arrival(tuple(changes))
 
 
@@ -54,17 +56,28 @@ def _at_confidence(item: Item) -> Arrival:
     coordinated = bool(a.exclusivity_tags or a.exclusive_to)
     allocate = "POST /v1/{id}:allocate"
     if item.state == ALLOCATED and coordinated:
-        return Arrival((f"ALLOCATED at the source, UNALLOCATED on the target (it serves no one "
-                        f"until allocated): allocate it with {allocate}; the target draws its "
-                        "own buckets",))
+        return Arrival(
+            (
+                f"ALLOCATED at the source, UNALLOCATED on the target (it serves no one "
+                f"until allocated): allocate it with {allocate}; the target draws its "
+                "own buckets",
+            )
+        )
     if item.state == ARCHIVED and coordinated:
-        return Arrival((f"ARCHIVED at the source, UNALLOCATED on the target (it serves no one "
-                        f"either way); to archive it, {allocate}, then POST /v1/{{id}}:archive",))
+        return Arrival(
+            (
+                f"ARCHIVED at the source, UNALLOCATED on the target (it serves no one "
+                f"either way); to archive it, {allocate}, then POST /v1/{{id}}:archive",
+            )
+        )
     changes: list[str] = []
     if a.proportion not in ("", "1") and item.state is not None:
-        changes.append(f"proportion {a.proportion} kept, but the target drew its own buckets: "
-                       "other units than at the source")
+        changes.append(
+            f"proportion {a.proportion} kept, but the target drew its own buckets: "
+            "other units than at the source"
+        )
     if item.state == ARCHIVED:
-        return Arrival(tuple(changes), archive=True,
-                       notes=("archived after creation, as at the source",))
+        return Arrival(
+            tuple(changes), archive=True, notes=("archived after creation, as at the source",)
+        )
     return Arrival(tuple(changes))

@@ -33,42 +33,58 @@ class _MigrateHelp(argparse.HelpFormatter):
 
 def add_commands(sub: Any) -> None:
     m = sub.add_parser(
-        "migrate", help="copy segments from one vendor API to another",
+        "migrate",
+        help="copy segments from one vendor API to another",
         description="Read every segment through SOURCE's API, translate each condition exactly "
         "(or report it not expressible), create it through TARGET's API. Segments whose name "
         "is already on the target are skipped. SOURCE/TARGET: <dialect>+<base URL>, dialect "
-        f"one of {ENDPOINTS_MARK}.", formatter_class=_MigrateHelp)
+        f"one of {ENDPOINTS_MARK}.",
+        formatter_class=_MigrateHelp,
+    )
     m.add_argument("source", metavar="SOURCE")
     m.add_argument("target", metavar="TARGET")
     m.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     m.add_argument("--json", action="store_true", help="print the report as JSON")
     for side in ("source", "target"):
-        m.add_argument(f"--{side}-token",
-                       help=f"API token (default: env SEGMUX_{side.upper()}_TOKEN)")
-        m.add_argument(f"--{side}-ims-org", default="default@AdobeOrg",
-                       help="adobe: x-gw-ims-org-id (default %(default)s)")
-        m.add_argument(f"--{side}-api-key", default="segmux-migrate",
-                       help="adobe: x-api-key, the client id (default %(default)s)")
-        m.add_argument(f"--{side}-sandbox", default="prod",
-                       help="adobe: x-sandbox-name (default %(default)s)")
-        m.add_argument(f"--{side}-project", default="prod",
-                       help="hal: the project id (default %(default)s)")
+        m.add_argument(
+            f"--{side}-token", help=f"API token (default: env SEGMUX_{side.upper()}_TOKEN)"
+        )
+        m.add_argument(
+            f"--{side}-ims-org",
+            default="default@AdobeOrg",
+            help="adobe: x-gw-ims-org-id (default %(default)s)",
+        )
+        m.add_argument(
+            f"--{side}-api-key",
+            default="segmux-migrate",
+            help="adobe: x-api-key, the client id (default %(default)s)",
+        )
+        m.add_argument(
+            f"--{side}-sandbox", default="prod", help="adobe: x-sandbox-name (default %(default)s)"
+        )
+        m.add_argument(
+            f"--{side}-project", default="prod", help="hal: the project id (default %(default)s)"
+        )
     m.set_defaults(run=_migrate)
 
     e = sub.add_parser(
-        "export", help="back up a tenant as NDJSON (everything but tokens and client secrets)",
+        "export",
+        help="back up a tenant as NDJSON (everything but tokens and client secrets)",
         description="Write one tenant of the store (SEGMUX_DATABASE_URL) as NDJSON: settings, "
         "projects, environments, segments with their exact buckets, individuals, static "
-        "memberships, flags and rules. Tokens and OAuth client secrets are not exported.")
+        "memberships, flags and rules. Tokens and OAuth client secrets are not exported.",
+    )
     e.add_argument("--tenant", default="default", help="the tenant (default %(default)s)")
     e.add_argument("--out", help="file to write (default: stdout)")
     e.set_defaults(run=_export)
 
     i = sub.add_parser(
-        "import", help="restore a backup made by export; what is already there is skipped",
+        "import",
+        help="restore a backup made by export; what is already there is skipped",
         description="Put every record of a backup back into a tenant exactly as it was. "
         "Nothing is overwritten: a record whose id is already in the store is skipped, and "
-        "each skip is reported. Exit status 1 when any record failed.")
+        "each skip is reported. Exit status 1 when any record failed.",
+    )
     i.add_argument("file", metavar="FILE", help="NDJSON file ('-' for stdin)")
     i.add_argument("--tenant", default="default", help="the tenant (default %(default)s)")
     i.set_defaults(run=_import)
@@ -78,19 +94,21 @@ def _endpoint(args: argparse.Namespace, side: str) -> Endpoint:
     dialect, url = parse_endpoint(getattr(args, side))
     token = getattr(args, f"{side}_token") or os.environ.get(f"SEGMUX_{side.upper()}_TOKEN")
     if not token:
-        raise MigrateError(f"no {side} token: give --{side}-token or "
-                           f"SEGMUX_{side.upper()}_TOKEN")
-    return Endpoint(dialect=dialect, base_url=url, token=token,
-                    ims_org=getattr(args, f"{side}_ims_org"),
-                    api_key=getattr(args, f"{side}_api_key"),
-                    sandbox=getattr(args, f"{side}_sandbox"),
-                    project=getattr(args, f"{side}_project"))
+        raise MigrateError(f"no {side} token: give --{side}-token or SEGMUX_{side.upper()}_TOKEN")
+    return Endpoint(
+        dialect=dialect,
+        base_url=url,
+        token=token,
+        ims_org=getattr(args, f"{side}_ims_org"),
+        api_key=getattr(args, f"{side}_api_key"),
+        sandbox=getattr(args, f"{side}_sandbox"),
+        project=getattr(args, f"{side}_project"),
+    )
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        report = migrate(_endpoint(args, "source"), _endpoint(args, "target"),
-                         dry_run=args.dry_run)
+        report = migrate(_endpoint(args, "source"), _endpoint(args, "target"), dry_run=args.dry_run)
     except MigrateError as exc:
         print(f"segmux migrate: {exc}", file=sys.stderr)
         return 2
@@ -117,8 +135,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         counts = asyncio.run(run())
     except NotFound:
-        print(f"segmux: no tenant {args.tenant!r} in the store (check --tenant and "
-              "SEGMUX_DATABASE_URL)", file=sys.stderr)
+        print(
+            f"segmux: no tenant {args.tenant!r} in the store (check --tenant and "
+            "SEGMUX_DATABASE_URL)",
+            file=sys.stderr,
+        )
         return 2
     held = ", ".join(f"{n} {kind}s" for kind, n in counts.items() if kind != "tenant")
     print(f"exported tenant {args.tenant!r}: {held}", file=sys.stderr)
@@ -162,14 +183,18 @@ def _backup_lines(path: str) -> list[str] | str:
     except PermissionError:
         return f"cannot read {path!r}: permission denied (check the file's permissions)"
     except UnicodeDecodeError as exc:
-        return (f"{path} is not UTF-8 text (byte {exc.start}): not a backup (give a file "
-                "segmux export wrote)")
+        return (
+            f"{path} is not UTF-8 text (byte {exc.start}): not a backup (give a file "
+            "segmux export wrote)"
+        )
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             msgspec.json.decode(line)
         except msgspec.DecodeError as exc:
-            return (f"{path}: line {number} is not JSON ({exc}): not NDJSON (give a file "
-                    "segmux export wrote)")
+            return (
+                f"{path}: line {number} is not JSON ({exc}): not NDJSON (give a file "
+                "segmux export wrote)"
+            )
     return lines

@@ -57,9 +57,11 @@ class Codec:
             body["labels"] = dict(item.labels)
         a = item.allocation
         if not a.is_default:
-            body["allocation"] = {"proportion": {"value": a.proportion},
-                                  "exclusivityTags": list(a.exclusivity_tags),
-                                  "exclusiveTo": list(a.exclusive_to)}
+            body["allocation"] = {
+                "proportion": {"value": a.proportion},
+                "exclusivityTags": list(a.exclusivity_tags),
+                "exclusiveTo": list(a.exclusive_to),
+            }
         return body
 
     def create(self, item: Item, body: dict[str, Any]) -> Created:
@@ -82,15 +84,28 @@ class Codec:
 
 def _item(s: SegmentOut) -> Item:
     slug = s.name.removeprefix("segments/")
-    expr, unreadable = (None, None) if s.targeting is None else parsed(
-        LANGUAGES["confidence"].parse, s.targeting)
+    expr, unreadable = (
+        (None, None) if s.targeting is None else parsed(LANGUAGES["confidence"].parse, s.targeting)
+    )
     a = s.allocation
-    allocation = Allocation() if a is None else Allocation(
-        proportion=a.proportion.value if a.proportion is not None else "1",
-        exclusivity_tags=tuple(a.exclusivityTags), exclusive_to=tuple(a.exclusiveTo))
-    return Item(name=s.displayName or slug, source_id=s.name,
-                description=optional_text(s.description), expr=expr, slug=slug,
-                allocation=allocation, state=s.state or None,
-                labels=tuple(sorted(s.labels.items())),
-                unreadable=unreadable,
-                native=None if s.targeting is None else ("confidence", s.targeting))
+    allocation = (
+        Allocation()
+        if a is None
+        else Allocation(
+            proportion=a.proportion.value if a.proportion is not None else "1",
+            exclusivity_tags=tuple(a.exclusivityTags),
+            exclusive_to=tuple(a.exclusiveTo),
+        )
+    )
+    return Item(
+        name=s.displayName or slug,
+        source_id=s.name,
+        description=optional_text(s.description),
+        expr=expr,
+        slug=slug,
+        allocation=allocation,
+        state=s.state or None,
+        labels=tuple(sorted(s.labels.items())),
+        unreadable=unreadable,
+        native=None if s.targeting is None else ("confidence", s.targeting),
+    )

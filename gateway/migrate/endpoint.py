@@ -47,15 +47,17 @@ def parse_endpoint(spec: str) -> tuple[str, str]:
     known = dialects()
     if not plus or dialect not in known:
         raise MigrateError(
-            f"{spec!r}: give <dialect>+<base URL>, dialect one of {', '.join(known)}")
+            f"{spec!r}: give <dialect>+<base URL>, dialect one of {', '.join(known)}"
+        )
     if not url.startswith(("http://", "https://")):
         raise MigrateError(f"{spec!r}: the base URL must start with http:// or https://")
     return dialect, url.rstrip("/")
 
 
 def client(endpoint: Endpoint, timeout: float = 30.0) -> httpx.Client:
-    return httpx.Client(base_url=endpoint.base_url, timeout=timeout,
-                        headers={"Accept": "application/json"})
+    return httpx.Client(
+        base_url=endpoint.base_url, timeout=timeout, headers={"Accept": "application/json"}
+    )
 
 
 def failure(response: httpx.Response) -> str:
@@ -67,6 +69,7 @@ def failure(response: httpx.Response) -> str:
 def expect(response: httpx.Response, *statuses: int) -> httpx.Response:
     """The response if its status is one of ``statuses``, else ``MigrateError``."""
     if response.status_code not in statuses:
-        raise MigrateError(f"{response.request.method} {response.request.url.path}: "
-                           f"{failure(response)}")
+        raise MigrateError(
+            f"{response.request.method} {response.request.url.path}: {failure(response)}"
+        )
     return response

@@ -29,14 +29,18 @@ class Codec:
     def __init__(self, endpoint: Endpoint, http: httpx.Client) -> None:
         self.http = http
         self.path = f"/{quote(endpoint.project, safe='')}/{REL}"
-        self.headers = {"Authorization": f"Bearer {endpoint.token}",
-                        "Accept": f"{MEDIA_TYPE}, application/json"}
+        self.headers = {
+            "Authorization": f"Bearer {endpoint.token}",
+            "Accept": f"{MEDIA_TYPE}, application/json",
+        }
 
     def read(self) -> Iterator[Item]:
         page = 0
         while True:
-            r = expect(self.http.get(self.path, params={"page": page, "size": PAGE},
-                                     headers=self.headers), 200)
+            r = expect(
+                self.http.get(self.path, params={"page": page, "size": PAGE}, headers=self.headers),
+                200,
+            )
             listing = msgspec.json.decode(r.content, type=Collection)
             for raw in listing.embedded.get(REL, []):
                 yield _item(msgspec.convert(raw, SegmentOut, from_attributes=False))
@@ -48,9 +52,11 @@ class Codec:
         dynamic_only(item, "OData", self.dialect)
         whole_allocation(item, "OData", self.dialect)
         same, text = item.native_in("odata")
-        body: dict[str, Any] = {"name": item.name, "segmentType": "DYNAMIC",
-                                "filter": text if same else LANGUAGES["odata"].render(
-                                    normalize(item.expr))}
+        body: dict[str, Any] = {
+            "name": item.name,
+            "segmentType": "DYNAMIC",
+            "filter": text if same else LANGUAGES["odata"].render(normalize(item.expr)),
+        }
         return body
 
     def create(self, item: Item, body: dict[str, Any]) -> Created:
@@ -68,8 +74,15 @@ class Codec:
 
 def _item(s: SegmentOut) -> Item:
     kind = "static" if s.segmentType == "STATIC" else "dynamic"
-    expr, unreadable = (None, None) if s.filter is None else parsed(
-        LANGUAGES["odata"].parse, s.filter)
-    return Item(name=s.name, source_id=s.identifier, expr=expr, kind=kind, slug=s.identifier,
-                unreadable=unreadable,
-                native=None if s.filter is None else ("odata", s.filter))
+    expr, unreadable = (
+        (None, None) if s.filter is None else parsed(LANGUAGES["odata"].parse, s.filter)
+    )
+    return Item(
+        name=s.name,
+        source_id=s.identifier,
+        expr=expr,
+        kind=kind,
+        slug=s.identifier,
+        unreadable=unreadable,
+        native=None if s.filter is None else ("odata", s.filter),
+    )

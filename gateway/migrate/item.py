@@ -84,15 +84,21 @@ class WriteFailed(Exception):
 def dynamic_only(item: Item, language: str, dialect: str) -> None:
     """Member lists are profiles, which migrate does not copy: refuse them everywhere."""
     if item.kind == "static":
-        raise NotExpressible(language, f"a static segment (a member list) is not migrated to "
-                             f"{dialect}: migrate copies definitions, not members")
+        raise NotExpressible(
+            language,
+            f"a static segment (a member list) is not migrated to "
+            f"{dialect}: migrate copies definitions, not members",
+        )
 
 
 def whole_allocation(item: Item, language: str, dialect: str) -> None:
     """A share of the matching units cannot be widened to all of them."""
     if not item.allocation.is_default:
-        raise NotExpressible(language, f"{dialect} has no allocation: the source keeps only "
-                             f"{item.allocation.describe()} of the matching units")
+        raise NotExpressible(
+            language,
+            f"{dialect} has no allocation: the source keeps only "
+            f"{item.allocation.describe()} of the matching units",
+        )
 
 
 def optional_text(value: Any) -> str | None:

@@ -44,8 +44,9 @@ __all__ = ["BackupError", "ImportResult", "export", "import_lines"]
 async def segments_of(store: Store, tenant: str) -> AsyncIterator[Segment]:
     offset = 0
     while True:
-        page = await store.list_segments(tenant, sandbox=None, offset=offset, limit=PAGE,
-                                         sort=(Sort("seq"),))
+        page = await store.list_segments(
+            tenant, sandbox=None, offset=offset, limit=PAGE, sort=(Sort("seq"),)
+        )
         for segment in page.items:
             yield segment
         offset += len(page.items)
@@ -106,10 +107,12 @@ class ImportResult:
         for line in self.failed:
             out.write(f"  failed: {line}\n")
         kinds = [f"{k}s {n}" for k, n in self.imported.items() if n]
-        out.write(f"imported: {sum(self.imported.values())}"
-                  f"{' (' + ', '.join(kinds) + ')' if kinds else ''}  "
-                  f"skipped (already there): {len(self.skipped)}  "
-                  f"failed: {len(self.failed)}\n")
+        out.write(
+            f"imported: {sum(self.imported.values())}"
+            f"{' (' + ', '.join(kinds) + ')' if kinds else ''}  "
+            f"skipped (already there): {len(self.skipped)}  "
+            f"failed: {len(self.failed)}\n"
+        )
 
 
 class _Import:
@@ -134,28 +137,39 @@ class _Import:
             if created:
                 self.result.imported["tenant"] += 1
             for key in kept:
-                self.result.skipped.append(f"{where}: tenant setting {key!r}: the tenant "
-                                           "holds another value")
+                self.result.skipped.append(
+                    f"{where}: tenant setting {key!r}: the tenant holds another value"
+                )
             return
         await self.ensure_tenant()
         if kind == "segment":
             await self.segment(where, record)
         elif kind == "membership":
             if record.segment_id in self.skipped_segments:
-                self.skip(where, f"member {record.identifier!r} of segment "
-                          f"{record.segment_id}: the segment was already there")
+                self.skip(
+                    where,
+                    f"member {record.identifier!r} of segment "
+                    f"{record.segment_id}: the segment was already there",
+                )
             elif await self.store.restore_membership(self.tenant, record):
                 self.result.imported[kind] += 1
             else:
-                self.skip(where, f"member {record.identifier!r} of segment "
-                          f"{record.segment_id}: already a member")
+                self.skip(
+                    where,
+                    f"member {record.identifier!r} of segment "
+                    f"{record.segment_id}: already a member",
+                )
         elif kind == "rule" and record.flag in self.skipped_flags:
-            self.skip(where, f"rule {record.id} of flag {record.flag!r}: the flag was "
-                      "already there")
+            self.skip(
+                where, f"rule {record.id} of flag {record.flag!r}: the flag was already there"
+            )
         elif kind == "rule" and self.skipped_segments.intersection(record.segments):
             taken = sorted(self.skipped_segments.intersection(record.segments))
-            self.skip(where, f"rule {record.id} of flag {record.flag!r}: it uses segment "
-                      f"{', '.join(taken)}, which was already there (it may be another one)")
+            self.skip(
+                where,
+                f"rule {record.id} of flag {record.flag!r}: it uses segment "
+                f"{', '.join(taken)}, which was already there (it may be another one)",
+            )
         else:
             restore = getattr(self.store, f"restore_{kind}")
             if await restore(record):
@@ -174,8 +188,10 @@ class _Import:
                 raise
             # The store's message speaks of a create; say which value of the backup's is taken.
             value = getattr(s, exc.field)
-            raise Conflict(exc.field, f"its {_SEGMENT_KEYS[exc.field]} {value!r} is held by "
-                           "another segment in the store") from exc
+            raise Conflict(
+                exc.field,
+                f"its {_SEGMENT_KEYS[exc.field]} {value!r} is held by another segment in the store",
+            ) from exc
         if restored:
             self.result.imported["segment"] += 1
             return

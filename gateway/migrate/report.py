@@ -43,10 +43,11 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "target": self.target, "dryRun": self.dry_run,
+            "source": self.source,
+            "target": self.target,
+            "dryRun": self.dry_run,
             "counts": self.counts(),
-            "segments": [{k: v for k, v in vars(e).items() if v is not None}
-                         for e in self.entries],
+            "segments": [{k: v for k, v in vars(e).items() if v is not None} for e in self.entries],
         }
 
     def write_json(self, out: TextIO) -> None:
@@ -62,9 +63,13 @@ class Report:
             out.write(f"  {e.outcome:<{width}}  {e.name!r} [{ids}]{why}\n")
         counts = self.counts()
         label = "would migrate" if self.dry_run else "migrated"
-        out.write(f"{label}: {counts['migrated']}  skipped-existing: "
-                  f"{counts['skipped-existing']}  not-expressible: {counts['not-expressible']}  "
-                  f"failed: {counts['failed']}\n")
+        out.write(
+            f"{label}: {counts['migrated']}  skipped-existing: "
+            f"{counts['skipped-existing']}  not-expressible: {counts['not-expressible']}  "
+            f"failed: {counts['failed']}\n"
+        )
         label = "would arrive changed" if self.dry_run else "arrived changed"
-        out.write(f"{label}: {counts['changed']} (created, but not as at the source: each "
-                  "'changed' line says what differs and what to do)\n")
+        out.write(
+            f"{label}: {counts['changed']} (created, but not as at the source: each "
+            "'changed' line says what differs and what to do)\n"
+        )

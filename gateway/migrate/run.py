@@ -26,8 +26,9 @@ class Progress:
         self.done += 1
         if self.on:
             filled = 30 * self.done // self.total
-            self.out.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
-                           f"{name[:40]:<40}")
+            self.out.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {name[:40]:<40}"
+            )
             self.out.flush()
 
     def close(self) -> None:
@@ -36,8 +37,9 @@ class Progress:
             self.out.flush()
 
 
-def migrate(source: Endpoint, target: Endpoint, *, dry_run: bool = False,
-            progress: TextIO | None = None) -> Report:
+def migrate(
+    source: Endpoint, target: Endpoint, *, dry_run: bool = False, progress: TextIO | None = None
+) -> Report:
     report = Report(str(source), str(target), dry_run)
     with client(source) as src_http, client(target) as dst_http:
         src, dst = codec_for(source, src_http), codec_for(target, dst_http)
@@ -77,8 +79,12 @@ def _apply(step: Step, dst: Codec, dry_run: bool) -> Entry:
     changes = step.arrival.changes
     if dry_run:
         if changes:
-            return Entry("changed", item.name, item.source_id,
-                         reason="would be created; " + _say(changes, "<its new id>"))
+            return Entry(
+                "changed",
+                item.name,
+                item.source_id,
+                reason="would be created; " + _say(changes, "<its new id>"),
+            )
         return Entry("migrated", item.name, item.source_id, reason="would be created")
     try:
         created = dst.create(item, step.body)
@@ -94,14 +100,23 @@ def _apply(step: Step, dst: Codec, dry_run: bool) -> Entry:
         except (WriteFailed, httpx.HTTPError) as exc:
             # Live on the target while archived at the source: it would match; say so loudly.
             detail = exc.detail if isinstance(exc, WriteFailed) else str(exc)
-            return Entry("failed", item.name, item.source_id, created.target_id,
-                         f"created but not archived as at the source ({detail}): archive it "
-                         f"with POST /v1/{created.target_id}:archive")
+            return Entry(
+                "failed",
+                item.name,
+                item.source_id,
+                created.target_id,
+                f"created but not archived as at the source ({detail}): archive it "
+                f"with POST /v1/{created.target_id}:archive",
+            )
     if changes:
-        return Entry("changed", item.name, item.source_id, created.target_id,
-                     "; ".join([*notes, _say(changes, created.target_id)]))
-    return Entry("migrated", item.name, item.source_id, created.target_id,
-                 "; ".join(notes) or None)
+        return Entry(
+            "changed",
+            item.name,
+            item.source_id,
+            created.target_id,
+            "; ".join([*notes, _say(changes, created.target_id)]),
+        )
+    return Entry("migrated", item.name, item.source_id, created.target_id, "; ".join(notes) or None)
 
 
 def _say(changes: tuple[str, ...], target_id: str) -> str:

@@ -88,14 +88,21 @@ class Codec:
 
 
 def _item(s: SegmentRead) -> Item:
-    expr, unreadable = (None, None) if s.expression is None else parsed(
-        _canonical, s.expression)
+    expr, unreadable = (None, None) if s.expression is None else parsed(_canonical, s.expression)
     a = s.allocation
-    return Item(name=s.name, source_id=s.id, description=optional_text(s.description),
-                expr=expr, kind=s.kind, seq=s.seq, slug=s.slug,
-                allocation=Allocation(a.proportion, tuple(a.exclusivityTags),
-                                      tuple(a.exclusiveTo)), state=s.state,
-                labels=tuple(sorted(s.labels.items())), unreadable=unreadable)
+    return Item(
+        name=s.name,
+        source_id=s.id,
+        description=optional_text(s.description),
+        expr=expr,
+        kind=s.kind,
+        seq=s.seq,
+        slug=s.slug,
+        allocation=Allocation(a.proportion, tuple(a.exclusivityTags), tuple(a.exclusiveTo)),
+        state=s.state,
+        labels=tuple(sorted(s.labels.items())),
+        unreadable=unreadable,
+    )
 
 
 def _canonical(expression: Any) -> Any:

@@ -53,9 +53,15 @@ class Codec:
         r = expect(self.http.get(PATH, headers=self.headers), 200)
         for s in msgspec.json.decode(r.content, type=SegmentList).segments:
             expr, unreadable = parsed(LANGUAGES["unleash"].parse, s.constraints)
-            yield Item(name=s.name, source_id=str(s.id), description=optional_text(s.description),
-                       expr=expr, seq=s.id, unreadable=unreadable,
-                       native=("unleash", s.constraints))
+            yield Item(
+                name=s.name,
+                source_id=str(s.id),
+                description=optional_text(s.description),
+                expr=expr,
+                seq=s.id,
+                unreadable=unreadable,
+                native=("unleash", s.constraints),
+            )
 
     def render(self, item: Item) -> dict[str, Any]:
         dynamic_only(item, "unleash", self.dialect)
@@ -63,8 +69,9 @@ class Codec:
         same, constraints = item.native_in("unleash")
         body: dict[str, Any] = {
             "name": item.name,
-            "constraints": constraints if same else LANGUAGES["unleash"].render(
-                normalize(item.expr)),
+            "constraints": constraints
+            if same
+            else LANGUAGES["unleash"].render(normalize(item.expr)),
         }
         if item.description is not None:
             body["description"] = item.description
@@ -77,9 +84,9 @@ class Codec:
         note = None
         if r.status_code in (409, 500) and "id" in body:
             note = f"id {body['id']} is taken on the target: it chose another"
-            r = self.http.post(PATH, json={k: v for k, v in body.items() if k != "id"},
-                               headers=self.headers)
+            r = self.http.post(
+                PATH, json={k: v for k, v in body.items() if k != "id"}, headers=self.headers
+            )
         if r.status_code != 201:
             raise WriteFailed(failure(r))
         return Created(str(r.json()["id"]), note)
-

@@ -46,8 +46,10 @@ class Codec:
     def read(self) -> Iterator[Item]:
         page = 1
         while True:
-            r = expect(self.http.get(PATH, params={"page": page, "per_page": PAGE},
-                                     headers=self.headers), 200)
+            r = expect(
+                self.http.get(PATH, params={"page": page, "per_page": PAGE}, headers=self.headers),
+                200,
+            )
             result = msgspec.json.decode(r.content, type=ListEnvelope).result
             for s in result.items:
                 yield Item(name=s.name, source_id=s.id)
@@ -59,8 +61,7 @@ class Codec:
         dynamic_only(item, "v2.3", self.dialect)
         whole_allocation(item, "v2.3", self.dialect)
         if normalize(item.expr) is not None:
-            raise NotExpressible("v2.3", "a v2.3 segment has no condition: it would match "
-                                 "everyone")
+            raise NotExpressible("v2.3", "a v2.3 segment has no condition: it would match everyone")
         return {"name": item.name}
 
     def create(self, item: Item, body: dict[str, Any]) -> Created:

@@ -35,8 +35,12 @@ SPECS = Path(openapi.__file__).parent
 
 # Which API a path belongs to (first match); anything else is HAL's (it owns the root).
 PREFIXES = [
-    ("/v2.3/", "v23"), ("/api/", "unleash"), ("/data/core/ups/", "adobe"), ("/ims/", "adobe"),
-    ("/segmux/v1/", "segmux"), ("/v1/", "confidence"),
+    ("/v2.3/", "v23"),
+    ("/api/", "unleash"),
+    ("/data/core/ups/", "adobe"),
+    ("/ims/", "adobe"),
+    ("/segmux/v1/", "segmux"),
+    ("/v1/", "confidence"),
 ]
 # Not in any vendor's API: the gateway's own probes and specs go straight through.
 UNPROXIED = ("/healthz", "/readyz", "/segmux/openapi/", "/segmux/ui")
@@ -59,7 +63,10 @@ def ensure_installed() -> Path:
         package.write_text('{"name": "segmux-prism", "private": true}\n')
     subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", f"@stoplight/prism-cli@{VERSION}"],
-        cwd=CACHE, check=True, stdout=subprocess.DEVNULL, timeout=900,
+        cwd=CACHE,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=900,
     )
     return executable()
 
@@ -82,7 +89,7 @@ class PrismProxy:
     def new_log_lines(self) -> list[str]:
         """Log lines written since the last call."""
         text = self.log.read_text(errors="replace")
-        lines, self.read_up_to = text[self.read_up_to:].splitlines(), len(text)
+        lines, self.read_up_to = text[self.read_up_to :].splitlines(), len(text)
         return lines
 
 
@@ -95,9 +102,20 @@ def violations(lines: list[str]) -> list[str]:
 def prism_proxy(spec: str, upstream: str, port: int, log: Path) -> Iterator[PrismProxy]:
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(executable()), "proxy", str(SPECS / f"{spec}.yaml"), upstream, "--errors",
-             "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(executable()),
+                "proxy",
+                str(SPECS / f"{spec}.yaml"),
+                upstream,
+                "--errors",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield PrismProxy(spec, port, log, process)
@@ -115,8 +133,9 @@ def wait_listening(proxy: PrismProxy, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while "Prism is listening" not in proxy.log.read_text(errors="replace"):
         if proxy.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"Prism for {proxy.spec} did not start:\n"
-                               f"{proxy.log.read_text(errors='replace')}")
+            raise RuntimeError(
+                f"Prism for {proxy.spec} did not start:\n{proxy.log.read_text(errors='replace')}"
+            )
         time.sleep(0.2)
     proxy.new_log_lines()  # the start-up listing is not a finding
 
@@ -144,8 +163,9 @@ def _handler(router: Router) -> type[BaseHTTPRequestHandler]:
         def forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items()
-                       if k.lower() not in ("host", "connection")}
+            headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+            }
             # Prism calls the gateway by its own address; the links the gateway writes (HAL)
             # must name the address the client used, as behind any reverse proxy.
             headers["X-Forwarded-Host"] = router.address
@@ -158,14 +178,20 @@ def _handler(router: Router) -> type[BaseHTTPRequestHandler]:
             finally:
                 conn.close()
             if answer.getheader("sl-violations"):
-                router.flagged.append(f"{self.command} {self.path}: "
-                                      f"{answer.getheader('sl-violations')}")
+                router.flagged.append(
+                    f"{self.command} {self.path}: {answer.getheader('sl-violations')}"
+                )
             if b"stoplight.io/prism/errors" in data:  # Prism's own error, with the details
                 router.flagged.append(f"{self.command} {self.path}: {data.decode()}")
             self.send_response(answer.status)
             for name, value in answer.getheaders():
-                if name.lower() not in ("transfer-encoding", "connection", "content-length",
-                                        "date", "server"):
+                if name.lower() not in (
+                    "transfer-encoding",
+                    "connection",
+                    "content-length",
+                    "date",
+                    "server",
+                ):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -181,14 +207,17 @@ def _handler(router: Router) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def routed_prisms(gateway_port: int, router_port: int, ports: dict[str, int],
-                  logs: Path) -> Iterator[tuple[Router, list[PrismProxy]]]:
+def routed_prisms(
+    gateway_port: int, router_port: int, ports: dict[str, int], logs: Path
+) -> Iterator[tuple[Router, list[PrismProxy]]]:
     """A Prism per served spec in front of ``gateway_port``, and the router at
     ``router_port``."""
     upstream = f"http://127.0.0.1:{gateway_port}"
     with ExitStack() as stack:
-        proxies = [stack.enter_context(prism_proxy(name, upstream, port, logs / f"{name}.log"))
-                   for name, port in ports.items()]
+        proxies = [
+            stack.enter_context(prism_proxy(name, upstream, port, logs / f"{name}.log"))
+            for name, port in ports.items()
+        ]
         for proxy in proxies:  # started together: Node starts slowly on a busy machine
             wait_listening(proxy)
         router = Router(f"127.0.0.1:{router_port}", gateway_port, dict(ports))

@@ -33,8 +33,9 @@ from tests.test_readme import (
 
 
 @pytest.fixture(scope="module")
-def proxies(tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[prism.Router, list[prism.PrismProxy], int]]:
+def proxies(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[prism.Router, list[prism.PrismProxy], int]]:
     pg.require_command("node")
     pg.require_command("npm")
     pg.require_command("curl")
@@ -58,7 +59,8 @@ def test_every_path_of_every_spec_goes_to_its_own_prism() -> None:
 
 
 @pytest.mark.parametrize(
-    "session", [pytest.param(s, id=s.id) for s in SESSIONS if s.server is None])
+    "session", [pytest.param(s, id=s.id) for s in SESSIONS if s.server is None]
+)
 def test_readme_session_through_prism(
     proxies: tuple[prism.Router, list[prism.PrismProxy], int], session: Session, tmp_path: Path
 ) -> None:
@@ -72,8 +74,11 @@ def test_readme_session_through_prism(
     # The gateway behind a proxy writes its links for the address the client used: the
     # forwarded host it is told to trust, or the public URL it is given.
     public = {"SEGMUX_TRUST_PROXY": "1", "SEGMUX_PUBLIC_URL": f"http://{router.address}"}
-    with session_store(session, "sqlite", cwd, port, server_port=gateway,
-                       server_env=public) as (_, env, script):
+    with session_store(session, "sqlite", cwd, port, server_port=gateway, server_env=public) as (
+        _,
+        env,
+        script,
+    ):
         try:
             printed = run_session(script, cwd=cwd, env=env)
         finally:  # Prism's findings first: they say why a session went wrong

@@ -50,38 +50,82 @@ UNLEASH_CONSTRAINTS: list[dict[str, Any]] = [
 ]
 CONFIDENCE_TARGETING = {  # a Confidence version: not SemVer (Unleash), no PQL/OData literal
     "criteria": {
-        "v": {"attribute": {"attributeName": "app.version", "rangeRule": {
-            "startInclusive": {"versionValue": {"version": "2.1"}}}}},
-        "c": {"attribute": {"attributeName": "country", "setRule": {
-            "values": [{"stringValue": "SE"}, {"stringValue": "DK"}]}}},
+        "v": {
+            "attribute": {
+                "attributeName": "app.version",
+                "rangeRule": {"startInclusive": {"versionValue": {"version": "2.1"}}},
+            }
+        },
+        "c": {
+            "attribute": {
+                "attributeName": "country",
+                "setRule": {"values": [{"stringValue": "SE"}, {"stringValue": "DK"}]},
+            }
+        },
     },
     "expression": {"and": {"operands": [{"ref": "v"}, {"ref": "c"}]}},
 }
 HAL_FILTER = "startswith(email, 'ana') and interests/all(i: i eq 'golf')"  # all(): not Unleash
-SEGMUX_AST = {"t": "and", "args": [  # a regex: not OData, not Confidence
-    {"t": "regex", "path": ["email"], "pattern": "@example\\.com$"},
-    {"t": "cmp", "op": "eq", "path": ["plan"],
-     "value": {"t": "lit", "kind": "string", "value": "pro"}},
-]}
+SEGMUX_AST = {
+    "t": "and",
+    "args": [  # a regex: not OData, not Confidence
+        {"t": "regex", "path": ["email"], "pattern": "@example\\.com$"},
+        {
+            "t": "cmp",
+            "op": "eq",
+            "path": ["plan"],
+            "value": {"t": "lit", "kind": "string", "value": "pro"},
+        },
+    ],
+}
 
-NAMES = {"adobe": "US or older (Adobe)", "unleash": "Nordic adults (Unleash)",
-         "confidence": "New app in SE/DK (Confidence)", "hal": "Golfing Anas (HAL)",
-         "v23": "Everyone (v2.3)", "segmux": "Pro example.com (segmux)"}
+NAMES = {
+    "adobe": "US or older (Adobe)",
+    "unleash": "Nordic adults (Unleash)",
+    "confidence": "New app in SE/DK (Confidence)",
+    "hal": "Golfing Anas (HAL)",
+    "v23": "Everyone (v2.3)",
+    "segmux": "Pro example.com (segmux)",
+}
 
 
 async def create_all(c: httpx.AsyncClient, token: str) -> None:
-    ok(await c.post(DEFS, json=adobe_body(NAMES["adobe"], ADOBE_PQL),
-                    headers=adobe_headers(token)))
-    ok(await c.post(UNLEASH, json={"name": NAMES["unleash"], "constraints": UNLEASH_CONSTRAINTS},
-                    headers={"Authorization": token}), 201)
-    ok(await c.post(CONFIDENCE, params={"segmentId": "new-app-nordics"}, headers=bearer(token),
-                    json={"displayName": NAMES["confidence"], "targeting": CONFIDENCE_TARGETING}))
-    ok(await c.post(HAL, headers=bearer(token), json={
-        "name": NAMES["hal"], "segmentType": "DYNAMIC", "filter": HAL_FILTER,
-        "identifier": "golfing-anas"}))
+    ok(await c.post(DEFS, json=adobe_body(NAMES["adobe"], ADOBE_PQL), headers=adobe_headers(token)))
+    ok(
+        await c.post(
+            UNLEASH,
+            json={"name": NAMES["unleash"], "constraints": UNLEASH_CONSTRAINTS},
+            headers={"Authorization": token},
+        ),
+        201,
+    )
+    ok(
+        await c.post(
+            CONFIDENCE,
+            params={"segmentId": "new-app-nordics"},
+            headers=bearer(token),
+            json={"displayName": NAMES["confidence"], "targeting": CONFIDENCE_TARGETING},
+        )
+    )
+    ok(
+        await c.post(
+            HAL,
+            headers=bearer(token),
+            json={
+                "name": NAMES["hal"],
+                "segmentType": "DYNAMIC",
+                "filter": HAL_FILTER,
+                "identifier": "golfing-anas",
+            },
+        )
+    )
     ok(await c.post(V23, json={"name": NAMES["v23"]}, headers=bearer(token)))
-    ok(await c.post(SEGMUX, json={"name": NAMES["segmux"], "expression": SEGMUX_AST},
-                    headers=bearer(token)), 201)
+    ok(
+        await c.post(
+            SEGMUX, json={"name": NAMES["segmux"], "expression": SEGMUX_AST}, headers=bearer(token)
+        ),
+        201,
+    )
 
 
 # --- what each dialect shows ---------------------------------------------------------------
@@ -148,8 +192,10 @@ class Views:
         return Seen(True, r.json()["constraints"], "", s.seq in listed, url)
 
     async def confidence(self, s: Ids) -> Seen:
-        listed = [x["name"] for x in ok(await self.c.get(
-            CONFIDENCE, headers=bearer(self.token)))["segments"]]
+        listed = [
+            x["name"]
+            for x in ok(await self.c.get(CONFIDENCE, headers=bearer(self.token)))["segments"]
+        ]
         url = f"{CONFIDENCE}/{s.slug}"
         r = await self.c.get(url, headers=bearer(self.token))
         name = f"segments/{s.slug}"
@@ -211,11 +257,21 @@ BEFORE: dict[str, dict[str, Any]] = {
         "unleash": Refused("an OR of different conditions has no constraint"),
         "confidence": {
             "criteria": {
-                "c0": {"attribute": {"attributeName": "workAddress.country",
-                                     "eqRule": {"value": {"stringValue": "US"}}}},
-                "c1": {"attribute": {"attributeName": "age",
-                                     "rangeRule": {"startExclusive": {"numberValue": 30}}}}},
-            "expression": {"or": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}}},
+                "c0": {
+                    "attribute": {
+                        "attributeName": "workAddress.country",
+                        "eqRule": {"value": {"stringValue": "US"}},
+                    }
+                },
+                "c1": {
+                    "attribute": {
+                        "attributeName": "age",
+                        "rangeRule": {"startExclusive": {"numberValue": 30}},
+                    }
+                },
+            },
+            "expression": {"or": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}},
+        },
         "hal": "workAddress/country eq 'US' or age gt 30",
     },
     NAMES["unleash"]: {
@@ -224,11 +280,21 @@ BEFORE: dict[str, dict[str, Any]] = {
         "unleash": [UNLEASH_CONSTRAINTS[0], {**UNLEASH_CONSTRAINTS[1], "values": []}],
         "confidence": {
             "criteria": {
-                "c0": {"attribute": {"attributeName": "age",
-                                     "rangeRule": {"startInclusive": {"numberValue": 18}}}},
-                "c1": {"attribute": {"attributeName": "country", "setRule": {
-                    "values": [{"stringValue": "NO"}, {"stringValue": "SE"}]}}}},
-            "expression": {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}}},
+                "c0": {
+                    "attribute": {
+                        "attributeName": "age",
+                        "rangeRule": {"startInclusive": {"numberValue": 18}},
+                    }
+                },
+                "c1": {
+                    "attribute": {
+                        "attributeName": "country",
+                        "setRule": {"values": [{"stringValue": "NO"}, {"stringValue": "SE"}]},
+                    }
+                },
+            },
+            "expression": {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}},
+        },
         "hal": "age ge 18 and country in ('NO','SE')",
     },
     NAMES["confidence"]: {
@@ -242,27 +308,34 @@ BEFORE: dict[str, dict[str, Any]] = {
         "unleash": Refused("Quant has no Unleash constraint operator"),
         "confidence": {
             "criteria": {
-                "c0": {"attribute": {"attributeName": "interests", "allRule": {
-                    "rule": {"eqRule": {"value": {"stringValue": "golf"}}}}}},
-                "c1": {"attribute": {"attributeName": "email",
-                                     "startsWithRule": {"value": "ana"}}}},
-            "expression": {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}}},
+                "c0": {
+                    "attribute": {
+                        "attributeName": "interests",
+                        "allRule": {"rule": {"eqRule": {"value": {"stringValue": "golf"}}}},
+                    }
+                },
+                "c1": {"attribute": {"attributeName": "email", "startsWithRule": {"value": "ana"}}},
+            },
+            "expression": {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}},
+        },
         "hal": "startswith(email,'ana') and interests/all(x1: x1 eq 'golf')",
     },
     NAMES["v23"]: EVERYONE,
     NAMES["segmux"]: {
         "adobe": 'plan = "pro" and email.matches("@example\\\\.com$")',
-        "unleash": [{"values": ["pro"], "operator": "IN", "contextName": "plan"},
-                    {"value": "@example\\.com$", "values": [], "operator": "REGEX",
-                     "contextName": "email"}],
+        "unleash": [
+            {"values": ["pro"], "operator": "IN", "contextName": "plan"},
+            {"value": "@example\\.com$", "values": [], "operator": "REGEX", "contextName": "email"},
+        ],
         "confidence": Refused("Regex has no Confidence rule"),
         "hal": Refused("OData has no regular-expression test"),
     },
 }
 
 
-async def test_every_dialect_sees_every_dialects_segment(client: httpx.AsyncClient,
-                                                         token_a: str) -> None:
+async def test_every_dialect_sees_every_dialects_segment(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     await create_all(client, token_a)
     views = Views(client, token_a)
     assert sorted(await views.ids()) == sorted(NAMES.values())
@@ -273,88 +346,151 @@ async def test_every_dialect_sees_every_dialects_segment(client: httpx.AsyncClie
 SWEDES: dict[str, Any] = {
     "adobe": 'country = "SE"',
     "unleash": [{"values": ["SE"], "operator": "IN", "contextName": "country"}],
-    "confidence": {"criteria": {"c0": {"attribute": {"attributeName": "country",
-                                                     "eqRule": {"value": {"stringValue": "SE"}}}}},
-                   "expression": {"ref": "c0"}},
+    "confidence": {
+        "criteria": {
+            "c0": {
+                "attribute": {
+                    "attributeName": "country",
+                    "eqRule": {"value": {"stringValue": "SE"}},
+                }
+            }
+        },
+        "expression": {"ref": "c0"},
+    },
     "hal": "country eq 'SE'",
 }
 PROS: dict[str, Any] = {
     "adobe": 'plan = "pro"',
     "unleash": [{"values": ["pro"], "operator": "IN", "contextName": "plan"}],
-    "confidence": {"criteria": {"c0": {"attribute": {"attributeName": "plan",
-                                                     "eqRule": {"value": {"stringValue": "pro"}}}}},
-                   "expression": {"ref": "c0"}},
+    "confidence": {
+        "criteria": {
+            "c0": {
+                "attribute": {"attributeName": "plan", "eqRule": {"value": {"stringValue": "pro"}}}
+            }
+        },
+        "expression": {"ref": "c0"},
+    },
     "hal": "plan eq 'pro'",
 }
 EXAMPLE_COM: dict[str, Any] = {
     "adobe": 'email.matches("@example\\\\.com$")',
-    "unleash": [{"value": "@example\\.com$", "values": [], "operator": "REGEX",
-                 "contextName": "email"}],
+    "unleash": [
+        {"value": "@example\\.com$", "values": [], "operator": "REGEX", "contextName": "email"}
+    ],
     "confidence": Refused("Regex has no Confidence rule"),
     "hal": Refused("OData has no regular-expression test"),
 }
 
 
-async def test_an_update_in_one_dialect_is_seen_by_all_at_once(client: httpx.AsyncClient,
-                                                              token_a: str) -> None:
+async def test_an_update_in_one_dialect_is_seen_by_all_at_once(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     await create_all(client, token_a)
     views = Views(client, token_a)
     ids = await views.ids()
 
     # Unleash replaces its constraints.
     s = ids[NAMES["unleash"]]
-    ok(await client.put(f"{UNLEASH}/{s.seq}", headers={"Authorization": token_a}, json={
-        "name": s.name, "constraints": [{"contextName": "country", "operator": "IN",
-                                         "values": ["SE"]}]}), 204)
+    ok(
+        await client.put(
+            f"{UNLEASH}/{s.seq}",
+            headers={"Authorization": token_a},
+            json={
+                "name": s.name,
+                "constraints": [{"contextName": "country", "operator": "IN", "values": ["SE"]}],
+            },
+        ),
+        204,
+    )
     await views.check(s.name, SWEDES)
 
     # segmux gives the Adobe segment a regex: Unleash can now show it, Confidence and HAL
     # can no longer.
     s = ids[NAMES["adobe"]]
-    ok(await client.patch(f"{SEGMUX}/{s.id}", headers=bearer(token_a), json={
-        "condition": {"language": "pql", "expression": 'email.matches("@example\\\\.com$")'}}))
+    ok(
+        await client.patch(
+            f"{SEGMUX}/{s.id}",
+            headers=bearer(token_a),
+            json={
+                "condition": {"language": "pql", "expression": 'email.matches("@example\\\\.com$")'}
+            },
+        )
+    )
     await views.check(s.name, EXAMPLE_COM)
 
     # Confidence drops the version criterion: the segment appears in Adobe, Unleash and HAL.
     s = ids[NAMES["confidence"]]
-    r = await client.patch(f"{CONFIDENCE}/{s.slug}", params={"updateMask": "targeting"},
-                           headers=bearer(token_a), json={"targeting": {
-                               "criteria": {"se": {"attribute": {
-                                   "attributeName": "country",
-                                   "eqRule": {"value": {"stringValue": "SE"}}}}},
-                               "expression": {"ref": "se"}}})
+    r = await client.patch(
+        f"{CONFIDENCE}/{s.slug}",
+        params={"updateMask": "targeting"},
+        headers=bearer(token_a),
+        json={
+            "targeting": {
+                "criteria": {
+                    "se": {
+                        "attribute": {
+                            "attributeName": "country",
+                            "eqRule": {"value": {"stringValue": "SE"}},
+                        }
+                    }
+                },
+                "expression": {"ref": "se"},
+            }
+        },
+    )
     ok(r)
     await views.check(s.name, {**SWEDES, "confidence": r.json()["targeting"]})
     assert r.json()["targeting"]["criteria"]["se"]["attribute"]["attributeName"] == "country"
 
     # Adobe gives the segmux segment a plain condition: Confidence and HAL can show it now.
     s = ids[NAMES["segmux"]]
-    ok(await client.patch(f"{DEFS}/{s.id}", json=adobe_body(s.name, 'plan = "pro"'),
-                          headers=adobe_headers(token_a)))
+    ok(
+        await client.patch(
+            f"{DEFS}/{s.id}",
+            json=adobe_body(s.name, 'plan = "pro"'),
+            headers=adobe_headers(token_a),
+        )
+    )
     await views.check(s.name, PROS)
 
     # HAL renames the v2.3 segment and gives it a filter.
     s = ids[NAMES["v23"]]
     renamed = "Pros (renamed in HAL)"
-    ok(await client.put(f"{HAL}/{s.slug}", headers=bearer(token_a), json={
-        "name": renamed, "segmentType": "DYNAMIC", "filter": "plan eq 'pro'"}))
+    ok(
+        await client.put(
+            f"{HAL}/{s.slug}",
+            headers=bearer(token_a),
+            json={"name": renamed, "segmentType": "DYNAMIC", "filter": "plan eq 'pro'"},
+        )
+    )
     await views.check(renamed, PROS)
 
     # v2.3 renames the HAL segment; its condition is untouched everywhere.
     s = ids[NAMES["hal"]]
-    ok(await client.put(f"{V23}/{s.id}", json={"name": "Golfers (renamed in v2.3)"},
-                        headers=bearer(token_a)))
+    ok(
+        await client.put(
+            f"{V23}/{s.id}", json={"name": "Golfers (renamed in v2.3)"}, headers=bearer(token_a)
+        )
+    )
     await views.check("Golfers (renamed in v2.3)", BEFORE[NAMES["hal"]])
 
     # The segments nobody touched are as they were.
     await views.check(NAMES["unleash"], SWEDES)
-    assert sorted(await views.ids()) == sorted([
-        NAMES["adobe"], NAMES["unleash"], NAMES["confidence"], NAMES["segmux"], renamed,
-        "Golfers (renamed in v2.3)"])
+    assert sorted(await views.ids()) == sorted(
+        [
+            NAMES["adobe"],
+            NAMES["unleash"],
+            NAMES["confidence"],
+            NAMES["segmux"],
+            renamed,
+            "Golfers (renamed in v2.3)",
+        ]
+    )
 
 
-async def test_evaluate_agrees_with_what_each_dialect_was_sent(client: httpx.AsyncClient,
-                                                               token_a: str) -> None:
+async def test_evaluate_agrees_with_what_each_dialect_was_sent(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     """The six conditions mean what their own dialects say, whoever evaluates them."""
     await create_all(client, token_a)
     ids = await Views(client, token_a).ids()
@@ -365,8 +501,11 @@ async def test_evaluate_agrees_with_what_each_dialect_was_sent(client: httpx.Asy
         {"email": "ana@example.com", "interests": ["golf", "golf"], "plan": "pro"},
         {"email": "bob@example.com", "interests": [], "plan": "pro", "age": 31},
     ]
-    r = ok(await client.post("/segmux/v1/evaluate:batch", headers=bearer(token_a),
-                             json={"contexts": contexts}))
+    r = ok(
+        await client.post(
+            "/segmux/v1/evaluate:batch", headers=bearer(token_a), json={"contexts": contexts}
+        )
+    )
     got = [{name: result["results"][s.id] for name, s in ids.items()} for result in r["results"]]
     expected = [
         {"adobe": True, "unleash": False, "confidence": False, "hal": False, "segmux": False},

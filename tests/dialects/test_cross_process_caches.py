@@ -36,8 +36,11 @@ async def other(other_store: Store, settings: Settings) -> AsyncIterator[httpx.A
 
 
 async def _evaluate(c: httpx.AsyncClient, token: str, context: dict[str, Any]) -> dict[str, Any]:
-    r = await c.post("/segmux/v1/evaluate", json={"context": context},
-                     headers={"Authorization": f"Bearer {token}"})
+    r = await c.post(
+        "/segmux/v1/evaluate",
+        json={"context": context},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -49,14 +52,16 @@ async def test_evaluate_sees_each_write_of_another_gateway(
     token = await make_token(store, "tenant-a")
     admin = {"Authorization": token}
     assert (await _evaluate(other, token, {"country": "SE"}))["results"] == {}
-    r = await client.post("/api/admin/segments", json={"name": "se", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "se", "constraints": [SE]}, headers=admin
+    )
     assert r.status_code == 201, r.text
     seq = r.json()["id"]
     first = await _evaluate(other, token, {"country": "SE"})
     assert len(first["matches"]) == 1 and list(first["results"].values()) == [True]
-    r = await client.put(f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]},
-                         headers=admin)
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]}, headers=admin
+    )
     assert r.status_code == 204, r.text
     changed = await _evaluate(other, token, {"country": "SE"})
     assert changed["matches"] == [] and list(changed["results"].values()) == [False]
@@ -70,8 +75,11 @@ async def test_evaluate_with_ids_sees_a_deleted_segment_gone(
     client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store
 ) -> None:
     token = await make_token(store, "tenant-a")
-    r = await client.post("/api/admin/segments", json={"name": "se", "constraints": [SE]},
-                          headers={"Authorization": token})
+    r = await client.post(
+        "/api/admin/segments",
+        json={"name": "se", "constraints": [SE]},
+        headers={"Authorization": token},
+    )
     seq = r.json()["id"]
     (segment_id,) = (await _evaluate(other, token, {}))["results"]
     asked = {"context": {"country": "SE"}, "segments": [segment_id]}
@@ -96,32 +104,40 @@ async def test_client_features_see_each_write_of_another_gateway(
     admin = {"Authorization": await make_token(store, "tenant-a")}
     sdk = await make_token(store, "tenant-a", scope="client:development", name="sdk")
     assert (await _features(other, sdk))["features"] == []
-    r = await client.post("/api/admin/segments", json={"name": "se", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "se", "constraints": [SE]}, headers=admin
+    )
     seq = r.json()["id"]
-    r = await client.post("/api/admin/projects/default/features", json={"name": "f1"},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/projects/default/features", json={"name": "f1"}, headers=admin
+    )
     assert r.status_code in (200, 201), r.text
     polled = await _features(other, sdk)
     assert [f["name"] for f in polled["features"]] == ["f1"]
     assert polled["features"][0]["strategies"] == []
     strategies = "/api/admin/projects/default/features/f1/environments/development/strategies"
-    r = await client.post(strategies, json={"name": "default", "constraints": [],
-                                            "parameters": {}, "segments": [seq]}, headers=admin)
+    r = await client.post(
+        strategies,
+        json={"name": "default", "constraints": [], "parameters": {}, "segments": [seq]},
+        headers=admin,
+    )
     assert r.status_code == 200, r.text
     (strategy,) = (await _features(other, sdk))["features"][0]["strategies"]
     assert strategy["constraints"][0]["values"] == ["SE"]  # inlined for a spec-less client
     etag = (await other.get("/api/client/features", headers={"Authorization": sdk})).headers["etag"]
-    r = await client.put(f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]},
-                         headers=admin)
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]}, headers=admin
+    )
     assert r.status_code == 204, r.text
-    r = await other.get("/api/client/features",
-                        headers={"Authorization": sdk, "If-None-Match": etag})
+    r = await other.get(
+        "/api/client/features", headers={"Authorization": sdk, "If-None-Match": etag}
+    )
     assert r.status_code == 200 and r.headers["etag"] != etag
     (strategy,) = r.json()["features"][0]["strategies"]
     assert strategy["constraints"][0]["values"] == ["NO"]
-    r = await other.get("/api/client/features",
-                        headers={"Authorization": sdk, "If-None-Match": r.headers["etag"]})
+    r = await other.get(
+        "/api/client/features", headers={"Authorization": sdk, "If-None-Match": r.headers["etag"]}
+    )
     assert r.status_code == 304
 
 
@@ -136,8 +152,9 @@ async def test_a_revoked_token_stops_working_on_the_gateway_that_revoked_it(
     for _ in range(3):
         assert (await _evaluate(client, token, {}))["results"] == {}
     await store.revoke_token(await _token_id(store, "tenant-a", "doomed"))
-    r = await client.post("/segmux/v1/evaluate", json={"context": {}},
-                          headers={"Authorization": f"Bearer {token}"})
+    r = await client.post(
+        "/segmux/v1/evaluate", json={"context": {}}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 401
 
 
@@ -181,20 +198,25 @@ async def test_unleash_segment_list_sees_each_write_of_another_gateway(
         return segments
 
     assert await listed() == []
-    r = await client.post("/api/admin/segments", json={"name": "se", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "se", "constraints": [SE]}, headers=admin
+    )
     seq = r.json()["id"]
     (one,) = await listed()
     assert one["constraints"][0]["values"] == ["SE"] and one["usedInFeatures"] == 0
     await client.post("/api/admin/projects/default/features", json={"name": "f1"}, headers=admin)
     strategies = "/api/admin/projects/default/features/f1/environments/development/strategies"
-    r = await client.post(strategies, json={"name": "default", "constraints": [],
-                                            "parameters": {}, "segments": [seq]}, headers=admin)
+    r = await client.post(
+        strategies,
+        json={"name": "default", "constraints": [], "parameters": {}, "segments": [seq]},
+        headers=admin,
+    )
     assert r.status_code == 200, r.text
     (one,) = await listed()
     assert one["usedInFeatures"] == 1  # usage comes from rules: their writes count too
-    r = await client.put(f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]},
-                         headers=admin)
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "se", "constraints": [NO]}, headers=admin
+    )
     (one,) = await listed()
     assert one["constraints"][0]["values"] == ["NO"]
     # A client token never gets the admin page the cache holds.
@@ -220,8 +242,10 @@ async def test_first_pages_see_each_write_of_another_gateway(
     bearer = {"Authorization": f"Bearer {token}"}
     path, headers = {
         "v23": ("/v2.3/data/segments", bearer),
-        "adobe": ("/data/core/ups/segment/definitions",
-                  {**bearer, "x-api-key": "app", "x-gw-ims-org-id": "tenant-a@AdobeOrg"}),
+        "adobe": (
+            "/data/core/ups/segment/definitions",
+            {**bearer, "x-api-key": "app", "x-gw-ims-org-id": "tenant-a@AdobeOrg"},
+        ),
         "confidence": ("/v1/segments", bearer),
         "segmux": ("/segmux/v1/segments", bearer),
     }[dialect]
@@ -233,12 +257,14 @@ async def test_first_pages_see_each_write_of_another_gateway(
 
     assert await listed() == []
     admin = {"Authorization": token}
-    r = await client.post("/api/admin/segments", json={"name": "first", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "first", "constraints": [SE]}, headers=admin
+    )
     seq = r.json()["id"]
     assert await listed() == ["first"]
-    r = await client.put(f"/api/admin/segments/{seq}",
-                         json={"name": "renamed", "constraints": [SE]}, headers=admin)
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "renamed", "constraints": [SE]}, headers=admin
+    )
     assert r.status_code == 204, r.text
     assert await listed() == ["renamed"]
     await client.delete(f"/api/admin/segments/{seq}", headers=admin)

@@ -70,41 +70,66 @@ def _paths(token: str, seq: int) -> dict[str, tuple[str, dict[str, str], Callabl
     bearer = {"Authorization": f"Bearer {token}"}
     adobe = {**bearer, "x-api-key": "app", "x-gw-ims-org-id": "tenant-a@AdobeOrg"}
     return {
-        "unleash list": ("/api/admin/segments", {"Authorization": token},
-                         lambda b: [s["name"] for s in b["segments"]]),
-        "unleash get": (f"/api/admin/segments/{seq}", {"Authorization": token},
-                        lambda b: b["name"]),
-        "v23 list": ("/v2.3/data/segments", bearer,
-                     lambda b: [s["name"] for s in b["result"]["items"]]),
-        "adobe list": ("/data/core/ups/segment/definitions", adobe,
-                       lambda b: [s["name"] for s in b["segments"]]),
-        "confidence list": ("/v1/segments", bearer,
-                            lambda b: [s["displayName"] for s in b["segments"]]),
+        "unleash list": (
+            "/api/admin/segments",
+            {"Authorization": token},
+            lambda b: [s["name"] for s in b["segments"]],
+        ),
+        "unleash get": (
+            f"/api/admin/segments/{seq}",
+            {"Authorization": token},
+            lambda b: b["name"],
+        ),
+        "v23 list": (
+            "/v2.3/data/segments",
+            bearer,
+            lambda b: [s["name"] for s in b["result"]["items"]],
+        ),
+        "adobe list": (
+            "/data/core/ups/segment/definitions",
+            adobe,
+            lambda b: [s["name"] for s in b["segments"]],
+        ),
+        "confidence list": (
+            "/v1/segments",
+            bearer,
+            lambda b: [s["displayName"] for s in b["segments"]],
+        ),
         "segmux list": ("/segmux/v1/segments", bearer, lambda b: [s["name"] for s in b["items"]]),
-        "hal list": ("/prod/individual-segments", bearer,
-                     lambda b: [s["name"] for s in b["_embedded"]["individual-segments"]]),
+        "hal list": (
+            "/prod/individual-segments",
+            bearer,
+            lambda b: [s["name"] for s in b["_embedded"]["individual-segments"]],
+        ),
     }
 
 
 async def test_another_gateways_write_is_seen_once_announced(
-    client: httpx.AsyncClient, other: httpx.AsyncClient, other_store: Store, store: Store,
-    other_app: Any, backend: str
+    client: httpx.AsyncClient,
+    other: httpx.AsyncClient,
+    other_store: Store,
+    store: Store,
+    other_app: Any,
+    backend: str,
 ) -> None:
     token = await make_token(store, "tenant-a")
     admin = {"Authorization": token}
-    r = await client.post("/api/admin/segments", json={"name": "before", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "before", "constraints": [SE]}, headers=admin
+    )
     seq = r.json()["id"]
     if backend == "postgres":
         await _listening(other_store)
     paths = _paths(token, seq)
 
-    def reader(path: str, headers: dict[str, str],
-               view: Callable[[Any], Any]) -> Callable[[], Awaitable[Any]]:
+    def reader(
+        path: str, headers: dict[str, str], view: Callable[[Any], Any]
+    ) -> Callable[[], Awaitable[Any]]:
         async def read() -> Any:
             r = await other.get(path, headers=headers)
             assert r.status_code == 200, r.text
             return view(r.json())
+
         return read
 
     for name, (path, headers, view) in paths.items():  # warm: kept answers on `other`
@@ -113,8 +138,9 @@ async def test_another_gateways_write_is_seen_once_announced(
         assert await reader(path, headers, view)() == want
     hits = other_app.state.services.answers.hits
     assert hits >= len(paths)  # the second reads were kept answers
-    r = await client.put(f"/api/admin/segments/{seq}",
-                         json={"name": "after", "constraints": [SE]}, headers=admin)
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "after", "constraints": [SE]}, headers=admin
+    )
     assert r.status_code == 204, r.text
     for name, (path, headers, view) in paths.items():
         want = "after" if name == "unleash get" else ["after"]
@@ -128,8 +154,9 @@ async def test_own_writes_are_seen_by_the_very_next_read(
     admin = {"Authorization": token}
     if backend == "postgres":
         await _listening(other_store)
-    r = await other.post("/api/admin/segments", json={"name": "v0", "constraints": [SE]},
-                         headers=admin)
+    r = await other.post(
+        "/api/admin/segments", json={"name": "v0", "constraints": [SE]}, headers=admin
+    )
     seq = r.json()["id"]
     paths = _paths(token, seq)
     for round_ in range(1, 4):
@@ -138,14 +165,20 @@ async def test_own_writes_are_seen_by_the_very_next_read(
                 r = await other.get(path, headers=headers)
                 want = f"v{round_ - 1}"
                 assert view(r.json()) == (want if name == "unleash get" else [want]), name
-        r = await other.put(f"/api/admin/segments/{seq}",
-                            json={"name": f"v{round_}", "constraints": [SE]}, headers=admin)
+        r = await other.put(
+            f"/api/admin/segments/{seq}",
+            json={"name": f"v{round_}", "constraints": [SE]},
+            headers=admin,
+        )
         assert r.status_code == 204, r.text
 
 
 async def test_without_its_listen_connection_a_gateway_trusts_nothing(
-    client: httpx.AsyncClient, other: httpx.AsyncClient, other_store: Store, store: Store,
-    backend: str
+    client: httpx.AsyncClient,
+    other: httpx.AsyncClient,
+    other_store: Store,
+    store: Store,
+    backend: str,
 ) -> None:
     token = await make_token(store, "tenant-a")
     admin = {"Authorization": token}
@@ -157,8 +190,9 @@ async def test_without_its_listen_connection_a_gateway_trusts_nothing(
     if backend == "sqlite":  # nothing to listen to: never trusted, always read
         assert await names() == [] and await names() == []
         assert other_store.known_revision("tenant-a") is None
-        r = await client.post("/api/admin/segments", json={"name": "new", "constraints": [SE]},
-                              headers=admin)
+        r = await client.post(
+            "/api/admin/segments", json={"name": "new", "constraints": [SE]}, headers=admin
+        )
         assert await names() == ["new"]
         return
     from core.store.postgres.backend import PostgresStore
@@ -171,13 +205,15 @@ async def test_without_its_listen_connection_a_gateway_trusts_nothing(
     async with store._read() as tx:
         await tx.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()")
+            "WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
+        )
     deadline = time.monotonic() + 10
     while other_store.known_revision("tenant-a") is not None:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.01)
-    r = await client.post("/api/admin/segments", json={"name": "new", "constraints": [SE]},
-                          headers=admin)
+    r = await client.post(
+        "/api/admin/segments", json={"name": "new", "constraints": [SE]}, headers=admin
+    )
     assert r.status_code == 201
     assert await names() == ["new"]  # the very next read: it read the revision
     await _listening(other_store)  # and it reconnects on its own

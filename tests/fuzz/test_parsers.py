@@ -26,36 +26,100 @@ from dialects.http import MalformedJSON, decode_json
 
 EXAMPLES = int(os.environ.get("SEGMUX_FUZZ_EXAMPLES", "100"))
 SETTINGS = hypothesis.settings(
-    max_examples=EXAMPLES, deadline=None, database=None,
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
     suppress_health_check=list(HealthCheck),
 )
 TEXT_LANGUAGES = ["pql", "pqljson", "odata"]
 # What the grammars are made of: operators, quotes, brackets, keywords, digits, escapes.
-ALPHABET = st.sampled_from(list(
-    " \t\n()[]{}\"'\\.,:;=!<>~-+*/%&|^$?@#0123456789abcdefxyzAEINORTUS_"
-)) | st.characters()
-TOKENS = st.sampled_from([
-    "and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "startsWith",
-    "endswith", "like", "matches", "exists", "null", "true", "false", "select", "from",
-    "workAddress.country", "person.age", "'x'", '"x"', "1.5e308", "-0", "2026-01-01",
-    "date(\"2026-01-01\")", "now()", "(", ")", "[", "]", ",", "=", "!=", ">=", "<=", " ",
-])
+ALPHABET = (
+    st.sampled_from(list(" \t\n()[]{}\"'\\.,:;=!<>~-+*/%&|^$?@#0123456789abcdefxyzAEINORTUS_"))
+    | st.characters()
+)
+TOKENS = st.sampled_from(
+    [
+        "and",
+        "or",
+        "not",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "in",
+        "contains",
+        "startsWith",
+        "endswith",
+        "like",
+        "matches",
+        "exists",
+        "null",
+        "true",
+        "false",
+        "select",
+        "from",
+        "workAddress.country",
+        "person.age",
+        "'x'",
+        '"x"',
+        "1.5e308",
+        "-0",
+        "2026-01-01",
+        'date("2026-01-01")',
+        "now()",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "=",
+        "!=",
+        ">=",
+        "<=",
+        " ",
+    ]
+)
 GRAMMAR_TEXT = st.lists(TOKENS | st.text(ALPHABET, max_size=3), max_size=40).map("".join)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=5),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
     max_leaves=40,
 )
 UNLEASH_CONSTRAINT = st.fixed_dictionaries(
-    {"contextName": st.text(max_size=8) | st.sampled_from(["country", "userId", "currentTime"]),
-     "operator": st.sampled_from([
-         "IN", "NOT_IN", "STR_CONTAINS", "STR_STARTS_WITH", "STR_ENDS_WITH", "NUM_EQ", "NUM_GT",
-         "NUM_GTE", "NUM_LT", "NUM_LTE", "DATE_AFTER", "DATE_BEFORE", "SEMVER_EQ", "SEMVER_GT",
-         "SEMVER_LT", "BOGUS"]) | st.text(max_size=5)},
-    optional={"values": st.lists(st.text(max_size=10) | JSON, max_size=4),
-              "value": st.text(max_size=12) | JSON, "inverted": JSON, "caseInsensitive": JSON},
+    {
+        "contextName": st.text(max_size=8) | st.sampled_from(["country", "userId", "currentTime"]),
+        "operator": st.sampled_from(
+            [
+                "IN",
+                "NOT_IN",
+                "STR_CONTAINS",
+                "STR_STARTS_WITH",
+                "STR_ENDS_WITH",
+                "NUM_EQ",
+                "NUM_GT",
+                "NUM_GTE",
+                "NUM_LT",
+                "NUM_LTE",
+                "DATE_AFTER",
+                "DATE_BEFORE",
+                "SEMVER_EQ",
+                "SEMVER_GT",
+                "SEMVER_LT",
+                "BOGUS",
+            ]
+        )
+        | st.text(max_size=5),
+    },
+    optional={
+        "values": st.lists(st.text(max_size=10) | JSON, max_size=4),
+        "value": st.text(max_size=12) | JSON,
+        "inverted": JSON,
+        "caseInsensitive": JSON,
+    },
 )
 
 

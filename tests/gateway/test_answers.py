@@ -31,8 +31,11 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def _segment(client: httpx.AsyncClient, token: str, name: str = "se") -> int:
-    r = await client.post("/api/admin/segments", json={"name": name, "constraints": [SE]},
-                          headers={"Authorization": token})
+    r = await client.post(
+        "/api/admin/segments",
+        json={"name": name, "constraints": [SE]},
+        headers={"Authorization": token},
+    )
     assert r.status_code == 201, r.text
     seq: int = r.json()["id"]
     return seq
@@ -48,8 +51,9 @@ async def _reads(
     """Each dialect's list and get of the one segment (ids looked up through the dialect)."""
     segmux = (await client.get("/segmux/v1/segments", headers=bearer(token))).json()["items"][0]
     confidence = (await client.get("/v1/segments", headers=bearer(token))).json()["segments"][0]
-    adobe = (await client.get("/data/core/ups/segment/definitions",
-                              headers=_adobe(token))).json()["segments"][0]
+    adobe = (await client.get("/data/core/ups/segment/definitions", headers=_adobe(token))).json()[
+        "segments"
+    ][0]
     hal = (await client.get("/prod/individual-segments", headers=bearer(token))).json()
     hal_id = hal["_embedded"]["individual-segments"][0]["identifier"]
     return {
@@ -82,9 +86,11 @@ async def test_every_dialects_list_and_get_is_kept_and_dropped_by_a_write(
         assert again.status_code == 200 and again.content == first.content, name
         assert again.headers["content-type"] == first.headers["content-type"], name
         assert again.headers["x-request-id"] != first.headers["x-request-id"], name
-    r = await client.put(f"/api/admin/segments/{seq}",
-                         json={"name": "renamed", "constraints": [SE]},
-                         headers={"Authorization": token})
+    r = await client.put(
+        f"/api/admin/segments/{seq}",
+        json={"name": "renamed", "constraints": [SE]},
+        headers={"Authorization": token},
+    )
     assert r.status_code == 204, r.text
     for name, (path, headers) in reads.items():
         hits = answers(app).hits
@@ -154,8 +160,9 @@ async def test_the_org_change_drops_adobes_kept_answers(
     await TokenService(store).set_ims_org("tenant-a", "moved@AdobeOrg")
     r = await client.get("/data/core/ups/segment/definitions", headers=_adobe(token))
     assert r.status_code == 403, r.text
-    r = await client.get("/data/core/ups/segment/definitions",
-                         headers=_adobe(token, "moved@AdobeOrg"))
+    r = await client.get(
+        "/data/core/ups/segment/definitions", headers=_adobe(token, "moved@AdobeOrg")
+    )
     assert r.status_code == 200, r.text
 
 
@@ -163,10 +170,12 @@ async def test_access_tokens_errors_and_heads_are_never_kept(
     client: httpx.AsyncClient, app: Any, store: Store
 ) -> None:
     _, secret, _ = await TokenService(store).create_client(
-        tenant="tenant-a", scope="admin", name="tool", client_id="tool-client")
-    r = await client.post("/v1/oauth/token", json={"grantType": "client_credentials",
-                                                   "clientId": "tool-client",
-                                                   "clientSecret": secret})
+        tenant="tenant-a", scope="admin", name="tool", client_id="tool-client"
+    )
+    r = await client.post(
+        "/v1/oauth/token",
+        json={"grantType": "client_credentials", "clientId": "tool-client", "clientSecret": secret},
+    )
     access = r.json()["accessToken"]
     token = await make_token(store, "tenant-a")
     for _ in range(3):
@@ -211,8 +220,12 @@ def test_bodies_are_bounded_and_the_least_recent_go_first() -> None:
 def test_keys_and_headers_count_against_the_bound() -> None:
     """Spellings of one query are distinct keys: their text and headers are counted, so a
     client cannot fill memory with long query strings over small bodies."""
-    kept = Answers(services=None, capacity=10_000, max_bytes=64 * 1024,  # type: ignore[arg-type]
-                   max_entry=1024)
+    kept = Answers(
+        services=None,
+        capacity=10_000,
+        max_bytes=64 * 1024,  # type: ignore[arg-type]
+        max_entry=1024,
+    )
     headers = [(b"content-type", b"application/json")]
     for n in range(1000):
         key = ("/x", b"q=" + b"0" * (n + 1000) + b"1", "http", None, ())
@@ -224,8 +237,13 @@ def test_keys_and_headers_count_against_the_bound() -> None:
 @pytest.mark.parametrize("header", [b"x-request-id", b"traceparent"])
 def test_request_ids_and_trace_context_do_not_split_the_key(header: bytes) -> None:
     def scope(value: bytes) -> dict[str, Any]:
-        return {"path": "/x", "query_string": b"", "scheme": "http", "server": None,
-                "headers": [(b"authorization", b"Bearer t"), (header, value)]}
+        return {
+            "path": "/x",
+            "query_string": b"",
+            "scheme": "http",
+            "server": None,
+            "headers": [(b"authorization", b"Bearer t"), (header, value)],
+        }
 
     assert Answers.key(scope(b"1")) == Answers.key(scope(b"2"))
     assert b"Bearer t" not in repr(Answers.key(scope(b"1"))).encode()
@@ -235,14 +253,18 @@ async def test_an_sdk_polling_with_its_etag_gets_kept_304s_until_a_change(
     client: httpx.AsyncClient, app: Any, store: Store
 ) -> None:
     admin = {"Authorization": await make_token(store, "tenant-a")}
-    sdk = {"Authorization": await make_token(store, "tenant-a", scope="client:development",
-                                             name="sdk")}
-    r = await client.post("/api/admin/projects/default/features", json={"name": "f1"},
-                          headers=admin)
+    sdk = {
+        "Authorization": await make_token(store, "tenant-a", scope="client:development", name="sdk")
+    }
+    r = await client.post(
+        "/api/admin/projects/default/features", json={"name": "f1"}, headers=admin
+    )
     assert r.status_code in (200, 201), r.text
     etag = (await client.get("/api/client/features", headers=sdk)).headers["etag"]
-    polls = [await client.get("/api/client/features", headers={**sdk, "If-None-Match": etag})
-             for _ in range(3)]
+    polls = [
+        await client.get("/api/client/features", headers={**sdk, "If-None-Match": etag})
+        for _ in range(3)
+    ]
     assert [p.status_code for p in polls] == [304, 304, 304]
     assert answers(app).hits == 2
     await client.post("/api/admin/projects/default/features", json={"name": "f2"}, headers=admin)

@@ -24,14 +24,18 @@ pytestmark = pytest.mark.usefixtures("store")
 
 def run(args: list[str], url: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*SEGMUX, *args], capture_output=True, text=True, timeout=60,
+        [*SEGMUX, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "SEGMUX_DATABASE_URL": url, **env},
     )
 
 
 def test_tokens_create_prints_only_the_token_and_stores_its_hash(store_url: str) -> None:
-    done = run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "ci"],
-               store_url)
+    done = run(
+        ["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "ci"], store_url
+    )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert done.stdout == token + "\n"
@@ -44,16 +48,19 @@ def test_tokens_create_prints_only_the_token_and_stores_its_hash(store_url: str)
 
 
 def test_tokens_create_refuses_bad_scope(store_url: str) -> None:
-    done = run(["tokens", "create", "--tenant", "acme", "--scope", "root", "--name", "x"],
-               store_url)
+    done = run(
+        ["tokens", "create", "--tenant", "acme", "--scope", "root", "--name", "x"], store_url
+    )
     assert done.returncode == 2
     assert "scope" in done.stderr
     assert done.stdout == ""
 
 
 def test_tokens_revoke(store_url: str) -> None:
-    run(["tokens", "create", "--tenant", "acme", "--scope", "client:dev", "--name", "sdk"],
-        store_url)
+    run(
+        ["tokens", "create", "--tenant", "acme", "--scope", "client:dev", "--name", "sdk"],
+        store_url,
+    )
     header, row = run(["tokens", "list"], store_url).stdout.splitlines()
     assert header.split("\t") == ["ID", "TENANT", "SCOPE", "NAME", "CLIENT_ID"]
     token_id = row.split("\t", 1)[0]
@@ -74,8 +81,10 @@ def test_db_upgrade_is_idempotent(store_url: str) -> None:
 
 def _serve(url: str, port: int, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*SEGMUX, "serve", "--port", str(port)], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [*SEGMUX, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "SEGMUX_DATABASE_URL": url, **env},
     )
 
@@ -112,8 +121,10 @@ def test_serve_prints_a_first_token_once_to_a_person_and_it_works(tmp_path: Path
     proc = _serve(url, port, SEGMUX_LOG_FORMAT="console")
     try:
         _wait_ready(port)
-        r = httpx.get(f"http://127.0.0.1:{port}/v2.3/data/segments",
-                      headers={"Authorization": f"Bearer {token}"})
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/v2.3/data/segments",
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.status_code == 200
     finally:
         err = _stop(proc)
@@ -143,8 +154,11 @@ def test_serve_seeds_admin_token_from_env(store_url: str) -> None:
     try:
         _wait_ready(port)
         base = f"http://127.0.0.1:{port}"
-        ok = httpx.post(f"{base}/v2.3/data/segments", json={"name": "seeded"},
-                        headers={"Authorization": f"Bearer {ADMIN}"})
+        ok = httpx.post(
+            f"{base}/v2.3/data/segments",
+            json={"name": "seeded"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
         assert ok.status_code == 200
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{base}/segmux/openapi/v23.json").json()["openapi"].startswith("3.")
@@ -158,7 +172,7 @@ def with_password(url: str) -> str:
     """``url`` with a password (the test server trusts local connections, so any will do)."""
     if not url.startswith("postgresql://"):
         return url
-    user, rest = url[len("postgresql://"):].split("@", 1)
+    user, rest = url[len("postgresql://") :].split("@", 1)
     return f"postgresql://{user}:pass-w0rd@{rest}"
 
 
@@ -172,8 +186,9 @@ def test_commands_name_their_store_with_the_password_masked(store_url: str) -> N
     done = run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "ci"], url)
     assert done.returncode == 0, done.stderr
     token_id = run(["tokens", "list"], url).stdout.splitlines()[1].split("\t")[0]
-    assert done.stderr == f"created token {token_id} of tenant 'acme' (admin) in store " \
-        f"{shown(url)}\n"
+    assert (
+        done.stderr == f"created token {token_id} of tenant 'acme' (admin) in store {shown(url)}\n"
+    )
     assert "pass-w0rd" not in done.stderr
     port = free_port()
     proc = _serve(url, port, SEGMUX_ADMIN_TOKEN=ADMIN)
@@ -192,7 +207,11 @@ def test_a_command_run_elsewhere_does_not_make_a_new_store(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if k != "SEGMUX_DATABASE_URL"}
     done = subprocess.run(
         [*SEGMUX, "tokens", "create", "--tenant", "default", "--scope", "admin", "--name", "x"],
-        capture_output=True, text=True, timeout=60, env=env, cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=elsewhere,
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith(f"segmux: no store at {elsewhere}/segmux.db (")
@@ -201,44 +220,80 @@ def test_a_command_run_elsewhere_does_not_make_a_new_store(tmp_path: Path) -> No
 
 async def test_tenants_set_sets_every_tenant_setting(store_url: str, store: Store) -> None:
     run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "a"], store_url)
-    done = run(["tenants", "set", "--tenant", "acme", "--ims-org", "53A7E4A25F3C@AdobeOrg",
-                "--confidence-account", "acme-prod"], store_url)
+    done = run(
+        [
+            "tenants",
+            "set",
+            "--tenant",
+            "acme",
+            "--ims-org",
+            "53A7E4A25F3C@AdobeOrg",
+            "--confidence-account",
+            "acme-prod",
+        ],
+        store_url,
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ("tenant 'acme': ims_org_id 53A7E4A25F3C@AdobeOrg, "
-                           "confidence_account_id acme-prod\n")
+    assert done.stdout == (
+        "tenant 'acme': ims_org_id 53A7E4A25F3C@AdobeOrg, confidence_account_id acme-prod\n"
+    )
     assert done.stderr == f"store {store_url}\n"
     settings = (await store.get_tenant("acme")).settings
     assert (settings["ims_org_id"], settings["confidence_account_id"]) == (
-        "53A7E4A25F3C@AdobeOrg", "acme-prod")
-    bad = run(["tenants", "set", "--tenant", "acme", "--confidence-account", "not one"],
-              store_url)
+        "53A7E4A25F3C@AdobeOrg",
+        "acme-prod",
+    )
+    bad = run(["tenants", "set", "--tenant", "acme", "--confidence-account", "not one"], store_url)
     assert bad.returncode == 2
     assert bad.stderr.startswith("segmux: account_id: must be 1 to 128 characters")
     assert (await store.get_tenant("acme")).settings["confidence_account_id"] == "acme-prod"
     nothing = run(["tenants", "set", "--tenant", "acme"], store_url)
     assert (nothing.returncode, nothing.stderr) == (
-        2, "segmux: tenants set needs a setting to change (give --ims-org and/or "
-        "--confidence-account)\n")
+        2,
+        "segmux: tenants set needs a setting to change (give --ims-org and/or "
+        "--confidence-account)\n",
+    )
 
 
 def test_help_lists_every_command_and_names_variables_and_defaults() -> None:
     top = subprocess.run([*SEGMUX, "--help"], capture_output=True, text=True, timeout=60)
     assert top.returncode == 0
-    for command in ("serve", "db upgrade", "tokens create", "tokens list", "tokens revoke ID",
-                    "tenants set", "migrate SOURCE TARGET", "export", "import FILE"):
+    for command in (
+        "serve",
+        "db upgrade",
+        "tokens create",
+        "tokens list",
+        "tokens revoke ID",
+        "tenants set",
+        "migrate SOURCE TARGET",
+        "export",
+        "import FILE",
+    ):
         assert f"  segmux {command} " in top.stdout
     assert "(env SEGMUX_DATABASE_URL; default sqlite:///./segmux.db)" in " ".join(
-        top.stdout.split())
-    serve = " ".join(subprocess.run([*SEGMUX, "serve", "--help"], capture_output=True,
-                                    text=True, timeout=60).stdout.split())
-    for flag, variable, default in (("--host", "SEGMUX_HOST", "127.0.0.1"),
-                                    ("--port", "SEGMUX_PORT", "8080"),
-                                    ("--workers", "SEGMUX_WORKERS", "1"),
-                                    ("--grace", "SEGMUX_SHUTDOWN_GRACE", "10")):
+        top.stdout.split()
+    )
+    serve = " ".join(
+        subprocess.run(
+            [*SEGMUX, "serve", "--help"], capture_output=True, text=True, timeout=60
+        ).stdout.split()
+    )
+    for flag, variable, default in (
+        ("--host", "SEGMUX_HOST", "127.0.0.1"),
+        ("--port", "SEGMUX_PORT", "8080"),
+        ("--workers", "SEGMUX_WORKERS", "1"),
+        ("--grace", "SEGMUX_SHUTDOWN_GRACE", "10"),
+    ):
         assert flag in serve
         assert f"(env {variable}; default {default})" in serve
-    for variable in ("SEGMUX_LOG_LEVEL", "SEGMUX_LOG_FORMAT", "SEGMUX_ADMIN_TOKEN",
-                     "SEGMUX_BODY_LIMIT", "SEGMUX_SEGMENT_LIMIT", "SEGMUX_FRESHNESS"):
+    for variable in (
+        "SEGMUX_LOG_LEVEL",
+        "SEGMUX_LOG_FORMAT",
+        "SEGMUX_ADMIN_TOKEN",
+        "SEGMUX_BODY_LIMIT",
+        "SEGMUX_SEGMENT_LIMIT",
+        "SEGMUX_FRESHNESS",
+    ):
         assert variable in serve
 
 

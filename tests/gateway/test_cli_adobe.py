@@ -12,10 +12,24 @@ from tests.gateway.test_cli import run
 pytestmark = pytest.mark.usefixtures("store")
 
 
-async def test_tokens_create_with_client_id_prints_token_then_secret(store_url: str,
-                                                                     store: Store) -> None:
-    done = run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "aepp",
-                "--client-id", "0a1b2c3d"], store_url)
+async def test_tokens_create_with_client_id_prints_token_then_secret(
+    store_url: str, store: Store
+) -> None:
+    done = run(
+        [
+            "tokens",
+            "create",
+            "--tenant",
+            "acme",
+            "--scope",
+            "admin",
+            "--name",
+            "aepp",
+            "--client-id",
+            "0a1b2c3d",
+        ],
+        store_url,
+    )
     assert done.returncode == 0, done.stderr
     token, secret = done.stdout.splitlines()
     assert token.startswith("smx_")
@@ -45,8 +59,9 @@ def test_client_id_must_be_unique_and_well_formed(store_url: str) -> None:
 
 async def test_tenants_set_ims_org(store_url: str, store: Store) -> None:
     run(["tokens", "create", "--tenant", "acme", "--scope", "admin", "--name", "a"], store_url)
-    done = run(["tenants", "set", "--tenant", "acme", "--ims-org", "53A7E4A25F3C@AdobeOrg"],
-               store_url)
+    done = run(
+        ["tenants", "set", "--tenant", "acme", "--ims-org", "53A7E4A25F3C@AdobeOrg"], store_url
+    )
     assert done.returncode == 0, done.stderr
     tenant = await store.get_tenant("acme")
     assert tenant.settings["ims_org_id"] == "53A7E4A25F3C@AdobeOrg"

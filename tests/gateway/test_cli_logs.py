@@ -29,10 +29,15 @@ def serve_and_stop(tmp_path: Path, *args: str, **env: str) -> tuple[str, str]:
     (stdout, stderr)."""
     port = free_port()
     proc = subprocess.Popen(
-        [*SEGMUX, "serve", "--port", str(port), *args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SEGMUX_")},
-             "SEGMUX_DATABASE_URL": f"sqlite:///{tmp_path}/logs.db", **env},
+        [*SEGMUX, "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("SEGMUX_")},
+            "SEGMUX_DATABASE_URL": f"sqlite:///{tmp_path}/logs.db",
+            **env,
+        },
     )
     try:
         deadline = time.monotonic() + 60
@@ -72,9 +77,11 @@ def test_every_line_is_json_of_one_schema(tmp_path: Path, workers: str) -> None:
     assert serving["store"] == f"sqlite:///{tmp_path}/logs.db"
     assert not any("token" in line for line in lines)  # a token is never logged
     assert "segmux tokens create" in next(
-        line["command"] for line in lines if line["event"] == "get a token")
-    assert any(logger == "uvicorn" and event.startswith("Uvicorn running on")
-               for logger, event in events)
+        line["command"] for line in lines if line["event"] == "get a token"
+    )
+    assert any(
+        logger == "uvicorn" and event.startswith("Uvicorn running on") for logger, event in events
+    )
     assert ("uvicorn", "Application shutdown complete.") in events
     requests = [line for line in lines if line["event"] == "request"]
     assert [r["status"] for r in requests if r["path"] == "/v2.3/data/segments"] == [401]

@@ -64,7 +64,13 @@ async def test_an_unrouted_path_is_answered_in_the_surfaces_format(
 
 def test_the_segment_apis_are_the_five_vendors_and_segmux() -> None:
     assert sorted(s.name for s in SEGMENT_APIS) == [
-        "adobe", "confidence", "hal", "segmux", "unleash", "v23"]
+        "adobe",
+        "confidence",
+        "hal",
+        "segmux",
+        "unleash",
+        "v23",
+    ]
     assert [s.name for s in SURFACES if s.view is not None] == [s.name for s in VENDORS]
     # A surface without segments (the IMS token endpoint) is no migrate endpoint.
     assert [s.name for s in SURFACES if s.codec is not None] == [s.name for s in SEGMENT_APIS]
@@ -83,8 +89,12 @@ def test_migrate_names_every_codec_and_no_other() -> None:
         parse_endpoint("ims+http://h:1")
     listed = re.search(r"dialect one of (.*)$", str(refused.value))
     assert listed and listed.group(1).split(", ") == [s.name for s in SEGMENT_APIS]
-    helped = subprocess.run([sys.executable, "-m", "gateway.cli", "migrate", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    helped = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "migrate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert helped.returncode == 0, helped.stderr
     text = " ".join(helped.stdout.split())
     assert f"dialect one of {', '.join(s.name for s in SEGMENT_APIS)}." in text
@@ -94,9 +104,19 @@ async def test_each_vendor_is_a_rendering_and_a_column(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
     auth = {"Authorization": f"Bearer {token_a}"}
-    made = await client.post("/segmux/v1/segments", headers=auth, json={
-        "name": "Swedes", "expression": {"t": "cmp", "op": "eq", "path": ["country"],
-                                         "value": {"t": "lit", "kind": "string", "value": "SE"}}})
+    made = await client.post(
+        "/segmux/v1/segments",
+        headers=auth,
+        json={
+            "name": "Swedes",
+            "expression": {
+                "t": "cmp",
+                "op": "eq",
+                "path": ["country"],
+                "value": {"t": "lit", "kind": "string", "value": "SE"},
+            },
+        },
+    )
     assert made.status_code == 201, made.text
     listed = await client.get("/segmux/v1/segments", headers=auth)
     assert listed.status_code == 200

@@ -10,8 +10,10 @@ import pytest
 import openapi
 
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-CHROME = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
-          "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+CHROME = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
 
 
 @pytest.mark.parametrize("accept", [FIREFOX, CHROME, "text/html"])
@@ -26,18 +28,26 @@ async def test_a_browser_gets_a_page_pointing_to_the_ui_and_the_specs(
     links = re.findall(r'href="([^"]+)"', r.text)
     assert "/segmux/ui/" in links
     assert [f"/segmux/openapi/{n}.json" for n in openapi.names()] == [
-        link for link in links if link.startswith("/segmux/openapi/")]
+        link for link in links if link.startswith("/segmux/openapi/")
+    ]
     for link in links:  # every link on the page leads somewhere
         assert (await client.get(link)).status_code == 200, link
     head = await client.head("/", headers={"Accept": FIREFOX})
     assert head.status_code == 200
 
 
-@pytest.mark.parametrize("accept", [
-    "application/hal+json", "*/*", "application/json", None,
-    # An HTML type ranked below JSON is a client that can take HTML but wants JSON.
-    "application/hal+json, text/html;q=0.5", "text/html;q=0, */*",
-])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/hal+json",
+        "*/*",
+        "application/json",
+        None,
+        # An HTML type ranked below JSON is a client that can take HTML but wants JSON.
+        "application/hal+json, text/html;q=0.5",
+        "text/html;q=0, */*",
+    ],
+)
 async def test_hal_clients_still_get_the_hal_root(
     client: httpx.AsyncClient, token_a: str, accept: str | None
 ) -> None:

@@ -28,18 +28,35 @@ from tests.pg import in_ci
 ROOT = Path(__file__).resolve().parents[2]
 # What a source tree holds besides the project: never copied into the build.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".venv", ".git", "__pycache__", "*.egg-info", "build", ".cache", "bench", "tests",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", "*.db", "*.db-wal", "*.db-shm",
+    ".venv",
+    ".git",
+    "__pycache__",
+    "*.egg-info",
+    "build",
+    ".cache",
+    "bench",
+    "tests",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "*.db",
+    "*.db-wal",
+    "*.db-shm",
 )
 
 
 def _env(**extra: str) -> dict[str, str]:
     """The environment without this test run's Python: no virtualenv, no PYTHONPATH, no
     SEGMUX_* variables of the caller."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME") and not k.startswith("SEGMUX_")}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if not p.startswith(str(ROOT)))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME") and not k.startswith("SEGMUX_")
+    }
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(str(ROOT))
+    )
     return {**env, **extra}
 
 
@@ -59,8 +76,13 @@ def segmux(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)  # the build must not write into ROOT
     venv = base / "venv"
     try:
-        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
-                              text=True, timeout=300, env=_env())
+        made = subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         _cannot("create a virtualenv", exc)
     if made.returncode != 0:
@@ -68,7 +90,11 @@ def segmux(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         installed = subprocess.run(
             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)],
-            capture_output=True, text=True, timeout=600, env=_env(), cwd=base,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=_env(),
+            cwd=base,
         )
     except subprocess.TimeoutExpired as exc:
         _cannot("pip install the checkout", exc)
@@ -79,19 +105,39 @@ def segmux(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_only_runtime_dependencies_are_installed(segmux: Path) -> None:
     # The test tools are not there: what follows runs on the runtime dependencies alone.
-    listed = subprocess.run([str(segmux.parent / "python"), "-m", "pip", "list"],
-                            capture_output=True, text=True, timeout=120, env=_env())
+    listed = subprocess.run(
+        [str(segmux.parent / "python"), "-m", "pip", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+    )
     names = {line.split()[0].lower() for line in listed.stdout.splitlines()[2:] if line}
     assert "segmux" in names
     assert not names & {"pytest", "hypothesis", "schemathesis", "mypy", "ruff"}
 
 
 def test_help_lists_every_command(segmux: Path, tmp_path: Path) -> None:
-    done = subprocess.run([str(segmux), "--help"], capture_output=True, text=True, timeout=60,
-                          env=_env(), cwd=tmp_path)
+    done = subprocess.run(
+        [str(segmux), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
-    for command in ("serve", "db upgrade", "tokens create", "tokens list", "tokens revoke",
-                    "tenants set", "migrate", "export", "import"):
+    for command in (
+        "serve",
+        "db upgrade",
+        "tokens create",
+        "tokens list",
+        "tokens revoke",
+        "tenants set",
+        "migrate",
+        "export",
+        "import",
+    ):
         assert f"segmux {command}" in done.stdout
 
 
@@ -99,8 +145,14 @@ def test_help_lists_every_command(segmux: Path, tmp_path: Path) -> None:
 def served(segmux: Path, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     env = _env(SEGMUX_DATABASE_URL=f"sqlite:///{tmp_path}/store.db", SEGMUX_PORT=str(port))
-    proc = subprocess.Popen([str(segmux), "serve"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [str(segmux), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -131,13 +183,29 @@ def test_serve_answers_and_a_created_token_works(
     base, env = served
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     done = subprocess.run(
-        [str(segmux), "tokens", "create", "--tenant", "default", "--scope", "admin",
-         "--name", "install"], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+        [
+            str(segmux),
+            "tokens",
+            "create",
+            "--tenant",
+            "default",
+            "--scope",
+            "admin",
+            "--name",
+            "install",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert done.stdout == token + "\n"
     assert "store.db" in done.stderr  # which store, on stderr
-    r = httpx.get(f"{base}/v2.3/data/segments", headers={"Authorization": f"Bearer {token}",
-                                                          "Accept": "application/json"})
+    r = httpx.get(
+        f"{base}/v2.3/data/segments",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
     assert r.status_code == 200, r.text

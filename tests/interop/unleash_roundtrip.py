@@ -35,24 +35,61 @@ from tests.live import free_port  # noqa: E402
 SEGMUX = str(ROOT / ".venv" / "bin" / "segmux")
 
 SEGMENTS: list[dict[str, Any]] = [
-    {"name": "beta-users", "description": "Beta testers",
-     "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1", "u2", "u3"]}]},
-    {"name": "not internal", "constraints": [
-        {"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com"],
-         "inverted": True}]},
-    {"name": "nordics on new app", "description": "SE/NO/DK, app ≥ 2.1.0", "constraints": [
-        {"contextName": "country", "operator": "IN", "values": ["SE", "NO", "DK"]},
-        {"contextName": "appVersion", "operator": "SEMVER_GTE", "value": "2.1.0"}]},
-    {"name": "adults", "constraints": [
-        {"contextName": "age", "operator": "NUM_GTE", "value": "18"}]},
-    {"name": "after launch", "constraints": [
-        {"contextName": "currentTime", "operator": "DATE_AFTER",
-         "value": "2025-01-01T00:00:00.000Z"}]},
-    {"name": "acme anywhere, any case", "constraints": [
-        {"contextName": "company", "operator": "STR_CONTAINS", "values": ["acme"],
-         "caseInsensitive": True}]},
-    {"name": "not blocked", "constraints": [
-        {"contextName": "userId", "operator": "NOT_IN", "values": ["bad1", "bad2"]}]},
+    {
+        "name": "beta-users",
+        "description": "Beta testers",
+        "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1", "u2", "u3"]}],
+    },
+    {
+        "name": "not internal",
+        "constraints": [
+            {
+                "contextName": "email",
+                "operator": "STR_ENDS_WITH",
+                "values": ["@example.com"],
+                "inverted": True,
+            }
+        ],
+    },
+    {
+        "name": "nordics on new app",
+        "description": "SE/NO/DK, app ≥ 2.1.0",
+        "constraints": [
+            {"contextName": "country", "operator": "IN", "values": ["SE", "NO", "DK"]},
+            {"contextName": "appVersion", "operator": "SEMVER_GTE", "value": "2.1.0"},
+        ],
+    },
+    {
+        "name": "adults",
+        "constraints": [{"contextName": "age", "operator": "NUM_GTE", "value": "18"}],
+    },
+    {
+        "name": "after launch",
+        "constraints": [
+            {
+                "contextName": "currentTime",
+                "operator": "DATE_AFTER",
+                "value": "2025-01-01T00:00:00.000Z",
+            }
+        ],
+    },
+    {
+        "name": "acme anywhere, any case",
+        "constraints": [
+            {
+                "contextName": "company",
+                "operator": "STR_CONTAINS",
+                "values": ["acme"],
+                "caseInsensitive": True,
+            }
+        ],
+    },
+    {
+        "name": "not blocked",
+        "constraints": [
+            {"contextName": "userId", "operator": "NOT_IN", "values": ["bad1", "bad2"]}
+        ],
+    },
     {"name": "everyone", "description": "", "constraints": []},
 ]
 
@@ -82,16 +119,15 @@ def comparable(segment: dict[str, Any]) -> tuple[Any, ...]:
     constraint looks in every Unleash; ``description`` "" and null are both "none"."""
     constraints = sorted(
         tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in c.items()))
-        for c in segment["constraints"])
-    return (segment["id"], segment["name"], segment.get("description") or None,
-            tuple(constraints))
+        for c in segment["constraints"]
+    )
+    return (segment["id"], segment["name"], segment.get("description") or None, tuple(constraints))
 
 
 def migrate(source: str, target: str, source_token: str, target_token: str) -> int:
     command = [SEGMUX, "migrate", source, target]
     print(f"\n$ segmux migrate {shlex.join(command[2:])}", flush=True)
-    env = {**os.environ, "SEGMUX_SOURCE_TOKEN": source_token,
-           "SEGMUX_TARGET_TOKEN": target_token}
+    env = {**os.environ, "SEGMUX_SOURCE_TOKEN": source_token, "SEGMUX_TARGET_TOKEN": target_token}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     sys.stdout.write(done.stdout)
     sys.stderr.write(done.stderr)
@@ -101,10 +137,18 @@ def migrate(source: str, target: str, source_token: str, target_token: str) -> i
 
 def segmux_serve(store: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "SEGMUX_DATABASE_URL": store, "SEGMUX_ADMIN_TOKEN": token,
-           "SEGMUX_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([SEGMUX, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "SEGMUX_DATABASE_URL": store,
+        "SEGMUX_ADMIN_TOKEN": token,
+        "SEGMUX_LOG_LEVEL": "warning",
+    }
+    proc = subprocess.Popen(
+        [SEGMUX, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -122,8 +166,11 @@ def segmux_serve(store: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
 
 def main() -> int:
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory() as tmp, \
-            unleash_server("segmux_interop_a") as a, unleash_server("segmux_interop_b") as b:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        unleash_server("segmux_interop_a") as a,
+        unleash_server("segmux_interop_b") as b,
+    ):
         print(f"Unleash A {a.url} (db {a.database}), Unleash B {b.url} (db {b.database})")
         proc, segmux = segmux_serve(f"sqlite:///{tmp}/segmux.db", token)
         try:

@@ -31,9 +31,12 @@ def _tokens(database_url: str) -> dict[str, str]:
         store = await open_store(database_url)
         try:
             tokens = TokenService(store)
-            return {f"mig-{i}": (await tokens.create(tenant=f"mig-{i}", scope="admin",
-                                                     name="migrate-tests"))[0]
-                    for i in range(TENANTS)}
+            return {
+                f"mig-{i}": (
+                    await tokens.create(tenant=f"mig-{i}", scope="admin", name="migrate-tests")
+                )[0]
+                for i in range(TENANTS)
+            }
         finally:
             await store.close()
 
@@ -57,8 +60,10 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway
     admin = secrets.token_urlsafe(24)
     try:
         with live_gateway(sqlite_url, admin) as a, live_gateway(pg_url, admin) as b:
-            yield (Gateway("sqlite", a, _tokens(sqlite_url)),
-                   Gateway("postgres", b, _tokens(pg_url)))
+            yield (
+                Gateway("sqlite", a, _tokens(sqlite_url)),
+                Gateway("postgres", b, _tokens(pg_url)),
+            )
     finally:
         pg.drop_database(pg_url)
 

@@ -43,11 +43,23 @@ SEEDS = (
     Seed("Everyone — all users", None),
     Seed("in sweden", _pql('country = "SE"')),
     Seed("sweden or pro", _pql('country = "SE" or plan = "pro"')),
-    Seed("new app", _unleash([{"contextName": "appVersion", "operator": "SEMVER_GT",
-                              "value": "1.2.3"}])),
-    Seed("example.com mail, any case", _unleash([
-        {"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com"],
-         "caseInsensitive": True}])),
+    Seed(
+        "new app",
+        _unleash([{"contextName": "appVersion", "operator": "SEMVER_GT", "value": "1.2.3"}]),
+    ),
+    Seed(
+        "example.com mail, any case",
+        _unleash(
+            [
+                {
+                    "contextName": "email",
+                    "operator": "STR_ENDS_WITH",
+                    "values": ["@example.com"],
+                    "caseInsensitive": True,
+                }
+            ]
+        ),
+    ),
     Seed("has email", _pql("email.isNotNull()")),
     Seed("half of sweden", _pql('country = "SE"'), proportion="0.5"),
     Seed("Everyone again", None),
@@ -90,21 +102,34 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def create(http: httpx.Client, dialect: str, base: str, token: str, tenant: str,
-           seed: Seed) -> dict[str, Any]:
+def create(
+    http: httpx.Client, dialect: str, base: str, token: str, tenant: str, seed: Seed
+) -> dict[str, Any]:
     """Create ``seed`` through ``dialect``'s API; return ``{"seq"?, "slug"?}`` it shows."""
     form = render(dialect, seed)
     if dialect == "unleash":
-        r = http.post(base + "/api/admin/segments", headers={"Authorization": token},
-                      json={"name": seed.name, "constraints": form})
+        r = http.post(
+            base + "/api/admin/segments",
+            headers={"Authorization": token},
+            json={"name": seed.name, "constraints": form},
+        )
         assert r.status_code == 201, r.text
         return {"seq": r.json()["id"]}
     if dialect == "adobe":
-        r = http.post(base + "/data/core/ups/segment/definitions", headers={
-            **auth(token), "x-api-key": "segmux-tests", "x-sandbox-name": "prod",
-            "x-gw-ims-org-id": f"{tenant}@AdobeOrg"}, json={
-            "name": seed.name, "schema": {"name": "_xdm.context.profile"},
-            "expression": {"type": "PQL", "format": "pql/text", "value": form}})
+        r = http.post(
+            base + "/data/core/ups/segment/definitions",
+            headers={
+                **auth(token),
+                "x-api-key": "segmux-tests",
+                "x-sandbox-name": "prod",
+                "x-gw-ims-org-id": f"{tenant}@AdobeOrg",
+            },
+            json={
+                "name": seed.name,
+                "schema": {"name": "_xdm.context.profile"},
+                "expression": {"type": "PQL", "format": "pql/text", "value": form},
+            },
+        )
         assert r.status_code == 200, r.text
         return {}
     if dialect == "confidence":
@@ -114,8 +139,9 @@ def create(http: httpx.Client, dialect: str, base: str, token: str, tenant: str,
             body["targeting"] = form
         if seed.proportion != "1":
             body["allocation"] = {"proportion": {"value": seed.proportion}}
-        r = http.post(base + "/v1/segments", params={"segmentId": slug}, json=body,
-                      headers=auth(token))
+        r = http.post(
+            base + "/v1/segments", params={"segmentId": slug}, json=body, headers=auth(token)
+        )
         assert r.status_code == 200, r.text
         return {"slug": slug}
     if dialect == "v23":
@@ -124,9 +150,11 @@ def create(http: httpx.Client, dialect: str, base: str, token: str, tenant: str,
         return {}
     if dialect == "hal":
         slug = _slug("hal-seed", seed)
-        r = http.post(base + "/prod/individual-segments", headers=auth(token), json={
-            "name": seed.name, "segmentType": "DYNAMIC", "filter": form,
-            "identifier": slug})
+        r = http.post(
+            base + "/prod/individual-segments",
+            headers=auth(token),
+            json={"name": seed.name, "segmentType": "DYNAMIC", "filter": form, "identifier": slug},
+        )
         assert r.status_code == 200, r.text
         return {"slug": r.json()["identifier"]}
     assert dialect == "segmux"

@@ -29,12 +29,33 @@ EXAMPLES = 4
 RICH = [
     # An exclusive 0.35 allocated next to a rival that takes half of what is left: the case
     # where a restore that allocated anew (or kept no bitset) changes answers.
-    {"kind": "confidence", "country": "SE", "proportion": "0.35", "tags": ("g",),
-     "exclusive": True, "labels": {"team": "x"}, "then": ("allocate",)},
-    {"kind": "confidence", "country": None, "proportion": "0.5", "tags": ("g",),
-     "exclusive": False, "labels": {}, "then": ("allocate",)},
-    {"kind": "confidence", "country": "NO", "proportion": "0.1", "tags": (), "exclusive": False,
-     "labels": {}, "then": ("archive",)},
+    {
+        "kind": "confidence",
+        "country": "SE",
+        "proportion": "0.35",
+        "tags": ("g",),
+        "exclusive": True,
+        "labels": {"team": "x"},
+        "then": ("allocate",),
+    },
+    {
+        "kind": "confidence",
+        "country": None,
+        "proportion": "0.5",
+        "tags": ("g",),
+        "exclusive": False,
+        "labels": {},
+        "then": ("allocate",),
+    },
+    {
+        "kind": "confidence",
+        "country": "NO",
+        "proportion": "0.1",
+        "tags": (),
+        "exclusive": False,
+        "labels": {},
+        "then": ("archive",),
+    },
     {"kind": "unleash", "constraints": tenants.CONSTRAINTS[0], "description": "d"},
     {"kind": "hal-static", "members": [0, 1]},
     {"kind": "feature", "project": "web", "segments": [0, 3, 4], "on": True},
@@ -80,16 +101,20 @@ class Stores:
 
 async def _client(store: Store, url: str) -> tuple[httpx.AsyncClient, tenants.Client]:
     app = create_app(Settings(database_url=url), store=store)
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="http://segmux.test")
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://segmux.test")
     token = await make_token(store, TENANT)
     client_token = await make_token(store, TENANT, scope="client:development", name="sdk")
     return http, tenants.Client(http, token, client_token)
 
 
-async def _round_trip(source_url: str, target_url: str, plan: list[dict[str, Any]],
-                      people: list[dict[str, Any]], tenant_settings: dict[str, Any],
-                      probes: list[tuple[dict[str, Any], str | None]]) -> None:
+async def _round_trip(
+    source_url: str,
+    target_url: str,
+    plan: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+    tenant_settings: dict[str, Any],
+    probes: list[tuple[dict[str, Any], str | None]],
+) -> None:
     source = await open_store(source_url)
     target = await open_store(target_url)
     try:
@@ -119,20 +144,33 @@ def test_backup_restores_every_answer(direction: str, template: str, tmp_path: P
     stores = Stores(tmp_path, template)
     src_backend, dst_backend = direction.split("-to-")
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
-    @given(plan=tenants.steps, people=tenants.individuals, tenant_settings=tenants.settings,
-           probes=tenants.contexts)
-    @example(plan=RICH, people=[{"country": "SE", "plan": "pro", "age": 33},
-                                {"country": "NO", "plan": "free", "age": 20}],
-             tenant_settings={"confidence_account_id": "acct-1",
-                              "ims_org_id": "ACME123@AdobeOrg"},
-             probes=[({"country": "SE", "plan": "pro", "age": 40}, "u1"),
-                     ({"country": "NO"}, None)])
-    def round_trip(plan: list[dict[str, Any]], people: list[dict[str, Any]],
-                   tenant_settings: dict[str, Any],
-                   probes: list[tuple[dict[str, Any], str | None]]) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        plan=tenants.steps,
+        people=tenants.individuals,
+        tenant_settings=tenants.settings,
+        probes=tenants.contexts,
+    )
+    @example(
+        plan=RICH,
+        people=[
+            {"country": "SE", "plan": "pro", "age": 33},
+            {"country": "NO", "plan": "free", "age": 20},
+        ],
+        tenant_settings={"confidence_account_id": "acct-1", "ims_org_id": "ACME123@AdobeOrg"},
+        probes=[({"country": "SE", "plan": "pro", "age": 40}, "u1"), ({"country": "NO"}, None)],
+    )
+    def round_trip(
+        plan: list[dict[str, Any]],
+        people: list[dict[str, Any]],
+        tenant_settings: dict[str, Any],
+        probes: list[tuple[dict[str, Any], str | None]],
+    ) -> None:
         source, target = stores.url(src_backend), stores.url(dst_backend)
         pg.run_sync(lambda: _round_trip(source, target, plan, people, tenant_settings, probes))
 

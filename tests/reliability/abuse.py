@@ -58,9 +58,26 @@ def cli_token(database_url: str, tenant: str, scope: str, name: str) -> str:
     """``segmux tokens create`` against the store, as an operator runs it."""
     env = {**os.environ, "SEGMUX_DATABASE_URL": database_url}
     out = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "tokens", "create", "--tenant", tenant,
-         "--scope", scope, "--name", name],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True)
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "tokens",
+            "create",
+            "--tenant",
+            tenant,
+            "--scope",
+            scope,
+            "--name",
+            name,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
     return out.stdout.strip().splitlines()[0]
 
 
@@ -87,8 +104,9 @@ def bearer(token: str) -> dict[str, str]:
 
 def _ok(r: httpx.Response, *statuses: int) -> Any:
     if r.status_code not in (statuses or (200, 201)):
-        raise AssertionError(f"{r.request.method} {r.request.url.path}: {r.status_code} "
-                             f"{r.text[:300]}")
+        raise AssertionError(
+            f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text[:300]}"
+        )
     return r.json() if r.content else None
 
 
@@ -104,6 +122,7 @@ async def _post(c: httpx.AsyncClient, path: str, *statuses: int, **kw: Any) -> A
 
 
 # --- setting the two tenants up (through the HTTP API) -----------------------------------------
+
 
 @dataclass
 class Setup:
@@ -129,9 +148,14 @@ def person(i: int) -> dict[str, Any]:
     def f(name: str, value: str) -> list[dict[str, str]]:
         return [{"context": "demographics", "name": name, "value": value}]
 
-    return {"identifier": f"person-{i:05d}", "demographics": {
-        "age": f("age", str(20 + i % 50)), "city": f("city", f"town-{i % 40}"),
-        "email": f("email", f"person-{i}@example.com")}}
+    return {
+        "identifier": f"person-{i:05d}",
+        "demographics": {
+            "age": f("age", str(20 + i % 50)),
+            "city": f("city", f"town-{i % 40}"),
+            "email": f("email", f"person-{i}@example.com"),
+        },
+    }
 
 
 async def _gather_bounded(calls: list[Callable[[], Awaitable[Any]]], parallel: int) -> list[Any]:
@@ -156,63 +180,120 @@ async def prepare(base: str, tokens: Tokens) -> Setup:
 async def _prepare_b(c: httpx.AsyncClient, setup: Setup) -> None:
     h = bearer(setup.tokens.b_admin)
     made = []
-    for i, pql in enumerate(['country = "SE"', 'plan = "pro" and age >= 18',
-                             'email.endsWith("@example.com")', 'city like "Mal%"']):
-        made.append(await _post(c, "/segmux/v1/segments", headers=h, json={
-            "name": f"neighbour-{i}", "condition": {"language": "pql", "expression": pql}}))
+    for i, pql in enumerate(
+        [
+            'country = "SE"',
+            'plan = "pro" and age >= 18',
+            'email.endsWith("@example.com")',
+            'city like "Mal%"',
+        ]
+    ):
+        made.append(
+            await _post(
+                c,
+                "/segmux/v1/segments",
+                headers=h,
+                json={
+                    "name": f"neighbour-{i}",
+                    "condition": {"language": "pql", "expression": pql},
+                },
+            )
+        )
     setup.b_segment_id = made[0]["id"]
     un = {"Authorization": setup.tokens.b_admin}
-    seg = await _post(c, "/api/admin/segments", headers=un, json={
-        "name": "neighbour-flagged", "constraints": [
-            {"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}]})
-    await _post(c, "/api/admin/projects/default/features", headers=un,
-                json={"name": "neighbour-feature"})
-    strategies = ("/api/admin/projects/default/features/neighbour-feature/environments/"
-                  "development/strategies")
+    seg = await _post(
+        c,
+        "/api/admin/segments",
+        headers=un,
+        json={
+            "name": "neighbour-flagged",
+            "constraints": [{"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}],
+        },
+    )
+    await _post(
+        c, "/api/admin/projects/default/features", headers=un, json={"name": "neighbour-feature"}
+    )
+    strategies = (
+        "/api/admin/projects/default/features/neighbour-feature/environments/development/strategies"
+    )
     await _post(c, strategies, headers=un, json={"name": "default", "segments": [seg["id"]]})
-    await _post(c, "/api/admin/projects/default/features/neighbour-feature/environments/"
-                "development/on", 200, 204, headers=un)
+    await _post(
+        c,
+        "/api/admin/projects/default/features/neighbour-feature/environments/development/on",
+        200,
+        204,
+        headers=un,
+    )
     await _post(c, f"/{SANDBOX}/individuals", headers=h, json=person(0))
 
 
 async def _prepare_a(c: httpx.AsyncClient, setup: Setup) -> None:
     h = bearer(setup.tokens.a_admin)
-    for name, pql in (("backtracking-matches", 'email.matches("(a+)+$")'),
-                      ("backtracking-like", 'city like "%a%a%a%a%a%!"')):
-        await _post(c, "/segmux/v1/segments", headers=h, json={
-            "name": name, "condition": {"language": "pql", "expression": pql}})
+    for name, pql in (
+        ("backtracking-matches", 'email.matches("(a+)+$")'),
+        ("backtracking-like", 'city like "%a%a%a%a%a%!"'),
+    ):
+        await _post(
+            c,
+            "/segmux/v1/segments",
+            headers=h,
+            json={"name": name, "condition": {"language": "pql", "expression": pql}},
+        )
 
     async def allocated(i: int) -> None:
         slug = f"bulky-{i:03d}"
-        await _post(c, "/v1/segments", params={"segmentId": slug}, headers=h, json={
-            "displayName": f"Bulky {i}", "allocation": {"proportion": {"value": "0.5"}},
-            "labels": {"team": "noisy"}})
+        await _post(
+            c,
+            "/v1/segments",
+            params={"segmentId": slug},
+            headers=h,
+            json={
+                "displayName": f"Bulky {i}",
+                "allocation": {"proportion": {"value": "0.5"}},
+                "labels": {"team": "noisy"},
+            },
+        )
         await _post(c, f"/v1/segments/{slug}:allocate", headers=h, json={})
 
-    await _gather_bounded([lambda i=i: allocated(i)  # type: ignore[misc]
-                           for i in range(CACHE_SEGMENTS)], 4)
+    await _gather_bounded(
+        [
+            lambda i=i: allocated(i)  # type: ignore[misc]
+            for i in range(CACHE_SEGMENTS)
+        ],
+        4,
+    )
 
     async def individual(i: int) -> None:
         await _post(c, f"/{SANDBOX}/individuals", headers=h, json=person(i))
 
-    await _gather_bounded([lambda i=i: individual(i)  # type: ignore[misc]
-                           for i in range(A_INDIVIDUALS)], 8)
+    await _gather_bounded(
+        [
+            lambda i=i: individual(i)  # type: ignore[misc]
+            for i in range(A_INDIVIDUALS)
+        ],
+        8,
+    )
 
     segment = await _largest_filter(c, h, setup)
     href: str = segment["_links"]["individuals"]["href"]
     setup.members_path = httpx.URL(href.split("{", 1)[0]).path
 
 
-async def _largest_filter(c: httpx.AsyncClient, h: dict[str, str],
-                          setup: Setup) -> dict[str, Any]:
+async def _largest_filter(c: httpx.AsyncClient, h: dict[str, str], setup: Setup) -> dict[str, Any]:
     """The HAL segment with the biggest filter the gateway accepts, up to 5,000 atoms: what
     an abuser does when the full one is refused (a binary search on the atom count)."""
 
     async def create(atoms: int) -> httpx.Response:
         for _ in range(20):
-            r = await c.post(f"/{SANDBOX}/individual-segments", headers=h, json={
-                "name": f"expensive-{atoms}", "segmentType": "DYNAMIC",
-                "filter": big_filter(atoms)})
+            r = await c.post(
+                f"/{SANDBOX}/individual-segments",
+                headers=h,
+                json={
+                    "name": f"expensive-{atoms}",
+                    "segmentType": "DYNAMIC",
+                    "filter": big_filter(atoms),
+                },
+            )
             if r.status_code not in (429, 503):
                 break
             await asyncio.sleep(0.25)
@@ -246,13 +327,15 @@ async def end_leftover_queries(url: str) -> int:
     try:
         ended = await conn.fetchval(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()) t")
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()) t"
+        )
         return int(ended or 0)
     finally:
         await conn.close()
 
 
 # --- B's requests ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Call:
@@ -275,15 +358,35 @@ def neighbour_calls(setup: Setup) -> list[Call]:
     seg = setup.b_segment_id.encode()
     return [
         Call("list", "GET", "/segmux/v1/segments", bearer(t.b_admin), expect=b'"neighbour-3"'),
-        Call("get", "GET", f"/segmux/v1/segments/{setup.b_segment_id}", bearer(t.b_admin),
-             expect=b'"neighbour-0"'),
-        Call("evaluate", "POST", "/segmux/v1/evaluate", {**bearer(t.b_admin), **json_ct},
-             EVAL_CONTEXT, expect=b'"' + seg + b'":true'),
-        Call("client features", "GET", "/api/client/features",
-             {"Authorization": t.b_client, "Unleash-Client-Spec": "5.0.0"},
-             expect=b'"neighbour-feature"'),
-        Call("hal individuals", "GET", f"/{SANDBOX}/individuals?size=1", bearer(t.b_admin),
-             expect=b'"person-00000"'),
+        Call(
+            "get",
+            "GET",
+            f"/segmux/v1/segments/{setup.b_segment_id}",
+            bearer(t.b_admin),
+            expect=b'"neighbour-0"',
+        ),
+        Call(
+            "evaluate",
+            "POST",
+            "/segmux/v1/evaluate",
+            {**bearer(t.b_admin), **json_ct},
+            EVAL_CONTEXT,
+            expect=b'"' + seg + b'":true',
+        ),
+        Call(
+            "client features",
+            "GET",
+            "/api/client/features",
+            {"Authorization": t.b_client, "Unleash-Client-Spec": "5.0.0"},
+            expect=b'"neighbour-feature"',
+        ),
+        Call(
+            "hal individuals",
+            "GET",
+            f"/{SANDBOX}/individuals?size=1",
+            bearer(t.b_admin),
+            expect=b'"person-00000"',
+        ),
         Call("healthz", "GET", "/healthz", {}),
     ]
 
@@ -299,19 +402,26 @@ class Sample:
 async def send(c: httpx.AsyncClient, call: Call, bound: float) -> Sample:
     started = time.monotonic()
     try:
-        r = await c.request(call.method, call.path, headers=call.headers, content=call.body,
-                            timeout=bound)
+        r = await c.request(
+            call.method, call.path, headers=call.headers, content=call.body, timeout=bound
+        )
     except httpx.HTTPError as exc:
-        return Sample(call.name, None, time.monotonic() - started,
-                      f"{type(exc).__name__}: {exc}"[:200])
+        return Sample(
+            call.name, None, time.monotonic() - started, f"{type(exc).__name__}: {exc}"[:200]
+        )
     seconds = time.monotonic() - started
     if r.status_code < 300 and call.expect not in r.content:
         return Sample(call.name, None, seconds, f"{r.status_code} without its data: {r.text[:200]}")
     return Sample(call.name, r.status_code, seconds, "" if r.status_code < 300 else r.text[:200])
 
 
-async def neighbour(base: str, calls: list[Call], seconds: float, bound: float,
-                    abuse: asyncio.Future[Any] | None = None) -> list[Sample]:
+async def neighbour(
+    base: str,
+    calls: list[Call],
+    seconds: float,
+    bound: float,
+    abuse: asyncio.Future[Any] | None = None,
+) -> list[Sample]:
     """B's requests one after the other, round after round, for ``seconds`` (at least one
     round) and, given ``abuse``, until it has ended too; ``/healthz`` also on a loop of its
     own, so a stall shows even mid-round."""
@@ -345,6 +455,7 @@ async def neighbour(base: str, calls: list[Call], seconds: float, bound: float,
 
 # --- A's abuses ----------------------------------------------------------------------------------
 
+
 @dataclass
 class AbuseReport:
     """What A got: status counts (``None``: transport error or cut off), and notes."""
@@ -360,8 +471,10 @@ class AbuseReport:
     """Slow connections the gateway closed before the abuse ended."""
 
     def summary(self) -> str:
-        counts = ", ".join(f"{k if k is not None else 'no answer'}: {v}"
-                           for k, v in sorted(self.statuses.items(), key=lambda kv: str(kv[0])))
+        counts = ", ".join(
+            f"{k if k is not None else 'no answer'}: {v}"
+            for k, v in sorted(self.statuses.items(), key=lambda kv: str(kv[0]))
+        )
         text = f"{self.name}: {self.requests} answered" + (f" ({counts})" if counts else "")
         if self.abandoned:
             text += f", {self.abandoned} still unanswered when the abuse stopped"
@@ -395,8 +508,9 @@ class Abuse:
     """One abuse by A against the gateway at ``base`` (serving process ``pid``), running until
     ``stop`` is set or its own count and time bounds are reached."""
 
-    def __init__(self, name: str, base: str, pid: int, setup: Setup, *,
-                 max_seconds: float = 60.0) -> None:
+    def __init__(
+        self, name: str, base: str, pid: int, setup: Setup, *, max_seconds: float = 60.0
+    ) -> None:
         assert name in ABUSES, name
         self.name, self.base, self.pid, self.setup = name, base, pid, setup
         self.until = time.monotonic() + max_seconds
@@ -407,8 +521,9 @@ class Abuse:
         return not self.stop.is_set() and time.monotonic() < self.until
 
     async def run(self) -> AbuseReport:
-        runner = {"regex": self._regex, "cache": self._cache, "hal": self._hal,
-                  "slow": self._slow}[self.name]
+        runner = {"regex": self._regex, "cache": self._cache, "hal": self._hal, "slow": self._slow}[
+            self.name
+        ]
         await runner()
         return self.report
 
@@ -416,8 +531,9 @@ class Abuse:
         self.report.requests += 1
         self.report.statuses[status] += 1
 
-    async def _request(self, c: httpx.AsyncClient, method: str, path: str, *,
-                       wait: float, **kw: Any) -> httpx.Response | None:
+    async def _request(
+        self, c: httpx.AsyncClient, method: str, path: str, *, wait: float, **kw: Any
+    ) -> httpx.Response | None:
         """One request, given up after ``wait`` seconds or when the abuse stops (an abuser that
         stops waiting closes its connection)."""
         task = asyncio.ensure_future(c.request(method, path, timeout=wait, **kw))
@@ -441,16 +557,17 @@ class Abuse:
 
     async def _regex(self) -> None:
         text = "a" * RUN_LENGTH + "!"
-        body = {"contexts": [{"email": text, "city": text, "n": i}
-                             for i in range(BATCH_CONTEXTS)]}
+        body = {"contexts": [{"email": text, "city": text, "n": i} for i in range(BATCH_CONTEXTS)]}
         h = bearer(self.setup.tokens.a_client)  # a read-only client token is enough
         async with httpx.AsyncClient(base_url=self.base) as c:
+
             async def lane() -> None:
                 for _ in range(60):  # batches per lane, at most (the time bound comes first)
                     if not self.running():
                         return
-                    r = await self._request(c, "POST", "/segmux/v1/evaluate:batch", json=body,
-                                            headers=h, wait=30)
+                    r = await self._request(
+                        c, "POST", "/segmux/v1/evaluate:batch", json=body, headers=h, wait=30
+                    )
                     if r is not None and r.status_code != 200:
                         self._note(f"batch {r.status_code}: {_why(r)}")
 
@@ -462,21 +579,23 @@ class Abuse:
         self.report.peak_rss_mb = base_rss
         spellings = iter(range(SPELLINGS))
         async with httpx.AsyncClient(base_url=self.base) as c:
+
             async def lane() -> None:
                 for n in spellings:
                     if not self.running():
                         return
                     # 1000, 1001, …: every page size above 1000 is read as 1000
                     query = f"view=FULL&pageSize={1000 + n}"
-                    r = await self._request(c, "GET", f"/v1/segments?{query}", headers=h,
-                                            wait=60)
+                    r = await self._request(c, "GET", f"/v1/segments?{query}", headers=h, wait=60)
                     if r is not None and r.status_code != 200:
                         self._note(f"list {r.status_code}: {_why(r)}")
                     rss = rss_mb(self.pid)
                     self.report.peak_rss_mb = max(self.report.peak_rss_mb, rss)
                     if rss > RSS_CEILING_MB:
-                        self._note(f"stopped at {rss:.0f} MB (from {base_rss:.0f} MB) after "
-                                   f"{self.report.requests} spellings: memory is not bounded")
+                        self._note(
+                            f"stopped at {rss:.0f} MB (from {base_rss:.0f} MB) after "
+                            f"{self.report.requests} spellings: memory is not bounded"
+                        )
                         self.stop.set()
                         return
 
@@ -486,14 +605,14 @@ class Abuse:
     async def _hal(self) -> None:
         h = bearer(self.setup.tokens.a_client)
         async with httpx.AsyncClient(
-                base_url=self.base,
-                limits=httpx.Limits(max_connections=PARALLEL_MEMBERS)) as c:
+            base_url=self.base, limits=httpx.Limits(max_connections=PARALLEL_MEMBERS)
+        ) as c:
+
             async def lane() -> None:
                 for _ in range(50):  # members requests per lane, at most
                     if not self.running():
                         return
-                    r = await self._request(c, "GET", self.setup.members_path, headers=h,
-                                            wait=60)
+                    r = await self._request(c, "GET", self.setup.members_path, headers=h, wait=60)
                     if r is not None and r.status_code != 200:
                         self._note(f"members {r.status_code}: {_why(r)}")
 
@@ -535,8 +654,10 @@ class Abuse:
         await asyncio.gather(*(connection(n) for n in range(SLOW_CONNECTIONS)))
         self.report.cut_off = len(cut)
         if cut:
-            self._note(f"{len(cut)} of {SLOW_CONNECTIONS} cut off by the gateway, after "
-                       f"{min(cut):.0f}-{max(cut):.0f} s")
+            self._note(
+                f"{len(cut)} of {SLOW_CONNECTIONS} cut off by the gateway, after "
+                f"{min(cut):.0f}-{max(cut):.0f} s"
+            )
         else:
             self._note(f"none of the {SLOW_CONNECTIONS} was cut off")
 

@@ -44,8 +44,13 @@ def unleash() -> dict[str, str]:
 
 def adobe() -> dict[str, str]:
     # A tenant's IMS org is "<tenant>@AdobeOrg" unless an operator set another.
-    return {**bearer(), "x-gw-ims-org-id": f"{_caller.get()[1]}@AdobeOrg",
-            "x-api-key": "segmux-tests", "x-sandbox-name": SANDBOX, "Accept": "application/json"}
+    return {
+        **bearer(),
+        "x-gw-ims-org-id": f"{_caller.get()[1]}@AdobeOrg",
+        "x-api-key": "segmux-tests",
+        "x-sandbox-name": SANDBOX,
+        "Accept": "application/json",
+    }
 
 
 ADOBE_DEFS = "/data/core/ups/segment/definitions"
@@ -78,6 +83,7 @@ async def find(client: httpx.AsyncClient, name: str) -> Keys | None:
 
 
 # --- error shapes ---------------------------------------------------------------------------
+
 
 def v23_error(r: httpx.Response, status: int) -> dict[str, Any]:
     assert r.status_code == status, r.text
@@ -153,6 +159,7 @@ def _json_list(key: str, field: str = "name") -> Callable[[httpx.Response], list
     def names(r: httpx.Response) -> list[str]:
         assert r.status_code == 200, r.text
         return [item[field] for item in r.json()[key]]
+
     return names
 
 
@@ -170,8 +177,7 @@ V23 = Dialect(
     assert_name_taken=lambda r: v23_error(r, 422)["errors"]["name"],
     get=None,  # v2.3 has no single-segment read: its list is the read
     names=_v23_names,
-    rename=lambda c, k, n: c.put(f"/v2.3/data/segments/{k.id}", json={"name": n},
-                                 headers=bearer()),
+    rename=lambda c, k, n: c.put(f"/v2.3/data/segments/{k.id}", json={"name": n}, headers=bearer()),
     remove=lambda c, k: c.delete(f"/v2.3/data/segments/{k.id}", headers=bearer()),
     assert_unavailable=lambda r: v23_error(r, 503),
     probe=lambda c: c.get("/v2.3/data/segments", headers=bearer()),
@@ -184,16 +190,18 @@ async def _unleash_names(c: httpx.AsyncClient) -> list[str]:
 
 UNLEASH_DIALECT = Dialect(
     name="unleash",
-    create=lambda c, n: c.post("/api/admin/segments", json={"name": n, "constraints": []},
-                               headers=unleash()),
+    create=lambda c, n: c.post(
+        "/api/admin/segments", json={"name": n, "constraints": []}, headers=unleash()
+    ),
     created_status=201,
     created_id=lambda r: int(r.json()["id"]),
     # The seed: a duplicate name on create is 400 NameExistsError.
     assert_name_taken=lambda r: unleash_error(r, 400, "NameExistsError"),
     get=lambda c, k: c.get(f"/api/admin/segments/{k.seq}", headers=unleash()),
     names=_unleash_names,
-    rename=lambda c, k, n: c.put(f"/api/admin/segments/{k.seq}",
-                                 json={"name": n, "constraints": []}, headers=unleash()),
+    rename=lambda c, k, n: c.put(
+        f"/api/admin/segments/{k.seq}", json={"name": n, "constraints": []}, headers=unleash()
+    ),
     remove=lambda c, k: c.delete(f"/api/admin/segments/{k.seq}", headers=unleash()),
     assert_unavailable=lambda r: unleash_error(r, 503),
     probe=lambda c: c.get("/api/admin/segments", headers=unleash()),
@@ -201,14 +209,18 @@ UNLEASH_DIALECT = Dialect(
 
 
 def adobe_body(name: str, pql: str = 'homeAddress.country = "SE"') -> dict[str, Any]:
-    return {"name": name, "profileInstanceId": "ups", "description": f"{name} (Adobe)",
-            "expression": {"type": "PQL", "format": "pql/text", "value": pql},
-            "schema": {"name": "_xdm.context.profile"}, "ttlInDays": 45}
+    return {
+        "name": name,
+        "profileInstanceId": "ups",
+        "description": f"{name} (Adobe)",
+        "expression": {"type": "PQL", "format": "pql/text", "value": pql},
+        "schema": {"name": "_xdm.context.profile"},
+        "ttlInDays": 45,
+    }
 
 
 async def _adobe_names(c: httpx.AsyncClient) -> list[str]:
-    return _json_list("segments")(
-        await c.get(ADOBE_DEFS, params={"limit": 100}, headers=adobe()))
+    return _json_list("segments")(await c.get(ADOBE_DEFS, params={"limit": 100}, headers=adobe()))
 
 
 ADOBE_DIALECT = Dialect(
@@ -239,8 +251,12 @@ CONFIDENCE = Dialect(
     assert_name_taken=lambda r: confidence_error(r, 409, 6),  # ALREADY_EXISTS
     get=lambda c, k: c.get(f"/v1/segments/{k.slug}", headers=bearer()),
     names=_confidence_names,
-    rename=lambda c, k, n: c.patch(f"/v1/segments/{k.slug}", params={"updateMask": "displayName"},
-                                   json={"displayName": n}, headers=bearer()),
+    rename=lambda c, k, n: c.patch(
+        f"/v1/segments/{k.slug}",
+        params={"updateMask": "displayName"},
+        json={"displayName": n},
+        headers=bearer(),
+    ),
     remove=lambda c, k: c.post(f"/v1/segments/{k.slug}:archive", json={}, headers=bearer()),
     assert_unavailable=lambda r: confidence_error(r, 503, 14),  # UNAVAILABLE
     probe=lambda c: c.get("/v1/segments", headers=bearer()),
@@ -272,6 +288,7 @@ HAL = Dialect(
     probe=lambda c: c.get(HAL_SEGMENTS, headers=bearer()),
 )
 
+
 async def segmux_names(c: httpx.AsyncClient) -> list[str]:
     r = await c.get("/segmux/v1/segments", params={"limit": 100}, headers=bearer())
     assert r.status_code == 200, r.text
@@ -284,16 +301,23 @@ async def segmux_get(c: httpx.AsyncClient, k: Keys) -> httpx.Response:
 
 SEGMUX = Dialect(
     name="segmux",
-    create=lambda c, n: c.post("/segmux/v1/segments", headers=bearer(), json={
-        "name": n, "description": f"{n} (segmux)", "condition": {
-            "language": "odata", "expression": "homeAddress/country eq 'DK'"}}),
+    create=lambda c, n: c.post(
+        "/segmux/v1/segments",
+        headers=bearer(),
+        json={
+            "name": n,
+            "description": f"{n} (segmux)",
+            "condition": {"language": "odata", "expression": "homeAddress/country eq 'DK'"},
+        },
+    ),
     created_status=201,
     created_id=lambda r: str(r.json()["id"]),
     assert_name_taken=lambda r: segmux_error(r, 409)["error"] == "conflict",
     get=segmux_get,
     names=segmux_names,
-    rename=lambda c, k, n: c.patch(f"/segmux/v1/segments/{k.id}", json={"name": n},
-                                   headers=bearer()),
+    rename=lambda c, k, n: c.patch(
+        f"/segmux/v1/segments/{k.id}", json={"name": n}, headers=bearer()
+    ),
     remove=lambda c, k: c.delete(f"/segmux/v1/segments/{k.id}", headers=bearer()),
     assert_unavailable=lambda r: segmux_error(r, 503),
     probe=lambda c: c.get("/segmux/v1/segments", headers=bearer()),

@@ -20,8 +20,11 @@ import pytest
 from tests.live import free_port
 from tests.pg import in_ci
 
-_BIN_DIRS = ("/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin",
-             "/usr/lib/postgresql/17/bin")
+_BIN_DIRS = (
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/17/bin",
+)
 
 
 def _bin_dir() -> Path | None:
@@ -53,16 +56,36 @@ class Cluster:
     def init(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
 
     def start(self, *settings: str) -> None:
         """Start and wait until it accepts connections (``-w``); ``settings`` are extra
         ``name=value`` server settings for this run."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         options += "".join(f" -c {setting}" for setting in settings)
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """``fast``: disconnect every client and shut down cleanly; ``immediate``: like a crash."""

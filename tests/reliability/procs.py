@@ -23,8 +23,15 @@ START_TIMEOUT = 60.0
 class Gateway:
     """One ``segmux serve`` child process on a free loopback port."""
 
-    def __init__(self, database_url: str, log_dir: Path, *, workers: int = 1,
-                 grace: float | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        grace: float | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
         self.workers = workers
@@ -46,16 +53,35 @@ class Gateway:
 
     def spawn(self) -> None:
         self._starts += 1
-        args = [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers)]
+        args = [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         if self.grace is not None:
             args += ["--grace", str(self.grace)]
-        env = {**os.environ, "SEGMUX_DATABASE_URL": self.database_url,
-               "SEGMUX_ADMIN_TOKEN": ADMIN_TOKEN, "SEGMUX_LOG_LEVEL": "warning",
-               **self.extra_env}
+        env = {
+            **os.environ,
+            "SEGMUX_DATABASE_URL": self.database_url,
+            "SEGMUX_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SEGMUX_LOG_LEVEL": "warning",
+            **self.extra_env,
+        }
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                         cwd=Path(__file__).resolve().parents[2])
+            self.proc = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=Path(__file__).resolve().parents[2],
+            )
 
     def wait_ready(self) -> Gateway:
         assert self.proc is not None
@@ -79,8 +105,11 @@ class Gateway:
         """Traceback lines that pass through segmux's own code (an unhandled error); asyncpg's
         warnings about reconnecting carry tracebacks of its own, which do not count."""
         root = Path(__file__).resolve().parents[2]
-        return [line for line in self.output().splitlines()
-                if any(f'File "{root}/{pkg}/' in line for pkg in ("core", "dialects", "gateway"))]
+        return [
+            line
+            for line in self.output().splitlines()
+            if any(f'File "{root}/{pkg}/' in line for pkg in ("core", "dialects", "gateway"))
+        ]
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -111,12 +140,15 @@ class Gateway:
 
 
 @contextmanager
-def gateways(database_url: str, log_dir: Path, count: int = 1,
-             **options: object) -> Iterator[list[Gateway]]:
+def gateways(
+    database_url: str, log_dir: Path, count: int = 1, **options: object
+) -> Iterator[list[Gateway]]:
     """``count`` gateways on one database, started at once (migrations take an advisory lock,
     so processes starting together are fine: what a deployment does too)."""
-    started = [Gateway(database_url, log_dir, **options)  # type: ignore[arg-type]
-               for _ in range(count)]
+    started = [
+        Gateway(database_url, log_dir, **options)  # type: ignore[arg-type]
+        for _ in range(count)
+    ]
     try:
         for gw in started:
             gw.spawn()

@@ -29,25 +29,50 @@ IN_FLIGHT = 24
 
 
 def _confidence_body(name: str) -> dict[str, Any]:
-    return {"displayName": name, "allocation": {"proportion": {"value": "0.3"}},
-            "labels": {"burst": "yes"}, "targeting": {
-                "criteria": {"c": {"attribute": {"attributeName": "country",
-                                                 "eqRule": {"value": {"stringValue": "SE"}}}}},
-                "expression": {"ref": "c"}}}
+    return {
+        "displayName": name,
+        "allocation": {"proportion": {"value": "0.3"}},
+        "labels": {"burst": "yes"},
+        "targeting": {
+            "criteria": {
+                "c": {
+                    "attribute": {
+                        "attributeName": "country",
+                        "eqRule": {"value": {"stringValue": "SE"}},
+                    }
+                }
+            },
+            "expression": {"ref": "c"},
+        },
+    }
 
 
 # What each write sends, and how to tell a whole segment from a half-written one.
 BURST: dict[str, tuple[str, str, Any, int]] = {
     # dialect: (method, path, body maker, status of success)
     "adobe": ("POST", d.ADOBE_DEFS, d.adobe_body, 200),
-    "unleash": ("POST", "/api/admin/segments", lambda n: {
-        "name": n, "description": "burst", "constraints": [
-            {"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}]}, 201),
+    "unleash": (
+        "POST",
+        "/api/admin/segments",
+        lambda n: {
+            "name": n,
+            "description": "burst",
+            "constraints": [{"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}],
+        },
+        201,
+    ),
     "confidence": ("POST", "/v1/segments", _confidence_body, 200),
     "hal": ("POST", d.HAL_SEGMENTS, d.hal_body, 200),
-    "segmux": ("POST", "/segmux/v1/segments", lambda n: {
-        "name": n, "description": "burst", "condition": {
-            "language": "pql", "expression": 'plan = "pro"'}}, 201),
+    "segmux": (
+        "POST",
+        "/segmux/v1/segments",
+        lambda n: {
+            "name": n,
+            "description": "burst",
+            "condition": {"language": "pql", "expression": 'plan = "pro"'},
+        },
+        201,
+    ),
 }
 DIALECTS = list(BURST)
 
@@ -66,7 +91,11 @@ async def _whole(c: httpx.AsyncClient, dialect: str, name: str) -> dict[str, Any
         r = await c.get(f"{d.ADOBE_DEFS}/{k.id}", headers=d.adobe())
         b = r.json()
         assert (b["name"], b["ttlInDays"], b["expression"]["value"], b["description"]) == (
-            name, 45, 'homeAddress.country = "SE"', f"{name} (Adobe)"), b
+            name,
+            45,
+            'homeAddress.country = "SE"',
+            f"{name} (Adobe)",
+        ), b
     elif dialect == "unleash":
         b = (await c.get(f"/api/admin/segments/{k.seq}", headers=d.unleash())).json()
         assert b["constraints"] == BURST["unleash"][2](name)["constraints"], b
@@ -74,7 +103,10 @@ async def _whole(c: httpx.AsyncClient, dialect: str, name: str) -> dict[str, Any
         r = await c.get(f"/v1/segments/{k.slug}", params={"view": "FULL"}, headers=d.bearer())
         b = r.json()
         assert (b["labels"], b["state"], b["allocation"]["proportion"]) == (
-            {"burst": "yes"}, "OK", {"value": "0.3"}), b
+            {"burst": "yes"},
+            "OK",
+            {"value": "0.3"},
+        ), b
         bits = from_bytes(base64.b64decode(b["bitsetAllocation"]["bitset"]))
         assert bits.bit_count() == 300_000, "the bitset of a 0.3 allocation is incomplete"
         assert b["targeting"]["criteria"], b
@@ -131,9 +163,11 @@ def crash_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 async def _counters(url: str) -> tuple[int, int, int]:
     """(segments, highest seq, the tenant's next seq), read from the store itself."""
-    sql = ("SELECT (SELECT count(*) FROM segments WHERE tenant = 'default'), "
-           "(SELECT COALESCE(max(seq), 0) FROM segments WHERE tenant = 'default'), "
-           "(SELECT next_seq FROM tenants WHERE name = 'default')")
+    sql = (
+        "SELECT (SELECT count(*) FROM segments WHERE tenant = 'default'), "
+        "(SELECT COALESCE(max(seq), 0) FROM segments WHERE tenant = 'default'), "
+        "(SELECT next_seq FROM tenants WHERE name = 'default')"
+    )
     if url.startswith("sqlite"):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             row = conn.execute(sql).fetchone()
@@ -147,8 +181,9 @@ async def _counters(url: str) -> tuple[int, int, int]:
     return int(rec[0]), int(rec[1]), int(rec[2])
 
 
-async def test_kill_9_mid_burst_loses_no_acknowledged_write(crash_store: str,
-                                                            tmp_path: Path) -> None:
+async def test_kill_9_mid_burst_loses_no_acknowledged_write(
+    crash_store: str, tmp_path: Path
+) -> None:
     gw = Gateway(crash_store, tmp_path).start()
     try:
         acked, attempted = await _burst(gw)

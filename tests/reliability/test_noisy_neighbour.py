@@ -50,8 +50,9 @@ HEADER_TIMEOUT = 5  # seconds a client has to send its headers (well inside the 
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def prepared(request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Setup]]:
+def prepared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Setup]]:
     """A store with both tenants (tokens from the CLI, data through the API), set up once per
     backend; each test gets a gateway process of its own on it."""
     if request.param == "sqlite":
@@ -90,8 +91,9 @@ def _failures(samples: list[Sample]) -> list[str]:
     for s in samples:
         bound = HEALTH_BOUND if s.call == "healthz" else BOUND
         if s.status is None or not 200 <= s.status < 300 or s.seconds > bound:
-            out.append(f"{s.call}: {s.status or 'no answer'} after {s.seconds:.1f} s "
-                       f"{s.error}".rstrip())
+            out.append(
+                f"{s.call}: {s.status or 'no answer'} after {s.seconds:.1f} s {s.error}".rstrip()
+            )
     return out
 
 
@@ -107,13 +109,17 @@ async def test_tenant_b_is_served_while_tenant_a_abuses(
 
     assert gateway.proc is not None
     whole = abuse == "cache"
-    a = Abuse(abuse, gateway.url, gateway.proc.pid, setup,
-              max_seconds=CACHE_LIMIT if whole else ABUSE_LIMIT)
+    a = Abuse(
+        abuse,
+        gateway.url,
+        gateway.proc.pid,
+        setup,
+        max_seconds=CACHE_LIMIT if whole else ABUSE_LIMIT,
+    )
     running = asyncio.create_task(a.run())
     await asyncio.sleep(1.0)  # A's first requests are in the gateway
     try:
-        samples = await neighbour(gateway.url, calls, WINDOW, BOUND,
-                                  running if whole else None)
+        samples = await neighbour(gateway.url, calls, WINDOW, BOUND, running if whole else None)
     finally:
         a.stop.set()
         report = await asyncio.wait_for(running, 60)
@@ -121,8 +127,10 @@ async def test_tenant_b_is_served_while_tenant_a_abuses(
 
     served = {s.call for s in samples if s.status is not None and s.status < 300}
     failed = _failures(samples)
-    assert not failed, (f"{len(failed)} of B's {len(samples)} requests failed while A ran "
-                        f"{report.summary()}:\n" + "\n".join(failed[:20]))
+    assert not failed, (
+        f"{len(failed)} of B's {len(samples)} requests failed while A ran "
+        f"{report.summary()}:\n" + "\n".join(failed[:20])
+    )
     assert served == {c.name for c in calls}, served
     assert gateway.alive(), gateway.output()[-3000:]
     assert 500 not in report.statuses, report.summary()

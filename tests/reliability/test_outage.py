@@ -41,7 +41,8 @@ async def _serving(c: httpx.AsyncClient) -> bool:
 
 
 async def test_outage_answers_503_everywhere_and_recovers_without_restart(
-    pg_cluster: Cluster, tmp_path: Path  # noqa: F811
+    pg_cluster: Cluster,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     with gateways(pg_cluster.url, tmp_path) as [gw]:
         async with httpx.AsyncClient(base_url=gw.url, timeout=30) as c:
@@ -69,7 +70,8 @@ async def _outage(c: httpx.AsyncClient, gw: Gateway, cluster: Cluster, mode: str
     deadline = time.monotonic() + RESUME_WITHIN
     while not await _serving(c):
         assert time.monotonic() < deadline, (
-            f"not serving {RESUME_WITHIN} s after PostgreSQL came back ({mode}):\n{gw.output()}")
+            f"not serving {RESUME_WITHIN} s after PostgreSQL came back ({mode}):\n{gw.output()}"
+        )
     assert gw.alive()
     # The same data, and writes work again: no restart happened.
     assert before in await d.V23.names(c)
@@ -78,8 +80,10 @@ async def _outage(c: httpx.AsyncClient, gw: Gateway, cluster: Cluster, mode: str
         assert r.status_code == dialect.created_status, r.text
 
 
-async def test_a_full_server_is_a_503_not_a_500(pg_cluster: Cluster,  # noqa: F811
-                                                 tmp_path: Path) -> None:
+async def test_a_full_server_is_a_503_not_a_500(
+    pg_cluster: Cluster,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """More connections wanted than the server's ``max_connections`` (N processes times their
     pools): the requests that cannot get a session are 503 + Retry-After, never 500."""
     pg_cluster.stop("fast")
@@ -98,8 +102,9 @@ async def test_a_full_server_is_a_503_not_a_500(pg_cluster: Cluster,  # noqa: F8
                     for dialect in d.WRITERS:
                         # Writes: each holds a session for its transaction (reads may share one
                         # revision read and a cached page, and need fewer than they are).
-                        responses = await asyncio.gather(*(
-                            dialect.create(c, f"full-{dialect.name}-{i}") for i in range(20)))
+                        responses = await asyncio.gather(
+                            *(dialect.create(c, f"full-{dialect.name}-{i}") for i in range(20))
+                        )
                         for r in responses:
                             if r.status_code != dialect.created_status:
                                 dialect.assert_unavailable(r)

@@ -42,8 +42,9 @@ def db_url(pg_template: str) -> Iterator[str]:
 def pair(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Gateway]]:
     """Two processes in ``strict`` freshness: what the next read on the other process answers
     is exactly what was written (``notify``, the default, is tested below with its own pair)."""
-    with gateways(db_url, tmp_path_factory.mktemp("races"), count=2,
-                  env={"SEGMUX_FRESHNESS": "strict"}) as started:
+    with gateways(
+        db_url, tmp_path_factory.mktemp("races"), count=2, env={"SEGMUX_FRESHNESS": "strict"}
+    ) as started:
         yield started
         for gw in started:
             assert not gw.own_tracebacks(), gw.output()
@@ -51,8 +52,9 @@ def pair(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list
 
 @pytest.fixture(scope="module")
 def notify_pair(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Gateway]]:
-    with gateways(db_url, tmp_path_factory.mktemp("notify"), count=2,
-                  env={"SEGMUX_FRESHNESS": "notify"}) as started:
+    with gateways(
+        db_url, tmp_path_factory.mktemp("notify"), count=2, env={"SEGMUX_FRESHNESS": "notify"}
+    ) as started:
         yield started
         for gw in started:
             assert not gw.own_tracebacks(), gw.output()
@@ -61,8 +63,10 @@ def notify_pair(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @asynccontextmanager
 async def clients(pair: list[Gateway]) -> AsyncIterator[tuple[httpx.AsyncClient, ...]]:
     limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=pair[0].url, timeout=120, limits=limits) as a, \
-            httpx.AsyncClient(base_url=pair[1].url, timeout=120, limits=limits) as b:
+    async with (
+        httpx.AsyncClient(base_url=pair[0].url, timeout=120, limits=limits) as a,
+        httpx.AsyncClient(base_url=pair[1].url, timeout=120, limits=limits) as b,
+    ):
         yield a, b
 
 
@@ -78,8 +82,11 @@ async def bounded(calls: list[Callable[[], Awaitable[httpx.Response]]]) -> list[
 
 
 def no_5xx(responses: list[httpx.Response]) -> None:
-    failed = [(r.request.method, r.request.url.path, r.status_code, r.text[:300])
-              for r in responses if r.status_code >= 500]
+    failed = [
+        (r.request.method, r.request.url.path, r.status_code, r.text[:300])
+        for r in responses
+        if r.status_code >= 500
+    ]
     assert not failed, failed
 
 
@@ -134,11 +141,13 @@ LANES = 8  # strategies raced on at once, one segment per round each
 
 
 async def _strategy(c: httpx.AsyncClient, feature: str) -> str:
-    r = await c.post("/api/admin/projects/default/features", json={"name": feature},
-                     headers=d.unleash())
+    r = await c.post(
+        "/api/admin/projects/default/features", json={"name": feature}, headers=d.unleash()
+    )
     assert r.status_code == 201, r.text
-    r = await c.post(_strategies(feature), json={"name": "default", "segments": []},
-                     headers=d.unleash())
+    r = await c.post(
+        _strategies(feature), json={"name": "default", "segments": []}, headers=d.unleash()
+    )
     assert r.status_code == 200, r.text
     strategy_id: str = r.json()["id"]
     return strategy_id
@@ -148,19 +157,29 @@ def _strategies(feature: str) -> str:
     return f"/api/admin/projects/default/features/{feature}/environments/development/strategies"
 
 
-def _attach(c: httpx.AsyncClient, feature: str, strategy: str, seq: int,
-            how: int) -> Awaitable[httpx.Response]:
+def _attach(
+    c: httpx.AsyncClient, feature: str, strategy: str, seq: int, how: int
+) -> Awaitable[httpx.Response]:
     """Both ways Unleash attaches segments: the segments API, and the strategy's own update."""
     if how % 2 == 0:
-        return c.post("/api/admin/segments/strategies", headers=d.unleash(), json={
-            "projectId": "default", "environmentId": "development", "strategyId": strategy,
-            "segmentIds": [seq]})
-    return c.put(f"{_strategies(feature)}/{strategy}", headers=d.unleash(),
-                 json={"name": "default", "segments": [seq]})
+        return c.post(
+            "/api/admin/segments/strategies",
+            headers=d.unleash(),
+            json={
+                "projectId": "default",
+                "environmentId": "development",
+                "strategyId": strategy,
+                "segmentIds": [seq],
+            },
+        )
+    return c.put(
+        f"{_strategies(feature)}/{strategy}",
+        headers=d.unleash(),
+        json={"name": "default", "segments": [seq]},
+    )
 
 
-REMOVERS = (d.V23, d.UNLEASH_DIALECT, d.ADOBE_DIALECT, d.HAL, d.SEGMUX, d.CONFIDENCE,
-            d.CONFIDENCE)
+REMOVERS = (d.V23, d.UNLEASH_DIALECT, d.ADOBE_DIALECT, d.HAL, d.SEGMUX, d.CONFIDENCE, d.CONFIDENCE)
 """Delete through each dialect that deletes, and Confidence's ``:archive`` (twice as often: it is
 the transition the store used to let through)."""
 
@@ -169,13 +188,21 @@ async def test_attach_never_points_at_a_deleted_or_archived_segment(
     pair: list[Gateway], db_url: str
 ) -> None:
     async with clients(pair) as (a, b):
-        lanes = [(f"race-flag-{lane}", await _strategy(a, f"race-flag-{lane}"))
-                 for lane in range(LANES)]
-        created = await bounded([lambda i=i: (a, b)[i % 2].post(  # type: ignore[misc]
-            "/segmux/v1/segments", json={"name": f"raced-{i:03}"}, headers=d.bearer())
-            for i in range(ROUNDS + 1)])
-        segments = [d.Keys(id=s["id"], seq=s["seq"], slug=s["slug"], name=s["name"])
-                    for s in (r.json() for r in created)]
+        lanes = [
+            (f"race-flag-{lane}", await _strategy(a, f"race-flag-{lane}")) for lane in range(LANES)
+        ]
+        created = await bounded(
+            [
+                lambda i=i: (a, b)[i % 2].post(  # type: ignore[misc]
+                    "/segmux/v1/segments", json={"name": f"raced-{i:03}"}, headers=d.bearer()
+                )
+                for i in range(ROUNDS + 1)
+            ]
+        )
+        segments = [
+            d.Keys(id=s["id"], seq=s["seq"], slug=s["slug"], name=s["name"])
+            for s in (r.json() for r in created)
+        ]
 
         # Without a race first: an archived segment cannot be attached, either way.
         archived = segments.pop()
@@ -201,10 +228,12 @@ async def test_attach_never_points_at_a_deleted_or_archived_segment(
                 # use); a removal that succeeded makes the attach fail (gone or archived).
                 won = [r.status_code < 300 for r in (attach, remove)]
                 assert won.count(True) == 1, (remover.name, attach.text, remove.text)
-                assert all(400 <= r.status_code < 500 for r in (attach, remove) if
-                           r.status_code >= 300), (attach.text, remove.text)
+                assert all(
+                    400 <= r.status_code < 500 for r in (attach, remove) if r.status_code >= 300
+                ), (attach.text, remove.text)
                 got = await (b if step % 2 == 0 else a).get(
-                    f"{_strategies(feature)}/{strategy}", headers=d.unleash())
+                    f"{_strategies(feature)}/{strategy}", headers=d.unleash()
+                )
                 assert got.status_code == 200, got.text
                 current = [k.seq] if won[0] else current
                 assert got.json()["segments"] == current, (remover.name, got.text)
@@ -216,8 +245,10 @@ async def test_attach_never_points_at_a_deleted_or_archived_segment(
         # The store's view, across every rule: no link to an archived segment (a link to a
         # deleted one cannot exist: the foreign key).
         stale = await fetchval(
-            db_url, "SELECT count(*) FROM rule_segments rs JOIN segments s "
-            "ON s.tenant = rs.tenant AND s.id = rs.segment_id WHERE s.state = 'ARCHIVED'")
+            db_url,
+            "SELECT count(*) FROM rule_segments rs JOIN segments s "
+            "ON s.tenant = rs.tenant AND s.id = rs.segment_id WHERE s.state = 'ARCHIVED'",
+        )
         assert stale == 0
         attached = await fetchval(db_url, "SELECT count(*) FROM rule_segments")
         assert attached == sum(1 for _, current in results if current)
@@ -233,17 +264,35 @@ PROPORTION = "0.25"  # four fit in a group; six of each ten must be refused
 async def test_rival_allocations_never_share_a_bucket(pair: list[Gateway]) -> None:
     async with clients(pair) as procs:
         allocation = {"proportion": {"value": PROPORTION}}
-        made = await bounded([lambda g=g, i=i: procs[i % 2].post(  # type: ignore[misc]
-            "/v1/segments", params={"segmentId": f"excl-{g}-{i:02}"}, headers=d.bearer(),
-            json={"allocation": {**allocation, "exclusivityTags": [f"group-{g}"],
-                                 "exclusiveTo": [f"group-{g}"]}})
-            for g in range(GROUPS) for i in range(PER_GROUP)])
+        made = await bounded(
+            [
+                lambda g=g, i=i: procs[i % 2].post(  # type: ignore[misc]
+                    "/v1/segments",
+                    params={"segmentId": f"excl-{g}-{i:02}"},
+                    headers=d.bearer(),
+                    json={
+                        "allocation": {
+                            **allocation,
+                            "exclusivityTags": [f"group-{g}"],
+                            "exclusiveTo": [f"group-{g}"],
+                        }
+                    },
+                )
+                for g in range(GROUPS)
+                for i in range(PER_GROUP)
+            ]
+        )
         assert all(r.json()["state"] == "UNALLOCATED" for r in made), made[0].text
         order = [(g, i) for g in range(GROUPS) for i in range(PER_GROUP)]
         random.Random(3).shuffle(order)
-        allocated = await bounded([lambda g=g, i=i: procs[(i + 1) % 2].post(  # type: ignore[misc]
-            f"/v1/segments/excl-{g}-{i:02}:allocate", json={}, headers=d.bearer())
-            for g, i in order])
+        allocated = await bounded(
+            [
+                lambda g=g, i=i: procs[(i + 1) % 2].post(  # type: ignore[misc]
+                    f"/v1/segments/excl-{g}-{i:02}:allocate", json={}, headers=d.bearer()
+                )
+                for g, i in order
+            ]
+        )
         no_5xx(allocated)
         for r in allocated:
             if r.status_code != 200:
@@ -252,8 +301,9 @@ async def test_rival_allocations_never_share_a_bucket(pair: list[Gateway]) -> No
         for g in range(GROUPS):
             bitsets = []
             for i in range(PER_GROUP):
-                r = await procs[i % 2].get(f"/v1/segments/excl-{g}-{i:02}",
-                                           params={"view": "FULL"}, headers=d.bearer())
+                r = await procs[i % 2].get(
+                    f"/v1/segments/excl-{g}-{i:02}", params={"view": "FULL"}, headers=d.bearer()
+                )
                 body = r.json()
                 if body["state"] == "ALLOCATED":
                     bitsets.append(from_bytes(base64.b64decode(body["bitsetAllocation"]["bitset"])))
@@ -267,6 +317,7 @@ async def test_rival_allocations_never_share_a_bucket(pair: list[Gateway]) -> No
 
 # --- read-your-write across processes ----------------------------------------------------------
 
+
 async def _seen_everywhere(c: httpx.AsyncClient, k: d.Keys, name: str) -> None:
     """Every dialect's read and list on ``c`` shows the segment under ``name``."""
     reads = [(x.name, await x.get(c, k)) for x in d.WRITERS if x.get is not None]
@@ -278,8 +329,9 @@ async def _seen_everywhere(c: httpx.AsyncClient, k: d.Keys, name: str) -> None:
         assert name in await x.names(c), x.name
 
 
-async def test_a_write_on_one_process_is_read_on_the_other(pair: list[Gateway],
-                                                          db_url: str) -> None:
+async def test_a_write_on_one_process_is_read_on_the_other(
+    pair: list[Gateway], db_url: str
+) -> None:
     # A tenant of its own: every list below shows only what this test wrote.
     store = await open_store(db_url)
     try:

@@ -42,7 +42,8 @@ class HeldRequest:
             b"POST /v2.3/data/segments HTTP/1.1\r\nHost: segmux\r\n"
             b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\n"
             b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
-            b"Content-Length: " + str(len(self.body)).encode() + b"\r\n\r\n")
+            b"Content-Length: " + str(len(self.body)).encode() + b"\r\n\r\n"
+        )
         await self.writer.drain()
         interim = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)
         assert interim.startswith(b"HTTP/1.1 100 "), interim  # the app is reading the body
@@ -58,8 +59,10 @@ class HeldRequest:
         """Read the response: status, headers (lower-case names) and the whole body."""
         head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)
         status = int(head.split(b" ", 2)[1])
-        headers = {k.lower(): v for k, v in (
-            line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if line)}
+        headers = {
+            k.lower(): v
+            for k, v in (line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if line)
+        }
         length = int(headers[b"content-length"])
         body = await asyncio.wait_for(self.reader.readexactly(length), 30)
         self.writer.close()
@@ -76,22 +79,34 @@ def refused(port: int) -> bool:
 
 async def _seed(c: httpx.AsyncClient) -> None:
     for i in range(BIG):
-        r = await c.post("/api/admin/segments", headers=d.unleash(), json={
-            "name": f"big-{i:02}", "description": DESCRIPTION, "constraints": []})
+        r = await c.post(
+            "/api/admin/segments",
+            headers=d.unleash(),
+            json={"name": f"big-{i:02}", "description": DESCRIPTION, "constraints": []},
+        )
         assert r.status_code == 201, r.text
 
 
 def _is_whole_list(r: httpx.Response) -> bool:
     segments = r.json()["segments"]  # the body parses: it was not cut
-    return r.status_code == 200 and len(segments) >= BIG and all(
-        s["description"] == DESCRIPTION for s in segments if s["name"].startswith("big-"))
+    return (
+        r.status_code == 200
+        and len(segments) >= BIG
+        and all(s["description"] == DESCRIPTION for s in segments if s["name"].startswith("big-"))
+    )
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-async def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path: Path,
-                                                               workers: int) -> None:
-    gw = Gateway(f"sqlite:///{tmp_path}/shutdown.db", tmp_path, workers=workers, grace=60,
-                 env={"SEGMUX_LOG_LEVEL": "info"}).start()
+async def test_sigterm_finishes_in_flight_requests_and_exits_0(
+    tmp_path: Path, workers: int
+) -> None:
+    gw = Gateway(
+        f"sqlite:///{tmp_path}/shutdown.db",
+        tmp_path,
+        workers=workers,
+        grace=60,
+        env={"SEGMUX_LOG_LEVEL": "info"},
+    ).start()
     try:
         limits = httpx.Limits(max_connections=16)
         async with httpx.AsyncClient(base_url=gw.url, timeout=60, limits=limits) as c:
@@ -99,9 +114,12 @@ async def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path: Path,
             held = HeldRequest(gw.port, "created-while-stopping")
             await held.start()
             # Large responses whose heads have arrived and whose bodies are still on the way.
-            lists = [await c.send(c.build_request("GET", "/api/admin/segments",
-                                                  headers=d.unleash()), stream=True)
-                     for _ in range(6)]
+            lists = [
+                await c.send(
+                    c.build_request("GET", "/api/admin/segments", headers=d.unleash()), stream=True
+                )
+                for _ in range(6)
+            ]
 
             assert gw.proc is not None
             gw.proc.send_signal(15)  # SIGTERM
@@ -127,11 +145,12 @@ async def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path: Path,
 
 
 async def test_a_request_beyond_the_grace_is_cut_with_a_503_and_the_process_exits_0(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     # The grace from the environment this time (the test above gives it as --grace).
-    gw = Gateway(f"sqlite:///{tmp_path}/grace.db", tmp_path,
-                 env={"SEGMUX_SHUTDOWN_GRACE": "0.5"}).start()
+    gw = Gateway(
+        f"sqlite:///{tmp_path}/grace.db", tmp_path, env={"SEGMUX_SHUTDOWN_GRACE": "0.5"}
+    ).start()
     try:
         held = HeldRequest(gw.port, "never-finished")
         await held.start()
@@ -151,7 +170,19 @@ async def test_a_request_beyond_the_grace_is_cut_with_a_503_and_the_process_exit
 
 def test_a_negative_grace_is_refused(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "--database-url", f"sqlite:///{tmp_path}/x.db",
-         "serve", "--grace", "-1"], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "--database-url",
+            f"sqlite:///{tmp_path}/x.db",
+            "serve",
+            "--grace",
+            "-1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "grace" in done.stderr

@@ -41,8 +41,10 @@ STORED = 250
 
 @pytest.fixture(autouse=True)
 def restore_aepp_globals() -> Iterator[None]:
-    saved = [(d, copy.deepcopy(d)) for d in
-             (aepp.config.config_object, aepp.config.header, aepp.config.endpoints)]
+    saved = [
+        (d, copy.deepcopy(d))
+        for d in (aepp.config.config_object, aepp.config.header, aepp.config.endpoints)
+    ]
     yield
     for live, snapshot in saved:
         live.clear()
@@ -58,10 +60,16 @@ def gateway(store: Store, store_url: str) -> Iterator[str]:
 async def configure_oauth(store: Store, base: str) -> None:
     """aepp's default flow: client id + secret + scopes, token fetched from IMS."""
     _, secret, _ = await TokenService(store).create_client(
-        tenant="default", scope="admin", name="aepp", client_id=CLIENT_ID)
-    aepp.configure(org_id=ORG, client_id=CLIENT_ID, secret=secret,
-                   scopes="openid,AdobeID,read_organizations,additional_info.projectedProductContext",
-                   sandbox="prod", environment="prod")
+        tenant="default", scope="admin", name="aepp", client_id=CLIENT_ID
+    )
+    aepp.configure(
+        org_id=ORG,
+        client_id=CLIENT_ID,
+        secret=secret,
+        scopes="openid,AdobeID,read_organizations,additional_info.projectedProductContext",
+        sandbox="prod",
+        environment="prod",
+    )
     aepp.config.endpoints["global"] = base
     aepp.config.config_object["oauthTokenEndpointV2"] = f"{base}/ims/token/v3"
 
@@ -69,8 +77,14 @@ async def configure_oauth(store: Store, base: str) -> None:
 def configure_static(base: str) -> None:
     """A token made elsewhere (``segmux tokens create``), with aepp's "support" environment;
     aepp 0.5.7 to 0.6.0 also need ``connectionType`` and a far ``date_limit`` set by hand."""
-    aepp.configure(org_id=ORG, client_id="segmux-sdk", environment="support", endpoint=base,
-                   accesstoken=ADMIN, sandbox="prod")
+    aepp.configure(
+        org_id=ORG,
+        client_id="segmux-sdk",
+        environment="support",
+        endpoint=base,
+        accesstoken=ADMIN,
+        sandbox="prod",
+    )
     aepp.config.config_object["connectionType"] = "support"
     aepp.config.config_object["date_limit"] = time.time() + 10 * 365 * 86400
 
@@ -107,8 +121,9 @@ async def exercise(store: Store) -> None:
     got = seg.getSegment(created["id"])
     assert got == created
 
-    changed = definition("Updated people who ordered in the last 30 days",
-                         'workAddress.country = "CA"')
+    changed = definition(
+        "Updated people who ordered in the last 30 days", 'workAddress.country = "CA"'
+    )
     updated = seg.updateSegment(created["id"], changed)
     assert updated["id"] == created["id"]
     assert updated["name"] == "Updated people who ordered in the last 30 days"
@@ -129,10 +144,12 @@ async def exercise(store: Store) -> None:
     assert len(seg.getSegments()) == STORED - 1
 
     converted = seg.convertSegmentDef(
-        name="convert", expression={"type": "PQL", "format": "pql/text", "value": DOC_PQL})
+        name="convert", expression={"type": "PQL", "format": "pql/text", "value": DOC_PQL}
+    )
     assert converted["expression"] == {"type": "PQL", "format": "pql/json", "value": DOC_PQL_JSON}
     back = seg.convertSegmentDef(
-        name="convert", expression={"type": "PQL", "format": "pql/json", "value": DOC_PQL_JSON})
+        name="convert", expression={"type": "PQL", "format": "pql/json", "value": DOC_PQL_JSON}
+    )
     assert back["expression"]["value"] == DOC_PQL
 
 

@@ -29,8 +29,9 @@ PROFILES = 1000
 EXPENSIVE = " or ".join(f"contains(name,'zz{i}')" for i in range(150))
 
 
-async def bounded_client(store_url: str, backend: str,
-                         limits: StoreLimits) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
+async def bounded_client(
+    store_url: str, backend: str, limits: StoreLimits
+) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
     if backend == "postgres":  # emptied without the limits: a TRUNCATE may take a while
         plain = await open_store(store_url)
         await empty_postgres(plain)
@@ -60,8 +61,11 @@ async def fill(store_url: str, tenant: str, n: int = PROFILES) -> None:
 
 
 async def expensive_segment(client: httpx.AsyncClient, token: str) -> str:
-    r = await client.post("/big/individual-segments", headers=auth(token), json={
-        "name": "expensive", "filter": EXPENSIVE, "segmentType": "DYNAMIC"})
+    r = await client.post(
+        "/big/individual-segments",
+        headers=auth(token),
+        json={"name": "expensive", "filter": EXPENSIVE, "segmentType": "DYNAMIC"},
+    )
     assert r.status_code == 200, r.text
     slug: str = r.json()["identifier"]
     return slug
@@ -76,7 +80,8 @@ async def timed(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.Async
 
 
 async def test_a_condition_past_the_statement_timeout_is_its_own_400(
-        timed: tuple[httpx.AsyncClient, Store], store_url: str) -> None:
+    timed: tuple[httpx.AsyncClient, Store], store_url: str
+) -> None:
     client, store = timed
     token = await make_token(store, "tenant-a")
     await fill(store_url, "tenant-a")
@@ -108,7 +113,8 @@ async def capped(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.Asyn
 
 
 async def test_one_tenant_cannot_hold_every_connection(
-        capped: tuple[httpx.AsyncClient, Store], store_url: str) -> None:
+    capped: tuple[httpx.AsyncClient, Store], store_url: str
+) -> None:
     client, store = capped
     token_a = await make_token(store, "tenant-a")
     token_b = await make_token(store, "tenant-b")
@@ -119,8 +125,11 @@ async def test_one_tenant_cannot_hold_every_connection(
 
     async def a_members(size: int) -> int:
         # Distinct pages, so no two requests can share one answer.
-        r = await client.get(f"/big/individual-segments/{slug}/individuals",
-                             params={"size": size}, headers=auth(token_a))
+        r = await client.get(
+            f"/big/individual-segments/{slug}/individuals",
+            params={"size": size},
+            headers=auth(token_a),
+        )
         finished.append("a")
         return r.status_code
 

@@ -32,8 +32,9 @@ def gateway(store: Store, settings: Settings) -> Client:
     come from ``peer`` (the address the ASGI server reports as the client)."""
 
     @asynccontextmanager
-    async def open_client(peer: str = "127.0.0.1", **changes: Any
-                          ) -> AsyncIterator[httpx.AsyncClient]:
+    async def open_client(
+        peer: str = "127.0.0.1", **changes: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(msgspec.structs.replace(settings, **changes), store=store)
         transport = httpx.ASGITransport(app=app, client=(peer, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://segmux.test") as c:
@@ -53,10 +54,10 @@ async def hal_self(client: httpx.AsyncClient, token: str, **headers: str) -> str
     return href
 
 
-async def adobe_location(client: httpx.AsyncClient, token: str, name: str,
-                         **headers: str) -> str:
-    r = await client.post(DEFS, json={**SEED_BODY, "name": name},
-                          headers={**adobe_headers(token), **headers})
+async def adobe_location(client: httpx.AsyncClient, token: str, name: str, **headers: str) -> str:
+    r = await client.post(
+        DEFS, json={**SEED_BODY, "name": name}, headers={**adobe_headers(token), **headers}
+    )
     assert r.status_code == 200, r.text
     location: str = r.headers["x-location"]
     assert location.endswith(f"{DEFS}/{r.json()['id']}")
@@ -65,15 +66,20 @@ async def adobe_location(client: httpx.AsyncClient, token: str, name: str,
 
 # --- links -----------------------------------------------------------------------------------
 
+
 async def test_the_host_header_never_becomes_a_link(gateway: Client, store: Store) -> None:
     token = await make_token(store, "tenant-a")
     async with gateway() as c:
-        spoofed = {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
-                   "X-Forwarded-Proto": "https"}
+        spoofed = {
+            "Host": "evil.example",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Proto": "https",
+        }
         assert (await hal_self(c, token, **spoofed)).startswith("http://segmux.test/prod/")
         r = await c.get("/", headers={**bearer(token), **spoofed})
-        assert all(link["href"].startswith("http://segmux.test/")
-                   for link in r.json()["_links"].values()), r.text
+        assert all(
+            link["href"].startswith("http://segmux.test/") for link in r.json()["_links"].values()
+        ), r.text
         location = await adobe_location(c, token, "a", **spoofed)
         assert location.startswith(f"http://segmux.test{DEFS}/")
 
@@ -85,11 +91,11 @@ async def test_the_public_url_decides_every_link(gateway: Client, store: Store) 
         # Even a trusted proxy's forwarded host does not override the configured URL.
         forwarded = {"Host": "evil.example", "X-Forwarded-Host": "proxy.example"}
         assert await hal_self(c, token, **forwarded) == (
-            f"{public}/prod/individual-segments?page=0&size=20")
+            f"{public}/prod/individual-segments?page=0&size=20"
+        )
         r = await c.get("/", headers=bearer(token))
         assert {link["href"] for link in r.json()["_links"].values()} >= {f"{public}/"}
-        assert all(link["href"].startswith(f"{public}/")
-                   for link in r.json()["_links"].values())
+        assert all(link["href"].startswith(f"{public}/") for link in r.json()["_links"].values())
         location = await adobe_location(c, token, "b", **forwarded)
         assert location.startswith(f"{public}{DEFS}/"), location
 
@@ -103,8 +109,11 @@ async def test_the_public_url_is_the_adobe_location(gateway: Client, store: Stor
 
 # --- forwarded headers -----------------------------------------------------------------------
 
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example",
-             "X-Forwarded-For": "203.0.113.9"}
+FORWARDED = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "api.example",
+    "X-Forwarded-For": "203.0.113.9",
+}
 
 
 async def test_loopback_is_not_trusted_by_default(gateway: Client, store: Store) -> None:
@@ -123,7 +132,8 @@ async def test_forwarded_headers_from_an_allowed_peer(gateway: Client, store: St
         # Without X-Forwarded-Host, the Host the trusted proxy passed on.
         only_proto = {"X-Forwarded-Proto": "https", "Host": "public.example:8443"}
         assert (await hal_self(c, token, **only_proto)).startswith(
-            "https://public.example:8443/prod/")
+            "https://public.example:8443/prod/"
+        )
         # A forwarded host that is not a host name is never echoed into a link.
         odd = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example/<script>"}
         assert (await hal_self(c, token, **odd)).startswith("https://segmux.test/prod/")
@@ -153,8 +163,9 @@ async def test_a_kept_answer_is_never_served_to_a_peer_it_was_not_built_for(
     """Kept answers (gateway.answers) key on the base URL the gateway decided, not only on the
     headers: the same headers from an untrusted peer never get a trusted peer's links."""
     token = await make_token(store, "tenant-a")
-    app = create_app(msgspec.structs.replace(settings, forwarded_allow_ips=("10.0.0.0/8",)),
-                     store=store)
+    app = create_app(
+        msgspec.structs.replace(settings, forwarded_allow_ips=("10.0.0.0/8",)), store=store
+    )
     answers = app.state.services.answers
     hrefs = []
     for peer in ("10.1.2.3", "192.0.2.7", "10.1.2.3"):
@@ -166,25 +177,33 @@ async def test_a_kept_answer_is_never_served_to_a_peer_it_was_not_built_for(
     assert answers.hits == 1
 
 
-@pytest.mark.parametrize(("env", "problem"), [
-    ({"SEGMUX_PUBLIC_URL": "ftp://x.example"}, "SEGMUX_PUBLIC_URL"),
-    ({"SEGMUX_PUBLIC_URL": "https://x.example/?a=1"}, "SEGMUX_PUBLIC_URL"),
-    ({"SEGMUX_PUBLIC_URL": "https://user:pw@x.example"}, "SEGMUX_PUBLIC_URL"),
-    ({"SEGMUX_FORWARDED_ALLOW_IPS": "10.0.0.0/8, proxy.local"}, "SEGMUX_FORWARDED_ALLOW_IPS"),
-    ({"SEGMUX_HEADER_TIMEOUT": "0"}, "SEGMUX_HEADER_TIMEOUT"),
-    ({"SEGMUX_HEADER_TIMEOUT": "soon"}, "SEGMUX_HEADER_TIMEOUT"),
-    ({"SEGMUX_MAX_CONNECTIONS": "-5"}, "SEGMUX_MAX_CONNECTIONS"),
-    ({"SEGMUX_MAX_CONNECTIONS": "1.5"}, "SEGMUX_MAX_CONNECTIONS"),
-])
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SEGMUX_PUBLIC_URL": "ftp://x.example"}, "SEGMUX_PUBLIC_URL"),
+        ({"SEGMUX_PUBLIC_URL": "https://x.example/?a=1"}, "SEGMUX_PUBLIC_URL"),
+        ({"SEGMUX_PUBLIC_URL": "https://user:pw@x.example"}, "SEGMUX_PUBLIC_URL"),
+        ({"SEGMUX_FORWARDED_ALLOW_IPS": "10.0.0.0/8, proxy.local"}, "SEGMUX_FORWARDED_ALLOW_IPS"),
+        ({"SEGMUX_HEADER_TIMEOUT": "0"}, "SEGMUX_HEADER_TIMEOUT"),
+        ({"SEGMUX_HEADER_TIMEOUT": "soon"}, "SEGMUX_HEADER_TIMEOUT"),
+        ({"SEGMUX_MAX_CONNECTIONS": "-5"}, "SEGMUX_MAX_CONNECTIONS"),
+        ({"SEGMUX_MAX_CONNECTIONS": "1.5"}, "SEGMUX_MAX_CONNECTIONS"),
+    ],
+)
 def test_edge_settings_refuse_what_they_cannot_mean(env: dict[str, str], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         Settings.from_env(env)
 
 
 def test_edge_settings_from_the_environment() -> None:
-    s = Settings.from_env({"SEGMUX_PUBLIC_URL": "https://x.example/seg/",
-                           "SEGMUX_FORWARDED_ALLOW_IPS": "10.0.0.0/8, ::1",
-                           "SEGMUX_HEADER_TIMEOUT": "2.5", "SEGMUX_MAX_CONNECTIONS": "50"})
+    s = Settings.from_env(
+        {
+            "SEGMUX_PUBLIC_URL": "https://x.example/seg/",
+            "SEGMUX_FORWARDED_ALLOW_IPS": "10.0.0.0/8, ::1",
+            "SEGMUX_HEADER_TIMEOUT": "2.5",
+            "SEGMUX_MAX_CONNECTIONS": "50",
+        }
+    )
     assert (s.public_url, s.forwarded_allow_ips) == ("https://x.example/seg", ("10.0.0.0/8", "::1"))
     assert (s.header_timeout, s.max_connections) == (2.5, 50)
     d = Settings.from_env({})
@@ -202,16 +221,27 @@ def _hal_error(body: dict[str, Any]) -> bool:
 
 # (path, how the token is sent, extra headers, the dialect's error format)
 DIALECTS: dict[str, tuple[str, str, dict[str, str], Callable[[dict[str, Any]], bool]]] = {
-    "v23": ("/v2.3/data/segments", "Bearer {}", {},
-            lambda b: b["success"] is False and "message" in b),
+    "v23": (
+        "/v2.3/data/segments",
+        "Bearer {}",
+        {},
+        lambda b: b["success"] is False and "message" in b,
+    ),
     "unleash": ("/api/admin/segments", "{}", {}, lambda b: set(b) >= {"message"}),
-    "confidence": ("/v1/segments", "Bearer {}", {},
-                   lambda b: b["code"] == 3 and "message" in b),
-    "adobe": (DEFS, "Bearer {}", ADOBE,
-              lambda b: b["errors"]["400"][0]["code"] == 400 and "requestId" in b),
+    "confidence": ("/v1/segments", "Bearer {}", {}, lambda b: b["code"] == 3 and "message" in b),
+    "adobe": (
+        DEFS,
+        "Bearer {}",
+        ADOBE,
+        lambda b: b["errors"]["400"][0]["code"] == 400 and "requestId" in b,
+    ),
     "hal": ("/prod/individual-segments", "Bearer {}", {}, _hal_error),
-    "segmux": ("/segmux/v1/segments", "Bearer {}", {},
-               lambda b: b["error"] == "bad_request" and "reason" in b),
+    "segmux": (
+        "/segmux/v1/segments",
+        "Bearer {}",
+        {},
+        lambda b: b["error"] == "bad_request" and "reason" in b,
+    ),
 }
 
 
@@ -240,6 +270,7 @@ async def test_unleash_client_api_refuses_a_duplicated_token(
     sdk = await make_token(store, "tenant-a", scope="client:development", name="sdk")
     r = await client.get("/api/client/features", headers=[("Authorization", sdk)])
     assert r.status_code == 200, r.text
-    r = await client.get("/api/client/features",
-                         headers=[("Authorization", sdk), ("Authorization", sdk)])
+    r = await client.get(
+        "/api/client/features", headers=[("Authorization", sdk), ("Authorization", sdk)]
+    )
     assert r.status_code == 400 and "at most once" in r.json()["message"]

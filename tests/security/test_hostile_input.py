@@ -38,8 +38,7 @@ PAGING: dict[tuple[str, str], tuple[str, ...]] = {
     ("get", "/{projectId}/individual-segments/{id}/individuals"): ("page", "size"),
     ("get", "/segmux/v1/segments"): ("limit",),
 }
-BAD_NUMBERS = {"huge": "1" + "0" * 30, "negative": "-1", "not a number": "ten",
-               "fractional": "1.5"}
+BAD_NUMBERS = {"huge": "1" + "0" * 30, "negative": "-1", "not a number": "ten", "fractional": "1.5"}
 # Bodies that are text the SDK routes take as-is (no tenant data behind them): they answer 202
 # to any JSON, as Unleash does (the real server ignores what it cannot parse in metrics).
 SDK_SINKS = {("post", "/api/client/register"), ("post", "/api/client/metrics")}
@@ -48,8 +47,11 @@ BY_IDS = {("post", "/data/core/ups/segment/definitions/bulk-get")}
 
 
 def body_operations() -> list[tuple[str, str]]:
-    return [(m, p) for _, m, p in operations()
-            if m in ("post", "put", "patch") and RULES[(m, p)].body is not None]
+    return [
+        (m, p)
+        for _, m, p in operations()
+        if m in ("post", "put", "patch") and RULES[(m, p)].body is not None
+    ]
 
 
 def with_strings(value: Any, text: str) -> Any:
@@ -67,17 +69,34 @@ def has_strings(value: Any) -> bool:
     return with_strings(value, "\x00marker") != value
 
 
-async def send(c: httpx.AsyncClient, method: str, path: str, token: str, content: bytes,
-               params: Any = None, sdk: str | None = None) -> httpx.Response:
+async def send(
+    c: httpx.AsyncClient,
+    method: str,
+    path: str,
+    token: str,
+    content: bytes,
+    params: Any = None,
+    sdk: str | None = None,
+) -> httpx.Response:
     if path.startswith("/api/client/") and sdk is not None:
         token = sdk
-    return await c.request(method.upper(), path, content=content, params=params,
-                           headers=headers_for(path, token, tenant="tenant-a"))
+    return await c.request(
+        method.upper(),
+        path,
+        content=content,
+        params=params,
+        headers=headers_for(path, token, tenant="tenant-a"),
+    )
 
 
 def assert_clear_4xx(r: httpx.Response, what: str) -> None:
-    assert 400 <= r.status_code < 500, (what, r.request.method, r.request.url, r.status_code,
-                                        r.text[:300])
+    assert 400 <= r.status_code < 500, (
+        what,
+        r.request.method,
+        r.request.url,
+        r.status_code,
+        r.text[:300],
+    )
     assert "json" in r.headers.get("content-type", ""), (what, r.headers)
     assert r.content and json.loads(r.content) is not None
 
@@ -87,8 +106,9 @@ async def world(client: httpx.AsyncClient, store: Store, token_a: str) -> World:
     return await build_world(client, token_a)
 
 
-async def test_bodies_refuse_hostile_json(client: httpx.AsyncClient, store: Store,
-                                          token_a: str, world: World) -> None:
+async def test_bodies_refuse_hostile_json(
+    client: httpx.AsyncClient, store: Store, token_a: str, world: World
+) -> None:
     sdk = await make_token(store, "tenant-a", scope="client:development", name="sdk")
     before = await snapshot(client, token_a, world, sdk)
     deep = b"[" * 10_000 + b"]" * 10_000
@@ -117,18 +137,21 @@ async def test_bodies_refuse_hostile_json(client: httpx.AsyncClient, store: Stor
 
 
 @pytest.mark.parametrize("case", [*BAD_NUMBERS, "duplicated"])
-async def test_paging_parameters_refuse_bad_values(client: httpx.AsyncClient, store: Store,
-                                                   token_a: str, world: World,
-                                                   case: str) -> None:
+async def test_paging_parameters_refuse_bad_values(
+    client: httpx.AsyncClient, store: Store, token_a: str, world: World, case: str
+) -> None:
     failures: list[str] = []
     for (method, path), names in PAGING.items():
         for name in names:
             params: list[tuple[str, str]] = (
-                [(name, "1"), (name, "2")] if case == "duplicated"
-                else [(name, BAD_NUMBERS[case])]
+                [(name, "1"), (name, "2")] if case == "duplicated" else [(name, BAD_NUMBERS[case])]
             )
-            r = await client.request(method.upper(), fill(path, world), params=params,
-                                     headers=headers_for(path, token_a, tenant="tenant-a"))
+            r = await client.request(
+                method.upper(),
+                fill(path, world),
+                params=params,
+                headers=headers_for(path, token_a, tenant="tenant-a"),
+            )
             try:
                 assert_clear_4xx(r, f"{case} {name}")
             except AssertionError as exc:
@@ -143,7 +166,10 @@ def test_paging_table_covers_every_paged_collection() -> None:
 
         spec = json.loads(openapi.as_json(name))
         params = spec["paths"][path][method].get("parameters", [])
-        ints = [p["name"] for p in params
-                if p.get("in") == "query" and p.get("schema", {}).get("type") == "integer"]
+        ints = [
+            p["name"]
+            for p in params
+            if p.get("in") == "query" and p.get("schema", {}).get("type") == "integer"
+        ]
         for param in ints:
             assert param in PAGING.get((method, path), ()), (method, path, param)

@@ -59,54 +59,102 @@ async def build_world(c: httpx.AsyncClient, token: str) -> World:
     w = World()
     bearer = {"Authorization": f"Bearer {token}"}
     # v2.3
-    doc = await _ok(await c.post("/v2.3/data/segments", json={"name": f"v23 {SECRET}"},
-                                 headers=bearer), 200, 201)
+    doc = await _ok(
+        await c.post("/v2.3/data/segments", json={"name": f"v23 {SECRET}"}, headers=bearer),
+        200,
+        201,
+    )
     w.ids["v23.uuid"] = doc["result"]["id"]
     w.ids["v23.name"] = f"v23 {SECRET}"
-    await _ok(await c.post("/v2.3/data/segments", json={"name": f"only-a {SECRET}"},
-                           headers=bearer), 200, 201)
+    await _ok(
+        await c.post("/v2.3/data/segments", json={"name": f"only-a {SECRET}"}, headers=bearer),
+        200,
+        201,
+    )
     w.ids["only.name"] = f"only-a {SECRET}"  # a name no step of B's creates
     # Unleash: a segment, a feature, a strategy using the segment
     u = {"Authorization": token}
     constraints = [{"contextName": "country", "operator": "IN", "values": ["SE"]}]
-    doc = await _ok(await c.post("/api/admin/segments", json={
-        "name": f"unleash-{SECRET}", "constraints": constraints}, headers=u), 201)
+    doc = await _ok(
+        await c.post(
+            "/api/admin/segments",
+            json={"name": f"unleash-{SECRET}", "constraints": constraints},
+            headers=u,
+        ),
+        201,
+    )
     w.ids["unleash.id"] = str(doc["id"])
     w.ids["unleash.name"] = f"unleash-{SECRET}"
-    await _ok(await c.post("/api/admin/projects/default/features",
-                           json={"name": "feature-a"}, headers=u), 201)
+    await _ok(
+        await c.post("/api/admin/projects/default/features", json={"name": "feature-a"}, headers=u),
+        201,
+    )
     w.ids["feature.name"] = "feature-a"
-    doc = await _ok(await c.post(
-        "/api/admin/projects/default/features/feature-a/environments/development/"
-        "strategies", json={"name": "default", "segments": [int(w.ids["unleash.id"])]},
-        headers=u), 200)
+    doc = await _ok(
+        await c.post(
+            "/api/admin/projects/default/features/feature-a/environments/development/strategies",
+            json={"name": "default", "segments": [int(w.ids["unleash.id"])]},
+            headers=u,
+        ),
+        200,
+    )
     w.ids["strategy.id"] = doc["id"]
     # Adobe
-    doc = await _ok(await c.post("/data/core/ups/segment/definitions",
-                                 json=adobe_body(f"adobe {SECRET}"),
-                                 headers=adobe_headers(token)), 200)
+    doc = await _ok(
+        await c.post(
+            "/data/core/ups/segment/definitions",
+            json=adobe_body(f"adobe {SECRET}"),
+            headers=adobe_headers(token),
+        ),
+        200,
+    )
     w.ids["adobe.uuid"] = doc["id"]
     w.ids["adobe.name"] = f"adobe {SECRET}"
     # Confidence
-    doc = await _ok(await c.post("/v1/segments", params={"segmentId": "conf-a-slug"}, json={
-        "displayName": f"confidence {SECRET}"}, headers=bearer), 200)
+    doc = await _ok(
+        await c.post(
+            "/v1/segments",
+            params={"segmentId": "conf-a-slug"},
+            json={"displayName": f"confidence {SECRET}"},
+            headers=bearer,
+        ),
+        200,
+    )
     w.ids["confidence.slug"] = "conf-a-slug"
     w.ids["confidence.name"] = f"confidence {SECRET}"
     # HAL: a STATIC segment with one member
     hal = f"/{PROJECT}"
-    seg = await _ok(await c.post(f"{hal}/individual-segments", json={
-        "name": f"hal {SECRET}", "filter": None, "segmentType": "STATIC"}, headers=bearer), 200)
+    seg = await _ok(
+        await c.post(
+            f"{hal}/individual-segments",
+            json={"name": f"hal {SECRET}", "filter": None, "segmentType": "STATIC"},
+            headers=bearer,
+        ),
+        200,
+    )
     w.ids["hal.ident"] = seg["identifier"]
     w.ids["hal.name"] = f"hal {SECRET}"
-    ind = await _ok(await c.post(f"{hal}/individuals", json={
-        "identifier": "indiv-a"}, headers=bearer), 200)
+    ind = await _ok(
+        await c.post(f"{hal}/individuals", json={"identifier": "indiv-a"}, headers=bearer), 200
+    )
     w.ids["individual.ident"] = ind["identifier"]
-    await _ok(await c.post(f"{hal}/individual-segments/{seg['identifier']}/memberships", json={
-        "individualSegmentIdentifier": seg["identifier"],
-        "individualIdentifier": ind["identifier"]}, headers=bearer), 200, 201, 204)
+    await _ok(
+        await c.post(
+            f"{hal}/individual-segments/{seg['identifier']}/memberships",
+            json={
+                "individualSegmentIdentifier": seg["identifier"],
+                "individualIdentifier": ind["identifier"],
+            },
+            headers=bearer,
+        ),
+        200,
+        201,
+        204,
+    )
     # the canonical id of one of them, for segmux's own API
-    doc = await _ok(await c.get("/segmux/v1/segments", params={"q": f"v23 {SECRET}"},
-                                headers=bearer), 200)
+    doc = await _ok(
+        await c.get("/segmux/v1/segments", params={"q": f"v23 {SECRET}"}, headers=bearer), 200
+    )
     w.ids["segmux.uuid"] = doc["items"][0]["id"]
     return w
 
@@ -140,65 +188,123 @@ RULES: dict[tuple[str, str], Rule] = {
     ("delete", "/v2.3/data/segments/{segmentId}"): Rule("resource"),
     # Unleash
     ("get", "/api/admin/segments"): Rule("collection"),
-    ("post", "/api/admin/segments"): Rule("create", lambda w: {
-        "name": w.ids["unleash.name"], "constraints": []}),
-    ("post", "/api/admin/segments/validate"): Rule("create", lambda w: {
-        "name": w.ids["only.name"]}),
+    ("post", "/api/admin/segments"): Rule(
+        "create", lambda w: {"name": w.ids["unleash.name"], "constraints": []}
+    ),
+    ("post", "/api/admin/segments/validate"): Rule(
+        "create", lambda w: {"name": w.ids["only.name"]}
+    ),
     # B attaching A's segment to a strategy: the segment is not B's → 404.
-    ("post", "/api/admin/segments/strategies"): Rule("resource", lambda w: {
-        "projectId": "default", "strategyId": w.ids["strategy.id"],
-        "environmentId": "development", "segmentIds": [int(w.ids["unleash.id"])]}),
+    ("post", "/api/admin/segments/strategies"): Rule(
+        "resource",
+        lambda w: {
+            "projectId": "default",
+            "strategyId": w.ids["strategy.id"],
+            "environmentId": "development",
+            "segmentIds": [int(w.ids["unleash.id"])],
+        },
+    ),
     ("get", "/api/admin/segments/strategies/{strategyId}"): Rule("resource"),
     ("get", "/api/admin/segments/{id}"): Rule("resource"),
-    ("put", "/api/admin/segments/{id}"): Rule("resource", lambda w: {
-        "name": "renamed", "constraints": []}),
+    ("put", "/api/admin/segments/{id}"): Rule(
+        "resource", lambda w: {"name": "renamed", "constraints": []}
+    ),
     ("delete", "/api/admin/segments/{id}"): Rule("resource"),
     ("get", "/api/admin/segments/{id}/strategies"): Rule("resource"),
-    ("post", "/api/admin/projects/{projectId}/features"): Rule("create", lambda w: {
-        "name": w.ids["feature.name"]}),
-    ("get", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "strategies"): Rule("resource"),
-    ("post", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "strategies"): Rule("resource", _strategy_body),
-    ("get", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "strategies/{strategyId}"): Rule("resource"),
-    ("put", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "strategies/{strategyId}"): Rule("resource", _strategy_body),
-    ("delete", "/api/admin/projects/{projectId}/features/{featureName}/environments/"
-     "{environment}/strategies/{strategyId}"): Rule("resource"),
-    ("post", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "on"): Rule("resource"),
-    ("post", "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
-     "off"): Rule("resource"),
+    ("post", "/api/admin/projects/{projectId}/features"): Rule(
+        "create", lambda w: {"name": w.ids["feature.name"]}
+    ),
+    (
+        "get",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "strategies",
+    ): Rule("resource"),
+    (
+        "post",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "strategies",
+    ): Rule("resource", _strategy_body),
+    (
+        "get",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "strategies/{strategyId}",
+    ): Rule("resource"),
+    (
+        "put",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "strategies/{strategyId}",
+    ): Rule("resource", _strategy_body),
+    (
+        "delete",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/"
+        "{environment}/strategies/{strategyId}",
+    ): Rule("resource"),
+    (
+        "post",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/on",
+    ): Rule("resource"),
+    (
+        "post",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/off",
+    ): Rule("resource"),
     ("get", "/api/client/features"): Rule("collection"),
     ("get", "/api/client/features/{featureName}"): Rule("resource"),
-    ("post", "/api/client/register"): Rule("stateless", lambda w: {
-        "appName": "walk", "instanceId": "i", "strategies": [], "started":
-        "2026-01-01T00:00:00Z", "interval": 15000}),
-    ("post", "/api/client/metrics"): Rule("stateless", lambda w: {
-        "appName": "walk", "instanceId": "i", "bucket": {
-            "start": "2026-01-01T00:00:00Z", "stop": "2026-01-01T00:01:00Z", "toggles": {}}}),
+    ("post", "/api/client/register"): Rule(
+        "stateless",
+        lambda w: {
+            "appName": "walk",
+            "instanceId": "i",
+            "strategies": [],
+            "started": "2026-01-01T00:00:00Z",
+            "interval": 15000,
+        },
+    ),
+    ("post", "/api/client/metrics"): Rule(
+        "stateless",
+        lambda w: {
+            "appName": "walk",
+            "instanceId": "i",
+            "bucket": {
+                "start": "2026-01-01T00:00:00Z",
+                "stop": "2026-01-01T00:01:00Z",
+                "toggles": {},
+            },
+        },
+    ),
     # Adobe
     ("get", "/data/core/ups/segment/definitions"): Rule("collection"),
-    ("post", "/data/core/ups/segment/definitions"): Rule("create", lambda w: adobe_body(
-        w.ids["adobe.name"])),
+    ("post", "/data/core/ups/segment/definitions"): Rule(
+        "create", lambda w: adobe_body(w.ids["adobe.name"])
+    ),
     ("get", "/data/core/ups/segment/definitions/{SEGMENT_ID}"): Rule("resource"),
     ("patch", "/data/core/ups/segment/definitions/{SEGMENT_ID}"): Rule(
-        "resource", lambda w: adobe_body("changed by B")),
+        "resource", lambda w: adobe_body("changed by B")
+    ),
     ("delete", "/data/core/ups/segment/definitions/{SEGMENT_ID}"): Rule("resource"),
     # bulk-get of A's ids: answered (it is a collection read; the ids B sent are echoed as not
     # found), without any of A's data.
-    ("post", "/data/core/ups/segment/definitions/bulk-get"): Rule("collection", lambda w: {
-        "ids": [{"id": w.ids["adobe.uuid"]}]}, echoes=True),
-    ("post", "/data/core/ups/segment/conversion"): Rule("stateless", lambda w: {
-        "name": "c", "imsOrgId": "tenant-b@AdobeOrg", "description": None,
-        "expression": {"type": "PQL", "format": "pql/text", "value": 'a = "b"'},
-        "schema": {"name": "_xdm.context.profile"}, "ttlInDays": 30}),
+    ("post", "/data/core/ups/segment/definitions/bulk-get"): Rule(
+        "collection", lambda w: {"ids": [{"id": w.ids["adobe.uuid"]}]}, echoes=True
+    ),
+    ("post", "/data/core/ups/segment/conversion"): Rule(
+        "stateless",
+        lambda w: {
+            "name": "c",
+            "imsOrgId": "tenant-b@AdobeOrg",
+            "description": None,
+            "expression": {"type": "PQL", "format": "pql/text", "value": 'a = "b"'},
+            "schema": {"name": "_xdm.context.profile"},
+            "ttlInDays": 30,
+        },
+    ),
     ("post", "/ims/token/v3"): Rule("stateless"),
     # Confidence
     ("get", "/v1/segments"): Rule("collection"),
-    ("post", "/v1/segments"): Rule("create", lambda w: {"displayName": w.ids["confidence.name"]},
-                                   lambda w: {"segmentId": w.ids["confidence.slug"]}),
+    ("post", "/v1/segments"): Rule(
+        "create",
+        lambda w: {"displayName": w.ids["confidence.name"]},
+        lambda w: {"segmentId": w.ids["confidence.slug"]},
+    ),
     ("get", "/v1/segments/{segmentId}"): Rule("resource"),
     ("patch", "/v1/segments/{segmentId}"): Rule("resource", lambda w: {"displayName": "B"}),
     ("delete", "/v1/segments/{segmentId}"): Rule("resource"),
@@ -215,28 +321,38 @@ RULES: dict[tuple[str, str], Rule] = {
     ("put", "/{projectId}/individual-segments/{id}"): Rule("resource", _hal_segment),
     ("delete", "/{projectId}/individual-segments/{id}"): Rule("resource"),
     ("get", "/{projectId}/individual-segments/{id}/individuals"): Rule("resource"),
-    ("post", "/{projectId}/individual-segments/{id}/memberships"): Rule("resource", lambda w: {
-        "individualSegmentIdentifier": w.ids["hal.ident"],
-        "individualIdentifier": w.ids["individual.ident"]}),
-    ("delete", "/{projectId}/individual-segments/{id}/memberships/{individualId}"):
-        Rule("resource"),
+    ("post", "/{projectId}/individual-segments/{id}/memberships"): Rule(
+        "resource",
+        lambda w: {
+            "individualSegmentIdentifier": w.ids["hal.ident"],
+            "individualIdentifier": w.ids["individual.ident"],
+        },
+    ),
+    ("delete", "/{projectId}/individual-segments/{id}/memberships/{individualId}"): Rule(
+        "resource"
+    ),
     ("get", "/{projectId}/individuals"): Rule("collection"),
-    ("post", "/{projectId}/individuals"): Rule("create", lambda w: {
-        "identifier": w.ids["individual.ident"]}),
+    ("post", "/{projectId}/individuals"): Rule(
+        "create", lambda w: {"identifier": w.ids["individual.ident"]}
+    ),
     ("get", "/{projectId}/individuals/{id}"): Rule("resource"),
-    ("put", "/{projectId}/individuals/{id}"): Rule("resource", lambda w: {
-        "identifier": w.ids["individual.ident"]}),
+    ("put", "/{projectId}/individuals/{id}"): Rule(
+        "resource", lambda w: {"identifier": w.ids["individual.ident"]}
+    ),
     ("delete", "/{projectId}/individuals/{id}"): Rule("resource"),
     ("get", "/{projectId}/individuals/{id}/individual-segments"): Rule("resource"),
     # segmux's own API
     ("get", "/segmux/v1/segments"): Rule("collection"),
     ("get", "/segmux/v1/segments/{id}"): Rule("resource"),
-    ("post", "/segmux/v1/translate"): Rule("stateless", lambda w: {
-        "from": "pql", "to": "odata", "expression": 'a = "b"'}),
-    ("post", "/segmux/v1/evaluate"): Rule("resource", lambda w: {
-        "context": {}, "segments": [w.ids["segmux.uuid"]]}),
-    ("post", "/segmux/v1/evaluate:batch"): Rule("resource", lambda w: {
-        "contexts": [{}], "segments": [w.ids["segmux.uuid"]]}),
+    ("post", "/segmux/v1/translate"): Rule(
+        "stateless", lambda w: {"from": "pql", "to": "odata", "expression": 'a = "b"'}
+    ),
+    ("post", "/segmux/v1/evaluate"): Rule(
+        "resource", lambda w: {"context": {}, "segments": [w.ids["segmux.uuid"]]}
+    ),
+    ("post", "/segmux/v1/evaluate:batch"): Rule(
+        "resource", lambda w: {"contexts": [{}], "segments": [w.ids["segmux.uuid"]]}
+    ),
     # A's HAL name, in prod (B's HAL create takes it in my-project; names are per sandbox).
     ("post", "/segmux/v1/segments"): Rule("create", lambda w: {"name": w.ids["hal.name"]}),
     ("patch", "/segmux/v1/segments/{id}"): Rule("resource", lambda w: {"name": "changed by B"}),
@@ -261,9 +377,13 @@ def fill(path: str, w: World) -> str:
     if path.startswith("/v2.3/"):
         values = {"segmentId": w.ids["v23.uuid"]}
     elif path.startswith("/api/"):
-        values = {"id": w.ids["unleash.id"], "strategyId": w.ids["strategy.id"],
-                  "projectId": "default", "featureName": w.ids["feature.name"],
-                  "environment": "development"}
+        values = {
+            "id": w.ids["unleash.id"],
+            "strategyId": w.ids["strategy.id"],
+            "projectId": "default",
+            "featureName": w.ids["feature.name"],
+            "environment": "development",
+        }
     elif path.startswith("/data/core/ups/"):
         values = {"SEGMENT_ID": w.ids["adobe.uuid"]}
     elif path.startswith("/v1/"):
@@ -273,8 +393,11 @@ def fill(path: str, w: World) -> str:
     elif path.startswith("/{projectId}/individuals"):
         values = {"projectId": PROJECT, "id": w.ids["individual.ident"]}
     else:
-        values = {"projectId": PROJECT, "id": w.ids["hal.ident"],
-                  "individualId": w.ids["individual.ident"]}
+        values = {
+            "projectId": PROJECT,
+            "id": w.ids["hal.ident"],
+            "individualId": w.ids["individual.ident"],
+        }
     for key, value in values.items():
         path = path.replace("{" + key + "}", value)
     assert "{" not in path, path
@@ -289,17 +412,29 @@ def headers_for(path: str, token: str, *, tenant: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
-async def call(c: httpx.AsyncClient, method: str, path: str, rule: Rule, w: World,
-               token: str, tenant: str, sdk_token: str | None = None) -> httpx.Response:
+async def call(
+    c: httpx.AsyncClient,
+    method: str,
+    path: str,
+    rule: Rule,
+    w: World,
+    token: str,
+    tenant: str,
+    sdk_token: str | None = None,
+) -> httpx.Response:
     """``sdk_token`` (a client token of the same tenant) is used for the SDK routes, which
     admin tokens may not call (Unleash answers 403 to the wrong kind of token)."""
     if path.startswith("/api/client/") and sdk_token is not None:
         token = sdk_token
     body = rule.body(w) if rule.body is not None else None
     params = rule.params(w) if rule.params is not None else None
-    return await c.request(method.upper(), fill(path, w), params=params,
-                           content=None if body is None else json.dumps(body),
-                           headers=headers_for(path, token, tenant=tenant))
+    return await c.request(
+        method.upper(),
+        fill(path, w),
+        params=params,
+        content=None if body is None else json.dumps(body),
+        headers=headers_for(path, token, tenant=tenant),
+    )
 
 
 async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list[Any]:
@@ -307,11 +442,14 @@ async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list
     bearer = {"Authorization": f"Bearer {token}"}
     reads = [
         c.get("/segmux/v1/segments", params={"limit": "1000"}, headers=bearer),
-        c.get("/api/admin/projects/default/features/" + w.ids["feature.name"]
-              + "/environments/development/strategies", headers={"Authorization": token}),
+        c.get(
+            "/api/admin/projects/default/features/"
+            + w.ids["feature.name"]
+            + "/environments/development/strategies",
+            headers={"Authorization": token},
+        ),
         c.get(f"/{PROJECT}/individuals", headers=bearer),
-        c.get(f"/{PROJECT}/individual-segments/{w.ids['hal.ident']}/individuals",
-              headers=bearer),
+        c.get(f"/{PROJECT}/individual-segments/{w.ids['hal.ident']}/individuals", headers=bearer),
         c.get("/api/client/features", headers={"Authorization": sdk}),
     ]
     out = []
@@ -330,8 +468,9 @@ def test_every_operation_is_walked() -> None:
     assert not stale, f"rules for operations no spec serves: {stale}"
 
 
-async def test_tenant_b_never_reaches_tenant_a(client: httpx.AsyncClient, store: Store,
-                                               token_a: str, token_b: str) -> None:
+async def test_tenant_b_never_reaches_tenant_a(
+    client: httpx.AsyncClient, store: Store, token_a: str, token_b: str
+) -> None:
     w = await build_world(client, token_a)
     sdk_a = await make_token(store, "tenant-a", scope="client:development", name="sdk-a")
     sdk_b = await make_token(store, "tenant-b", scope="client:development", name="sdk-b")
@@ -362,20 +501,26 @@ async def test_tenant_b_never_reaches_tenant_a(client: httpx.AsyncClient, store:
     assert await snapshot(client, token_a, w, sdk_a) == before
 
 
-async def test_a_client_token_cannot_write(client: httpx.AsyncClient, store: Store,
-                                           token_a: str) -> None:
+async def test_a_client_token_cannot_write(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
     w = await build_world(client, token_a)
     sdk = await make_token(store, "tenant-a", scope="client:development", name="walk-sdk")
     before = await snapshot(client, token_a, w, sdk)
     # SDK-facing writes that a client token exists for, and calls that change nothing.
-    allowed = {("post", "/api/client/register"), ("post", "/api/client/metrics"),
-               ("post", "/ims/token/v3"), ("post", "/v1/oauth/token"),
-               ("post", "/segmux/v1/translate"), ("post", "/segmux/v1/evaluate"),
-               ("post", "/segmux/v1/evaluate:batch"),
-               ("post", "/data/core/ups/segment/definitions/bulk-get"),
-               ("post", "/data/core/ups/segment/conversion"),
-               ("post", "/api/admin/segments/validate"),
-               ("post", "/v1/segments/{segmentId}:segmentAvailableSpace")}
+    allowed = {
+        ("post", "/api/client/register"),
+        ("post", "/api/client/metrics"),
+        ("post", "/ims/token/v3"),
+        ("post", "/v1/oauth/token"),
+        ("post", "/segmux/v1/translate"),
+        ("post", "/segmux/v1/evaluate"),
+        ("post", "/segmux/v1/evaluate:batch"),
+        ("post", "/data/core/ups/segment/definitions/bulk-get"),
+        ("post", "/data/core/ups/segment/conversion"),
+        ("post", "/api/admin/segments/validate"),
+        ("post", "/v1/segments/{segmentId}:segmentAvailableSpace"),
+    }
     # Confidence has no delete at all [dialect sheet §2]: the spec documents its 404.
     not_a_route = {("delete", "/v1/segments/{segmentId}")}
     failures = []
@@ -405,8 +550,12 @@ async def store_dump(store: Store) -> str:
 
     if isinstance(store, PostgresStore):
         async with store._write() as tx:
-            tables = [r["tablename"] for r in await tx.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            tables = [
+                r["tablename"]
+                for r in await tx.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+            ]
             parts = []
             for t in tables:
                 rows = await tx.fetch(f'SELECT row_to_json(x)::text AS j FROM "{t}" x')
@@ -414,8 +563,9 @@ async def store_dump(store: Store) -> str:
             return "\n".join(parts)
     assert isinstance(store, SqliteStore)
     async with store._write() as tx:
-        tables = [r[0] for r in await tx.fetch(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = [
+            r[0] for r in await tx.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
         parts = []
         for t in tables:
             for row in await tx.fetch(f'SELECT * FROM "{t}"'):

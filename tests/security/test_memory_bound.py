@@ -48,8 +48,12 @@ def rss(gw: Gateway) -> int:
 
 def create(c: httpx.Client, first: int, count: int) -> None:
     for n in range(first, first + count):
-        r = c.post("/v1/segments", params={"segmentId": f"big-{n:04d}"}, headers=AUTH,
-                   json={"displayName": f"big {n}", "description": "d" * DESCRIPTION})
+        r = c.post(
+            "/v1/segments",
+            params={"segmentId": f"big-{n:04d}"},
+            headers=AUTH,
+            json={"displayName": f"big {n}", "description": "d" * DESCRIPTION},
+        )
         assert r.status_code == 200, r.text
 
 

@@ -27,8 +27,11 @@ must have happened on a loaded machine."""
 
 @pytest.fixture
 def gateway(store_url: str, tmp_path: Path) -> Iterator[Gateway]:
-    gw = Gateway(store_url, tmp_path, env={"SEGMUX_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
-                                           "SEGMUX_MAX_CONNECTIONS": "200"})
+    gw = Gateway(
+        store_url,
+        tmp_path,
+        env={"SEGMUX_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "SEGMUX_MAX_CONNECTIONS": "200"},
+    )
     gw.start()
     try:
         yield gw
@@ -75,8 +78,11 @@ def read_one_response(s: socket.socket) -> bytes:
         assert chunk, data
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
     while len(body) < length:
         chunk = s.recv(4096)
         assert chunk, data
@@ -129,8 +135,7 @@ def test_fifty_slow_connections_do_not_stop_others_being_served(gateway: Gateway
         with httpx.Client(base_url=gateway.url, timeout=LIVENESS) as c:
             for _ in range(20):
                 assert c.get("/healthz").status_code == 200
-                r = c.get("/v2.3/data/segments",
-                          headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+                r = c.get("/v2.3/data/segments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
                 assert r.status_code == 200, r.text
         for s in slow:  # and every one of the fifty is cut off
             assert read_until_closed(s).startswith(b"HTTP/1.1 408 ")
@@ -143,8 +148,11 @@ def test_past_the_connection_limit_requests_are_503_until_slow_clients_are_cut(
     store_url: str, tmp_path: Path
 ) -> None:
     limit = 5
-    gw = Gateway(store_url, tmp_path, env={"SEGMUX_HEADER_TIMEOUT": "3",
-                                           "SEGMUX_MAX_CONNECTIONS": str(limit)})
+    gw = Gateway(
+        store_url,
+        tmp_path,
+        env={"SEGMUX_HEADER_TIMEOUT": "3", "SEGMUX_MAX_CONNECTIONS": str(limit)},
+    )
     gw.start()
     try:
         slow = [slow_client(gw) for _ in range(limit)]

@@ -27,16 +27,12 @@ PROTO = f"{RESOLVER}/protos/confidence/flags/types/v1/target.proto"
 SHEET = "docs/dialects/confidence.md"
 
 
-
-
 def C(
     test: str, segment: str, context: dict[str, Any], expected: bool, rust: str = "", **extra: Any
 ) -> Row:
     cite = f"{TESTS} test {test!r} (segment segments/{segment} of state.json)"
     if rust:
-        cite += (
-            f"; the spec's general result ({rust}; {SHEET}: follow the spec's general results)"
-        )
+        cite += f"; the spec's general result ({rust}; {SHEET}: follow the spec's general results)"
     suffix = "-unit" if "unit" in extra else ""
     return Row(
         f"c-{test}{suffix}",

@@ -66,8 +66,12 @@ def context_of(row: Row) -> dict[str, Any]:
 class Creator:
     """Creates segments through each dialect's own API; returns the segment's name."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str,
-                 confidence_segments: dict[str, dict[str, Any] | None]) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        confidence_segments: dict[str, dict[str, Any] | None],
+    ) -> None:
         self.client = client
         self.token = token
         self.confidence_segments = confidence_segments
@@ -77,29 +81,49 @@ class Creator:
         self.count += 1
         return f"semantics-{prefix}-{self.count:04d}"
 
-    async def create(self, dialect: str, condition: Any,
-                     extra: dict[str, Any]) -> tuple[httpx.Response, str]:
+    async def create(
+        self, dialect: str, condition: Any, extra: dict[str, Any]
+    ) -> tuple[httpx.Response, str]:
         if dialect == "unleash":
             name = self._name("unleash")
-            r = await self.client.post("/api/admin/segments", headers={"Authorization": self.token},
-                                       json={"name": name, "constraints": condition})
+            r = await self.client.post(
+                "/api/admin/segments",
+                headers={"Authorization": self.token},
+                json={"name": name, "constraints": condition},
+            )
             return r, name
         if dialect == "confidence":
             return await self.create_confidence(condition), f"segments/{condition}"
         if dialect == "adobe":
             name = self._name("adobe")
-            body = {"name": name, "description": "", "schema": {"name": "_xdm.context.profile"},
-                    "ttlInDays": 30, "expression": {"type": "PQL", "format": extra.get(
-                        "format", "pql/text"), "value": condition}}
+            body = {
+                "name": name,
+                "description": "",
+                "schema": {"name": "_xdm.context.profile"},
+                "ttlInDays": 30,
+                "expression": {
+                    "type": "PQL",
+                    "format": extra.get("format", "pql/text"),
+                    "value": condition,
+                },
+            }
             r = await self.client.post(
-                "/data/core/ups/segment/definitions", json=body,
-                headers={"Authorization": f"Bearer {self.token}", "x-api-key": "semantics",
-                         "x-gw-ims-org-id": ORG, "x-sandbox-name": "prod"})
+                "/data/core/ups/segment/definitions",
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "x-api-key": "semantics",
+                    "x-gw-ims-org-id": ORG,
+                    "x-sandbox-name": "prod",
+                },
+            )
             return r, name
         name = self._name("hal")
         r = await self.client.post(
-            f"/{PROJECT}/individual-segments", headers={"Authorization": f"Bearer {self.token}"},
-            json={"name": name, "segmentType": "DYNAMIC", "filter": condition})
+            f"/{PROJECT}/individual-segments",
+            headers={"Authorization": f"Bearer {self.token}"},
+            json={"name": name, "segmentType": "DYNAMIC", "filter": condition},
+        )
         return r, name
 
     async def create_confidence(self, slug: str) -> httpx.Response:
@@ -107,12 +131,15 @@ class Creator:
         body: dict[str, Any] = {"displayName": slug}
         if targeting is not None:
             body["targeting"] = targeting
-        return await self.client.post("/v1/segments", params={"segmentId": slug}, json=body,
-                                      headers={"Authorization": f"Bearer {self.token}"})
+        return await self.client.post(
+            "/v1/segments",
+            params={"segmentId": slug},
+            json=body,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
 
 
-def confidence_order(used: Iterable[str],
-                     segments: dict[str, dict[str, Any] | None]) -> list[str]:
+def confidence_order(used: Iterable[str], segments: dict[str, dict[str, Any] | None]) -> list[str]:
     """The used Confidence segments and those they reference, referenced ones first (a segment
     criterion must name an existing segment). Cycles are left to the dialect to refuse."""
     order: list[str] = []
@@ -120,8 +147,11 @@ def confidence_order(used: Iterable[str],
 
     def refs(slug: str) -> list[str]:
         targeting = segments.get(slug) or {}
-        return [c["segment"]["segment"].removeprefix("segments/")
-                for c in targeting.get("criteria", {}).values() if "segment" in c]
+        return [
+            c["segment"]["segment"].removeprefix("segments/")
+            for c in targeting.get("criteria", {}).values()
+            if "segment" in c
+        ]
 
     def visit(slug: str) -> None:
         if slug in order or slug in visiting or slug not in segments:
@@ -142,8 +172,9 @@ async def segment_ids(client: httpx.AsyncClient, token: str) -> dict[str, str]:
     found: dict[str, str] = {}
     params: dict[str, Any] = {"limit": 1000}
     while True:
-        r = await client.get("/segmux/v1/segments", params=params,
-                             headers={"Authorization": f"Bearer {token}"})
+        r = await client.get(
+            "/segmux/v1/segments", params=params, headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code == 200, r.text
         page = r.json()
         for item in page["items"]:
@@ -154,8 +185,9 @@ async def segment_ids(client: httpx.AsyncClient, token: str) -> dict[str, str]:
         params = {"limit": 1000, "cursor": page["next"]}
 
 
-async def attach_to_features(client: httpx.AsyncClient, token: str,
-                             seqs: dict[str, int]) -> dict[str, str]:
+async def attach_to_features(
+    client: httpx.AsyncClient, token: str, seqs: dict[str, int]
+) -> dict[str, str]:
     """One feature per Unleash segment (name → seq), enabled in ENVIRONMENT with one default
     strategy using just that segment; returns segment name → feature name."""
     admin = {"Authorization": token}
@@ -166,8 +198,9 @@ async def attach_to_features(client: httpx.AsyncClient, token: str,
         r = await client.post(base, json={"name": feature}, headers=admin)
         assert r.status_code == 201, r.text
         env = f"{base}/{feature}/environments/{ENVIRONMENT}"
-        r = await client.post(f"{env}/strategies", headers=admin,
-                              json={"name": "default", "segments": [seq]})
+        r = await client.post(
+            f"{env}/strategies", headers=admin, json={"name": "default", "segments": [seq]}
+        )
         assert r.status_code == 200, r.text
         r = await client.post(f"{env}/on", headers=admin)
         assert r.status_code == 200, r.text
@@ -175,8 +208,12 @@ async def attach_to_features(client: httpx.AsyncClient, token: str,
     return features
 
 
-async def hal_members(client: httpx.AsyncClient, token: str, rows: list[Row],
-                      created: dict[str, tuple[httpx.Response, str]]) -> dict[str, bool | str]:
+async def hal_members(
+    client: httpx.AsyncClient,
+    token: str,
+    rows: list[Row],
+    created: dict[str, tuple[httpx.Response, str]],
+) -> dict[str, bool | str]:
     """Each HAL row's context as an individual of PROJECT, then each HAL segment's member list,
     which the store answers in SQL over the profiles (not with the evaluator)."""
     auth = {"Authorization": f"Bearer {token}"}
@@ -186,8 +223,9 @@ async def hal_members(client: httpx.AsyncClient, token: str, rows: list[Row],
         if row.dialect != "hal" or key in individual:
             continue
         identifier = f"ctx-{len(individual):04d}"
-        r = await client.post(f"/{PROJECT}/individuals", headers=auth,
-                              json={**row.context, "identifier": identifier})
+        r = await client.post(
+            f"/{PROJECT}/individuals", headers=auth, json={**row.context, "identifier": identifier}
+        )
         assert r.status_code == 200, r.text
         individual[key] = identifier
     listed: dict[str, set[str] | str] = {}
@@ -198,8 +236,11 @@ async def hal_members(client: httpx.AsyncClient, token: str, rows: list[Row],
             continue
         slug = r.json()["identifier"]
         if slug not in listed:
-            page = await client.get(f"/{PROJECT}/individual-segments/{slug}/individuals",
-                                    params={"size": 1000}, headers=auth)
+            page = await client.get(
+                f"/{PROJECT}/individual-segments/{slug}/individuals",
+                params={"size": 1000},
+                headers=auth,
+            )
             listed[slug] = (
                 {i["identifier"] for i in page.json()["_embedded"]["individuals"]}
                 if page.status_code == 200
@@ -207,14 +248,19 @@ async def hal_members(client: httpx.AsyncClient, token: str, rows: list[Row],
             )
         members = listed[slug]
         found[row.id] = (
-            members if isinstance(members, str)
+            members
+            if isinstance(members, str)
             else individual[json.dumps(row.context, sort_keys=True)] in members
         )
     return found
 
 
-async def run_table(store_url: str, rows: list[Row], refused: list[Refused],
-                    confidence_segments: dict[str, dict[str, Any] | None]) -> Outcome:
+async def run_table(
+    store_url: str,
+    rows: list[Row],
+    refused: list[Refused],
+    confidence_segments: dict[str, dict[str, Any] | None],
+) -> Outcome:
     store = await open_store(store_url)
     try:
         app = create_app(Settings(database_url=store_url), store=store)
@@ -227,9 +273,14 @@ async def run_table(store_url: str, rows: list[Row], refused: list[Refused],
         await store.close()
 
 
-async def _run(client: httpx.AsyncClient, token: str, sdk_token: str, rows: list[Row],
-               refused: list[Refused],
-               confidence_segments: dict[str, dict[str, Any] | None]) -> Outcome:
+async def _run(
+    client: httpx.AsyncClient,
+    token: str,
+    sdk_token: str,
+    rows: list[Row],
+    refused: list[Refused],
+    confidence_segments: dict[str, dict[str, Any] | None],
+) -> Outcome:
     out = Outcome()
     creator = Creator(client, token, confidence_segments)
 
@@ -238,7 +289,9 @@ async def _run(client: httpx.AsyncClient, token: str, sdk_token: str, rows: list
     used = [r.condition for r in rows if r.dialect == "confidence"]
     for slug in confidence_order(used, confidence_segments):
         created[json.dumps(["confidence", slug, {}], sort_keys=True)] = (
-            await creator.create_confidence(slug), f"segments/{slug}")
+            await creator.create_confidence(slug),
+            f"segments/{slug}",
+        )
     for row in rows:
         key = condition_key(row)
         if key not in created:
@@ -262,8 +315,9 @@ async def _run(client: httpx.AsyncClient, token: str, sdk_token: str, rows: list
     for text, pending in by_context.items():
         body = json.loads(text)
         body["segments"] = sorted({sid for _, sid in pending})
-        r = await client.post("/segmux/v1/evaluate", json=body,
-                              headers={"Authorization": f"Bearer {token}"})
+        r = await client.post(
+            "/segmux/v1/evaluate", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         if r.status_code != 200:
             for row, _ in pending:
                 out.errors[row.id] = f"evaluate answered {r.status_code}: {r.text[:500]}"
@@ -285,8 +339,10 @@ async def _run(client: httpx.AsyncClient, token: str, sdk_token: str, rows: list
         _, name = created[condition_key(row)]
         if row.dialect == "unleash" and name in features:
             out.unleash_features[row.id] = features[name]
-    r = await client.get("/api/client/features", headers={
-        "Authorization": sdk_token, "Unleash-Client-Spec": SDK_SPEC})
+    r = await client.get(
+        "/api/client/features",
+        headers={"Authorization": sdk_token, "Unleash-Client-Spec": SDK_SPEC},
+    )
     assert r.status_code == 200, r.text
     out.client_features = r.json()
     return out

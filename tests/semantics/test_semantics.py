@@ -32,7 +32,10 @@ from tests.semantics.harness import Outcome, run_table
 from tests.semantics.rows import Refused, Row
 
 ROWS: list[Row] = [
-    *unleash_table.ROWS, *confidence_table.ROWS, *pql_table.ROWS, *odata_table.ROWS,
+    *unleash_table.ROWS,
+    *confidence_table.ROWS,
+    *pql_table.ROWS,
+    *odata_table.ROWS,
 ]
 REFUSED: list[Refused] = [*unleash_table.REFUSED, *confidence_table.REFUSED]
 
@@ -72,7 +75,8 @@ def test_evaluate_agrees_with_the_vendor(outcome: Outcome, row: Row) -> None:
     assert row.id not in outcome.errors, outcome.errors.get(row.id)
     assert outcome.results[row.id] is row.expected, (
         f"{row.dialect} {json.dumps(row.condition)} on {json.dumps(row.context)}: "
-        f"expected {row.expected} ({row.cite}{'; ' + row.note if row.note else ''})")
+        f"expected {row.expected} ({row.cite}{'; ' + row.note if row.note else ''})"
+    )
 
 
 HAL_ROWS = [r for r in ROWS if r.dialect == "hal"]
@@ -87,7 +91,8 @@ def test_hal_membership_agrees(outcome: Outcome, row: Row) -> None:
     assert not isinstance(listed, str), listed
     assert listed is row.expected, (
         f"members of {row.condition!r} with {json.dumps(row.context)}: expected {row.expected} "
-        f"({row.cite}{'; ' + row.note if row.note else ''})")
+        f"({row.cite}{'; ' + row.note if row.note else ''})"
+    )
 
 
 def _sdk_engine(outcome: Outcome) -> Any:
@@ -114,7 +119,8 @@ def test_the_unleash_sdk_agrees(outcome: Outcome, row: Row) -> None:
     expected = row.expected if row.sdk is None else row.sdk
     assert answer.is_enabled is expected, (
         f"SDK on {json.dumps(row.condition)} / {json.dumps(row.context)}: expected {expected} "
-        f"({row.cite}{'; ' + row.note if row.note else ''})")
+        f"({row.cite}{'; ' + row.note if row.note else ''})"
+    )
 
 
 @pytest.mark.parametrize("item", [_param(r) for r in REFUSED])

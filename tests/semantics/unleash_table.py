@@ -255,43 +255,26 @@ FEATURES: dict[str, list[dict[str, Any]]] = {
 # answers 400 BadDataError instead, so these become `Refused` rows. The reasons are the admin
 # API's validation rules (UNLEASH_VALIDATION).
 REFUSED_FEATURES: dict[str, str] = {
-    "09:Feature.constraints.empty": (
-        "IN needs at least one value ("
-        + UNLEASH_VALIDATION + ")"
-    ),
+    "09:Feature.constraints.empty": ("IN needs at least one value (" + UNLEASH_VALIDATION + ")"),
     "09:Feature.constraints.empty-not-in": (
-        "NOT_IN needs at least one value ("
-        + UNLEASH_VALIDATION + ")"
+        "NOT_IN needs at least one value (" + UNLEASH_VALIDATION + ")"
     ),
     "11:Feature.constraints.no_values": (
-        "IN needs at least one value ("
-        + UNLEASH_VALIDATION + ")"
+        "IN needs at least one value (" + UNLEASH_VALIDATION + ")"
     ),
     "11:Feature.constraints.no_values_NOT_IN": (
-        "NOT_IN needs at least one value ("
-        + UNLEASH_VALIDATION + ")"
+        "NOT_IN needs at least one value (" + UNLEASH_VALIDATION + ")"
     ),
     "13:F7.invalid-operator": "operator outside the enum (ajv; " + UNLEASH_VALIDATION + ")",
     "14:F8.invalidSemverWithLeadingV": (
-        "SEMVER value must be strict semver, no v ("
-        + UNLEASH_VALIDATION + ")"
+        "SEMVER value must be strict semver, no v (" + UNLEASH_VALIDATION + ")"
     ),
     "21:invalid-regex-defaults-to-false": (
-        "REGEX value must compile as RE2 ("
-        + UNLEASH_VALIDATION + ")"
+        "REGEX value must compile as RE2 (" + UNLEASH_VALIDATION + ")"
     ),
-    "21:Inverted.constraint": (
-        "REGEX may not be inverted ("
-        + UNLEASH_VALIDATION + ")"
-    ),
-    "21:R90.reject_lookahead": (
-        "lookahead is not RE2 ("
-        + UNLEASH_VALIDATION + ")"
-    ),
-    "21:R91.reject_backreference": (
-        "back-references are not RE2 ("
-        + UNLEASH_VALIDATION + ")"
-    ),
+    "21:Inverted.constraint": ("REGEX may not be inverted (" + UNLEASH_VALIDATION + ")"),
+    "21:R90.reject_lookahead": ("lookahead is not RE2 (" + UNLEASH_VALIDATION + ")"),
+    "21:R91.reject_backreference": ("back-references are not RE2 (" + UNLEASH_VALIDATION + ")"),
 }
 
 
@@ -1540,37 +1523,66 @@ DOC_ROWS = [
         "context, which SDK contexts (flat string properties) cannot hold",
         sdk=False,
     ),
-    _doc("udoc-semver-build-metadata", [{"contextName": "version", "operator": "SEMVER_EQ",
-                                         "value": "1.2.2"}],
-         {"properties": {"version": "1.2.2+build.5"}}, True,
-         f"{_CONSTRAINT_OPS} SemVer operators (semver.org §10: build metadata MUST be ignored "
-         "when determining version precedence)"),
-    _doc("udoc-num-signed", [{"contextName": "n", "operator": "NUM_EQ", "value": "12"}],
-         {"properties": {"n": "+12"}}, True, f"{_CLIENT_SIDE} (\"+12\" converts to 12)"),
-    _doc("udoc-num-fraction-exponent", [{"contextName": "n", "operator": "NUM_EQ",
-                                         "value": "12"}],
-         {"properties": {"n": ".12e2"}}, True, f"{_CLIENT_SIDE} (\".12e2\" converts to 12)"),
-    _doc("udoc-date-only-context", [{"contextName": "currentTime", "operator": "DATE_AFTER",
-                                     "value": "2022-01-29T13:00:00.000Z"}],
-         {"currentTime": "2022-01-30"}, True,
-         f"{_CLIENT_SIDE} (the Node SDK converts with new Date(): \"2022-01-30\" is midnight "
-         "UTC, after the value)",
-         note="segmux reads YYYY-MM-DD as midnight UTC (core/expr/kinds.py docstring, "
-         "datetime) as the Node SDK does; the Yggdrasil engine accepts only RFC 3339 "
-         "date-times and answers false", sdk=False),
-    _doc("udoc-regex-dollar-newline", [{"contextName": "userId", "operator": "REGEX",
-                                        "value": "^abc$"}],
-         {"userId": "abc\n"}, False,
-         f"{SHEET} REGEX is RE2 (https://github.com/google/re2/wiki/Syntax: without m, $ "
-         "is the end of the text, not before a final newline)"),
-    _doc("udoc-regex-ascii-digit", [{"contextName": "userId", "operator": "REGEX",
-                                     "value": "^user\\d{3}$"}],
-         {"userId": "user\u0661\u0662\u0663"}, False,
-         f"{spec_url('21')} feature R02.perl_digit_class; {SHEET} REGEX is RE2 "
-         "(https://github.com/google/re2/wiki/Syntax \"\\d digits (≡ [0-9])\")",
-         note="segmux gives \\d RE2's ASCII meaning (core/expr/re2.py docstring \"\\d → "
-         "[0-9]\"); the Yggdrasil engine (Rust regex, Unicode \\d) matches Arabic-Indic "
-         "digits", sdk=True),
+    _doc(
+        "udoc-semver-build-metadata",
+        [{"contextName": "version", "operator": "SEMVER_EQ", "value": "1.2.2"}],
+        {"properties": {"version": "1.2.2+build.5"}},
+        True,
+        f"{_CONSTRAINT_OPS} SemVer operators (semver.org §10: build metadata MUST be ignored "
+        "when determining version precedence)",
+    ),
+    _doc(
+        "udoc-num-signed",
+        [{"contextName": "n", "operator": "NUM_EQ", "value": "12"}],
+        {"properties": {"n": "+12"}},
+        True,
+        f'{_CLIENT_SIDE} ("+12" converts to 12)',
+    ),
+    _doc(
+        "udoc-num-fraction-exponent",
+        [{"contextName": "n", "operator": "NUM_EQ", "value": "12"}],
+        {"properties": {"n": ".12e2"}},
+        True,
+        f'{_CLIENT_SIDE} (".12e2" converts to 12)',
+    ),
+    _doc(
+        "udoc-date-only-context",
+        [
+            {
+                "contextName": "currentTime",
+                "operator": "DATE_AFTER",
+                "value": "2022-01-29T13:00:00.000Z",
+            }
+        ],
+        {"currentTime": "2022-01-30"},
+        True,
+        f'{_CLIENT_SIDE} (the Node SDK converts with new Date(): "2022-01-30" is midnight '
+        "UTC, after the value)",
+        note="segmux reads YYYY-MM-DD as midnight UTC (core/expr/kinds.py docstring, "
+        "datetime) as the Node SDK does; the Yggdrasil engine accepts only RFC 3339 "
+        "date-times and answers false",
+        sdk=False,
+    ),
+    _doc(
+        "udoc-regex-dollar-newline",
+        [{"contextName": "userId", "operator": "REGEX", "value": "^abc$"}],
+        {"userId": "abc\n"},
+        False,
+        f"{SHEET} REGEX is RE2 (https://github.com/google/re2/wiki/Syntax: without m, $ "
+        "is the end of the text, not before a final newline)",
+    ),
+    _doc(
+        "udoc-regex-ascii-digit",
+        [{"contextName": "userId", "operator": "REGEX", "value": "^user\\d{3}$"}],
+        {"userId": "user\u0661\u0662\u0663"},
+        False,
+        f"{spec_url('21')} feature R02.perl_digit_class; {SHEET} REGEX is RE2 "
+        '(https://github.com/google/re2/wiki/Syntax "\\d digits (≡ [0-9])")',
+        note="segmux gives \\d RE2's ASCII meaning (core/expr/re2.py docstring \"\\d → "
+        '[0-9]"); the Yggdrasil engine (Rust regex, Unicode \\d) matches Arabic-Indic '
+        "digits",
+        sdk=True,
+    ),
     # Spec 16 (case-insensitive IN / NOT_IN), since removed from the spec repo
     _doc(
         "u16-01",

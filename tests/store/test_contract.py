@@ -132,8 +132,21 @@ async def test_create_round_trips_every_field(store: Store) -> None:
     created = await store.create_segment(T, new, "bob")
     fetched = await store.get_segment(T, "id", created.id)
     assert fetched == created
-    for field in ("name", "sandbox", "description", "kind", "expression", "allocation", "state",
-                  "labels", "owner", "extensions", "slug", "seq", "id"):
+    for field in (
+        "name",
+        "sandbox",
+        "description",
+        "kind",
+        "expression",
+        "allocation",
+        "state",
+        "labels",
+        "owner",
+        "extensions",
+        "slug",
+        "seq",
+        "id",
+    ):
         assert getattr(fetched, field) == getattr(new, field), field
 
 
@@ -338,8 +351,9 @@ async def test_list_pages_cover_everything_once(store: Store) -> None:
         await make(store, f"s{i:02d}")
     seen: list[str] = []
     for offset in range(0, 30, 5):
-        page = await store.list_segments(T, sandbox="prod", offset=offset, limit=5,
-                                         sort=(Sort("name"),))
+        page = await store.list_segments(
+            T, sandbox="prod", offset=offset, limit=5, sort=(Sort("name"),)
+        )
         seen += [s.name for s in page.items]
     assert seen == sorted(f"s{i:02d}" for i in range(23))
 
@@ -434,8 +448,7 @@ async def test_update_if_version_stale_conflicts(store: Store) -> None:
 async def test_concurrent_updates_each_bump_version_once(store: Store) -> None:
     s = await make(store, "x")
     await asyncio.gather(
-        *(store.update_segment(T, s.id, SegmentPatch(description=str(i)), None)
-          for i in range(10))
+        *(store.update_segment(T, s.id, SegmentPatch(description=str(i)), None) for i in range(10))
     )
     assert (await store.get_segment(T, "id", s.id)).version == 11
 
@@ -443,8 +456,10 @@ async def test_concurrent_updates_each_bump_version_once(store: Store) -> None:
 async def test_concurrent_if_version_updates_have_one_winner(store: Store) -> None:
     s = await make(store, "x")
     results = await asyncio.gather(
-        *(store.update_segment(T, s.id, SegmentPatch(description=str(i)), None, if_version=1)
-          for i in range(8)),
+        *(
+            store.update_segment(T, s.id, SegmentPatch(description=str(i)), None, if_version=1)
+            for i in range(8)
+        ),
         return_exceptions=True,
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1

@@ -40,11 +40,17 @@ def lifecycle(store: Store, seed: int = 1) -> LifecycleService:
     return LifecycleService(store, SegmentService(store), random.Random(seed))
 
 
-async def coordinated(service: LifecycleService, slug: str, proportion: str,
-                      tags: tuple[str, ...] = ("g",)) -> Segment:
-    return await service.create(ADMIN, NewSegment(
-        name=slug, slug=slug,
-        allocation=Allocation(proportion=proportion, exclusivity_tags=tags, exclusive_to=tags)))
+async def coordinated(
+    service: LifecycleService, slug: str, proportion: str, tags: tuple[str, ...] = ("g",)
+) -> Segment:
+    return await service.create(
+        ADMIN,
+        NewSegment(
+            name=slug,
+            slug=slug,
+            allocation=Allocation(proportion=proportion, exclusivity_tags=tags, exclusive_to=tags),
+        ),
+    )
 
 
 async def test_bitsets_are_stored_with_the_segment(store: Store) -> None:
@@ -59,7 +65,8 @@ async def test_bitsets_are_stored_with_the_segment(store: Store) -> None:
 
 async def test_a_refused_transition_changes_nothing(store: Store) -> None:
     made = await store.create_segment_with_bitset(
-        T, NewSegment(name="a"), "tester", draw(10, FULL, random.Random(2)))
+        T, NewSegment(name="a"), "tester", draw(10, FULL, random.Random(2))
+    )
     before = await store.get_bitset(T, made.id)
 
     def refuse(view: AllocationView) -> AllocationChange:
@@ -79,15 +86,21 @@ async def test_a_transition_writes_state_patch_and_bitset_together(store: Store)
 
     def decide(view: AllocationView) -> AllocationChange:
         assert view.segment == made and view.bitset is None and view.rivals == 0
-        return AllocationChange(state="ALLOCATED", bitset=bitset,
-                                patch=SegmentPatch(name="renamed"))
+        return AllocationChange(
+            state="ALLOCATED", bitset=bitset, patch=SegmentPatch(name="renamed")
+        )
 
     changed = await store.change_allocation(T, made.id, "other", decide)
     assert (changed.state, changed.name, changed.version, changed.updated_by) == (
-        "ALLOCATED", "renamed", 2, "other")
+        "ALLOCATED",
+        "renamed",
+        2,
+        "other",
+    )
     assert from_bytes(await store.get_bitset(T, made.id)) == bitset
     cleared = await store.change_allocation(
-        T, made.id, "x", lambda v: AllocationChange(state="UNALLOCATED", bitset=None))
+        T, made.id, "x", lambda v: AllocationChange(state="UNALLOCATED", bitset=None)
+    )
     assert cleared.state == "UNALLOCATED" and await store.get_bitset(T, made.id) is None
 
 
@@ -113,7 +126,8 @@ async def test_rivals_are_the_allocated_conflicting_segments(store: Store) -> No
 
 async def test_deleting_a_segment_deletes_its_bitset(store: Store) -> None:
     made = await store.create_segment_with_bitset(
-        T, NewSegment(name="a"), "tester", draw(10, FULL, random.Random(4)))
+        T, NewSegment(name="a"), "tester", draw(10, FULL, random.Random(4))
+    )
     await store.delete_segment(T, made.id)
     assert await store.get_bitset(T, made.id) is None
 
@@ -123,7 +137,8 @@ async def test_archive_is_refused_while_a_rule_uses_the_segment(store: Store) ->
     made = await service.create(ADMIN, NewSegment(name="used", slug="used"))
     await store.create_flag(T, NewFlag(name="f"), "tester")
     rule = await store.create_rule(
-        T, NewRule(flag="f", environment="development", segments=(made.id,)), "tester")
+        T, NewRule(flag="f", environment="development", segments=(made.id,)), "tester"
+    )
     with pytest.raises(InUse) as refused:
         await service.archive(ADMIN, "used")
     assert refused.value.users == (rule.id,)
@@ -132,8 +147,9 @@ async def test_archive_is_refused_while_a_rule_uses_the_segment(store: Store) ->
     assert (await service.archive(ADMIN, "used")).state == "ARCHIVED"
 
 
-async def test_concurrent_rivals_never_share_a_bucket(store: Store, backend: str,
-                                                      store_url: str) -> None:
+async def test_concurrent_rivals_never_share_a_bucket(
+    store: Store, backend: str, store_url: str
+) -> None:
     """Eight mutually exclusive 20% segments allocated at once: exactly five fit, disjoint.
     On PostgreSQL half of them go through a second pool (another gateway process)."""
     other = await open_store(store_url) if backend == "postgres" else store

@@ -25,10 +25,17 @@ async def tenants(store: Store) -> None:
 pytestmark = pytest.mark.usefixtures("tenants")
 
 
-async def add_client(store: Store, client_id: str = "cid", token_hash: str = "th",
-                     tenant: str = T) -> None:
-    await store.add_client_token(token_hash=token_hash, tenant=tenant, scope="admin",
-                                 name="aepp", client_id=client_id, secret_hash="sh")
+async def add_client(
+    store: Store, client_id: str = "cid", token_hash: str = "th", tenant: str = T
+) -> None:
+    await store.add_client_token(
+        token_hash=token_hash,
+        tenant=tenant,
+        scope="admin",
+        name="aepp",
+        client_id=client_id,
+        secret_hash="sh",
+    )
 
 
 # --- clients -------------------------------------------------------------------------------
@@ -85,8 +92,9 @@ async def test_access_token_acts_as_the_clients_token_until_it_expires(store: St
 
 async def test_access_token_of_unknown_client_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
-        await store.add_access_token(token_hash="at", client_id="nobody",
-                                     expires_at=now_us() + HOUR)
+        await store.add_access_token(
+            token_hash="at", client_id="nobody", expires_at=now_us() + HOUR
+        )
 
 
 async def test_issuing_drops_expired_access_tokens(store: Store) -> None:
@@ -144,32 +152,45 @@ async def test_list_where_filters_on_extension_booleans(store: Store) -> None:
     order = (Sort("name"),)
 
     page = await store.list_segments_where(
-        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, True)], sort=order)
+        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, True)], sort=order
+    )
     assert ([s.id for s in page.items], page.total) == ([on.id], 1)
 
     page = await store.list_segments_where(
-        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, False)], sort=order)
+        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, False)], sort=order
+    )
     assert ([s.id for s in page.items], page.total) == ([bare.id, off.id], 2)
 
     # The default stands in for the absent value.
     page = await store.list_segments_where(
-        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, True, default=True)], sort=order)
+        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, True, default=True)], sort=order
+    )
     assert [s.id for s in page.items] == [bare.id, on.id]
 
     page = await store.list_segments_where(
-        T, sandbox=None, tests=[ExtensionTest(CONTINUOUS, True)], sort=order)
+        T, sandbox=None, tests=[ExtensionTest(CONTINUOUS, True)], sort=order
+    )
     assert page.total == 2
 
 
 async def test_list_where_pages_and_combines_tests(store: Store) -> None:
     for i in range(5):
-        ext = {"adobe": {"evaluationInfo": {"continuous": {"enabled": True},
-                                            "batch": {"enabled": i % 2 == 0}}}}
+        ext = {
+            "adobe": {
+                "evaluationInfo": {
+                    "continuous": {"enabled": True},
+                    "batch": {"enabled": i % 2 == 0},
+                }
+            }
+        }
         await make(store, f"s{i}", extensions=ext)
-    tests = [ExtensionTest(CONTINUOUS, True),
-             ExtensionTest(("adobe", "evaluationInfo", "batch", "enabled"), True)]
-    page = await store.list_segments_where(T, sandbox="prod", tests=tests, offset=1, limit=1,
-                                           sort=(Sort("name", descending=True),))
+    tests = [
+        ExtensionTest(CONTINUOUS, True),
+        ExtensionTest(("adobe", "evaluationInfo", "batch", "enabled"), True),
+    ]
+    page = await store.list_segments_where(
+        T, sandbox="prod", tests=tests, offset=1, limit=1, sort=(Sort("name", descending=True),)
+    )
     assert page.total == 3
     assert [s.name for s in page.items] == ["s2"]
 
@@ -182,16 +203,24 @@ async def test_sort_by_description_puts_absent_first_and_is_byte_order(store: St
     page = await store.list_segments(T, sandbox="prod", sort=(Sort("description"),))
     assert [s.name for s in page.items] == ["none", "upper", "lower", "accent"]
     page = await store.list_segments_where(
-        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, False)],
-        sort=(Sort("description", descending=True),))
+        T,
+        sandbox="prod",
+        tests=[ExtensionTest(CONTINUOUS, False)],
+        sort=(Sort("description", descending=True),),
+    )
     assert [s.name for s in page.items] == ["accent", "lower", "upper", "none"]
 
 
 async def test_list_where_reads_extensions_holding_nul_escapes(store: Store) -> None:
-    ext = {"adobe": {"evaluationInfo": {"continuous": {"enabled": True}},
-                     "fields": {"payloadSchema": "a\x00b", "odd": "\\u0000"}}}
+    ext = {
+        "adobe": {
+            "evaluationInfo": {"continuous": {"enabled": True}},
+            "fields": {"payloadSchema": "a\x00b", "odd": "\\u0000"},
+        }
+    }
     made = await make(store, "nul", extensions=ext)
-    page = await store.list_segments_where(T, sandbox="prod",
-                                           tests=[ExtensionTest(CONTINUOUS, True)])
+    page = await store.list_segments_where(
+        T, sandbox="prod", tests=[ExtensionTest(CONTINUOUS, True)]
+    )
     assert [s.id for s in page.items] == [made.id]
     assert page.items[0].extensions == ext

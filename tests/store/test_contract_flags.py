@@ -70,14 +70,22 @@ async def test_unknown_environment_is_not_found(store: Store) -> None:
 async def test_create_flag_round_trips(store: Store) -> None:
     created = await store.create_flag(
         T,
-        NewFlag(name="new-ui", type="experiment", description="d",
-                extensions={"unleash": {"impressionData": True}}),
+        NewFlag(
+            name="new-ui",
+            type="experiment",
+            description="d",
+            extensions={"unleash": {"impressionData": True}},
+        ),
         "alice",
     )
     got = await store.get_flag(T, "new-ui")
     assert got == created
     assert (got.project, got.type, got.description, got.created_by) == (
-        "default", "experiment", "d", "alice")
+        "default",
+        "experiment",
+        "d",
+        "alice",
+    )
     assert got.enabled == {}
     assert got.archived is False
     assert got.extensions == {"unleash": {"impressionData": True}}
@@ -127,8 +135,13 @@ async def test_create_rule_with_segments_in_order(store: Store) -> None:
     await store.create_flag(T, NewFlag(name="f"), None)
     rule = await store.create_rule(
         T,
-        NewRule(flag="f", environment="development", sort_order=3,
-                payload={"name": "default", "parameters": {}}, segments=(s2.id, s1.id)),
+        NewRule(
+            flag="f",
+            environment="development",
+            sort_order=3,
+            payload={"name": "default", "parameters": {}},
+            segments=(s2.id, s1.id),
+        ),
         "alice",
     )
     assert len(rule.id) == 26
@@ -168,17 +181,22 @@ async def test_rules_cannot_use_other_tenants_segments(store: Store) -> None:
 async def test_list_rules_filters_and_orders(store: Store) -> None:
     await store.create_flag(T, NewFlag(name="f"), None)
     await store.create_flag(T, NewFlag(name="g"), None)
-    late = await store.create_rule(T, NewRule(flag="f", environment="development",
-                                              sort_order=2), None)
-    early = await store.create_rule(T, NewRule(flag="f", environment="development",
-                                               sort_order=1), None)
+    late = await store.create_rule(
+        T, NewRule(flag="f", environment="development", sort_order=2), None
+    )
+    early = await store.create_rule(
+        T, NewRule(flag="f", environment="development", sort_order=1), None
+    )
     prod = await store.create_rule(T, NewRule(flag="f", environment="production"), None)
     other = await store.create_rule(T, NewRule(flag="g", environment="development"), None)
     dev = await store.list_rules(T, flag="f", environment="development")
     assert [r.id for r in dev] == [early.id, late.id]
     assert [r.id for r in await store.list_rules(T, flag="f")] == [early.id, late.id, prod.id]
     assert {r.id for r in await store.list_rules(T, environment="development")} == {
-        early.id, late.id, other.id}
+        early.id,
+        late.id,
+        other.id,
+    }
 
 
 async def test_update_rule_replaces_segments_and_bumps_version(store: Store) -> None:
@@ -189,8 +207,9 @@ async def test_update_rule_replaces_segments_and_bumps_version(store: Store) -> 
     assert after.segments == (s2.id,)
     assert after.version == before.version + 1
     assert after.payload == before.payload
-    cleared = await store.update_rule(T, rule_id, RulePatch(payload={"name": "x"},
-                                                            sort_order=7, segments=()), None)
+    cleared = await store.update_rule(
+        T, rule_id, RulePatch(payload={"name": "x"}, sort_order=7, segments=()), None
+    )
     assert (cleared.segments, cleared.payload, cleared.sort_order) == ((), {"name": "x"}, 7)
 
 
@@ -236,12 +255,15 @@ async def test_segment_uses_and_usage_counts(store: Store) -> None:
     s1, s2, s3 = [await segment(store, n) for n in ("s1", "s2", "s3")]
     await store.create_flag(T, NewFlag(name="f"), None)
     await store.create_flag(T, NewFlag(name="g", project="p2"), None)
-    r1 = await store.create_rule(T, NewRule(flag="f", environment="development",
-                                            segments=(s1.id, s2.id)), None)
-    r2 = await store.create_rule(T, NewRule(flag="f", environment="production",
-                                            segments=(s1.id,)), None)
-    r3 = await store.create_rule(T, NewRule(flag="g", environment="development",
-                                            segments=(s1.id,)), None)
+    r1 = await store.create_rule(
+        T, NewRule(flag="f", environment="development", segments=(s1.id, s2.id)), None
+    )
+    r2 = await store.create_rule(
+        T, NewRule(flag="f", environment="production", segments=(s1.id,)), None
+    )
+    r3 = await store.create_rule(
+        T, NewRule(flag="g", environment="development", segments=(s1.id,)), None
+    )
     uses = await store.segment_uses(T, s1.id)
     assert sorted(u.rule.id for u in uses) == sorted([r1.id, r2.id, r3.id])
     assert {u.project for u in uses} == {"default", "p2"}
@@ -329,6 +351,7 @@ async def test_concurrent_attaches_keep_a_consistent_list(store: Store) -> None:
     segs = [await segment(store, f"s{i}") for i in range(4)]
     rule_id = await flag_with_rule(store)
     lists = [(segs[0].id, segs[1].id), (segs[2].id, segs[3].id)]
-    await asyncio.gather(*(store.update_rule(T, rule_id, RulePatch(segments=ids), None)
-                           for ids in lists * 3))
+    await asyncio.gather(
+        *(store.update_rule(T, rule_id, RulePatch(segments=ids), None) for ids in lists * 3)
+    )
     assert (await store.get_rule(T, rule_id)).segments in lists

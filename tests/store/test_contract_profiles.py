@@ -109,8 +109,9 @@ async def test_list_pages_in_creation_order_with_total(store: Store) -> None:
 async def test_list_where_is_evaluated_by_the_database(store: Store) -> None:
     await store.create_profile(T, "p1", "a", age("30"))
     await store.create_profile(T, "p1", "b", age("41"))
-    await store.create_profile(T, "p1", "c", {"demographics": {"age": [{"value": "29"},
-                                                                          {"value": "30"}]}})
+    await store.create_profile(
+        T, "p1", "c", {"demographics": {"age": [{"value": "29"}, {"value": "30"}]}}
+    )
     await store.create_profile(T, "p1", "d", {})
     assert await ids(store, where=[AGE_30]) == ["a", "c"]
     assert await ids(store, where=[Not(AGE_30)]) == ["b", "d"]
@@ -131,7 +132,11 @@ async def test_sort_by_columns_and_attribute_paths(store: Store) -> None:
     assert await ids(store, sort=[by(path=("city", "value"))]) == ["d", "b", "a", "c"]
     # a missing value is last either way
     assert await ids(store, sort=[by(path=("city", "value"), descending=True)]) == [
-        "a", "b", "d", "c"]
+        "a",
+        "b",
+        "d",
+        "c",
+    ]
     # numbers first in numeric order, then strings, then nothing; ties by identifier
     assert await ids(store, sort=[by(path=("n",))]) == ["b", "a", "c", "d"]
     assert await ids(store, sort=[by(path=("n",), descending=True)]) == ["a", "b", "c", "d"]
@@ -212,7 +217,10 @@ async def test_segments_of_a_profile(store: Store) -> None:
         "bs": StrOp("starts_with", ("demographics", "age", "value"), ("4",)),
     }
     assert await store.segments_of_profile(T, "p1", "a", conditions) == {
-        friends.id, "thirty", "everyone"}
+        friends.id,
+        "thirty",
+        "everyone",
+    }
     assert await store.segments_of_profile(T, "p1", "b", conditions) == {"everyone", "bs"}
     assert other.id not in await store.segments_of_profile(T, "p1", "a", {})
     with pytest.raises(NotFound):
@@ -240,7 +248,7 @@ DOCS: dict[str, Any] = {
     "null": {"v": None},
     "obj": {"v": {"x": "30"}},
     "wide": {"v": 9007199254740993},
-    "quote": {"v": "L'Oreal \"x\""},
+    "quote": {"v": 'L\'Oreal "x"'},
     "neg": {"v": -0.0},
 }
 CONDITIONS = [
@@ -249,7 +257,7 @@ CONDITIONS = [
     Cmp("eq", ("v",), Lit("string", "30.0")),
     Cmp("eq", ("v",), Lit("string", "9007199254740992")),
     Cmp("eq", ("v",), Lit("string", "0")),
-    Cmp("eq", ("v",), Lit("string", "L'Oreal \"x\"")),
+    Cmp("eq", ("v",), Lit("string", 'L\'Oreal "x"')),
     Cmp("eq", ("a", "v"), Lit("string", "31")),
     Cmp("eq", ("a", "b", "c", "v"), Lit("string", "Madrid")),
     Cmp("eq", ("v",), Lit("bool", True)),
@@ -266,6 +274,8 @@ async def test_membership_in_sql_agrees_with_the_evaluator(store: Store, conditi
     for name, attrs in DOCS.items():
         await store.create_profile(T, "p1", name, attrs)
     expected = sorted(name for name, attrs in DOCS.items() if evaluate(condition, attrs))
-    got = sorted(p.identifier for p in (await store.list_profiles(
-        T, "p1", where=[condition], limit=100)).items)
+    got = sorted(
+        p.identifier
+        for p in (await store.list_profiles(T, "p1", where=[condition], limit=100)).items
+    )
     assert got == expected

@@ -27,9 +27,7 @@ from tests.unit.expr.ast_strategies import exprs, profiles, random_profiles
 
 CORPUS = random_profiles(400)
 ALLOWED_FALLBACKS = ("case-insensitive matching", "word boundaries", "segment membership")
-SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _expected(expr: Expr, rows: list[dict[str, Any]]) -> set[int]:
@@ -93,8 +91,9 @@ def test_sqlite_agrees_on_random_profiles(expr: Expr, rows: list[dict[str, Any]]
     conn = sqlite3.connect(":memory:")
     register_sqlite_functions(conn)
     conn.execute("CREATE TABLE profiles (id TEXT, attributes TEXT)")
-    conn.executemany("INSERT INTO profiles VALUES (?, ?)",
-                     [(str(i), json.dumps(p)) for i, p in enumerate(rows)])
+    conn.executemany(
+        "INSERT INTO profiles VALUES (?, ?)", [(str(i), json.dumps(p)) for i, p in enumerate(rows)]
+    )
     got = _sqlite_ids(conn, sql, params)
     conn.close()
     want = _expected(expr, rows)
@@ -129,10 +128,12 @@ def pg() -> Iterator[_Pg]:
     try:
         db.run(apply_postgres_functions(db.conn))
         db.run(db.conn.execute("CREATE TABLE profiles (id text PRIMARY KEY, attributes jsonb)"))
-        db.run(db.conn.executemany(
-            "INSERT INTO profiles VALUES ($1, $2::jsonb)",
-            [(str(i), json.dumps(p)) for i, p in enumerate(CORPUS)],
-        ))
+        db.run(
+            db.conn.executemany(
+                "INSERT INTO profiles VALUES ($1, $2::jsonb)",
+                [(str(i), json.dumps(p)) for i, p in enumerate(CORPUS)],
+            )
+        )
         yield db
     finally:
         db.close()
@@ -178,25 +179,43 @@ CASES: list[tuple[Expr, list[dict[str, Any]], set[int]]] = [
     # "12.0" is the number 12 (Unleash NUM_EQ)
     (Cmp("eq", ("n",), Lit("number", 12)), [{"n": "12.0"}, {"n": 12}, {"n": "12x"}, {}], {0, 1}),
     # numbers are stringified for string kinds (Unleash IN), booleans are not
-    (In(("n",), (Lit("string", "12"), Lit("string", "true"))),
-     [{"n": 12.0}, {"n": True}, {"n": "true"}], {0, 2}),
+    (
+        In(("n",), (Lit("string", "12"), Lit("string", "true"))),
+        [{"n": 12.0}, {"n": True}, {"n": "true"}],
+        {0, 2},
+    ),
     # NOT_IN is true on missing and null
-    (Not(In(("n",), (Lit("string", "a"), Lit("string", "b")))),
-     [{}, {"n": None}, {"n": "a"}, {"n": "c"}], {0, 1, 3}),
+    (
+        Not(In(("n",), (Lit("string", "a"), Lit("string", "b")))),
+        [{}, {"n": None}, {"n": "a"}, {"n": "c"}],
+        {0, 1, 3},
+    ),
     # any element of a list, through a list of objects
-    (Cmp("eq", ("l", "a"), Lit("string", "x")),
-     [{"l": [{"a": "y"}, {"a": ["x"]}]}, {"l": [[{"a": "x"}]]}], {0}),
+    (
+        Cmp("eq", ("l", "a"), Lit("string", "x")),
+        [{"l": [{"a": "y"}, {"a": ["x"]}]}, {"l": [[{"a": "x"}]]}],
+        {0},
+    ),
     # semver pre-release order (Unleash client spec 14)
-    (Cmp("gt", ("v",), Lit("semver", "2.0.0-alpha.1")),
-     [{"v": "2.0.0-beta.1"}, {"v": "2.0.0"}, {"v": "2.0.0-alpha"}, {"v": "v2.0.0"}], {0, 1}),
+    (
+        Cmp("gt", ("v",), Lit("semver", "2.0.0-alpha.1")),
+        [{"v": "2.0.0-beta.1"}, {"v": "2.0.0"}, {"v": "2.0.0-alpha"}, {"v": "v2.0.0"}],
+        {0, 1},
+    ),
     # all over a missing, null or empty list is true (Confidence allRule)
-    (Quant("all", ("s",), Cmp("ge", (), Lit("number", 0))),
-     [{}, {"s": None}, {"s": []}, {"s": [1, -1]}, {"s": [1, "x"]}, {"s": 5}], {0, 1, 2, 5}),
+    (
+        Quant("all", ("s",), Cmp("ge", (), Lit("number", 0))),
+        [{}, {"s": None}, {"s": []}, {"s": [1, -1]}, {"s": [1, "x"]}, {"s": 5}],
+        {0, 1, 2, 5},
+    ),
     # string tests see strings only (Confidence: a number never starts with "4")
     (StrOp("starts_with", ("c",), ("4",)), [{"c": 42}, {"c": "42"}], {1}),
     # case folding: Straße ~ STRASSE
-    (Cmp("eq", ("s",), Lit("string", "strasse"), ci=True), [{"s": "STRASSE"}, {"s": "Straße"}],
-     {0, 1}),
+    (
+        Cmp("eq", ("s",), Lit("string", "strasse"), ci=True),
+        [{"s": "STRASSE"}, {"s": "Straße"}],
+        {0, 1},
+    ),
     # Regex is searched and $ is the end of the text (RE2)
     (Regex(("r",), "b$"), [{"r": "ab"}, {"r": "ab\n"}, {"r": "ba"}], {0}),
 ]
@@ -209,8 +228,9 @@ def test_fixed_cases_sqlite(expr: Expr, rows: list[dict[str, Any]], want: set[in
     conn = sqlite3.connect(":memory:")
     register_sqlite_functions(conn)
     conn.execute("CREATE TABLE profiles (id TEXT, attributes TEXT)")
-    conn.executemany("INSERT INTO profiles VALUES (?, ?)",
-                     [(str(i), json.dumps(p)) for i, p in enumerate(rows)])
+    conn.executemany(
+        "INSERT INTO profiles VALUES (?, ?)", [(str(i), json.dumps(p)) for i, p in enumerate(rows)]
+    )
     assert _sqlite_ids(conn, sql, params) == want
 
 
@@ -235,8 +255,12 @@ def test_values_are_never_interpolated() -> None:
         sql, params = to_sql(expr, dialect)  # type: ignore[arg-type]
         assert evil not in sql and "DROP" not in sql
         # a parameter itself, or a value of the one jsonb parameter of a jsonpath's variables
-        variables = [v for p in params if isinstance(p, str) and p.startswith("{")
-                     for v in json.loads(p).values()]
+        variables = [
+            v
+            for p in params
+            if isinstance(p, str) and p.startswith("{")
+            for v in json.loads(p).values()
+        ]
         assert evil in params or evil in variables
 
 
@@ -258,9 +282,6 @@ def test_bad_column_is_refused() -> None:
         to_sql(None, "sqlite", column="attributes; --")
 
 
-
-
-
 @SETTINGS
 @given(expr=shared.exprs())
 def test_sqlite_agrees_on_the_shared_ast_strategy(lite: sqlite3.Connection, expr: Expr) -> None:
@@ -274,17 +295,81 @@ def test_sqlite_agrees_on_the_shared_ast_strategy(lite: sqlite3.Connection, expr
 
 
 EDGE_VALUES: list[Any] = [
-    "12", "12.0", "-0", "0.1", "1e3", "1E+05", ".5", "5.", "+3", " 5", "abc", "", "1e400",
-    "1e-400", "2e-324", "3e-324", "1.7976931348623157e308", "1.7976931348623159e308", "0x10",
-    "1_0", "١٢", "0." + "0" * 900 + "1", "1" + "0" * 400, 12, 12.5, -0.0, 1e16, 1.5e-7,
-    12345678901234567890, 0.30000000000000004, 1e21, True, False, None, [1], {"a": 1},
-    "2024-01-02", "2024-01-02T03:04:05Z", "2024-01-02 03:04:05.123456789+05:30", "2024-02-30",
-    "2024-02-29T00:00:00Z", "2023-02-29", "0000-01-01", "0001-01-01T00:00:00+01:00",
-    "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59-01:00", "2024-01-02t03:04:05z",
-    "2024-01-02T24:00:00Z", 1668698178, 1668698177200, 1e15, -1e11, "1.2.3", "1.2.3-alpha.1",
-    "1.2.3-alpha", "1.2.3-alpha.beta", "1.2.3+build.5", "v1.2.3", "01.2.3", "1.2.3-01",
-    "1.2.3-0a", "2.0.0-rc", "1.2", "1.2.3.4", "1.0.1000", "1.0.0001", "1.2-beta", "12345678901.1",
-    "1.2.3.4.5", "true", "TRUE", "false", "FALSE", "True", "Straße",
+    "12",
+    "12.0",
+    "-0",
+    "0.1",
+    "1e3",
+    "1E+05",
+    ".5",
+    "5.",
+    "+3",
+    " 5",
+    "abc",
+    "",
+    "1e400",
+    "1e-400",
+    "2e-324",
+    "3e-324",
+    "1.7976931348623157e308",
+    "1.7976931348623159e308",
+    "0x10",
+    "1_0",
+    "١٢",
+    "0." + "0" * 900 + "1",
+    "1" + "0" * 400,
+    12,
+    12.5,
+    -0.0,
+    1e16,
+    1.5e-7,
+    12345678901234567890,
+    0.30000000000000004,
+    1e21,
+    True,
+    False,
+    None,
+    [1],
+    {"a": 1},
+    "2024-01-02",
+    "2024-01-02T03:04:05Z",
+    "2024-01-02 03:04:05.123456789+05:30",
+    "2024-02-30",
+    "2024-02-29T00:00:00Z",
+    "2023-02-29",
+    "0000-01-01",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59.999999Z",
+    "9999-12-31T23:59:59-01:00",
+    "2024-01-02t03:04:05z",
+    "2024-01-02T24:00:00Z",
+    1668698178,
+    1668698177200,
+    1e15,
+    -1e11,
+    "1.2.3",
+    "1.2.3-alpha.1",
+    "1.2.3-alpha",
+    "1.2.3-alpha.beta",
+    "1.2.3+build.5",
+    "v1.2.3",
+    "01.2.3",
+    "1.2.3-01",
+    "1.2.3-0a",
+    "2.0.0-rc",
+    "1.2",
+    "1.2.3.4",
+    "1.0.1000",
+    "1.0.0001",
+    "1.2-beta",
+    "12345678901.1",
+    "1.2.3.4.5",
+    "true",
+    "TRUE",
+    "false",
+    "FALSE",
+    "True",
+    "Straße",
 ]
 
 
@@ -292,10 +377,15 @@ EDGE_VALUES: list[Any] = [
 def test_postgres_key_functions_match_python(pg: _Pg) -> None:
     from core.expr import kinds
 
-    keys = {"segmux_num": kinds.number_key, "segmux_str": kinds.string_key,
-            "segmux_bool": kinds.bool_key, "segmux_ts": kinds.datetime_key,
-            "segmux_date": kinds.date_key, "segmux_semver": kinds.semver_key,
-            "segmux_version": kinds.version_key}
+    keys = {
+        "segmux_num": kinds.number_key,
+        "segmux_str": kinds.string_key,
+        "segmux_bool": kinds.bool_key,
+        "segmux_ts": kinds.datetime_key,
+        "segmux_date": kinds.date_key,
+        "segmux_semver": kinds.semver_key,
+        "segmux_version": kinds.version_key,
+    }
     for value in EDGE_VALUES:
         for fn, py in keys.items():
             got = pg.run(pg.conn.fetchval(f"SELECT {fn}($1::jsonb)", json.dumps(value)))

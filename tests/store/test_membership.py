@@ -28,12 +28,21 @@ async def service(store: Store) -> LifecycleService:
     return LifecycleService(store, SegmentService(store), random.Random(5))
 
 
-async def one_bucket(store: Store, slug: str, index: int, expr: ast.Expr | None = None,
-                     state: str = "OK") -> str:
-    made = await store.create_segment_with_bitset(T, NewSegment(
-        name=slug, slug=slug, state=state, allocation=Allocation(proportion="0.000001"),
-        expression=ast.encode(expr) if expr is not None else None,
-    ), "tester", from_members([index]))
+async def one_bucket(
+    store: Store, slug: str, index: int, expr: ast.Expr | None = None, state: str = "OK"
+) -> str:
+    made = await store.create_segment_with_bitset(
+        T,
+        NewSegment(
+            name=slug,
+            slug=slug,
+            state=state,
+            allocation=Allocation(proportion="0.000001"),
+            expression=ast.encode(expr) if expr is not None else None,
+        ),
+        "tester",
+        from_members([index]),
+    )
     return made.id
 
 
@@ -79,8 +88,14 @@ async def test_full_segments_match_without_a_unit_and_dead_states_never(
     service: LifecycleService, store: Store
 ) -> None:
     full = await service.create(ADMIN, NewSegment(name="all", slug="all-units"))
-    waiting = await service.create(ADMIN, NewSegment(name="w", slug="waiting", allocation=(
-        Allocation(exclusivity_tags=("g",), exclusive_to=("g",)))))
+    waiting = await service.create(
+        ADMIN,
+        NewSegment(
+            name="w",
+            slug="waiting",
+            allocation=(Allocation(exclusivity_tags=("g",), exclusive_to=("g",))),
+        ),
+    )
     archived = await one_bucket(store, "archived", 567493, state="ARCHIVED")
     result = await service.members(ADMIN, [full.id, waiting.id, archived], {}, "roug")
     assert result == {full.id: True, waiting.id: False, archived: False}
@@ -92,24 +107,29 @@ async def test_segment_criteria_use_the_other_segments_membership(
 ) -> None:
     await one_bucket(store, "inner-seg", 567493, SWEDEN)
     inner = ast.SegmentRef("segments/inner-seg")
-    outer = await service.create(ADMIN, NewSegment(
-        name="outer", slug="outer-seg", expression=ast.encode(inner)))
+    outer = await service.create(
+        ADMIN, NewSegment(name="outer", slug="outer-seg", expression=ast.encode(inner))
+    )
     assert await service.members(ADMIN, [outer.id], {"country": "SE"}, "roug") == {outer.id: True}
-    assert await service.members(ADMIN, [outer.id], {"country": "SE"}, "gour") == {
-        outer.id: False}
-    assert await service.members(ADMIN, [outer.id], {"country": "NO"}, "roug") == {
-        outer.id: False}
+    assert await service.members(ADMIN, [outer.id], {"country": "SE"}, "gour") == {outer.id: False}
+    assert await service.members(ADMIN, [outer.id], {"country": "NO"}, "roug") == {outer.id: False}
 
 
 async def test_segment_criteria_must_exist_and_never_cycle(
     service: LifecycleService, store: Store
 ) -> None:
     with pytest.raises(Invalid, match="names no existing segment"):
-        await service.create(ADMIN, NewSegment(name="x", slug="dangling", expression=ast.encode(
-            ast.SegmentRef("segments/missing"))))
+        await service.create(
+            ADMIN,
+            NewSegment(
+                name="x", slug="dangling", expression=ast.encode(ast.SegmentRef("segments/missing"))
+            ),
+        )
     a = await service.create(ADMIN, NewSegment(name="a", slug="seg-a"))
-    await service.create(ADMIN, NewSegment(name="b", slug="seg-b", expression=ast.encode(
-        ast.SegmentRef("segments/seg-a"))))
+    await service.create(
+        ADMIN,
+        NewSegment(name="b", slug="seg-b", expression=ast.encode(ast.SegmentRef("segments/seg-a"))),
+    )
     from core.model import SegmentPatch
 
     def back_to_b(segment: object) -> SegmentPatch:

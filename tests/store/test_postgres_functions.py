@@ -97,8 +97,9 @@ async def test_reopening_is_harmless(url: str) -> None:
             row = await tx.fetchrow("SELECT segmux_num_text(2.50::double precision) AS t")
             migrated = await tx.fetch("SELECT version FROM schema_migrations ORDER BY version")
         assert row is not None and row["t"] == "2.5"
-        assert [r["version"] for r in migrated] == [v for v, _ in migration_files(
-            "core.store.postgres")]
+        assert [r["version"] for r in migrated] == [
+            v for v, _ in migration_files("core.store.postgres")
+        ]
         assert (await stores[1].get_profile("tenant-a", "box", "ana")).attributes == {"age": 30}
     finally:
         for s in stores:

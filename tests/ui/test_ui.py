@@ -30,12 +30,21 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "ui.png"
 ADMIN_TOKEN = "ui-test-admin-token-0123456789"
 DIALECTS = ("v23", "unleash", "adobe", "confidence", "hal")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-HOW = ("install Debian's Chromium (`sudo apt-get install -y chromium`; `make test` does it when "
-       "run as root) and the test extra (`pip install -e '.[test]'`, for playwright); or point "
-       "SEGMUX_CHROMIUM at a Chromium binary")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOW = (
+    "install Debian's Chromium (`sudo apt-get install -y chromium`; `make test` does it when "
+    "run as root) and the test extra (`pip install -e '.[test]'`, for playwright); or point "
+    "SEGMUX_CHROMIUM at a Chromium binary"
+)
 
 OR_PQL = 'workAddress.country = "US" or age > 30'
 REGEX_PQL = 'personalEmail.address.matches("@example\\.com$")'
@@ -43,8 +52,9 @@ REGEX_PQL = 'personalEmail.address.matches("@example\\.com$")'
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1"> & "everyone"'
 SWEDEN = [{"contextName": "country", "operator": "IN", "values": ["SE"]}]
 SE_TARGETING = {
-    "criteria": {"c": {"attribute": {"attributeName": "country",
-                                     "eqRule": {"value": {"stringValue": "SE"}}}}},
+    "criteria": {
+        "c": {"attribute": {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}}
+    },
     "expression": {"ref": "c"},
 }
 NAMES = {"tenth": "A tenth of Swedes", "gone": "Archived Swedes"}
@@ -62,8 +72,7 @@ def chromium() -> str:
         found = Path(path).is_file()
     if not found:
         if pg.in_ci():
-            pytest.fail(f"CI=true but no Chromium/playwright for the UI test: {HOW}",
-                        pytrace=False)
+            pytest.fail(f"CI=true but no Chromium/playwright for the UI test: {HOW}", pytrace=False)
         pytest.skip(f"UI browser test skipped: {HOW}")
     return path
 
@@ -85,37 +94,80 @@ def ok(r: httpx.Response, status: int = 200) -> Any:
 def seed(base: str) -> dict[str, str]:
     """Segments made through four dialects' APIs: name by role."""
     bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    adobe = {**bearer, "x-gw-ims-org-id": "default@AdobeOrg", "x-api-key": "segmux-ui-test",
-             "x-sandbox-name": "prod", "Content-Type": "application/json"}
+    adobe = {
+        **bearer,
+        "x-gw-ims-org-id": "default@AdobeOrg",
+        "x-api-key": "segmux-ui-test",
+        "x-sandbox-name": "prod",
+        "Content-Type": "application/json",
+    }
 
     def pql(name: str, text: str) -> dict[str, Any]:
-        return {"name": name, "schema": {"name": "_xdm.context.profile"},
-                "expression": {"type": "PQL", "format": "pql/text", "value": text}}
+        return {
+            "name": name,
+            "schema": {"name": "_xdm.context.profile"},
+            "expression": {"type": "PQL", "format": "pql/text", "value": text},
+        }
 
     with httpx.Client(base_url=base) as c:
-        ok(c.post("/api/admin/segments", headers={"Authorization": ADMIN_TOKEN},
-                  json={"name": "Swedes", "constraints": SWEDEN}), 201)
-        ok(c.post("/data/core/ups/segment/definitions", headers=adobe,
-                  json=pql("US or over 30", OR_PQL)))
-        ok(c.post("/data/core/ups/segment/definitions", headers=adobe,
-                  json=pql("Example.com mail", REGEX_PQL)))
-        ok(c.post("/my-project/individual-segments", headers=bearer,
-                  json={"name": "Friends", "segmentType": "STATIC", "identifier": "my-friends"}))
+        ok(
+            c.post(
+                "/api/admin/segments",
+                headers={"Authorization": ADMIN_TOKEN},
+                json={"name": "Swedes", "constraints": SWEDEN},
+            ),
+            201,
+        )
+        ok(
+            c.post(
+                "/data/core/ups/segment/definitions",
+                headers=adobe,
+                json=pql("US or over 30", OR_PQL),
+            )
+        )
+        ok(
+            c.post(
+                "/data/core/ups/segment/definitions",
+                headers=adobe,
+                json=pql("Example.com mail", REGEX_PQL),
+            )
+        )
+        ok(
+            c.post(
+                "/my-project/individual-segments",
+                headers=bearer,
+                json={"name": "Friends", "segmentType": "STATIC", "identifier": "my-friends"},
+            )
+        )
         ok(c.post("/v2.3/data/segments", headers=bearer, json={"name": HOSTILE_NAME}))
         # Confidence: a tenth of the Swedes by bucket, and an archived segment.
         for slug, proportion in (("tenth", "0.1"), ("gone", "1")):
-            ok(c.post("/v1/segments", params={"segmentId": slug}, headers=bearer, json={
-                "displayName": NAMES[slug], "targeting": SE_TARGETING,
-                "allocation": {"proportion": {"value": proportion}}}))
+            ok(
+                c.post(
+                    "/v1/segments",
+                    params={"segmentId": slug},
+                    headers=bearer,
+                    json={
+                        "displayName": NAMES[slug],
+                        "targeting": SE_TARGETING,
+                        "allocation": {"proportion": {"value": proportion}},
+                    },
+                )
+            )
         ok(c.post("/v1/segments/gone:archive", headers=bearer, json={}))
-    return {"swedes": "Swedes", "or": "US or over 30", "regex": "Example.com mail",
-            "static": "Friends", "everyone": HOSTILE_NAME, **NAMES}
+    return {
+        "swedes": "Swedes",
+        "or": "US or over 30",
+        "regex": "Example.com mail",
+        "static": "Friends",
+        "everyone": HOSTILE_NAME,
+        **NAMES,
+    }
 
 
 def api_segments(base: str) -> dict[str, dict[str, Any]]:
     with httpx.Client(base_url=base) as c:
-        page = ok(c.get("/segmux/v1/segments",
-                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}))
+        page = ok(c.get("/segmux/v1/segments", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}))
     assert page["next"] is None
     return {s["name"]: s for s in page["items"]}
 
@@ -165,7 +217,8 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             page.wait_for_selector("#status.error")
             assert page.text_content("#status") == (
                 "Could not list segments: 401 unauthorized: a valid token is required"
-                " — check the API token")
+                " — check the API token"
+            )
 
             page.fill("#token", ADMIN_TOKEN)
             page.click("#connect")
@@ -186,9 +239,13 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             page.click("#run")
             page.wait_for_selector("#eval-result:not([hidden])")
             with httpx.Client(base_url=gateway) as c:
-                want = ok(c.post("/segmux/v1/evaluate",
-                                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                                 json={"context": {"country": "SE", "age": 42}}))
+                want = ok(
+                    c.post(
+                        "/segmux/v1/evaluate",
+                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                        json={"context": {"country": "SE", "age": 42}},
+                    )
+                )
             shown = results_shown(page, segments)
             assert shown == {name: want["results"][s["id"]] for name, s in segments.items()}
             # From the vendors' semantics, not from the API's answer.
@@ -197,12 +254,14 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             # Never widened: the tenth needs a unit, the archived one serves no one.
             assert shown[NAMES["tenth"]] is False and shown[NAMES["gone"]] is False
             assert page.text_content("#eval-summary") == (
-                f"{len(want['matches'])} of {SEGMENTS} segments match.")
+                f"{len(want['matches'])} of {SEGMENTS} segments match."
+            )
             why = {NAMES["tenth"]: " (needs a unit)", NAMES["gone"]: " (archived)"}
             for name, s in segments.items():
                 cell = page.locator(f'#rows tr[data-segment-id="{s["id"]}"] td.eval')
                 assert cell.text_content() == (
-                    "match" if shown[name] else "no match" + why.get(name, ""))
+                    "match" if shown[name] else "no match" + why.get(name, "")
+                )
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             print(f"\nUI screenshot: {SCREENSHOT}")
 
@@ -211,8 +270,7 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             page.fill("#context", '{"country": ')
             page.click("#run")
             page.wait_for_selector("#eval-error:not([hidden])")
-            assert page.text_content("#eval-error").startswith(
-                "The context is not valid JSON: ")
+            assert page.text_content("#eval-error").startswith("The context is not valid JSON: ")
             assert page.is_hidden("#eval-result")
             assert len(requests) == sent
 
@@ -221,8 +279,11 @@ def test_the_matrix_and_evaluate_in_chromium(gateway: str) -> None:
             page.click("#run")
             expect(page.locator("#eval-error")).to_contain_text("400")
             with httpx.Client(base_url=gateway) as c:
-                bad = c.post("/segmux/v1/evaluate", json={"context": [1, 2]},
-                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+                bad = c.post(
+                    "/segmux/v1/evaluate",
+                    json={"context": [1, 2]},
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                )
             assert bad.status_code == 400
             body = bad.json()
             message = f"Evaluation failed: 400 {body['error']}: {body['reason']}"
@@ -273,12 +334,18 @@ def check_matrix(page: Any, segments: dict[str, dict[str, Any]]) -> None:
             else:
                 assert json.loads(code.text_content()) == want, (s["name"], dialect)
             assert cell.locator(".meta code").all_text_contents() == [
-                str(rendering["id"]), rendering["url"]]
+                str(rendering["id"]),
+                rendering["url"],
+            ]
 
     # And a few cells by what the vendors write, not only by what the API said.
     def code_of(name: str, dialect: str) -> str:
-        return str(page.locator(f'#rows tr[data-segment-id="{segments[name]["id"]}"] '
-                                f'td[data-dialect="{dialect}"] pre code').text_content())
+        return str(
+            page.locator(
+                f'#rows tr[data-segment-id="{segments[name]["id"]}"] '
+                f'td[data-dialect="{dialect}"] pre code'
+            ).text_content()
+        )
 
     assert code_of("US or over 30", "adobe") == OR_PQL
     assert code_of("Swedes", "hal") == "country eq 'SE'"
@@ -316,9 +383,12 @@ def results_shown(page: Any, segments: dict[str, dict[str, Any]]) -> dict[str, b
 def test_page_headers_and_plain_404s(gateway: str) -> None:
     """The page and its assets carry the security headers; nothing else is served."""
     with httpx.Client(base_url=gateway) as c:
-        for path, media in [("/segmux/ui/", "text/html"), ("/segmux/ui/ui.js", "text/javascript"),
-                            ("/segmux/ui/ui.css", "text/css"),
-                            ("/segmux/ui/favicon.svg", "image/svg+xml")]:
+        for path, media in [
+            ("/segmux/ui/", "text/html"),
+            ("/segmux/ui/ui.js", "text/javascript"),
+            ("/segmux/ui/ui.css", "text/css"),
+            ("/segmux/ui/favicon.svg", "image/svg+xml"),
+        ]:
             r = c.get(path)
             assert r.status_code == 200, path
             assert r.headers["content-type"].startswith(media)
@@ -330,8 +400,13 @@ def test_page_headers_and_plain_404s(gateway: str) -> None:
         assert "<script>" not in html and "<style" not in html and " style=" not in html
         assert "http://" not in html and "https://" not in html
         assert c.get("/segmux/ui").status_code == 307
-        for path in ("/segmux/ui/nope", "/segmux/ui/ui.py", "/segmux/ui/..%2Fui.py",
-                     "/segmux/ui/static/ui.js", "/segmux/ui/a/b/c"):
+        for path in (
+            "/segmux/ui/nope",
+            "/segmux/ui/ui.py",
+            "/segmux/ui/..%2Fui.py",
+            "/segmux/ui/static/ui.js",
+            "/segmux/ui/a/b/c",
+        ):
             r = c.get(path)
             assert (r.status_code, r.text) == (404, "Not Found"), path
             assert r.headers["content-type"].startswith("text/plain")
@@ -339,5 +414,7 @@ def test_page_headers_and_plain_404s(gateway: str) -> None:
         r = c.post("/segmux/ui/", content=b"x")
         assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD")
         # The page holds no data: its text is the same whoever asks.
-        assert c.get("/segmux/ui/").content == c.get(
-            "/segmux/ui/", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).content
+        assert (
+            c.get("/segmux/ui/").content
+            == c.get("/segmux/ui/", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).content
+        )

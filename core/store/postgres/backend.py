@@ -104,7 +104,11 @@ class PostgresStore(RevisionSql, SqlStore):
 
     @classmethod
     async def open(
-        cls, url: str, *, min_size: int = 1, max_size: int | None = None,
+        cls,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int | None = None,
         limits: StoreLimits | None = None,
     ) -> PostgresStore:
         limits = limits or StoreLimits()
@@ -116,8 +120,12 @@ class PostgresStore(RevisionSql, SqlStore):
         settings = {"jit": "off", "statement_timeout": str(limits.statement_timeout_ms)}
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size or limits.pool_size, timeout=10,
-                server_settings=settings, statement_cache_size=_STATEMENT_CACHE,
+                url,
+                min_size=min_size,
+                max_size=max_size or limits.pool_size,
+                timeout=10,
+                server_settings=settings,
+                statement_cache_size=_STATEMENT_CACHE,
                 reset=_keep_session,
             )
         except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:

@@ -30,8 +30,14 @@ SEED_BODY: dict[str, Any] = {
 }
 
 
-def headers(token: str, *, org: str = ORG_A, sandbox: str | None = "prod",
-            api_key: str | None = "segmux-tests", json: bool = True) -> dict[str, str]:
+def headers(
+    token: str,
+    *,
+    org: str = ORG_A,
+    sandbox: str | None = "prod",
+    api_key: str | None = "segmux-tests",
+    json: bool = True,
+) -> dict[str, str]:
     """What aepp sends on every request (Content-Type on GET and DELETE too)."""
     h = {"Authorization": f"Bearer {token}", "Accept": "application/json", "x-gw-ims-org-id": org}
     if api_key is not None:
@@ -51,10 +57,19 @@ def body(name: str = SEED_BODY["name"], pql: str = DOC_PQL, **extra: Any) -> dic
     return out
 
 
-async def create(client: httpx.AsyncClient, token: str, name: str = "s", pql: str = DOC_PQL,
-                 *, sandbox: str = "prod", org: str = ORG_A, **extra: Any) -> dict[str, Any]:
-    r = await client.post(DEFS, json=body(name, pql, **extra),
-                          headers=headers(token, sandbox=sandbox, org=org))
+async def create(
+    client: httpx.AsyncClient,
+    token: str,
+    name: str = "s",
+    pql: str = DOC_PQL,
+    *,
+    sandbox: str = "prod",
+    org: str = ORG_A,
+    **extra: Any,
+) -> dict[str, Any]:
+    r = await client.post(
+        DEFS, json=body(name, pql, **extra), headers=headers(token, sandbox=sandbox, org=org)
+    )
     assert r.status_code == 200, r.text
     created: dict[str, Any] = r.json()
     return created

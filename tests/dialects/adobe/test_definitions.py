@@ -26,8 +26,11 @@ from tests.dialects.adobe.common import (
     service_error,
 )
 
-DEFAULT_EVALUATION = {"batch": {"enabled": True}, "continuous": {"enabled": False},
-                      "synchronous": {"enabled": False}}
+DEFAULT_EVALUATION = {
+    "batch": {"enabled": True},
+    "continuous": {"enabled": False},
+    "synchronous": {"enabled": False},
+}
 
 
 async def count(client: httpx.AsyncClient, token: str, sandbox: str = "prod") -> int:
@@ -39,8 +42,9 @@ async def count(client: httpx.AsyncClient, token: str, sandbox: str = "prod") ->
 # --- create ---------------------------------------------------------------------------------
 
 
-async def test_create_answers_200_with_the_seeds_definition(client: httpx.AsyncClient,
-                                                            token_a: str) -> None:
+async def test_create_answers_200_with_the_seeds_definition(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     before = int(time.time() * 1000)
     r = await client.post(DEFS, json=SEED_BODY, headers=headers(token_a))
     after = int(time.time() * 1000)
@@ -55,8 +59,12 @@ async def test_create_answers_200_with_the_seeds_definition(client: httpx.AsyncC
         "ttlInDays": 60,
         "profileInstanceId": "ups",
         "imsOrgId": ORG_A,
-        "sandbox": {"sandboxId": d["sandbox"]["sandboxId"], "sandboxName": "prod",
-                    "type": "production", "default": True},
+        "sandbox": {
+            "sandboxId": d["sandbox"]["sandboxId"],
+            "sandboxName": "prod",
+            "type": "production",
+            "default": True,
+        },
         "name": "People who ordered in the last 30 days",
         "description": "Last 30 days",
         "expression": {"type": "PQL", "format": "pql/text", "value": DOC_PQL},
@@ -74,11 +82,16 @@ async def test_create_answers_200_with_the_seeds_definition(client: httpx.AsyncC
     assert uuid.UUID(d["sandbox"]["sandboxId"])
 
 
-async def test_create_keeps_uninterpreted_fields_exactly(client: httpx.AsyncClient,
-                                                         token_a: str) -> None:
-    extra = {"mergePolicyId": "b83185bb-0bc6-489c-9363-0075eb30b4c8", "labels": ["core/C1"],
-             "type": "SegmentDefinition", "custom": {"nested": [1, 2.5, None, "é"]},
-             "schema": {"id": "https://ns.adobe.com/xdm/context/profile"}}
+async def test_create_keeps_uninterpreted_fields_exactly(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    extra = {
+        "mergePolicyId": "b83185bb-0bc6-489c-9363-0075eb30b4c8",
+        "labels": ["core/C1"],
+        "type": "SegmentDefinition",
+        "custom": {"nested": [1, 2.5, None, "é"]},
+        "schema": {"id": "https://ns.adobe.com/xdm/context/profile"},
+    }
     made = await create(client, token_a, "kept", **extra)
     got = (await client.get(f"{DEFS}/{made['id']}", headers=headers(token_a))).json()
     for key, value in extra.items():
@@ -87,8 +100,9 @@ async def test_create_keeps_uninterpreted_fields_exactly(client: httpx.AsyncClie
     assert got == made
 
 
-async def test_create_with_pql_json_returns_it_as_sent(client: httpx.AsyncClient,
-                                                       token_a: str) -> None:
+async def test_create_with_pql_json_returns_it_as_sent(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     sent = body("json one")
     sent["expression"] = {"type": "PQL", "format": "pql/json", "value": DOC_PQL_JSON}
     r = await client.post(DEFS, json=sent, headers=headers(token_a))
@@ -97,10 +111,16 @@ async def test_create_with_pql_json_returns_it_as_sent(client: httpx.AsyncClient
 
 
 async def test_create_ignores_server_set_fields(client: httpx.AsyncClient, token_a: str) -> None:
-    sent = body("ignored", id="4afe34ae-8c98-4513-8a1d-67ccaa54bc05", creationTime=0,
-                updateTime=0, updateEpoch=0, imsOrgId="other@AdobeOrg",
-                dataGovernancePolicy={"excludeOptOut": False},
-                sandbox={"sandboxName": "dev"})
+    sent = body(
+        "ignored",
+        id="4afe34ae-8c98-4513-8a1d-67ccaa54bc05",
+        creationTime=0,
+        updateTime=0,
+        updateEpoch=0,
+        imsOrgId="other@AdobeOrg",
+        dataGovernancePolicy={"excludeOptOut": False},
+        sandbox={"sandboxName": "dev"},
+    )
     d = (await client.post(DEFS, json=sent, headers=headers(token_a))).json()
     assert d["id"] != "4afe34ae-8c98-4513-8a1d-67ccaa54bc05"
     assert d["creationTime"] > 0
@@ -109,17 +129,25 @@ async def test_create_ignores_server_set_fields(client: httpx.AsyncClient, token
     assert d["sandbox"]["sandboxName"] == "prod"
 
 
-async def test_evaluation_info_is_kept_with_defaults_filled(client: httpx.AsyncClient,
-                                                            token_a: str) -> None:
-    made = await create(client, token_a, "streaming",
-                        evaluationInfo={"continuous": {"enabled": True}, "synchronous": {}})
-    assert made["evaluationInfo"] == {"batch": {"enabled": True},
-                                      "continuous": {"enabled": True},
-                                      "synchronous": {"enabled": False}}
+async def test_evaluation_info_is_kept_with_defaults_filled(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    made = await create(
+        client,
+        token_a,
+        "streaming",
+        evaluationInfo={"continuous": {"enabled": True}, "synchronous": {}},
+    )
+    assert made["evaluationInfo"] == {
+        "batch": {"enabled": True},
+        "continuous": {"enabled": True},
+        "synchronous": {"enabled": False},
+    }
 
 
-async def test_duplicate_name_is_422_and_says_use_patch(client: httpx.AsyncClient,
-                                                        token_a: str) -> None:
+async def test_duplicate_name_is_422_and_says_use_patch(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     await create(client, token_a, "EMEA")
     r = await client.post(DEFS, json=body("EMEA"), headers=headers(token_a))
     message = service_error(r, 422)
@@ -128,44 +156,52 @@ async def test_duplicate_name_is_422_and_says_use_patch(client: httpx.AsyncClien
     assert await count(client, token_a) == 1
 
 
-async def test_names_are_unique_per_sandbox_and_case_sensitive(client: httpx.AsyncClient,
-                                                               token_a: str,
-                                                               token_b: str) -> None:
+async def test_names_are_unique_per_sandbox_and_case_sensitive(
+    client: httpx.AsyncClient, token_a: str, token_b: str
+) -> None:
     await create(client, token_a, "EMEA")
     await create(client, token_a, "emea")
     await create(client, token_a, "EMEA", sandbox="dev")
-    r = await client.post(DEFS, json=body("EMEA"), headers=headers(token_b,
-                                                                    org="tenant-b@AdobeOrg"))
+    r = await client.post(
+        DEFS, json=body("EMEA"), headers=headers(token_b, org="tenant-b@AdobeOrg")
+    )
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize(("sent", "field"), [
-    ({k: v for k, v in SEED_BODY.items() if k != "name"}, "name"),
-    (body(""), "name"),
-    (body(name=7), "name"),  # type: ignore[arg-type]
-    ({k: v for k, v in SEED_BODY.items() if k != "schema"}, "schema"),
-    (body(schema={}), "schema"),
-    (body(schema="profile"), "schema"),
-    ({k: v for k, v in SEED_BODY.items() if k != "expression"}, "expression"),
-    (body(expression={"type": "PQL", "format": "pql/text"}), "expression"),
-    (body(expression={"type": "PQL", "format": "pql/text", "value": {"a": 1}}), "expression"),
-    (body(expression={"type": "SQL", "format": "pql/text", "value": DOC_PQL}), "expression.type"),
-    (body(expression={"type": "PQL", "format": "text", "value": DOC_PQL}), "expression.format"),
-    (body(evaluationInfo={"batch": {"enabled": "yes"}}), "evaluationInfo.batch.enabled"),
-    (body(evaluationInfo={"batch": True}), "evaluationInfo.batch"),
-    (body(ttlInDays="60"), "ttlInDays"),
-    (body(ttlInDays=60.5), "ttlInDays"),
-    (body(description=None), "description"),
-    (body(profileInstanceId=1), "profileInstanceId"),
-    (body(creationTime="now"), "creationTime"),
-    (body(creationTime=2**63), "creationTime"),
-    (body("x\x00y"), "name"),
-    (body("n" * 1025), "name"),
-    ([SEED_BODY], ""),
-    ("a string", ""),
-])
-async def test_invalid_definition_is_400(client: httpx.AsyncClient, token_a: str, sent: Any,
-                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("sent", "field"),
+    [
+        ({k: v for k, v in SEED_BODY.items() if k != "name"}, "name"),
+        (body(""), "name"),
+        (body(name=7), "name"),  # type: ignore[arg-type]
+        ({k: v for k, v in SEED_BODY.items() if k != "schema"}, "schema"),
+        (body(schema={}), "schema"),
+        (body(schema="profile"), "schema"),
+        ({k: v for k, v in SEED_BODY.items() if k != "expression"}, "expression"),
+        (body(expression={"type": "PQL", "format": "pql/text"}), "expression"),
+        (body(expression={"type": "PQL", "format": "pql/text", "value": {"a": 1}}), "expression"),
+        (
+            body(expression={"type": "SQL", "format": "pql/text", "value": DOC_PQL}),
+            "expression.type",
+        ),
+        (body(expression={"type": "PQL", "format": "text", "value": DOC_PQL}), "expression.format"),
+        (body(evaluationInfo={"batch": {"enabled": "yes"}}), "evaluationInfo.batch.enabled"),
+        (body(evaluationInfo={"batch": True}), "evaluationInfo.batch"),
+        (body(ttlInDays="60"), "ttlInDays"),
+        (body(ttlInDays=60.5), "ttlInDays"),
+        (body(description=None), "description"),
+        (body(profileInstanceId=1), "profileInstanceId"),
+        (body(creationTime="now"), "creationTime"),
+        (body(creationTime=2**63), "creationTime"),
+        (body("x\x00y"), "name"),
+        (body("n" * 1025), "name"),
+        ([SEED_BODY], ""),
+        ("a string", ""),
+    ],
+)
+async def test_invalid_definition_is_400(
+    client: httpx.AsyncClient, token_a: str, sent: Any, field: str
+) -> None:
     r = await client.post(DEFS, json=sent, headers=headers(token_a))
     message = service_error(r, 400)
     assert r.json()["type"].endswith("UPAPI-113434-400")
@@ -180,20 +216,26 @@ async def test_arl_is_unsupported(client: httpx.AsyncClient, token_a: str) -> No
     assert "not supported" in message
 
 
-@pytest.mark.parametrize(("pql", "construct", "position"), [
-    ('homeAddress.country = "US" and select X from xEvent where X.a = 1', "select", 31),
-    ('xEvent.any(x => x.a = 1)', "xEvent", 0),
-    ('chain(xEvent, timestamp, [A: WHAT(eventType = "x")])', "chain", 0),
-    ('orders.count() > 3', "count", 7),
-    ('inSegment("1234")', "inSegment", 0),
-    ('a = 1 +\n 2', "+", 6),
-    # The streaming guide's example as published: its string is never closed.
-    ('inSegment("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948) and homeAddress.countryCode = "US"',
-     "inSegment", 0),
-])
+@pytest.mark.parametrize(
+    ("pql", "construct", "position"),
+    [
+        ('homeAddress.country = "US" and select X from xEvent where X.a = 1', "select", 31),
+        ("xEvent.any(x => x.a = 1)", "xEvent", 0),
+        ('chain(xEvent, timestamp, [A: WHAT(eventType = "x")])', "chain", 0),
+        ("orders.count() > 3", "count", 7),
+        ('inSegment("1234")', "inSegment", 0),
+        ("a = 1 +\n 2", "+", 6),
+        # The streaming guide's example as published: its string is never closed.
+        (
+            'inSegment("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948) and homeAddress.countryCode = "US"',
+            "inSegment",
+            0,
+        ),
+    ],
+)
 async def test_unsupported_pql_is_400_naming_construct_and_position(
-        client: httpx.AsyncClient, token_a: str, pql: str, construct: str,
-        position: int) -> None:
+    client: httpx.AsyncClient, token_a: str, pql: str, construct: str, position: int
+) -> None:
     r = await client.post(DEFS, json=body("bad", pql), headers=headers(token_a))
     message = service_error(r, 400)
     assert message.startswith("Invalid PQL expression: ")
@@ -203,8 +245,9 @@ async def test_unsupported_pql_is_400_naming_construct_and_position(
     assert await count(client, token_a) == 0
 
 
-async def test_pql_syntax_error_names_line_and_column(client: httpx.AsyncClient,
-                                                      token_a: str) -> None:
+async def test_pql_syntax_error_names_line_and_column(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     r = await client.post(DEFS, json=body("bad", 'a = "x" and\n  = 3'), headers=headers(token_a))
     message = service_error(r, 400)
     assert "line 2, column 3" in message
@@ -218,12 +261,15 @@ async def test_invalid_pql_json_is_400(client: httpx.AsyncClient, token_a: str) 
     assert "inSegment" in message
 
 
-async def test_malformed_json_is_400_with_the_ups_wording(client: httpx.AsyncClient,
-                                                          token_a: str) -> None:
+async def test_malformed_json_is_400_with_the_ups_wording(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     r = await client.post(DEFS, content=b'{"name": ', headers=headers(token_a))
     message = service_error(r, 400)
-    assert message == ("There is a problem extracting the user JSON, field(s) missing or "
-                       "invalid. Correct and try again.")
+    assert message == (
+        "There is a problem extracting the user JSON, field(s) missing or "
+        "invalid. Correct and try again."
+    )
     assert r.json()["type"] == "https://ns.adobe.com/aep/errors/UPLIB-101206-500"
 
 
@@ -236,21 +282,20 @@ async def test_body_over_the_limit_is_413(client: httpx.AsyncClient, token_a: st
 # --- get ------------------------------------------------------------------------------------
 
 
-async def test_get_returns_the_created_definition(client: httpx.AsyncClient,
-                                                  token_a: str) -> None:
+async def test_get_returns_the_created_definition(client: httpx.AsyncClient, token_a: str) -> None:
     made = await create(client, token_a, "EMEA")
     r = await client.get(f"{DEFS}/{made['id']}", headers=headers(token_a))
     assert r.status_code == 200
     assert r.json() == made
 
 
-async def test_unknown_or_foreign_definition_is_404(client: httpx.AsyncClient, token_a: str,
-                                                    token_b: str) -> None:
+async def test_unknown_or_foreign_definition_is_404(
+    client: httpx.AsyncClient, token_a: str, token_b: str
+) -> None:
     made = await create(client, token_a, "mine")
     message = service_error(await client.get(f"{DEFS}/nope", headers=headers(token_a)), 404)
     assert "nope" in message
-    r = await client.get(f"{DEFS}/{made['id']}", headers=headers(token_b,
-                                                                  org="tenant-b@AdobeOrg"))
+    r = await client.get(f"{DEFS}/{made['id']}", headers=headers(token_b, org="tenant-b@AdobeOrg"))
     service_error(r, 404)
     r = await client.get(f"{DEFS}/{made['id']}", headers=headers(token_a, sandbox="dev"))
     service_error(r, 404)
@@ -259,8 +304,12 @@ async def test_unknown_or_foreign_definition_is_404(client: httpx.AsyncClient, t
 
 async def test_sandboxes_are_separate(client: httpx.AsyncClient, token_a: str) -> None:
     dev = await create(client, token_a, "in dev", sandbox="dev")
-    assert dev["sandbox"] == {"sandboxId": dev["sandbox"]["sandboxId"], "sandboxName": "dev",
-                              "type": "development", "default": False}
+    assert dev["sandbox"] == {
+        "sandboxId": dev["sandbox"]["sandboxId"],
+        "sandboxName": "dev",
+        "type": "development",
+        "default": False,
+    }
     assert await count(client, token_a, "dev") == 1
     assert await count(client, token_a, "prod") == 0
     prod = await create(client, token_a, "in prod")
@@ -270,11 +319,18 @@ async def test_sandboxes_are_separate(client: httpx.AsyncClient, token_a: str) -
 # --- PATCH ----------------------------------------------------------------------------------
 
 
-async def test_patch_overwrites_with_the_guides_body(client: httpx.AsyncClient,
-                                                     token_a: str) -> None:
+async def test_patch_overwrites_with_the_guides_body(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     made = await create(client, token_a, "People who ordered in the last 30 days")
-    sent = body("Updated people who ordered in the last 30 days", 'homeAddress.city = "Paris"',
-                id=made["id"], creationTime=0, updateTime=0, updateEpoch=0)
+    sent = body(
+        "Updated people who ordered in the last 30 days",
+        'homeAddress.city = "Paris"',
+        id=made["id"],
+        creationTime=0,
+        updateTime=0,
+        updateEpoch=0,
+    )
     await asyncio.sleep(0.002)
     r = await client.patch(f"{DEFS}/{made['id']}", json=sent, headers=headers(token_a))
     assert r.status_code == 200, r.text
@@ -289,12 +345,22 @@ async def test_patch_overwrites_with_the_guides_body(client: httpx.AsyncClient,
     assert (await client.get(f"{DEFS}/{made['id']}", headers=headers(token_a))).json() == d
 
 
-async def test_patch_keeps_optional_fields_it_omits(client: httpx.AsyncClient,
-                                                    token_a: str) -> None:
-    made = await create(client, token_a, "sticky", evaluationInfo={"continuous": {"enabled": True}},
-                        mergePolicyId="mp-1")
-    sent = {"name": "sticky 2", "expression": made["expression"], "schema": made["schema"],
-            "ttlInDays": 90}
+async def test_patch_keeps_optional_fields_it_omits(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    made = await create(
+        client,
+        token_a,
+        "sticky",
+        evaluationInfo={"continuous": {"enabled": True}},
+        mergePolicyId="mp-1",
+    )
+    sent = {
+        "name": "sticky 2",
+        "expression": made["expression"],
+        "schema": made["schema"],
+        "ttlInDays": 90,
+    }
     d = (await client.patch(f"{DEFS}/{made['id']}", json=sent, headers=headers(token_a))).json()
     assert d["evaluationInfo"]["continuous"] == {"enabled": True}
     assert d["description"] == "Last 30 days"
@@ -306,19 +372,19 @@ async def test_patch_keeps_optional_fields_it_omits(client: httpx.AsyncClient,
     assert d["description"] == ""
 
 
-async def test_patch_unknown_is_404_after_validation(client: httpx.AsyncClient,
-                                                     token_a: str) -> None:
-    service_error(await client.patch(f"{DEFS}/nope", json=body("x"), headers=headers(token_a)),
-                  404)
+async def test_patch_unknown_is_404_after_validation(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    service_error(await client.patch(f"{DEFS}/nope", json=body("x"), headers=headers(token_a)), 404)
     r = await client.patch(f"{DEFS}/nope", json={"name": 1}, headers=headers(token_a))
     service_error(r, 400)
 
 
-async def test_patch_body_id_must_be_the_path_id(client: httpx.AsyncClient,
-                                                 token_a: str) -> None:
+async def test_patch_body_id_must_be_the_path_id(client: httpx.AsyncClient, token_a: str) -> None:
     made = await create(client, token_a, "x")
-    r = await client.patch(f"{DEFS}/{made['id']}", json=body("y", id=str(uuid.uuid4())),
-                           headers=headers(token_a))
+    r = await client.patch(
+        f"{DEFS}/{made['id']}", json=body("y", id=str(uuid.uuid4())), headers=headers(token_a)
+    )
     assert "id" in service_error(r, 400)
     got = (await client.get(f"{DEFS}/{made['id']}", headers=headers(token_a))).json()
     assert got == made
@@ -335,8 +401,9 @@ async def test_patch_onto_a_taken_name_is_422(client: httpx.AsyncClient, token_a
 
 async def test_failed_patch_changes_nothing(client: httpx.AsyncClient, token_a: str) -> None:
     made = await create(client, token_a, "x")
-    r = await client.patch(f"{DEFS}/{made['id']}", json=body("y", 'occurs last week'),
-                           headers=headers(token_a))
+    r = await client.patch(
+        f"{DEFS}/{made['id']}", json=body("y", "occurs last week"), headers=headers(token_a)
+    )
     service_error(r, 400)
     r = await client.patch(f"{DEFS}/{made['id']}", content=b"{", headers=headers(token_a))
     service_error(r, 400)
@@ -345,8 +412,9 @@ async def test_failed_patch_changes_nothing(client: httpx.AsyncClient, token_a: 
 
 async def test_patch_in_another_sandbox_is_404(client: httpx.AsyncClient, token_a: str) -> None:
     made = await create(client, token_a, "x")
-    r = await client.patch(f"{DEFS}/{made['id']}", json=body("y"),
-                           headers=headers(token_a, sandbox="dev"))
+    r = await client.patch(
+        f"{DEFS}/{made['id']}", json=body("y"), headers=headers(token_a, sandbox="dev")
+    )
     service_error(r, 404)
 
 
@@ -364,17 +432,22 @@ async def test_delete_is_200_with_an_empty_body(client: httpx.AsyncClient, token
 
 async def test_delete_in_another_sandbox_is_404(client: httpx.AsyncClient, token_a: str) -> None:
     made = await create(client, token_a, "x")
-    service_error(await client.delete(f"{DEFS}/{made['id']}",
-                                      headers=headers(token_a, sandbox="dev")), 404)
+    service_error(
+        await client.delete(f"{DEFS}/{made['id']}", headers=headers(token_a, sandbox="dev")), 404
+    )
     assert await count(client, token_a) == 1
 
 
-async def test_delete_of_a_segment_a_flag_rule_uses_is_409(client: httpx.AsyncClient,
-                                                           store: Store, token_a: str) -> None:
+async def test_delete_of_a_segment_a_flag_rule_uses_is_409(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
     made = await create(client, token_a, "used")
     await store.create_flag("tenant-a", NewFlag(name="checkout"), "test")
-    await store.create_rule("tenant-a", NewRule(flag="checkout", environment="development",
-                                                segments=(made["id"],)), "test")
+    await store.create_rule(
+        "tenant-a",
+        NewRule(flag="checkout", environment="development", segments=(made["id"],)),
+        "test",
+    )
     r = await client.delete(f"{DEFS}/{made['id']}", headers=headers(token_a))
     message = service_error(r, 409)
     assert "in use" in message

@@ -8,8 +8,11 @@ import httpx
 
 BASE = "/v1/segments"
 SWEDEN = {
-    "criteria": {"sweden": {"attribute": {"attributeName": "country",
-                                          "eqRule": {"value": {"stringValue": "SE"}}}}},
+    "criteria": {
+        "sweden": {
+            "attribute": {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}
+        }
+    },
     "expression": {"ref": "sweden"},
 }
 
@@ -20,12 +23,12 @@ def auth(token: str) -> dict[str, str]:
 
 def exclusive(proportion: str, *tags: str) -> dict[str, Any]:
     group = list(tags or ("g",))
-    return {"proportion": {"value": proportion}, "exclusivityTags": group,
-            "exclusiveTo": group}
+    return {"proportion": {"value": proportion}, "exclusivityTags": group, "exclusiveTo": group}
 
 
-async def create(client: httpx.AsyncClient, token: str, segment_id: str | None = None,
-                 **body: Any) -> dict[str, Any]:
+async def create(
+    client: httpx.AsyncClient, token: str, segment_id: str | None = None, **body: Any
+) -> dict[str, Any]:
     params = {"segmentId": segment_id} if segment_id else {}
     r = await client.post(BASE, params=params, json=body, headers=auth(token))
     assert r.status_code == 200, r.text
@@ -33,10 +36,12 @@ async def create(client: httpx.AsyncClient, token: str, segment_id: str | None =
     return created
 
 
-async def call(client: httpx.AsyncClient, token: str, segment_id: str, verb: str,
-               body: Any = None) -> httpx.Response:
-    return await client.post(f"{BASE}/{segment_id}:{verb}", json={} if body is None else body,
-                             headers=auth(token))
+async def call(
+    client: httpx.AsyncClient, token: str, segment_id: str, verb: str, body: Any = None
+) -> httpx.Response:
+    return await client.post(
+        f"{BASE}/{segment_id}:{verb}", json={} if body is None else body, headers=auth(token)
+    )
 
 
 def assert_status(r: httpx.Response, http: int, code: int) -> dict[str, Any]:

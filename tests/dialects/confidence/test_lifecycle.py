@@ -34,8 +34,7 @@ async def state(client: httpx.AsyncClient, token: str, segment_id: str) -> str:
     return result
 
 
-async def space(client: httpx.AsyncClient, token: str, segment_id: str,
-                body: object = None) -> str:
+async def space(client: httpx.AsyncClient, token: str, segment_id: str, body: object = None) -> str:
     r = await call(client, token, segment_id, "segmentAvailableSpace", body)
     assert r.status_code == 200, r.text
     assert list(r.json()) == ["availableSpace"]
@@ -46,18 +45,23 @@ async def space(client: httpx.AsyncClient, token: str, segment_id: str,
 # --- creation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("allocation", "expected"), [
-    ({"proportion": {"value": "0.3"}}, "OK"),
-    ({"proportion": {"value": "0.3"}, "exclusivityTags": ["g"]}, "UNALLOCATED"),
-    ({"proportion": {"value": "0.3"}, "exclusiveTo": ["g"]}, "UNALLOCATED"),
-])
-async def test_initial_state(client: httpx.AsyncClient, token_a: str,
-                             allocation: dict[str, object], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("allocation", "expected"),
+    [
+        ({"proportion": {"value": "0.3"}}, "OK"),
+        ({"proportion": {"value": "0.3"}, "exclusivityTags": ["g"]}, "UNALLOCATED"),
+        ({"proportion": {"value": "0.3"}, "exclusiveTo": ["g"]}, "UNALLOCATED"),
+    ],
+)
+async def test_initial_state(
+    client: httpx.AsyncClient, token_a: str, allocation: dict[str, object], expected: str
+) -> None:
     body = await create(client, token_a, "initial", allocation=allocation)
     assert body["state"] == expected
     bits = await bitset(client, token_a, "initial")
     assert (bits.bit_count() if bits is not None else None) == (
-        300_000 if expected == "OK" else None)
+        300_000 if expected == "OK" else None
+    )
 
 
 async def test_full_proportion_is_every_bucket(client: httpx.AsyncClient, token_a: str) -> None:
@@ -93,8 +97,9 @@ async def test_allocate_without_space_is_failed_precondition_and_changes_nothing
     before = await client.get(f"{BASE}/late", headers=auth(token_a))
     r = await call(client, token_a, "late", "allocate")
     body = assert_status(r, 400, 9)
-    assert body["message"] == ("segment segments/late cannot be allocated: 0.35 requested, "
-                               "0.2 available")
+    assert body["message"] == (
+        "segment segments/late cannot be allocated: 0.35 requested, 0.2 available"
+    )
     assert body["details"][0]["@type"] == "type.googleapis.com/google.rpc.BadRequest"
     assert body["details"][0]["fieldViolations"][0]["field"] == "allocation.proportion"
     after = await client.get(f"{BASE}/late", headers=auth(token_a))
@@ -142,8 +147,9 @@ async def test_archiving_frees_the_buckets_for_rivals(
 
 
 @pytest.mark.parametrize("setup", ["unallocated", "archived"])
-async def test_archive_refused_in_other_states(client: httpx.AsyncClient, token_a: str,
-                                               setup: str) -> None:
+async def test_archive_refused_in_other_states(
+    client: httpx.AsyncClient, token_a: str, setup: str
+) -> None:
     await create(client, token_a, "refuse", allocation=exclusive("0.1"))
     if setup == "archived":
         await call(client, token_a, "refuse", "allocate")
@@ -158,8 +164,9 @@ async def test_archive_refused_while_a_flag_rule_uses_it(
     created = await create(client, token_a, "in-use")
     segment = await store.get_segment("tenant-a", "slug", "in-use")
     await store.create_flag("tenant-a", NewFlag(name="my-flag"), "t")
-    await store.create_rule("tenant-a", NewRule(flag="my-flag", environment="production",
-                                                segments=(segment.id,)), "t")
+    await store.create_rule(
+        "tenant-a", NewRule(flag="my-flag", environment="production", segments=(segment.id,)), "t"
+    )
     body = assert_status(await call(client, token_a, "in-use", "archive"), 400, 9)
     assert "flag rule" in body["message"]
     assert (await client.get(f"{BASE}/in-use", headers=auth(token_a))).json() == created
@@ -186,12 +193,20 @@ async def test_patch_moves_between_ok_and_unallocated(
     await create(client, token_a, "mover", allocation={"proportion": {"value": "0.4"}})
     first = await bitset(client, token_a, "mover")
     assert first is not None
-    r = await client.patch(f"{BASE}/mover", params={"updateMask": "allocation.exclusiveTo"},
-                           json={"allocation": {"exclusiveTo": ["g"]}}, headers=auth(token_a))
+    r = await client.patch(
+        f"{BASE}/mover",
+        params={"updateMask": "allocation.exclusiveTo"},
+        json={"allocation": {"exclusiveTo": ["g"]}},
+        headers=auth(token_a),
+    )
     assert r.json()["state"] == "UNALLOCATED"
     assert await bitset(client, token_a, "mover") is None
-    r = await client.patch(f"{BASE}/mover", params={"updateMask": "allocation.exclusiveTo"},
-                           json={"allocation": {}}, headers=auth(token_a))
+    r = await client.patch(
+        f"{BASE}/mover",
+        params={"updateMask": "allocation.exclusiveTo"},
+        json={"allocation": {}},
+        headers=auth(token_a),
+    )
     assert r.json()["state"] == "OK"
     again = await bitset(client, token_a, "mover")
     assert again is not None and again.bit_count() == 400_000
@@ -202,13 +217,15 @@ async def test_patch_of_an_ok_proportion_keeps_its_buckets(
 ) -> None:
     await create(client, token_a, "keeper", allocation={"proportion": {"value": "0.2"}})
     small = await bitset(client, token_a, "keeper")
-    await client.patch(f"{BASE}/keeper", json={"allocation": {"proportion": {"value": "0.6"}}},
-                       headers=auth(token_a))
+    await client.patch(
+        f"{BASE}/keeper",
+        json={"allocation": {"proportion": {"value": "0.6"}}},
+        headers=auth(token_a),
+    )
     big = await bitset(client, token_a, "keeper")
     assert small is not None and big is not None
     assert big.bit_count() == 600_000 and big & small == small
-    await client.patch(f"{BASE}/keeper", json={"description": "only this"},
-                       headers=auth(token_a))
+    await client.patch(f"{BASE}/keeper", json={"description": "only this"}, headers=auth(token_a))
     assert await bitset(client, token_a, "keeper") == big
 
 
@@ -217,17 +234,35 @@ async def test_patch_of_an_ok_proportion_keeps_its_buckets(
 
 async def test_available_space_for_query_params(client: httpx.AsyncClient, token_a: str) -> None:
     await create(client, token_a, "search-1", allocation=exclusive("0.25", "search"))
-    await create(client, token_a, "ranking-1", allocation={  # multi-group: disjoint from both
-        "proportion": {"value": "0.5"}, "exclusivityTags": ["ranking"],
-        "exclusiveTo": ["ranking", "search"]})
+    await create(
+        client,
+        token_a,
+        "ranking-1",
+        allocation={  # multi-group: disjoint from both
+            "proportion": {"value": "0.5"},
+            "exclusivityTags": ["ranking"],
+            "exclusiveTo": ["ranking", "search"],
+        },
+    )
     await call(client, token_a, "search-1", "allocate")
     await call(client, token_a, "ranking-1", "allocate")
     await create(client, token_a, "asker")
     assert await space(client, token_a, "asker") == "1"  # uncoordinated: no rivals
-    assert await space(client, token_a, "asker", {"queryParams": {
-        "exclusivityTags": ["mixer"], "exclusiveTo": ["search"]}}) == "0.75"
-    assert await space(client, token_a, "asker", {"query_params": {
-        "exclusive_to": ["search", "ranking"]}}) == "0.25"
+    assert (
+        await space(
+            client,
+            token_a,
+            "asker",
+            {"queryParams": {"exclusivityTags": ["mixer"], "exclusiveTo": ["search"]}},
+        )
+        == "0.75"
+    )
+    assert (
+        await space(
+            client, token_a, "asker", {"query_params": {"exclusive_to": ["search", "ranking"]}}
+        )
+        == "0.25"
+    )
     # a segment's own buckets never count against it: only ranking-1's half does
     assert await space(client, token_a, "search-1") == "0.5"
     assert await space(client, token_a, "search-1", {"name": "segments/search-1"}) == "0.5"
@@ -236,12 +271,23 @@ async def test_available_space_for_query_params(client: httpx.AsyncClient, token
 async def test_available_space_errors(client: httpx.AsyncClient, token_a: str) -> None:
     assert_status(await call(client, token_a, "nope", "segmentAvailableSpace"), 404, 5)
     await create(client, token_a, "spacey")
-    assert_status(await call(client, token_a, "spacey", "segmentAvailableSpace",
-                             {"queryParams": {"exclusiveTo": [""]}}), 400, 3)
-    assert_status(await call(client, token_a, "spacey", "segmentAvailableSpace",
-                             {"bogus": 1}), 400, 3)
-    assert_status(await call(client, token_a, "spacey", "allocate",
-                             {"name": "segments/other"}), 400, 3)
+    assert_status(
+        await call(
+            client,
+            token_a,
+            "spacey",
+            "segmentAvailableSpace",
+            {"queryParams": {"exclusiveTo": [""]}},
+        ),
+        400,
+        3,
+    )
+    assert_status(
+        await call(client, token_a, "spacey", "segmentAvailableSpace", {"bogus": 1}), 400, 3
+    )
+    assert_status(
+        await call(client, token_a, "spacey", "allocate", {"name": "segments/other"}), 400, 3
+    )
 
 
 async def test_custom_methods_accept_an_empty_body(client: httpx.AsyncClient, token_a: str) -> None:
@@ -255,28 +301,32 @@ async def test_custom_methods_accept_an_empty_body(client: httpx.AsyncClient, to
 
 async def test_delete_points_to_archive(client: httpx.AsyncClient, token_a: str) -> None:
     await create(client, token_a, "undeletable")
-    body = assert_status(await client.delete(f"{BASE}/undeletable", headers=auth(token_a)),
-                         404, 5)
+    body = assert_status(await client.delete(f"{BASE}/undeletable", headers=auth(token_a)), 404, 5)
     assert ":archive" in body["message"]
     assert (await client.get(f"{BASE}/undeletable", headers=auth(token_a))).status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", f"{BASE}/x-seg:explode"),
-    ("PUT", f"{BASE}/x-seg"),
-    ("PUT", BASE),
-    ("GET", "/v1/flags"),
-    ("GET", "/v1/segments/a/b"),
-])
-async def test_unknown_routes_are_not_found(client: httpx.AsyncClient, token_a: str,
-                                            method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", f"{BASE}/x-seg:explode"),
+        ("PUT", f"{BASE}/x-seg"),
+        ("PUT", BASE),
+        ("GET", "/v1/flags"),
+        ("GET", "/v1/segments/a/b"),
+    ],
+)
+async def test_unknown_routes_are_not_found(
+    client: httpx.AsyncClient, token_a: str, method: str, path: str
+) -> None:
     await create(client, token_a, "x-seg")
     r = await client.request(method, path, json={}, headers=auth(token_a))
     assert_status(r, 404, 5)
 
 
-async def test_mutations_need_an_admin_token(client: httpx.AsyncClient, token_a: str,
-                                             client_token_a: str) -> None:
+async def test_mutations_need_an_admin_token(
+    client: httpx.AsyncClient, token_a: str, client_token_a: str
+) -> None:
     await create(client, token_a, "guarded", allocation=exclusive("0.1"))
     for verb in ("allocate", "archive"):
         assert_status(await call(client, client_token_a, "guarded", verb), 403, 7)

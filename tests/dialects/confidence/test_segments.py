@@ -28,18 +28,37 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6})?Z$")
 async def test_create_answers_the_segment_in_proto3_json(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
-    r = await client.post(BASE, params={"segmentId": "sweden-10pct"}, headers=auth(token_a),
-                          json={"displayName": "10% of users from Sweden", "targeting": SWEDEN,
-                                "allocation": {"proportion": {"value": "0.1"}},
-                                "labels": {"team": "search"}, "description": "Swedes",
-                                "workflowInstance": "workflows/x/instances/y",
-                                "flag": "flags/f"})
+    r = await client.post(
+        BASE,
+        params={"segmentId": "sweden-10pct"},
+        headers=auth(token_a),
+        json={
+            "displayName": "10% of users from Sweden",
+            "targeting": SWEDEN,
+            "allocation": {"proportion": {"value": "0.1"}},
+            "labels": {"team": "search"},
+            "description": "Swedes",
+            "workflowInstance": "workflows/x/instances/y",
+            "flag": "flags/f",
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert list(body) == [
-        "createTime", "updateTime", "creator", "updater", "name", "displayName",
-        "description", "targeting", "allocation", "state", "labels", "workflowInstance",
-        "flag", "owner",
+        "createTime",
+        "updateTime",
+        "creator",
+        "updater",
+        "name",
+        "displayName",
+        "description",
+        "targeting",
+        "allocation",
+        "state",
+        "labels",
+        "workflowInstance",
+        "flag",
+        "owner",
     ]
     assert body["name"] == "segments/sweden-10pct"
     assert body["targeting"] == SWEDEN  # criterion ids and all, as sent
@@ -51,16 +70,30 @@ async def test_create_answers_the_segment_in_proto3_json(
 
 
 async def test_create_accepts_snake_case(client: httpx.AsyncClient, token_a: str) -> None:
-    r = await client.post(BASE, params={"segment_id": "snake-case"}, headers=auth(token_a),
-                          json={"display_name": "Snake", "allocation": {
-                              "proportion": {"value": "0.5"}, "exclusivity_tags": ["a"],
-                              "exclusive_to": ["a"], "targeting_key_selector": "user_id"},
-                              "workflow_instance": "workflows/w"})
+    r = await client.post(
+        BASE,
+        params={"segment_id": "snake-case"},
+        headers=auth(token_a),
+        json={
+            "display_name": "Snake",
+            "allocation": {
+                "proportion": {"value": "0.5"},
+                "exclusivity_tags": ["a"],
+                "exclusive_to": ["a"],
+                "targeting_key_selector": "user_id",
+            },
+            "workflow_instance": "workflows/w",
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["name"] == "segments/snake-case" and body["displayName"] == "Snake"
-    assert body["allocation"] == {"proportion": {"value": "0.5"}, "exclusivityTags": ["a"],
-                                  "exclusiveTo": ["a"], "targetingKeySelector": "user_id"}
+    assert body["allocation"] == {
+        "proportion": {"value": "0.5"},
+        "exclusivityTags": ["a"],
+        "exclusiveTo": ["a"],
+        "targetingKeySelector": "user_id",
+    }
     assert body["workflowInstance"] == "workflows/w"
     assert body["state"] == "UNALLOCATED"
 
@@ -84,15 +117,25 @@ async def test_empty_targeting_is_kept_and_matches_everyone(
 async def test_the_id_may_come_from_the_body_name(client: httpx.AsyncClient, token_a: str) -> None:
     body = await create(client, token_a, name="segments/from-body")
     assert body["name"] == "segments/from-body"
-    r = await client.post(BASE, params={"segmentId": "one-id"}, headers=auth(token_a),
-                          json={"name": "segments/other-id"})
+    r = await client.post(
+        BASE,
+        params={"segmentId": "one-id"},
+        headers=auth(token_a),
+        json={"name": "segments/other-id"},
+    )
     assert_status(r, 400, 3)
 
 
 async def test_output_only_fields_are_ignored(client: httpx.AsyncClient, token_a: str) -> None:
-    body = await create(client, token_a, "out-only", state="ARCHIVED",
-                        createTime="2000-01-01T00:00:00Z", creator="identities/evil",
-                        bitsetAllocation={"bitset": "AAAA"})
+    body = await create(
+        client,
+        token_a,
+        "out-only",
+        state="ARCHIVED",
+        createTime="2000-01-01T00:00:00Z",
+        creator="identities/evil",
+        bitsetAllocation={"bitset": "AAAA"},
+    )
     assert body["state"] == "OK" and body["creator"] == "identities/test"
     assert not body["createTime"].startswith("2000")
 
@@ -110,15 +153,49 @@ async def test_output_only_fields_are_ignored(client: httpx.AsyncClient, token_a
         ({}, {"allocation": {"proportion": {"value": "lots"}}}),
         ({}, {"allocation": {"exclusivityTags": [""]}}),
         ({}, {"displayName": "x", "display_name": "y"}),
-        ({}, {"targeting": {"criteria": {"c": {"attribute": {"attributeName": "a"}}},
-                            "expression": {"ref": "c"}}}),  # no rule
+        (
+            {},
+            {
+                "targeting": {
+                    "criteria": {"c": {"attribute": {"attributeName": "a"}}},
+                    "expression": {"ref": "c"},
+                }
+            },
+        ),  # no rule
         ({}, {"targeting": {"criteria": {}, "expression": {"ref": "missing"}}}),
-        ({}, {"targeting": {"criteria": {"c": {"segment": {"segment": "segments/nope"}}},
-                            "expression": {"ref": "c"}}}),  # names no segment
-        ({}, {"targeting": {"criteria": {"c": {"attribute": {
-            "attributeName": "a", "startsWithRule": {"value": 5}}}}, "expression": {"ref": "c"}}}),
-        ({}, {"targeting": {"criteria": {"c": {"materializedSegment": {
-            "materializedSegment": "materializedSegments/m"}}}, "expression": {"ref": "c"}}}),
+        (
+            {},
+            {
+                "targeting": {
+                    "criteria": {"c": {"segment": {"segment": "segments/nope"}}},
+                    "expression": {"ref": "c"},
+                }
+            },
+        ),  # names no segment
+        (
+            {},
+            {
+                "targeting": {
+                    "criteria": {
+                        "c": {"attribute": {"attributeName": "a", "startsWithRule": {"value": 5}}}
+                    },
+                    "expression": {"ref": "c"},
+                }
+            },
+        ),
+        (
+            {},
+            {
+                "targeting": {
+                    "criteria": {
+                        "c": {
+                            "materializedSegment": {"materializedSegment": "materializedSegments/m"}
+                        }
+                    },
+                    "expression": {"ref": "c"},
+                }
+            },
+        ),
     ],
 )
 async def test_invalid_creates_are_invalid_argument(
@@ -153,8 +230,7 @@ async def test_taken_ids_and_display_names_already_exist(
     assert "display name" in body["message"]
 
 
-async def test_auth_errors(client: httpx.AsyncClient, token_a: str,
-                           client_token_a: str) -> None:
+async def test_auth_errors(client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
     r = await client.get(BASE)
     assert_status(r, 401, 16)
     assert r.headers["www-authenticate"] == "Bearer"
@@ -223,15 +299,17 @@ async def test_page_tokens_are_bound_to_their_query(
         await create(client, token_a, f"seg-{i}")
     first = await client.get(BASE, params={"pageSize": "1"}, headers=auth(token_a))
     token = first.json()["nextPageToken"]
-    other = await client.get(BASE, params={"pageSize": "1", "pageToken": token,
-                                           "orderBy": "createTime"}, headers=auth(token_a))
+    other = await client.get(
+        BASE,
+        params={"pageSize": "1", "pageToken": token, "orderBy": "createTime"},
+        headers=auth(token_a),
+    )
     assert_status(other, 400, 3)
     garbage = await client.get(BASE, params={"pageToken": "garbage!"}, headers=auth(token_a))
     assert_status(garbage, 400, 3)
 
 
-@pytest.mark.parametrize(("size", "status"), [("0", 200), ("5000", 200), ("-1", 400),
-                                              ("ten", 400)])
+@pytest.mark.parametrize(("size", "status"), [("0", 200), ("5000", 200), ("-1", 400), ("ten", 400)])
 async def test_page_size(client: httpx.AsyncClient, token_a: str, size: str, status: int) -> None:
     r = await client.get(BASE, params={"pageSize": size}, headers=auth(token_a))
     assert r.status_code == status
@@ -257,10 +335,22 @@ async def test_list_order_by(client: httpx.AsyncClient, token_a: str) -> None:
 
 
 async def test_list_filter(client: httpx.AsyncClient, token_a: str) -> None:
-    await create(client, token_a, "exp-a", displayName="Experiment A",
-                 allocation=exclusive("0.1", "ranking"), labels={"team": "search"})
-    await create(client, token_a, "exp-b", displayName="Experiment B",
-                 allocation=exclusive("0.1", "mixer"), labels={"team": "home"})
+    await create(
+        client,
+        token_a,
+        "exp-a",
+        displayName="Experiment A",
+        allocation=exclusive("0.1", "ranking"),
+        labels={"team": "search"},
+    )
+    await create(
+        client,
+        token_a,
+        "exp-b",
+        displayName="Experiment B",
+        allocation=exclusive("0.1", "mixer"),
+        labels={"team": "home"},
+    )
     await create(client, token_a, "open", displayName="Everyone", flag="flags/f")
     await client.post(f"{BASE}/exp-a:allocate", json={}, headers=auth(token_a))
 
@@ -279,7 +369,9 @@ async def test_list_filter(client: httpx.AsyncClient, token_a: str) -> None:
     assert await names("name:segments/open") == ["open"]
     assert await names("flag:flags/f") == ["open"]
     assert await names("owner:identities/test AND (labels.team:home OR flag:*)") == [
-        "exp-b", "open"]
+        "exp-b",
+        "open",
+    ]
     assert await names("labels.team:*") == ["exp-a", "exp-b"]
     for bad in ("size:5", "state:OK state:OK", "(state:OK", "state:", "AND", "NOT"):
         r = await client.get(BASE, params={"filter": bad}, headers=auth(token_a))
@@ -294,8 +386,7 @@ async def test_list_lists_archived_and_full_view(client: httpx.AsyncClient, toke
     assert only["state"] == "ARCHIVED" and "bitsetAllocation" in only
 
 
-async def test_lists_are_per_tenant(client: httpx.AsyncClient, token_a: str,
-                                    token_b: str) -> None:
+async def test_lists_are_per_tenant(client: httpx.AsyncClient, token_a: str, token_b: str) -> None:
     await create(client, token_a, "mine")
     assert (await client.get(BASE, headers=auth(token_b))).json() == {"segments": []}
 
@@ -303,46 +394,74 @@ async def test_lists_are_per_tenant(client: httpx.AsyncClient, token_a: str,
 # --- update ------------------------------------------------------------------------------------
 
 
-async def patch(client: httpx.AsyncClient, token: str, segment_id: str, body: object,
-                mask: str | None = None) -> httpx.Response:
+async def patch(
+    client: httpx.AsyncClient, token: str, segment_id: str, body: object, mask: str | None = None
+) -> httpx.Response:
     params = {"updateMask": mask} if mask is not None else {}
-    return await client.patch(f"{BASE}/{segment_id}", params=params, json=body,
-                              headers=auth(token))
+    return await client.patch(f"{BASE}/{segment_id}", params=params, json=body, headers=auth(token))
 
 
 async def test_patch_with_a_mask_changes_only_the_masked_fields(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
-    before = await create(client, token_a, "patchy", displayName="Before", description="d",
-                          labels={"a": "1", "b": "2"})
-    r = await patch(client, token_a, "patchy",
-                    {"displayName": "After", "description": "ignored", "labels": {"a": "9"}},
-                    "displayName,labels.a")
+    before = await create(
+        client,
+        token_a,
+        "patchy",
+        displayName="Before",
+        description="d",
+        labels={"a": "1", "b": "2"},
+    )
+    r = await patch(
+        client,
+        token_a,
+        "patchy",
+        {"displayName": "After", "description": "ignored", "labels": {"a": "9"}},
+        "displayName,labels.a",
+    )
     assert r.status_code == 200, r.text
     after = r.json()
     assert after["displayName"] == "After" and after["description"] == "d"
     assert after["labels"] == {"a": "9", "b": "2"}
-    assert after["updateTime"] >= before["updateTime"] and after["createTime"] == before[
-        "createTime"]
+    assert (
+        after["updateTime"] >= before["updateTime"] and after["createTime"] == before["createTime"]
+    )
 
 
 async def test_patch_nested_and_snake_case_paths(client: httpx.AsyncClient, token_a: str) -> None:
     await create(client, token_a, "nested", allocation=exclusive("0.1", "a"))
-    r = await patch(client, token_a, "nested",
-                    {"allocation": {"exclusivityTags": ["b"], "proportion": {"value": "0.9"}}},
-                    "allocation.exclusivity_tags")
+    r = await patch(
+        client,
+        token_a,
+        "nested",
+        {"allocation": {"exclusivityTags": ["b"], "proportion": {"value": "0.9"}}},
+        "allocation.exclusivity_tags",
+    )
     assert r.status_code == 200, r.text
-    assert r.json()["allocation"] == {"proportion": {"value": "0.1"},
-                                      "exclusivityTags": ["b"], "exclusiveTo": ["a"]}
+    assert r.json()["allocation"] == {
+        "proportion": {"value": "0.1"},
+        "exclusivityTags": ["b"],
+        "exclusiveTo": ["a"],
+    }
 
 
 async def test_patch_without_a_mask_updates_what_is_sent(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
-    await create(client, token_a, "nomask", displayName="N", description="keep",
-                 allocation={"proportion": {"value": "0.2"}})
-    r = await patch(client, token_a, "nomask", {"allocation": {"proportion": {"value": "0.3"}},
-                                                "targeting": SWEDEN})
+    await create(
+        client,
+        token_a,
+        "nomask",
+        displayName="N",
+        description="keep",
+        allocation={"proportion": {"value": "0.2"}},
+    )
+    r = await patch(
+        client,
+        token_a,
+        "nomask",
+        {"allocation": {"proportion": {"value": "0.3"}}, "targeting": SWEDEN},
+    )
     body = r.json()
     assert body["description"] == "keep" and body["targeting"] == SWEDEN
     assert body["allocation"] == {"proportion": {"value": "0.3"}}
@@ -352,8 +471,15 @@ async def test_patch_without_a_mask_updates_what_is_sent(
 
 
 async def test_patch_star_replaces_everything(client: httpx.AsyncClient, token_a: str) -> None:
-    await create(client, token_a, "starry", displayName="S", description="gone",
-                 labels={"a": "1"}, targeting=SWEDEN)
+    await create(
+        client,
+        token_a,
+        "starry",
+        displayName="S",
+        description="gone",
+        labels={"a": "1"},
+        targeting=SWEDEN,
+    )
     r = await patch(client, token_a, "starry", {"displayName": "T"}, "*")
     body = r.json()
     assert body["displayName"] == "T"
@@ -363,12 +489,22 @@ async def test_patch_star_replaces_everything(client: httpx.AsyncClient, token_a
 
 async def test_patch_targeting_subfield(client: httpx.AsyncClient, token_a: str) -> None:
     await create(client, token_a, "subtgt", targeting=SWEDEN)
-    norway = {"criteria": {"norway": {"attribute": {"attributeName": "country", "eqRule": {
-        "value": {"stringValue": "NO"}}}}}, "expression": {"ref": "norway"}}
+    norway = {
+        "criteria": {
+            "norway": {
+                "attribute": {
+                    "attributeName": "country",
+                    "eqRule": {"value": {"stringValue": "NO"}},
+                }
+            }
+        },
+        "expression": {"ref": "norway"},
+    }
     r = await patch(client, token_a, "subtgt", {"targeting": norway}, "targeting.criteria")
     assert_status(r, 400, 3)  # the kept expression names a criterion that is gone
-    r = await patch(client, token_a, "subtgt", {"targeting": norway},
-                    "targeting.criteria,targeting.expression")
+    r = await patch(
+        client, token_a, "subtgt", {"targeting": norway}, "targeting.criteria,targeting.expression"
+    )
     assert r.status_code == 200 and r.json()["targeting"] == norway
 
 
@@ -386,15 +522,17 @@ async def test_output_only_paths_in_a_mask_are_ignored(
     assert r.status_code == 200 and r.json()["state"] == "OK"
 
 
-async def test_patch_errors(client: httpx.AsyncClient, token_a: str,
-                            client_token_a: str) -> None:
+async def test_patch_errors(client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
     assert_status(await patch(client, token_a, "nope", {}), 404, 5)
     await create(client, token_a, "patch-err")
     assert_status(await patch(client, token_a, "patch-err", {"name": "segments/other"}), 400, 3)
     assert_status(await patch(client, token_a, "patch-err", {"bogus": 1}), 400, 3)
     assert_status(await patch(client, client_token_a, "patch-err", {}), 403, 7)
-    r = await client.patch(f"{BASE}/patch-err", content=b"{", headers={
-        **auth(token_a), "Content-Type": "application/json"})
+    r = await client.patch(
+        f"{BASE}/patch-err",
+        content=b"{",
+        headers={**auth(token_a), "Content-Type": "application/json"},
+    )
     assert_status(r, 400, 3)
 
 
@@ -407,8 +545,9 @@ async def test_patch_display_name_conflict(client: httpx.AsyncClient, token_a: s
     assert got.json()["displayName"] == "Two"  # unchanged
 
 
-async def test_identity_of_another_token(client: httpx.AsyncClient, token_a: str,
-                                         store: object) -> None:
+async def test_identity_of_another_token(
+    client: httpx.AsyncClient, token_a: str, store: object
+) -> None:
     await create(client, token_a, "shared")
     other = await make_token(store, "tenant-a", name="robot")  # type: ignore[arg-type]
     r = await patch(client, other, "shared", {"description": "x"})

@@ -72,17 +72,20 @@ class Hal:
     async def delete(self, url: str) -> httpx.Response:
         return await self.client.delete(url, headers=self.headers)
 
-    async def create_segment(self, name: str, filter: str | None = None,
-                             segment_type: str | None = None) -> dict[str, Any]:
+    async def create_segment(
+        self, name: str, filter: str | None = None, segment_type: str | None = None
+    ) -> dict[str, Any]:
         kind = segment_type or ("STATIC" if filter is None else "DYNAMIC")
-        r = await self.post(await self.segments_url(),
-                            {"name": name, "filter": filter, "segmentType": kind})
+        r = await self.post(
+            await self.segments_url(), {"name": name, "filter": filter, "segmentType": kind}
+        )
         assert r.status_code == 200, r.text
         doc: dict[str, Any] = r.json()
         return doc
 
-    async def create_individual(self, identifier: str | None = None,
-                                **attributes: Any) -> dict[str, Any]:
+    async def create_individual(
+        self, identifier: str | None = None, **attributes: Any
+    ) -> dict[str, Any]:
         body = dict(attributes) if identifier is None else {"identifier": identifier, **attributes}
         r = await self.post(await self.individuals_url(), body)
         assert r.status_code == 200, r.text
@@ -96,16 +99,27 @@ class Hal:
         return doc
 
     async def join(self, segment: dict[str, Any], individual: dict[str, Any]) -> httpx.Response:
-        return await self.post(href(segment, "self") + "/memberships", {
-            "individualSegmentIdentifier": segment["identifier"],
-            "individualIdentifier": individual["identifier"],
-        })
+        return await self.post(
+            href(segment, "self") + "/memberships",
+            {
+                "individualSegmentIdentifier": segment["identifier"],
+                "individualIdentifier": individual["identifier"],
+            },
+        )
 
 
 def age(value: str) -> dict[str, Any]:
     """Pulpo's demographics: a property maps to a list of fields whose values are strings."""
-    return {"age": [{"context": "demographics", "fieldType": "http://schema.org/age",
-                     "name": "age", "value": value}]}
+    return {
+        "age": [
+            {
+                "context": "demographics",
+                "fieldType": "http://schema.org/age",
+                "name": "age",
+                "value": value,
+            }
+        ]
+    }
 
 
 def embedded(doc: dict[str, Any], rel: str) -> list[dict[str, Any]]:

@@ -20,11 +20,14 @@ async def test_root_lists_templated_links(client: httpx.AsyncClient, token_a: st
         "description": "segmux: the HAL Individual Segments API",
         "_links": {
             "self": {"href": "http://segmux.test/"},
-            "individuals": {"href": "http://segmux.test/{projectId}/individuals{?filter}",
-                            "templated": True},
+            "individuals": {
+                "href": "http://segmux.test/{projectId}/individuals{?filter}",
+                "templated": True,
+            },
             "individual-segments": {
                 "href": "http://segmux.test/{projectId}/individual-segments{?filter}",
-                "templated": True},
+                "templated": True,
+            },
         },
     }
 
@@ -67,8 +70,7 @@ async def test_forwarded_headers_are_honoured_when_trusted(
     app = create_app(Settings(database_url=settings.database_url, trust_proxy=True), store=store)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://segmux.test") as c:
-        headers = {**auth(token_a), "X-Forwarded-Proto": "https",
-                   "X-Forwarded-Host": "api.example"}
+        headers = {**auth(token_a), "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example"}
         doc = (await c.get("/", headers=headers)).json()
         assert doc["_links"]["individuals"]["href"].startswith("https://api.example/")
         # a host that is not a host name is not echoed into links
@@ -80,8 +82,11 @@ async def test_forwarded_headers_are_honoured_when_trusted(
 async def test_unknown_paths_under_a_project_are_hal_404s(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
-    for path in ("/my-project/individual-segments/a/b/c", "/my-project/individuals/a/b",
-                 "/a/b/individuals"):
+    for path in (
+        "/my-project/individual-segments/a/b/c",
+        "/my-project/individuals/a/b",
+        "/a/b/individuals",
+    ):
         assert_error(await client.get(path, headers=auth(token_a)), 404, "No resource")
 
 
@@ -103,8 +108,9 @@ async def test_other_dialects_keep_their_prefixes(client: httpx.AsyncClient, tok
 
 
 @pytest.mark.parametrize("project", ["My-Project", "under_score", "x" * 65, "caf%C3%A9"])
-async def test_project_ids_are_sandbox_names(client: httpx.AsyncClient, token_a: str,
-                                             project: str) -> None:
+async def test_project_ids_are_sandbox_names(
+    client: httpx.AsyncClient, token_a: str, project: str
+) -> None:
     hal = Hal(client, token_a, project)
     message = "projectId: must match ^[a-z0-9-]{1,64}$"
     assert_error(await hal.get(await hal.individuals_url()), 400, message)
@@ -112,8 +118,9 @@ async def test_project_ids_are_sandbox_names(client: httpx.AsyncClient, token_a:
     assert_error(r, 400, "projectId")
 
 
-async def test_unsupported_method_is_405_with_allow(client: httpx.AsyncClient,
-                                                    token_a: str) -> None:
+async def test_unsupported_method_is_405_with_allow(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     hal = Hal(client, token_a)
     r = await hal.delete(await hal.segments_url())
     assert_error(r, 405, "Request method 'DELETE' not supported")
@@ -121,8 +128,9 @@ async def test_unsupported_method_is_405_with_allow(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("prefix", ["/api", "/v1", "/data/core/ups", "/ims", "/v2.3", "/segmux"])
-async def test_no_other_prefix_answers_in_hal_format(client: httpx.AsyncClient, token_a: str,
-                                                     prefix: str) -> None:
+async def test_no_other_prefix_answers_in_hal_format(
+    client: httpx.AsyncClient, token_a: str, prefix: str
+) -> None:
     for path in ("/individuals", "/my-project/individual-segments", "/x/individuals/y"):
         r = await client.get(prefix + path, headers=auth(token_a))
         assert r.headers.get("content-type") != HAL, (prefix + path, r.text)

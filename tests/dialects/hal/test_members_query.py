@@ -49,8 +49,9 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[Statement]:
 
 async def load(store: Store, n: int, sandbox: str = "big") -> None:
     for i in range(n):
-        await store.create_profile("tenant-a", sandbox, f"p{i:05d}",
-                                   {"demographics": age(str(20 + i % 50))})
+        await store.create_profile(
+            "tenant-a", sandbox, f"p{i:05d}", {"demographics": age(str(20 + i % 50))}
+        )
 
 
 def on_profiles(seen: list[Statement]) -> list[Statement]:
@@ -58,7 +59,10 @@ def on_profiles(seen: list[Statement]) -> list[Statement]:
 
 
 async def test_first_page_of_dynamic_members_is_one_query(
-    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
+    statements: list[Statement],
     backend: str,
 ) -> None:
     await load(store, 500)
@@ -82,7 +86,10 @@ async def test_first_page_of_dynamic_members_is_one_query(
 
 
 async def test_a_full_page_reads_only_the_page(
-    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
+    statements: list[Statement],
 ) -> None:
     await load(store, 300)
     hal = Hal(client, token_a, "big")
@@ -100,7 +107,10 @@ async def test_a_full_page_reads_only_the_page(
 
 
 async def test_a_page_past_the_end_counts_separately(
-    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
+    statements: list[Statement],
 ) -> None:
     await load(store, 30)
     hal = Hal(client, token_a, "big")
@@ -115,14 +125,18 @@ async def test_a_page_past_the_end_counts_separately(
 
 
 async def test_static_members_and_filtered_lists_are_one_query_too(
-    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
+    statements: list[Statement],
 ) -> None:
     await load(store, 100)
     hal = Hal(client, token_a, "big")
     friends = await hal.create_segment("Friends")
     for i in range(0, 100, 10):
-        await hal.post(href(friends, "self") + "/memberships",
-                       {"individualIdentifier": f"p{i:05d}"})
+        await hal.post(
+            href(friends, "self") + "/memberships", {"individualIdentifier": f"p{i:05d}"}
+        )
     statements.clear()
     doc = await hal.members(friends, filter="demographics/age/value eq '30'")
     assert identifiers(doc) == ["p00010", "p00060"]
@@ -149,8 +163,12 @@ async def assert_single_limited_plan(store: Store, page: Statement) -> None:
 
 
 async def test_the_total_follows_every_write(
-    client: httpx.AsyncClient, store: Store, token_a: str, statements: list[Statement],
-    backend: str, store_url: str,
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
+    statements: list[Statement],
+    backend: str,
+    store_url: str,
 ) -> None:
     """Totals stay exact whoever writes: individuals created, changed, deleted, memberships
     added and removed, here and through another process's store."""
@@ -162,8 +180,10 @@ async def test_the_total_follows_every_write(
     friends = await hal.create_segment("Friends")
 
     async def totals() -> tuple[int, int]:
-        return ((await hal.members(thirty))["page"]["totalElements"],
-                (await hal.members(friends))["page"]["totalElements"])
+        return (
+            (await hal.members(thirty))["page"]["totalElements"],
+            (await hal.members(friends))["page"]["totalElements"],
+        )
 
     assert await totals() == (2, 0)
     statements.clear()
@@ -200,7 +220,9 @@ async def test_the_total_follows_every_write(
 
 
 async def test_filters_and_segments_keep_their_own_totals(
-    client: httpx.AsyncClient, store: Store, token_a: str,
+    client: httpx.AsyncClient,
+    store: Store,
+    token_a: str,
 ) -> None:
     """A remembered total belongs to one listing: the same segment with another filter, or
     another segment, is counted for itself."""
@@ -213,5 +235,5 @@ async def test_filters_and_segments_keep_their_own_totals(
         assert (await hal.members(young))["page"]["totalElements"] == 10
         narrowed = await hal.members(adults, filter="demographics/age/value lt 25")
         assert narrowed["page"]["totalElements"] == 8
-        everyone = (await hal.get(await hal.individuals_url()))
+        everyone = await hal.get(await hal.individuals_url())
         assert everyone.json()["page"]["totalElements"] == 100

@@ -16,11 +16,13 @@ def hal(client: httpx.AsyncClient, token_a: str) -> Hal:
 
 async def people(hal: Hal) -> dict[str, dict[str, object]]:
     return {
-        "ana": await hal.create_individual("ana", demographics={**age("30"),
-                                                                "city": [{"value": "Madrid"}]}),
+        "ana": await hal.create_individual(
+            "ana", demographics={**age("30"), "city": [{"value": "Madrid"}]}
+        ),
         "luis": await hal.create_individual("luis", demographics=age("41")),
-        "eva": await hal.create_individual("eva", demographics={**age("30"),
-                                                                "city": [{"value": "Malaga"}]}),
+        "eva": await hal.create_individual(
+            "eva", demographics={**age("30"), "city": [{"value": "Malaga"}]}
+        ),
     }
 
 
@@ -40,8 +42,9 @@ async def test_static_membership_lifecycle(hal: Hal) -> None:
     member = embedded(doc, "individuals")[0]
     assert member == (await hal.get(href(member, "self"))).json()
 
-    assert identifiers(await hal.members(friends, filter="demographics/city/value eq 'Malaga'")) \
-        == ["eva"]
+    assert identifiers(
+        await hal.members(friends, filter="demographics/city/value eq 'Malaga'")
+    ) == ["eva"]
 
     r = await hal.delete(href(friends, "self") + "/memberships/eva")
     assert (r.status_code, r.content) == (200, b"")
@@ -57,37 +60,58 @@ async def test_membership_body_errors(hal: Hal) -> None:
     friends = await hal.create_segment("Friends")
     url = href(friends, "self") + "/memberships"
     assert (await hal.post(url, {"individualIdentifier": "ana"})).status_code == 200
-    assert_error(await hal.post(url, {"individualSegmentIdentifier": "other-one",
-                                      "individualIdentifier": "ana"}),
-                 400, "individualSegmentIdentifier: must equal the individual segment")
-    assert_error(await hal.post(url, {"individualSegmentIdentifier": friends["identifier"]}),
-                 400, "missing required field `individualIdentifier`")
-    assert_error(await hal.post(url, {"individualIdentifier": "nobody"}), 404,
-                 "no individual with identifier 'nobody'")
+    assert_error(
+        await hal.post(
+            url, {"individualSegmentIdentifier": "other-one", "individualIdentifier": "ana"}
+        ),
+        400,
+        "individualSegmentIdentifier: must equal the individual segment",
+    )
+    assert_error(
+        await hal.post(url, {"individualSegmentIdentifier": friends["identifier"]}),
+        400,
+        "missing required field `individualIdentifier`",
+    )
+    assert_error(
+        await hal.post(url, {"individualIdentifier": "nobody"}),
+        404,
+        "no individual with identifier 'nobody'",
+    )
     missing = url.replace(friends["identifier"], "no-such-segment")
-    assert_error(await hal.post(missing, {"individualIdentifier": "ana"}), 404,
-                 "no individual segment with identifier 'no-such-segment'")
+    assert_error(
+        await hal.post(missing, {"individualIdentifier": "ana"}),
+        404,
+        "no individual segment with identifier 'no-such-segment'",
+    )
 
 
 async def test_memberships_on_dynamic_segments_are_400(hal: Hal) -> None:
     who = await people(hal)
     thirty = await hal.create_segment("Thirty", "demographics/age/value eq '30'")
-    assert_error(await hal.join(thirty, who["ana"]), 400,
-                 "Membership POST requests can only be made to a static individual segment")
-    assert_error(await hal.delete(href(thirty, "self") + "/memberships/ana"), 400,
-                 "Membership DELETE requests can only be made to a static individual segment")
+    assert_error(
+        await hal.join(thirty, who["ana"]),
+        400,
+        "Membership POST requests can only be made to a static individual segment",
+    )
+    assert_error(
+        await hal.delete(href(thirty, "self") + "/memberships/ana"),
+        400,
+        "Membership DELETE requests can only be made to a static individual segment",
+    )
 
 
-async def test_an_individual_of_another_project_cannot_join(hal: Hal, client: httpx.AsyncClient,
-                                                            token_a: str) -> None:
+async def test_an_individual_of_another_project_cannot_join(
+    hal: Hal, client: httpx.AsyncClient, token_a: str
+) -> None:
     elsewhere = Hal(client, token_a, "elsewhere")
     stranger = await elsewhere.create_individual("stranger")
     friends = await hal.create_segment("Friends")
     assert_error(await hal.join(friends, stranger), 404)
 
 
-async def test_client_tokens_cannot_change_memberships(hal: Hal, client: httpx.AsyncClient,
-                                                       client_token_a: str) -> None:
+async def test_client_tokens_cannot_change_memberships(
+    hal: Hal, client: httpx.AsyncClient, client_token_a: str
+) -> None:
     who = await people(hal)
     friends = await hal.create_segment("Friends")
     reader = Hal(client, client_token_a)
@@ -119,8 +143,9 @@ async def test_members_are_paged_and_sorted(hal: Hal) -> None:
     doc = await hal.members(adults)
     assert doc["page"] == {"size": 20, "totalElements": 6, "totalPages": 1, "number": 0}
     url = href(adults, "individuals")
-    r = await hal.client.get(url, params={"size": 4, "sort": "demographics/age/value,desc"},
-                             headers=hal.headers)
+    r = await hal.client.get(
+        url, params={"size": 4, "sort": "demographics/age/value,desc"}, headers=hal.headers
+    )
     page = r.json()
     assert identifiers(page) == ["p6", "p5", "p4", "p3"]
     nxt = (await hal.get(href(page, "next"))).json()
@@ -153,10 +178,12 @@ async def test_an_individuals_segments(hal: Hal) -> None:
     assert r.status_code == 200
     names = [s["name"] for s in embedded(r.json(), "individual-segments")]
     assert names == ["Friends", "Thirty", "Everyone"]
-    assert embedded(r.json(), "individual-segments")[1] == (await hal.get(href(thirty,
-                                                                               "self"))).json()
-    r = await hal.client.get(href(who["luis"], "individual-segments"),
-                             params={"sort": "name,desc"}, headers=hal.headers)
+    assert (
+        embedded(r.json(), "individual-segments")[1] == (await hal.get(href(thirty, "self"))).json()
+    )
+    r = await hal.client.get(
+        href(who["luis"], "individual-segments"), params={"sort": "name,desc"}, headers=hal.headers
+    )
     assert [s["name"] for s in embedded(r.json(), "individual-segments")] == ["Everyone"]
     missing = href(who["ana"], "individual-segments").replace("/ana/", "/nobody/")
     assert_error(await hal.get(missing), 404, "no individual with identifier 'nobody'")
@@ -190,8 +217,10 @@ async def test_turning_a_static_segment_dynamic_drops_its_members(hal: Hal) -> N
     who = await people(hal)
     friends = await hal.create_segment("Friends")
     await hal.join(friends, who["luis"])
-    r = await hal.put(href(friends, "self"), {"name": "Friends", "segmentType": "DYNAMIC",
-                                              "filter": "demographics/age/value eq '30'"})
+    r = await hal.put(
+        href(friends, "self"),
+        {"name": "Friends", "segmentType": "DYNAMIC", "filter": "demographics/age/value eq '30'"},
+    )
     assert identifiers(await hal.members(r.json())) == ["ana", "eva"]
     r = await hal.put(href(friends, "self"), {"name": "Friends", "segmentType": "STATIC"})
     assert identifiers(await hal.members(r.json())) == []

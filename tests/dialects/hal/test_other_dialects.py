@@ -26,10 +26,12 @@ async def segment(store: Store, name: str, expr: ast.Expr, sandbox: str = "prod"
     return (await store.create_segment("tenant-a", new, "other-dialect")).slug
 
 
-async def test_a_v23_segment_is_dynamic_for_everyone(prod: Hal, client: httpx.AsyncClient,
-                                                     token_a: str) -> None:
-    r = await client.post(V23, json={"name": "EMEA"},
-                          headers={"Authorization": f"Bearer {token_a}"})
+async def test_a_v23_segment_is_dynamic_for_everyone(
+    prod: Hal, client: httpx.AsyncClient, token_a: str
+) -> None:
+    r = await client.post(
+        V23, json={"name": "EMEA"}, headers={"Authorization": f"Bearer {token_a}"}
+    )
     assert r.status_code == 200
     await prod.create_individual("ana", demographics=age("30"))
     await prod.create_individual("luis")
@@ -39,20 +41,26 @@ async def test_a_v23_segment_is_dynamic_for_everyone(prod: Hal, client: httpx.As
     assert identifiers(await prod.members(emea)) == ["ana", "luis"]
     # and it is only in prod
     other = Hal(client, token_a, "my-project")
-    assert embedded((await other.get(await other.segments_url())).json(),
-                    "individual-segments") == []
+    assert (
+        embedded((await other.get(await other.segments_url())).json(), "individual-segments") == []
+    )
 
 
-async def test_a_hal_segment_in_prod_is_listed_by_v23(prod: Hal, client: httpx.AsyncClient,
-                                                      token_a: str) -> None:
+async def test_a_hal_segment_in_prod_is_listed_by_v23(
+    prod: Hal, client: httpx.AsyncClient, token_a: str
+) -> None:
     await prod.create_segment("Thirty", "demographics/age/value eq '30'")
     r = await client.get(V23, headers={"Authorization": f"Bearer {token_a}"})
     assert [s["name"] for s in r.json()["result"]["items"]] == ["Thirty"]
 
 
 async def test_conditions_are_rendered_as_odata(prod: Hal, store: Store) -> None:
-    expr = Or((Cmp("eq", ("workAddress", "country"), Lit("string", "ES")),
-               Cmp("ge", ("age",), Lit("number", 18))))
+    expr = Or(
+        (
+            Cmp("eq", ("workAddress", "country"), Lit("string", "ES")),
+            Cmp("ge", ("age",), Lit("number", 18)),
+        )
+    )
     slug = await segment(store, "spain or adults", expr)
     doc = (await prod.get(f"{await prod.segments_url()}/{slug}")).json()
     assert doc["filter"] == "workAddress/country eq 'ES' or age ge 18"
@@ -61,13 +69,17 @@ async def test_conditions_are_rendered_as_odata(prod: Hal, store: Store) -> None
     assert identifiers(await prod.members(doc)) == ["ana"]
 
 
-@pytest.mark.parametrize(("expr", "reason"), [
-    (Regex(("email",), "@liferay\\.com$"), "OData has no regular-expression test"),
-    (Cmp("ne", ("country",), Lit("string", "ES")), "'present and different' has no exact"),
-    (Cmp("eq", ("country",), Lit("string", "es"), ci=True), "no case-insensitive comparison"),
-])
-async def test_what_odata_cannot_say_is_left_out(prod: Hal, store: Store, expr: ast.Expr,
-                                                 reason: str) -> None:
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        (Regex(("email",), "@liferay\\.com$"), "OData has no regular-expression test"),
+        (Cmp("ne", ("country",), Lit("string", "ES")), "'present and different' has no exact"),
+        (Cmp("eq", ("country",), Lit("string", "es"), ci=True), "no case-insensitive comparison"),
+    ],
+)
+async def test_what_odata_cannot_say_is_left_out(
+    prod: Hal, store: Store, expr: ast.Expr, reason: str
+) -> None:
     hidden = await segment(store, "hidden", expr)
     shown = await prod.create_segment("shown", "country eq 'ES'")
     doc = (await prod.get(await prod.segments_url())).json()

@@ -36,14 +36,18 @@ def auth(token: str) -> dict[str, str]:
 
 
 async def create(client: httpx.AsyncClient, token: str, name: str, pql: str) -> str:
-    r = await client.post(SEGMENTS, headers=auth(token), json={
-        "name": name, "condition": {"language": "pql", "expression": pql}})
+    r = await client.post(
+        SEGMENTS,
+        headers=auth(token),
+        json={"name": name, "condition": {"language": "pql", "expression": pql}},
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
 
 async def test_the_issues_patterns_answer_at_once_on_10000_characters(
-        client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
+    client: httpx.AsyncClient, token_a: str, client_token_a: str
+) -> None:
     rx = await create(client, token_a, "backtracks", 'email.matches("(a+)+$")')
     like = await create(client, token_a, "likes", 'city like "%a%a%a%a%a%!"')
     started = time.monotonic()
@@ -60,15 +64,17 @@ async def test_the_issues_patterns_answer_at_once_on_10000_characters(
     r = await client.post(BATCH, headers=auth(client_token_a), json={"contexts": batch})
     assert r.status_code == 200, r.text
     assert [x["results"] for x in r.json()["results"]] == [e for _, e in cases] * 15
-    r = await client.post(BATCH, headers=auth(client_token_a),
-                          json={"contexts": [{"email": "a" * 26 + "!"}] * 1000})
+    r = await client.post(
+        BATCH, headers=auth(client_token_a), json={"contexts": [{"email": "a" * 26 + "!"}] * 1000}
+    )
     assert r.status_code == 200, r.text
     assert all(x["results"][rx] is False for x in r.json()["results"])
     assert time.monotonic() - started < GENEROUS_SECONDS
 
 
-async def many_patterns(client: httpx.AsyncClient, token: str, segments: int = 15,
-                        atoms: int = 20) -> None:
+async def many_patterns(
+    client: httpx.AsyncClient, token: str, segments: int = 15, atoms: int = 20
+) -> None:
     """``segments`` x ``atoms`` distinct patterns on ``v``: each value of ``v`` is matched by
     every one of them."""
     for s in range(segments):
@@ -81,11 +87,13 @@ def heavy_contexts(count: int) -> list[dict[str, Any]]:
 
 
 async def test_healthz_answers_while_a_long_batch_runs(
-        client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
+    client: httpx.AsyncClient, token_a: str, client_token_a: str
+) -> None:
     await many_patterns(client, token_a)
     contexts = heavy_contexts(200)  # 300 patterns x 40 values x 200 contexts: seconds of CPU
     batch = asyncio.create_task(
-        client.post(BATCH, headers=auth(client_token_a), json={"contexts": contexts}))
+        client.post(BATCH, headers=auth(client_token_a), json={"contexts": contexts})
+    )
     # Without pauses the batch would hold the loop: this sleep would end after it, and so
     # would /healthz.
     await asyncio.sleep(0.3)
@@ -108,10 +116,12 @@ async def tight_client(store: Store, store_url: str) -> AsyncIterator[httpx.Asyn
 
 
 async def test_a_batch_past_its_budget_is_a_400_that_names_it(
-        tight_client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
+    tight_client: httpx.AsyncClient, token_a: str, client_token_a: str
+) -> None:
     await many_patterns(tight_client, token_a)
-    r = await tight_client.post(BATCH, headers=auth(client_token_a),
-                                json={"contexts": heavy_contexts(200)})
+    r = await tight_client.post(
+        BATCH, headers=auth(client_token_a), json={"contexts": heavy_contexts(200)}
+    )
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["error"] == "invalid"
@@ -119,25 +129,32 @@ async def test_a_batch_past_its_budget_is_a_400_that_names_it(
     assert "100 ms of CPU" in body["reason"]
     assert re.search(r"stopped after [1-9][0-9]* of the contexts", body["reason"])
     # One context that alone costs more than the budget ends inside its evaluation.
-    r = await tight_client.post(EVALUATE, headers=auth(client_token_a),
-                                json={"context": {"v": ["aaaaaaaaaa"] * 20_000}})
+    r = await tight_client.post(
+        EVALUATE, headers=auth(client_token_a), json={"context": {"v": ["aaaaaaaaaa"] * 20_000}}
+    )
     assert r.status_code == 400, r.text
     assert r.json()["field"] == "context"
     # What fits in the budget is answered as before.
-    r = await tight_client.post(EVALUATE, headers=auth(client_token_a),
-                                json={"context": {"v": "aaa15x3"}})
+    r = await tight_client.post(
+        EVALUATE, headers=auth(client_token_a), json={"context": {"v": "aaa15x3"}}
+    )
     assert r.status_code == 200, r.text
     assert sum(r.json()["results"].values()) == 0
-    r = await tight_client.post(EVALUATE, headers=auth(client_token_a),
-                                json={"context": {"v": "!a14x19"}})
+    r = await tight_client.post(
+        EVALUATE, headers=auth(client_token_a), json={"context": {"v": "!a14x19"}}
+    )
     assert r.status_code == 200, r.text
     assert sum(r.json()["results"].values()) == 1
 
 
 async def test_a_batch_with_a_unit_is_bounded_too(
-        tight_client: httpx.AsyncClient, token_a: str, client_token_a: str) -> None:
+    tight_client: httpx.AsyncClient, token_a: str, client_token_a: str
+) -> None:
     await many_patterns(tight_client, token_a)
-    r = await tight_client.post(BATCH, headers=auth(client_token_a),
-                                json={"contexts": heavy_contexts(200), "unit": "user-1"})
+    r = await tight_client.post(
+        BATCH,
+        headers=auth(client_token_a),
+        json={"contexts": heavy_contexts(200), "unit": "user-1"},
+    )
     assert r.status_code == 400, r.text
     assert r.json()["field"] == "contexts"

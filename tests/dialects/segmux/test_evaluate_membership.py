@@ -32,8 +32,7 @@ async def canonical_id(client: httpx.AsyncClient, token: str, name: str) -> str:
     return ids[0]
 
 
-async def test_a_static_segment_is_its_member_list(client: httpx.AsyncClient,
-                                                   token_a: str) -> None:
+async def test_a_static_segment_is_its_member_list(client: httpx.AsyncClient, token_a: str) -> None:
     hal = Hal(client, token_a)
     friends = await hal.create_segment("Friends")
     ana = await hal.create_individual("ana", city="Madrid")
@@ -49,9 +48,13 @@ async def test_a_static_segment_is_its_member_list(client: httpx.AsyncClient,
     assert await evaluate(client, token_a, context={"identifier": "bob"}) == {sid: False}
     assert await evaluate(client, token_a, context={}, unit="ana") == {sid: True}
     assert await evaluate(client, token_a, context={"identifier": "ana"}, unit="bob") == {
-        sid: False}
-    r = await client.post("/segmux/v1/evaluate:batch", json={
-        "contexts": [{"identifier": "ana"}, {"identifier": "bob"}, {}]}, headers=auth(token_a))
+        sid: False
+    }
+    r = await client.post(
+        "/segmux/v1/evaluate:batch",
+        json={"contexts": [{"identifier": "ana"}, {"identifier": "bob"}, {}]},
+        headers=auth(token_a),
+    )
     assert r.status_code == 200, r.text
     assert [x["results"][sid] for x in r.json()["results"]] == [True, False, False]
     # Leaving the list is seen at once.
@@ -64,23 +67,45 @@ def hal_href(doc: dict[str, Any]) -> str:
     return str(doc["_links"]["self"]["href"]).removeprefix("http://segmux.test")
 
 
-SWEDEN = {"criteria": {"se": {"attribute": {"attributeName": "country",
-                                            "eqRule": {"value": {"stringValue": "SE"}}}}},
-          "expression": {"ref": "se"}}
+SWEDEN = {
+    "criteria": {
+        "se": {
+            "attribute": {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}
+        }
+    },
+    "expression": {"ref": "se"},
+}
 
 
-async def test_segment_criteria_ask_the_named_segment(client: httpx.AsyncClient,
-                                                      token_a: str) -> None:
+async def test_segment_criteria_ask_the_named_segment(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     await confidence_create(client, token_a, "swedes", displayName="Swedes", targeting=SWEDEN)
-    await confidence_create(client, token_a, "not-swedes", displayName="Not Swedes", targeting={
-        "criteria": {"s": {"segment": {"segment": "segments/swedes"}}},
-        "expression": {"not": {"ref": "s"}}})
+    await confidence_create(
+        client,
+        token_a,
+        "not-swedes",
+        displayName="Not Swedes",
+        targeting={
+            "criteria": {"s": {"segment": {"segment": "segments/swedes"}}},
+            "expression": {"not": {"ref": "s"}},
+        },
+    )
     # Two levels: criteria resolve transitively.
-    await confidence_create(client, token_a, "swedes-too", displayName="Swedes too", targeting={
-        "criteria": {"n": {"segment": {"segment": "segments/not-swedes"}}},
-        "expression": {"not": {"ref": "n"}}})
-    ids = {name: await canonical_id(client, token_a, name)
-           for name in ("Swedes", "Not Swedes", "Swedes too")}
+    await confidence_create(
+        client,
+        token_a,
+        "swedes-too",
+        displayName="Swedes too",
+        targeting={
+            "criteria": {"n": {"segment": {"segment": "segments/not-swedes"}}},
+            "expression": {"not": {"ref": "n"}},
+        },
+    )
+    ids = {
+        name: await canonical_id(client, token_a, name)
+        for name in ("Swedes", "Not Swedes", "Swedes too")
+    }
     for unit in (None, "user-1"):
         extra = {} if unit is None else {"unit": unit}
         se = await evaluate(client, token_a, context={"country": "SE"}, **extra)
@@ -88,6 +113,7 @@ async def test_segment_criteria_ask_the_named_segment(client: httpx.AsyncClient,
         assert (se[ids["Swedes"]], se[ids["Not Swedes"]]) == (True, False), unit
         assert (no[ids["Swedes"]], no[ids["Not Swedes"]]) == (False, True), unit
         assert (se[ids["Swedes too"]], no[ids["Swedes too"]]) == (True, False), unit
-        only = await evaluate(client, token_a, context={"country": "NO"},
-                              segments=[ids["Not Swedes"]], **extra)
+        only = await evaluate(
+            client, token_a, context={"country": "NO"}, segments=[ids["Not Swedes"]], **extra
+        )
         assert only == {ids["Not Swedes"]: True}, unit

@@ -21,8 +21,11 @@ def auth(token: str) -> dict[str, str]:
 
 
 async def test_translate_pql_to_unleash(client: httpx.AsyncClient, token_a: str) -> None:
-    r = await client.post(TRANSLATE, headers=auth(token_a), json={
-        "from": "pql", "to": "unleash", "expression": 'workAddress.country = "US"'})
+    r = await client.post(
+        TRANSLATE,
+        headers=auth(token_a),
+        json={"from": "pql", "to": "unleash", "expression": 'workAddress.country = "US"'},
+    )
     assert r.status_code == 200, r.text
     [constraint] = r.json()["expression"]
     assert constraint["contextName"] == "workAddress.country"
@@ -32,9 +35,13 @@ async def test_translate_pql_to_unleash(client: httpx.AsyncClient, token_a: str)
 
 
 async def test_translate_pql_to_pqljson_is_the_documented_conversion(
-        client: httpx.AsyncClient, token_a: str) -> None:
-    r = await client.post(TRANSLATE, headers=auth(token_a), json={
-        "from": "pql", "to": "pqljson", "expression": 'workAddress.country = "US"'})
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    r = await client.post(
+        TRANSLATE,
+        headers=auth(token_a),
+        json={"from": "pql", "to": "pqljson", "expression": 'workAddress.country = "US"'},
+    )
     assert r.status_code == 200
     assert r.json()["expression"] == (
         '{"nodeType":"fnApply","fnName":"=","params":[{"nodeType":"fieldLookup",'
@@ -44,24 +51,40 @@ async def test_translate_pql_to_pqljson_is_the_documented_conversion(
     )
 
 
-@pytest.mark.parametrize(("source", "expression"), [
-    ("pql", 'workAddress.country = "US" and age > 30'),
-    ("odata", "workAddress/country eq 'US' and age gt 30"),
-    ("unleash", [{"contextName": "workAddress.country", "operator": "IN", "values": ["US"]},
-                 {"contextName": "age", "operator": "NUM_GT", "value": "30"}]),
-])
-async def test_translations_agree_across_languages(client: httpx.AsyncClient, token_a: str,
-                                                   source: str, expression: object) -> None:
-    r = await client.post(TRANSLATE, headers=auth(token_a), json={
-        "from": source, "to": "confidence", "expression": expression})
+@pytest.mark.parametrize(
+    ("source", "expression"),
+    [
+        ("pql", 'workAddress.country = "US" and age > 30'),
+        ("odata", "workAddress/country eq 'US' and age gt 30"),
+        (
+            "unleash",
+            [
+                {"contextName": "workAddress.country", "operator": "IN", "values": ["US"]},
+                {"contextName": "age", "operator": "NUM_GT", "value": "30"},
+            ],
+        ),
+    ],
+)
+async def test_translations_agree_across_languages(
+    client: httpx.AsyncClient, token_a: str, source: str, expression: object
+) -> None:
+    r = await client.post(
+        TRANSLATE,
+        headers=auth(token_a),
+        json={"from": source, "to": "confidence", "expression": expression},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["expression"] == translate(source, "confidence", expression)
 
 
 async def test_or_across_attributes_is_not_expressible_in_unleash(
-        client: httpx.AsyncClient, token_a: str) -> None:
-    r = await client.post(TRANSLATE, headers=auth(token_a), json={
-        "from": "pql", "to": "unleash", "expression": 'a = "1" or b = "2"'})
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    r = await client.post(
+        TRANSLATE,
+        headers=auth(token_a),
+        json={"from": "pql", "to": "unleash", "expression": 'a = "1" or b = "2"'},
+    )
     assert r.status_code == 422
     body = r.json()
     assert body["error"] == "not_expressible"
@@ -69,10 +92,14 @@ async def test_or_across_attributes_is_not_expressible_in_unleash(
     assert body["reason"]
 
 
-async def test_invalid_expression_is_400_with_position(client: httpx.AsyncClient,
-                                                       token_a: str) -> None:
-    r = await client.post(TRANSLATE, headers=auth(token_a), json={
-        "from": "pql", "to": "odata", "expression": 'a = "x" and select x from xEvent'})
+async def test_invalid_expression_is_400_with_position(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    r = await client.post(
+        TRANSLATE,
+        headers=auth(token_a),
+        json={"from": "pql", "to": "odata", "expression": 'a = "x" and select x from xEvent'},
+    )
     assert r.status_code == 400
     body = r.json()
     assert body["error"] == "invalid"
@@ -80,14 +107,18 @@ async def test_invalid_expression_is_400_with_position(client: httpx.AsyncClient
     assert "select" in body["reason"].lower()
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"from": "sql", "to": "pql", "expression": "x"}, "from"),
-    ({"from": "pql", "to": "cobol", "expression": 'a = "x"'}, "to"),
-    ({"from": "pql", "expression": 'a = "x"'}, ""),
-    ({"from": "pql", "to": "odata", "expression": 'a = "x"', "extra": 1}, ""),
-])
-async def test_bad_translate_requests_are_400(client: httpx.AsyncClient, token_a: str,
-                                              payload: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"from": "sql", "to": "pql", "expression": "x"}, "from"),
+        ({"from": "pql", "to": "cobol", "expression": 'a = "x"'}, "to"),
+        ({"from": "pql", "expression": 'a = "x"'}, ""),
+        ({"from": "pql", "to": "odata", "expression": 'a = "x"', "extra": 1}, ""),
+    ],
+)
+async def test_bad_translate_requests_are_400(
+    client: httpx.AsyncClient, token_a: str, payload: dict[str, object], field: str
+) -> None:
     r = await client.post(TRANSLATE, headers=auth(token_a), json=payload)
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "invalid"
@@ -102,11 +133,13 @@ async def test_translate_needs_a_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_transport_errors(client: httpx.AsyncClient, token_a: str) -> None:
-    r = await client.post(TRANSLATE, headers={**auth(token_a), "Content-Type": "text/plain"},
-                          content=b"{}")
+    r = await client.post(
+        TRANSLATE, headers={**auth(token_a), "Content-Type": "text/plain"}, content=b"{}"
+    )
     assert r.status_code == 415
-    r = await client.post(TRANSLATE, headers={**auth(token_a),
-                          "Content-Type": "application/json"}, content=b"{")
+    r = await client.post(
+        TRANSLATE, headers={**auth(token_a), "Content-Type": "application/json"}, content=b"{"
+    )
     assert r.status_code == 400
     r = await client.get(TRANSLATE, headers=auth(token_a))
     assert r.status_code == 405
@@ -122,35 +155,41 @@ async def seed(store: Store, tenant: str, name: str, pql: str | None) -> str:
 
     expr = normalize(parse_pql(pql)) if pql else None
     segment = await store.create_segment(
-        tenant, NewSegment(name=name, expression=ast.encode(expr) if expr else None), "t")
+        tenant, NewSegment(name=name, expression=ast.encode(expr) if expr else None), "t"
+    )
     return segment.id
 
 
-async def test_evaluate_every_segment_of_the_tenant(client: httpx.AsyncClient, store: Store,
-                                                    token_a: str, token_b: str) -> None:
+async def test_evaluate_every_segment_of_the_tenant(
+    client: httpx.AsyncClient, store: Store, token_a: str, token_b: str
+) -> None:
     us = await seed(store, "tenant-a", "US", 'workAddress.country = "US"')
     adults = await seed(store, "tenant-a", "adults", "age >= 18")
     everyone = await seed(store, "tenant-a", "everyone", None)
     await seed(store, "tenant-b", "theirs", None)
-    r = await client.post(EVALUATE, headers=auth(token_a),
-                          json={"context": {"workAddress": {"country": "US"}, "age": 12}})
+    r = await client.post(
+        EVALUATE,
+        headers=auth(token_a),
+        json={"context": {"workAddress": {"country": "US"}, "age": 12}},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["results"] == {us: True, adults: False, everyone: True}
     assert sorted(body["matches"]) == sorted([us, everyone])
 
 
-async def test_evaluate_listed_segments_only(client: httpx.AsyncClient, store: Store,
-                                             token_a: str) -> None:
+async def test_evaluate_listed_segments_only(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
     us = await seed(store, "tenant-a", "US", 'workAddress.country = "US"')
     await seed(store, "tenant-a", "adults", "age >= 18")
-    r = await client.post(EVALUATE, headers=auth(token_a),
-                          json={"context": {}, "segments": [us]})
+    r = await client.post(EVALUATE, headers=auth(token_a), json={"context": {}, "segments": [us]})
     assert r.json() == {"matches": [], "results": {us: False}, "reasons": {}}
 
 
-async def test_evaluate_sees_updates_at_once(client: httpx.AsyncClient, store: Store,
-                                             token_a: str) -> None:
+async def test_evaluate_sees_updates_at_once(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
     sid = await seed(store, "tenant-a", "US", 'workAddress.country = "US"')
     ctx = {"context": {"workAddress": {"country": "DE"}}, "segments": [sid]}
     assert (await client.post(EVALUATE, headers=auth(token_a), json=ctx)).json()["matches"] == []
@@ -162,38 +201,44 @@ async def test_evaluate_sees_updates_at_once(client: httpx.AsyncClient, store: S
     assert (await client.post(EVALUATE, headers=auth(token_a), json=ctx)).json()["matches"] == [sid]
 
 
-async def test_evaluate_unknown_or_foreign_id_is_404(client: httpx.AsyncClient, store: Store,
-                                                     token_a: str, token_b: str) -> None:
+async def test_evaluate_unknown_or_foreign_id_is_404(
+    client: httpx.AsyncClient, store: Store, token_a: str, token_b: str
+) -> None:
     theirs = await seed(store, "tenant-b", "theirs", None)
     for sid in (theirs, str(uuid.uuid4()), "nope"):
-        r = await client.post(EVALUATE, headers=auth(token_a),
-                              json={"context": {}, "segments": [sid]})
+        r = await client.post(
+            EVALUATE, headers=auth(token_a), json={"context": {}, "segments": [sid]}
+        )
         assert r.status_code == 404
         assert r.json()["error"] == "not_found"
 
 
-async def test_evaluate_context_must_be_an_object(client: httpx.AsyncClient,
-                                                  token_a: str) -> None:
+async def test_evaluate_context_must_be_an_object(client: httpx.AsyncClient, token_a: str) -> None:
     for payload in ({"context": []}, {}, {"context": {}, "segments": "x"}):
         r = await client.post(EVALUATE, headers=auth(token_a), json=payload)
         assert r.status_code == 400, payload
 
 
-async def test_client_token_may_evaluate(client: httpx.AsyncClient, store: Store,
-                                         client_token_a: str) -> None:
+async def test_client_token_may_evaluate(
+    client: httpx.AsyncClient, store: Store, client_token_a: str
+) -> None:
     everyone = await seed(store, "tenant-a", "everyone", None)
     r = await client.post(EVALUATE, headers=auth(client_token_a), json={"context": {}})
     assert r.json()["matches"] == [everyone]
 
 
-async def test_evaluate_with_a_unit_applies_allocation(client: httpx.AsyncClient,
-                                                       token_a: str) -> None:
+async def test_evaluate_with_a_unit_applies_allocation(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
     """A 0% Confidence segment holds no bucket: with a unit nobody is a member, and without
     one it needs a unit (never widened to its condition); a 100% segment matches every unit."""
     headers = auth(token_a)
     for slug, share in (("nobody-gets-in", "0"), ("everybody-in", "1")):
-        r = await client.post(f"/v1/segments?segmentId={slug}", headers=headers, json={
-            "displayName": slug, "allocation": {"proportion": {"value": share}}})
+        r = await client.post(
+            f"/v1/segments?segmentId={slug}",
+            headers=headers,
+            json={"displayName": slug, "allocation": {"proportion": {"value": share}}},
+        )
         assert r.status_code == 200, r.text
     listed = (await client.post(EVALUATE, headers=headers, json={"context": {}})).json()
     ids = list(listed["results"])

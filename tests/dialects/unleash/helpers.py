@@ -23,9 +23,13 @@ def strategies_url(feature: str, env: str = "development", project: str = "defau
     return f"/api/admin/projects/{project}/features/{feature}/environments/{env}/strategies"
 
 
-async def create_segment(client: httpx.AsyncClient, token: str, name: str,
-                         constraints: list[dict[str, Any]] | None = None,
-                         **extra: Any) -> dict[str, Any]:
+async def create_segment(
+    client: httpx.AsyncClient,
+    token: str,
+    name: str,
+    constraints: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     body = {"name": name, "constraints": constraints or [], **extra}
     r = await client.post(SEGMENTS, json=body, headers=auth(token))
     assert r.status_code == 201, r.text
@@ -33,18 +37,26 @@ async def create_segment(client: httpx.AsyncClient, token: str, name: str,
     return created
 
 
-async def create_feature(client: httpx.AsyncClient, token: str, name: str,
-                         project: str = "default") -> dict[str, Any]:
-    r = await client.post(f"/api/admin/projects/{project}/features", json={"name": name},
-                          headers=auth(token))
+async def create_feature(
+    client: httpx.AsyncClient, token: str, name: str, project: str = "default"
+) -> dict[str, Any]:
+    r = await client.post(
+        f"/api/admin/projects/{project}/features", json={"name": name}, headers=auth(token)
+    )
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()
     return created
 
 
-async def add_strategy(client: httpx.AsyncClient, token: str, feature: str,
-                       segments: list[int] | None = None, env: str = "development",
-                       project: str = "default", **extra: Any) -> dict[str, Any]:
+async def add_strategy(
+    client: httpx.AsyncClient,
+    token: str,
+    feature: str,
+    segments: list[int] | None = None,
+    env: str = "development",
+    project: str = "default",
+    **extra: Any,
+) -> dict[str, Any]:
     body = {"name": "default", "segments": segments or [], **extra}
     r = await client.post(strategies_url(feature, env, project), json=body, headers=auth(token))
     assert r.status_code == 200, r.text

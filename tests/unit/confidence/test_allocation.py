@@ -20,17 +20,30 @@ from core.store.allocation import AllocationView
 RNG = random.Random(2024)
 
 
-def seg(slug: str = "seg-a", state: str = "OK", proportion: str = "1",
-        tags: tuple[str, ...] = (), to: tuple[str, ...] = ()) -> Segment:
+def seg(
+    slug: str = "seg-a",
+    state: str = "OK",
+    proportion: str = "1",
+    tags: tuple[str, ...] = (),
+    to: tuple[str, ...] = (),
+) -> Segment:
     return Segment(
-        id=f"id-{slug}", seq=1, slug=slug, tenant="t", sandbox="prod", name=slug,
+        id=f"id-{slug}",
+        seq=1,
+        slug=slug,
+        tenant="t",
+        sandbox="prod",
+        name=slug,
         allocation=Allocation(proportion=proportion, exclusivity_tags=tags, exclusive_to=to),
-        state=state, created_at=0, updated_at=0,
+        state=state,
+        created_at=0,
+        updated_at=0,
     )
 
 
-def view(segment: Segment, bitset: int | None = None, rivals: int = 0,
-         used_by: tuple[str, ...] = ()) -> AllocationView:
+def view(
+    segment: Segment, bitset: int | None = None, rivals: int = 0, used_by: tuple[str, ...] = ()
+) -> AllocationView:
     stored = None if bitset is None or bitset == FULL else to_bytes(bitset)
     return AllocationView(segment=segment, bitset=stored, rivals=rivals, used_by=used_by)
 
@@ -49,8 +62,11 @@ def view(segment: Segment, bitset: int | None = None, rivals: int = 0,
         (((), ("a",)), (("a",), ()), True),  # one-sided still conflicts (symmetric)
     ],
 )
-def test_conflict_rule(a: tuple[tuple[str, ...], tuple[str, ...]],
-                       b: tuple[tuple[str, ...], tuple[str, ...]], expected: bool) -> None:
+def test_conflict_rule(
+    a: tuple[tuple[str, ...], tuple[str, ...]],
+    b: tuple[tuple[str, ...], tuple[str, ...]],
+    expected: bool,
+) -> None:
     one = Allocation(exclusivity_tags=a[0], exclusive_to=a[1])
     two = Allocation(exclusivity_tags=b[0], exclusive_to=b[1])
     assert rules.conflicts(one, two) is expected
@@ -65,16 +81,18 @@ def test_uncoordinated_segments_start_ok_with_their_buckets() -> None:
     assert state == "OK" and bitset is not None and bitset.bit_count() == 250_000
 
 
-@pytest.mark.parametrize("alloc", [Allocation(exclusivity_tags=("g",)),
-                                   Allocation(exclusive_to=("g",))])
+@pytest.mark.parametrize(
+    "alloc", [Allocation(exclusivity_tags=("g",)), Allocation(exclusive_to=("g",))]
+)
 def test_coordinated_segments_start_unallocated(alloc: Allocation) -> None:
     assert rules.initial(alloc, RNG) == ("UNALLOCATED", None)
 
 
 def test_allocate_takes_free_buckets_only() -> None:
     rivals = draw(600_000, FULL, RNG)
-    change = rules.decide_allocate(view(seg(state="UNALLOCATED", proportion="0.4",
-                                            tags=("g",), to=("g",)), rivals=rivals), RNG)
+    change = rules.decide_allocate(
+        view(seg(state="UNALLOCATED", proportion="0.4", tags=("g",), to=("g",)), rivals=rivals), RNG
+    )
     assert change is not None and change.state == "ALLOCATED"
     assert isinstance(change.bitset, int)
     assert change.bitset.bit_count() == 400_000 and change.bitset & rivals == 0
@@ -86,7 +104,8 @@ def test_allocate_refuses_when_space_is_short() -> None:
         rules.decide_allocate(view(seg(state="UNALLOCATED", proportion="0.4"), rivals=rivals))
     assert refused.value.field == "allocation.proportion"
     assert refused.value.message == (
-        "segment segments/seg-a cannot be allocated: 0.4 requested, 0.399999 available")
+        "segment segments/seg-a cannot be allocated: 0.4 requested, 0.399999 available"
+    )
 
 
 @pytest.mark.parametrize("state", ["OK", "ALLOCATED"])
@@ -130,12 +149,18 @@ def test_update_to_coordinated_drops_the_buckets() -> None:
 
 def test_update_of_an_ok_proportion_grows_or_shrinks_its_buckets() -> None:
     current = draw(300_000, FULL, RNG)
-    grown = rules.decide_update(view(seg(proportion="0.3"), current),
-                                SegmentPatch(allocation=Allocation(proportion="0.5")), RNG)
+    grown = rules.decide_update(
+        view(seg(proportion="0.3"), current),
+        SegmentPatch(allocation=Allocation(proportion="0.5")),
+        RNG,
+    )
     assert isinstance(grown.bitset, int)
     assert grown.bitset.bit_count() == 500_000 and grown.bitset & current == current
-    shrunk = rules.decide_update(view(seg(proportion="0.3"), current),
-                                 SegmentPatch(allocation=Allocation(proportion="0.1")), RNG)
+    shrunk = rules.decide_update(
+        view(seg(proportion="0.3"), current),
+        SegmentPatch(allocation=Allocation(proportion="0.1")),
+        RNG,
+    )
     assert isinstance(shrunk.bitset, int)
     assert shrunk.bitset.bit_count() == 100_000 and shrunk.bitset & ~current == 0
     same = rules.decide_update(view(seg(proportion="0.3"), current), SegmentPatch(name="n"))
@@ -145,7 +170,9 @@ def test_update_of_an_ok_proportion_grows_or_shrinks_its_buckets() -> None:
 def test_update_of_unallocated_to_uncoordinated_draws_buckets() -> None:
     change = rules.decide_update(
         view(seg(state="UNALLOCATED", proportion="0.2", tags=("g",))),
-        SegmentPatch(allocation=Allocation(proportion="0.2")), RNG)
+        SegmentPatch(allocation=Allocation(proportion="0.2")),
+        RNG,
+    )
     assert change.state == "OK"
     assert isinstance(change.bitset, int) and change.bitset.bit_count() == 200_000
 
@@ -174,8 +201,10 @@ def test_membership_needs_targeting_buckets_and_a_live_state() -> None:
         assert not rules.is_member(seg(state=state), None, True, unit, "confidence-test")
 
 
-@pytest.mark.parametrize(("value", "unit"), [("u", "u"), ("", ""), (42, "42"), (42.0, "42"),
-                                             (None, None), ("x" * 100, "x" * 100)])
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [("u", "u"), ("", ""), (42, "42"), (42.0, "42"), (None, None), ("x" * 100, "x" * 100)],
+)
 def test_units(value: object, unit: str | None) -> None:
     assert rules.unit_of(value) == unit
 
@@ -210,8 +239,9 @@ coordinated = st.tuples(proportions, tag_sets, tag_sets).filter(lambda s: s[1] o
 mixes = st.integers(1, 50).flatmap(lambda n: st.lists(coordinated, min_size=n, max_size=n))
 
 
-@settings(max_examples=20, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(specs=mixes, seed=st.integers(0, 2**32))
 def test_random_mixes_of_coordinated_segments(
     specs: list[tuple[str, tuple[str, ...], tuple[str, ...]]], seed: int
@@ -226,15 +256,23 @@ def test_random_mixes_of_coordinated_segments(
         if rng.random() < 0.15:
             ops.append(("archive", rng.randrange(len(specs))))
         ops.append(("allocate", i))
-    segments = [seg(f"s-{i:03d}", "UNALLOCATED", p, tags, to)
-                for i, (p, tags, to) in enumerate(specs)]
+    segments = [
+        seg(f"s-{i:03d}", "UNALLOCATED", p, tags, to) for i, (p, tags, to) in enumerate(specs)
+    ]
     bitsets: dict[int, int] = {}
 
     def rivals_of(i: int) -> list[int]:
         me = segments[i].allocation
-        return [j for j, s in enumerate(segments) if j != i and s.state == "ALLOCATED"
-                and (set(me.exclusive_to) & set(s.allocation.exclusivity_tags)
-                     or set(s.allocation.exclusive_to) & set(me.exclusivity_tags))]
+        return [
+            j
+            for j, s in enumerate(segments)
+            if j != i
+            and s.state == "ALLOCATED"
+            and (
+                set(me.exclusive_to) & set(s.allocation.exclusivity_tags)
+                or set(s.allocation.exclusive_to) & set(me.exclusivity_tags)
+            )
+        ]
 
     for action, index in ops:
         i = index % len(segments)
@@ -242,7 +280,8 @@ def test_random_mixes_of_coordinated_segments(
         if action == "archive":
             if current.state in rules.LIVE:
                 segments[i] = msgspec.structs.replace(
-                    current, state=rules.decide_archive(view(current)).state)
+                    current, state=rules.decide_archive(view(current)).state
+                )
             continue
         union = 0
         for j in rivals_of(i):

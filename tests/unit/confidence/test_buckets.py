@@ -33,8 +33,9 @@ def test_bucket_count_is_exact_half_even(text: str, count: int) -> None:
     assert b.bucket_count(text) == count
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.5", "-0.1", "NaN", "Infinity", "1e", "0x1",
-                                  "0." + "1" * 200, " 0.5"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1.5", "-0.1", "NaN", "Infinity", "1e", "0x1", "0." + "1" * 200, " 0.5"]
+)
 def test_bad_proportions(text: str) -> None:
     with pytest.raises(Invalid):
         b.parse_proportion(text)
@@ -42,7 +43,12 @@ def test_bad_proportions(text: str) -> None:
 
 def test_share_is_the_shortest_exact_decimal() -> None:
     assert [b.share(n) for n in (0, 1, 420_000, 1_000_000, 555_600)] == [
-        "0", "0.000001", "0.42", "1", "0.5556"]
+        "0",
+        "0.000001",
+        "0.42",
+        "1",
+        "0.5556",
+    ]
     assert Decimal(b.share(123_457)) * 1_000_000 == 123_457
 
 

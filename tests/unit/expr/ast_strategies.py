@@ -26,16 +26,51 @@ from core.expr.ast import (
 )
 
 STRINGS = [
-    "12", "12.0", "-3.5", "1e3", "0", "abc", "ABC", "aBc", "Straße", "STRASSE", "", "x_y%z",
-    "a\nb", "café", "2024-01-02", "2024-01-02T03:04:05Z", "2024-01-02T03:04:05+05:00",
-    "2024-01-01T23:00:00-02:00", "1.2.3", "1.2.3-alpha.1", "1.2.3-alpha", "2.0.0", "1.2",
-    "1.2.3.4", "v1.2.3", "true", "FALSE", "premium", "pre", "mium",
+    "12",
+    "12.0",
+    "-3.5",
+    "1e3",
+    "0",
+    "abc",
+    "ABC",
+    "aBc",
+    "Straße",
+    "STRASSE",
+    "",
+    "x_y%z",
+    "a\nb",
+    "café",
+    "2024-01-02",
+    "2024-01-02T03:04:05Z",
+    "2024-01-02T03:04:05+05:00",
+    "2024-01-01T23:00:00-02:00",
+    "1.2.3",
+    "1.2.3-alpha.1",
+    "1.2.3-alpha",
+    "2.0.0",
+    "1.2",
+    "1.2.3.4",
+    "v1.2.3",
+    "true",
+    "FALSE",
+    "premium",
+    "pre",
+    "mium",
 ]
 NUMBERS: list[int | float] = [12, 12.5, -3.5, 0, 1000, 1e3, 1668698178, 1668698177200, 3]
 SCALARS: list[Any] = [*STRINGS, *NUMBERS, True, False, None]
 KEYS = ["a", "b", "c", "tags"]
-PATHS: list[Path] = [("a",), ("b",), ("c",), ("tags",), ("o", "a"), ("o", "b"), ("l", "a"),
-                     ("l", "tags"), ("o", "o", "a")]
+PATHS: list[Path] = [
+    ("a",),
+    ("b",),
+    ("c",),
+    ("tags",),
+    ("o", "a"),
+    ("o", "b"),
+    ("l", "a"),
+    ("l", "tags"),
+    ("o", "o", "a"),
+]
 ELEMENT_PATHS: list[Path] = [(), (), ("a",)]
 
 LITERALS: dict[str, list[Any]] = {
@@ -49,8 +84,20 @@ LITERALS: dict[str, list[Any]] = {
     "null": [None],
 }
 LIKE_PATTERNS = ["%b%", "a_c", "ABC", "1%", "%.0", "x\\_y%", "%", "_", "stra%"]
-REGEX_PATTERNS = ["^a", "b$", "[0-9]+", "^(?i)abc$", "a.b", "(?m)^b$", "\\d{2}", "^$",
-                  "é", "^[[:alpha:]]+$", "(?s)a.b", "x_y%"]
+REGEX_PATTERNS = [
+    "^a",
+    "b$",
+    "[0-9]+",
+    "^(?i)abc$",
+    "a.b",
+    "(?m)^b$",
+    "\\d{2}",
+    "^$",
+    "é",
+    "^[[:alpha:]]+$",
+    "(?s)a.b",
+    "x_y%",
+]
 
 
 def lits(kind: str | None = None) -> st.SearchStrategy[Lit]:
@@ -66,16 +113,22 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
     return st.one_of(
         st.builds(Cmp, st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]), path, lits(), ci),
         st.builds(
-            In, path,
+            In,
+            path,
             st.sampled_from(list(LITERALS)).flatmap(
                 lambda k: st.lists(lits(k), min_size=0, max_size=3).map(tuple)
             ),
             ci,
         ),
         st.builds(
-            StrOp, st.sampled_from(["starts_with", "ends_with", "contains"]), path,
-            st.lists(st.sampled_from(["a", "b", "1", "", "ß", "pre", "mium", "STR"]),
-                     min_size=1, max_size=2).map(tuple),
+            StrOp,
+            st.sampled_from(["starts_with", "ends_with", "contains"]),
+            path,
+            st.lists(
+                st.sampled_from(["a", "b", "1", "", "ß", "pre", "mium", "STR"]),
+                min_size=1,
+                max_size=2,
+            ).map(tuple),
             ci,
         ),
         st.builds(Like, path, st.sampled_from(LIKE_PATTERNS), ci),
@@ -90,12 +143,20 @@ def exprs(max_leaves: int = 6, paths: list[Path] = PATHS) -> st.SearchStrategy[E
             st.lists(children, min_size=2, max_size=3).map(lambda a: And(tuple(a))),
             st.lists(children, min_size=2, max_size=3).map(lambda a: Or(tuple(a))),
             children.map(Not),
-            st.builds(Quant, st.sampled_from(["any", "all"]), st.sampled_from(PATHS),
-                      st.recursive(atoms(ELEMENT_PATHS), lambda c: st.one_of(
-                          c.map(Not),
-                          st.lists(c, min_size=2, max_size=2).map(lambda a: And(tuple(a))),
-                          st.lists(c, min_size=2, max_size=2).map(lambda a: Or(tuple(a))),
-                      ), max_leaves=2)),
+            st.builds(
+                Quant,
+                st.sampled_from(["any", "all"]),
+                st.sampled_from(PATHS),
+                st.recursive(
+                    atoms(ELEMENT_PATHS),
+                    lambda c: st.one_of(
+                        c.map(Not),
+                        st.lists(c, min_size=2, max_size=2).map(lambda a: And(tuple(a))),
+                        st.lists(c, min_size=2, max_size=2).map(lambda a: Or(tuple(a))),
+                    ),
+                    max_leaves=2,
+                ),
+            ),
         )
 
     return st.recursive(atoms(paths), extend, max_leaves=max_leaves)
@@ -116,8 +177,10 @@ def _value(rng: random.Random, depth: int) -> Any:
         return [_scalar(rng) for _ in range(rng.randint(0, 3))]
     if roll < 0.9:
         return _object(rng, depth + 1)
-    return [_object(rng, depth + 1) if rng.random() < 0.7 else _scalar(rng)
-            for _ in range(rng.randint(0, 3))]
+    return [
+        _object(rng, depth + 1) if rng.random() < 0.7 else _scalar(rng)
+        for _ in range(rng.randint(0, 3))
+    ]
 
 
 def _object(rng: random.Random, depth: int) -> dict[str, Any]:

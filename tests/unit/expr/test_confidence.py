@@ -35,8 +35,10 @@ N = lambda v: Lit("number", v)  # noqa: E731
 
 
 def attr(rule: str, body: Any, name: str = "f") -> dict[str, Any]:
-    return {"criteria": {"c": {"attribute": {"attributeName": name, rule: body}}},
-            "expression": {"ref": "c"}}
+    return {
+        "criteria": {"c": {"attribute": {"attributeName": name, rule: body}}},
+        "expression": {"ref": "c"},
+    }
 
 
 PARSED: list[tuple[dict[str, Any], Expr | None]] = [
@@ -45,52 +47,99 @@ PARSED: list[tuple[dict[str, Any], Expr | None]] = [
     (attr("eqRule", {"value": {"stringValue": "SE"}}), Cmp("eq", ("f",), S("SE"))),
     (attr("eqRule", {"value": {"numberValue": 12.0}}), Cmp("eq", ("f",), N(12))),
     (attr("eqRule", {"value": {"boolValue": True}}), Cmp("eq", ("f",), Lit("bool", True))),
-    (attr("eqRule", {"value": {"timestampValue": "2022-11-17T17:16:17.118+02:00"}}),
-     Cmp("eq", ("f",), Lit("datetime", "2022-11-17T15:16:17.118Z"))),
+    (
+        attr("eqRule", {"value": {"timestampValue": "2022-11-17T17:16:17.118+02:00"}}),
+        Cmp("eq", ("f",), Lit("datetime", "2022-11-17T15:16:17.118Z")),
+    ),
     # the resolver compares version *text* for equality
-    (attr("eqRule", {"value": {"versionValue": {"version": "1.2.3"}}}),
-     Cmp("eq", ("f",), S("1.2.3"))),
+    (
+        attr("eqRule", {"value": {"versionValue": {"version": "1.2.3"}}}),
+        Cmp("eq", ("f",), S("1.2.3")),
+    ),
     (attr("eqRule", {"value": {}}), Not(Exists(("f",)))),
-    (attr("setRule", {"values": [{"stringValue": "b"}, {"stringValue": "a"}]}),
-     In(("f",), (S("a"), S("b")))),
+    (
+        attr("setRule", {"values": [{"stringValue": "b"}, {"stringValue": "a"}]}),
+        In(("f",), (S("a"), S("b"))),
+    ),
     (attr("setRule", {"values": []}), In(("f",), ())),
-    (attr("setRule", {"values": [{"stringValue": "a"}, {}]}),
-     Or((Cmp("eq", ("f",), S("a")), Not(Exists(("f",)))))),
+    (
+        attr("setRule", {"values": [{"stringValue": "a"}, {}]}),
+        Or((Cmp("eq", ("f",), S("a")), Not(Exists(("f",))))),
+    ),
     (attr("rangeRule", {"startInclusive": {"numberValue": 18}}), Cmp("ge", ("f",), N(18))),
     (attr("rangeRule", {"startExclusive": {"numberValue": 18}}), Cmp("gt", ("f",), N(18))),
     (attr("rangeRule", {"endInclusive": {"stringValue": "m"}}), Cmp("le", ("f",), S("m"))),
-    (attr("rangeRule", {"endExclusive": {"versionValue": {"version": "2.0"}}}),
-     Cmp("lt", ("f",), Lit("version", "2.0"))),
-    (attr("rangeRule", {"startInclusive": {"numberValue": 18},
-                        "endExclusive": {"numberValue": 65}}),
-     Quant("any", ("f",), And((Cmp("ge", (), N(18)), Cmp("lt", (), N(65)))))),
-    (attr("rangeRule", {"startInclusive": {"numberValue": 5},
-                        "endInclusive": {"numberValue": 5}}),
-     Cmp("eq", ("f",), N(5))),
+    (
+        attr("rangeRule", {"endExclusive": {"versionValue": {"version": "2.0"}}}),
+        Cmp("lt", ("f",), Lit("version", "2.0")),
+    ),
+    (
+        attr(
+            "rangeRule",
+            {"startInclusive": {"numberValue": 18}, "endExclusive": {"numberValue": 65}},
+        ),
+        Quant("any", ("f",), And((Cmp("ge", (), N(18)), Cmp("lt", (), N(65))))),
+    ),
+    (
+        attr(
+            "rangeRule", {"startInclusive": {"numberValue": 5}, "endInclusive": {"numberValue": 5}}
+        ),
+        Cmp("eq", ("f",), N(5)),
+    ),
     (attr("rangeRule", {}), In(("f",), ())),  # no bound: never (resolver spec)
     (attr("startsWithRule", {"value": "test@"}), StrOp("starts_with", ("f",), ("test@",))),
     (attr("endsWithRule", {"value": ".com"}), StrOp("ends_with", ("f",), (".com",))),
     (attr("containsRule", {"value": "repo.*admin"}), StrOp("contains", ("f",), ("repo.*admin",))),
-    (attr("anyRule", {"rule": {"eqRule": {"value": {"stringValue": "premium"}}}}),
-     Cmp("eq", ("f",), S("premium"))),
-    (attr("allRule", {"rule": {"rangeRule": {"startInclusive": {"numberValue": 0},
-                                             "endInclusive": {"numberValue": 100}}}}),
-     Quant("all", ("f",), And((Cmp("ge", (), N(0)), Cmp("le", (), N(100)))))),
-    (attr("allRule", {"rule": {"containsRule": {"value": "x"}}}),
-     Quant("all", ("f",), StrOp("contains", (), ("x",)))),
-    (attr("anyRule", {"rule": {"eqRule": {"value": {}}}}),
-     Quant("any", ("f",), Not(Exists(())))),
-    (attr("eqRule", {"value": {"stringValue": "x"}}, name="user.plan"),
-     Cmp("eq", ("user", "plan"), S("x"))),
-    ({"criteria": {"s": {"segment": {"segment": "segments/base"}}}, "expression": {"ref": "s"}},
-     SegmentRef("segments/base")),
-    ({"criteria": {"a": attr("eqRule", {"value": {"stringValue": "1"}}, "x")["criteria"]["c"],
-                   "b": attr("eqRule", {"value": {"stringValue": "2"}}, "y")["criteria"]["c"]},
-      "expression": {"or": {"operands": [{"ref": "a"}, {"not": {"ref": "b"}}]}}},
-     Or((Cmp("eq", ("x",), S("1")), Not(Cmp("eq", ("y",), S("2")))))),
-    ({"criteria": {"a": attr("eqRule", {"value": {"stringValue": "1"}}, "x")["criteria"]["c"]},
-      "expression": {"and": {"operands": [{"ref": "a"}, {"not": {"not": {"ref": "a"}}}]}}},
-     Cmp("eq", ("x",), S("1"))),
+    (
+        attr("anyRule", {"rule": {"eqRule": {"value": {"stringValue": "premium"}}}}),
+        Cmp("eq", ("f",), S("premium")),
+    ),
+    (
+        attr(
+            "allRule",
+            {
+                "rule": {
+                    "rangeRule": {
+                        "startInclusive": {"numberValue": 0},
+                        "endInclusive": {"numberValue": 100},
+                    }
+                }
+            },
+        ),
+        Quant("all", ("f",), And((Cmp("ge", (), N(0)), Cmp("le", (), N(100))))),
+    ),
+    (
+        attr("allRule", {"rule": {"containsRule": {"value": "x"}}}),
+        Quant("all", ("f",), StrOp("contains", (), ("x",))),
+    ),
+    (attr("anyRule", {"rule": {"eqRule": {"value": {}}}}), Quant("any", ("f",), Not(Exists(())))),
+    (
+        attr("eqRule", {"value": {"stringValue": "x"}}, name="user.plan"),
+        Cmp("eq", ("user", "plan"), S("x")),
+    ),
+    (
+        {"criteria": {"s": {"segment": {"segment": "segments/base"}}}, "expression": {"ref": "s"}},
+        SegmentRef("segments/base"),
+    ),
+    (
+        {
+            "criteria": {
+                "a": attr("eqRule", {"value": {"stringValue": "1"}}, "x")["criteria"]["c"],
+                "b": attr("eqRule", {"value": {"stringValue": "2"}}, "y")["criteria"]["c"],
+            },
+            "expression": {"or": {"operands": [{"ref": "a"}, {"not": {"ref": "b"}}]}},
+        },
+        Or((Cmp("eq", ("x",), S("1")), Not(Cmp("eq", ("y",), S("2"))))),
+    ),
+    (
+        {
+            "criteria": {
+                "a": attr("eqRule", {"value": {"stringValue": "1"}}, "x")["criteria"]["c"]
+            },
+            "expression": {"and": {"operands": [{"ref": "a"}, {"not": {"not": {"ref": "a"}}}]}},
+        },
+        Cmp("eq", ("x",), S("1")),
+    ),
 ]
 
 
@@ -104,52 +153,123 @@ INVALID: list[tuple[Any, str]] = [
     ({"criteria": [], "expression": {"ref": "c"}}, "targeting.criteria"),
     ({"criteria": {}, "expression": {"ref": "c"}}, "targeting.expression.ref"),
     ({"criteria": {"c": {}}, "expression": {"ref": "c"}}, "targeting.criteria.c"),
-    ({"criteria": {"c": {"attribute": {"attributeName": "f"}}}, "expression": {"ref": "c"}},
-     "targeting.criteria.c.attribute"),
-    ({"criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}},
-                                       "setRule": {"values": []}}}}, "expression": {"ref": "c"}},
-     "targeting.criteria.c.attribute"),
-    ({"criteria": {"c": {"segment": {"segment": "segments/x"},
-                         "attribute": {"attributeName": "f"}}}, "expression": {"ref": "c"}},
-     "targeting.criteria.c"),
-    ({"criteria": {"c": {"materializedSegment": {"materializedSegment": "m/x"}}},
-      "expression": {"ref": "c"}}, "targeting.criteria.c.materializedSegment"),
-    ({"criteria": {"c": {"segment": {"segment": "x"}}}, "expression": {"ref": "c"}},
-     "targeting.criteria.c.segment.segment"),
+    (
+        {"criteria": {"c": {"attribute": {"attributeName": "f"}}}, "expression": {"ref": "c"}},
+        "targeting.criteria.c.attribute",
+    ),
+    (
+        {
+            "criteria": {
+                "c": {
+                    "attribute": {
+                        "attributeName": "f",
+                        "eqRule": {"value": {}},
+                        "setRule": {"values": []},
+                    }
+                }
+            },
+            "expression": {"ref": "c"},
+        },
+        "targeting.criteria.c.attribute",
+    ),
+    (
+        {
+            "criteria": {
+                "c": {"segment": {"segment": "segments/x"}, "attribute": {"attributeName": "f"}}
+            },
+            "expression": {"ref": "c"},
+        },
+        "targeting.criteria.c",
+    ),
+    (
+        {
+            "criteria": {"c": {"materializedSegment": {"materializedSegment": "m/x"}}},
+            "expression": {"ref": "c"},
+        },
+        "targeting.criteria.c.materializedSegment",
+    ),
+    (
+        {"criteria": {"c": {"segment": {"segment": "x"}}}, "expression": {"ref": "c"}},
+        "targeting.criteria.c.segment.segment",
+    ),
     (attr("startsWithRule", {"value": 4}), "targeting.criteria.c.attribute.startsWithRule.value"),
-    (attr("eqRule", {"value": {"numberValue": "NaN"}}),
-     "targeting.criteria.c.attribute.eqRule.value.numberValue"),
-    (attr("eqRule", {"value": {"stringValue": 5}}),
-     "targeting.criteria.c.attribute.eqRule.value.stringValue"),
-    (attr("eqRule", {"value": {"timestampValue": "tomorrow"}}),
-     "targeting.criteria.c.attribute.eqRule.value.timestampValue"),
-    (attr("eqRule", {"value": {"versionValue": {"version": "v1.2"}}}),
-     "targeting.criteria.c.attribute.eqRule.value.versionValue"),
-    (attr("eqRule", {"value": {"listValue": {"values": []}}}),
-     "targeting.criteria.c.attribute.eqRule.value.listValue"),
-    (attr("eqRule", {"value": {"stringValue": "a", "numberValue": 1}}),
-     "targeting.criteria.c.attribute.eqRule.value"),
-    (attr("setRule", {"values": [{"stringValue": "a"}, {"numberValue": 1}]}),
-     "targeting.criteria.c.attribute.setRule.values"),
-    (attr("rangeRule", {"startInclusive": {"boolValue": True}}),
-     "targeting.criteria.c.attribute.rangeRule.startInclusive"),
-    (attr("rangeRule", {"startInclusive": {"numberValue": 1},
-                        "startExclusive": {"numberValue": 2}}),
-     "targeting.criteria.c.attribute.rangeRule"),
-    (attr("rangeRule", {"startInclusive": {"numberValue": 1},
-                        "endInclusive": {"stringValue": "z"}}),
-     "targeting.criteria.c.attribute.rangeRule"),
+    (
+        attr("eqRule", {"value": {"numberValue": "NaN"}}),
+        "targeting.criteria.c.attribute.eqRule.value.numberValue",
+    ),
+    (
+        attr("eqRule", {"value": {"stringValue": 5}}),
+        "targeting.criteria.c.attribute.eqRule.value.stringValue",
+    ),
+    (
+        attr("eqRule", {"value": {"timestampValue": "tomorrow"}}),
+        "targeting.criteria.c.attribute.eqRule.value.timestampValue",
+    ),
+    (
+        attr("eqRule", {"value": {"versionValue": {"version": "v1.2"}}}),
+        "targeting.criteria.c.attribute.eqRule.value.versionValue",
+    ),
+    (
+        attr("eqRule", {"value": {"listValue": {"values": []}}}),
+        "targeting.criteria.c.attribute.eqRule.value.listValue",
+    ),
+    (
+        attr("eqRule", {"value": {"stringValue": "a", "numberValue": 1}}),
+        "targeting.criteria.c.attribute.eqRule.value",
+    ),
+    (
+        attr("setRule", {"values": [{"stringValue": "a"}, {"numberValue": 1}]}),
+        "targeting.criteria.c.attribute.setRule.values",
+    ),
+    (
+        attr("rangeRule", {"startInclusive": {"boolValue": True}}),
+        "targeting.criteria.c.attribute.rangeRule.startInclusive",
+    ),
+    (
+        attr(
+            "rangeRule",
+            {"startInclusive": {"numberValue": 1}, "startExclusive": {"numberValue": 2}},
+        ),
+        "targeting.criteria.c.attribute.rangeRule",
+    ),
+    (
+        attr(
+            "rangeRule",
+            {"startInclusive": {"numberValue": 1}, "endInclusive": {"stringValue": "z"}},
+        ),
+        "targeting.criteria.c.attribute.rangeRule",
+    ),
     (attr("anyRule", {"rule": {}}), "targeting.criteria.c.attribute.anyRule.rule"),
     (attr("anyRule", {"rule": {"anyRule": {}}}), "targeting.criteria.c.attribute.anyRule.rule"),
     (attr("fooRule", {}), "targeting.criteria.c.attribute.fooRule"),
-    ({"criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
-      "expression": {"and": {"operands": []}}}, "targeting.expression.and"),
-    ({"criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
-      "expression": {}}, "targeting.expression"),
-    ({"criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
-      "expression": {"xor": {}}}, "targeting.expression.xor"),
-    ({"criteria": {"": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
-      "expression": {"ref": ""}}, "targeting.criteria"),
+    (
+        {
+            "criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
+            "expression": {"and": {"operands": []}},
+        },
+        "targeting.expression.and",
+    ),
+    (
+        {
+            "criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
+            "expression": {},
+        },
+        "targeting.expression",
+    ),
+    (
+        {
+            "criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
+            "expression": {"xor": {}},
+        },
+        "targeting.expression.xor",
+    ),
+    (
+        {
+            "criteria": {"": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
+            "expression": {"ref": ""},
+        },
+        "targeting.criteria",
+    ),
     ({"criteria": {}, "expression": {"ref": "c"}, "extra": 1}, "targeting.extra"),
 ]
 
@@ -165,8 +285,10 @@ def test_limits() -> None:
     deep: dict[str, Any] = {"ref": "c"}
     for _ in range(70):
         deep = {"not": deep}
-    t = {"criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
-         "expression": deep}
+    t = {
+        "criteria": {"c": {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}}},
+        "expression": deep,
+    }
     with pytest.raises(LimitExceeded):
         parse_targeting(t)
     many = attr("setRule", {"values": [{"numberValue": i} for i in range(6)]})
@@ -185,8 +307,14 @@ def test_render_ids_in_order_of_first_use_and_reused() -> None:
         "c0": {"attribute": {"attributeName": "x", "eqRule": {"value": {"stringValue": "1"}}}},
         "c1": {"attribute": {"attributeName": "y", "startsWithRule": {"value": "p"}}},
     }
-    assert out["expression"] == {"or": {"operands": [
-        {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}}, {"not": {"ref": "c0"}}]}}
+    assert out["expression"] == {
+        "or": {
+            "operands": [
+                {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}},
+                {"not": {"ref": "c0"}},
+            ]
+        }
+    }
     assert render_targeting(None) == {}
 
 
@@ -197,23 +325,54 @@ def _rule_of(expr: Expr) -> dict[str, Any]:
 
 
 RENDERED: list[tuple[Expr, dict[str, Any], dict[str, Any]]] = [
-    (Exists(("f",)), {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}},
-     {"not": {"ref": "c0"}}),
-    (Cmp("eq", ("f",), Lit("version", "1.2")),
-     {"attribute": {"attributeName": "f", "rangeRule": {
-         "startInclusive": {"versionValue": {"version": "1.2"}},
-         "endInclusive": {"versionValue": {"version": "1.2"}}}}}, {"ref": "c0"}),
-    (Quant("all", ("f",), Not(Cmp("eq", (), S("x")))),
-     {"attribute": {"attributeName": "f", "eqRule": {"value": {"stringValue": "x"}}}},
-     {"not": {"ref": "c0"}}),
-    (Quant("any", ("f",), Not(Cmp("eq", (), S("x")))),
-     {"attribute": {"attributeName": "f", "allRule": {"rule": {"eqRule": {
-         "value": {"stringValue": "x"}}}}}}, {"not": {"ref": "c0"}}),
-    (Cmp("lt", ("f",), Lit("datetime", "2024-01-01T00:00:00Z")),
-     {"attribute": {"attributeName": "f", "rangeRule": {
-         "endExclusive": {"timestampValue": "2024-01-01T00:00:00Z"}}}}, {"ref": "c0"}),
-    (Like(("f",), "%abc%"),
-     {"attribute": {"attributeName": "f", "containsRule": {"value": "abc"}}}, {"ref": "c0"}),
+    (
+        Exists(("f",)),
+        {"attribute": {"attributeName": "f", "eqRule": {"value": {}}}},
+        {"not": {"ref": "c0"}},
+    ),
+    (
+        Cmp("eq", ("f",), Lit("version", "1.2")),
+        {
+            "attribute": {
+                "attributeName": "f",
+                "rangeRule": {
+                    "startInclusive": {"versionValue": {"version": "1.2"}},
+                    "endInclusive": {"versionValue": {"version": "1.2"}},
+                },
+            }
+        },
+        {"ref": "c0"},
+    ),
+    (
+        Quant("all", ("f",), Not(Cmp("eq", (), S("x")))),
+        {"attribute": {"attributeName": "f", "eqRule": {"value": {"stringValue": "x"}}}},
+        {"not": {"ref": "c0"}},
+    ),
+    (
+        Quant("any", ("f",), Not(Cmp("eq", (), S("x")))),
+        {
+            "attribute": {
+                "attributeName": "f",
+                "allRule": {"rule": {"eqRule": {"value": {"stringValue": "x"}}}},
+            }
+        },
+        {"not": {"ref": "c0"}},
+    ),
+    (
+        Cmp("lt", ("f",), Lit("datetime", "2024-01-01T00:00:00Z")),
+        {
+            "attribute": {
+                "attributeName": "f",
+                "rangeRule": {"endExclusive": {"timestampValue": "2024-01-01T00:00:00Z"}},
+            }
+        },
+        {"ref": "c0"},
+    ),
+    (
+        Like(("f",), "%abc%"),
+        {"attribute": {"attributeName": "f", "containsRule": {"value": "abc"}}},
+        {"ref": "c0"},
+    ),
 ]
 
 
@@ -278,16 +437,28 @@ def test_rendering_never_changes_who_matches(expr: Expr) -> None:
 # ----------------------------------------------------------------------------- §9 semantics
 
 EQ_SE = attr("eqRule", {"value": {"stringValue": "SE"}}, "country")
-RANGE = attr("rangeRule", {"startInclusive": {"numberValue": 18},
-                           "endExclusive": {"numberValue": 65}}, "age")
-ALL_0_100 = attr("allRule", {"rule": {"rangeRule": {
-    "startInclusive": {"numberValue": 0}, "endInclusive": {"numberValue": 100}}}}, "scores")
+RANGE = attr(
+    "rangeRule", {"startInclusive": {"numberValue": 18}, "endExclusive": {"numberValue": 65}}, "age"
+)
+ALL_0_100 = attr(
+    "allRule",
+    {
+        "rule": {
+            "rangeRule": {
+                "startInclusive": {"numberValue": 0},
+                "endInclusive": {"numberValue": 100},
+            }
+        }
+    },
+    "scores",
+)
 ANY_PREMIUM = attr("anyRule", {"rule": {"eqRule": {"value": {"stringValue": "premium"}}}}, "tags")
 IS_NULL = attr("eqRule", {"value": {}}, "n")
 STARTS_4 = attr("startsWithRule", {"value": "4"}, "code")
 CONTAINS_BAR = attr("containsRule", {"value": "bar"}, "text")
-TS = attr("rangeRule", {"startInclusive": {"timestampValue": "2022-11-17T15:16:17.118Z"}},
-          "releaseTime")
+TS = attr(
+    "rangeRule", {"startInclusive": {"timestampValue": "2022-11-17T15:16:17.118Z"}}, "releaseTime"
+)
 VERSION = attr("rangeRule", {"startInclusive": {"versionValue": {"version": "2.0.0"}}}, "version")
 
 
@@ -322,8 +493,12 @@ SPEC = [
     ("contains_non_string_no_match", CONTAINS_BAR, {"text": 123}, False),
     ("targeting_contains_mixed_list", CONTAINS_BAR, {"text": [123, False, "crowbar"]}, True),
     ("contains_null_no_match", CONTAINS_BAR, {"text": None}, False),
-    ("contains_unicode_normalization_no_match",
-     attr("containsRule", {"value": "é"}, "w"), {"w": "cafe\u0301"}, False),
+    (
+        "contains_unicode_normalization_no_match",
+        attr("containsRule", {"value": "é"}, "w"),
+        {"w": "cafe\u0301"},
+        False,
+    ),
     ("not_contains_non_string_match", _not(CONTAINS_BAR), {"text": 42}, True),
     ("empty_set_rule", attr("setRule", {"values": []}, "country"), {"country": "SE"}, False),
     ("empty_range_rule", attr("rangeRule", {}, "score"), {"score": 50}, False),
@@ -335,14 +510,30 @@ SPEC = [
     ("semver_match", VERSION, {"version": "10.0.0"}, True),
     ("semver_no_match", VERSION, {"version": "1.0.0"}, False),
     ("version: text after - is dropped", VERSION, {"version": "2.0.0-beta"}, True),
-    ("version: 1.0.1000 reads as 1.0.0.1000", attr("rangeRule", {"startInclusive": {
-        "versionValue": {"version": "1.0.0.999"}}}, "v"), {"v": "1.0.1000"}, True),
-    ("number rule parses strings (§9 coercion)", attr("eqRule", {"value": {"numberValue": 12}}),
-     {"f": "12.0"}, True),
-    ("string rule sees numbers as text (§9 coercion)",
-     attr("eqRule", {"value": {"stringValue": "12"}}), {"f": 12.0}, True),
-    ("bool rule parses true/false strings", attr("eqRule", {"value": {"boolValue": True}}),
-     {"f": "true"}, True),
+    (
+        "version: 1.0.1000 reads as 1.0.0.1000",
+        attr("rangeRule", {"startInclusive": {"versionValue": {"version": "1.0.0.999"}}}, "v"),
+        {"v": "1.0.1000"},
+        True,
+    ),
+    (
+        "number rule parses strings (§9 coercion)",
+        attr("eqRule", {"value": {"numberValue": 12}}),
+        {"f": "12.0"},
+        True,
+    ),
+    (
+        "string rule sees numbers as text (§9 coercion)",
+        attr("eqRule", {"value": {"stringValue": "12"}}),
+        {"f": 12.0},
+        True,
+    ),
+    (
+        "bool rule parses true/false strings",
+        attr("eqRule", {"value": {"boolValue": True}}),
+        {"f": "true"},
+        True,
+    ),
 ]
 
 

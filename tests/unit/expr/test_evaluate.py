@@ -42,8 +42,12 @@ ROWS: list[tuple[str, Expr, dict[str, Any], bool]] = [
     ("Exists through a list of objects", Exists(("l", "a")), {"l": [{}, {"a": 0}]}, True),
     # -- any element (HAL/Confidence list semantics)
     ("ends on a list: any element", Cmp("eq", ("t",), S("b")), {"t": ["a", "b"]}, True),
-    ("through a list of objects", Cmp("eq", ("l", "a"), S("x")), {"l": [{"a": "y"}, {"a": "x"}]},
-     True),
+    (
+        "through a list of objects",
+        Cmp("eq", ("l", "a"), S("x")),
+        {"l": [{"a": "y"}, {"a": "x"}]},
+        True,
+    ),
     ("lists open one level only", Cmp("eq", ("t",), S("b")), {"t": [["b"]]}, False),
     ("a step into a scalar finds nothing", Exists(("a", "b")), {"a": "x"}, False),
     # -- numbers (Unleash NUM_*: "12.0" equals 12; unparsable → false)
@@ -52,8 +56,12 @@ ROWS: list[tuple[str, Expr, dict[str, Any], bool]] = [
     ("unparsable is false", Cmp("lt", ("n",), N(12)), {"n": "abc"}, False),
     ("no spaces, no hex", Cmp("eq", ("n",), N(16)), {"n": "0x10"}, False),
     ("booleans are not numbers", Cmp("eq", ("n",), N(1)), {"n": True}, False),
-    ("float comparisons are IEEE doubles", Cmp("eq", ("n",), N(0.30000000000000004)),
-     {"n": 0.1 + 0.2}, True),
+    (
+        "float comparisons are IEEE doubles",
+        Cmp("eq", ("n",), N(0.30000000000000004)),
+        {"n": 0.1 + 0.2},
+        True,
+    ),
     # -- strings (Unleash stringifies; Confidence: number → text, bool no string form)
     ("number stringified for IN", In(("n",), (S("12"), S("x"))), {"n": 12.0}, True),
     ("shortest text, no exponent", Cmp("eq", ("n",), S("10000000000000000")), {"n": 1e16}, True),
@@ -64,8 +72,12 @@ ROWS: list[tuple[str, Expr, dict[str, Any], bool]] = [
     # -- string tests: JSON strings only (Confidence §9 "a number never starts with 1")
     ("starts_with on a number is false", StrOp("starts_with", ("c",), ("4",)), {"c": 42}, False),
     ("STR_* any of several values", StrOp("ends_with", ("e",), ("x", "y")), {"e": "ay"}, True),
-    ("STR_* ci lowercases", StrOp("contains", ("e",), ("EMAIL",), ci=True), {"e": "some-email"},
-     True),
+    (
+        "STR_* ci lowercases",
+        StrOp("contains", ("e",), ("EMAIL",), ci=True),
+        {"e": "some-email"},
+        True,
+    ),
     ("empty prefix matches any string", StrOp("starts_with", ("e",), ("",)), {"e": "z"}, True),
     # -- like: whole string, % and _
     ("like % and _", Like(("s",), "a_c%"), {"s": "abcdef"}, True),
@@ -82,28 +94,60 @@ ROWS: list[tuple[str, Expr, dict[str, Any], bool]] = [
     ("lookaround refused: never matches", Regex(("r",), "(?=a)a"), {"r": "a"}, False),
     ("regex sees strings only", Regex(("r",), "1"), {"r": 1}, False),
     # -- datetimes (Unleash DATE_*: zone honoured, equal → false; Confidence epochs)
-    ("zone honoured", Cmp("gt", ("t",), DT("2022-01-22T11:00:00Z")),
-     {"t": "2022-01-22T13:00:01+02:00"}, True),
-    ("equal is not after", Cmp("gt", ("t",), DT("2022-01-29T13:00:00Z")),
-     {"t": "2022-01-29T13:00:00.000Z"}, False),
-    ("no zone = UTC", Cmp("eq", ("t",), DT("2022-01-29T13:00:00Z")), {"t": "2022-01-29 13:00:00"},
-     True),
-    ("date-only = midnight UTC", Cmp("eq", ("t",), DT("2022-01-29T00:00:00Z")),
-     {"t": "2022-01-29"}, True),
+    (
+        "zone honoured",
+        Cmp("gt", ("t",), DT("2022-01-22T11:00:00Z")),
+        {"t": "2022-01-22T13:00:01+02:00"},
+        True,
+    ),
+    (
+        "equal is not after",
+        Cmp("gt", ("t",), DT("2022-01-29T13:00:00Z")),
+        {"t": "2022-01-29T13:00:00.000Z"},
+        False,
+    ),
+    (
+        "no zone = UTC",
+        Cmp("eq", ("t",), DT("2022-01-29T13:00:00Z")),
+        {"t": "2022-01-29 13:00:00"},
+        True,
+    ),
+    (
+        "date-only = midnight UTC",
+        Cmp("eq", ("t",), DT("2022-01-29T00:00:00Z")),
+        {"t": "2022-01-29"},
+        True,
+    ),
     ("epoch seconds", Cmp("ge", ("t",), DT("2022-11-17T15:16:17.118Z")), {"t": 1668698178}, True),
-    ("epoch millis from 1e12", Cmp("ge", ("t",), DT("2022-11-17T15:16:17.118Z")),
-     {"t": 1668698177200}, True),
-    ("invalid date is false", Cmp("lt", ("t",), DT("2022-01-01T00:00:00Z")), {"t": "2021-02-30"},
-     False),
-    ("date kind is the UTC day", Cmp("eq", ("d",), Lit("date", "2024-01-01")),
-     {"d": "2024-01-02T03:00:00+05:00"}, True),
+    (
+        "epoch millis from 1e12",
+        Cmp("ge", ("t",), DT("2022-11-17T15:16:17.118Z")),
+        {"t": 1668698177200},
+        True,
+    ),
+    (
+        "invalid date is false",
+        Cmp("lt", ("t",), DT("2022-01-01T00:00:00Z")),
+        {"t": "2021-02-30"},
+        False,
+    ),
+    (
+        "date kind is the UTC day",
+        Cmp("eq", ("d",), Lit("date", "2024-01-01")),
+        {"d": "2024-01-02T03:00:00+05:00"},
+        True,
+    ),
     # -- semver (Unleash SEMVER_*: pre-release order, v-prefix invalid)
     ("alpha.1 < beta.1", Cmp("lt", ("v",), SV("2.0.0-beta.1")), {"v": "2.0.0-alpha.1"}, True),
     ("beta.1 < rc", Cmp("lt", ("v",), SV("2.0.0-rc")), {"v": "2.0.0-beta.1"}, True),
     ("rc < release", Cmp("lt", ("v",), SV("2.0.0")), {"v": "2.0.0-rc"}, True),
     ("alpha < alpha.1", Cmp("lt", ("v",), SV("2.0.0-alpha.1")), {"v": "2.0.0-alpha"}, True),
-    ("numeric ids compare as numbers", Cmp("lt", ("v",), SV("1.0.0-beta.11")),
-     {"v": "1.0.0-beta.2"}, True),
+    (
+        "numeric ids compare as numbers",
+        Cmp("lt", ("v",), SV("1.0.0-beta.11")),
+        {"v": "1.0.0-beta.2"},
+        True,
+    ),
     ("build metadata ignored", Cmp("eq", ("v",), SV("1.0.0")), {"v": "1.0.0+abc"}, True),
     ("v-prefix is invalid", Cmp("eq", ("v",), SV("2.0.0")), {"v": "v2.0.0"}, False),
     ("1.2 is not semver", Cmp("lt", ("v",), SV("2.0.0")), {"v": "1.2"}, False),
@@ -123,14 +167,24 @@ ROWS: list[tuple[str, Expr, dict[str, Any], bool]] = [
     ("all over []", Quant("all", ("s",), Cmp("gt", (), N(0))), {"s": []}, True),
     ("any over []", Quant("any", ("s",), Cmp("gt", (), N(0))), {"s": []}, False),
     ("scalar is a one-element list", Quant("all", ("s",), Cmp("gt", (), N(0))), {"s": 3}, True),
-    ("same element for both bounds",
-     Quant("any", ("s",), And((Cmp("ge", (), N(18)), Cmp("lt", (), N(65))))), {"s": [70, 5]},
-     False),
-    ("element paths are relative",
-     Quant("any", ("o",), And((Cmp("eq", ("k",), S("a")), Cmp("eq", ("v",), N(1))))),
-     {"o": [{"k": "a", "v": 2}, {"k": "b", "v": 1}]}, False),
-    ("nested list element is not opened", Quant("any", ("s",), Cmp("eq", (), S("a"))),
-     {"s": [["a"]]}, False),
+    (
+        "same element for both bounds",
+        Quant("any", ("s",), And((Cmp("ge", (), N(18)), Cmp("lt", (), N(65))))),
+        {"s": [70, 5]},
+        False,
+    ),
+    (
+        "element paths are relative",
+        Quant("any", ("o",), And((Cmp("eq", ("k",), S("a")), Cmp("eq", ("v",), N(1))))),
+        {"o": [{"k": "a", "v": 2}, {"k": "b", "v": 1}]},
+        False,
+    ),
+    (
+        "nested list element is not opened",
+        Quant("any", ("s",), Cmp("eq", (), S("a"))),
+        {"s": [["a"]]},
+        False,
+    ),
     # -- logic
     ("or", Or((Cmp("eq", ("a",), S("x")), Exists(("b",)))), {"b": 0}, True),
     ("empty In never matches", In(("a",), ()), {"a": "x"}, False),
@@ -176,8 +230,19 @@ def test_mappings_other_than_dict() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12", 12.0), ("-0", 0.0), (".5", 0.5), ("5.", 5.0), ("1E+2", 100.0), ("1e400", None),
-     (" 1", None), ("", None), ("nan", None), ("inf", None), ("1_0", None)],
+    [
+        ("12", 12.0),
+        ("-0", 0.0),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("1E+2", 100.0),
+        ("1e400", None),
+        (" 1", None),
+        ("", None),
+        ("nan", None),
+        ("inf", None),
+        ("1_0", None),
+    ],
 )
 def test_number_grammar(text: str, expected: float | None) -> None:
     assert kinds.number_key(text) == expected
@@ -185,7 +250,13 @@ def test_number_grammar(text: str, expected: float | None) -> None:
 
 def test_number_text_matches_js_and_rust_for_ordinary_values() -> None:
     assert [kinds.number_text(x) for x in (12.0, 0.1, 1e16, 1.5e-7, -0.0, 123456789.125)] == [
-        "12", "0.1", "10000000000000000", "0.00000015", "0", "123456789.125"]
+        "12",
+        "0.1",
+        "10000000000000000",
+        "0.00000015",
+        "0",
+        "123456789.125",
+    ]
 
 
 def test_datetime_canonical_form() -> None:

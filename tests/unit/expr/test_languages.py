@@ -15,9 +15,14 @@ def test_registry_names() -> None:
     assert set(LANGUAGES) == {"pql", "pqljson", "odata", "unleash", "confidence"}
 
 
-@pytest.mark.parametrize(("source", "target", "field"), [
-    ("cobol", "unleash", "from"), ("unleash", "cobol", "to"), ("", "pql", "from"),
-])
+@pytest.mark.parametrize(
+    ("source", "target", "field"),
+    [
+        ("cobol", "unleash", "from"),
+        ("unleash", "cobol", "to"),
+        ("", "pql", "from"),
+    ],
+)
 def test_unknown_language(source: str, target: str, field: str) -> None:
     with pytest.raises(Invalid) as exc:
         translate(source, target, [])
@@ -67,10 +72,12 @@ def test_parse_passes_limits() -> None:
 
     lang = LANGUAGES["unleash"]
     with pytest.raises(Invalid):
-        lang.parse([{"contextName": "a", "operator": "IN", "values": ["1", "2"]}],
-                   Limits(max_values=1))
+        lang.parse(
+            [{"contextName": "a", "operator": "IN", "values": ["1", "2"]}], Limits(max_values=1)
+        )
     assert lang.render(Cmp("eq", ("a",), Lit("string", "1"))) == [
-        {"contextName": "a", "operator": "IN", "values": ["1"]}]
+        {"contextName": "a", "operator": "IN", "values": ["1"]}
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(LANGUAGES))

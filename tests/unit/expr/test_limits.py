@@ -19,13 +19,23 @@ def test_within_the_limits_passes() -> None:
     check_condition(In(("a",), tuple(Lit("number", i) for i in range(10_000))))
 
 
-@pytest.mark.parametrize(("expr", "reason"), [
-    (Or(tuple(eq(i) for i in range(501))), "more than 500 tests"),
-    (And((In(("a",), tuple(Lit("number", i) for i in range(6_000))),
-          In(("b",), tuple(Lit("number", i) for i in range(6_000))))), "10000 values in all"),
-    (StrOp("contains", ("a",), tuple(str(i) for i in range(10_001))), "a set has more than"),
-    (eq(0, "x" * (64 * 1024 + 1)), "longer than 65536 characters"),
-])
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        (Or(tuple(eq(i) for i in range(501))), "more than 500 tests"),
+        (
+            And(
+                (
+                    In(("a",), tuple(Lit("number", i) for i in range(6_000))),
+                    In(("b",), tuple(Lit("number", i) for i in range(6_000))),
+                )
+            ),
+            "10000 values in all",
+        ),
+        (StrOp("contains", ("a",), tuple(str(i) for i in range(10_001))), "a set has more than"),
+        (eq(0, "x" * (64 * 1024 + 1)), "longer than 65536 characters"),
+    ],
+)
 def test_over_a_limit_is_refused_with_the_reason(expr: Expr, reason: str) -> None:
     with pytest.raises(LimitExceeded, match=reason):
         check_condition(expr)
@@ -41,12 +51,15 @@ def test_depth_is_refused_without_recursing() -> None:
         check_condition(Not(Not(Not(eq(0)))), limits=Limits(max_depth=3))
 
 
-@pytest.mark.parametrize("expr", [
-    eq(0, "a\x00b"),
-    Cmp("eq", ("a\x00",), Lit("string", "x")),
-    Quant("any", ("list",), Cmp("eq", ("k",), Lit("string", "\x00"))),
-    StrOp("starts_with", ("a",), ("ok", "\x00")),
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        eq(0, "a\x00b"),
+        Cmp("eq", ("a\x00",), Lit("string", "x")),
+        Quant("any", ("list",), Cmp("eq", ("k",), Lit("string", "\x00"))),
+        StrOp("starts_with", ("a",), ("ok", "\x00")),
+    ],
+)
 def test_nul_anywhere_is_refused(expr: Expr) -> None:
     with pytest.raises(Invalid, match="NUL"):
         check_condition(expr)

@@ -35,8 +35,16 @@ backtracking engine took seconds for 26 characters and doubled per character aft
 # ----------------------------------------------------------------------------- hostile inputs
 
 CATASTROPHIC_REGEX = [
-    "(a+)+$", "(a*)*$", "(a|a)+$", "(a|aa)+$", "(.*a){20}$", "^(a+)+b", "(\\w+\\s?)+$",
-    "(x+x+)+y", "^(([a-z])+.)+[A-Z]([a-z])+$", "(a{1,1000}){1,1000}$",
+    "(a+)+$",
+    "(a*)*$",
+    "(a|a)+$",
+    "(a|aa)+$",
+    "(.*a){20}$",
+    "^(a+)+b",
+    "(\\w+\\s?)+$",
+    "(x+x+)+y",
+    "^(([a-z])+.)+[A-Z]([a-z])+$",
+    "(a{1,1000}){1,1000}$",
 ]
 
 
@@ -48,8 +56,10 @@ def test_catastrophic_regex_on_10000_characters_finishes(pattern: str) -> None:
     except PatternRefused:
         assert problem(pattern) is not None  # refused at write time too, never run
         return
-    answers = [matches(text) for text in
-               ("a" * LONG + "!", "a" * LONG, "x" * LONG, ("ab " * LONG)[:LONG] + "1")]
+    answers = [
+        matches(text)
+        for text in ("a" * LONG + "!", "a" * LONG, "x" * LONG, ("ab " * LONG)[:LONG] + "1")
+    ]
     assert len(answers) == 4
     assert time.monotonic() - started < GENEROUS_SECONDS
 
@@ -65,8 +75,9 @@ def test_the_issue_patterns_answer_correctly_on_long_inputs() -> None:
     assert like("a" * 4 + "!") is False  # five "a" are needed
 
 
-@pytest.mark.parametrize("pattern", ["%a%a%a%a%a%!", "%_%_%_%_%_%_%!", "%" * 50 + "b",
-                                     "_%a" * 30 + "!"])
+@pytest.mark.parametrize(
+    "pattern", ["%a%a%a%a%a%!", "%_%_%_%_%_%_%!", "%" * 50 + "b", "_%a" * 30 + "!"]
+)
 def test_catastrophic_like_on_10000_characters_finishes(pattern: str) -> None:
     started = time.monotonic()
     matches = like_matcher(pattern)
@@ -77,8 +88,11 @@ def test_catastrophic_like_on_10000_characters_finishes(pattern: str) -> None:
 
 
 def test_a_batch_of_hostile_contexts_through_a_segment_set_finishes() -> None:
-    conditions = [(f"s{i}", ast.encode(Regex(("email",), p))) for i, p in
-                  enumerate(CATASTROPHIC_REGEX) if regex_problem(p) is None]
+    conditions = [
+        (f"s{i}", ast.encode(Regex(("email",), p)))
+        for i, p in enumerate(CATASTROPHIC_REGEX)
+        if regex_problem(p) is None
+    ]
     conditions.append(("like", ast.encode(Like(("city",), "%a%a%a%a%a%!"))))
     segments = SegmentSet(conditions)
     context = {"email": "a" * LONG + "!", "city": "a" * LONG}
@@ -92,51 +106,58 @@ def test_a_batch_of_hostile_contexts_through_a_segment_set_finishes() -> None:
 
 # ----------------------------------------------------------------------------- RE2's meaning
 
-@pytest.mark.parametrize(("pattern", "ci", "text", "expected"), [
-    ("b$", False, "ab\n", False),  # $ is the end of the text, not before a final newline
-    ("(?m)b$", False, "ab\nc", True),
-    ("^\\d$", False, "\u0663", False),  # \d is ASCII
-    ("^\\w$", False, "é", False),
-    ("\\bcat\\b", False, "écat", True),  # \b is ASCII: "é" is not a word character
-    ("^(?i)abc$", False, "AbC", True),
-    ("abc", True, "xABCx", True),
-    ("a(?-i)bc", True, "ABC", False),  # the pattern's own flag overrides ci
-    ("a(?-i)bc", True, "Abc", True),
-    ("^.$", False, "\n", False),
-    ("(?s)^.$", False, "\n", True),
-    ("^.$", False, "😀", True),  # one code point, not two UTF-16 units
-    ("^[^a]$", False, "😀", True),
-    ("k", True, "\u212a", True),  # Kelvin sign folds to k (RE2's case folding)
-    ("^\\x{1F600}$", False, "😀", True),
-    ("\\Qa.b\\E", False, "a.b", True),
-    ("\\Qa.b\\E", False, "axb", False),
-    ("^$", False, "", True),
-    ("^a.b$", False, "a\ud800b", True),  # a lone surrogate is one character
-])
+
+@pytest.mark.parametrize(
+    ("pattern", "ci", "text", "expected"),
+    [
+        ("b$", False, "ab\n", False),  # $ is the end of the text, not before a final newline
+        ("(?m)b$", False, "ab\nc", True),
+        ("^\\d$", False, "\u0663", False),  # \d is ASCII
+        ("^\\w$", False, "é", False),
+        ("\\bcat\\b", False, "écat", True),  # \b is ASCII: "é" is not a word character
+        ("^(?i)abc$", False, "AbC", True),
+        ("abc", True, "xABCx", True),
+        ("a(?-i)bc", True, "ABC", False),  # the pattern's own flag overrides ci
+        ("a(?-i)bc", True, "Abc", True),
+        ("^.$", False, "\n", False),
+        ("(?s)^.$", False, "\n", True),
+        ("^.$", False, "😀", True),  # one code point, not two UTF-16 units
+        ("^[^a]$", False, "😀", True),
+        ("k", True, "\u212a", True),  # Kelvin sign folds to k (RE2's case folding)
+        ("^\\x{1F600}$", False, "😀", True),
+        ("\\Qa.b\\E", False, "a.b", True),
+        ("\\Qa.b\\E", False, "axb", False),
+        ("^$", False, "", True),
+        ("^a.b$", False, "a\ud800b", True),  # a lone surrogate is one character
+    ],
+)
 def test_regex_has_re2_meaning(pattern: str, ci: bool, text: str, expected: bool) -> None:
     assert regex_matcher(pattern, ci)(text) is expected
 
 
-@pytest.mark.parametrize(("pattern", "ci", "text", "expected"), [
-    ("a%c", False, "a\nb\nc", True),  # % takes newlines
-    ("a_c", False, "a\nc", True),
-    ("a_c", False, "a😀c", True),  # _ is one code point
-    ("a.c", False, "abc", False),  # regex specials are literal
-    ("a.c", False, "a.c", True),
-    ("(a+)+$", False, "(a+)+$", True),
-    ("\\d", False, "\\d", True),
-    ("100%", False, "100% sure", True),
-    ("100%", False, "10", False),
-    ("%%", False, "", True),
-    ("_", False, "", False),
-    ("", False, "", True),
-    ("", False, "x", False),
-    ("ab", False, "xab", False),  # the whole text, not a search
-    ("STRA%", True, "straße", True),  # ci: both sides casefolded
-    ("%SS", True, "STRAß", True),
-    ("a\ud800%", False, "a\ud800b", True),  # a lone surrogate is a character…
-    ("a\ud800_", False, "a\ud800b", False),  # …but RE2 cannot read it in a pattern with "_"
-])
+@pytest.mark.parametrize(
+    ("pattern", "ci", "text", "expected"),
+    [
+        ("a%c", False, "a\nb\nc", True),  # % takes newlines
+        ("a_c", False, "a\nc", True),
+        ("a_c", False, "a😀c", True),  # _ is one code point
+        ("a.c", False, "abc", False),  # regex specials are literal
+        ("a.c", False, "a.c", True),
+        ("(a+)+$", False, "(a+)+$", True),
+        ("\\d", False, "\\d", True),
+        ("100%", False, "100% sure", True),
+        ("100%", False, "10", False),
+        ("%%", False, "", True),
+        ("_", False, "", False),
+        ("", False, "", True),
+        ("", False, "x", False),
+        ("ab", False, "xab", False),  # the whole text, not a search
+        ("STRA%", True, "straße", True),  # ci: both sides casefolded
+        ("%SS", True, "STRAß", True),
+        ("a\ud800%", False, "a\ud800b", True),  # a lone surrogate is a character…
+        ("a\ud800_", False, "a\ud800b", False),  # …but RE2 cannot read it in a pattern with "_"
+    ],
+)
 def test_like_meaning(pattern: str, ci: bool, text: str, expected: bool) -> None:
     try:
         matches = like_matcher(pattern, ci)
@@ -168,23 +189,80 @@ def test_patterns_re2_refuses_are_problems_at_write_time_and_never_match() -> No
 
 # Differential: the parse tree (PostgreSQL's source) and RE2 agree on every pair below.
 TREE_PATTERNS = [
-    "abc", "^abc$", "a.c", "(?s)a.c", "a|b|", "(a|ab)(c|bcd)", "x*", "x+?y", "x{2,3}", "x{2,}",
-    "[a-c]+", "[^a-c]", "[[:alpha:]]+", "[[:^digit:]]", "\\d\\D\\s\\S\\w\\W", "\\bfoo\\B",
-    "(?i)straße", "(?i)[k-m]", "(?im)^b$", "(?m)^$", "\\Aa\\z", "a{0}b", "(?:ab)*c", "[\\-\\]]",
-    "\\x41\\x{42}", "(?P<n>a)(?<m>b)", "(?i:A)a", "[a\\d]", "(?U)a+b", "^", "$", "\\.\\*",
-    "(a+)+$", "(?s:.)$", "[\\x{100}-\\x{10FFFF}]", "^(?i)k$", "[^\\n]+",
+    "abc",
+    "^abc$",
+    "a.c",
+    "(?s)a.c",
+    "a|b|",
+    "(a|ab)(c|bcd)",
+    "x*",
+    "x+?y",
+    "x{2,3}",
+    "x{2,}",
+    "[a-c]+",
+    "[^a-c]",
+    "[[:alpha:]]+",
+    "[[:^digit:]]",
+    "\\d\\D\\s\\S\\w\\W",
+    "\\bfoo\\B",
+    "(?i)straße",
+    "(?i)[k-m]",
+    "(?im)^b$",
+    "(?m)^$",
+    "\\Aa\\z",
+    "a{0}b",
+    "(?:ab)*c",
+    "[\\-\\]]",
+    "\\x41\\x{42}",
+    "(?P<n>a)(?<m>b)",
+    "(?i:A)a",
+    "[a\\d]",
+    "(?U)a+b",
+    "^",
+    "$",
+    "\\.\\*",
+    "(a+)+$",
+    "(?s:.)$",
+    "[\\x{100}-\\x{10FFFF}]",
+    "^(?i)k$",
+    "[^\\n]+",
 ]
 TREE_TEXTS = [
-    "", "abc", "ABC", "a\nc", "a\n", "\nb\n", "xx", "xxxy", "ab", "abcd", "bcd", "foo bar",
-    "foobar", "STRASSE", "straße", "K", "\u212a", "L", "a", "-]", "AB", "a1", "ab.*", "aaaa!",
-    "ā", "😀", "x y\tz", "1", "٣",
+    "",
+    "abc",
+    "ABC",
+    "a\nc",
+    "a\n",
+    "\nb\n",
+    "xx",
+    "xxxy",
+    "ab",
+    "abcd",
+    "bcd",
+    "foo bar",
+    "foobar",
+    "STRASSE",
+    "straße",
+    "K",
+    "\u212a",
+    "L",
+    "a",
+    "-]",
+    "AB",
+    "a1",
+    "ab.*",
+    "aaaa!",
+    "ā",
+    "😀",
+    "x y\tz",
+    "1",
+    "٣",
 ]
 
 
 # Every pattern with and without ci, but for the one case where the parse tree and RE2 are known
 # to differ (a negated class of cased letters under ci): the test after this one covers it.
-TREE_CASES = [(p, ci) for p in TREE_PATTERNS for ci in (False, True)
-              if not (ci and p == "[^a-c]")]
+TREE_CASES = [(p, ci) for p in TREE_PATTERNS for ci in (False, True) if not (ci and p == "[^a-c]")]
 
 
 @pytest.mark.parametrize(("pattern", "ci"), TREE_CASES)
@@ -221,10 +299,12 @@ def test_perl_classes_fold_case_under_ci_and_postgresql_leaves_them_to_re2(patte
 
 # ----------------------------------------------------------------------------- the budget
 
+
 def _costly_set() -> SegmentSet:
     patterns = [f"(a+)+{c}$" for c in "bcdefghijklmnopqrstuvwxyz"]
-    return SegmentSet((p, ast.encode(Or(tuple(Regex(("v",), p + str(i)) for i in range(4)))))
-                      for p in patterns)
+    return SegmentSet(
+        (p, ast.encode(Or(tuple(Regex(("v",), p + str(i)) for i in range(4))))) for p in patterns
+    )
 
 
 def test_a_budget_ends_work_inside_one_context() -> None:
@@ -270,8 +350,9 @@ async def test_without_a_limit_a_budget_only_counts() -> None:
 
 def test_a_budget_ends_a_context_of_many_plain_values() -> None:
     """Not only patterns cost: 300 orderings over 200,000 values are many seconds of compares."""
-    segments = SegmentSet((f"n{i}", ast.encode(Cmp("gt", ("n",), Lit("number", i))))
-                          for i in range(300))
+    segments = SegmentSet(
+        (f"n{i}", ast.encode(Cmp("gt", ("n",), Lit("number", i)))) for i in range(300)
+    )
     budget = Budget(50, field="context")
     token = CURRENT_BUDGET.set(budget)
     try:
@@ -289,28 +370,62 @@ def _like_oracle(pattern: str) -> re.Pattern[str]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(pattern=st.text("ab%_.\n", max_size=8), text=st.text("ab.\n%", max_size=10),
-       ci=st.booleans())
+@given(
+    pattern=st.text("ab%_.\n", max_size=8), text=st.text("ab.\n%", max_size=10), ci=st.booleans()
+)
 def test_like_agrees_with_the_backtracking_translation_on_short_texts(
-        pattern: str, text: str, ci: bool) -> None:
+    pattern: str, text: str, ci: bool
+) -> None:
     if ci:
         pattern, text = pattern.upper(), text.lower()
-    expected = _like_oracle(pattern.casefold() if ci else pattern).fullmatch(
-        text.casefold() if ci else text) is not None
+    expected = (
+        _like_oracle(pattern.casefold() if ci else pattern).fullmatch(
+            text.casefold() if ci else text
+        )
+        is not None
+    )
     assert like_matcher(pattern, ci)(text) is expected
 
 
-_ATOMS = st.sampled_from(["a", "b", "K", ".", "[ab]", "[^0-9]", "[a-c]", "\\d", "\\w", "\\W",
-                          "\\s", "\\b", "\\B", "^", "$", "\\A", "\\z", "(?i)", "(?m)", "(?s)",
-                          "(?-i)", "[[:upper:]]", "\\x{212A}", "\u017f"])
+_ATOMS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "K",
+        ".",
+        "[ab]",
+        "[^0-9]",
+        "[a-c]",
+        "\\d",
+        "\\w",
+        "\\W",
+        "\\s",
+        "\\b",
+        "\\B",
+        "^",
+        "$",
+        "\\A",
+        "\\z",
+        "(?i)",
+        "(?m)",
+        "(?s)",
+        "(?-i)",
+        "[[:upper:]]",
+        "\\x{212A}",
+        "\u017f",
+    ]
+)
 _QUANTS = st.sampled_from(["", "", "*", "+", "?", "{1,2}", "*?"])
 
 
 def _regexes() -> st.SearchStrategy[str]:
     def item(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         group = st.builds(lambda p, g: f"({g}{p})", inner, st.sampled_from(["", "?:", "?i:"]))
-        return st.builds(lambda a, q: a if a.startswith("(?") and a.endswith(")") and
-                         ":" not in a else a + q, st.one_of(_ATOMS, group), _QUANTS)
+        return st.builds(
+            lambda a, q: a if a.startswith("(?") and a.endswith(")") and ":" not in a else a + q,
+            st.one_of(_ATOMS, group),
+            _QUANTS,
+        )
 
     seq = st.recursive(
         st.lists(item(_ATOMS), min_size=1, max_size=3).map("".join),
@@ -324,10 +439,14 @@ def _regexes() -> st.SearchStrategy[str]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(pattern=_regexes(), ci=st.booleans(),
-       text=st.text(st.sampled_from("abABkK\u212a\u017fs 1\n_"), max_size=8))
+@given(
+    pattern=_regexes(),
+    ci=st.booleans(),
+    text=st.text(st.sampled_from("abABkK\u212a\u017fs 1\n_"), max_size=8),
+)
 def test_the_parse_tree_agrees_with_re2_on_generated_patterns(
-        pattern: str, ci: bool, text: str) -> None:
+    pattern: str, ci: bool, text: str
+) -> None:
     try:
         tree = oracle(pattern, ci)
     except RegexError:

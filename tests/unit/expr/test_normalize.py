@@ -39,12 +39,16 @@ CASES: list[tuple[Expr | None, Expr | None]] = [
     (And((b, a)), And((a, b)) if encode(a) < encode(b) else And((b, a))),
     # NNF: De Morgan, quantifier duality
     (Not(And((a, b))), normalize(Or((Not(a), Not(b))))),
-    (Not(Quant("any", ("l",), Cmp("eq", ("x",), S("y")))),
-     Quant("all", ("l",), Not(Cmp("eq", ("x",), S("y"))))),
+    (
+        Not(Quant("any", ("l",), Cmp("eq", ("x",), S("y")))),
+        Quant("all", ("l",), Not(Cmp("eq", ("x",), S("y")))),
+    ),
     # literals and values
     (Cmp("eq", ("n",), N(3.0)), Cmp("eq", ("n",), N(3))),
-    (Cmp("lt", ("t",), Lit("datetime", "2024-01-01T01:00:00+01:00")),
-     Cmp("lt", ("t",), Lit("datetime", "2024-01-01T00:00:00Z"))),
+    (
+        Cmp("lt", ("t",), Lit("datetime", "2024-01-01T01:00:00+01:00")),
+        Cmp("lt", ("t",), Lit("datetime", "2024-01-01T00:00:00Z")),
+    ),
     (In(("a",), (S("b"), S("a"), S("b"))), In(("a",), (S("a"), S("b")))),
     (In(("a",), (S("x"),)), Cmp("eq", ("a",), S("x"))),
     (In(("a",), (N(1), N(1.0), N(2))), In(("a",), (N(1), N(2)))),
@@ -53,14 +57,22 @@ CASES: list[tuple[Expr | None, Expr | None]] = [
     (Cmp("ne", ("f",), Lit("bool", True)), Cmp("eq", ("f",), Lit("bool", False))),
     (In(("a",), (S("1"), N(1))), Or((Cmp("eq", ("a",), N(1)), Cmp("eq", ("a",), S("1"))))),
     # merges that languages need
-    (Or((Cmp("eq", ("a",), S("x")), In(("a",), (S("y"), S("z"))))),
-     In(("a",), (S("x"), S("y"), S("z")))),
-    (Or((Cmp("eq", ("a",), S("x")), Cmp("eq", ("a",), S("y"), ci=True))),
-     normalize(Or((Cmp("eq", ("a",), S("y"), ci=True), Cmp("eq", ("a",), S("x")))))),
-    (And((Not(Cmp("eq", ("a",), S("x"))), Not(Cmp("eq", ("a",), S("y"))))),
-     Not(In(("a",), (S("x"), S("y"))))),
-    (Or((StrOp("starts_with", ("a",), ("p",)), StrOp("starts_with", ("a",), ("q",)))),
-     StrOp("starts_with", ("a",), ("p", "q"))),
+    (
+        Or((Cmp("eq", ("a",), S("x")), In(("a",), (S("y"), S("z"))))),
+        In(("a",), (S("x"), S("y"), S("z"))),
+    ),
+    (
+        Or((Cmp("eq", ("a",), S("x")), Cmp("eq", ("a",), S("y"), ci=True))),
+        normalize(Or((Cmp("eq", ("a",), S("y"), ci=True), Cmp("eq", ("a",), S("x"))))),
+    ),
+    (
+        And((Not(Cmp("eq", ("a",), S("x"))), Not(Cmp("eq", ("a",), S("y"))))),
+        Not(In(("a",), (S("x"), S("y")))),
+    ),
+    (
+        Or((StrOp("starts_with", ("a",), ("p",)), StrOp("starts_with", ("a",), ("q",)))),
+        StrOp("starts_with", ("a",), ("p", "q")),
+    ),
     (Or((Cmp("lt", ("a",), N(3)), Cmp("gt", ("a",), N(3)))), Cmp("ne", ("a",), N(3))),
     # Like patterns that are prefix / suffix / substring tests
     (Like(("a",), "abc%"), StrOp("starts_with", ("a",), ("abc",))),

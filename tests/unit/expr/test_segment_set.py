@@ -20,9 +20,11 @@ from tests.store.test_expr_sql import EDGE_VALUES
 from tests.unit.expr import strategies as shared
 from tests.unit.expr.ast_strategies import exprs, random_profiles
 
-CORPUS = random_profiles(150) + [{"a": v} for v in EDGE_VALUES] + [
-    {"a": [v, None]} for v in EDGE_VALUES[::3]
-]
+CORPUS = (
+    random_profiles(150)
+    + [{"a": v} for v in EDGE_VALUES]
+    + [{"a": [v, None]} for v in EDGE_VALUES[::3]]
+)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -59,7 +61,10 @@ def test_identical_atoms_are_computed_once() -> None:
     built = SegmentSet((f"s{i}", ast.encode(e)) for i, e in enumerate(conditions))
     assert built.atom_count == 4
     assert built.evaluate({"country": "SE", "plan": "p1"}) == {
-        "s0": False, "s1": True, "s2": False, "s3": False,
+        "s0": False,
+        "s1": True,
+        "s2": False,
+        "s3": False,
     }
 
 
@@ -78,8 +83,11 @@ def test_deep_and_wide_structures() -> None:
         deep = Not(deep) if i % 2 else Or((deep, Cmp("eq", ("b",), Lit("number", i))))
     wide = And(tuple(StrOp("contains", ("s",), (str(i),)) for i in range(500)))
     quant = Quant("all", ("xs",), Cmp("gt", (), Lit("number", 2)))
-    _agrees([deep, wide, quant, And(()), Or(())], [
-        {"a": 1, "b": 7, "s": "".join(map(str, range(500))), "xs": [3, 4]},
-        {"a": 2, "b": [3, 149], "s": "0", "xs": [1]},
-        {},
-    ])
+    _agrees(
+        [deep, wide, quant, And(()), Or(())],
+        [
+            {"a": 1, "b": 7, "s": "".join(map(str, range(500))), "xs": [3, 4]},
+            {"a": 2, "b": [3, 149], "s": "0", "xs": [1]},
+            {},
+        ],
+    )

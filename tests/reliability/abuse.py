@@ -90,6 +90,17 @@ class Tokens:
 
     @classmethod
     def create(cls, database_url: str) -> Tokens:
+        # A new store is made by `segmux db upgrade` (or serve): the token commands refuse a
+        # SQLite file that does not exist, so that they never write into a stray new store.
+        subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "db", "upgrade"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SEGMUX_DATABASE_URL": database_url},
+            cwd=ROOT,
+            timeout=120,
+            check=True,
+        )
         return cls(
             a_admin=cli_token(database_url, TENANT_A, "admin", "noisy-admin"),
             a_client=cli_token(database_url, TENANT_A, "client:development", "noisy-sdk"),

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from core.errors import CoreError, Unauthorized, Unavailable
 from dialects.adobe.wire import ENCODER
+from dialects.handlers import SurfaceApi
 from dialects.http import BodyTooLarge, CatchAll, allow_header, read_body, route
 from dialects.ports import Services
 
@@ -66,12 +67,9 @@ def form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items()}
 
 
-class ImsApi:
+class ImsApi(SurfaceApi):
     """The token endpoint over the process's token service (read per request: the gateway
     fills its services in when the store opens, after building its apps)."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
 
     def app(self) -> Starlette:
         return Starlette(

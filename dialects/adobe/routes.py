@@ -14,7 +14,7 @@ from starlette.responses import Response
 from core.model import Principal
 from dialects.adobe import errors, translate
 from dialects.adobe.wire import ENCODER
-from dialects.handlers import json_body
+from dialects.handlers import SurfaceApi, json_body
 from dialects.http import (
     ANSWER_MARK,
     CatchAll,
@@ -38,14 +38,8 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-class AdobeApi:
-    """The segment-definition handlers over the process's use cases.
-
-    ``services`` is read on every request, never copied here: the gateway builds its apps before
-    the store opens and fills the services in when it does."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
+class AdobeApi(SurfaceApi):
+    """The segment-definition handlers over the process's use cases."""
 
     def app(self) -> Starlette:
         return Starlette(

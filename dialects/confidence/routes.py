@@ -32,7 +32,7 @@ from dialects.confidence.wire import (
     TokenOut,
     camel_keys,
 )
-from dialects.handlers import authenticate
+from dialects.handlers import SurfaceApi, authenticate
 from dialects.http import (
     CatchAll,
     convert,
@@ -100,14 +100,8 @@ def _split(rest: str) -> tuple[str, str | None]:
     return segment_id, (verb if colon else None)
 
 
-class ConfidenceApi:
-    """The segments API and the token endpoint over the process's use cases.
-
-    ``services`` is read on every request, never copied here: the gateway builds its apps before
-    the store opens and fills the services in when it does."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
+class ConfidenceApi(SurfaceApi):
+    """The segments API and the token endpoint over the process's use cases."""
 
     def app(self) -> Starlette:
         return Starlette(

@@ -14,9 +14,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.model import ProfilePage
 from dialects.hal import errors, translate
 from dialects.hal.wire import ENCODER, MEDIA_TYPE, Health, Root
-from dialects.handlers import authenticate, json_body
+from dialects.handlers import SurfaceApi, authenticate, json_body
 from dialects.http import CatchAll, base_url, route
 from dialects.ports import Services
 
@@ -56,6 +57,13 @@ def _hal(value: Any, status: int = 200) -> Response:
     return Response(ENCODER.encode(value), status_code=status, media_type=MEDIA_TYPE)
 
 
+def _individuals(request: Request, paging: translate.Paging, page: ProfilePage) -> Response:
+    """A page of individuals (the individuals collection, or a segment's members)."""
+    links = _hrefs(request)
+    items = [translate.individual_out(p, links) for p in page.items]
+    return _hal(paging.collection("individuals", items, page.total, _collection_url(request)))
+
+
 def _empty() -> Response:
     """Pulpo's 200 with no body (DELETE, membership changes)."""
     return Response(status_code=200)
@@ -69,7 +77,7 @@ def _collection_url(request: Request) -> str:
     return base_url(request) + request.url.path
 
 
-class HalApi:
+class HalApi(SurfaceApi):
     """The HAL handlers, one method per operation, over the use cases they call.
 
     ``services`` is read at each request, not at construction: the gateway builds its apps
@@ -78,7 +86,7 @@ class HalApi:
     __slots__ = ("services", "view")
 
     def __init__(self, services: Services) -> None:
-        self.services = services
+        super().__init__(services)
         self.view = translate.new_view()
         """How HAL shows a segment (OData filters): built once, shared by every request."""
 
@@ -176,9 +184,7 @@ class HalApi:
             limit=paging.size,
             sort=sort,
         )
-        links = _hrefs(request)
-        items = [translate.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total, _collection_url(request)))
+        return _individuals(request, paging, page)
 
     async def add_membership(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
@@ -215,9 +221,7 @@ class HalApi:
             limit=paging.size,
             sort=sort,
         )
-        links = _hrefs(request)
-        items = [translate.individual_out(p, links) for p in page.items]
-        return _hal(paging.collection("individuals", items, page.total, _collection_url(request)))
+        return _individuals(request, paging, page)
 
     async def create_individual(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)

@@ -15,7 +15,7 @@ from core.errors import Invalid
 from core.expr import languages
 from core.model import Principal, Segment
 from dialects.cancellation import ClientGone, client_gone, until_disconnected
-from dialects.handlers import authenticate, json_body
+from dialects.handlers import SurfaceApi, authenticate, json_body
 from dialects.http import CatchAll, convert, route
 from dialects.ports import Services
 from dialects.segmux import errors, translate
@@ -72,11 +72,8 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-class SegmuxApi:
+class SegmuxApi(SurfaceApi):
     """segmux's own API over the process's use cases: one method per endpoint."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
 
     def app(self) -> Starlette:
         return Starlette(

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.flags import require_client
 from core.model import Principal
 from core.service import require_admin
-from dialects.handlers import authenticate
+from dialects.handlers import SurfaceApi, authenticate
 from dialects.http import (
     CatchAll,
     Endpoint,
@@ -87,14 +87,11 @@ def _where(request: Request) -> tuple[str, str, str]:
     return p["project"], p["feature"], p["env"]
 
 
-class UnleashApi:
+class UnleashApi(SurfaceApi):
     """The admin and client handlers over the use cases of ``services``.
 
     The use cases exist once the store is open (the lifespan may open it after the app is
     built), so handlers look them up on ``services`` per request."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
 
     def app(self) -> ASGIApp:
         admin, sdk = self._admin, self._sdk

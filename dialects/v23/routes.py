@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.model import NewSegment, SegmentPatch, Sort
-from dialects.handlers import authenticate, json_body
+from dialects.handlers import SurfaceApi, authenticate, json_body
 from dialects.http import CatchAll, route
 from dialects.ports import Services
 from dialects.v23 import errors, translate
@@ -23,12 +23,9 @@ def _ok(result: Any, status: int = 200) -> Response:
     return Response(ENCODER.encode(Ok(result=result)), status_code=status, media_type=errors.JSON)
 
 
-class V23Api:
+class V23Api(SurfaceApi):
     """The v2.3 segments API over the process's use cases: one method per endpoint, each
     serving the token's default sandbox only."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
 
     def app(self) -> Starlette:
         return Starlette(

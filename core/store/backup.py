@@ -20,7 +20,7 @@ from core.errors import NotFound
 from core.model import Environment, Flag, Profile, Project, Rule, Segment
 from core.store.base import SqlBase, Tx
 from core.store.profile_keys import has_wide_ints
-from core.store.rows import SEGMENT_COLUMNS, dumps
+from core.store.rows import SEGMENT_COLUMNS, dumps, profile_from_row
 
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
@@ -77,18 +77,7 @@ class BackupSql(SqlBase):
                 *args,
                 limit,
             )
-        return [
-            Profile(
-                tenant=r["tenant"],
-                sandbox=r["sandbox"],
-                identifier=r["identifier"],
-                attributes=_dict_dec.decode(r["attributes"]),
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                version=r["version"],
-            )
-            for r in rows
-        ]
+        return [profile_from_row(r) for r in rows]
 
     async def memberships_after(
         self, tenant: str, *, after: tuple[str, str] | None, limit: int

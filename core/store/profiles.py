@@ -33,7 +33,7 @@ from core.store.base import Row, SqlBase, Tx
 from core.store.limits import StoreLimits
 from core.store.profile_keys import has_wide_ints, index_hints
 from core.store.profile_totals import Counted, PageTotals, walks
-from core.store.rows import dumps
+from core.store.rows import dumps, profile_from_row
 
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
@@ -48,18 +48,6 @@ _MAX_COLUMNS = 200
 """Per statement when many conditions are tested at once: drivers allow 32k parameters, SQLite
 2,000 result columns and 1 MB of SQL text."""
 NOT_STATIC = "memberships can only be stored for a static segment"
-
-
-def _profile(row: Row) -> Profile:
-    return Profile(
-        tenant=row["tenant"],
-        sandbox=row["sandbox"],
-        identifier=row["identifier"],
-        attributes=_dict_dec.decode(row["attributes"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
 
 
 def _remembered_total(
@@ -130,7 +118,7 @@ class ProfileSql(SqlBase):
                 if await tx.fetchrow("SELECT 1 FROM tenants WHERE name = $1", tenant) is None:
                     raise NotFound("tenant", tenant)
                 raise Conflict("identifier", "an individual with this identifier already exists")
-        return _profile(row)
+        return profile_from_row(row)
 
     async def get_profile(self, tenant: str, sandbox: str, identifier: str) -> Profile:
         async with self._read() as tx:
@@ -142,7 +130,7 @@ class ProfileSql(SqlBase):
             )
         if row is None:
             raise NotFound("individual", identifier)
-        return _profile(row)
+        return profile_from_row(row)
 
     async def replace_profile(
         self, tenant: str, sandbox: str, identifier: str, attributes: dict[str, Any]
@@ -161,7 +149,7 @@ class ProfileSql(SqlBase):
             )
         if row is None:
             raise NotFound("individual", identifier)
-        return _profile(row)
+        return profile_from_row(row)
 
     async def delete_profile(self, tenant: str, sandbox: str, identifier: str) -> None:
         async with self._write() as tx:
@@ -253,7 +241,7 @@ class ProfileSql(SqlBase):
             self._page_totals.put(
                 key, Counted(int(found["revision"]), total, int(found["individuals"]))
             )
-        return ProfilePage(items=[_profile(r) for r in rows], total=total)
+        return ProfilePage(items=[profile_from_row(r) for r in rows], total=total)
 
     async def _sqlite_page(
         self,
@@ -285,7 +273,7 @@ class ProfileSql(SqlBase):
                 )
                 assert row is not None
                 total = int(row["total_count"])
-        return ProfilePage(items=[_profile(r) for r in rows], total=total)
+        return ProfilePage(items=[profile_from_row(r) for r in rows], total=total)
 
     @property
     def _page_totals(self) -> PageTotals:

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from core.model import Allocation, Segment, Tenant, TokenInfo
+from core.model import Allocation, Profile, Segment, Tenant, TokenInfo
 from core.store.base import Row
 
 _enc = msgspec.json.Encoder()
@@ -46,6 +46,18 @@ def segment_from_row(row: Row) -> Segment:
         updated_by=row["updated_by"],
         version=row["version"],
         extensions=_dict_dec.decode(row["extensions"]),
+    )
+
+
+def profile_from_row(row: Row) -> Profile:
+    return Profile(
+        tenant=row["tenant"],
+        sandbox=row["sandbox"],
+        identifier=row["identifier"],
+        attributes=_dict_dec.decode(row["attributes"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
     )
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -40,6 +40,14 @@ def run_sync(fn: Callable[[], Awaitable[T]]) -> T:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(message: str, *, module_level: bool = False) -> NoReturn:
+    """A tool a test needs is missing: skip on a laptop, fail under ``CI=true``, where a skip
+    would hide that the test never ran."""
+    if in_ci():
+        pytest.fail(f"CI=true but {message}", pytrace=False)
+    pytest.skip(message, allow_module_level=module_level)
 
 
 def server_url() -> str | None:
@@ -119,16 +127,14 @@ def require(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        message = f"{module} is not installed ({exc}): run make test, which installs it"
-        if in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message, allow_module_level=True)  # an SDK module imports it at the top
+        # An SDK's test module imports it at the top: the skip is a module-level one.
+        unavailable(
+            f"{module} is not installed ({exc}): run make test, which installs it",
+            module_level=True,
+        )
 
 
 def require_command(command: str) -> None:
     """Like :func:`require`, for a program on the PATH (curl for the README sessions)."""
     if shutil.which(command) is None:
-        message = f"{command} is not installed"
-        if in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
+        unavailable(f"{command} is not installed")

@@ -42,9 +42,7 @@ def proxies(
     try:
         prism.ensure_installed()
     except Exception as exc:  # the registry unreachable, npm failing
-        if pg.in_ci():
-            pytest.fail(f"CI=true but Prism could not be installed: {exc}", pytrace=False)
-        pytest.skip(f"Prism could not be installed: {exc}")
+        pg.unavailable(f"Prism could not be installed: {exc}")
     gateway = free_port()
     ports = {name: free_port() for name in openapi.names()}
     logs = tmp_path_factory.mktemp("prism")

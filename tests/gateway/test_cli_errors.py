@@ -318,10 +318,7 @@ def _password_server(data: Path) -> int:
     every local connection, so it cannot refuse a password): role ``segmux_pw``."""
     bindir = _postgres_bin()
     if bindir is None:
-        message = "PostgreSQL's initdb is not installed (apt-get install postgresql)"
-        if pg.in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
+        pg.unavailable("PostgreSQL's initdb is not installed (apt-get install postgresql)")
     user = None
     if os.geteuid() == 0:  # postgres refuses to run as root
         import pwd
@@ -409,10 +406,7 @@ def test_bad_input_is_one_line_and_status_2(world: World, name: str) -> None:
     prefix: list[str] = []
     if case.unprivileged and os.geteuid() == 0:
         if shutil.which("setpriv") is None:
-            message = "setpriv (util-linux) is not installed"
-            if pg.in_ci():
-                pytest.fail(f"CI=true but {message}", pytrace=False)
-            pytest.skip(message)
+            pg.unavailable("setpriv (util-linux) is not installed")
         prefix = UNPRIVILEGED
     done = subprocess.run(
         [*prefix, *SEGMUX, *args],

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.live import free_port
-from tests.pg import in_ci
+from tests.pg import unavailable
 
 _BIN_DIRS = (
     "/usr/lib/postgresql/16/bin",
@@ -102,10 +102,7 @@ class Cluster:
 def pg_cluster() -> Iterator[Cluster]:
     bin_dir = _bin_dir()
     if bin_dir is None:
-        message = "PostgreSQL server binaries (initdb, pg_ctl) not found: set SEGMUX_PG_BIN"
-        if in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
+        unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found: set SEGMUX_PG_BIN")
     root = Path(tempfile.mkdtemp(prefix="segmux-pg-"))
     cluster = Cluster(bin_dir, root)
     try:

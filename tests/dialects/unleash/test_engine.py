@@ -18,7 +18,14 @@ from core.errors import Forbidden
 from core.model import Principal
 from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
 from tests import pg
-from tests.dialects.unleash.engine_cases import SERVED_VARIANTS, VARIANTS, setup, table, turn_on
+from tests.dialects.unleash.engine_cases import (
+    SERVED_VARIANTS,
+    VARIANTS,
+    ids_under_properties,
+    setup,
+    table,
+    turn_on,
+)
 from tests.dialects.unleash.helpers import (
     FEATURES,
     WITH_MESSAGE,
@@ -61,7 +68,7 @@ async def test_the_engine_agrees_with_yggdrasil_on_the_served_features(
     flags = services(app).flags
     enabled_somewhere: set[str] = set()
     variants_seen: set[str] = set()
-    for context in table():
+    for context in [*table(), *ids_under_properties()]:
         answers = await flags.evaluate_features(SDK, "development", context)
         assert [a.name for a in answers] == [f["name"] for f in body["features"]]
         theirs = msgspec.to_builtins(context)

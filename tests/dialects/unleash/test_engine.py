@@ -214,3 +214,16 @@ async def test_strategy_variant_weights_as_unleash_fixes_them(
             "message": WITH_MESSAGE + message,
             "details": [{"message": message}],
         }
+
+
+async def test_the_features_are_compiled_once_per_revision(
+    client: httpx.AsyncClient, app: Starlette, token_a: str
+) -> None:
+    await setup(client, token_a)
+    flags = services(app).flags
+    first = await flags.feature_engine(SDK, "development")
+    assert await flags.feature_engine(SDK, "development") is first  # nothing changed
+    await create_feature(client, token_a, "late")
+    second = await flags.feature_engine(SDK, "development")
+    assert second is not first
+    assert "late" in {f.name for f in second.features} - {f.name for f in first.features}

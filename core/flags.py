@@ -54,7 +54,8 @@ class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
     constraints: list[dict[str, Any]] = []
     parameters: dict[str, str] = {}
     variants: list[dict[str, Any]] = []
-    segments: list[int] = []
+    segments: list[int] | None = None
+    """None: not sent (a create attaches none, an update keeps the rule's segments)."""
 
 
 class RuleView(msgspec.Struct, frozen=True, kw_only=True):
@@ -378,7 +379,7 @@ class FlagService:
         require_admin(principal)
         await self._flag_in(principal, project, name)
         await self._environment(principal, environment)
-        segment_ids = await self._segment_ids(principal, data.segments)
+        segment_ids = await self._segment_ids(principal, data.segments or [])
         payload = self._payload(name, data)
         sort_order = data.sort_order
         if sort_order is None:
@@ -410,7 +411,11 @@ class FlagService:
     ) -> RuleView:
         require_admin(principal)
         await self._rule_in(principal, project, name, environment, rule_id)
-        segment_ids = await self._segment_ids(principal, data.segments)
+        segment_ids = (
+            msgspec.UNSET
+            if data.segments is None
+            else await self._segment_ids(principal, data.segments)
+        )
         patch = RulePatch(
             payload=self._payload(name, data),
             segments=segment_ids,

@@ -120,8 +120,9 @@ def feature(flag: Flag) -> dict[str, Any]:
 
 def rule_input(body: Any, *, update: bool = False) -> RuleInput:
     data = schema.validate(body, schema.UPDATE_STRATEGY if update else schema.STRATEGY, "/body")
-    segments = data.get("segments") or []
-    for i, seq in enumerate(segments):
+    # Absent or null: an update keeps the strategy's segments, as Unleash's does.
+    segments = data.get("segments")
+    for i, seq in enumerate(segments or []):
         if not isinstance(seq, int):
             raise SchemaError(
                 f"/body/segments/{i}",

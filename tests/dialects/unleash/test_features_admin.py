@@ -611,3 +611,16 @@ async def test_strategy_responses_carry_unleash_keys(
     many = (await client.get(strategies_url("f1"), headers=auth(token_a))).json()
     assert [set(s) for s in many] == [keys | {"milestoneId"}]
     assert many[0]["milestoneId"] is None
+
+
+async def test_strategy_update_keeps_segments_it_was_not_sent(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    seg = await create_segment(client, token_a, "s")
+    await create_feature(client, token_a, "f1")
+    created = await add_strategy(client, token_a, "f1", [seg["id"]])
+    url = f"{strategies_url('f1')}/{created['id']}"
+    r = await client.put(url, json={"name": "default"}, headers=auth(token_a))
+    assert r.json()["segments"] == [seg["id"]]
+    r = await client.put(url, json={"name": "default", "segments": []}, headers=auth(token_a))
+    assert r.json()["segments"] == []

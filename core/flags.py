@@ -205,6 +205,18 @@ class FlagService:
         (detail,) = await self._details(principal, [flag])
         return detail
 
+    async def flag_environment(
+        self, principal: Principal, project: str, name: str, environment: str
+    ) -> FlagEnvironment:
+        """One flag of the project in one environment, with its rules in order."""
+        require_admin(principal)
+        flag = await self._flag_in(principal, project, name)
+        (detail,) = await self._details(principal, [flag])
+        for env in detail.environments:
+            if env.name == environment:
+                return env
+        raise NotFound("environment", environment, f"Could not find {name} in {environment}")
+
     async def archive_flag(self, principal: Principal, project: str, name: str) -> Flag:
         """Archive a flag of the project: SDKs stop seeing it at once; its rules and states are
         kept for a revive. Archiving an archived flag changes nothing."""

@@ -122,6 +122,7 @@ class UnleashApi(SurfaceApi):
                 GET=admin(self.get_feature),
                 DELETE=admin(self.archive_feature),
             ),
+            route(strategies, GET=admin(self.get_feature_environment)),
             route(
                 f"{strategies}/variants",
                 GET=admin(self.environment_variants),
@@ -263,6 +264,12 @@ class UnleashApi(SurfaceApi):
         detail = await self.services.flags.flag_detail(who, p["project"], p["feature"])
         with_variants = request.query_params.get("variantEnvironments") == "true"
         return json(translate.feature_detail(detail, environment_variants=with_variants))
+
+    async def get_feature_environment(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
+        project, feature, environment = _where(request)
+        env = await self.services.flags.flag_environment(who, project, feature, environment)
+        return json(translate.feature_environment(feature, env))
 
     async def archive_feature(self, request: Request, who: Principal, _: Any) -> Response:
         p = request.path_params

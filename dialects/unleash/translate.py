@@ -12,7 +12,14 @@ import msgspec
 
 from core.constraint_segments import ConstraintSegment, SegmentInput
 from core.constraints import SchemaInvalid
-from core.flags import ClientFlag, ClientSnapshot, FlagDetail, RuleInput, RuleView
+from core.flags import (
+    ClientFlag,
+    ClientSnapshot,
+    FlagDetail,
+    FlagEnvironment,
+    RuleInput,
+    RuleView,
+)
 from core.model import Flag, NewFlag, SegmentUse
 from dialects.unleash import schema
 from dialects.unleash.schema import SchemaError
@@ -180,6 +187,28 @@ def feature_strategy(view: RuleView) -> dict[str, Any]:
         "title": p.get("title"),
         "disabled": bool(p.get("disabled", False)),
     }
+
+
+def feature_environment(name: str, env: FlagEnvironment) -> dict[str, Any]:
+    """``GET …/features/{f}/environments/{env}``: here 8.2.0's strategies do carry
+    ``featureName`` and no ``segments``."""
+    strategies = []
+    for view in env.rules:
+        p = view.rule.payload
+        strategies.append(
+            {
+                "id": view.rule.id,
+                "featureName": name,
+                "title": p.get("title"),
+                "parameters": p.get("parameters", {}),
+                "constraints": p.get("constraints", []),
+                "variants": p.get("variants", []),
+                "sortOrder": view.rule.sort_order,
+                "disabled": bool(p.get("disabled", False)),
+                "name": p.get("name"),
+            }
+        )
+    return {"name": name, "environment": env.name, "enabled": env.enabled, "strategies": strategies}
 
 
 def feature_list(details: list[FlagDetail]) -> dict[str, Any]:

@@ -167,6 +167,9 @@ async def scenario(rec: Recorder) -> None:
         await rec.call(
             f"bad variants {i}", "POST", strategies, {"name": "default", "variants": bad}
         )
+    env = f"{base}/{f1}/environments"
+    await rec.call("get feature environment", "GET", f"{env}/development")
+    await rec.call("get an unknown feature environment", "GET", f"{env}/nope")
     await rec.call("feature not found", "GET", f"{base}/{t}-nope")
     await rec.call("feature in another project", "GET", f"/api/admin/projects/nope/features/{f1}")
     await rec.call("unknown project list", "GET", f"/api/admin/projects/{t}-nope/features")

@@ -249,6 +249,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ): Rule("resource"),
     ("get", "/api/admin/projects/{projectId}/features"): Rule("collection"),
     ("get", "/api/admin/projects/{projectId}/features/{featureName}"): Rule("resource"),
+    (
+        "get",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}",
+    ): Rule("resource"),
     ("delete", "/api/admin/projects/{projectId}/features/{featureName}"): Rule("resource"),
     (
         "get",

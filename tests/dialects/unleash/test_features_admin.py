@@ -624,3 +624,34 @@ async def test_strategy_update_keeps_segments_it_was_not_sent(
     assert r.json()["segments"] == [seg["id"]]
     r = await client.put(url, json={"name": "default", "segments": []}, headers=auth(token_a))
     assert r.json()["segments"] == []
+
+
+async def test_get_feature_environment(client: httpx.AsyncClient, token_a: str) -> None:
+    await create_feature(client, token_a, "f1")
+    created = await add_strategy(client, token_a, "f1", title="t")
+    r = await client.get(env_url("f1"), headers=auth(token_a))
+    assert r.status_code == 200
+    assert r.json() == {
+        "name": "f1",
+        "environment": "development",
+        "enabled": False,
+        "strategies": [
+            {
+                "id": created["id"],
+                "featureName": "f1",
+                "title": "t",
+                "parameters": {},
+                "constraints": [],
+                "variants": [],
+                "sortOrder": 0,
+                "disabled": False,
+                "name": "default",
+            }
+        ],
+    }
+    error(
+        await client.get(env_url("f1", "nope"), headers=auth(token_a)),
+        404,
+        "NotFoundError",
+        "Could not find f1 in nope",
+    )

@@ -164,9 +164,14 @@ class FlagService:
         await self._environment(principal, environment)
         if flag.archived:
             raise Conflict("archived", ARCHIVED_FLAG)
-        return await self.store.set_flag_enabled(
-            principal.tenant, name, environment, enabled, principal.token_name
-        )
+        try:
+            return await self.store.set_flag_enabled(
+                principal.tenant, name, environment, enabled, principal.token_name
+            )
+        except Conflict as exc:  # archived since the read above
+            if exc.field == "archived":
+                raise Conflict("archived", ARCHIVED_FLAG) from exc
+            raise
 
     # flags as admins see them: list, get, archive, revive ----------------------------------
     async def project_flags(

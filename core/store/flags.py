@@ -244,15 +244,19 @@ class FlagSql(SqlBase):
         self, tenant: str, name: str, environment: str, enabled: bool, actor: str | None
     ) -> Flag:
         async with self._write() as tx:
+            # The update locks the flag's row, so an archive either commits first (and this
+            # sees it) or waits for this commit: an archived flag is never turned on or off.
             row = await tx.fetchrow(
                 "UPDATE flags SET version = version + 1, updated_at = $3 "
-                "WHERE tenant = $1 AND name = $2 RETURNING name",
+                "WHERE tenant = $1 AND name = $2 RETURNING archived",
                 tenant,
                 name,
                 now_us(),
             )
             if row is None:
                 raise NotFound("flag", name)
+            if row["archived"]:
+                raise Conflict("archived", "the flag is archived")
             await _require(tx, "environments", "name", tenant, environment, "environment")
             await tx.execute(
                 "INSERT INTO flag_environments (tenant, flag, environment, enabled) "

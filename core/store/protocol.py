@@ -156,7 +156,8 @@ class Store(Protocol):
         self, tenant: str, name: str, environment: str, enabled: bool, actor: str | None
     ) -> Flag:
         """Turn a flag on or off in one environment; bumps the flag's version.
-        ``NotFound("flag"|"environment")``."""
+        ``NotFound("flag"|"environment")``; ``Conflict("archived")`` for an archived flag
+        (checked in the transaction, so an archive racing this cannot be passed)."""
 
     async def set_flag_archived(
         self, tenant: str, name: str, archived: bool, actor: str | None, *, turn_off: bool = False

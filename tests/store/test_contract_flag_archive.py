@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import InUse, NotFound
+from core.errors import Conflict, InUse, NotFound
 from core.model import NewFlag, NewRule, NewSegment
 from core.store import Store
 
@@ -85,3 +85,14 @@ async def test_delete_archived_flag_never_crosses_tenants(store: Store) -> None:
     await store.set_flag_archived(U, "f", True, None)
     assert await store.delete_archived_flag(T, "f") is False
     assert (await store.get_flag(U, "f")).archived is True
+
+
+async def test_an_archived_flag_cannot_be_turned_on_or_off(store: Store) -> None:
+    await store.create_flag(T, NewFlag(name="f"), None)
+    archived = await store.set_flag_archived(T, "f", True, None)
+    for enabled in (True, False):
+        with pytest.raises(Conflict) as err:
+            await store.set_flag_enabled(T, "f", "development", enabled, None)
+        assert err.value.field == "archived"
+    after = await store.get_flag(T, "f")
+    assert (after.enabled, after.version) == ({}, archived.version)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -33,6 +33,8 @@ FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission
 MAX_FLAG_NAME = 100
 SORT_ORDER_RANGE = (-(2**31), 2**31 - 1)
 """Unleash keeps a strategy's sort order in a 32-bit integer."""
+ARCHIVED_FLAG = "Cannot perform this operation on archived features"
+NO_FLAG = "No feature flag found"
 # encodeURIComponent leaves exactly these unchanged: Unleash's "URL friendly" names.
 _URL_FRIENDLY = re.compile(r"^[A-Za-z0-9\-_.!~*'()]*$")
 
@@ -65,13 +67,32 @@ class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
     constraints: list[dict[str, Any]] = []
     parameters: dict[str, str] = {}
     variants: list[dict[str, Any]] = []
-    segments: list[int] = []
+    segments: list[int] | None = None
+    """None: not sent (a create attaches none, an update keeps the rule's segments)."""
 
 
 class RuleView(msgspec.Struct, frozen=True, kw_only=True):
     rule: Rule
     segment_seqs: list[int]
     """The integer ids of the rule's segments, ascending."""
+
+
+class FlagEnvironment(msgspec.Struct, frozen=True, kw_only=True):
+    """A flag in one environment as admins see it: on or off, and its rules in order (all of
+    them, disabled ones too)."""
+
+    name: str
+    type: str
+    sort_order: int
+    enabled: bool
+    rules: list[RuleView]
+
+
+class FlagDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A flag with every environment of its tenant, in the environments' order."""
+
+    flag: Flag
+    environments: list[FlagEnvironment]
 
 
 class ClientFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,8 +155,14 @@ class FlagService:
         except NotFound:
             flag = None
         if flag is None or flag.project != project:
+            # Unleash names the flag's real project: the caller's tenant owns it either way.
+            where = (
+                "."
+                if flag is None
+                else f', but there\'s a feature with that name in project "{flag.project}"'
+            )
             raise NotFound(
-                "flag", name, f'There\'s no feature named "{name}" in project "{project}".'
+                "flag", name, f'There\'s no feature named "{name}" in project "{project}"{where}'
             )
         return flag
 
@@ -151,11 +178,204 @@ class FlagService:
         self, principal: Principal, project: str, name: str, environment: str, enabled: bool
     ) -> Flag:
         require_admin(principal)
-        await self._flag_in(principal, project, name)
+        flag = await self._flag_in(principal, project, name)
         await self._environment(principal, environment)
-        return await self.store.set_flag_enabled(
-            principal.tenant, name, environment, enabled, principal.token_name
+        if flag.archived:
+            raise Conflict("archived", ARCHIVED_FLAG)
+        try:
+            return await self.store.set_flag_enabled(
+                principal.tenant, name, environment, enabled, principal.token_name
+            )
+        except Conflict as exc:  # archived since the read above
+            if exc.field == "archived":
+                raise Conflict("archived", ARCHIVED_FLAG) from exc
+            raise
+
+    # flags as admins see them: list, get, archive, revive ----------------------------------
+    async def project_flags(
+        self,
+        principal: Principal,
+        project: str,
+        *,
+        name_prefix: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> list[FlagDetail]:
+        """The project's flags that are not archived, by name in byte order (an unknown project
+        has none). ``name_prefix`` matches as Unleash's does: case-insensitively, as a SQL
+        ``ILIKE`` pattern (``%`` and ``_`` are wildcards) with ``%`` appended. Flags carry no
+        tags in segmux, so a tag filter matches none."""
+        require_admin(principal)
+        flags = [
+            f
+            for f in await self.store.list_flags(principal.tenant, project=project)
+            if not f.archived
+        ]
+        if tags:
+            flags = []
+        if name_prefix is not None:
+            pattern = name_prefix if name_prefix.endswith("%") else name_prefix + "%"
+            matcher = ilike(pattern)
+            flags = [f for f in flags if matcher.fullmatch(f.name)]
+        return await self._details(principal, flags)
+
+    async def flag_detail(self, principal: Principal, project: str, name: str) -> FlagDetail:
+        """One flag of the project with its rules per environment; an archived flag is not
+        found here (it is only listed among the archived)."""
+        require_admin(principal)
+        flag = await self._flag_in(principal, project, name)
+        if flag.archived:
+            raise NotFound("flag", name, f"Could not find feature flag with name {name}")
+        (detail,) = await self._details(principal, [flag])
+        return detail
+
+    async def flag_environment(
+        self, principal: Principal, project: str, name: str, environment: str
+    ) -> FlagEnvironment:
+        """One flag of the project in one environment, with its rules in order."""
+        require_admin(principal)
+        flag = await self._flag_in(principal, project, name)
+        (detail,) = await self._details(principal, [flag])
+        for env in detail.environments:
+            if env.name == environment:
+                return env
+        raise NotFound("environment", environment, f"Could not find {name} in {environment}")
+
+    async def archive_flag(self, principal: Principal, project: str, name: str) -> Flag:
+        """Archive a flag of the project: SDKs stop seeing it at once; its rules and states are
+        kept for a revive. Archiving an archived flag changes nothing."""
+        require_admin(principal)
+        await self._existing_flag(principal, name)
+        flag = await self._flag_in(principal, project, name)
+        if flag.archived:
+            return flag
+        return await self.store.set_flag_archived(
+            principal.tenant, name, True, principal.token_name
         )
+
+    async def archive_flags(self, principal: Principal, project: str, names: Sequence[str]) -> None:
+        """Archive the named flags; names of no flag and archived flags are ignored, a flag of
+        another project refuses the whole request before anything changes."""
+        require_admin(principal)
+        flags = await self._flags_named(principal, names)
+        _check_same_project(flags, project)
+        for flag in flags:
+            if not flag.archived:
+                await self.store.set_flag_archived(
+                    principal.tenant, flag.name, True, principal.token_name
+                )
+
+    async def revive_flag(self, principal: Principal, name: str) -> Flag:
+        """Bring an archived flag back, off in every environment (so a revive never turns
+        anything on for users); a flag that is not archived is left as it is."""
+        require_admin(principal)
+        flag = await self._existing_flag(principal, name)
+        if not flag.archived:
+            return flag
+        return await self.store.set_flag_archived(
+            principal.tenant, name, False, principal.token_name, turn_off=True
+        )
+
+    async def revive_flags(self, principal: Principal, project: str, names: Sequence[str]) -> None:
+        """Revive the named flags of an active project; names of no flag are ignored, a flag of
+        another project refuses the whole request before anything changes."""
+        require_admin(principal)
+        await self._active_project(principal, project)
+        flags = await self._flags_named(principal, names)
+        _check_same_project(flags, project)
+        for flag in flags:
+            if flag.archived:
+                await self.revive_flag(principal, flag.name)
+
+    async def delete_archived_flag(self, principal: Principal, name: str) -> None:
+        """Delete a flag for good, rules and all, only if it is archived; any other name
+        (an active flag, no flag) changes nothing."""
+        require_admin(principal)
+        try:
+            flag = await self.store.get_flag(principal.tenant, name)
+        except NotFound:
+            return
+        if flag.archived:
+            await self.store.delete_archived_flag(principal.tenant, name)
+
+    async def environment_variants(
+        self, principal: Principal, project: str, name: str, environment: str
+    ) -> list[dict[str, Any]]:
+        """A flag's variants in one environment: segmux keeps variants on rules only (as
+        Unleash 8 does for every flag made since it deprecated environment variants), so the
+        list is always empty."""
+        require_admin(principal)
+        await self._flag_in(principal, project, name)
+        try:
+            await self.store.get_environment(principal.tenant, environment)
+        except NotFound as exc:
+            raise NotFound(
+                "environment", environment, f"Could not find {name} in {environment}"
+            ) from exc
+        return []
+
+    async def refuse_environment_variants(
+        self, principal: Principal, project: str, name: str
+    ) -> NoReturn:
+        """Writing a flag's environment variants is refused, as Unleash 8 refuses it for a
+        flag that has none: variants live on rules (strategy variants)."""
+        require_admin(principal)
+        await self._flag_in(principal, project, name)
+        raise Conflict(
+            "environment_variants",
+            f"Environment variants deprecated for feature: {name}. Use strategy variants instead.",
+        )
+
+    async def _existing_flag(self, principal: Principal, name: str) -> Flag:
+        try:
+            return await self.store.get_flag(principal.tenant, name)
+        except NotFound as exc:
+            raise NotFound("flag", name, NO_FLAG) from exc
+
+    async def _active_project(self, principal: Principal, project: str) -> None:
+        try:
+            await self.store.get_project(principal.tenant, project)
+        except NotFound as exc:
+            raise NotFound(
+                "project", project, f"Active project with id {project} does not exist"
+            ) from exc
+
+    async def _flags_named(self, principal: Principal, names: Sequence[str]) -> list[Flag]:
+        wanted = set(names)
+        return [f for f in await self.store.list_flags(principal.tenant) if f.name in wanted]
+
+    async def _details(self, principal: Principal, flags: Sequence[Flag]) -> list[FlagDetail]:
+        """Every environment of each flag with its rules, in three reads whatever the count."""
+        if not flags:
+            return []
+        tenant = principal.tenant
+        environments = await self.store.list_environments(tenant)
+        names = {f.name for f in flags}
+        only = flags[0].name if len(flags) == 1 else None
+        rules = [r for r in await self.store.list_rules(tenant, flag=only) if r.flag in names]
+        segments = await self._segments(principal, {s for r in rules for s in r.segments})
+        seq_of = {s.id: s.seq for s in segments}
+        by_place: dict[tuple[str, str], list[RuleView]] = {}
+        for r in _ordered(rules):
+            seqs = sorted(seq_of[s] for s in r.segments if s in seq_of)
+            by_place.setdefault((r.flag, r.environment), []).append(
+                RuleView(rule=r, segment_seqs=seqs)
+            )
+        return [
+            FlagDetail(
+                flag=f,
+                environments=[
+                    FlagEnvironment(
+                        name=e.name,
+                        type=e.type,
+                        sort_order=e.sort_order,
+                        enabled=f.enabled.get(e.name, False),
+                        rules=by_place.get((f.name, e.name), []),
+                    )
+                    for e in environments
+                ],
+            )
+            for f in flags
+        ]
 
     # rules ---------------------------------------------------------------------------------
     async def rules(
@@ -194,7 +414,7 @@ class FlagService:
         require_admin(principal)
         await self._flag_in(principal, project, name)
         await self._environment(principal, environment)
-        segment_ids = await self._segment_ids(principal, data.segments)
+        segment_ids = await self._segment_ids(principal, data.segments or [])
         payload = self._payload(name, data)
         sort_order = data.sort_order
         if sort_order is None:
@@ -226,7 +446,11 @@ class FlagService:
     ) -> RuleView:
         require_admin(principal)
         await self._rule_in(principal, project, name, environment, rule_id)
-        segment_ids = await self._segment_ids(principal, data.segments)
+        segment_ids = (
+            msgspec.UNSET
+            if data.segments is None
+            else await self._segment_ids(principal, data.segments)
+        )
         patch = RulePatch(
             payload=self._payload(name, data),
             segments=segment_ids,
@@ -462,7 +686,7 @@ class FlagService:
             "disabled": bool(data.disabled),
             "constraints": [{"values": [], **c} for c in data.constraints],
             "parameters": parameters,
-            "variants": fix_variant_weights(data.variants),
+            "variants": strategy_variants(data.variants),
         }
 
     async def _view(self, principal: Principal, rule: Rule) -> RuleView:
@@ -517,31 +741,32 @@ def engine_input(
     return features, segments
 
 
-def fix_variant_weights(variants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Strategy variants as Unleash 8.2 stores and serves them (its ``fixVariantWeights``):
-    ``fix`` variants keep their weight, ``variable`` ones share what is left of 1000 evenly
-    (the remainder one by one, in order), and the list is sorted by name as JavaScript's
-    ``localeCompare`` orders it (case-insensitively, lower case first on a tie)."""
-    if not variants:
-        return []
-    variable = [dict(v) for v in variants if v.get("weightType") == "variable"]
-    fixed = [dict(v) for v in variants if v.get("weightType") == "fix"]
-    if not variable:
-        raise Invalid("variants", 'There must be at least one "variable" variant')
-    fixed_weight = sum(int(v.get("weight") or 0) for v in fixed)
-    if fixed_weight > 1000:
-        raise Invalid("variants", "The traffic distribution total must equal 100%")
-    average, remainder = divmod(1000 - fixed_weight, len(variable))
-    for v in variable:
-        v["weight"] = average + (1 if remainder > 0 else 0)
-        remainder -= 1
-    names = [str(v.get("name")) for v in variable + fixed]
-    ordered = sorted(zip(names, variable + fixed, strict=True), key=lambda p: _locale_key(p[0]))
-    return [v for _, v in ordered]
+def ilike(pattern: str) -> re.Pattern[str]:
+    """A SQL ``ILIKE`` pattern as a regular expression: ``%`` any run, ``_`` one character, a
+    backslash makes the next character literal, letters match in either case."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
-def _locale_key(name: str) -> tuple[str, str]:
-    return name.casefold(), name.swapcase()
+def _check_same_project(flags: Sequence[Flag], project: str) -> None:
+    others = sorted({f.project for f in flags if f.project != project})
+    if others:
+        raise Conflict(
+            "project_mismatch",
+            "The operation could not be completed. The features exist, but the provided "
+            f'project ids ("{",".join(others)}") does not match the project provided in request '
+            f'URL ("{project}").',
+        )
 
 
 def check_flag_name(name: str) -> None:
@@ -557,3 +782,137 @@ def check_flag_name(name: str) -> None:
 
 def _ordered(rules: Sequence[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda r: (r.sort_order, r.created_at, r.id))
+
+
+# strategy variants (Unleash's rules for them) ------------------------------------------------
+
+VARIANT_NAME_MAX = 100
+VARIANT_WEIGHT_TOTAL = 1000
+# Unleash sorts a strategy's variants with JavaScript's localeCompare (ICU's root collation).
+# For the characters a URL-friendly name may hold that is: punctuation in ICU's order, then
+# digits, then letters compared without case first and lowercase before uppercase on a tie.
+_COLLATION_PUNCTUATION = "_-!.'()*~"
+
+
+def _collation_key(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    primary: list[int] = []
+    tertiary: list[int] = []
+    for ch in name:
+        if ch in _COLLATION_PUNCTUATION:
+            primary.append(_COLLATION_PUNCTUATION.index(ch))
+        elif ch.isdigit():
+            primary.append(100 + ord(ch))
+        else:
+            primary.append(1000 + ord(ch.lower()))
+        tertiary.append(1 if ch.isupper() else 0)
+    return tuple(primary), tuple(tertiary)
+
+
+def strategy_variants(variants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A strategy's variants as Unleash keeps them, or ``Invalid``: Unleash's joi pass (names
+    URL friendly and unique, no empty strings, a ``json`` payload a JSON object or array, no
+    unknown keys), at least one ``variable`` variant, ``fix`` weights at most 1000 in total;
+    the rest of 1000 is shared among the ``variable`` variants (the first ones sent get the
+    remainder) and the list is sorted by name. SDKs pick a variant by walking the list in
+    order, so the order is part of who gets what."""
+    if not variants:
+        return []
+    for i, variant in enumerate(variants):
+        _check_variant(variant, f"[{i}]")
+    seen: set[str] = set()
+    for i, variant in enumerate(variants):
+        if variant["name"] in seen:
+            raise SchemaInvalid(f"[{i}]", "contains a duplicate value", variant)
+        seen.add(variant["name"])
+    variable = [dict(v) for v in variants if v.get("weightType", "variable") == "variable"]
+    fixed = [dict(v) for v in variants if v.get("weightType") == "fix"]
+    if not variable:
+        raise Invalid("", 'There must be at least one "variable" variant')
+    fixed_total = sum(int(v["weight"]) for v in fixed)
+    if fixed_total > VARIANT_WEIGHT_TOTAL:
+        raise Invalid("", "The traffic distribution total must equal 100%")
+    share, remainder = divmod(VARIANT_WEIGHT_TOTAL - fixed_total, len(variable))
+    for i, v in enumerate(variable):
+        v["weight"] = share + (1 if i < remainder else 0)
+    return sorted(variable + fixed, key=lambda v: _collation_key(str(v["name"])))
+
+
+_VARIANT_KEYS = ("name", "weight", "weightType", "payload", "stickiness", "overrides")
+
+
+def _check_variant(variant: dict[str, Any], label: str) -> None:
+    """joi's ``variantsSchema`` over one variant, its keys in the schema's order, unknown keys
+    last (the OpenAPI pass before it has checked the types)."""
+    check_url_friendly_name(variant.get("name"), f"{label}.name")
+    payload = variant.get("payload")
+    if isinstance(payload, dict):
+        value = payload.get("value")
+        _not_empty(value, f"{label}.payload.value")
+        if payload.get("type") == "json" and not _json_object(value):
+            raise SchemaInvalid(
+                "", "'value' must be a valid json string when 'type' is json", value
+            )
+        _no_other_keys(payload, ("type", "value"), f"{label}.payload")
+    _not_empty(variant.get("stickiness"), f"{label}.stickiness")
+    if "overrides" in variant:
+        _check_overrides(variant["overrides"], f"{label}.overrides")
+    _no_other_keys(variant, _VARIANT_KEYS, label)
+
+
+def _check_overrides(overrides: object, label: str) -> None:
+    if not isinstance(overrides, list):
+        raise SchemaInvalid(label, "must be an array", overrides)
+    for i, override in enumerate(overrides):
+        where = f"{label}[{i}]"
+        if not isinstance(override, dict):
+            raise SchemaInvalid(where, "must be of type object", override)
+        context = override.get("contextName")
+        if context is None:
+            raise SchemaInvalid(f"{where}.contextName", "is required")
+        if not isinstance(context, str):
+            raise SchemaInvalid(f"{where}.contextName", "must be a string", context)
+        _not_empty(context, f"{where}.contextName")
+        values = override.get("values", [])
+        if not isinstance(values, list):
+            raise SchemaInvalid(f"{where}.values", "must be an array", values)
+        for j, value in enumerate(values):
+            if not isinstance(value, str):
+                raise SchemaInvalid(f"{where}.values[{j}]", "must be a string", value)
+            _not_empty(value, f"{where}.values[{j}]")
+        _no_other_keys(override, ("contextName", "values"), where)
+
+
+def check_url_friendly_name(name: object, label: str) -> None:
+    """Unleash's ``nameType``: a non-empty string that ``encodeURIComponent`` leaves as it is
+    (and not ``.`` or ``..``), at most 100 characters; joi checks them in this order."""
+    if not isinstance(name, str):
+        raise SchemaInvalid(label, "must be a string", name)
+    _not_empty(name, label)
+    if not _URL_FRIENDLY.match(name) or name in (".", ".."):
+        raise SchemaInvalid(label, "must be URL friendly", name)
+    if len(name) > VARIANT_NAME_MAX:
+        raise SchemaInvalid(
+            label,
+            f"length must be less than or equal to {VARIANT_NAME_MAX} characters long",
+            name,
+        )
+
+
+def _not_empty(value: object, label: str) -> None:
+    if value == "":
+        raise SchemaInvalid(label, "is not allowed to be empty")
+
+
+def _no_other_keys(obj: dict[str, Any], allowed: Sequence[str], label: str) -> None:
+    for key, value in obj.items():
+        if key not in allowed:
+            raise SchemaInvalid(f"{label}.{key}", "is not allowed", value)
+
+
+def _json_object(text: object) -> bool:
+    """Unleash's ``validateJsonString``: JSON whose value is an object or an array."""
+    try:
+        value = msgspec.json.decode(str(text))
+    except msgspec.DecodeError:
+        return False
+    return isinstance(value, dict | list)

@@ -244,15 +244,19 @@ class FlagSql(SqlBase):
         self, tenant: str, name: str, environment: str, enabled: bool, actor: str | None
     ) -> Flag:
         async with self._write() as tx:
+            # The update locks the flag's row, so an archive either commits first (and this
+            # sees it) or waits for this commit: an archived flag is never turned on or off.
             row = await tx.fetchrow(
                 "UPDATE flags SET version = version + 1, updated_at = $3 "
-                "WHERE tenant = $1 AND name = $2 RETURNING name",
+                "WHERE tenant = $1 AND name = $2 RETURNING archived",
                 tenant,
                 name,
                 now_us(),
             )
             if row is None:
                 raise NotFound("flag", name)
+            if row["archived"]:
+                raise Conflict("archived", "the flag is archived")
             await _require(tx, "environments", "name", tenant, environment, "environment")
             await tx.execute(
                 "INSERT INTO flag_environments (tenant, flag, environment, enabled) "
@@ -264,6 +268,45 @@ class FlagSql(SqlBase):
                 enabled,
             )
         return await self.get_flag(tenant, name)
+
+    async def set_flag_archived(
+        self, tenant: str, name: str, archived: bool, actor: str | None, *, turn_off: bool = False
+    ) -> Flag:
+        # One transaction: a reader never sees the flag revived but still on somewhere.
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "UPDATE flags SET archived = $3, version = version + 1, updated_at = $4 "
+                "WHERE tenant = $1 AND name = $2 RETURNING name",
+                tenant,
+                name,
+                archived,
+                now_us(),
+            )
+            if row is None:
+                raise NotFound("flag", name)
+            if turn_off:
+                await tx.execute(
+                    "UPDATE flag_environments SET enabled = $3 "
+                    "WHERE tenant = $1 AND flag = $2 AND enabled = $4",
+                    tenant,
+                    name,
+                    False,
+                    True,
+                )
+        return await self.get_flag(tenant, name)
+
+    async def delete_archived_flag(self, tenant: str, name: str) -> bool:
+        # The condition is in the statement, so a revive racing this delete either wins (the
+        # flag stays) or loses (it is gone with its rules): never an active flag deleted.
+        async with self._write() as tx:
+            row = await tx.fetchrow(
+                "DELETE FROM flags WHERE tenant = $1 AND name = $2 AND archived = $3 "
+                "RETURNING name",
+                tenant,
+                name,
+                True,
+            )
+        return row is not None
 
     # rules ---------------------------------------------------------------------------------
     async def create_rule(self, tenant: str, new: NewRule, actor: str | None) -> Rule:

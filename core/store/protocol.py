@@ -156,7 +156,19 @@ class Store(Protocol):
         self, tenant: str, name: str, environment: str, enabled: bool, actor: str | None
     ) -> Flag:
         """Turn a flag on or off in one environment; bumps the flag's version.
-        ``NotFound("flag"|"environment")``."""
+        ``NotFound("flag"|"environment")``; ``Conflict("archived")`` for an archived flag
+        (checked in the transaction, so an archive racing this cannot be passed)."""
+
+    async def set_flag_archived(
+        self, tenant: str, name: str, archived: bool, actor: str | None, *, turn_off: bool = False
+    ) -> Flag:
+        """Archive or revive a flag (its rules are kept); bumps the flag's version. With
+        ``turn_off`` the flag is also turned off in every environment, in the same transaction.
+        ``NotFound("flag")``."""
+
+    async def delete_archived_flag(self, tenant: str, name: str) -> bool:
+        """Delete a flag with its states and rules if it is archived; False (nothing changed)
+        if there is no such flag or it is not archived."""
 
     async def create_rule(self, tenant: str, new: NewRule, actor: str | None) -> Rule:
         """Insert a rule (id: a new ULID) and link its segments, all or nothing.

@@ -72,8 +72,9 @@ def bad_data(message: str) -> Response:
 
 
 def _joi_text(exc: SchemaInvalid) -> str:
-    """joi's wording: ``"label" reason`` and, when something was sent, what it was."""
-    text = f'"{exc.field}" {exc.reason}'
+    """joi's wording: ``"label" reason`` (a custom message has no label) and, when something
+    was sent, what it was."""
+    text = f'"{exc.field}" {exc.reason}' if exc.field else exc.reason
     if exc.value not in (None, "", 0, False):
         return f"{text}. You provided {msgspec.json.encode(exc.value).decode()}."
     return f"{text}."
@@ -85,6 +86,14 @@ def _creating_segment(request: Request) -> bool:
 
 def _is_client_api(request: Request) -> bool:
     return request.url.path.startswith("/api/client/")
+
+
+# Core refusals (a Conflict's field) that Unleash answers with an error of their own.
+_REFUSALS = {
+    "archived": (400, "ArchivedFeatureError"),
+    "environment_variants": (403, "InvalidOperationError"),
+    "project_mismatch": (403, "InvalidOperationError"),
+}
 
 
 def render_core(request: Request, exc: Exception) -> Response:
@@ -156,6 +165,9 @@ def render_core(request: Request, exc: Exception) -> Response:
         # Unleash's segments documentation makes a duplicate name on create a 400; PUT and
         # validate answer 409.
         return api_error(400 if _creating_segment(request) else 409, "NameExistsError", message)
+    if isinstance(exc, Conflict) and exc.field in _REFUSALS:
+        status, name = _REFUSALS[exc.field]
+        return api_error(status, name, exc.message)
     if isinstance(exc, Conflict):
         message = exc.message
         if exc.field == "seq":

@@ -112,7 +112,29 @@ class UnleashApi(SurfaceApi):
                 DELETE=admin(self.delete_segment),
             ),
             route("/admin/segments/{id}/strategies", GET=admin(self.segment_strategies)),
-            route("/admin/projects/{project}/features", POST=admin(self.create_feature, body=True)),
+            route(
+                "/admin/projects/{project}/features",
+                GET=admin(self.list_features),
+                POST=admin(self.create_feature, body=True),
+            ),
+            route(
+                "/admin/projects/{project}/features/{feature}",
+                GET=admin(self.get_feature),
+                DELETE=admin(self.archive_feature),
+            ),
+            route(strategies, GET=admin(self.get_feature_environment)),
+            route(
+                f"{strategies}/variants",
+                GET=admin(self.environment_variants),
+                PUT=admin(self.put_environment_variants, body=True),
+                PATCH=admin(self.patch_environment_variants, body=True),
+            ),
+            route(
+                "/admin/projects/{project}/archive", POST=admin(self.archive_features, body=True)
+            ),
+            route("/admin/projects/{project}/revive", POST=admin(self.revive_features)),
+            route("/admin/archive/revive/{feature}", POST=admin(self.revive_feature)),
+            route("/admin/archive/{feature}", DELETE=admin(self.delete_archived_feature)),
             route(
                 f"{strategies}/strategies",
                 GET=admin(self.list_strategies),
@@ -228,9 +250,72 @@ class UnleashApi(SurfaceApi):
         )
         return json(translate.feature(flag), 201)
 
+    async def list_features(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
+        name_prefix, tags = translate.feature_list_query(request.query_params)
+        details = await self.services.flags.project_flags(
+            who, request.path_params["project"], name_prefix=name_prefix, tags=tags
+        )
+        return json(translate.feature_list(details))
+
+    async def get_feature(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
+        p = request.path_params
+        detail = await self.services.flags.flag_detail(who, p["project"], p["feature"])
+        with_variants = request.query_params.get("variantEnvironments") == "true"
+        return json(translate.feature_detail(detail, environment_variants=with_variants))
+
+    async def get_feature_environment(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.answers.mark(request, who)
+        project, feature, environment = _where(request)
+        env = await self.services.flags.flag_environment(who, project, feature, environment)
+        return json(translate.feature_environment(feature, env))
+
+    async def archive_feature(self, request: Request, who: Principal, _: Any) -> Response:
+        p = request.path_params
+        await self.services.flags.archive_flag(who, p["project"], p["feature"])
+        return empty(202)
+
+    async def archive_features(self, request: Request, who: Principal, body: Any) -> Response:
+        names = translate.batch_features(body)
+        await self.services.flags.archive_flags(who, request.path_params["project"], names)
+        return empty(202)
+
+    async def revive_feature(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.flags.revive_flag(who, request.path_params["feature"])
+        return empty(200)
+
+    async def revive_features(self, request: Request, who: Principal, body: Any) -> Response:
+        # Unleash takes any content type here; a body it did not parse is an empty object.
+        names = translate.batch_features({} if body is NO_BODY else body)
+        await self.services.flags.revive_flags(who, request.path_params["project"], names)
+        return empty(200)
+
+    async def delete_archived_feature(self, request: Request, who: Principal, _: Any) -> Response:
+        await self.services.flags.delete_archived_flag(who, request.path_params["feature"])
+        return empty(200)
+
+    async def environment_variants(self, request: Request, who: Principal, _: Any) -> Response:
+        variants = await self.services.flags.environment_variants(who, *_where(request))
+        return json({"version": 1, "variants": variants})
+
+    async def put_environment_variants(
+        self, request: Request, who: Principal, body: Any
+    ) -> Response:
+        schema.validate(body, schema.ENVIRONMENT_VARIANTS, "/body")
+        project, feature, _env = _where(request)
+        await self.services.flags.refuse_environment_variants(who, project, feature)
+
+    async def patch_environment_variants(
+        self, request: Request, who: Principal, body: Any
+    ) -> Response:
+        schema.validate(body, schema.PATCHES, "/body")
+        project, feature, _env = _where(request)
+        await self.services.flags.refuse_environment_variants(who, project, feature)
+
     async def list_strategies(self, request: Request, who: Principal, _: Any) -> Response:
         views = await self.services.flags.rules(who, *_where(request))
-        return json([translate.strategy(v) for v in views])
+        return json([translate.strategy(v, listed=True) for v in views])
 
     async def add_strategy(self, request: Request, who: Principal, body: Any) -> Response:
         view = await self.services.flags.add_rule(who, *_where(request), translate.rule_input(body))
@@ -245,7 +330,7 @@ class UnleashApi(SurfaceApi):
     async def update_strategy(self, request: Request, who: Principal, body: Any) -> Response:
         strategy_id = request.path_params["strategy_id"]
         view = await self.services.flags.update_rule(
-            who, *_where(request), strategy_id, translate.rule_input(body)
+            who, *_where(request), strategy_id, translate.rule_input(body, update=True)
         )
         return json(translate.strategy(view))
 

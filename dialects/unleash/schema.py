@@ -324,3 +324,65 @@ METRICS: Schema = {
     },
 }
 SEGMENT_ID: Schema = {"type": "integer"}
+
+# --- admin features: strategy updates, environment variants, batches -----------------------
+
+# A strategy update takes ``strategyVariantSchema``, which (unlike the create schema's items)
+# allows no other keys: ``overrides`` pass on create and are refused on update, as in 8.2.
+UPDATE_STRATEGY: Schema = {
+    **STRATEGY,
+    "properties": {
+        **STRATEGY["properties"],
+        "variants": {"type": "array", "items": {**VARIANT, "additionalProperties": False}},
+    },
+}
+_OVERRIDE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["contextName", "values"],
+    "properties": {
+        "contextName": {"type": "string"},
+        "values": {"type": "array", "items": {"type": "string"}},
+    },
+}
+ENVIRONMENT_VARIANTS: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "weight"],
+        "properties": {
+            "name": {"type": "string"},
+            "weight": {"type": "number", "minimum": 0, "maximum": 1000},
+            "weightType": {"type": "string", "enum": ["variable", "fix"]},
+            "stickiness": {"type": "string"},
+            "payload": {
+                "type": "object",
+                "required": ["type", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "type": {"type": "string", "enum": ["json", "csv", "string", "number"]},
+                    "value": {"type": "string"},
+                },
+            },
+            "overrides": {"type": "array", "items": _OVERRIDE},
+        },
+    },
+}
+PATCHES: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["path", "op"],
+        "properties": {
+            "path": {"type": "string"},
+            "op": {"type": "string", "enum": ["add", "remove", "replace", "copy", "move", "test"]},
+            "from": {"type": "string"},
+        },
+    },
+}
+BATCH_FEATURES: Schema = {
+    "type": "object",
+    "required": ["features"],
+    "properties": {"features": {"type": "array", "items": {"type": "string"}}},
+}

@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 import msgspec
 
 from core.constraint_segments import ConstraintSegment, SegmentInput
-from core.flags import ClientFlag, ClientSnapshot, RuleInput, RuleView
+from core.constraints import SchemaInvalid
+from core.flags import (
+    ClientFlag,
+    ClientSnapshot,
+    FlagDetail,
+    FlagEnvironment,
+    RuleInput,
+    RuleView,
+)
 from core.model import Flag, NewFlag, SegmentUse
 from dialects.unleash import schema
 from dialects.unleash.schema import SchemaError
 
 EXT = "unleash"
+# Unleash's query schema: a tag filter is ``type:value`` (JavaScript's ASCII \w, unanchored).
+_TAG = re.compile(r"\w+:.+", re.ASCII)
 
 
 def iso_ms(us: int) -> str:
@@ -114,10 +125,11 @@ def feature(flag: Flag) -> dict[str, Any]:
     }
 
 
-def rule_input(body: Any) -> RuleInput:
-    data = schema.validate(body, schema.STRATEGY, "/body")
-    segments = data.get("segments") or []
-    for i, seq in enumerate(segments):
+def rule_input(body: Any, *, update: bool = False) -> RuleInput:
+    data = schema.validate(body, schema.UPDATE_STRATEGY if update else schema.STRATEGY, "/body")
+    # Absent or null: an update keeps the strategy's segments, as Unleash's does.
+    segments = data.get("segments")
+    for i, seq in enumerate(segments or []):
         if not isinstance(seq, int):
             raise SchemaError(
                 f"/body/segments/{i}",
@@ -141,19 +153,134 @@ def rule_input(body: Any) -> RuleInput:
     )
 
 
-def strategy(view: RuleView) -> dict[str, Any]:
+def strategy(view: RuleView, *, listed: bool = False) -> dict[str, Any]:
+    """A strategy as the strategy routes answer it. 8.2.0's list adds ``milestoneId`` (release
+    plans, which segmux does not have: always null); no route sends ``featureName``."""
     p = view.rule.payload
-    return {
+    out: dict[str, Any] = {
         "id": view.rule.id,
         "name": p.get("name"),
+        "constraints": p.get("constraints", []),
+        "parameters": p.get("parameters", {}),
+        "variants": p.get("variants", []),
+        "segments": view.segment_seqs,
         "title": p.get("title"),
         "disabled": bool(p.get("disabled", False)),
-        "featureName": view.rule.flag,
         "sortOrder": view.rule.sort_order,
-        "segments": view.segment_seqs,
+    }
+    if listed:
+        out["milestoneId"] = None
+    return out
+
+
+def feature_strategy(view: RuleView) -> dict[str, Any]:
+    """A strategy inside a feature's environment (``GET …/features/{f}``)."""
+    p = view.rule.payload
+    return {
+        "name": p.get("name"),
         "constraints": p.get("constraints", []),
         "variants": p.get("variants", []),
         "parameters": p.get("parameters", {}),
+        "segments": view.segment_seqs,
+        "sortOrder": view.rule.sort_order,
+        "id": view.rule.id,
+        "title": p.get("title"),
+        "disabled": bool(p.get("disabled", False)),
+    }
+
+
+def feature_environment(name: str, env: FlagEnvironment) -> dict[str, Any]:
+    """``GET …/features/{f}/environments/{env}``: here 8.2.0's strategies do carry
+    ``featureName`` and no ``segments``."""
+    strategies = []
+    for view in env.rules:
+        p = view.rule.payload
+        strategies.append(
+            {
+                "id": view.rule.id,
+                "featureName": name,
+                "title": p.get("title"),
+                "parameters": p.get("parameters", {}),
+                "constraints": p.get("constraints", []),
+                "variants": p.get("variants", []),
+                "sortOrder": view.rule.sort_order,
+                "disabled": bool(p.get("disabled", False)),
+                "name": p.get("name"),
+            }
+        )
+    return {"name": name, "environment": env.name, "enabled": env.enabled, "strategies": strategies}
+
+
+def feature_list(details: list[FlagDetail]) -> dict[str, Any]:
+    """``GET /projects/{p}/features``: each feature with one overview per environment.
+    ``favorite`` is per user (an API token has none); ``variantCount`` counts environment
+    variants, which segmux does not keep; ``lastSeenAt`` needs SDK metrics segmux does not
+    record (null, as Unleash shows a flag no SDK has reported)."""
+    features = []
+    for d in details:
+        flag = d.flag
+        ext = flag.extensions.get(EXT) or {}
+        features.append(
+            {
+                "type": flag.type,
+                "description": flag.description,
+                "favorite": False,
+                "name": flag.name,
+                "createdAt": iso_ms(flag.created_at),
+                "stale": bool(ext.get("stale", False)),
+                "impressionData": bool(ext.get("impressionData", False)),
+                "environments": [
+                    {
+                        "name": e.name,
+                        "enabled": e.enabled,
+                        "type": e.type,
+                        "sortOrder": e.sort_order,
+                        "variantCount": 0,
+                        "lastSeenAt": None,
+                        "hasStrategies": bool(e.rules),
+                        "hasEnabledStrategies": any(
+                            not r.rule.payload.get("disabled") for r in e.rules
+                        ),
+                    }
+                    for e in d.environments
+                ],
+            }
+        )
+    return {"version": 2, "features": features}
+
+
+def feature_detail(detail: FlagDetail, *, environment_variants: bool) -> dict[str, Any]:
+    """``GET /projects/{p}/features/{f}``. Left out, because segmux cannot know them: the
+    creator as an Unleash user (``createdBy``, ``collaborators``), the lifecycle stage and the
+    last hour's metrics (``yes``/``no``). Dependencies, children and links do not exist in
+    segmux: always empty."""
+    flag = detail.flag
+    ext = flag.extensions.get(EXT) or {}
+    environments = []
+    for e in detail.environments:
+        env: dict[str, Any] = {"name": e.name, "lastSeenAt": None}
+        if environment_variants:
+            env["variants"] = []
+        env.update(
+            enabled=e.enabled,
+            type=e.type,
+            sortOrder=e.sort_order,
+            strategies=[feature_strategy(r) for r in e.rules],
+        )
+        environments.append(env)
+    return {
+        "environments": environments,
+        "name": flag.name,
+        "impressionData": bool(ext.get("impressionData", False)),
+        "description": flag.description,
+        "project": flag.project,
+        "stale": bool(ext.get("stale", False)),
+        "createdAt": iso_ms(flag.created_at),
+        "type": flag.type,
+        "archived": flag.archived,
+        "dependencies": [],
+        "children": [],
+        "links": [],
     }
 
 
@@ -221,3 +348,24 @@ def short_hash(*parts: bytes | str) -> str:
         digest.update(part.encode() if isinstance(part, str) else part)
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+# --- admin feature queries and batches -------------------------------------------------------
+
+
+def feature_list_query(request_params: Any) -> tuple[str | None, list[str]]:
+    """``namePrefix`` and ``tag`` of the feature list, checked as Unleash's query schema does
+    (a tag is ``type:value``)."""
+    tags = [t for t in request_params.getlist("tag")]
+    for i, tag in enumerate(tags):
+        if not _TAG.search(tag):
+            raise SchemaInvalid(
+                f"tag[{i}]", f'with value "{tag}" fails to match the tag pattern', tag
+            )
+    prefix = request_params.get("namePrefix")
+    return (prefix if prefix and prefix.strip() else None), tags
+
+
+def batch_features(body: Any) -> list[str]:
+    data = schema.validate(body, schema.BATCH_FEATURES, "/body")
+    return list(data["features"])

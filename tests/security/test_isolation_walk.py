@@ -247,6 +247,38 @@ RULES: dict[tuple[str, str], Rule] = {
         "post",
         "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/off",
     ): Rule("resource"),
+    ("get", "/api/admin/projects/{projectId}/features"): Rule("collection"),
+    ("get", "/api/admin/projects/{projectId}/features/{featureName}"): Rule("resource"),
+    (
+        "get",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}",
+    ): Rule("resource"),
+    ("delete", "/api/admin/projects/{projectId}/features/{featureName}"): Rule("resource"),
+    (
+        "get",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "variants",
+    ): Rule("resource"),
+    (
+        "put",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "variants",
+    ): Rule("resource", lambda w: []),
+    (
+        "patch",
+        "/api/admin/projects/{projectId}/features/{featureName}/environments/{environment}/"
+        "variants",
+    ): Rule("resource", lambda w: []),
+    # Batches ignore names B has no flag of (200/202, nothing changes: the snapshot checks).
+    ("post", "/api/admin/projects/{projectId}/archive"): Rule(
+        "stateless", lambda w: {"features": [w.ids["feature.name"]]}
+    ),
+    ("post", "/api/admin/projects/{projectId}/revive"): Rule(
+        "stateless", lambda w: {"features": [w.ids["feature.name"]]}
+    ),
+    ("post", "/api/admin/archive/revive/{featureName}"): Rule("resource"),
+    # Deleting a name that is no archived flag of B's is a 200 that changes nothing.
+    ("delete", "/api/admin/archive/{featureName}"): Rule("stateless"),
     ("get", "/api/client/features"): Rule("collection"),
     ("get", "/api/client/features/{featureName}"): Rule("resource"),
     ("post", "/api/client/register"): Rule(

@@ -90,6 +90,7 @@ def measure(
     pids = server.serving_pids()
     for pid in pids:
         procs.reset_peak(pid)
+    cpu_before = sum(procs.cpu_seconds(p) for p in pids)
     req = sc.request
     if path_prefix:
         req = wrk.Request(req.method, path_prefix + sc.slug, req.headers, req.body)
@@ -102,6 +103,8 @@ def measure(
         name=f"{target}-{backend}-{sc.slug}-{connections}",
     )
     rss = max(procs.peak_rss_mb(p) for p in pids)
+    cpu = sum(procs.cpu_seconds(p) for p in pids) - cpu_before
+    cpu_us = round(cpu * 1e6 / res.requests, 1) if res.requests else None
     drained = procs.wait_idle(server)
     body = run.bodies.get(backend, {}).get(sc.name)
     m = {
@@ -115,6 +118,7 @@ def measure(
         "p50_ms": res.p50_ms,
         "p99_ms": res.p99_ms,
         "rss_mb": rss,
+        "cpu_us_per_request": cpu_us,
         "errors": res.errors,
         "requests": res.requests,
         "bytes": len(body[0]) if body else None,
@@ -124,6 +128,7 @@ def measure(
     log(
         f"{target:7} {backend:8} {sc.name:26} c={connections:<2} {res.rps:9,.0f} req/s  "
         f"p50 {res.p50_ms:7.2f} ms  p99 {res.p99_ms:7.2f} ms  rss {rss:5.0f} MB"
+        + (f"  cpu {cpu_us:6.0f} us/req" if cpu_us is not None else "")
         + (f"  ERRORS {res.errors}" if res.errors else "")
         + (f"  (drained {drained:.1f} s)" if drained > 0.5 else "")
     )

@@ -2,7 +2,8 @@
 
 Semantics (the contract every parser, renderer, evaluator and SQL compiler follows):
 
-* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``) is **false** when
+* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``, ``Count``) is
+  **false** when
   the attribute at its path is missing or JSON null. ``Not`` is plain boolean negation, so
   ``Not(In(...))`` is true on a missing attribute (Unleash ``NOT_IN``), while "present and not in"
   (PQL ``notIn``) is ``And(Exists(p), Not(In(...)))``.
@@ -90,6 +91,21 @@ class Exists(msgspec.Struct, frozen=True, tag="exists", tag_field="t"):
     path: Path
 
 
+class Count(msgspec.Struct, frozen=True, tag="count", tag_field="t"):
+    """``number of values at path <op> value`` (PQL ``.count()`` / ``.distinct().count()``).
+
+    The values are those an atom at ``path`` tests (lists opened one level; a scalar is one
+    value; null elements are not values). Like every atom it is false when nothing non-null is
+    at ``path``, so an empty list counts 0 but a missing attribute has no count. ``distinct``
+    counts values equal as JSON once (numbers by value, objects whatever their key order).
+    ``value`` is a ``number`` literal."""
+
+    op: CmpOp
+    path: Path
+    value: Lit
+    distinct: bool = False
+
+
 class SegmentRef(msgspec.Struct, frozen=True, tag="segment", tag_field="t"):
     """Membership of another segment (Confidence ``segment`` criteria); resolved at evaluation."""
 
@@ -117,10 +133,12 @@ class Quant(msgspec.Struct, frozen=True, tag="quant", tag_field="t"):
     cond: Expr
 
 
-Expr: TypeAlias = Cmp | In | StrOp | Like | Regex | Exists | SegmentRef | And | Or | Not | Quant
+Expr: TypeAlias = (
+    Cmp | In | StrOp | Like | Regex | Exists | Count | SegmentRef | And | Or | Not | Quant
+)
 """Any node. A segment's condition is ``Expr | None``; None matches everyone."""
 
-ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, SegmentRef)
+ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, Count, SegmentRef)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Expr)

@@ -19,6 +19,7 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Exists,
     Expr,
     In,
@@ -129,9 +130,13 @@ class _Checker:
         else:
             self.atom(e, in_quant=in_quant)
 
-    def atom(self, e: Cmp | In | StrOp | Like | Regex | Exists, *, in_quant: bool) -> None:
+    def atom(self, e: Cmp | In | StrOp | Like | Regex | Exists | Count, *, in_quant: bool) -> None:
         self.path(e.path, in_quant=in_quant)
         if isinstance(e, Cmp):
+            self.lit(e.value)
+        elif isinstance(e, Count):
+            if e.value.kind != "number":
+                raise self.refuse("a `count` compares with a number literal")
             self.lit(e.value)
         elif isinstance(e, In):
             if len(e.values) > self.limits.max_values:

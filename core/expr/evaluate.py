@@ -10,6 +10,9 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * The **empty path** ``()`` (inside ``Quant``) is the element itself, not its elements, so an
   atom on a nested list element is false (Confidence ``any_rule_nested_list``).
 * ``Exists(p)``: some node at ``p`` is present and not null (an empty list is present).
+* ``Count(op, p, n, distinct)``: the values an atom at ``p`` would test, nulls left out, counted
+  (``distinct``: JSON-equal values once, as ``jsonb`` equality); no count, so false, where
+  nothing non-null is at ``p`` (:func:`count_values`).
 * ``Quant(q, p, c)``: the elements of the list(s) at ``p`` (a scalar counts as a one-element list,
   null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
 * ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 from core.budget import CURRENT_BUDGET
@@ -40,6 +44,7 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Exists,
     Expr,
     In,
@@ -334,6 +339,8 @@ class _Compiler:
             return _atom(expr.path, _regex_test(expr))
         if isinstance(expr, Exists):
             return _exists(expr.path)
+        if isinstance(expr, Count):
+            return _count(expr)
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):
@@ -405,6 +412,52 @@ def _exists(path: Path) -> Pred:
     return lambda node, ctx: any(n is not None for n in nodes(node, path))
 
 
+def count_values(root: Any, path: Path, distinct: bool) -> int | None:
+    """How many values are at ``path`` (``Count``'s meaning): None when nothing non-null is
+    there; null elements are not counted; ``distinct`` counts JSON-equal values once. The
+    SQLite predicates call this very function."""
+    found = [n for n in nodes(root, path) if n is not None]
+    if not found:
+        return None
+    values = [v for n in found for v in (n if isinstance(n, list) else (n,)) if v is not None]
+    if distinct:
+        return len({json_key(v) for v in values})
+    return len(values)
+
+
+def json_key(value: Any) -> Any:
+    """A hashable key under which two JSON values are equal exactly when PostgreSQL's ``jsonb``
+    calls them equal: numbers by value (``1`` = ``1.0``, exact decimals), objects whatever the
+    order of their keys, booleans never equal to numbers."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int):
+        return ("n", value)
+    if isinstance(value, float):
+        return ("n", Decimal(repr(value)))
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(json_key(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("o", frozenset((k, json_key(v)) for k, v in value.items()))
+    return ("z",)
+
+
+def _count(e: Count) -> Pred:
+    expected = lit_key(e.value) if e.value.kind == "number" else None
+    if expected is None:
+        return lambda node, ctx: False
+    op = _OPS[e.op]
+    path, distinct = e.path, e.distinct
+
+    def pred(node: Any, ctx: Context) -> bool:
+        count = count_values(node, path, distinct)
+        return count is not None and op(float(count), expected)
+
+    return pred
+
+
 def _quant(q: str, path: Path, cond: Pred) -> Pred:
     if q == "any":
         return lambda node, ctx: any(cond(e, ctx) for e in leaves(node, path))
@@ -419,6 +472,7 @@ __all__ = [
     "atom_test",
     "compile_expr",
     "compile_pred",
+    "count_values",
     "evaluate",
     "key_function",
     "leaves",

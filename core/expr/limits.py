@@ -22,6 +22,7 @@ from core.errors import Invalid, LimitExceeded
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Expr,
     In,
     Like,
@@ -107,7 +108,7 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
         texts = e.values
     elif isinstance(e, Like | Regex):
         texts = (e.pattern,)
-    elif isinstance(e, Cmp):
+    elif isinstance(e, Cmp | Count):
         lits = (e.value,)
     count = len(lits) + len(texts)
     if count > limits.max_values:

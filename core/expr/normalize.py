@@ -29,6 +29,7 @@ from core.errors import LimitExceeded
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Expr,
     In,
     Like,
@@ -90,6 +91,8 @@ def canonical_atom(atom: Expr) -> Expr:
         return StrOp(atom.op, atom.path, tuple(sorted(set(atom.values))), atom.ci)
     if isinstance(atom, Like):
         return _like_as_strop(atom) or atom
+    if isinstance(atom, Count):
+        return Count(atom.op, atom.path, canonical_lit(atom.value), atom.distinct)
     return atom
 
 

@@ -43,6 +43,7 @@ from core.expr.ast import (
     And,
     Cmp,
     CmpOp,
+    Count,
     Exists,
     Expr,
     In,
@@ -462,6 +463,8 @@ class _Writer:
                 self.refuse("OData has no regular-expression test in this subset")
             case SegmentRef():
                 self.refuse("OData filters cannot reference segments")
+            case Count():
+                self.refuse("this OData subset has no $count of a collection")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover
 
     def junction(self, args: tuple[Expr, ...], level: int, word: Kind) -> str:

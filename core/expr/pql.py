@@ -18,6 +18,9 @@ Supported subset (profile-attribute conditions):
   ``.matches("re")``, ``.isNull()``, ``.isNotNull()``;
 * ``exists X from path where cond`` / ``forall X from path where cond`` (also ``: cond``); the
   condition extends as far right as possible and its paths must start with ``X``;
+* array functions with a literal list: ``.includes(v)``, ``.intersects([..])``,
+  ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
+  ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
 * ``true`` alone is everyone (None).
 
 Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
@@ -26,10 +29,11 @@ The AST mapping is documented in ``core.expr.pqljson``.
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
 ``xEvent``, ``chain``/``CHAIN``, ``occurs``, ``let``, ``if``, ``inSegment``, relative time
-words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations (``.count()``
-``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``, ``… over``),
-array / map / date functions, arithmetic (``+ - * / %``), comparing two attributes, and any
-other function. Syntax errors say where and what was expected.
+words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
+``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
+``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
+arithmetic (``+ - * / %``), comparing two attributes (also an array function of another
+attribute), and any other function. Syntax errors say where and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.
@@ -306,6 +310,11 @@ class _TreeReader:
                 return self.path(tree)
             case "call":
                 return self.call(kids, pos)
+            case "chained":
+                inner, name, *args = kids
+                method = _as_token(name)
+                params = [self.operand(inner), *(self.operand(arg) for arg in args)]
+                return self.mark(FnApply(method.value, params), _pos(method))
             case "string":
                 return self.mark(Literal("String", _unescape(_token(kids[0]), pos)), pos)
             case "number":
@@ -523,7 +532,7 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         body = _write(params[1], level + 1)[0]
         head = f"{fn} {_var_name(level + 1)} from {_path(params[0])}"
         return f"{head} where {body}", "quant"
-    target = _path(params[0])
+    target = _target(params[0])
     args = [_literal(param) for param in params[1:]]
     if fn in ("in", "notIn", "like") or not fn[0].isalpha():
         return f"{target} {fn} {args[0]}", "atom"
@@ -533,6 +542,14 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
 def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
     text, kind = _write(node, level)
     return f"({text})" if kind in wrap else text
+
+
+def _target(node: Node) -> str:
+    """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
+    if isinstance(node, FnApply):
+        args = ", ".join(_literal(param) for param in node.params[1:])
+        return f"{_target(node.params[0])}.{node.fnName}({args})"
+    return _path(node)
 
 
 def _var_name(position: int) -> str:

@@ -18,6 +18,7 @@ from core.expr.ast import (
     And,
     Cmp,
     CmpOp,
+    Count,
     Exists,
     Expr,
     In,
@@ -44,7 +45,15 @@ from core.expr.pqljson_nodes import (
     normal_number,
     valid_date,
 )
-from core.expr.pqljson_vocab import CMP_FNS, NEGATED_STR_FNS, STR_FNS, describe_function, refused
+from core.expr.pqljson_vocab import (
+    ARRAY_FNS,
+    CMP_FNS,
+    NEGATED_STR_FNS,
+    STR_FNS,
+    VALUE_FNS,
+    describe_function,
+    refused,
+)
 
 __all__ = ["NodeReader"]
 
@@ -100,6 +109,8 @@ class NodeReader:
         if not isinstance(node, FnApply):
             self.fail(node, loc, "an attribute alone is not a condition; compare it with a value")
         handler = _HANDLERS.get(node.fnName)
+        if node.fnName in VALUE_FNS:
+            self.fail(node, loc, f"{node.fnName}() is a value, not a condition: compare it")
         if handler is None:
             self.refuse(node, loc, describe_function(node.fnName, method=False))
         return handler(self, node, loc, level, depth)
@@ -131,6 +142,8 @@ class NodeReader:
                 self.fail(node, loc, "a comparison needs an attribute on one side")
             left, right = right, left  # `"US" = a` reads as `a = "US"`, the operator mirrored
             op = _MIRRORED[op]
+        if isinstance(left, FnApply) and left.fnName in VALUE_FNS:
+            return self._value_compare(node, left, op, right, loc, level)
         if isinstance(left, FnApply):
             self._not_a_value(left, f"{loc}.params[0]")
         if isinstance(right, FnApply):
@@ -138,7 +151,87 @@ class NodeReader:
         path = self.path(left, f"{loc}.params[0]", level)
         return Cmp(op, path, self.scalar(right, f"{loc}.params[1]"))
 
+    def _value_compare(
+        self, node: FnApply, left: FnApply, op: CmpOp, right: Node, loc: str, level: int
+    ) -> Expr:
+        """A comparison whose left side is a function's value: ``.count()``,
+        ``.distinct().count()``, ``.intersection([…])``."""
+        where = f"{loc}.params[0]"
+        if not isinstance(right, Literal):
+            self.refuse(node, loc, f"comparing {left.fnName}() with an attribute or a function")
+        if left.fnName == "distinct":
+            self.fail(left, where, "distinct() is a list: compare its .count()")
+        if left.fnName == "intersection":
+            return self._intersection(left, op, right, where, level)
+        (target,) = self._params(left, where, 1)
+        distinct = isinstance(target, FnApply) and target.fnName == "distinct"
+        if isinstance(target, FnApply):
+            if not distinct:
+                self.refuse(target, where, describe_function(target.fnName, method=False))
+            (target,) = self._params(target, f"{where}.params[0]", 1)
+        path = self.path(target, f"{where}.params[0]", level)
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(right, f"{loc}.params[1]", "count() is compared with a number")
+        return Count(op, path, value, distinct)
+
+    def _intersection(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a.intersection(L) = R``: the values of ``a`` that are in ``L`` are exactly those
+        of ``R``, compared as sets. So ``a`` holds every value of ``R`` and none of ``L``'s
+        others; ``!=`` is its negation, false (as every PQL comparison) where ``a`` is null."""
+        target, listed = self._params(call, loc, 2)
+        if _is_path(listed):
+            self.refuse(call, loc, "intersection() of two attributes (comparing two attributes)")
+        if op not in ("eq", "ne"):
+            self.fail(call, loc, "a list (intersection()) is compared with = or != only")
+        path = self.path(target, f"{loc}.params[0]", level)
+        within = self.array(listed, f"{loc}.params[1]")
+        result = self.array(right, f"{loc}.params[1]")
+        if within and result and within[0].kind != result[0].kind:
+            self.fail(right, loc, "the two lists of intersection() = […] hold different types")
+        outside = [lit for lit in result if lit not in within]
+        if outside:
+            self.fail(
+                right, loc, f"never true: {outside[0].value!r} is not in the intersected list"
+            )
+        others = tuple(lit for lit in within if lit not in result)
+        parts: list[Expr] = [Exists(path), *(Cmp("eq", path, lit) for lit in dict.fromkeys(result))]
+        if others:
+            parts.append(Not(In(path, others)))
+        equal = And(tuple(parts))
+        return equal if op == "eq" else And((Exists(path), Not(equal)))
+
+    def _array_fn(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        """``a.includes(v)``, ``a.intersects(L)``, ``a.supersetOf(L)``, ``a.subsetOf(L)``
+        over the values of ``a`` (a list, or a scalar as a one-value list)."""
+        target, arg = self._params(node, loc, 2)
+        fn = node.fnName
+        path = self.path(target, f"{loc}.params[0]", level)
+        if _is_path(arg) or isinstance(arg, FnApply):
+            self.refuse(node, loc, f"{fn}() of another attribute (comparing two attributes)")
+        if fn == "includes":
+            if isinstance(arg, Literal) and arg.literalType == "Array":
+                self.fail(
+                    arg,
+                    f"{loc}.params[1]",
+                    "includes() takes one value; for several "
+                    "use supersetOf([…]) (all of them) or intersects([…]) (any)",
+                )
+            return Cmp("eq", path, self.scalar(arg, f"{loc}.params[1]"))
+        lits = self.array(arg, f"{loc}.params[1]")
+        if fn == "intersects":
+            return In(path, lits)
+        if fn == "supersetOf":
+            if not lits:
+                return Exists(path)  # every list holds the empty set; a missing one is null
+            wanted = [Cmp("eq", path, lit) for lit in dict.fromkeys(lits)]
+            return wanted[0] if len(wanted) == 1 else And(tuple(wanted))
+        # subsetOf: present, and every value is one of the list's
+        return And((Exists(path), Quant("all", path, In((), lits))))
+
     def _not_a_value(self, node: FnApply, loc: str) -> NoReturn:
+        if node.fnName in VALUE_FNS:
+            self.refuse(node, loc, f"comparing an attribute with {node.fnName}()")
         if node.fnName not in _HANDLERS:
             self.refuse(node, loc, describe_function(node.fnName, method=False))
         self.fail(node, loc, f"{node.fnName} is a condition, not a value to compare")
@@ -283,6 +376,7 @@ _HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
     "isNotNull": NodeReader._null_test,
     "exists": NodeReader._quant,
     "forall": NodeReader._quant,
+    **{fn: NodeReader._array_fn for fn in ARRAY_FNS},
 }
 """fnName → the NodeReader method that reads it."""
 

@@ -15,6 +15,7 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Exists,
     Expr,
     In,
@@ -82,6 +83,12 @@ class _Lowering:
                 return FnApply("matches", [self.path(path, level), Literal("String", pattern)])
             case Exists(path=path):
                 return FnApply("isNotNull", [self.path(path, level)])
+            case Count(op=op, path=path, value=value, distinct=distinct):
+                target = self.path(path, level)
+                if distinct:
+                    target = FnApply("distinct", [target])
+                count = FnApply("count", [target])
+                return FnApply(CMP_SYMBOLS[op], [count, self.literal(value)])
             case SegmentRef():
                 self.refuse("segment references (inSegment) are not supported in PQL here")
             case And(args=args):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.expr.ast import CmpOp, StrOpName
 
 __all__ = [
+    "ARRAY_FNS",
     "CMP_FNS",
     "CMP_SYMBOLS",
     "METHODS",
@@ -18,6 +19,7 @@ __all__ = [
     "NEGATED_STR_FN_NAMES",
     "STR_FNS",
     "STR_FN_NAMES",
+    "VALUE_FNS",
     "describe_function",
     "refused",
 ]
@@ -38,23 +40,32 @@ NEGATED_STR_FNS: dict[str, StrOpName] = {
 STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in STR_FNS.items()}
 NEGATED_STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in NEGATED_STR_FNS.items()}
 
+ARRAY_FNS = frozenset({"includes", "intersects", "supersetOf", "subsetOf"})
+"""Array tests that are conditions (``a.includes("x")``)."""
+VALUE_FNS = frozenset({"count", "distinct", "intersection"})
+"""Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
+
 METHODS = frozenset(
-    {*STR_FNS, *NEGATED_STR_FNS, "equals", "notEqualTo", "matches", "isNull", "isNotNull"}
+    {
+        *STR_FNS,
+        *NEGATED_STR_FNS,
+        *ARRAY_FNS,
+        *VALUE_FNS,
+        "equals",
+        "notEqualTo",
+        "matches",
+        "isNull",
+        "isNotNull",
+    }
 )
 """Method names (``path.name(...)``) in the supported subset."""
 
 _REFUSED_METHODS: dict[str, str] = {
-    **{n: "aggregation .{}()" for n in ("count", "sum", "average", "min", "max")},
+    **{n: "aggregation .{}()" for n in ("sum", "average", "min", "max")},
     **{n: "aggregation .{}()" for n in ("topN", "bottomN", "head")},
     **{
         n: "array function .{}()"
         for n in (
-            "intersects",
-            "intersection",
-            "subsetOf",
-            "supersetOf",
-            "includes",
-            "distinct",
             "groupBy",
             "filter",
             "map",
@@ -66,6 +77,7 @@ _REFUSED_METHODS: dict[str, str] = {
 }
 _REFUSED_FUNCTIONS: dict[str, str] = {
     "if": "if()",
+    "count": "count() as a function (write attribute.count())",
     "inSegment": "inSegment() (segment membership)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",

@@ -16,6 +16,7 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Exists,
     Expr,
     In,
@@ -65,6 +66,11 @@ class SqlCompiler(abc.ABC):
             return self.exists(root, expr.path)
         if isinstance(expr, Quant):
             return self.quant(root, expr)
+        if isinstance(expr, Count):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            if expected is None:
+                return self.false
+            return self.count(root, expr, SQL_OPS[expr.op], expected)
         if isinstance(expr, SegmentRef):
             raise refuse("segment membership is resolved outside the profile's attributes")
         test = self.test(expr)
@@ -94,6 +100,11 @@ class SqlCompiler(abc.ABC):
     @abc.abstractmethod
     def quant(self, root: Any, q: Quant) -> str:
         """SQL that is true where ``q.cond`` holds for any/all elements at ``q.path``."""
+
+    @abc.abstractmethod
+    def count(self, root: Any, e: Count, op: str, expected: float) -> str:
+        """SQL that is true where the number of values at ``e.path`` (``Count``) ``op``
+        ``expected``; false where nothing non-null is there."""
 
     @abc.abstractmethod
     def atom(self, root: Any, path: Path, test: Callable[[Any], str]) -> str:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, Count, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
 from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
 from core.expr.sql_jsonpath import path_filter
 
@@ -161,6 +161,26 @@ class PostgresCompiler(SqlCompiler):
         if q.q == "any":
             return f"EXISTS (SELECT 1 FROM {frm} WHERE {where} AND {inner})"
         return f"(NOT EXISTS (SELECT 1 FROM {frm} WHERE {where} AND NOT {inner}))"
+
+    def count(self, root: PgNode, e: Count, op: str, expected: float) -> str:
+        """The nodes at the path (lax, as ``leaves``), each opened one level: no row with a
+        non-null node means no count (NULL, so the comparison is false)."""
+        n, leaf = self.alias("n"), self.alias("l")
+        if e.path:
+            source = f"jsonb_path_query({root.sql}, {self.param(jsonpath(e.path), 'jsonpath')})"
+        else:
+            source = f"(SELECT {root.sql})"
+        opened = (
+            f"jsonb_array_elements(CASE jsonb_typeof({n}.v) WHEN 'array' THEN {n}.v "
+            f"WHEN 'null' THEN '[]'::jsonb ELSE jsonb_build_array({n}.v) END)"
+        )
+        counted = f"DISTINCT {leaf}.v" if e.distinct else f"{leaf}.v"
+        total = (
+            f"(SELECT CASE WHEN bool_or(jsonb_typeof({n}.v) <> 'null') "
+            f"THEN count({counted}) FILTER (WHERE jsonb_typeof({leaf}.v) <> 'null') END "
+            f"FROM {source} AS {n}(v) LEFT JOIN LATERAL {opened} AS {leaf}(v) ON TRUE)"
+        )
+        return f"COALESCE({total} {op} {self.param(expected, 'float8')}, FALSE)"
 
     def key(self, kind: str, ci: bool) -> str:
         fn = _PG_KEYS[kind][0]

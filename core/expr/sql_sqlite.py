@@ -8,13 +8,15 @@ other.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, Count, In, Like, Path, Quant, Regex, StrOp
+from core.expr.evaluate import count_values
 from core.expr.kinds import (
     bool_key,
     date_key,
@@ -112,6 +114,15 @@ class SqliteCompiler(SqlCompiler):
         if q.q == "any":
             return self._exists_sql(frm, where, inner)
         return f"(NOT {self._exists_sql(frm, where, f'NOT {inner}')})"
+
+    def count(self, root: SqNode, e: Count, op: str, expected: float) -> str:
+        # The node (JSON text for a container) goes to the evaluator's own count: one
+        # definition of which values there are and which are equal.
+        call = (
+            f"segmux_count({root.type}, {root.value}, {self.param(json.dumps(list(e.path)))}, "
+            f"{self.param(int(e.distinct))})"
+        )
+        return f"COALESCE({call} {op} {self.param(expected)}, 0)"
 
     def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
         kind = e.value.kind
@@ -212,6 +223,12 @@ def _sq_fn(key: Callable[[Any], Any]) -> Callable[[str | None, Any], Any]:
     return fn
 
 
+def _count(t: str | None, v: Any, path: str, distinct: int) -> int | None:
+    """``count_values`` of a ``json_each`` node (containers arrive as their JSON text)."""
+    node = json.loads(v) if t in ("object", "array") else _json_value(t, v)
+    return count_values(node, tuple(json.loads(path)), bool(distinct))
+
+
 def _regex(pattern: Any, ci: Any, value: Any) -> int | None:
     """RE2, as the evaluator runs it (``core.expr.matchers``): linear in the text."""
     if not isinstance(pattern, str) or not isinstance(value, str):
@@ -253,6 +270,7 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_contains", 2, _str2(lambda s, sub: sub in s)),
     ("segmux_like", 2, _str2(_like)),
     ("segmux_regex", 3, _regex),
+    ("segmux_count", 4, _count),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.expr.ast import (
     And,
     Cmp,
+    Count,
     Exists,
     Expr,
     In,
@@ -134,6 +135,13 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
         st.builds(Like, path, st.sampled_from(LIKE_PATTERNS), ci),
         st.builds(Regex, path, st.sampled_from(REGEX_PATTERNS), st.just(False)),
         st.builds(Exists, path),
+        st.builds(
+            Count,
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            path,
+            st.sampled_from([0, 1, 2, 3, 1.5]).map(lambda n: Lit("number", n)),
+            st.booleans(),
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from core.expr.ast import (
     And,
     Cmp,
     CmpOp,
+    Count,
     Exists,
     Expr,
     In,
@@ -41,7 +42,7 @@ from core.expr.kinds import canonical_datetime
 
 ALL_KINDS: tuple[LitKind, ...] = get_args(LitKind)
 ALL_NODES: frozenset[str] = frozenset(
-    {"cmp", "in", "str", "like", "regex", "exists", "segment", "and", "or", "not", "quant"}
+    {"cmp", "in", "str", "like", "regex", "exists", "count", "segment", "and", "or", "not", "quant"}
 )
 """Node names as in the AST's ``t`` tags."""
 
@@ -173,6 +174,10 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
             choices.append(_text_atom(profile, path, kind))
     if "exists" in profile.nodes:
         choices.append(st.builds(Exists, path))
+    if "count" in profile.nodes:
+        choices.append(
+            st.builds(Count, st.sampled_from(profile.cmp_ops), path, lits("number"), st.booleans())
+        )
     if "segment" in profile.nodes:
         choices.append(st.builds(SegmentRef, st.sampled_from(profile.segment_refs)))
     if not choices:

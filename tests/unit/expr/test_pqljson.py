@@ -223,8 +223,9 @@ def test_parse_lenient_forms(node: object, expr: Expr) -> None:
 
 
 ERRORS: list[tuple[object, str]] = [
-    (fn("count", field("a")), "aggregation count() is not supported in segment conditions (at $)"),
-    (fn(">", fn("count", field("a")), lit("Integer", 1)), "aggregation count() is not supported"),
+    (fn("count", field("a")), "count() is a value, not a condition: compare it (at $)"),
+    (fn(">", fn("sum", field("a")), lit("Integer", 1)), "aggregation sum() is not supported"),
+    (fn(">", fn("count", field("a")), lit("String", "1")), "count() is compared with a number"),
     (fn("inSegment", lit("String", "x")), "inSegment() (segment membership) is not supported"),
     (fn("if", lit("Boolean", True)), "if() is not supported"),
     (fn("+", field("a"), lit("Integer", 1)), "function +() is not supported"),

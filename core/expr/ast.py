@@ -2,8 +2,8 @@
 
 Semantics (the contract every parser, renderer, evaluator and SQL compiler follows):
 
-* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``, ``Count``) is
-  **false** when
+* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``, ``Count``,
+  ``DatePart``) is **false** when
   the attribute at its path is missing or JSON null. ``Not`` is plain boolean negation, so
   ``Not(In(...))`` is true on a missing attribute (Unleash ``NOT_IN``), while "present and not in"
   (PQL ``notIn``) is ``And(Exists(p), Not(In(...)))``.
@@ -32,6 +32,7 @@ Path: TypeAlias = tuple[str, ...]
 LitKind = Literal["string", "number", "bool", "null", "datetime", "date", "semver", "version"]
 CmpOp = Literal["eq", "ne", "lt", "le", "gt", "ge"]
 StrOpName = Literal["starts_with", "ends_with", "contains"]
+DatePartName = Literal["year", "month", "day"]
 
 
 class Lit(msgspec.Struct, frozen=True, tag="lit", tag_field="t"):
@@ -106,6 +107,18 @@ class Count(msgspec.Struct, frozen=True, tag="count", tag_field="t"):
     distinct: bool = False
 
 
+class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
+    """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
+    ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
+    ``core.expr.kinds``), compared as a number; false for a value that is no instant.
+    ``value`` is a ``number`` literal."""
+
+    part: DatePartName
+    op: CmpOp
+    path: Path
+    value: Lit
+
+
 class SegmentRef(msgspec.Struct, frozen=True, tag="segment", tag_field="t"):
     """Membership of another segment (Confidence ``segment`` criteria); resolved at evaluation."""
 
@@ -134,11 +147,23 @@ class Quant(msgspec.Struct, frozen=True, tag="quant", tag_field="t"):
 
 
 Expr: TypeAlias = (
-    Cmp | In | StrOp | Like | Regex | Exists | Count | SegmentRef | And | Or | Not | Quant
+    Cmp
+    | In
+    | StrOp
+    | Like
+    | Regex
+    | Exists
+    | Count
+    | DatePart
+    | SegmentRef
+    | And
+    | Or
+    | Not
+    | Quant
 )
 """Any node. A segment's condition is ``Expr | None``; None matches everyone."""
 
-ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, Count, SegmentRef)
+ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, Count, DatePart, SegmentRef)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Expr)

@@ -20,6 +20,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -130,13 +131,15 @@ class _Checker:
         else:
             self.atom(e, in_quant=in_quant)
 
-    def atom(self, e: Cmp | In | StrOp | Like | Regex | Exists | Count, *, in_quant: bool) -> None:
+    def atom(
+        self, e: Cmp | In | StrOp | Like | Regex | Exists | Count | DatePart, *, in_quant: bool
+    ) -> None:
         self.path(e.path, in_quant=in_quant)
         if isinstance(e, Cmp):
             self.lit(e.value)
-        elif isinstance(e, Count):
+        elif isinstance(e, Count | DatePart):
             if e.value.kind != "number":
-                raise self.refuse("a `count` compares with a number literal")
+                raise self.refuse(f"a `{e.__class__.__name__.lower()}` compares with a number")
             self.lit(e.value)
         elif isinstance(e, In):
             if len(e.values) > self.limits.max_values:

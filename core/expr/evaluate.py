@@ -10,6 +10,8 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * The **empty path** ``()`` (inside ``Quant``) is the element itself, not its elements, so an
   atom on a nested list element is false (Confidence ``any_rule_nested_list``).
 * ``Exists(p)``: some node at ``p`` is present and not null (an empty list is present).
+* ``DatePart(part, op, p, n)``: an atom over the values at ``p``: the year, month (1-12) or day
+  of the UTC calendar day of each value that is an instant (``kinds.date_part``).
 * ``Count(op, p, n, distinct)``: the values an atom at ``p`` would test, nulls left out, counted
   (``distinct``: JSON-equal values once, as ``jsonb`` equality); no count, so false, where
   nothing non-null is at ``p`` (:func:`count_values`).
@@ -45,6 +47,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -57,7 +60,14 @@ from core.expr.ast import (
     SegmentRef,
     StrOp,
 )
-from core.expr.kinds import KEY_FUNCTIONS, lit_key, number_key, number_text, string_key
+from core.expr.kinds import (
+    KEY_FUNCTIONS,
+    date_part,
+    lit_key,
+    number_key,
+    number_text,
+    string_key,
+)
 from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
 
 Context = Mapping[str, Any]
@@ -281,6 +291,19 @@ def _strop_test(node: StrOp) -> Test:
     return affix
 
 
+def _datepart_test(node: DatePart) -> Test:
+    expected = lit_key(node.value) if node.value.kind == "number" else None
+    if expected is None:
+        return _never
+    op, part = _OPS[node.op], node.part
+
+    def test(value: Any) -> bool:
+        found = date_part(value, part)
+        return found is not None and op(float(found), expected)
+
+    return test
+
+
 def _like_test(node: Like) -> Test:
     try:
         matches = like_matcher(node.pattern, node.ci)
@@ -341,6 +364,8 @@ class _Compiler:
             return _exists(expr.path)
         if isinstance(expr, Count):
             return _count(expr)
+        if isinstance(expr, DatePart):
+            return _atom(expr.path, _datepart_test(expr))
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):

@@ -191,6 +191,16 @@ def date_key(value: Any) -> int | None:
     return None if us is None else us // US_PER_DAY
 
 
+def date_part(value: Any, part: str) -> int | None:
+    """``year``, ``month`` (1-12) or ``day`` of the month of the UTC calendar day of a
+    ``datetime`` value; None when it is no instant."""
+    days = date_key(value)
+    if days is None:
+        return None
+    day = dt.date.fromordinal(days + _EPOCH_ORDINAL)
+    return day.year if part == "year" else day.month if part == "month" else day.day
+
+
 def format_datetime_us(us: int) -> str:
     """Canonical text of an instant: UTC, ``Z``, fraction only when needed (3 or 6 digits)."""
     when = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)

@@ -23,6 +23,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Expr,
     In,
     Like,
@@ -108,7 +109,7 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
         texts = e.values
     elif isinstance(e, Like | Regex):
         texts = (e.pattern,)
-    elif isinstance(e, Cmp | Count):
+    elif isinstance(e, Cmp | Count | DatePart):
         lits = (e.value,)
     count = len(lits) + len(texts)
     if count > limits.max_values:

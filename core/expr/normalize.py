@@ -30,6 +30,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Expr,
     In,
     Like,
@@ -93,6 +94,8 @@ def canonical_atom(atom: Expr) -> Expr:
         return _like_as_strop(atom) or atom
     if isinstance(atom, Count):
         return Count(atom.op, atom.path, canonical_lit(atom.value), atom.distinct)
+    if isinstance(atom, DatePart):
+        return DatePart(atom.part, atom.op, atom.path, canonical_lit(atom.value))
     return atom
 
 

@@ -44,6 +44,7 @@ from core.expr.ast import (
     Cmp,
     CmpOp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -465,6 +466,8 @@ class _Writer:
                 self.refuse("OData filters cannot reference segments")
             case Count():
                 self.refuse("this OData subset has no $count of a collection")
+            case DatePart():
+                self.refuse("this OData subset has no year()/month()/day() functions")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover
 
     def junction(self, args: tuple[Expr, ...], level: int, word: Kind) -> str:

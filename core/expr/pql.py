@@ -82,7 +82,6 @@ _REFUSED_WORDS: dict[str, str] = {
     "xEvent": "xEvent (experience events)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",
-    "occurs": "occurs (time comparisons)",
     "let": "let",
     "if": "if()",
     "inSegment": "inSegment() (segment membership)",
@@ -91,8 +90,10 @@ _REFUSED_WORDS: dict[str, str] = {
     **{w: f"the relative time word {w}" for w in ("now", "today", "yesterday", "tomorrow")},
 }
 _OPERATOR_WORDS = frozenset(
-    {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where"}
+    {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where", "occurs"}
 )
+_OCCURS_FIXED = frozenset({"between", "on", "before", "after", "date"})
+"""What may follow ``occurs``: a fixed day (``date(…)``), possibly after a direction."""
 _KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
 _RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date"}
 """A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
@@ -185,6 +186,8 @@ class _Scanner:
         if self.after_dot:
             if is_call and word not in METHODS:
                 self.refuse(describe_function(word, method=True), start)
+        elif word == "occurs":
+            self.occurs(start, nxt)
         elif word in _REFUSED_WORDS:
             self.refuse(_REFUSED_WORDS[word], start)
         elif is_call and word not in _OPERATOR_WORDS and word != "date":
@@ -192,6 +195,18 @@ class _Scanner:
         self.prev_operand = word not in _OPERATOR_WORDS
         self.after_dot = False
         return end
+
+    def occurs(self, start: int, nxt: int) -> None:
+        """Only a fixed day may follow ``occurs``; the rest of its forms (``last week``,
+        ``= 3 days before today``, ``> 2 hours after now``) are relative to the clock."""
+        text = self.text
+        end = nxt
+        while end < len(text) and text[end] in _WORD_CHARS:
+            end += 1
+        following = text[nxt:end]
+        if following not in _OCCURS_FIXED:
+            shown = following or text[nxt : nxt + 2].strip() or "…"
+            self.refuse(f"occurs {shown} … (a time relative to now)", start)
 
     def number(self, start: int) -> int:
         text, i, n = self.text, start, len(self.text)
@@ -283,12 +298,33 @@ class _TreeReader:
                 assert isinstance(op, Token)
                 params = [self.operand(left), self.operand(right)]
                 return self.mark(FnApply(op.value, params), _pos(op))
+            case "occurs_between":
+                left, low, high = kids
+                target = self.operand(left)
+                lower = self.occurs_day(low)
+                upper = self.occurs_day(high)
+                params = [self.mark(FnApply(">=", [target, lower]), pos)]
+                params.append(self.mark(FnApply("<=", [target, upper]), pos))
+                return self.mark(FnApply("and", params), pos)
+            case "occurs":
+                left, *words, right = kids
+                word = _as_token(words[0]).value if words else "on"
+                fn = {"on": "=", "before": "<", "after": ">"}[word]
+                day = self.occurs_day(right)
+                return self.mark(FnApply(fn, [self.operand(left), day]), pos)
             case "in_" | "not_in" | "like":
                 fn = {"in_": "in", "not_in": "notIn", "like": "like"}[str(tree.data)]
                 return self.mark(FnApply(fn, [self.operand(k) for k in kids]), pos)
             case "bare":
                 return self.operand(kids[0])
         return self.operand(tree)
+
+    def occurs_day(self, tree: _Child) -> Node:
+        """``occurs`` compares an instant's UTC calendar day with a fixed day, ``date(y, m, d)``."""
+        node = self.operand(tree)
+        if not isinstance(node, Literal) or node.literalType != "Date":
+            self.fail("occurs compares with a fixed day, date(year, month, day)", _pos(tree))
+        return node
 
     def quant(self, kids: list[_Child], depth: int, pos: int) -> Node:
         keyword, var, path, body = kids

@@ -19,6 +19,7 @@ from core.expr.ast import (
     Cmp,
     CmpOp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -48,6 +49,7 @@ from core.expr.pqljson_nodes import (
 from core.expr.pqljson_vocab import (
     ARRAY_FNS,
     CMP_FNS,
+    DATE_PARTS,
     NEGATED_STR_FNS,
     STR_FNS,
     VALUE_FNS,
@@ -163,6 +165,13 @@ class NodeReader:
             self.fail(left, where, "distinct() is a list: compare its .count()")
         if left.fnName == "intersection":
             return self._intersection(left, op, right, where, level)
+        if left.fnName in DATE_PARTS:
+            (target,) = self._params(left, where, 1)
+            path = self.path(target, f"{where}.params[0]", level)
+            value = self.scalar(right, f"{loc}.params[1]")
+            if value.kind != "number":
+                self.fail(right, f"{loc}.params[1]", f"{left.fnName}() is compared with a number")
+            return DatePart(DATE_PARTS[left.fnName], op, path, value)
         (target,) = self._params(left, where, 1)
         distinct = isinstance(target, FnApply) and target.fnName == "distinct"
         if isinstance(target, FnApply):
@@ -238,6 +247,16 @@ class NodeReader:
 
     def _in(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
         target, values = self._params(node, loc, 2)
+        if isinstance(target, FnApply) and target.fnName in DATE_PARTS and node.fnName == "in":
+            # `a.getYear() in [1991, 1992]`: any of the equalities
+            (inner,) = self._params(target, f"{loc}.params[0]", 1)
+            path = self.path(inner, f"{loc}.params[0].params[0]", level)
+            lits = self.array(values, f"{loc}.params[1]")
+            if not lits or lits[0].kind != "number":
+                self.fail(values, f"{loc}.params[1]", f"{target.fnName}() is in a list of numbers")
+            part = DATE_PARTS[target.fnName]
+            parts = [DatePart(part, "eq", path, lit) for lit in lits]
+            return parts[0] if len(parts) == 1 else Or(tuple(parts))
         path = self.path(target, f"{loc}.params[0]", level)
         lits = self.array(values, f"{loc}.params[1]")
         if node.fnName == "in":

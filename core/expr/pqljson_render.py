@@ -16,6 +16,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -40,7 +41,12 @@ from core.expr.pqljson_nodes import (
     normal_number,
     valid_date,
 )
-from core.expr.pqljson_vocab import CMP_SYMBOLS, NEGATED_STR_FN_NAMES, STR_FN_NAMES
+from core.expr.pqljson_vocab import (
+    CMP_SYMBOLS,
+    DATE_PART_FNS,
+    NEGATED_STR_FN_NAMES,
+    STR_FN_NAMES,
+)
 
 __all__ = ["lower"]
 
@@ -89,6 +95,9 @@ class _Lowering:
                     target = FnApply("distinct", [target])
                 count = FnApply("count", [target])
                 return FnApply(CMP_SYMBOLS[op], [count, self.literal(value)])
+            case DatePart(part=part, op=op, path=path, value=value):
+                call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
+                return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])
             case SegmentRef():
                 self.refuse("segment references (inSegment) are not supported in PQL here")
             case And(args=args):

@@ -8,12 +8,14 @@ unsupported construct is named the same way whichever form it arrived in.
 
 from __future__ import annotations
 
-from core.expr.ast import CmpOp, StrOpName
+from core.expr.ast import CmpOp, DatePartName, StrOpName
 
 __all__ = [
     "ARRAY_FNS",
     "CMP_FNS",
     "CMP_SYMBOLS",
+    "DATE_PARTS",
+    "DATE_PART_FNS",
     "METHODS",
     "NEGATED_STR_FNS",
     "NEGATED_STR_FN_NAMES",
@@ -42,7 +44,13 @@ NEGATED_STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in NEGATED_STR_F
 
 ARRAY_FNS = frozenset({"includes", "intersects", "supersetOf", "subsetOf"})
 """Array tests that are conditions (``a.includes("x")``)."""
-VALUE_FNS = frozenset({"count", "distinct", "intersection"})
+DATE_PARTS: dict[str, DatePartName] = {
+    "getYear": "year",
+    "getMonth": "month",
+    "getDayOfMonth": "day",
+}
+DATE_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in DATE_PARTS.items()}
+VALUE_FNS = frozenset({"count", "distinct", "intersection", *DATE_PARTS})
 """Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
 
 METHODS = frozenset(
@@ -72,7 +80,6 @@ _REFUSED_METHODS: dict[str, str] = {
         )
     },
     **{n: "map function .{}()" for n in ("get", "keys", "values")},
-    **{n: "date function .{}()" for n in ("getMonth", "getYear", "getDayOfMonth")},
     "regexGroup": ".regexGroup() (it returns a value, not a condition)",
 }
 _REFUSED_FUNCTIONS: dict[str, str] = {

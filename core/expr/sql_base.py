@@ -17,6 +17,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -76,7 +77,7 @@ class SqlCompiler(abc.ABC):
         test = self.test(expr)
         if test is None:
             return self.false
-        assert isinstance(expr, Cmp | In | StrOp | Like | Regex)
+        assert isinstance(expr, Cmp | In | StrOp | Like | Regex | DatePart)
         return self.atom(root, expr.path, test)
 
     def test(self, expr: Expr) -> Callable[[Any], str] | None:
@@ -90,6 +91,9 @@ class SqlCompiler(abc.ABC):
             return self.like(expr)
         if isinstance(expr, Regex):
             return self.regex(expr)
+        if isinstance(expr, DatePart):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            return None if expected is None else self.datepart(expr, SQL_OPS[expr.op], expected)
         raise TypeError(f"not a condition node: {expr!r}")
 
     # dialect parts
@@ -105,6 +109,10 @@ class SqlCompiler(abc.ABC):
     def count(self, root: Any, e: Count, op: str, expected: float) -> str:
         """SQL that is true where the number of values at ``e.path`` (``Count``) ``op``
         ``expected``; false where nothing non-null is there."""
+
+    @abc.abstractmethod
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        """The test comparing a value's ``e.part`` (``kinds.date_part``) with ``expected``."""
 
     @abc.abstractmethod
     def atom(self, root: Any, path: Path, test: Callable[[Any], str]) -> str:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, Count, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, Count, DatePart, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
 from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
 from core.expr.sql_jsonpath import path_filter
 
@@ -44,6 +44,7 @@ _PG_KEYS = {
     "version": ("segmux_version", "text"),
 }
 _PG_TEXT_KINDS = frozenset({"string", "semver", "version"})
+_DATE_FIELDS = {"year": "YEAR", "month": "MONTH", "day": "DAY"}
 
 
 def _no_nul(text: str) -> str:
@@ -181,6 +182,12 @@ class PostgresCompiler(SqlCompiler):
             f"FROM {source} AS {n}(v) LEFT JOIN LATERAL {opened} AS {leaf}(v) ON TRUE)"
         )
         return f"COALESCE({total} {op} {self.param(expected, 'float8')}, FALSE)"
+
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        field = _DATE_FIELDS[e.part]  # a fixed word, never the client's text
+        day = f"(DATE '1970-01-01' + segmux_date({LEAF})::int)"
+        sql = f"(EXTRACT({field} FROM {day})::float8 {op} {self.param(expected, 'float8')})"
+        return lambda leaf: sql
 
     def key(self, kind: str, ci: bool) -> str:
         fn = _PG_KEYS[kind][0]

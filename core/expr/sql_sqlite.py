@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, Count, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, Count, DatePart, In, Like, Path, Quant, Regex, StrOp
 from core.expr.evaluate import count_values
 from core.expr.kinds import (
     bool_key,
     date_key,
+    date_part,
     datetime_key,
     number_key,
     semver_key,
@@ -123,6 +124,12 @@ class SqliteCompiler(SqlCompiler):
             f"{self.param(int(e.distinct))})"
         )
         return f"COALESCE({call} {op} {self.param(expected)}, 0)"
+
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        return lambda n: (
+            f"segmux_datepart({n.type}, {n.value}, {self.param(e.part)}) {op} "
+            f"{self.param(expected)}"
+        )
 
     def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
         kind = e.value.kind
@@ -271,6 +278,7 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_like", 2, _str2(_like)),
     ("segmux_regex", 3, _regex),
     ("segmux_count", 4, _count),
+    ("segmux_datepart", 3, lambda t, v, part: date_part(_json_value(t, v), part)),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""
 

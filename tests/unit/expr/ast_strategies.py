@@ -13,6 +13,7 @@ from core.expr.ast import (
     And,
     Cmp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -141,6 +142,13 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
             path,
             st.sampled_from([0, 1, 2, 3, 1.5]).map(lambda n: Lit("number", n)),
             st.booleans(),
+        ),
+        st.builds(
+            DatePart,
+            st.sampled_from(["year", "month", "day"]),
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            path,
+            st.sampled_from([1, 2, 11, 17, 2022, 2024, 2.5]).map(lambda n: Lit("number", n)),
         ),
     )
 

@@ -23,6 +23,7 @@ from core.expr.ast import (
     Cmp,
     CmpOp,
     Count,
+    DatePart,
     Exists,
     Expr,
     In,
@@ -42,7 +43,21 @@ from core.expr.kinds import canonical_datetime
 
 ALL_KINDS: tuple[LitKind, ...] = get_args(LitKind)
 ALL_NODES: frozenset[str] = frozenset(
-    {"cmp", "in", "str", "like", "regex", "exists", "count", "segment", "and", "or", "not", "quant"}
+    {
+        "cmp",
+        "in",
+        "str",
+        "like",
+        "regex",
+        "exists",
+        "count",
+        "datepart",
+        "segment",
+        "and",
+        "or",
+        "not",
+        "quant",
+    }
 )
 """Node names as in the AST's ``t`` tags."""
 
@@ -178,6 +193,10 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
         choices.append(
             st.builds(Count, st.sampled_from(profile.cmp_ops), path, lits("number"), st.booleans())
         )
+    if "datepart" in profile.nodes:
+        parts = st.sampled_from(("year", "month", "day"))
+        ops = st.sampled_from(profile.cmp_ops)
+        choices.append(st.builds(DatePart, parts, ops, path, lits("number")))
     if "segment" in profile.nodes:
         choices.append(st.builds(SegmentRef, st.sampled_from(profile.segment_refs)))
     if not choices:

@@ -21,6 +21,10 @@ Supported subset (profile-attribute conditions):
 * array functions with a literal list: ``.includes(v)``, ``.intersects([..])``,
   ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
   ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
+* map access ``m.get("key")`` (a path step; the renderer writes keys that are no name so);
+* ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
+  and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
+  ``occurs between date(..) and date(..)``;
 * ``true`` alone is everyone (None).
 
 Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
@@ -28,7 +32,7 @@ The AST mapping is documented in ``core.expr.pqljson``.
 
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
-``xEvent``, ``chain``/``CHAIN``, ``occurs``, ``let``, ``if``, ``inSegment``, relative time
+``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``, relative time
 words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
@@ -348,9 +352,11 @@ class _TreeReader:
                 return self.call(kids, pos)
             case "chained":
                 inner, name, *args = kids
-                method = _as_token(name)
-                params = [self.operand(inner), *(self.operand(arg) for arg in args)]
-                return self.mark(FnApply(method.value, params), _pos(method))
+                return self.method(_as_token(name), self.operand(inner), args)
+            case "field_after":
+                inner, name = kids
+                step = _as_token(name)
+                return self.mark(FieldLookup(step.value, self.operand(inner)), _pos(step))
             case "string":
                 return self.mark(Literal("String", _unescape(_token(kids[0]), pos)), pos)
             case "number":
@@ -382,7 +388,16 @@ class _TreeReader:
                 FIELD, refused(describe_function(name.value, method=False), f"position {pos}"), pos
             )
         target = self.path_steps(steps[:-1], pos)
+        return self.method(name, target, args)
+
+    def method(self, name: Token, target: Node, args: list[_Child]) -> Node:
+        """``target.name(args)``; ``.get("key")`` is map access, one more path step."""
         params = [target, *(self.operand(arg) for arg in args)]
+        if name.value == "get":
+            key = params[1] if len(params) == 2 else None
+            if not isinstance(key, Literal) or not isinstance(key.value, str) or not key.value:
+                self.fail('get() takes one key, a non-empty string: .get("key")', _pos(name))
+            return self.mark(FieldLookup(key.value, target), _pos(name))
         return self.mark(FnApply(name.value, params), _pos(name))
 
     def date(self, args: list[_Child], pos: int) -> Node:
@@ -599,14 +614,19 @@ def _path(node: Node) -> str:
         node = node.object
     assert isinstance(node, ParameterReference)
     steps.reverse()
+    head = _var_name(node.position) if node.position != 1 else None
+    if head is None and (not _NAME_RE.fullmatch(steps[0]) or steps[0] in _RESERVED_FIRST_STEPS):
+        head = "$1"
+    text = head or ""
     for step in steps:
-        if not _NAME_RE.fullmatch(step):
+        if not step or any("\ud800" <= ch <= "\udfff" for ch in step):
             raise NotExpressible("pql", f"the attribute name {step!r} cannot be written in PQL")
-    if node.position != 1:
-        return ".".join([_var_name(node.position), *steps])
-    if steps[0] in _RESERVED_FIRST_STEPS:
-        return ".".join(["$1", *steps])
-    return ".".join(steps)
+        if not _NAME_RE.fullmatch(step):
+            # any key, written as map access (PQL's .get)
+            text += f".get({_quote(step)})"
+        else:
+            text += f".{step}" if text else step
+    return text
 
 
 def _literal(node: Node) -> str:

@@ -108,7 +108,7 @@ class NodeReader:
             if node.literalType == "Boolean":
                 self.fail(node, loc, "true/false can only stand alone as the whole condition")
             self.fail(node, loc, "a literal alone is not a condition")
-        if not isinstance(node, FnApply):
+        if not isinstance(node, FnApply) or _is_path(node):
             self.fail(node, loc, "an attribute alone is not a condition; compare it with a value")
         handler = _HANDLERS.get(node.fnName)
         if node.fnName in VALUE_FNS:
@@ -146,9 +146,9 @@ class NodeReader:
             op = _MIRRORED[op]
         if isinstance(left, FnApply) and left.fnName in VALUE_FNS:
             return self._value_compare(node, left, op, right, loc, level)
-        if isinstance(left, FnApply):
+        if isinstance(left, FnApply) and not _is_path(left):
             self._not_a_value(left, f"{loc}.params[0]")
-        if isinstance(right, FnApply):
+        if isinstance(right, FnApply) and not _is_path(right):
             self._not_a_value(right, f"{loc}.params[1]")
         path = self.path(left, f"{loc}.params[0]", level)
         return Cmp(op, path, self.scalar(right, f"{loc}.params[1]"))
@@ -311,9 +311,16 @@ class NodeReader:
     def path(self, node: Node, loc: str, level: int) -> Path:
         steps: list[str] = []
         current = node
-        while isinstance(current, FieldLookup):  # iterative: paths can be long
-            steps.append(current.fieldName)
-            current = current.object
+        while True:  # iterative: paths can be long
+            if isinstance(current, FieldLookup):
+                steps.append(current.fieldName)
+                current = current.object
+            elif (key := _map_key(current)) is not None:
+                assert isinstance(current, FnApply)
+                steps.append(key)  # `map.get("key")`: map access is one more step
+                current = current.params[0]
+            else:
+                break
         if not isinstance(current, ParameterReference):
             if isinstance(current, Literal) and current is node:
                 self.fail(node, loc, "expected an attribute, got a literal")
@@ -410,5 +417,15 @@ _MIRRORED: dict[CmpOp, CmpOp] = {
 }
 
 
+def _map_key(node: Node) -> str | None:
+    """The key of ``map.get("key")`` (a non-empty string), else None."""
+    if not isinstance(node, FnApply) or node.fnName != "get" or len(node.params) != 2:
+        return None
+    key = node.params[1]
+    if isinstance(key, Literal) and isinstance(key.value, str) and key.value:
+        return key.value
+    return None
+
+
 def _is_path(node: Node) -> bool:
-    return isinstance(node, FieldLookup | ParameterReference)
+    return isinstance(node, FieldLookup | ParameterReference) or _map_key(node) is not None

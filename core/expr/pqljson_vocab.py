@@ -64,6 +64,7 @@ METHODS = frozenset(
         "matches",
         "isNull",
         "isNotNull",
+        "get",
     }
 )
 """Method names (``path.name(...)``) in the supported subset."""
@@ -79,7 +80,7 @@ _REFUSED_METHODS: dict[str, str] = {
             "map",
         )
     },
-    **{n: "map function .{}()" for n in ("get", "keys", "values")},
+    **{n: "map function .{}()" for n in ("keys", "values")},
     "regexGroup": ".regexGroup() (it returns a value, not a condition)",
 }
 _REFUSED_FUNCTIONS: dict[str, str] = {

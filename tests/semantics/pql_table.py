@@ -21,6 +21,7 @@ ARRAY = f"{PQL}/array-functions"
 STRING = f"{PQL}/string-functions"
 OBJECT = f"{PQL}/object-functions"
 QUANT = f"{PQL}/logical-quantifiers"
+DATES = f"{PQL}/datetime-functions"
 OVERVIEW = f"{PQL}/overview"
 GUIDE = (
     "https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/api/"
@@ -306,6 +307,79 @@ ROWS = [
         person(orders=[{"storeId": "s1"}, {"storeId": "s1"}]),
         False,
         f"{ARRAY} Distinct (duplicates removed before counting)",
+    ),
+    # Date and time functions that need no clock
+    A(
+        "getmonth",
+        "person.birthdate.getMonth() = 6",
+        person(birthdate="1990-06-14"),
+        True,
+        f'{DATES} Get month example: "the person\'s birth month is in June"',
+    ),
+    A(
+        "getmonth-other",
+        "person.birthdate.getMonth() = 6",
+        person(birthdate="1990-07-14"),
+        False,
+        f"{DATES} Get month",
+    ),
+    A(
+        "getyear-in",
+        "person.birthday.getYear() in [1991, 1992, 1993, 1994, 1995]",
+        person(birthday="1993-05-01"),
+        True,
+        f"{DATES} Get year example (birth year 1991 to 1995)",
+    ),
+    A(
+        "getyear-out",
+        "person.birthday.getYear() in [1991, 1992, 1993, 1994, 1995]",
+        person(birthday="1990-05-01"),
+        False,
+        f"{DATES} Get year",
+    ),
+    A(
+        "getday",
+        "product.sale.getDayOfMonth() <= 15",
+        {"product": {"sale": "2020-03-15T10:00:00Z"}},
+        True,
+        f'{DATES} Get day of month example: "sold within the first 15 days of the month"',
+    ),
+    A(
+        "getday-late",
+        "product.sale.getDayOfMonth() <= 15",
+        {"product": {"sale": "2020-03-16T10:00:00Z"}},
+        False,
+        f"{DATES} Get day of month",
+        note=f'{SHEET} "Date functions": the UTC calendar day',
+    ),
+    A(
+        "occurs-between",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2016-02-29T12:00:00Z"}},
+        True,
+        f"{DATES} Occurs example (between January 8th, 2015 and July 1st, 2017)",
+    ),
+    A(
+        "occurs-between-last-day",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2017-07-01T20:00:00Z"}},
+        True,
+        f"{DATES} Occurs",
+        note=f'{SHEET} "Date functions": both days included',
+    ),
+    A(
+        "occurs-between-after",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2017-07-02T00:00:00Z"}},
+        False,
+        f"{DATES} Occurs",
+    ),
+    A(
+        "occurs-on",
+        "product.saleDate occurs on date(2019, 12, 31)",
+        {"product": {"saleDate": "2019-12-31T08:00:00Z"}},
+        True,
+        f'{DATES} Occurs note: "timestamp occurs on date(2019,12,31)"',
     ),
     # String functions
     A("like", 'city like "%es%"', {"city": "Los Angeles"}, True, f"{STRING} Like example"),

@@ -205,3 +205,69 @@ def test_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(Invalid) as info:
         parse_pql(text)
     assert reason in info.value.reason
+
+
+# ----------------------------------------------------------------------------- map access
+
+MAPS: list[tuple[str, Expr]] = [
+    (
+        'identityMap.get("example@example.com").isNotNull()',
+        Exists(("identityMap", "example@example.com")),
+    ),
+    (
+        'identityMap.get("Email").id = "a@b.c"',
+        Cmp("eq", ("identityMap", "Email", "id"), s("a@b.c")),
+    ),
+    (
+        'identityMap.get("Email").ids.count() > 1',
+        Count("gt", ("identityMap", "Email", "ids"), n(1)),
+    ),
+    ('$1.get("a b") = 1', Cmp("eq", ("a b",), n(1))),
+    ('exists X from l where X.get("a-b") = 1', Quant("any", ("l",), Cmp("eq", ("a-b",), n(1)))),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MAPS)
+def test_map_access_is_a_path_step(text: str, expected: Expr) -> None:
+    assert normalize(parse_pql(text)) == expected
+    assert parse_pql(render_pql(expected)) == expected
+    assert parse_pqljson(render_pqljson(expected)) == expected
+
+
+def test_pqljson_reads_map_access_too() -> None:
+    get = {
+        "nodeType": "fnApply",
+        "fnName": "get",
+        "params": [
+            {
+                "nodeType": "fieldLookup",
+                "fieldName": "identityMap",
+                "object": {"nodeType": "parameterReference", "position": 1},
+            },
+            {"nodeType": "literal", "literalType": "String", "value": "k@x"},
+        ],
+    }
+    node = {"nodeType": "fnApply", "fnName": "isNotNull", "params": [get]}
+    assert parse_pqljson(node) == Exists(("identityMap", "k@x"))
+
+
+def test_names_pql_cannot_write_as_a_step_are_written_with_get() -> None:
+    assert render_pql(Cmp("eq", ("o", "x-y", "z"), n(1))) == 'o.get("x-y").z = 1'
+    assert render_pql(Cmp("eq", ("not", "a"), n(1))) == "$1.not.a = 1"
+    with pytest.raises(NotExpressible):
+        render_pql(Cmp("eq", ("o", ""), n(1)))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('identityMap.get("k")', "an attribute alone is not a condition"),
+        ("a.get(1) = 2", "get() takes one key"),
+        ('a.get("") = 2', "get() takes one key"),
+        ("identityMap.keys() = 1", "map function .keys()"),
+    ],
+)
+def test_map_access_refusals(text: str, reason: str) -> None:
+    with pytest.raises(Invalid) as info:
+        parse_pql(text)
+    assert reason in info.value.reason

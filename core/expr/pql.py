@@ -32,7 +32,8 @@ The AST mapping is documented in ``core.expr.pqljson``.
 
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
-``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``, relative time
+``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``,
+relative time
 words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,

@@ -107,6 +107,19 @@ class Count(msgspec.Struct, frozen=True, tag="count", tag_field="t"):
     distinct: bool = False
 
 
+class CmpAttr(msgspec.Struct, frozen=True, tag="cmpattr", tag_field="t"):
+    """``left <op> right``: two attributes of the same node (PQL
+    ``homeAddress.stateProvince = workAddress.stateProvince``). True when some value at
+    ``left`` and some value at ``right`` (lists opened one level, as every atom opens them) are
+    scalars of one JSON type in that relation: numbers by value, strings in code point order,
+    booleans by equality only. Values of different types, objects and lists are never in any
+    relation, so ``ne`` too is false for them (PQL's typed attributes cannot be compared)."""
+
+    op: CmpOp
+    left: Path
+    right: Path
+
+
 class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
     """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
     ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
@@ -154,6 +167,7 @@ Expr: TypeAlias = (
     | Regex
     | Exists
     | Count
+    | CmpAttr
     | DatePart
     | SegmentRef
     | And
@@ -163,7 +177,18 @@ Expr: TypeAlias = (
 )
 """Any node. A segment's condition is ``Expr | None``; None matches everyone."""
 
-ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, Count, DatePart, SegmentRef)
+ATOMS: tuple[type, ...] = (
+    Cmp,
+    In,
+    StrOp,
+    Like,
+    Regex,
+    Exists,
+    Count,
+    CmpAttr,
+    DatePart,
+    SegmentRef,
+)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Expr)

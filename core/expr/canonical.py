@@ -19,6 +19,7 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Exists,
@@ -128,6 +129,9 @@ class _Checker:
             self.node(e.cond, depth + 1, in_quant=True)
         elif isinstance(e, SegmentRef):
             raise self.refuse(SEGMENT_CRITERIA)
+        elif isinstance(e, CmpAttr):
+            self.path(e.left, in_quant=in_quant)
+            self.path(e.right, in_quant=in_quant)
         else:
             self.atom(e, in_quant=in_quant)
 

@@ -46,6 +46,7 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Exists,
@@ -66,6 +67,7 @@ from core.expr.kinds import (
     lit_key,
     number_key,
     number_text,
+    scalar_key,
     string_key,
 )
 from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
@@ -366,6 +368,8 @@ class _Compiler:
             return _count(expr)
         if isinstance(expr, DatePart):
             return _atom(expr.path, _datepart_test(expr))
+        if isinstance(expr, CmpAttr):
+            return _cmp_attr(expr)
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):
@@ -481,6 +485,43 @@ def _count(e: Count) -> Pred:
         return count is not None and op(float(count), expected)
 
     return pred
+
+
+def _typed_keys(node: Any, path: Path) -> dict[str, set[Any]]:
+    """The scalar keys of the values at ``path`` (the node itself for ``()``), by JSON type."""
+    found: dict[str, set[Any]] = {}
+    for value in leaves(node, path) if path else [node]:
+        key = scalar_key(value)
+        if key is not None:
+            found.setdefault(key[0], set()).add(key[1])
+    return found
+
+
+def attrs_relate(op: str, node: Any, left: Path, right: Path) -> bool:
+    """``CmpAttr``: is some value at ``left`` in relation ``op`` with some value at ``right``?
+    Decided per type from sets and bounds, not pair by pair, so two long lists cost linear
+    time (the SQL does the same). The SQLite predicates call this very function."""
+    ones, others = _typed_keys(node, left), _typed_keys(node, right)
+    for kind, a in ones.items():
+        b = others.get(kind)
+        if not b:
+            continue
+        if op == "eq" and not a.isdisjoint(b):
+            return True
+        if op == "ne" and len(a | b) > 1:
+            return True
+        if kind == "boolean" or op in ("eq", "ne"):
+            continue
+        if op in ("lt", "le") and _OPS[op](min(a), max(b)):
+            return True
+        if op in ("gt", "ge") and _OPS[op](max(a), min(b)):
+            return True
+    return False
+
+
+def _cmp_attr(e: CmpAttr) -> Pred:
+    op, left, right = e.op, e.left, e.right
+    return lambda node, ctx: attrs_relate(op, node, left, right)
 
 
 def _quant(q: str, path: Path, cond: Pred) -> Pred:

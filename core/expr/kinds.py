@@ -201,6 +201,22 @@ def date_part(value: Any, part: str) -> int | None:
     return day.year if part == "year" else day.month if part == "month" else day.day
 
 
+def scalar_key(value: Any) -> tuple[str, Any] | None:
+    """A JSON scalar as (its JSON type, a key ordered and equal as PostgreSQL's ``jsonb`` orders
+    that type: numbers by exact value, strings by code point), None for null and containers.
+    Comparing two attributes (``CmpAttr``) compares these."""
+    t = type(value)
+    if t is bool:
+        return ("boolean", value)
+    if t is int:
+        return ("number", value)
+    if t is float:
+        return ("number", Decimal(repr(value))) if math.isfinite(value) else None
+    if t is str:
+        return ("string", value)
+    return None
+
+
 def format_datetime_us(us: int) -> str:
     """Canonical text of an instant: UTC, ``Z``, fraction only when needed (3 or 6 digits)."""
     when = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)

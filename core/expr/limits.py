@@ -22,6 +22,7 @@ from core.errors import Invalid, LimitExceeded
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Expr,
@@ -86,6 +87,9 @@ def check_condition(
                 "alternatives as one `in` set",
             )
         if isinstance(e, SegmentRef):
+            continue
+        if isinstance(e, CmpAttr):
+            _texts(field, limits, (*e.left, *e.right))
             continue
         _texts(field, limits, e.path)
         if isinstance(e, Quant):

@@ -42,6 +42,7 @@ from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
     Count,
     DatePart,
@@ -466,6 +467,8 @@ class _Writer:
                 self.refuse("OData filters cannot reference segments")
             case Count():
                 self.refuse("this OData subset has no $count of a collection")
+            case CmpAttr():
+                self.refuse("this OData subset compares an attribute with a literal only")
             case DatePart():
                 self.refuse("this OData subset has no year()/month()/day() functions")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover

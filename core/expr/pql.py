@@ -585,7 +585,7 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         head = f"{fn} {_var_name(level + 1)} from {_path(params[0])}"
         return f"{head} where {body}", "quant"
     target = _target(params[0])
-    args = [_literal(param) for param in params[1:]]
+    args = [_literal(p) if isinstance(p, Literal) else _target(p) for p in params[1:]]
     if fn in ("in", "notIn", "like") or not fn[0].isalpha():
         return f"{target} {fn} {args[0]}", "atom"
     return f"{target}.{fn}({', '.join(args)})", "atom"

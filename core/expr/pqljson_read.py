@@ -17,6 +17,7 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
     Count,
     DatePart,
@@ -138,7 +139,11 @@ class NodeReader:
         left, right = self._params(node, loc, 2)
         op = CMP_FNS[node.fnName]
         if _is_path(left) and _is_path(right):
-            self.refuse(node, loc, "comparing two attributes")
+            return CmpAttr(
+                op,
+                self.path(left, f"{loc}.params[0]", level),
+                self.path(right, f"{loc}.params[1]", level),
+            )
         if isinstance(left, Literal):
             if isinstance(right, Literal):
                 self.fail(node, loc, "a comparison needs an attribute on one side")

@@ -15,6 +15,7 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Exists,
@@ -95,6 +96,9 @@ class _Lowering:
                     target = FnApply("distinct", [target])
                 count = FnApply("count", [target])
                 return FnApply(CMP_SYMBOLS[op], [count, self.literal(value)])
+            case CmpAttr(op=op, left=left, right=right):
+                params = [self.path(left, level), self.path(right, level)]
+                return FnApply(CMP_SYMBOLS[op], params)
             case DatePart(part=part, op=op, path=path, value=value):
                 call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
                 return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])

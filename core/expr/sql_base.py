@@ -16,6 +16,7 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Exists,
@@ -67,6 +68,8 @@ class SqlCompiler(abc.ABC):
             return self.exists(root, expr.path)
         if isinstance(expr, Quant):
             return self.quant(root, expr)
+        if isinstance(expr, CmpAttr):
+            return self.cmp_attr(root, expr)
         if isinstance(expr, Count):
             expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
             if expected is None:
@@ -109,6 +112,11 @@ class SqlCompiler(abc.ABC):
     def count(self, root: Any, e: Count, op: str, expected: float) -> str:
         """SQL that is true where the number of values at ``e.path`` (``Count``) ``op``
         ``expected``; false where nothing non-null is there."""
+
+    @abc.abstractmethod
+    def cmp_attr(self, root: Any, e: CmpAttr) -> str:
+        """SQL that is true where some value at ``e.left`` is ``e.op`` some value at
+        ``e.right`` (``evaluate.attrs_relate``)."""
 
     @abc.abstractmethod
     def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:

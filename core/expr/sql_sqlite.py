@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, Count, DatePart, In, Like, Path, Quant, Regex, StrOp
-from core.expr.evaluate import count_values
+from core.expr.ast import Cmp, CmpAttr, Count, DatePart, In, Like, Path, Quant, Regex, StrOp
+from core.expr.evaluate import attrs_relate, count_values
 from core.expr.kinds import (
     bool_key,
     date_key,
@@ -124,6 +124,13 @@ class SqliteCompiler(SqlCompiler):
             f"{self.param(int(e.distinct))})"
         )
         return f"COALESCE({call} {op} {self.param(expected)}, 0)"
+
+    def cmp_attr(self, root: SqNode, e: CmpAttr) -> str:
+        call = (
+            f"segmux_cmpattr({root.type}, {root.value}, {self.param(e.op)}, "
+            f"{self.param(json.dumps(list(e.left)))}, {self.param(json.dumps(list(e.right)))})"
+        )
+        return f"COALESCE({call}, 0)"
 
     def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
         return lambda n: (
@@ -236,6 +243,12 @@ def _count(t: str | None, v: Any, path: str, distinct: int) -> int | None:
     return count_values(node, tuple(json.loads(path)), bool(distinct))
 
 
+def _cmpattr(t: str | None, v: Any, op: str, left: str, right: str) -> int:
+    """``attrs_relate`` of a ``json_each`` node (containers arrive as their JSON text)."""
+    node = json.loads(v) if t in ("object", "array") else _json_value(t, v)
+    return int(attrs_relate(op, node, tuple(json.loads(left)), tuple(json.loads(right))))
+
+
 def _regex(pattern: Any, ci: Any, value: Any) -> int | None:
     """RE2, as the evaluator runs it (``core.expr.matchers``): linear in the text."""
     if not isinstance(pattern, str) or not isinstance(value, str):
@@ -278,6 +291,7 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_like", 2, _str2(_like)),
     ("segmux_regex", 3, _regex),
     ("segmux_count", 4, _count),
+    ("segmux_cmpattr", 5, _cmpattr),
     ("segmux_datepart", 3, lambda t, v, part: date_part(_json_value(t, v), part)),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""

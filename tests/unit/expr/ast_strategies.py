@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     Count,
     DatePart,
     Exists,
@@ -143,6 +144,7 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
             st.sampled_from([0, 1, 2, 3, 1.5]).map(lambda n: Lit("number", n)),
             st.booleans(),
         ),
+        st.builds(CmpAttr, st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]), path, path),
         st.builds(
             DatePart,
             st.sampled_from(["year", "month", "day"]),

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
     Count,
     DatePart,
@@ -52,6 +53,7 @@ ALL_NODES: frozenset[str] = frozenset(
         "exists",
         "count",
         "datepart",
+        "cmpattr",
         "segment",
         "and",
         "or",
@@ -193,6 +195,8 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
         choices.append(
             st.builds(Count, st.sampled_from(profile.cmp_ops), path, lits("number"), st.booleans())
         )
+    if "cmpattr" in profile.nodes:
+        choices.append(st.builds(CmpAttr, st.sampled_from(profile.cmp_ops), path, path))
     if "datepart" in profile.nodes:
         parts = st.sampled_from(("year", "month", "day"))
         ops = st.sampled_from(profile.cmp_ops)

@@ -37,8 +37,8 @@ relative time
 words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
-arithmetic (``+ - * / %``), comparing two attributes (also an array function of another
-attribute), and any other function. Syntax errors say where and what was expected.
+arithmetic (``+ - * / %``), an array function of another attribute, and any other
+function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.

@@ -37,6 +37,7 @@ step is the outermost ``fieldLookup``). Everything else is [project]-defined, na
 
 Mapping to the AST (``core.expr.ast``; PQL compares with null as false):
 
+* a comparison of two paths → ``CmpAttr`` (the same node, same-typed scalars only).
 * ``!=`` / ``notEqualTo`` → ``Cmp("ne")`` (present and different); ``equals(s, false)`` →
   ``Cmp("eq", ci=True)``.
 * ``notIn`` → ``And(Exists(p), Not(In(p, …)))`` (PQL: notIn is also false for null); the

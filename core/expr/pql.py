@@ -38,7 +38,8 @@ words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations 
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
 arithmetic (``+ - * / %``), an array function of another attribute, and any other
-function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where and what was expected.
+function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where
+and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.

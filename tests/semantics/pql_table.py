@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.semantics.rows import Row
+from tests.semantics.rows import Refused, Row
 
 PQL = "https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/pql"
 COMPARISON = f"{PQL}/comparison-functions"
@@ -684,3 +684,38 @@ ROWS = [
         f"{GUIDE} (the same pql/json definition)",
     ),
 ]
+
+MAPS = f"{PQL}/map-functions"
+ARITHMETIC = f"{PQL}/arithmetic-functions"
+
+
+def R(row_id: str, pql: str, cite: str, construct: str) -> Refused:
+    """A documented example segmux refuses: a 400 whose message names ``construct``."""
+    return Refused(f"a-refused-{row_id}", "adobe", pql, cite, construct)
+
+
+REFUSED = [
+    R("current-month", "person.birthMonth = currentMonth()", f"{DATES} Current month example",
+      "currentMonth()"),
+    R("current-year", "product.saleYear = currentYear()", f"{DATES} Current year example",
+      "currentYear()"),
+    R("current-day", "person.birthDay = currentDayOfMonth()",
+      f"{DATES} Current day of month example", "currentDayOfMonth()"),
+    R("occurs-last-week", "product.saleDate occurs last week", f"{DATES} Occurs example",
+      "a time relative to now"),
+    R("now", "product.saleDate occurs = 3 hours before now", f"{DATES} Now example",
+      "a time relative to now"),
+    R("today", "person.birthday occurs = 3 days before today", f"{DATES} Today example",
+      "a time relative to now"),
+    R("intersection-attrs",
+      'person1.favoriteColors.intersection(person2.favoriteColors) = ["red", "blue", "green"]',
+      f"{ARRAY} Intersection example", "intersection() of two attributes"),
+    R("subsetof-attrs", "person.favoriteCities.subsetOf(person.visitedCities)",
+      f"{ARRAY} Subset of example", "subsetOf() of another attribute"),
+    R("filter", "person.filter(age >= 21)", f"{ARRAY} Filter example", ".filter()"),
+    R("topn-head", "orders.topN(price, 5).head()", f"{ARRAY} First item example", ".topN()"),
+    R("map-get-value", 'identityMap.get("example@example.com")', f"{MAPS} Get example",
+      "not a condition"),
+    R("map-keys", "identityMap.keys()", f"{MAPS} Keys example", ".keys()"),
+    R("modulo", "person.age % 5 = 0", f"{ARITHMETIC} Remainder example", "arithmetic (%)"),
+]  # fmt: skip

@@ -120,6 +120,18 @@ class CmpAttr(msgspec.Struct, frozen=True, tag="cmpattr", tag_field="t"):
     right: Path
 
 
+class Mod(msgspec.Struct, frozen=True, tag="mod", tag_field="t"):
+    """``value at path % divisor <op> value`` (PQL ``person.age % 5 = 0``): the remainder of an
+    integral number (``|n| < 2**53``, so every backend computes it exactly) divided by the
+    integer ``divisor`` (not 0), with the sign of the dividend (Java's ``%``); false for a value
+    that is no such number. ``value`` is a ``number`` literal."""
+
+    path: Path
+    divisor: int
+    op: CmpOp
+    value: Lit
+
+
 class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
     """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
     ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
@@ -168,6 +180,7 @@ Expr: TypeAlias = (
     | Exists
     | Count
     | CmpAttr
+    | Mod
     | DatePart
     | SegmentRef
     | And
@@ -186,6 +199,7 @@ ATOMS: tuple[type, ...] = (
     Exists,
     Count,
     CmpAttr,
+    Mod,
     DatePart,
     SegmentRef,
 )

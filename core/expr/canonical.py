@@ -27,6 +27,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -136,12 +137,17 @@ class _Checker:
             self.atom(e, in_quant=in_quant)
 
     def atom(
-        self, e: Cmp | In | StrOp | Like | Regex | Exists | Count | DatePart, *, in_quant: bool
+        self,
+        e: Cmp | In | StrOp | Like | Regex | Exists | Count | DatePart | Mod,
+        *,
+        in_quant: bool,
     ) -> None:
         self.path(e.path, in_quant=in_quant)
         if isinstance(e, Cmp):
             self.lit(e.value)
-        elif isinstance(e, Count | DatePart):
+        elif isinstance(e, Mod) and not 0 < abs(e.divisor) < 2**53:
+            raise self.refuse("a `mod` divides by a whole number other than 0")
+        elif isinstance(e, Count | DatePart | Mod):
             if e.value.kind != "number":
                 raise self.refuse(f"a `{e.__class__.__name__.lower()}` compares with a number")
             self.lit(e.value)

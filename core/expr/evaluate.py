@@ -53,6 +53,7 @@ from core.expr.ast import (
     Expr,
     In,
     Like,
+    Mod,
     Not,
     Or,
     Path,
@@ -67,6 +68,7 @@ from core.expr.kinds import (
     lit_key,
     number_key,
     number_text,
+    remainder,
     scalar_key,
     string_key,
 )
@@ -306,6 +308,19 @@ def _datepart_test(node: DatePart) -> Test:
     return test
 
 
+def _mod_test(node: Mod) -> Test:
+    expected = lit_key(node.value) if node.value.kind == "number" else None
+    if expected is None or node.divisor == 0:
+        return _never
+    op, divisor = _OPS[node.op], node.divisor
+
+    def test(value: Any) -> bool:
+        found = remainder(value, divisor)
+        return found is not None and op(float(found), expected)
+
+    return test
+
+
 def _like_test(node: Like) -> Test:
     try:
         matches = like_matcher(node.pattern, node.ci)
@@ -370,6 +385,8 @@ class _Compiler:
             return _atom(expr.path, _datepart_test(expr))
         if isinstance(expr, CmpAttr):
             return _cmp_attr(expr)
+        if isinstance(expr, Mod):
+            return _atom(expr.path, _mod_test(expr))
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):

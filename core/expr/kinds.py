@@ -201,6 +201,19 @@ def date_part(value: Any, part: str) -> int | None:
     return day.year if part == "year" else day.month if part == "month" else day.day
 
 
+MAX_EXACT = 2**53
+"""Integers up to this size are exact doubles: a remainder of them is the same everywhere."""
+
+
+def remainder(value: Any, divisor: int) -> int | None:
+    """``value % divisor`` with the sign of the dividend (Java, C, PostgreSQL's ``bigint``), for
+    an integral number below ``MAX_EXACT``; None otherwise."""
+    f = number_key(value)
+    if f is None or not f.is_integer() or abs(f) >= MAX_EXACT or divisor == 0:
+        return None
+    return int(math.fmod(int(f), divisor))
+
+
 def scalar_key(value: Any) -> tuple[str, Any] | None:
     """A JSON scalar as (its JSON type, a key ordered and equal as PostgreSQL's ``jsonb`` orders
     that type: numbers by exact value, strings by code point), None for null and containers.

@@ -29,6 +29,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Quant,
@@ -113,7 +114,7 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
         texts = e.values
     elif isinstance(e, Like | Regex):
         texts = (e.pattern,)
-    elif isinstance(e, Cmp | Count | DatePart):
+    elif isinstance(e, Cmp | Count | DatePart | Mod):
         lits = (e.value,)
     count = len(lits) + len(texts)
     if count > limits.max_values:

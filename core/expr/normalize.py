@@ -37,6 +37,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -107,6 +108,8 @@ def canonical_atom(atom: Expr) -> Expr:
     if isinstance(atom, CmpAttr) and atom.right < atom.left:
         # `b = a` is `a = b`, `b < a` is `a > b`: one spelling, the paths in order
         return CmpAttr(_MIRRORED[atom.op], atom.right, atom.left)
+    if isinstance(atom, Mod):
+        return Mod(atom.path, atom.divisor, atom.op, canonical_lit(atom.value))
     if isinstance(atom, DatePart):
         return DatePart(atom.part, atom.op, atom.path, canonical_lit(atom.value))
     return atom

@@ -51,6 +51,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -469,6 +470,8 @@ class _Writer:
                 self.refuse("this OData subset has no $count of a collection")
             case CmpAttr():
                 self.refuse("this OData subset compares an attribute with a literal only")
+            case Mod():
+                self.refuse("this OData subset has no arithmetic (mod)")
             case DatePart():
                 self.refuse("this OData subset has no year()/month()/day() functions")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover

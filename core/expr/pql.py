@@ -248,7 +248,9 @@ class _Scanner:
             if self.prev_operand or nxt not in _DIGITS:
                 self.refuse("arithmetic (-)", i)
             return self.number(i + 1)
-        elif ch in "+*/%":
+        elif ch in "+*/":
+            # `%` passes: `a % 5 = 0` (a remainder compared) is the one arithmetic form read,
+            # and the grammar refuses `%` anywhere else
             self.refuse(f"arithmetic ({ch})", i)
         elif ch == "=" and nxt == ">":
             self.refuse("a lambda (=>) other than at the start", i)
@@ -299,6 +301,11 @@ class _TreeReader:
                 return self.mark(FnApply("not", [self.condition(kids[0], depth + 1)]), pos)
             case "quant":
                 return self.quant(kids, depth, pos)
+            case "mod_compare":
+                left, divisor, op, right = kids
+                assert isinstance(op, Token)
+                rem = self.mark(FnApply("%", [self.operand(left), self.operand(divisor)]), pos)
+                return self.mark(FnApply(op.value, [rem, self.operand(right)]), _pos(op))
             case "compare":
                 left, op, right = kids
                 assert isinstance(op, Token)
@@ -599,6 +606,8 @@ def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
 
 def _target(node: Node) -> str:
     """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
+    if isinstance(node, FnApply) and node.fnName == "%":
+        return f"{_target(node.params[0])} % {_literal(node.params[1])}"
     if isinstance(node, FnApply):
         args = ", ".join(_literal(param) for param in node.params[1:])
         return f"{_target(node.params[0])}.{node.fnName}({args})"

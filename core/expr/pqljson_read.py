@@ -26,6 +26,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -170,6 +171,8 @@ class NodeReader:
             self.fail(left, where, "distinct() is a list: compare its .count()")
         if left.fnName == "intersection":
             return self._intersection(left, op, right, where, level)
+        if left.fnName == "%":
+            return self._mod(left, op, right, loc, level)
         if left.fnName in DATE_PARTS:
             (target,) = self._params(left, where, 1)
             path = self.path(target, f"{where}.params[0]", level)
@@ -188,6 +191,20 @@ class NodeReader:
         if value.kind != "number":
             self.fail(right, f"{loc}.params[1]", "count() is compared with a number")
         return Count(op, path, value, distinct)
+
+    def _mod(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a % n <op> m``: the remainder of a whole number by a whole number ``n`` (not 0)."""
+        target, divisor = self._params(call, f"{loc}.params[0]", 2)
+        path = self.path(target, f"{loc}.params[0].params[0]", level)
+        n = divisor.value if isinstance(divisor, Literal) else None
+        if divisor is None or not isinstance(n, int) or isinstance(n, bool) or n == 0:
+            self.fail(divisor, loc, "% divides by a whole number other than 0")
+        if abs(n) >= 2**53:
+            self.fail(divisor, loc, "% divides by a whole number below 2^53")
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(right, f"{loc}.params[1]", "a remainder is compared with a number")
+        return Mod(path, n, op, value)
 
     def _intersection(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
         """``a.intersection(L) = R``: the values of ``a`` that are in ``L`` are exactly those

@@ -23,6 +23,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -99,6 +100,9 @@ class _Lowering:
             case CmpAttr(op=op, left=left, right=right):
                 params = [self.path(left, level), self.path(right, level)]
                 return FnApply(CMP_SYMBOLS[op], params)
+            case Mod(path=path, divisor=divisor, op=op, value=value):
+                rem = FnApply("%", [self.path(path, level), Literal("Integer", divisor)])
+                return FnApply(CMP_SYMBOLS[op], [rem, self.literal(value)])
             case DatePart(part=part, op=op, path=path, value=value):
                 call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
                 return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])

@@ -50,7 +50,7 @@ DATE_PARTS: dict[str, DatePartName] = {
     "getDayOfMonth": "day",
 }
 DATE_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in DATE_PARTS.items()}
-VALUE_FNS = frozenset({"count", "distinct", "intersection", *DATE_PARTS})
+VALUE_FNS = frozenset({"count", "distinct", "intersection", "%", *DATE_PARTS})
 """Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
 
 METHODS = frozenset(

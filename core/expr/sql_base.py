@@ -24,6 +24,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -80,7 +81,7 @@ class SqlCompiler(abc.ABC):
         test = self.test(expr)
         if test is None:
             return self.false
-        assert isinstance(expr, Cmp | In | StrOp | Like | Regex | DatePart)
+        assert isinstance(expr, Cmp | In | StrOp | Like | Regex | DatePart | Mod)
         return self.atom(root, expr.path, test)
 
     def test(self, expr: Expr) -> Callable[[Any], str] | None:
@@ -97,6 +98,11 @@ class SqlCompiler(abc.ABC):
         if isinstance(expr, DatePart):
             expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
             return None if expected is None else self.datepart(expr, SQL_OPS[expr.op], expected)
+        if isinstance(expr, Mod):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            if expected is None or expr.divisor == 0:
+                return None
+            return self.mod(expr, SQL_OPS[expr.op], expected)
         raise TypeError(f"not a condition node: {expr!r}")
 
     # dialect parts
@@ -117,6 +123,10 @@ class SqlCompiler(abc.ABC):
     def cmp_attr(self, root: Any, e: CmpAttr) -> str:
         """SQL that is true where some value at ``e.left`` is ``e.op`` some value at
         ``e.right`` (``evaluate.attrs_relate``)."""
+
+    @abc.abstractmethod
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        """The test comparing a value's remainder (``kinds.remainder``) with ``expected``."""
 
     @abc.abstractmethod
     def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:

@@ -30,6 +30,7 @@ from core.expr.ast import (
     Expr,
     In,
     Like,
+    Mod,
     Path,
     Quant,
     Regex,
@@ -250,6 +251,17 @@ class PostgresCompiler(SqlCompiler):
                 f"WHERE jsonb_typeof({y}.v) = '{kind}'), FALSE)"
             )
         return "(" + " OR ".join(parts) + ")"
+
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        """``kinds.remainder``: bigint ``%`` has the dividend's sign, as ``math.fmod``."""
+        f = f"segmux_num({LEAF})"
+        divisor = self.param(e.divisor, "int8")
+        rem = (
+            f"(CASE WHEN {f} = trunc({f}) AND abs({f}) < 9007199254740992 "
+            f"THEN ({f})::int8 % {divisor} END)"
+        )
+        sql = f"({rem}::float8 {op} {self.param(expected, 'float8')})"
+        return lambda leaf: sql
 
     def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
         field = _DATE_FIELDS[e.part]  # a fixed word, never the client's text

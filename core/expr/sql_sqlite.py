@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, CmpAttr, Count, DatePart, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, CmpAttr, Count, DatePart, In, Like, Mod, Path, Quant, Regex, StrOp
 from core.expr.evaluate import attrs_relate, count_values
 from core.expr.kinds import (
     bool_key,
@@ -23,6 +23,7 @@ from core.expr.kinds import (
     date_part,
     datetime_key,
     number_key,
+    remainder,
     semver_key,
     string_key,
     version_key,
@@ -131,6 +132,11 @@ class SqliteCompiler(SqlCompiler):
             f"{self.param(json.dumps(list(e.left)))}, {self.param(json.dumps(list(e.right)))})"
         )
         return f"COALESCE({call}, 0)"
+
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        return lambda n: (
+            f"segmux_mod({n.type}, {n.value}, {self.param(e.divisor)}) {op} {self.param(expected)}"
+        )
 
     def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
         return lambda n: (
@@ -292,6 +298,7 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_regex", 3, _regex),
     ("segmux_count", 4, _count),
     ("segmux_cmpattr", 5, _cmpattr),
+    ("segmux_mod", 3, lambda t, v, divisor: remainder(_json_value(t, v), divisor)),
     ("segmux_datepart", 3, lambda t, v, part: date_part(_json_value(t, v), part)),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""

@@ -381,6 +381,21 @@ ROWS = [
         True,
         f'{DATES} Occurs note: "timestamp occurs on date(2019,12,31)"',
     ),
+    # Arithmetic: the remainder
+    A(
+        "modulo",
+        "person.age % 5 = 0",
+        person(age=35),
+        True,
+        f'{PQL}/arithmetic-functions Remainder example: "the person\'s age is divisible by five"',
+    ),
+    A(
+        "modulo-not",
+        "person.age % 5 = 0",
+        person(age=36),
+        False,
+        f"{PQL}/arithmetic-functions Remainder",
+    ),
     # String functions
     A("like", 'city like "%es%"', {"city": "Los Angeles"}, True, f"{STRING} Like example"),
     A("like-miss", 'city like "%es%"', {"city": "Paris"}, False, f"{STRING} Like"),
@@ -717,5 +732,5 @@ REFUSED = [
     R("map-get-value", 'identityMap.get("example@example.com")', f"{MAPS} Get example",
       "not a condition"),
     R("map-keys", "identityMap.keys()", f"{MAPS} Keys example", ".keys()"),
-    R("modulo", "person.age % 5 = 0", f"{ARITHMETIC} Remainder example", "arithmetic (%)"),
+    R("add", "person.age + 1 = 30", f"{ARITHMETIC} Add (a sum compared)", "arithmetic (+)"),
 ]  # fmt: skip

@@ -20,6 +20,7 @@ from core.expr.ast import (
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -143,6 +144,13 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
             path,
             st.sampled_from([0, 1, 2, 3, 1.5]).map(lambda n: Lit("number", n)),
             st.booleans(),
+        ),
+        st.builds(
+            Mod,
+            path,
+            st.sampled_from([2, 3, 5, -4, 1000]),
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            st.sampled_from([0, 1, 2, -1, 0.5]).map(lambda n: Lit("number", n)),
         ),
         st.builds(CmpAttr, st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]), path, path),
         st.builds(

@@ -31,6 +31,7 @@ from core.expr.ast import (
     Like,
     Lit,
     LitKind,
+    Mod,
     Not,
     Or,
     Path,
@@ -54,6 +55,7 @@ ALL_NODES: frozenset[str] = frozenset(
         "count",
         "datepart",
         "cmpattr",
+        "mod",
         "segment",
         "and",
         "or",
@@ -197,6 +199,10 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
         )
     if "cmpattr" in profile.nodes:
         choices.append(st.builds(CmpAttr, st.sampled_from(profile.cmp_ops), path, path))
+    if "mod" in profile.nodes:
+        divisors = st.integers(-(2**53) + 1, 2**53 - 1).filter(lambda d: d != 0)
+        ops = st.sampled_from(profile.cmp_ops)
+        choices.append(st.builds(Mod, path, divisors, ops, lits("number")))
     if "datepart" in profile.nodes:
         parts = st.sampled_from(("year", "month", "day"))
         ops = st.sampled_from(profile.cmp_ops)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.errors import Invalid, NotExpressible
-from core.expr.ast import CmpAttr, Expr, Quant
+from core.expr.ast import CmpAttr, Expr, Lit, Mod, Quant
 from core.expr.evaluate import compile_expr
 from core.expr.normalize import normalize
 from core.expr.odata import render_odata
@@ -106,3 +106,59 @@ def test_other_languages_refuse() -> None:
 def test_an_element_with_an_outer_attribute_is_refused() -> None:
     with pytest.raises(Invalid, match="quantifier's variable"):
         parse_pql("exists X from l where X.a = b")
+
+
+# ----------------------------------------------------------------------------- the remainder
+
+REMAINDERS: list[tuple[dict[str, Any], bool]] = [
+    ({"person": {"age": 35}}, True),
+    ({"person": {"age": 36}}, False),
+    ({"person": {"age": "35"}}, True),  # a numeric string is a number, as everywhere
+    ({"person": {"age": 35.5}}, False),  # no whole number: no remainder
+    ({"person": {"age": -10}}, True),
+    ({"person": {"age": 2**60}}, False),  # beyond exact doubles: refused to guess
+    ({}, False),
+]
+
+
+@pytest.mark.parametrize(("context", "expected"), REMAINDERS)
+def test_remainder_evaluates_and_sqlite_agrees(
+    lite: sqlite3.Connection, context: dict[str, Any], expected: bool
+) -> None:
+    expr = normalize(parse_pql("person.age % 5 = 0"))
+    assert expr == Mod(("person", "age"), 5, "eq", Lit("number", 0))
+    assert compile_expr(expr)(context) is expected
+    sql, params = to_sql(expr, "sqlite", column="a")
+    row = lite.execute(f"SELECT {sql} FROM (SELECT ? AS a)", [*params, json.dumps(context)])
+    assert bool(row.fetchone()[0]) is expected, sql
+
+
+def test_remainder_has_the_sign_of_the_dividend() -> None:
+    assert compile_expr(parse_pql("a % 4 = -3"))({"a": -7}) is True
+    assert compile_expr(parse_pql("a % -4 = 3"))({"a": 7}) is True
+
+
+def test_remainder_renders_and_other_languages_refuse() -> None:
+    expr = Mod(("a",), 2, "ne", Lit("number", 0))
+    assert render_pql(expr) == "a % 2 != 0"
+    assert parse_pqljson(render_pqljson(expr)) == expr
+    with pytest.raises(NotExpressible, match="mod"):
+        render_odata(expr)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a % 0 = 1", "other than 0"),
+        ("a % 1.5 = 1", "other than 0"),
+        ("a % b = 1", "other than 0"),
+        ('a % 5 = "x"', "compared with a number"),
+        ("a % 5 % 2 = 1", "unexpected '%'"),
+        ("a + 1 = 2", "arithmetic (+)"),
+        ("a * 2 > 1", "arithmetic (*)"),
+    ],
+)
+def test_other_arithmetic_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(Invalid) as info:
+        parse_pql(text)
+    assert reason in info.value.reason

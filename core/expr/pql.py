@@ -22,6 +22,7 @@ Supported subset (profile-attribute conditions):
   ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
   ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
 * map access ``m.get("key")`` (a path step; the renderer writes keys that are no name so);
+* the remainder ``a % n <op> m`` (``n`` a whole number other than 0);
 * ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
   and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
   ``occurs between date(..) and date(..)``;
@@ -37,7 +38,7 @@ relative time
 words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
-arithmetic (``+ - * / %``), an array function of another attribute, and any other
+arithmetic (``+ - * /``; ``%`` only as above), an array function of another attribute, and any other
 function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where
 and what was expected.
 

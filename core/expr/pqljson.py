@@ -27,7 +27,8 @@ step is the outermost ``fieldLookup``). Everything else is [project]-defined, na
   ``exists``, ``forall`` (``[path, condition]``); ``includes`` (``[path, literal]``),
   ``intersects``, ``supersetOf``, ``subsetOf`` (``[path, Array]``); as the left side of a
   comparison, ``count`` (``[path]`` or ``[distinct]``), ``distinct`` (``[path]``) and
-  ``intersection`` (``[path, Array]``, compared with ``=``/``!=`` and an Array).
+  ``intersection`` (``[path, Array]``, compared with ``=``/``!=`` and an Array), ``%``
+  (``[path, Integer]``), ``getYear``/``getMonth``/``getDayOfMonth`` (``[path]``).
 * ``literalType`` — ``String``, ``Integer``, ``Double``, ``Boolean``, ``Date`` (value
   ``"YYYY-MM-DD"``), ``Array`` (value: a list of literal nodes), after PQL's literal table.
 * Quantifiers: inside the condition of the k-th nested ``exists``/``forall`` the list element
@@ -56,6 +57,7 @@ Mapping to the AST (``core.expr.ast``; PQL compares with null as false):
   ``intersection(L) = R`` → ``And(Exists(p), p = r for r in R, Not(In(p, L minus R)))`` (sets;
   ``R ⊄ L`` is refused as never true), ``!=`` → ``And(Exists(p), Not(that))``;
   ``count()`` / ``distinct().count()`` ``<op> n`` → ``Count(op, p, n, distinct)``.
+* ``p % n <op> m`` → ``Mod``; ``p.getMonth() <op> m`` (and the others) → ``DatePart``.
 
 Not expressible (``NotExpressible``): ``datetime`` / ``semver`` / ``version`` / ``null`` literals
 (PQL has no exact instant literal), ``SegmentRef``, case-insensitive ``In``/``Like``/``Regex``/

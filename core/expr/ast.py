@@ -2,7 +2,8 @@
 
 Semantics (the contract every parser, renderer, evaluator and SQL compiler follows):
 
-* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``) is **false** when
+* Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``, ``Count``,
+  ``DatePart``) is **false** when
   the attribute at its path is missing or JSON null. ``Not`` is plain boolean negation, so
   ``Not(In(...))`` is true on a missing attribute (Unleash ``NOT_IN``), while "present and not in"
   (PQL ``notIn``) is ``And(Exists(p), Not(In(...)))``.
@@ -31,6 +32,7 @@ Path: TypeAlias = tuple[str, ...]
 LitKind = Literal["string", "number", "bool", "null", "datetime", "date", "semver", "version"]
 CmpOp = Literal["eq", "ne", "lt", "le", "gt", "ge"]
 StrOpName = Literal["starts_with", "ends_with", "contains"]
+DatePartName = Literal["year", "month", "day"]
 
 
 class Lit(msgspec.Struct, frozen=True, tag="lit", tag_field="t"):
@@ -90,6 +92,58 @@ class Exists(msgspec.Struct, frozen=True, tag="exists", tag_field="t"):
     path: Path
 
 
+class Count(msgspec.Struct, frozen=True, tag="count", tag_field="t"):
+    """``number of values at path <op> value`` (PQL ``.count()`` / ``.distinct().count()``).
+
+    The values are those an atom at ``path`` tests (lists opened one level; a scalar is one
+    value; null elements are not values). Like every atom it is false when nothing non-null is
+    at ``path``, so an empty list counts 0 but a missing attribute has no count. ``distinct``
+    counts values equal as JSON once (numbers by value, objects whatever their key order).
+    ``value`` is a ``number`` literal."""
+
+    op: CmpOp
+    path: Path
+    value: Lit
+    distinct: bool = False
+
+
+class CmpAttr(msgspec.Struct, frozen=True, tag="cmpattr", tag_field="t"):
+    """``left <op> right``: two attributes of the same node (PQL
+    ``homeAddress.stateProvince = workAddress.stateProvince``). True when some value at
+    ``left`` and some value at ``right`` (lists opened one level, as every atom opens them) are
+    scalars of one JSON type in that relation: numbers by value, strings in code point order,
+    booleans by equality only. Values of different types, objects and lists are never in any
+    relation, so ``ne`` too is false for them (PQL's typed attributes cannot be compared)."""
+
+    op: CmpOp
+    left: Path
+    right: Path
+
+
+class Mod(msgspec.Struct, frozen=True, tag="mod", tag_field="t"):
+    """``value at path % divisor <op> value`` (PQL ``person.age % 5 = 0``): the remainder of an
+    integral number (``|n| < 2**53``, so every backend computes it exactly) divided by the
+    integer ``divisor`` (not 0), with the sign of the dividend (Java's ``%``); false for a value
+    that is no such number. ``value`` is a ``number`` literal."""
+
+    path: Path
+    divisor: int
+    op: CmpOp
+    value: Lit
+
+
+class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
+    """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
+    ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
+    ``core.expr.kinds``), compared as a number; false for a value that is no instant.
+    ``value`` is a ``number`` literal."""
+
+    part: DatePartName
+    op: CmpOp
+    path: Path
+    value: Lit
+
+
 class SegmentRef(msgspec.Struct, frozen=True, tag="segment", tag_field="t"):
     """Membership of another segment (Confidence ``segment`` criteria); resolved at evaluation."""
 
@@ -117,10 +171,38 @@ class Quant(msgspec.Struct, frozen=True, tag="quant", tag_field="t"):
     cond: Expr
 
 
-Expr: TypeAlias = Cmp | In | StrOp | Like | Regex | Exists | SegmentRef | And | Or | Not | Quant
+Expr: TypeAlias = (
+    Cmp
+    | In
+    | StrOp
+    | Like
+    | Regex
+    | Exists
+    | Count
+    | CmpAttr
+    | Mod
+    | DatePart
+    | SegmentRef
+    | And
+    | Or
+    | Not
+    | Quant
+)
 """Any node. A segment's condition is ``Expr | None``; None matches everyone."""
 
-ATOMS: tuple[type, ...] = (Cmp, In, StrOp, Like, Regex, Exists, SegmentRef)
+ATOMS: tuple[type, ...] = (
+    Cmp,
+    In,
+    StrOp,
+    Like,
+    Regex,
+    Exists,
+    Count,
+    CmpAttr,
+    Mod,
+    DatePart,
+    SegmentRef,
+)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Expr)

@@ -19,11 +19,15 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -126,12 +130,26 @@ class _Checker:
             self.node(e.cond, depth + 1, in_quant=True)
         elif isinstance(e, SegmentRef):
             raise self.refuse(SEGMENT_CRITERIA)
+        elif isinstance(e, CmpAttr):
+            self.path(e.left, in_quant=in_quant)
+            self.path(e.right, in_quant=in_quant)
         else:
             self.atom(e, in_quant=in_quant)
 
-    def atom(self, e: Cmp | In | StrOp | Like | Regex | Exists, *, in_quant: bool) -> None:
+    def atom(
+        self,
+        e: Cmp | In | StrOp | Like | Regex | Exists | Count | DatePart | Mod,
+        *,
+        in_quant: bool,
+    ) -> None:
         self.path(e.path, in_quant=in_quant)
         if isinstance(e, Cmp):
+            self.lit(e.value)
+        elif isinstance(e, Mod) and not 0 < abs(e.divisor) < 2**53:
+            raise self.refuse("a `mod` divides by a whole number other than 0")
+        elif isinstance(e, Count | DatePart | Mod):
+            if e.value.kind != "number":
+                raise self.refuse(f"a `{e.__class__.__name__.lower()}` compares with a number")
             self.lit(e.value)
         elif isinstance(e, In):
             if len(e.values) > self.limits.max_values:

@@ -10,6 +10,11 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * The **empty path** ``()`` (inside ``Quant``) is the element itself, not its elements, so an
   atom on a nested list element is false (Confidence ``any_rule_nested_list``).
 * ``Exists(p)``: some node at ``p`` is present and not null (an empty list is present).
+* ``DatePart(part, op, p, n)``: an atom over the values at ``p``: the year, month (1-12) or day
+  of the UTC calendar day of each value that is an instant (``kinds.date_part``).
+* ``Count(op, p, n, distinct)``: the values an atom at ``p`` would test, nulls left out, counted
+  (``distinct``: JSON-equal values once, as ``jsonb`` equality); no count, so false, where
+  nothing non-null is at ``p`` (:func:`count_values`).
 * ``Quant(q, p, c)``: the elements of the list(s) at ``p`` (a scalar counts as a one-element list,
   null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
 * ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 from core.budget import CURRENT_BUDGET
@@ -40,10 +46,14 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
+    Mod,
     Not,
     Or,
     Path,
@@ -52,7 +62,16 @@ from core.expr.ast import (
     SegmentRef,
     StrOp,
 )
-from core.expr.kinds import KEY_FUNCTIONS, lit_key, number_key, number_text, string_key
+from core.expr.kinds import (
+    KEY_FUNCTIONS,
+    date_part,
+    lit_key,
+    number_key,
+    number_text,
+    remainder,
+    scalar_key,
+    string_key,
+)
 from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
 
 Context = Mapping[str, Any]
@@ -276,6 +295,32 @@ def _strop_test(node: StrOp) -> Test:
     return affix
 
 
+def _datepart_test(node: DatePart) -> Test:
+    expected = lit_key(node.value) if node.value.kind == "number" else None
+    if expected is None:
+        return _never
+    op, part = _OPS[node.op], node.part
+
+    def test(value: Any) -> bool:
+        found = date_part(value, part)
+        return found is not None and op(float(found), expected)
+
+    return test
+
+
+def _mod_test(node: Mod) -> Test:
+    expected = lit_key(node.value) if node.value.kind == "number" else None
+    if expected is None or node.divisor == 0:
+        return _never
+    op, divisor = _OPS[node.op], node.divisor
+
+    def test(value: Any) -> bool:
+        found = remainder(value, divisor)
+        return found is not None and op(float(found), expected)
+
+    return test
+
+
 def _like_test(node: Like) -> Test:
     try:
         matches = like_matcher(node.pattern, node.ci)
@@ -334,6 +379,14 @@ class _Compiler:
             return _atom(expr.path, _regex_test(expr))
         if isinstance(expr, Exists):
             return _exists(expr.path)
+        if isinstance(expr, Count):
+            return _count(expr)
+        if isinstance(expr, DatePart):
+            return _atom(expr.path, _datepart_test(expr))
+        if isinstance(expr, CmpAttr):
+            return _cmp_attr(expr)
+        if isinstance(expr, Mod):
+            return _atom(expr.path, _mod_test(expr))
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):
@@ -405,6 +458,89 @@ def _exists(path: Path) -> Pred:
     return lambda node, ctx: any(n is not None for n in nodes(node, path))
 
 
+def count_values(root: Any, path: Path, distinct: bool) -> int | None:
+    """How many values are at ``path`` (``Count``'s meaning): None when nothing non-null is
+    there; null elements are not counted; ``distinct`` counts JSON-equal values once. The
+    SQLite predicates call this very function."""
+    found = [n for n in nodes(root, path) if n is not None]
+    if not found:
+        return None
+    values = [v for n in found for v in (n if isinstance(n, list) else (n,)) if v is not None]
+    if distinct:
+        return len({json_key(v) for v in values})
+    return len(values)
+
+
+def json_key(value: Any) -> Any:
+    """A hashable key under which two JSON values are equal exactly when PostgreSQL's ``jsonb``
+    calls them equal: numbers by value (``1`` = ``1.0``, exact decimals), objects whatever the
+    order of their keys, booleans never equal to numbers."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int):
+        return ("n", value)
+    if isinstance(value, float):
+        return ("n", Decimal(repr(value)))
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(json_key(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("o", frozenset((k, json_key(v)) for k, v in value.items()))
+    return ("z",)
+
+
+def _count(e: Count) -> Pred:
+    expected = lit_key(e.value) if e.value.kind == "number" else None
+    if expected is None:
+        return lambda node, ctx: False
+    op = _OPS[e.op]
+    path, distinct = e.path, e.distinct
+
+    def pred(node: Any, ctx: Context) -> bool:
+        count = count_values(node, path, distinct)
+        return count is not None and op(float(count), expected)
+
+    return pred
+
+
+def _typed_keys(node: Any, path: Path) -> dict[str, set[Any]]:
+    """The scalar keys of the values at ``path`` (the node itself for ``()``), by JSON type."""
+    found: dict[str, set[Any]] = {}
+    for value in leaves(node, path) if path else [node]:
+        key = scalar_key(value)
+        if key is not None:
+            found.setdefault(key[0], set()).add(key[1])
+    return found
+
+
+def attrs_relate(op: str, node: Any, left: Path, right: Path) -> bool:
+    """``CmpAttr``: is some value at ``left`` in relation ``op`` with some value at ``right``?
+    Decided per type from sets and bounds, not pair by pair, so two long lists cost linear
+    time (the SQL does the same). The SQLite predicates call this very function."""
+    ones, others = _typed_keys(node, left), _typed_keys(node, right)
+    for kind, a in ones.items():
+        b = others.get(kind)
+        if not b:
+            continue
+        if op == "eq" and not a.isdisjoint(b):
+            return True
+        if op == "ne" and len(a | b) > 1:
+            return True
+        if kind == "boolean" or op in ("eq", "ne"):
+            continue
+        if op in ("lt", "le") and _OPS[op](min(a), max(b)):
+            return True
+        if op in ("gt", "ge") and _OPS[op](max(a), min(b)):
+            return True
+    return False
+
+
+def _cmp_attr(e: CmpAttr) -> Pred:
+    op, left, right = e.op, e.left, e.right
+    return lambda node, ctx: attrs_relate(op, node, left, right)
+
+
 def _quant(q: str, path: Path, cond: Pred) -> Pred:
     if q == "any":
         return lambda node, ctx: any(cond(e, ctx) for e in leaves(node, path))
@@ -419,6 +555,7 @@ __all__ = [
     "atom_test",
     "compile_expr",
     "compile_pred",
+    "count_values",
     "evaluate",
     "key_function",
     "leaves",

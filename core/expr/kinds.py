@@ -191,6 +191,45 @@ def date_key(value: Any) -> int | None:
     return None if us is None else us // US_PER_DAY
 
 
+def date_part(value: Any, part: str) -> int | None:
+    """``year``, ``month`` (1-12) or ``day`` of the month of the UTC calendar day of a
+    ``datetime`` value; None when it is no instant."""
+    days = date_key(value)
+    if days is None:
+        return None
+    day = dt.date.fromordinal(days + _EPOCH_ORDINAL)
+    return day.year if part == "year" else day.month if part == "month" else day.day
+
+
+MAX_EXACT = 2**53
+"""Integers up to this size are exact doubles: a remainder of them is the same everywhere."""
+
+
+def remainder(value: Any, divisor: int) -> int | None:
+    """``value % divisor`` with the sign of the dividend (Java, C, PostgreSQL's ``bigint``), for
+    an integral number below ``MAX_EXACT``; None otherwise."""
+    f = number_key(value)
+    if f is None or not f.is_integer() or abs(f) >= MAX_EXACT or divisor == 0:
+        return None
+    return int(math.fmod(int(f), divisor))
+
+
+def scalar_key(value: Any) -> tuple[str, Any] | None:
+    """A JSON scalar as (its JSON type, a key ordered and equal as PostgreSQL's ``jsonb`` orders
+    that type: numbers by exact value, strings by code point), None for null and containers.
+    Comparing two attributes (``CmpAttr``) compares these."""
+    t = type(value)
+    if t is bool:
+        return ("boolean", value)
+    if t is int:
+        return ("number", value)
+    if t is float:
+        return ("number", Decimal(repr(value))) if math.isfinite(value) else None
+    if t is str:
+        return ("string", value)
+    return None
+
+
 def format_datetime_us(us: int) -> str:
     """Canonical text of an instant: UTC, ``Z``, fraction only when needed (3 or 6 digits)."""
     when = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)

@@ -22,10 +22,14 @@ from core.errors import Invalid, LimitExceeded
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Quant,
@@ -85,6 +89,9 @@ def check_condition(
             )
         if isinstance(e, SegmentRef):
             continue
+        if isinstance(e, CmpAttr):
+            _texts(field, limits, (*e.left, *e.right))
+            continue
         _texts(field, limits, e.path)
         if isinstance(e, Quant):
             pending.append((e.cond, depth + 1))
@@ -107,7 +114,7 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
         texts = e.values
     elif isinstance(e, Like | Regex):
         texts = (e.pattern,)
-    elif isinstance(e, Cmp):
+    elif isinstance(e, Cmp | Count | DatePart | Mod):
         lits = (e.value,)
     count = len(lits) + len(texts)
     if count > limits.max_values:

@@ -29,10 +29,15 @@ from core.errors import LimitExceeded
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    CmpOp,
+    Count,
+    DatePart,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -48,6 +53,14 @@ _MAX_DEPTH = 512
 
 VALUE_ATOMS = (Cmp, In, StrOp, Like, Regex)
 """Atoms that test the value(s) at their path one element at a time."""
+_MIRRORED: dict[CmpOp, CmpOp] = {
+    "eq": "eq",
+    "ne": "ne",
+    "lt": "gt",
+    "le": "ge",
+    "gt": "lt",
+    "ge": "le",
+}
 
 
 def normalize(expr: Expr | None) -> Expr | None:
@@ -90,6 +103,15 @@ def canonical_atom(atom: Expr) -> Expr:
         return StrOp(atom.op, atom.path, tuple(sorted(set(atom.values))), atom.ci)
     if isinstance(atom, Like):
         return _like_as_strop(atom) or atom
+    if isinstance(atom, Count):
+        return Count(atom.op, atom.path, canonical_lit(atom.value), atom.distinct)
+    if isinstance(atom, CmpAttr) and atom.right < atom.left:
+        # `b = a` is `a = b`, `b < a` is `a > b`: one spelling, the paths in order
+        return CmpAttr(_MIRRORED[atom.op], atom.right, atom.left)
+    if isinstance(atom, Mod):
+        return Mod(atom.path, atom.divisor, atom.op, canonical_lit(atom.value))
+    if isinstance(atom, DatePart):
+        return DatePart(atom.part, atom.op, atom.path, canonical_lit(atom.value))
     return atom
 
 

@@ -42,12 +42,16 @@ from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -462,6 +466,14 @@ class _Writer:
                 self.refuse("OData has no regular-expression test in this subset")
             case SegmentRef():
                 self.refuse("OData filters cannot reference segments")
+            case Count():
+                self.refuse("this OData subset has no $count of a collection")
+            case CmpAttr():
+                self.refuse("this OData subset compares an attribute with a literal only")
+            case Mod():
+                self.refuse("this OData subset has no arithmetic (mod)")
+            case DatePart():
+                self.refuse("this OData subset has no year()/month()/day() functions")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover
 
     def junction(self, args: tuple[Expr, ...], level: int, word: Kind) -> str:

@@ -18,6 +18,14 @@ Supported subset (profile-attribute conditions):
   ``.matches("re")``, ``.isNull()``, ``.isNotNull()``;
 * ``exists X from path where cond`` / ``forall X from path where cond`` (also ``: cond``); the
   condition extends as far right as possible and its paths must start with ``X``;
+* array functions with a literal list: ``.includes(v)``, ``.intersects([..])``,
+  ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
+  ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
+* map access ``m.get("key")`` (a path step; the renderer writes keys that are no name so);
+* the remainder ``a % n <op> m`` (``n`` a whole number other than 0);
+* ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
+  and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
+  ``occurs between date(..) and date(..)``;
 * ``true`` alone is everyone (None).
 
 Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
@@ -25,11 +33,14 @@ The AST mapping is documented in ``core.expr.pqljson``.
 
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
-``xEvent``, ``chain``/``CHAIN``, ``occurs``, ``let``, ``if``, ``inSegment``, relative time
-words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations (``.count()``
-``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``, ``… over``),
-array / map / date functions, arithmetic (``+ - * / %``), comparing two attributes, and any
-other function. Syntax errors say where and what was expected.
+``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``,
+relative time
+words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
+``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
+``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
+arithmetic (``+ - * /``; ``%`` only as above), an array function of another attribute, and any other
+function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where
+and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.
@@ -78,7 +89,6 @@ _REFUSED_WORDS: dict[str, str] = {
     "xEvent": "xEvent (experience events)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",
-    "occurs": "occurs (time comparisons)",
     "let": "let",
     "if": "if()",
     "inSegment": "inSegment() (segment membership)",
@@ -87,8 +97,10 @@ _REFUSED_WORDS: dict[str, str] = {
     **{w: f"the relative time word {w}" for w in ("now", "today", "yesterday", "tomorrow")},
 }
 _OPERATOR_WORDS = frozenset(
-    {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where"}
+    {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where", "occurs"}
 )
+_OCCURS_FIXED = frozenset({"between", "on", "before", "after", "date"})
+"""What may follow ``occurs``: a fixed day (``date(…)``), possibly after a direction."""
 _KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
 _RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date"}
 """A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
@@ -181,6 +193,8 @@ class _Scanner:
         if self.after_dot:
             if is_call and word not in METHODS:
                 self.refuse(describe_function(word, method=True), start)
+        elif word == "occurs":
+            self.occurs(start, nxt)
         elif word in _REFUSED_WORDS:
             self.refuse(_REFUSED_WORDS[word], start)
         elif is_call and word not in _OPERATOR_WORDS and word != "date":
@@ -188,6 +202,18 @@ class _Scanner:
         self.prev_operand = word not in _OPERATOR_WORDS
         self.after_dot = False
         return end
+
+    def occurs(self, start: int, nxt: int) -> None:
+        """Only a fixed day may follow ``occurs``; the rest of its forms (``last week``,
+        ``= 3 days before today``, ``> 2 hours after now``) are relative to the clock."""
+        text = self.text
+        end = nxt
+        while end < len(text) and text[end] in _WORD_CHARS:
+            end += 1
+        following = text[nxt:end]
+        if following not in _OCCURS_FIXED:
+            shown = following or text[nxt : nxt + 2].strip() or "…"
+            self.refuse(f"occurs {shown} … (a time relative to now)", start)
 
     def number(self, start: int) -> int:
         text, i, n = self.text, start, len(self.text)
@@ -223,7 +249,9 @@ class _Scanner:
             if self.prev_operand or nxt not in _DIGITS:
                 self.refuse("arithmetic (-)", i)
             return self.number(i + 1)
-        elif ch in "+*/%":
+        elif ch in "+*/":
+            # `%` passes: `a % 5 = 0` (a remainder compared) is the one arithmetic form read,
+            # and the grammar refuses `%` anywhere else
             self.refuse(f"arithmetic ({ch})", i)
         elif ch == "=" and nxt == ">":
             self.refuse("a lambda (=>) other than at the start", i)
@@ -274,17 +302,43 @@ class _TreeReader:
                 return self.mark(FnApply("not", [self.condition(kids[0], depth + 1)]), pos)
             case "quant":
                 return self.quant(kids, depth, pos)
+            case "mod_compare":
+                left, divisor, op, right = kids
+                assert isinstance(op, Token)
+                rem = self.mark(FnApply("%", [self.operand(left), self.operand(divisor)]), pos)
+                return self.mark(FnApply(op.value, [rem, self.operand(right)]), _pos(op))
             case "compare":
                 left, op, right = kids
                 assert isinstance(op, Token)
                 params = [self.operand(left), self.operand(right)]
                 return self.mark(FnApply(op.value, params), _pos(op))
+            case "occurs_between":
+                left, low, high = kids
+                target = self.operand(left)
+                lower = self.occurs_day(low)
+                upper = self.occurs_day(high)
+                params = [self.mark(FnApply(">=", [target, lower]), pos)]
+                params.append(self.mark(FnApply("<=", [target, upper]), pos))
+                return self.mark(FnApply("and", params), pos)
+            case "occurs":
+                left, *words, right = kids
+                word = _as_token(words[0]).value if words else "on"
+                fn = {"on": "=", "before": "<", "after": ">"}[word]
+                day = self.occurs_day(right)
+                return self.mark(FnApply(fn, [self.operand(left), day]), pos)
             case "in_" | "not_in" | "like":
                 fn = {"in_": "in", "not_in": "notIn", "like": "like"}[str(tree.data)]
                 return self.mark(FnApply(fn, [self.operand(k) for k in kids]), pos)
             case "bare":
                 return self.operand(kids[0])
         return self.operand(tree)
+
+    def occurs_day(self, tree: _Child) -> Node:
+        """``occurs`` compares an instant's UTC calendar day with a fixed day, ``date(y, m, d)``."""
+        node = self.operand(tree)
+        if not isinstance(node, Literal) or node.literalType != "Date":
+            self.fail("occurs compares with a fixed day, date(year, month, day)", _pos(tree))
+        return node
 
     def quant(self, kids: list[_Child], depth: int, pos: int) -> Node:
         keyword, var, path, body = kids
@@ -306,6 +360,13 @@ class _TreeReader:
                 return self.path(tree)
             case "call":
                 return self.call(kids, pos)
+            case "chained":
+                inner, name, *args = kids
+                return self.method(_as_token(name), self.operand(inner), args)
+            case "field_after":
+                inner, name = kids
+                step = _as_token(name)
+                return self.mark(FieldLookup(step.value, self.operand(inner)), _pos(step))
             case "string":
                 return self.mark(Literal("String", _unescape(_token(kids[0]), pos)), pos)
             case "number":
@@ -337,7 +398,16 @@ class _TreeReader:
                 FIELD, refused(describe_function(name.value, method=False), f"position {pos}"), pos
             )
         target = self.path_steps(steps[:-1], pos)
+        return self.method(name, target, args)
+
+    def method(self, name: Token, target: Node, args: list[_Child]) -> Node:
+        """``target.name(args)``; ``.get("key")`` is map access, one more path step."""
         params = [target, *(self.operand(arg) for arg in args)]
+        if name.value == "get":
+            key = params[1] if len(params) == 2 else None
+            if not isinstance(key, Literal) or not isinstance(key.value, str) or not key.value:
+                self.fail('get() takes one key, a non-empty string: .get("key")', _pos(name))
+            return self.mark(FieldLookup(key.value, target), _pos(name))
         return self.mark(FnApply(name.value, params), _pos(name))
 
     def date(self, args: list[_Child], pos: int) -> Node:
@@ -523,8 +593,8 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         body = _write(params[1], level + 1)[0]
         head = f"{fn} {_var_name(level + 1)} from {_path(params[0])}"
         return f"{head} where {body}", "quant"
-    target = _path(params[0])
-    args = [_literal(param) for param in params[1:]]
+    target = _target(params[0])
+    args = [_literal(p) if isinstance(p, Literal) else _target(p) for p in params[1:]]
     if fn in ("in", "notIn", "like") or not fn[0].isalpha():
         return f"{target} {fn} {args[0]}", "atom"
     return f"{target}.{fn}({', '.join(args)})", "atom"
@@ -533,6 +603,16 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
 def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
     text, kind = _write(node, level)
     return f"({text})" if kind in wrap else text
+
+
+def _target(node: Node) -> str:
+    """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
+    if isinstance(node, FnApply) and node.fnName == "%":
+        return f"{_target(node.params[0])} % {_literal(node.params[1])}"
+    if isinstance(node, FnApply):
+        args = ", ".join(_literal(param) for param in node.params[1:])
+        return f"{_target(node.params[0])}.{node.fnName}({args})"
+    return _path(node)
 
 
 def _var_name(position: int) -> str:
@@ -546,14 +626,19 @@ def _path(node: Node) -> str:
         node = node.object
     assert isinstance(node, ParameterReference)
     steps.reverse()
+    head = _var_name(node.position) if node.position != 1 else None
+    if head is None and (not _NAME_RE.fullmatch(steps[0]) or steps[0] in _RESERVED_FIRST_STEPS):
+        head = "$1"
+    text = head or ""
     for step in steps:
-        if not _NAME_RE.fullmatch(step):
+        if not step or any("\ud800" <= ch <= "\udfff" for ch in step):
             raise NotExpressible("pql", f"the attribute name {step!r} cannot be written in PQL")
-    if node.position != 1:
-        return ".".join([_var_name(node.position), *steps])
-    if steps[0] in _RESERVED_FIRST_STEPS:
-        return ".".join(["$1", *steps])
-    return ".".join(steps)
+        if not _NAME_RE.fullmatch(step):
+            # any key, written as map access (PQL's .get)
+            text += f".get({_quote(step)})"
+        else:
+            text += f".{step}" if text else step
+    return text
 
 
 def _literal(node: Node) -> str:

@@ -24,7 +24,11 @@ step is the outermost ``fieldLookup``). Everything else is [project]-defined, na
   ``doesNotStartWith``, ``doesNotEndWith``, ``doesNotContain``, ``equals``, ``notEqualTo``
   (``[path, String]`` or ``[path, String, Boolean caseSensitive]``; the flag is emitted only
   when false); ``matches`` (``[path, String]``); ``isNull``, ``isNotNull`` (``[path]``);
-  ``exists``, ``forall`` (``[path, condition]``).
+  ``exists``, ``forall`` (``[path, condition]``); ``includes`` (``[path, literal]``),
+  ``intersects``, ``supersetOf``, ``subsetOf`` (``[path, Array]``); as the left side of a
+  comparison, ``count`` (``[path]`` or ``[distinct]``), ``distinct`` (``[path]``) and
+  ``intersection`` (``[path, Array]``, compared with ``=``/``!=`` and an Array), ``%``
+  (``[path, Integer]``), ``getYear``/``getMonth``/``getDayOfMonth`` (``[path]``).
 * ``literalType`` — ``String``, ``Integer``, ``Double``, ``Boolean``, ``Date`` (value
   ``"YYYY-MM-DD"``), ``Array`` (value: a list of literal nodes), after PQL's literal table.
 * Quantifiers: inside the condition of the k-th nested ``exists``/``forall`` the list element
@@ -34,6 +38,7 @@ step is the outermost ``fieldLookup``). Everything else is [project]-defined, na
 
 Mapping to the AST (``core.expr.ast``; PQL compares with null as false):
 
+* a comparison of two paths → ``CmpAttr`` (the same node, same-typed scalars only).
 * ``!=`` / ``notEqualTo`` → ``Cmp("ne")`` (present and different); ``equals(s, false)`` →
   ``Cmp("eq", ci=True)``.
 * ``notIn`` → ``And(Exists(p), Not(In(p, …)))`` (PQL: notIn is also false for null); the
@@ -45,6 +50,14 @@ Mapping to the AST (``core.expr.ast``; PQL compares with null as false):
   evaluator runs (``core.expr.re2``): Java-only syntax (lookaround, back-references,
   possessive quantifiers, ``\\p{…}``) is refused.
 * ``like`` → ``Like`` (case-sensitive); ``isNull`` → ``Not(Exists)``; ``isNotNull`` → ``Exists``.
+* Array functions, over the values at the path (lists opened as every atom opens them):
+  ``includes(v)`` → ``Cmp("eq")``; ``intersects(L)`` → ``In``; ``supersetOf(L)`` → an ``And``
+  of ``Cmp("eq")`` (``[]``: ``Exists``); ``subsetOf(L)`` →
+  ``And(Exists(p), Quant(all, p, In((), L)))``;
+  ``intersection(L) = R`` → ``And(Exists(p), p = r for r in R, Not(In(p, L minus R)))`` (sets;
+  ``R ⊄ L`` is refused as never true), ``!=`` → ``And(Exists(p), Not(that))``;
+  ``count()`` / ``distinct().count()`` ``<op> n`` → ``Count(op, p, n, distinct)``.
+* ``p % n <op> m`` → ``Mod``; ``p.getMonth() <op> m`` (and the others) → ``DatePart``.
 
 Not expressible (``NotExpressible``): ``datetime`` / ``semver`` / ``version`` / ``null`` literals
 (PQL has no exact instant literal), ``SegmentRef``, case-insensitive ``In``/``Like``/``Regex``/

@@ -17,12 +17,16 @@ from core.expr import re2
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -44,7 +48,16 @@ from core.expr.pqljson_nodes import (
     normal_number,
     valid_date,
 )
-from core.expr.pqljson_vocab import CMP_FNS, NEGATED_STR_FNS, STR_FNS, describe_function, refused
+from core.expr.pqljson_vocab import (
+    ARRAY_FNS,
+    CMP_FNS,
+    DATE_PARTS,
+    NEGATED_STR_FNS,
+    STR_FNS,
+    VALUE_FNS,
+    describe_function,
+    refused,
+)
 
 __all__ = ["NodeReader"]
 
@@ -97,9 +110,11 @@ class NodeReader:
             if node.literalType == "Boolean":
                 self.fail(node, loc, "true/false can only stand alone as the whole condition")
             self.fail(node, loc, "a literal alone is not a condition")
-        if not isinstance(node, FnApply):
+        if not isinstance(node, FnApply) or _is_path(node):
             self.fail(node, loc, "an attribute alone is not a condition; compare it with a value")
         handler = _HANDLERS.get(node.fnName)
+        if node.fnName in VALUE_FNS:
+            self.fail(node, loc, f"{node.fnName}() is a value, not a condition: compare it")
         if handler is None:
             self.refuse(node, loc, describe_function(node.fnName, method=False))
         return handler(self, node, loc, level, depth)
@@ -125,26 +140,145 @@ class NodeReader:
         left, right = self._params(node, loc, 2)
         op = CMP_FNS[node.fnName]
         if _is_path(left) and _is_path(right):
-            self.refuse(node, loc, "comparing two attributes")
+            return CmpAttr(
+                op,
+                self.path(left, f"{loc}.params[0]", level),
+                self.path(right, f"{loc}.params[1]", level),
+            )
         if isinstance(left, Literal):
             if isinstance(right, Literal):
                 self.fail(node, loc, "a comparison needs an attribute on one side")
             left, right = right, left  # `"US" = a` reads as `a = "US"`, the operator mirrored
             op = _MIRRORED[op]
-        if isinstance(left, FnApply):
+        if isinstance(left, FnApply) and left.fnName in VALUE_FNS:
+            return self._value_compare(node, left, op, right, loc, level)
+        if isinstance(left, FnApply) and not _is_path(left):
             self._not_a_value(left, f"{loc}.params[0]")
-        if isinstance(right, FnApply):
+        if isinstance(right, FnApply) and not _is_path(right):
             self._not_a_value(right, f"{loc}.params[1]")
         path = self.path(left, f"{loc}.params[0]", level)
         return Cmp(op, path, self.scalar(right, f"{loc}.params[1]"))
 
+    def _value_compare(
+        self, node: FnApply, left: FnApply, op: CmpOp, right: Node, loc: str, level: int
+    ) -> Expr:
+        """A comparison whose left side is a function's value: ``.count()``,
+        ``.distinct().count()``, ``.intersection([…])``."""
+        where = f"{loc}.params[0]"
+        if not isinstance(right, Literal):
+            self.refuse(node, loc, f"comparing {left.fnName}() with an attribute or a function")
+        if left.fnName == "distinct":
+            self.fail(left, where, "distinct() is a list: compare its .count()")
+        if left.fnName == "intersection":
+            return self._intersection(left, op, right, where, level)
+        if left.fnName == "%":
+            return self._mod(left, op, right, loc, level)
+        if left.fnName in DATE_PARTS:
+            (target,) = self._params(left, where, 1)
+            path = self.path(target, f"{where}.params[0]", level)
+            value = self.scalar(right, f"{loc}.params[1]")
+            if value.kind != "number":
+                self.fail(right, f"{loc}.params[1]", f"{left.fnName}() is compared with a number")
+            return DatePart(DATE_PARTS[left.fnName], op, path, value)
+        (target,) = self._params(left, where, 1)
+        distinct = isinstance(target, FnApply) and target.fnName == "distinct"
+        if isinstance(target, FnApply):
+            if not distinct:
+                self.refuse(target, where, describe_function(target.fnName, method=False))
+            (target,) = self._params(target, f"{where}.params[0]", 1)
+        path = self.path(target, f"{where}.params[0]", level)
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(right, f"{loc}.params[1]", "count() is compared with a number")
+        return Count(op, path, value, distinct)
+
+    def _mod(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a % n <op> m``: the remainder of a whole number by a whole number ``n`` (not 0)."""
+        target, divisor = self._params(call, f"{loc}.params[0]", 2)
+        path = self.path(target, f"{loc}.params[0].params[0]", level)
+        n = divisor.value if isinstance(divisor, Literal) else None
+        if divisor is None or not isinstance(n, int) or isinstance(n, bool) or n == 0:
+            self.fail(divisor, loc, "% divides by a whole number other than 0")
+        if abs(n) >= 2**53:
+            self.fail(divisor, loc, "% divides by a whole number below 2^53")
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(right, f"{loc}.params[1]", "a remainder is compared with a number")
+        return Mod(path, n, op, value)
+
+    def _intersection(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a.intersection(L) = R``: the values of ``a`` that are in ``L`` are exactly those
+        of ``R``, compared as sets. So ``a`` holds every value of ``R`` and none of ``L``'s
+        others; ``!=`` is its negation, false (as every PQL comparison) where ``a`` is null."""
+        target, listed = self._params(call, loc, 2)
+        if _is_path(listed):
+            self.refuse(call, loc, "intersection() of two attributes (comparing two attributes)")
+        if op not in ("eq", "ne"):
+            self.fail(call, loc, "a list (intersection()) is compared with = or != only")
+        path = self.path(target, f"{loc}.params[0]", level)
+        within = self.array(listed, f"{loc}.params[1]")
+        result = self.array(right, f"{loc}.params[1]")
+        if within and result and within[0].kind != result[0].kind:
+            self.fail(right, loc, "the two lists of intersection() = […] hold different types")
+        outside = [lit for lit in result if lit not in within]
+        if outside:
+            self.fail(
+                right, loc, f"never true: {outside[0].value!r} is not in the intersected list"
+            )
+        others = tuple(lit for lit in within if lit not in result)
+        parts: list[Expr] = [Exists(path), *(Cmp("eq", path, lit) for lit in dict.fromkeys(result))]
+        if others:
+            parts.append(Not(In(path, others)))
+        equal = And(tuple(parts))
+        return equal if op == "eq" else And((Exists(path), Not(equal)))
+
+    def _array_fn(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        """``a.includes(v)``, ``a.intersects(L)``, ``a.supersetOf(L)``, ``a.subsetOf(L)``
+        over the values of ``a`` (a list, or a scalar as a one-value list)."""
+        target, arg = self._params(node, loc, 2)
+        fn = node.fnName
+        path = self.path(target, f"{loc}.params[0]", level)
+        if _is_path(arg) or isinstance(arg, FnApply):
+            self.refuse(node, loc, f"{fn}() of another attribute (comparing two attributes)")
+        if fn == "includes":
+            if isinstance(arg, Literal) and arg.literalType == "Array":
+                self.fail(
+                    arg,
+                    f"{loc}.params[1]",
+                    "includes() takes one value; for several "
+                    "use supersetOf([…]) (all of them) or intersects([…]) (any)",
+                )
+            return Cmp("eq", path, self.scalar(arg, f"{loc}.params[1]"))
+        lits = self.array(arg, f"{loc}.params[1]")
+        if fn == "intersects":
+            return In(path, lits)
+        if fn == "supersetOf":
+            if not lits:
+                return Exists(path)  # every list holds the empty set; a missing one is null
+            wanted = [Cmp("eq", path, lit) for lit in dict.fromkeys(lits)]
+            return wanted[0] if len(wanted) == 1 else And(tuple(wanted))
+        # subsetOf: present, and every value is one of the list's
+        return And((Exists(path), Quant("all", path, In((), lits))))
+
     def _not_a_value(self, node: FnApply, loc: str) -> NoReturn:
+        if node.fnName in VALUE_FNS:
+            self.refuse(node, loc, f"comparing an attribute with {node.fnName}()")
         if node.fnName not in _HANDLERS:
             self.refuse(node, loc, describe_function(node.fnName, method=False))
         self.fail(node, loc, f"{node.fnName} is a condition, not a value to compare")
 
     def _in(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
         target, values = self._params(node, loc, 2)
+        if isinstance(target, FnApply) and target.fnName in DATE_PARTS and node.fnName == "in":
+            # `a.getYear() in [1991, 1992]`: any of the equalities
+            (inner,) = self._params(target, f"{loc}.params[0]", 1)
+            path = self.path(inner, f"{loc}.params[0].params[0]", level)
+            lits = self.array(values, f"{loc}.params[1]")
+            if not lits or lits[0].kind != "number":
+                self.fail(values, f"{loc}.params[1]", f"{target.fnName}() is in a list of numbers")
+            part = DATE_PARTS[target.fnName]
+            parts = [DatePart(part, "eq", path, lit) for lit in lits]
+            return parts[0] if len(parts) == 1 else Or(tuple(parts))
         path = self.path(target, f"{loc}.params[0]", level)
         lits = self.array(values, f"{loc}.params[1]")
         if node.fnName == "in":
@@ -199,9 +333,16 @@ class NodeReader:
     def path(self, node: Node, loc: str, level: int) -> Path:
         steps: list[str] = []
         current = node
-        while isinstance(current, FieldLookup):  # iterative: paths can be long
-            steps.append(current.fieldName)
-            current = current.object
+        while True:  # iterative: paths can be long
+            if isinstance(current, FieldLookup):
+                steps.append(current.fieldName)
+                current = current.object
+            elif (key := _map_key(current)) is not None:
+                assert isinstance(current, FnApply)
+                steps.append(key)  # `map.get("key")`: map access is one more step
+                current = current.params[0]
+            else:
+                break
         if not isinstance(current, ParameterReference):
             if isinstance(current, Literal) and current is node:
                 self.fail(node, loc, "expected an attribute, got a literal")
@@ -283,6 +424,7 @@ _HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
     "isNotNull": NodeReader._null_test,
     "exists": NodeReader._quant,
     "forall": NodeReader._quant,
+    **{fn: NodeReader._array_fn for fn in ARRAY_FNS},
 }
 """fnName → the NodeReader method that reads it."""
 
@@ -297,5 +439,15 @@ _MIRRORED: dict[CmpOp, CmpOp] = {
 }
 
 
+def _map_key(node: Node) -> str | None:
+    """The key of ``map.get("key")`` (a non-empty string), else None."""
+    if not isinstance(node, FnApply) or node.fnName != "get" or len(node.params) != 2:
+        return None
+    key = node.params[1]
+    if isinstance(key, Literal) and isinstance(key.value, str) and key.value:
+        return key.value
+    return None
+
+
 def _is_path(node: Node) -> bool:
-    return isinstance(node, FieldLookup | ParameterReference)
+    return isinstance(node, FieldLookup | ParameterReference) or _map_key(node) is not None

@@ -15,11 +15,15 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -39,7 +43,12 @@ from core.expr.pqljson_nodes import (
     normal_number,
     valid_date,
 )
-from core.expr.pqljson_vocab import CMP_SYMBOLS, NEGATED_STR_FN_NAMES, STR_FN_NAMES
+from core.expr.pqljson_vocab import (
+    CMP_SYMBOLS,
+    DATE_PART_FNS,
+    NEGATED_STR_FN_NAMES,
+    STR_FN_NAMES,
+)
 
 __all__ = ["lower"]
 
@@ -82,6 +91,21 @@ class _Lowering:
                 return FnApply("matches", [self.path(path, level), Literal("String", pattern)])
             case Exists(path=path):
                 return FnApply("isNotNull", [self.path(path, level)])
+            case Count(op=op, path=path, value=value, distinct=distinct):
+                target = self.path(path, level)
+                if distinct:
+                    target = FnApply("distinct", [target])
+                count = FnApply("count", [target])
+                return FnApply(CMP_SYMBOLS[op], [count, self.literal(value)])
+            case CmpAttr(op=op, left=left, right=right):
+                params = [self.path(left, level), self.path(right, level)]
+                return FnApply(CMP_SYMBOLS[op], params)
+            case Mod(path=path, divisor=divisor, op=op, value=value):
+                rem = FnApply("%", [self.path(path, level), Literal("Integer", divisor)])
+                return FnApply(CMP_SYMBOLS[op], [rem, self.literal(value)])
+            case DatePart(part=part, op=op, path=path, value=value):
+                call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
+                return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])
             case SegmentRef():
                 self.refuse("segment references (inSegment) are not supported in PQL here")
             case And(args=args):

@@ -8,16 +8,20 @@ unsupported construct is named the same way whichever form it arrived in.
 
 from __future__ import annotations
 
-from core.expr.ast import CmpOp, StrOpName
+from core.expr.ast import CmpOp, DatePartName, StrOpName
 
 __all__ = [
+    "ARRAY_FNS",
     "CMP_FNS",
     "CMP_SYMBOLS",
+    "DATE_PARTS",
+    "DATE_PART_FNS",
     "METHODS",
     "NEGATED_STR_FNS",
     "NEGATED_STR_FN_NAMES",
     "STR_FNS",
     "STR_FN_NAMES",
+    "VALUE_FNS",
     "describe_function",
     "refused",
 ]
@@ -38,34 +42,50 @@ NEGATED_STR_FNS: dict[str, StrOpName] = {
 STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in STR_FNS.items()}
 NEGATED_STR_FN_NAMES: dict[StrOpName, str] = {op: fn for fn, op in NEGATED_STR_FNS.items()}
 
+ARRAY_FNS = frozenset({"includes", "intersects", "supersetOf", "subsetOf"})
+"""Array tests that are conditions (``a.includes("x")``)."""
+DATE_PARTS: dict[str, DatePartName] = {
+    "getYear": "year",
+    "getMonth": "month",
+    "getDayOfMonth": "day",
+}
+DATE_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in DATE_PARTS.items()}
+VALUE_FNS = frozenset({"count", "distinct", "intersection", "%", *DATE_PARTS})
+"""Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
+
 METHODS = frozenset(
-    {*STR_FNS, *NEGATED_STR_FNS, "equals", "notEqualTo", "matches", "isNull", "isNotNull"}
+    {
+        *STR_FNS,
+        *NEGATED_STR_FNS,
+        *ARRAY_FNS,
+        *VALUE_FNS,
+        "equals",
+        "notEqualTo",
+        "matches",
+        "isNull",
+        "isNotNull",
+        "get",
+    }
 )
 """Method names (``path.name(...)``) in the supported subset."""
 
 _REFUSED_METHODS: dict[str, str] = {
-    **{n: "aggregation .{}()" for n in ("count", "sum", "average", "min", "max")},
+    **{n: "aggregation .{}()" for n in ("sum", "average", "min", "max")},
     **{n: "aggregation .{}()" for n in ("topN", "bottomN", "head")},
     **{
         n: "array function .{}()"
         for n in (
-            "intersects",
-            "intersection",
-            "subsetOf",
-            "supersetOf",
-            "includes",
-            "distinct",
             "groupBy",
             "filter",
             "map",
         )
     },
-    **{n: "map function .{}()" for n in ("get", "keys", "values")},
-    **{n: "date function .{}()" for n in ("getMonth", "getYear", "getDayOfMonth")},
+    **{n: "map function .{}()" for n in ("keys", "values")},
     "regexGroup": ".regexGroup() (it returns a value, not a condition)",
 }
 _REFUSED_FUNCTIONS: dict[str, str] = {
     "if": "if()",
+    "count": "count() as a function (write attribute.count())",
     "inSegment": "inSegment() (segment membership)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",

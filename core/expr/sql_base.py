@@ -16,11 +16,15 @@ from core.errors import NotExpressible
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -65,12 +69,19 @@ class SqlCompiler(abc.ABC):
             return self.exists(root, expr.path)
         if isinstance(expr, Quant):
             return self.quant(root, expr)
+        if isinstance(expr, CmpAttr):
+            return self.cmp_attr(root, expr)
+        if isinstance(expr, Count):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            if expected is None:
+                return self.false
+            return self.count(root, expr, SQL_OPS[expr.op], expected)
         if isinstance(expr, SegmentRef):
             raise refuse("segment membership is resolved outside the profile's attributes")
         test = self.test(expr)
         if test is None:
             return self.false
-        assert isinstance(expr, Cmp | In | StrOp | Like | Regex)
+        assert isinstance(expr, Cmp | In | StrOp | Like | Regex | DatePart | Mod)
         return self.atom(root, expr.path, test)
 
     def test(self, expr: Expr) -> Callable[[Any], str] | None:
@@ -84,6 +95,14 @@ class SqlCompiler(abc.ABC):
             return self.like(expr)
         if isinstance(expr, Regex):
             return self.regex(expr)
+        if isinstance(expr, DatePart):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            return None if expected is None else self.datepart(expr, SQL_OPS[expr.op], expected)
+        if isinstance(expr, Mod):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            if expected is None or expr.divisor == 0:
+                return None
+            return self.mod(expr, SQL_OPS[expr.op], expected)
         raise TypeError(f"not a condition node: {expr!r}")
 
     # dialect parts
@@ -94,6 +113,24 @@ class SqlCompiler(abc.ABC):
     @abc.abstractmethod
     def quant(self, root: Any, q: Quant) -> str:
         """SQL that is true where ``q.cond`` holds for any/all elements at ``q.path``."""
+
+    @abc.abstractmethod
+    def count(self, root: Any, e: Count, op: str, expected: float) -> str:
+        """SQL that is true where the number of values at ``e.path`` (``Count``) ``op``
+        ``expected``; false where nothing non-null is there."""
+
+    @abc.abstractmethod
+    def cmp_attr(self, root: Any, e: CmpAttr) -> str:
+        """SQL that is true where some value at ``e.left`` is ``e.op`` some value at
+        ``e.right`` (``evaluate.attrs_relate``)."""
+
+    @abc.abstractmethod
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        """The test comparing a value's remainder (``kinds.remainder``) with ``expected``."""
+
+    @abc.abstractmethod
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        """The test comparing a value's ``e.part`` (``kinds.date_part``) with ``expected``."""
 
     @abc.abstractmethod
     def atom(self, root: Any, path: Path, test: Callable[[Any], str]) -> str:

@@ -21,7 +21,21 @@ from decimal import Decimal
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, Exists, Expr, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import (
+    Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
+    Exists,
+    Expr,
+    In,
+    Like,
+    Mod,
+    Path,
+    Quant,
+    Regex,
+    StrOp,
+)
 from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
 from core.expr.sql_jsonpath import path_filter
 
@@ -44,6 +58,7 @@ _PG_KEYS = {
     "version": ("segmux_version", "text"),
 }
 _PG_TEXT_KINDS = frozenset({"string", "semver", "version"})
+_DATE_FIELDS = {"year": "YEAR", "month": "MONTH", "day": "DAY"}
 
 
 def _no_nul(text: str) -> str:
@@ -161,6 +176,98 @@ class PostgresCompiler(SqlCompiler):
         if q.q == "any":
             return f"EXISTS (SELECT 1 FROM {frm} WHERE {where} AND {inner})"
         return f"(NOT EXISTS (SELECT 1 FROM {frm} WHERE {where} AND NOT {inner}))"
+
+    def count(self, root: PgNode, e: Count, op: str, expected: float) -> str:
+        """The nodes at the path (lax, as ``leaves``), each opened one level: no row with a
+        non-null node means no count (NULL, so the comparison is false)."""
+        n, leaf = self.alias("n"), self.alias("l")
+        if e.path:
+            source = f"jsonb_path_query({root.sql}, {self.param(jsonpath(e.path), 'jsonpath')})"
+        else:
+            source = f"(SELECT {root.sql})"
+        opened = (
+            f"jsonb_array_elements(CASE jsonb_typeof({n}.v) WHEN 'array' THEN {n}.v "
+            f"WHEN 'null' THEN '[]'::jsonb ELSE jsonb_build_array({n}.v) END)"
+        )
+        counted = f"DISTINCT {leaf}.v" if e.distinct else f"{leaf}.v"
+        total = (
+            f"(SELECT CASE WHEN bool_or(jsonb_typeof({n}.v) <> 'null') "
+            f"THEN count({counted}) FILTER (WHERE jsonb_typeof({leaf}.v) <> 'null') END "
+            f"FROM {source} AS {n}(v) LEFT JOIN LATERAL {opened} AS {leaf}(v) ON TRUE)"
+        )
+        return f"COALESCE({total} {op} {self.param(expected, 'float8')}, FALSE)"
+
+    def side(self, root: PgNode, path: Path) -> str:
+        """A subquery of the values at ``path`` (column ``v``): the nodes, each opened one level,
+        nulls left out; the node itself for ``()`` (as ``evaluate._typed_keys``)."""
+        if not path:
+            return f"(SELECT {root.sql} AS v)"
+        n, leaf = self.alias("n"), self.alias("l")
+        source = f"jsonb_path_query({root.sql}, {self.param(jsonpath(path), 'jsonpath')})"
+        opened = (
+            f"jsonb_array_elements(CASE WHEN jsonb_typeof({n}.v) = 'array' THEN {n}.v "
+            f"ELSE jsonb_build_array({n}.v) END)"
+        )
+        return (
+            f"(SELECT {leaf}.v FROM {source} AS {n}(v) CROSS JOIN LATERAL {opened} AS {leaf}(v) "
+            f"WHERE jsonb_typeof({n}.v) <> 'null')"
+        )
+
+    def cmp_attr(self, root: PgNode, e: CmpAttr) -> str:
+        """``evaluate.attrs_relate`` in SQL: a join for ``=``, distinct values per type for
+        ``!=``, and per-type bounds for the orderings, so long lists cost linear time."""
+        a, b = self.alias("a"), self.alias("b")
+        scalar = "('string', 'number', 'boolean')"
+        if e.op in ("eq", "ne"):  # parameters are numbered as written: sides made here
+            left, right = self.side(root, e.left), self.side(root, e.right)
+        if e.op == "eq":
+            return (
+                f"EXISTS (SELECT 1 FROM {left} AS {a} JOIN {right} AS {b} ON {a}.v = {b}.v "
+                f"WHERE jsonb_typeof({a}.v) IN {scalar})"
+            )
+        if e.op == "ne":
+            u = self.alias("u")
+            return (
+                f"EXISTS (SELECT 1 FROM (SELECT 1 AS s, v FROM {left} AS {a} UNION ALL "
+                f"SELECT 2, v FROM {right} AS {b}) AS {u} WHERE jsonb_typeof({u}.v) IN {scalar} "
+                f"GROUP BY jsonb_typeof({u}.v) HAVING bool_or({u}.s = 1) AND bool_or({u}.s = 2) "
+                f"AND count(DISTINCT {u}.v) > 1)"
+            )
+        one, other = ("min", "max") if e.op in ("lt", "le") else ("max", "min")
+        op = SQL_OPS[e.op]
+        parts = []
+        for kind, key in (
+            ("number", "{}.v::numeric"),
+            ("string", "({}.v #>> '{{}}') COLLATE \"C\""),
+        ):
+            # each side is walked again per type: the subqueries are independent scalars
+            x, y = self.alias("x"), self.alias("y")
+            lo = self.side(root, e.left)
+            hi = self.side(root, e.right)
+            parts.append(
+                f"COALESCE((SELECT {one}({key.format(x)}) FROM {lo} AS {x} "
+                f"WHERE jsonb_typeof({x}.v) = '{kind}') {op} "
+                f"(SELECT {other}({key.format(y)}) FROM {hi} AS {y} "
+                f"WHERE jsonb_typeof({y}.v) = '{kind}'), FALSE)"
+            )
+        return "(" + " OR ".join(parts) + ")"
+
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        """``kinds.remainder``: bigint ``%`` has the dividend's sign, as ``math.fmod``."""
+        f = f"segmux_num({LEAF})"
+        divisor = self.param(e.divisor, "int8")
+        rem = (
+            f"(CASE WHEN {f} = trunc({f}) AND abs({f}) < 9007199254740992 "
+            f"THEN ({f})::int8 % {divisor} END)"
+        )
+        sql = f"({rem}::float8 {op} {self.param(expected, 'float8')})"
+        return lambda leaf: sql
+
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        field = _DATE_FIELDS[e.part]  # a fixed word, never the client's text
+        day = f"(DATE '1970-01-01' + segmux_date({LEAF})::int)"
+        sql = f"(EXTRACT({field} FROM {day})::float8 {op} {self.param(expected, 'float8')})"
+        return lambda leaf: sql
 
     def key(self, kind: str, ci: bool) -> str:
         fn = _PG_KEYS[kind][0]

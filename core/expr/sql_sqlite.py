@@ -8,18 +8,22 @@ other.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, In, Like, Path, Quant, Regex, StrOp
+from core.expr.ast import Cmp, CmpAttr, Count, DatePart, In, Like, Mod, Path, Quant, Regex, StrOp
+from core.expr.evaluate import attrs_relate, count_values
 from core.expr.kinds import (
     bool_key,
     date_key,
+    date_part,
     datetime_key,
     number_key,
+    remainder,
     semver_key,
     string_key,
     version_key,
@@ -112,6 +116,33 @@ class SqliteCompiler(SqlCompiler):
         if q.q == "any":
             return self._exists_sql(frm, where, inner)
         return f"(NOT {self._exists_sql(frm, where, f'NOT {inner}')})"
+
+    def count(self, root: SqNode, e: Count, op: str, expected: float) -> str:
+        # The node (JSON text for a container) goes to the evaluator's own count: one
+        # definition of which values there are and which are equal.
+        call = (
+            f"segmux_count({root.type}, {root.value}, {self.param(json.dumps(list(e.path)))}, "
+            f"{self.param(int(e.distinct))})"
+        )
+        return f"COALESCE({call} {op} {self.param(expected)}, 0)"
+
+    def cmp_attr(self, root: SqNode, e: CmpAttr) -> str:
+        call = (
+            f"segmux_cmpattr({root.type}, {root.value}, {self.param(e.op)}, "
+            f"{self.param(json.dumps(list(e.left)))}, {self.param(json.dumps(list(e.right)))})"
+        )
+        return f"COALESCE({call}, 0)"
+
+    def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
+        return lambda n: (
+            f"segmux_mod({n.type}, {n.value}, {self.param(e.divisor)}) {op} {self.param(expected)}"
+        )
+
+    def datepart(self, e: DatePart, op: str, expected: float) -> Callable[[Any], str]:
+        return lambda n: (
+            f"segmux_datepart({n.type}, {n.value}, {self.param(e.part)}) {op} "
+            f"{self.param(expected)}"
+        )
 
     def cmp(self, e: Cmp) -> Callable[[Any], str] | None:
         kind = e.value.kind
@@ -212,6 +243,18 @@ def _sq_fn(key: Callable[[Any], Any]) -> Callable[[str | None, Any], Any]:
     return fn
 
 
+def _count(t: str | None, v: Any, path: str, distinct: int) -> int | None:
+    """``count_values`` of a ``json_each`` node (containers arrive as their JSON text)."""
+    node = json.loads(v) if t in ("object", "array") else _json_value(t, v)
+    return count_values(node, tuple(json.loads(path)), bool(distinct))
+
+
+def _cmpattr(t: str | None, v: Any, op: str, left: str, right: str) -> int:
+    """``attrs_relate`` of a ``json_each`` node (containers arrive as their JSON text)."""
+    node = json.loads(v) if t in ("object", "array") else _json_value(t, v)
+    return int(attrs_relate(op, node, tuple(json.loads(left)), tuple(json.loads(right))))
+
+
 def _regex(pattern: Any, ci: Any, value: Any) -> int | None:
     """RE2, as the evaluator runs it (``core.expr.matchers``): linear in the text."""
     if not isinstance(pattern, str) or not isinstance(value, str):
@@ -253,6 +296,10 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_contains", 2, _str2(lambda s, sub: sub in s)),
     ("segmux_like", 2, _str2(_like)),
     ("segmux_regex", 3, _regex),
+    ("segmux_count", 4, _count),
+    ("segmux_cmpattr", 5, _cmpattr),
+    ("segmux_mod", 3, lambda t, v, divisor: remainder(_json_value(t, v), divisor)),
+    ("segmux_datepart", 3, lambda t, v, part: date_part(_json_value(t, v), part)),
 ]
 """(name, arity, function): all deterministic, so SQLite may use them in indexes."""
 

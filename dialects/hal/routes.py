@@ -156,10 +156,11 @@ class HalApi(SurfaceApi):
     async def put_segment(self, request: Request) -> Response:
         who = await authenticate(self.services.tokens, request)
         slug = request.path_params["id"]
-        patch = translate.segment_patch(await self._body(request), slug)
-        segment = await self.services.segment_views.update(
-            who, self.view, request.path_params["projectId"], slug, patch
-        )
+        build = translate.segment_patch(await self._body(request), slug)
+        project = request.path_params["projectId"]
+        # found through HAL's view first: a segment HAL cannot show answers 404, as on GET
+        current = await self.services.segment_views.get(who, self.view, project, slug)
+        segment = await self.services.segments.update_with(who, current.id, build, sandbox=project)
         return _hal(translate.segment_out(segment, self.view, _hrefs(request)))
 
     async def delete_segment(self, request: Request) -> Response:

@@ -2,12 +2,18 @@
 Pulpo's ``filter``), and the HAL documents with their ``_links``.
 
 Decisions where Pulpo's docs are silent are in ``docs/dialects/hal.md`` and ``openapi/hal.yaml``.
+
+A DYNAMIC segment keeps, in ``Segment.extensions["hal"]``, its ``filter`` as sent and
+``filterOf``, the digest of the condition it was parsed to (``core.sent_forms``): the sent text
+is shown while the condition is unchanged, a rendering of the condition once another dialect
+changed it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -17,10 +23,13 @@ from core.allocation import check_condition_only
 from core.errors import Invalid
 from core.expr import ast
 from core.expr.ast import Expr
+from core.expr.normalize import normalize
 from core.expr.odata import parse_odata, render_odata
 from core.model import NewSegment, Profile, ProfileSort, Segment, SegmentKind, SegmentPatch
 from core.profiles import condition
 from core.segment_views import FieldSort, SegmentView
+from core.sent_forms import expression_digest, sent_form
+from core.service import kind_rule
 from dialects.hal.wire import Collection, Link, Links, MembershipIn, PageInfo, SegmentIn, SegmentOut
 from dialects.http import convert
 
@@ -37,6 +46,8 @@ INDIVIDUAL_COLUMNS: dict[str, Any] = {
 RESERVED = frozenset({"identifier", "dateCreated", "dateModified", "_links", "_embedded"})
 """Keys of an individual's JSON that are not attributes (read-only, or the key itself)."""
 _TYPES: dict[str, SegmentKind] = {"STATIC": "static", "DYNAMIC": "dynamic"}
+HAL = "hal"
+"""The key of HAL's extension on a segment."""
 
 
 # --- core -> wire ---------------------------------------------------------------------------
@@ -57,6 +68,9 @@ def filter_of(segment: Segment) -> str | None:
     check_condition_only(segment, "OData")
     if segment.kind == "static":
         return None
+    found, sent = sent_form(segment.extensions.get(HAL), "filter", "filterOf", segment.expression)
+    if found and isinstance(sent, str):
+        return sent
     return render_odata(condition(segment))
 
 
@@ -269,6 +283,8 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def _segment_in(body: Any) -> tuple[SegmentIn, SegmentKind, bytes | None]:
+    """The body, its kind and its condition in canonical form (stored normalised, as every
+    dialect stores it, so that an equal condition written elsewhere keeps the sent filter)."""
     data = convert(_object(body), SegmentIn)
     kind = _TYPES.get(data.segmentType)
     if kind is None:
@@ -279,24 +295,50 @@ def _segment_in(body: Any) -> tuple[SegmentIn, SegmentKind, bytes | None]:
         return data, kind, None
     if data.filter is None or data.filter.strip() == "":
         raise Invalid("filter", "is required for a DYNAMIC individual segment")
-    expr = parse_filter(data.filter)
+    expr = normalize(parse_filter(data.filter))
     return data, kind, None if expr is None else ast.encode(expr)
+
+
+def _sent(data: SegmentIn, kind: SegmentKind, expression: bytes | None) -> dict[str, Any]:
+    """HAL's extension: the filter as sent and the digest of its condition (none if STATIC)."""
+    if kind == "static" or data.filter is None:
+        return {}
+    return {"filter": data.filter, "filterOf": expression_digest(expression)}
 
 
 def new_segment(body: Any, sandbox: str) -> NewSegment:
     data, kind, expression = _segment_in(body)
+    sent = _sent(data, kind, expression)
     return NewSegment(
-        name=data.name, sandbox=sandbox, kind=kind, expression=expression, slug=data.identifier
+        name=data.name,
+        sandbox=sandbox,
+        kind=kind,
+        expression=expression,
+        slug=data.identifier,
+        extensions={HAL: sent} if sent else {},
     )
 
 
-def segment_patch(body: Any, slug: str) -> SegmentPatch:
-    """A PUT replaces what HAL shows (name, type, filter); what other dialects keep on the
-    segment (description, extensions, …) is left as it is."""
+def segment_patch(body: Any, slug: str) -> Callable[[Segment], SegmentPatch]:
+    """A PUT replaces what HAL shows (name, type, filter, and the filter as sent); what other
+    dialects keep on the segment (description, their extensions, …) is left as it is. A
+    builder over the stored segment, so the extensions merge without losing a concurrent
+    write (``SegmentService.update_with``)."""
     data, kind, expression = _segment_in(body)
     if data.identifier is not None and data.identifier != slug:
         raise Invalid("identifier", "must equal the identifier in the path (it cannot change)")
-    return SegmentPatch(name=data.name, kind=kind, expression=expression)
+    sent = _sent(data, kind, expression)
+
+    def build(current: Segment) -> SegmentPatch:
+        extensions = {k: v for k, v in current.extensions.items() if k != HAL}
+        if sent:
+            extensions[HAL] = sent
+        patch = SegmentPatch(
+            name=data.name, kind=kind, expression=expression, extensions=extensions
+        )
+        return kind_rule(current, patch)
+
+    return build
 
 
 def individual_body(

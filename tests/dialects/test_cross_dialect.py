@@ -304,7 +304,8 @@ BEFORE: dict[str, dict[str, Any]] = {
         "hal": Refused("OData has no version literal"),
     },
     NAMES["hal"]: {
-        "adobe": 'email.startsWith("ana") and (forall X1 from interests where X1 = "golf")',
+        # stored normalised, as every dialect stores a condition (the order of `and` is canonical)
+        "adobe": '(forall X1 from interests where X1 = "golf") and email.startsWith("ana")',
         "unleash": Refused("Quant has no Unleash constraint operator"),
         "confidence": {
             "criteria": {
@@ -318,7 +319,7 @@ BEFORE: dict[str, dict[str, Any]] = {
             },
             "expression": {"and": {"operands": [{"ref": "c0"}, {"ref": "c1"}]}},
         },
-        "hal": "startswith(email,'ana') and interests/all(x1: x1 eq 'golf')",
+        "hal": HAL_FILTER,  # as sent, while the condition is unchanged
     },
     NAMES["v23"]: EVERYONE,
     NAMES["segmux"]: {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.semantics.rows import Row
+from tests.semantics.rows import Refused, Row
 
 PQL = "https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/pql"
 COMPARISON = f"{PQL}/comparison-functions"
@@ -21,6 +21,7 @@ ARRAY = f"{PQL}/array-functions"
 STRING = f"{PQL}/string-functions"
 OBJECT = f"{PQL}/object-functions"
 QUANT = f"{PQL}/logical-quantifiers"
+DATES = f"{PQL}/datetime-functions"
 OVERVIEW = f"{PQL}/overview"
 GUIDE = (
     "https://experienceleague.adobe.com/en/docs/experience-platform/segmentation/api/"
@@ -220,6 +221,180 @@ ROWS = [
         person(),
         True,
         f"{ARRAY} Not in note (the negation of in, unlike notIn, is true for null)",
+    ),
+    # Array functions: intersects, intersection, subsetOf, supersetOf, includes, distinct
+    A(
+        "intersects",
+        'person.favoriteColors.intersects(["red", "blue", "green"])',
+        person(favoriteColors=["yellow", "blue"]),
+        True,
+        f'{ARRAY} Intersects example: "at least one common member"',
+    ),
+    A(
+        "intersects-none",
+        'person.favoriteColors.intersects(["red", "blue", "green"])',
+        person(favoriteColors=["yellow", "black"]),
+        False,
+        f"{ARRAY} Intersects",
+    ),
+    A(
+        "intersection",
+        'person.favoriteColors.intersection(["red", "blue", "green"]) = ["red", "blue"]',
+        person(favoriteColors=["blue", "yellow", "red"]),
+        True,
+        f'{ARRAY} Intersection: "the common members of two arrays" (a literal second list)',
+        note=f'{SHEET} "Array functions": lists compared as sets',
+    ),
+    A(
+        "intersection-more",
+        'person.favoriteColors.intersection(["red", "blue", "green"]) = ["red", "blue"]',
+        person(favoriteColors=["blue", "green", "red"]),
+        False,
+        f"{ARRAY} Intersection (green is common too)",
+    ),
+    A(
+        "subsetof",
+        'person.favoriteCities.subsetOf(["Paris", "Rome", "Oslo"])',
+        person(favoriteCities=["Rome", "Paris"]),
+        True,
+        f'{ARRAY} Subset of: "all elements in array A are elements of array B" (a literal array B)',
+    ),
+    A(
+        "subsetof-not",
+        'person.favoriteCities.subsetOf(["Paris", "Rome", "Oslo"])',
+        person(favoriteCities=["Rome", "Lima"]),
+        False,
+        f"{ARRAY} Subset of",
+    ),
+    A(
+        "supersetof",
+        'person.eatenFoods.supersetOf(["sushi", "pizza"])',
+        person(eatenFoods=["pizza", "ramen", "sushi"]),
+        True,
+        f'{ARRAY} Superset of example: "people who have eaten sushi and pizza at least once"',
+    ),
+    A(
+        "supersetof-not",
+        'person.eatenFoods.supersetOf(["sushi", "pizza"])',
+        person(eatenFoods=["pizza"]),
+        False,
+        f"{ARRAY} Superset of",
+    ),
+    A(
+        "includes",
+        'person.favoriteColors.includes("red")',
+        person(favoriteColors=["blue", "red"]),
+        True,
+        f'{ARRAY} Includes example: "people whose favorite color includes red"',
+    ),
+    A(
+        "includes-not",
+        'person.favoriteColors.includes("red")',
+        person(favoriteColors=["blue"]),
+        False,
+        f"{ARRAY} Includes",
+    ),
+    A(
+        "distinct",
+        "person.orders.storeId.distinct().count() > 1",
+        person(orders=[{"storeId": "s1"}, {"storeId": "s2"}, {"storeId": "s1"}]),
+        True,
+        f'{ARRAY} Distinct example: "people who have placed orders in more than one store"',
+    ),
+    A(
+        "distinct-one-store",
+        "person.orders.storeId.distinct().count() > 1",
+        person(orders=[{"storeId": "s1"}, {"storeId": "s1"}]),
+        False,
+        f"{ARRAY} Distinct (duplicates removed before counting)",
+    ),
+    # Date and time functions that need no clock
+    A(
+        "getmonth",
+        "person.birthdate.getMonth() = 6",
+        person(birthdate="1990-06-14"),
+        True,
+        f'{DATES} Get month example: "the person\'s birth month is in June"',
+    ),
+    A(
+        "getmonth-other",
+        "person.birthdate.getMonth() = 6",
+        person(birthdate="1990-07-14"),
+        False,
+        f"{DATES} Get month",
+    ),
+    A(
+        "getyear-in",
+        "person.birthday.getYear() in [1991, 1992, 1993, 1994, 1995]",
+        person(birthday="1993-05-01"),
+        True,
+        f"{DATES} Get year example (birth year 1991 to 1995)",
+    ),
+    A(
+        "getyear-out",
+        "person.birthday.getYear() in [1991, 1992, 1993, 1994, 1995]",
+        person(birthday="1990-05-01"),
+        False,
+        f"{DATES} Get year",
+    ),
+    A(
+        "getday",
+        "product.sale.getDayOfMonth() <= 15",
+        {"product": {"sale": "2020-03-15T10:00:00Z"}},
+        True,
+        f'{DATES} Get day of month example: "sold within the first 15 days of the month"',
+    ),
+    A(
+        "getday-late",
+        "product.sale.getDayOfMonth() <= 15",
+        {"product": {"sale": "2020-03-16T10:00:00Z"}},
+        False,
+        f"{DATES} Get day of month",
+        note=f'{SHEET} "Date functions": the UTC calendar day',
+    ),
+    A(
+        "occurs-between",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2016-02-29T12:00:00Z"}},
+        True,
+        f"{DATES} Occurs example (between January 8th, 2015 and July 1st, 2017)",
+    ),
+    A(
+        "occurs-between-last-day",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2017-07-01T20:00:00Z"}},
+        True,
+        f"{DATES} Occurs",
+        note=f'{SHEET} "Date functions": both days included',
+    ),
+    A(
+        "occurs-between-after",
+        "product.saleDate occurs between date(2015, 1, 8) and date(2017, 7, 1)",
+        {"product": {"saleDate": "2017-07-02T00:00:00Z"}},
+        False,
+        f"{DATES} Occurs",
+    ),
+    A(
+        "occurs-on",
+        "product.saleDate occurs on date(2019, 12, 31)",
+        {"product": {"saleDate": "2019-12-31T08:00:00Z"}},
+        True,
+        f'{DATES} Occurs note: "timestamp occurs on date(2019,12,31)"',
+    ),
+    # Arithmetic: the remainder
+    A(
+        "modulo",
+        "person.age % 5 = 0",
+        person(age=35),
+        True,
+        f'{PQL}/arithmetic-functions Remainder example: "the person\'s age is divisible by five"',
+    ),
+    A(
+        "modulo-not",
+        "person.age % 5 = 0",
+        person(age=36),
+        False,
+        f"{PQL}/arithmetic-functions Remainder",
     ),
     # String functions
     A("like", 'city like "%es%"', {"city": "Los Angeles"}, True, f"{STRING} Like example"),
@@ -524,3 +699,38 @@ ROWS = [
         f"{GUIDE} (the same pql/json definition)",
     ),
 ]
+
+MAPS = f"{PQL}/map-functions"
+ARITHMETIC = f"{PQL}/arithmetic-functions"
+
+
+def R(row_id: str, pql: str, cite: str, construct: str) -> Refused:
+    """A documented example segmux refuses: a 400 whose message names ``construct``."""
+    return Refused(f"a-refused-{row_id}", "adobe", pql, cite, construct)
+
+
+REFUSED = [
+    R("current-month", "person.birthMonth = currentMonth()", f"{DATES} Current month example",
+      "currentMonth()"),
+    R("current-year", "product.saleYear = currentYear()", f"{DATES} Current year example",
+      "currentYear()"),
+    R("current-day", "person.birthDay = currentDayOfMonth()",
+      f"{DATES} Current day of month example", "currentDayOfMonth()"),
+    R("occurs-last-week", "product.saleDate occurs last week", f"{DATES} Occurs example",
+      "a time relative to now"),
+    R("now", "product.saleDate occurs = 3 hours before now", f"{DATES} Now example",
+      "a time relative to now"),
+    R("today", "person.birthday occurs = 3 days before today", f"{DATES} Today example",
+      "a time relative to now"),
+    R("intersection-attrs",
+      'person1.favoriteColors.intersection(person2.favoriteColors) = ["red", "blue", "green"]',
+      f"{ARRAY} Intersection example", "intersection() of two attributes"),
+    R("subsetof-attrs", "person.favoriteCities.subsetOf(person.visitedCities)",
+      f"{ARRAY} Subset of example", "subsetOf() of another attribute"),
+    R("filter", "person.filter(age >= 21)", f"{ARRAY} Filter example", ".filter()"),
+    R("topn-head", "orders.topN(price, 5).head()", f"{ARRAY} First item example", ".topN()"),
+    R("map-get-value", 'identityMap.get("example@example.com")', f"{MAPS} Get example",
+      "not a condition"),
+    R("map-keys", "identityMap.keys()", f"{MAPS} Keys example", ".keys()"),
+    R("add", "person.age + 1 = 30", f"{ARITHMETIC} Add (a sum compared)", "arithmetic (+)"),
+]  # fmt: skip

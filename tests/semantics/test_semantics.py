@@ -37,7 +37,7 @@ ROWS: list[Row] = [
     *pql_table.ROWS,
     *odata_table.ROWS,
 ]
-REFUSED: list[Refused] = [*unleash_table.REFUSED, *confidence_table.REFUSED]
+REFUSED: list[Refused] = [*unleash_table.REFUSED, *confidence_table.REFUSED, *pql_table.REFUSED]
 
 
 def _param(row: Row | Refused) -> Any:
@@ -130,6 +130,8 @@ def test_the_dialect_refuses_what_its_sheet_refuses(outcome: Outcome, item: Refu
     body = json.loads(text)
     if item.dialect == "unleash":
         assert body["name"] == "BadDataError", body
+    elif item.dialect == "adobe":  # the UPS error format, naming the refused construct
+        assert item.note in body["title"], body
     else:
         assert body["code"] == 3, body  # google.rpc INVALID_ARGUMENT
 

@@ -222,7 +222,7 @@ async def test_arl_is_unsupported(client: httpx.AsyncClient, token_a: str) -> No
         ('homeAddress.country = "US" and select X from xEvent where X.a = 1', "select", 31),
         ("xEvent.any(x => x.a = 1)", "xEvent", 0),
         ('chain(xEvent, timestamp, [A: WHAT(eventType = "x")])', "chain", 0),
-        ("orders.count() > 3", "count", 7),
+        ("orders.sum(o.price) > 3", "sum", 7),
         ('inSegment("1234")', "inSegment", 0),
         ("a = 1 +\n 2", "+", 6),
         # The streaming guide's example as published: its string is never closed.

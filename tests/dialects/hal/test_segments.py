@@ -44,7 +44,7 @@ async def test_create_dynamic_returns_200_with_the_resource(hal: Hal) -> None:
         "segmentType",
         "_links",
     ]
-    assert doc["filter"] == "demographics/age/value eq '30'"
+    assert doc["filter"] == "(demographics/age/value eq '30')"  # as sent
     assert doc["segmentType"] == "DYNAMIC"
     assert ISO_SECONDS.match(doc["dateCreated"]) and doc["dateModified"] == doc["dateCreated"]
     self_href = f"http://segmux.test/my-project/individual-segments/{doc['identifier']}"

@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
+    Mod,
     Not,
     Or,
     Path,
@@ -134,6 +138,28 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
         st.builds(Like, path, st.sampled_from(LIKE_PATTERNS), ci),
         st.builds(Regex, path, st.sampled_from(REGEX_PATTERNS), st.just(False)),
         st.builds(Exists, path),
+        st.builds(
+            Count,
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            path,
+            st.sampled_from([0, 1, 2, 3, 1.5]).map(lambda n: Lit("number", n)),
+            st.booleans(),
+        ),
+        st.builds(
+            Mod,
+            path,
+            st.sampled_from([2, 3, 5, -4, 1000]),
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            st.sampled_from([0, 1, 2, -1, 0.5]).map(lambda n: Lit("number", n)),
+        ),
+        st.builds(CmpAttr, st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]), path, path),
+        st.builds(
+            DatePart,
+            st.sampled_from(["year", "month", "day"]),
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            path,
+            st.sampled_from([1, 2, 11, 17, 2022, 2024, 2.5]).map(lambda n: Lit("number", n)),
+        ),
     )
 
 

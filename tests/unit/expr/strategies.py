@@ -21,13 +21,17 @@ from hypothesis import strategies as st
 from core.expr.ast import (
     And,
     Cmp,
+    CmpAttr,
     CmpOp,
+    Count,
+    DatePart,
     Exists,
     Expr,
     In,
     Like,
     Lit,
     LitKind,
+    Mod,
     Not,
     Or,
     Path,
@@ -41,7 +45,23 @@ from core.expr.kinds import canonical_datetime
 
 ALL_KINDS: tuple[LitKind, ...] = get_args(LitKind)
 ALL_NODES: frozenset[str] = frozenset(
-    {"cmp", "in", "str", "like", "regex", "exists", "segment", "and", "or", "not", "quant"}
+    {
+        "cmp",
+        "in",
+        "str",
+        "like",
+        "regex",
+        "exists",
+        "count",
+        "datepart",
+        "cmpattr",
+        "mod",
+        "segment",
+        "and",
+        "or",
+        "not",
+        "quant",
+    }
 )
 """Node names as in the AST's ``t`` tags."""
 
@@ -173,6 +193,20 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
             choices.append(_text_atom(profile, path, kind))
     if "exists" in profile.nodes:
         choices.append(st.builds(Exists, path))
+    if "count" in profile.nodes:
+        choices.append(
+            st.builds(Count, st.sampled_from(profile.cmp_ops), path, lits("number"), st.booleans())
+        )
+    if "cmpattr" in profile.nodes:
+        choices.append(st.builds(CmpAttr, st.sampled_from(profile.cmp_ops), path, path))
+    if "mod" in profile.nodes:
+        divisors = st.integers(-(2**53) + 1, 2**53 - 1).filter(lambda d: d != 0)
+        ops = st.sampled_from(profile.cmp_ops)
+        choices.append(st.builds(Mod, path, divisors, ops, lits("number")))
+    if "datepart" in profile.nodes:
+        parts = st.sampled_from(("year", "month", "day"))
+        ops = st.sampled_from(profile.cmp_ops)
+        choices.append(st.builds(DatePart, parts, ops, path, lits("number")))
     if "segment" in profile.nodes:
         choices.append(st.builds(SegmentRef, st.sampled_from(profile.segment_refs)))
     if not choices:

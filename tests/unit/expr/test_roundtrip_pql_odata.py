@@ -32,7 +32,7 @@ PQL = AstProfile(
 
 ODATA = AstProfile(
     kinds=("string", "number", "bool", "date", "datetime"),
-    nodes=ALL_NODES - {"like", "regex", "segment"},
+    nodes=ALL_NODES - {"like", "regex", "segment", "count", "datepart", "cmpattr", "mod"},
     cmp_ops=("eq", "lt", "le", "gt", "ge"),
     ci=False,
     empty_sets=False,

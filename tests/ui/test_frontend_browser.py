@@ -90,7 +90,7 @@ class Pages(BaseHTTPRequestHandler):
 
     script = b""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:  # the stdlib names it so
         path = self.path.split("?", 1)[0]
         if path == "/":
             self._send(PAGE.encode(), "text/html; charset=utf-8")

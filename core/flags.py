@@ -13,7 +13,8 @@ from typing import Any
 import msgspec
 
 from core.allocation import ARCHIVED
-from core.cache import TenantCache
+from core.cache import MB, TenantCache
+from core.constraint_segments import EXT as UNLEASH_EXT
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
 from core.constraints import (
     ConstraintLimits,
@@ -26,6 +27,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
 from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
 from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
+from core.unleash_eval import FeatureAnswer, FeatureEngine, UnleashContext, compile_features
 
 FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
 MAX_FLAG_NAME = 100
@@ -33,6 +35,17 @@ SORT_ORDER_RANGE = (-(2**31), 2**31 - 1)
 """Unleash keeps a strategy's sort order in a 32-bit integer."""
 # encodeURIComponent leaves exactly these unchanged: Unleash's "URL friendly" names.
 _URL_FRIENDLY = re.compile(r"^[A-Za-z0-9\-_.!~*'()]*$")
+
+
+def require_evaluator(principal: Principal, environment: str) -> None:
+    """Features of ``environment`` may be evaluated with an admin token, or a client or
+    frontend token of that environment."""
+    if principal.is_admin or principal.scope in (
+        f"client:{environment}",
+        f"frontend:{environment}",
+    ):
+        return
+    raise Forbidden(f"this token may not evaluate features of environment {environment!r}")
 
 
 def require_client(principal: Principal) -> str:
@@ -82,6 +95,11 @@ class FlagService:
         self.limits = limits or ConstraintLimits()
         # Snapshots per (tenant, query) at the tenant's revision (see core.cache): SDKs poll.
         self._snapshots: TenantCache[ClientSnapshot] = TenantCache(store, capacity=1024)
+        # Compiled features per (tenant, environment) at the tenant's revision: per-user
+        # answers (the frontend API) cannot be cached, so each request pays evaluation only.
+        self._engines: TenantCache[FeatureEngine] = TenantCache(
+            store, capacity=256, weigh=lambda engine: engine.weight, max_bytes=128 * MB
+        )
 
     # flags ---------------------------------------------------------------------------------
     async def create_flag(self, principal: Principal, project: str, new: NewFlag) -> Flag:
@@ -360,6 +378,35 @@ class FlagService:
             environment=environment, flags=client_flags, segments=views, revision=revision
         )
 
+    # evaluation (Unleash's SDK semantics, server-side) ----------------------------------------
+    async def evaluate_features(
+        self, principal: Principal, environment: str, context: UnleashContext
+    ) -> list[FeatureAnswer]:
+        """Every feature an SDK of ``environment`` would see (the client snapshot, unfiltered),
+        evaluated for ``context`` as Unleash's SDKs do (``core.unleash_eval``), in the
+        snapshot's order: enabled or not, impression data, variant."""
+        engine = await self.feature_engine(principal, environment)
+        return engine.evaluate(context)
+
+    async def feature_engine(self, principal: Principal, environment: str) -> FeatureEngine:
+        """The compiled features of ``environment`` as of now (cached per tenant revision)."""
+        require_evaluator(principal, environment)
+
+        async def build(revision: int, previous: FeatureEngine | None) -> FeatureEngine:
+            snapshot = await self._snapshot(
+                principal,
+                environment,
+                str(revision),
+                projects=(),
+                name_prefix=None,
+                tags=(),
+                only=None,
+            )
+            features, segments = engine_input(snapshot)
+            return compile_features(features, segments)
+
+        return await self._engines.get(principal.tenant, ("engine", environment), build)
+
     # helpers -------------------------------------------------------------------------------
     def _check_segment_count(self, seqs: Sequence[Any]) -> None:
         limit = self.limits.segments_per_rule
@@ -415,7 +462,7 @@ class FlagService:
             "disabled": bool(data.disabled),
             "constraints": [{"values": [], **c} for c in data.constraints],
             "parameters": parameters,
-            "variants": data.variants,
+            "variants": fix_variant_weights(data.variants),
         }
 
     async def _view(self, principal: Principal, rule: Rule) -> RuleView:
@@ -426,6 +473,75 @@ class FlagService:
         # One query; a segment deleted between two reads is left out (the foreign key keeps
         # rules honest).
         return await self.store.get_segments(principal.tenant, list(ids))
+
+
+def engine_input(
+    snapshot: ClientSnapshot,
+) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]] | None]]:
+    """A snapshot as the evaluation engine reads it: what ``GET /api/client/features`` serves
+    with segments by reference (features, and segment constraints by id; None for a segment
+    constraints cannot say). A rule whose segment is gone refers to segment 0, which no
+    snapshot has, so it is evaluated as Unleash's SDKs evaluate it there."""
+    features = []
+    for item in snapshot.flags:
+        flag = item.flag
+        ext = flag.extensions.get(UNLEASH_EXT) or {}
+        strategies = []
+        for view in item.rules:
+            p = view.rule.payload
+            seqs = list(view.segment_seqs)
+            if len(seqs) < len(view.rule.segments):
+                seqs.append(0)
+            strategies.append(
+                {
+                    "name": p.get("name"),
+                    "constraints": p.get("constraints", []),
+                    "parameters": p.get("parameters", {}),
+                    "variants": p.get("variants", []),
+                    "segments": seqs,
+                }
+            )
+        features.append(
+            {
+                "name": flag.name,
+                "enabled": flag.enabled.get(snapshot.environment, False),
+                "impressionData": bool(ext.get("impressionData", False)),
+                "strategies": strategies,
+                # Unleash 8.2 deprecated feature (environment) variants; segmux keeps none.
+                "variants": [],
+            }
+        )
+    segments = {
+        seq: None if view is None else view.constraints for seq, view in snapshot.segments.items()
+    }
+    return features, segments
+
+
+def fix_variant_weights(variants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strategy variants as Unleash 8.2 stores and serves them (its ``fixVariantWeights``):
+    ``fix`` variants keep their weight, ``variable`` ones share what is left of 1000 evenly
+    (the remainder one by one, in order), and the list is sorted by name as JavaScript's
+    ``localeCompare`` orders it (case-insensitively, lower case first on a tie)."""
+    if not variants:
+        return []
+    variable = [dict(v) for v in variants if v.get("weightType") == "variable"]
+    fixed = [dict(v) for v in variants if v.get("weightType") == "fix"]
+    if not variable:
+        raise Invalid("variants", 'There must be at least one "variable" variant')
+    fixed_weight = sum(int(v.get("weight") or 0) for v in fixed)
+    if fixed_weight > 1000:
+        raise Invalid("variants", "The traffic distribution total must equal 100%")
+    average, remainder = divmod(1000 - fixed_weight, len(variable))
+    for v in variable:
+        v["weight"] = average + (1 if remainder > 0 else 0)
+        remainder -= 1
+    names = [str(v.get("name")) for v in variable + fixed]
+    ordered = sorted(zip(names, variable + fixed, strict=True), key=lambda p: _locale_key(p[0]))
+    return [v for _, v in ordered]
+
+
+def _locale_key(name: str) -> tuple[str, str]:
+    return name.casefold(), name.swapcase()
 
 
 def check_flag_name(name: str) -> None:

@@ -1,11 +1,16 @@
-"""MurmurHash3 x64 128 (Austin Appleby's public-domain reference, ``MurmurHash3_x64_128``).
+"""MurmurHash3 (Austin Appleby's public-domain reference): ``MurmurHash3_x64_128`` and
+``MurmurHash3_x86_32``.
 
 Pure Python so the core needs no compiled dependency: Confidence's resolver buckets a unit with
-the first 64-bit half of this hash, and segmux must reproduce it bit for bit. Keys are short
-(``"MegaSalt-<account>|<unit>"``), so the per-block Python loop costs microseconds.
+the first 64-bit half of the 128-bit hash, Unleash's SDKs bucket users (rollouts, variants) with
+the 32-bit one, and segmux must reproduce both bit for bit. Keys are short
+(``"MegaSalt-<account>|<unit>"``, ``"<groupId>:<userId>"``), so the per-block Python loop costs
+microseconds.
 """
 
 from __future__ import annotations
+
+import struct
 
 _MASK = (1 << 64) - 1
 _C1 = 0x87C37B91114253D5
@@ -62,3 +67,33 @@ def murmur3_x64_128(data: bytes, seed: int = 0) -> tuple[int, int]:
     h1 = (h1 + h2) & _MASK
     h2 = (h2 + h1) & _MASK
     return h1, h2
+
+
+_M32 = 0xFFFFFFFF
+_C1_32 = 0xCC9E2D51
+_C2_32 = 0x1B873593
+
+
+def _mix_k32(k: int) -> int:
+    k = (k * _C1_32) & _M32
+    k = ((k << 15) | (k >> 17)) & _M32
+    return (k * _C2_32) & _M32
+
+
+def murmur3_x86_32(data: bytes, seed: int = 0) -> int:
+    """MurmurHash3_x86_32(data, seed), unsigned: what Unleash's SDKs bucket users with."""
+    length = len(data)
+    h = seed & _M32
+    end = length - length % 4
+    for k in struct.unpack_from(f"<{end // 4}I", data):
+        h ^= _mix_k32(k)
+        h = ((h << 13) | (h >> 19)) & _M32
+        h = (h * 5 + 0xE6546B64) & _M32
+    if end < length:
+        h ^= _mix_k32(int.from_bytes(data[end:], "little"))
+    h ^= length
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    return h ^ (h >> 16)

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.errors import Invalid, Unauthorized
 from core.model import Principal
 from core.tokens import require_frontend
+from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
 from dialects.cors import Cors
 from dialects.handlers import SurfaceApi
 from dialects.http import CatchAll, Endpoint, raw_or_bearer_token, route
@@ -74,9 +75,6 @@ CONTEXT: schema.Schema = {
 POST_BODY: schema.Schema = {"type": "object", "properties": {"context": CONTEXT}}
 """Unleash's ``frontendApiFeaturesPostSchema`` (its context: ``sdkContextSchema``'s fields)."""
 
-Context = dict[str, Any]
-"""``{appName?, environment?, userId?, sessionId, remoteAddress, properties}`` with string
-values (``properties``: name → string), as Unleash's ``create-context`` builds it."""
 FrontendHandler = Callable[[Request, Principal, Any], Awaitable[Response]]
 
 
@@ -159,13 +157,8 @@ class FrontendApi(SurfaceApi):
             context = post_context(body, _client_address(request))
         else:
             context = query_context(request, _client_address(request))
-        toggles = await self._evaluate(who, environment, context)
-        return features_response(request, toggles)
-
-    async def _evaluate(
-        self, who: Principal, environment: str, context: Context
-    ) -> list[dict[str, Any]]:
-        raise NotImplementedError  # wired to core.unleash_eval once it is merged
+        answers = await self.services.flags.evaluate_features(who, environment, context)
+        return features_response(request, toggles(answers))
 
     async def metrics(self, request: Request, who: Principal, body: Any) -> Response:
         client.check_report("/client/metrics", body)
@@ -193,7 +186,7 @@ def _client_address(request: Request) -> str:
 # --- the context, as Unleash's create-context builds it -----------------------------------
 
 
-def query_context(request: Request, address: str) -> Context:
+def query_context(request: Request, address: str) -> UnleashContext:
     """The context of a GET: one query parameter per field, ``properties[name]=value`` for a
     property. A field sent twice, or a nesting other than ``properties[name]``, is refused:
     Unleash would evaluate a list or an object there, which no strategy can mean."""
@@ -212,7 +205,7 @@ def query_context(request: Request, address: str) -> Context:
     return _create(fields, properties, address)
 
 
-def post_context(body: Any, address: str) -> Context:
+def post_context(body: Any, address: str) -> UnleashContext:
     """The context of a POST's ``{"context": {…}}``, checked against Unleash's schema (its
     coercions applied: a number for a string field becomes its text)."""
     if body is routes.NO_BODY:
@@ -244,19 +237,44 @@ def post_context(body: Any, address: str) -> Context:
     return _create(fields, dict(context.get("properties") or {}), address)
 
 
-def _create(fields: dict[str, str], properties: dict[str, str], address: str) -> Context:
+def _create(fields: dict[str, str], properties: dict[str, str], address: str) -> UnleashContext:
     """Root fields at the root (empty ones dropped), the rest under ``properties`` (where a
-    ``properties`` entry wins over a root one of the same name); ``remoteAddress`` defaults to
-    the caller's address and ``sessionId`` to a random one, as Unleash does."""
-    context: Context = {name: fields[name] for name in ROOT_FIELDS if fields.get(name)}
+    ``properties`` entry wins over a root one of the same name; ``currentTime`` is one of
+    them, so date constraints compare with the clock); ``remoteAddress`` defaults to the
+    caller's address and ``sessionId`` to a random one, as Unleash does."""
     rest = {k: v for k, v in fields.items() if k not in ROOT_FIELDS}
-    context["properties"] = {**rest, **properties}
-    context.setdefault("remoteAddress", address)
-    context.setdefault("sessionId", secrets.token_hex(18))
-    return context
+    return UnleashContext(
+        app_name=fields.get("appName") or None,
+        environment=fields.get("environment") or None,
+        user_id=fields.get("userId") or None,
+        session_id=fields.get("sessionId") or secrets.token_hex(18),
+        remote_address=fields.get("remoteAddress") or address or None,
+        properties={**rest, **properties},
+    )
 
 
 # --- the answer ---------------------------------------------------------------------------
+
+
+def toggles(answers: list[FeatureAnswer]) -> list[dict[str, Any]]:
+    """The features that are on, as Unleash lists them (its key order)."""
+    return [
+        {
+            "name": a.name,
+            "enabled": True,
+            "variant": _variant(a.variant),
+            "impressionData": a.impression_data,
+        }
+        for a in answers
+        if a.enabled
+    ]
+
+
+def _variant(v: VariantAnswer) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": v.name, "enabled": v.enabled, "feature_enabled": True}
+    if v.payload is not None:
+        out["payload"] = v.payload
+    return out
 
 
 def features_response(request: Request, toggles: list[dict[str, Any]]) -> Response:

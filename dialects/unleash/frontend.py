@@ -21,6 +21,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import Invalid, Unauthorized
 from core.model import Principal
-from core.tokens import require_frontend
+from core.tokens import frontend_environment, require_frontend
 from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
 from dialects.cors import Cors
 from dialects.handlers import SurfaceApi
@@ -108,6 +109,88 @@ def _is_frontend(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PREFIXES)
 
 
+class Poll:
+    """The SDKs' poll, ``GET /api/frontend`` (or ``/api/proxy``), answered in plain ASGI: the
+    token, the query, the evaluation and the body, without Starlette's request, routing and
+    error layers — the one request of this API that every browser makes every few seconds, and
+    one no kept answer can serve. Anything but a plain success (no token or a refused one, a
+    query no context can mean, a store that does not answer) is left to ``app``, the full
+    pipeline, which answers it again from the start in Unleash's format (a GET has no body to
+    have consumed, and reading changes nothing)."""
+
+    def __init__(self, services: Services, app: ASGIApp) -> None:
+        self.services = services
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _is_poll(scope):
+            answer = await self._answer(scope)
+            if answer is not None:
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        authorization: bytes | None = None
+        if_none_match: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                if authorization is not None:
+                    return None  # sent twice: the full pipeline's 400
+                authorization = value
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        if authorization is None:
+            return None
+        client = scope.get("client")
+        try:
+            who = await self.services.tokens.authenticate(
+                _raw_or_bearer(authorization.decode("latin-1")), frontend_api=True
+            )
+            environment = frontend_environment(who)
+            if environment is None:
+                return None
+            # What Starlette's query_params does with the query string (latin-1, blanks kept).
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            context = query_context(query, client[0] if client else "")
+            answers = await self.services.flags.evaluate_features(who, environment, context)
+        except Exception:  # answered again, and in Unleash's words, by the full pipeline
+            return None
+        body = encode({"toggles": toggles(answers)})
+        etag = weak_etag(body).encode()
+        headers = [(b"cache-control", b"no-cache"), (b"etag", etag)]
+        if etag_matches(if_none_match, etag.decode()):
+            return 304, headers, b""
+        return (
+            200,
+            [
+                (b"content-type", JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+            body,
+        )
+
+
+def _is_poll(scope: Scope) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "GET"
+        and (_route_path(scope).rstrip("/") or "/") in PREFIXES
+    )
+
+
+def _raw_or_bearer(header: str) -> str | None:
+    """Unleash's token forms: ``<token>`` or ``Bearer <token>`` (``dialects.http``)."""
+    header = header.strip()
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return header or None
+
+
 class FrontendApi(SurfaceApi):
     def app(self) -> ASGIApp:
         guard = self._guard
@@ -127,7 +210,7 @@ class FrontendApi(SurfaceApi):
             exception_handlers=errors.HANDLERS,
         )
         return Cors(
-            routes.TrailingSlash(app),
+            Poll(self.services, routes.TrailingSlash(app)),
             origins=self.services.settings.cors_origins,
             methods=("GET", "POST"),
             headers=SDK_HEADERS,
@@ -156,7 +239,7 @@ class FrontendApi(SurfaceApi):
         if request.method == "POST":
             context = post_context(body, _client_address(request))
         else:
-            context = query_context(request, _client_address(request))
+            context = query_context(request.query_params.multi_items(), _client_address(request))
         answers = await self.services.flags.evaluate_features(who, environment, context)
         return features_response(request, toggles(answers))
 
@@ -186,13 +269,13 @@ def _client_address(request: Request) -> str:
 # --- the context, as Unleash's create-context builds it -----------------------------------
 
 
-def query_context(request: Request, address: str) -> UnleashContext:
+def query_context(query: list[tuple[str, str]], address: str) -> UnleashContext:
     """The context of a GET: one query parameter per field, ``properties[name]=value`` for a
     property. A field sent twice, or a nesting other than ``properties[name]``, is refused:
     Unleash would evaluate a list or an object there, which no strategy can mean."""
     fields: dict[str, str] = {}
     properties: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
+    for key, value in query:
         found = _PROPERTY.fullmatch(key)
         target, name = (properties, found[1]) if found else (fields, key)
         if name in target:

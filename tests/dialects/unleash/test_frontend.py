@@ -274,7 +274,8 @@ async def test_a_date_constraint_turns_on_without_any_write(
     app: Any, client: httpx.AsyncClient, token_a: str, front_a: str
 ) -> None:
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
-    after = [{"contextName": "currentTime", "operator": "DATE_AFTER", "value": soon.isoformat()}]
+    stamp = soon.strftime("%Y-%m-%dT%H:%M:%S.") + f"{soon.microsecond // 1000:03d}Z"
+    after = [{"contextName": "currentTime", "operator": "DATE_AFTER", "value": stamp}]
     await create_feature(client, token_a, "launch")
     await add_strategy(client, token_a, "launch", constraints=after)
     await enable(client, token_a, "launch")

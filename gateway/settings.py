@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
@@ -272,6 +273,7 @@ def header_timeout(env: Mapping[str, str] | None = None) -> float:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 
 def cors_origins(value: str | None) -> tuple[str, ...]:
@@ -307,7 +309,13 @@ def _origin(text: str) -> str | None:
     if parts.scheme not in _DEFAULT_PORTS or not host:
         return None
     if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
         host = f"[{host}]"
+    elif not _HOST_NAME.fullmatch(host):  # no wildcard, space or other character a host lacks
+        return None
     if port is None or port == _DEFAULT_PORTS[parts.scheme]:
         return f"{parts.scheme}://{host}"
     return f"{parts.scheme}://{host}:{port}"

@@ -218,12 +218,14 @@ class FrontendApi(SurfaceApi):
         )
 
     def _guard(self, handler: FrontendHandler, *, body: bool = False) -> Endpoint:
-        tokens = self.services.tokens
+        services = self.services  # its use cases exist once the store is open: read per call
 
         async def run(request: Request) -> Response:
             data = await routes.early_body(request)
             try:
-                who = await tokens.authenticate(raw_or_bearer_token(request), frontend_api=True)
+                who = await services.tokens.authenticate(
+                    raw_or_bearer_token(request), frontend_api=True
+                )
             except Unauthorized:
                 # The frontend API's own 401 (as the client API's), whether no token or a bad one.
                 return errors.respond(401, Message(message=errors.CLIENT_TOKEN_REQUIRED))

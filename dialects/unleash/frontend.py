@@ -40,9 +40,9 @@ from dialects.ports import Services
 from dialects.unleash import client, errors, routes, schema
 from dialects.unleash.wire import JSON, Message, encode
 
-PREFIXES = ("/frontend", "/proxy")
-"""Where the frontend API lives under ``/api``: its name since Unleash 4.16, and the older
-``/api/proxy`` that the same controller still answers."""
+PREFIXES = ("/frontend",)
+"""Where the frontend API lives under ``/api``. (The older ``/api/proxy`` is a 404 on Unleash
+8.2.0, and so here: a frontend token is still refused there, as on every other path.)"""
 ROOT_FIELDS = ("appName", "environment", "userId", "sessionId", "remoteAddress")
 """Context fields Unleash keeps at the root; every other one goes under ``properties``."""
 SDK_HEADERS = (
@@ -110,7 +110,7 @@ def _is_frontend(path: str) -> bool:
 
 
 class Poll:
-    """The SDKs' poll, ``GET /api/frontend`` (or ``/api/proxy``), answered in plain ASGI: the
+    """The SDKs' poll, ``GET /api/frontend``, answered in plain ASGI: the
     token, the query, the evaluation and the body, without Starlette's request, routing and
     error layers — the one request of this API that every browser makes every few seconds, and
     one no kept answer can serve. Anything but a plain success (no token or a refused one, a
@@ -356,9 +356,13 @@ def toggles(answers: list[FeatureAnswer]) -> list[dict[str, Any]]:
 
 
 def _variant(v: VariantAnswer) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": v.name, "enabled": v.enabled, "feature_enabled": True}
+    """As Unleash 8.2.0 writes it, deprecated ``featureEnabled`` included (SDKs of before
+    ``feature_enabled`` read it)."""
+    out: dict[str, Any] = {"name": v.name, "enabled": v.enabled}
     if v.payload is not None:
         out["payload"] = v.payload
+    out["feature_enabled"] = True
+    out["featureEnabled"] = True
     return out
 
 

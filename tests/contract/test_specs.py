@@ -31,7 +31,7 @@ from tests.live import live_gateway
 TOKEN = "smx_contract-test-admin-token"
 FRONTEND_TOKEN = "smx_contract-test-frontend-token"
 """For the Unleash frontend API, which takes frontend tokens only (an admin token is a 403)."""
-FRONTEND_PATHS = ("/api/frontend", "/api/proxy")
+FRONTEND_PATHS = ("/api/frontend",)
 EXAMPLES = int(os.environ.get("SEGMUX_CONTRACT_EXAMPLES", "30"))
 # Header values no generator can guess (the live gateway's tenant is ``default``), per spec;
 # fixed values are neither generated nor mutated by negative testing.

@@ -279,10 +279,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/api/frontend"): Rule("collection", lambda w: {"context": {"country": "SE"}}),
     ("post", "/api/frontend/client/metrics"): Rule("stateless", lambda w: _metrics()),
     ("post", "/api/frontend/client/register"): Rule("stateless", lambda w: _register()),
-    ("get", "/api/proxy"): Rule("collection", params=lambda w: {"country": "SE"}),
-    ("post", "/api/proxy"): Rule("collection", lambda w: {"context": {"country": "SE"}}),
-    ("post", "/api/proxy/client/metrics"): Rule("stateless", lambda w: _metrics()),
-    ("post", "/api/proxy/client/register"): Rule("stateless", lambda w: _register()),
     ("get", "/api/client/features/{featureName}"): Rule("resource"),
     ("post", "/api/client/register"): Rule("stateless", lambda w: _register()),
     ("post", "/api/client/metrics"): Rule("stateless", lambda w: _metrics()),
@@ -457,7 +453,7 @@ async def call(
 
 
 def is_frontend(path: str) -> bool:
-    return path.startswith(("/api/frontend", "/api/proxy"))
+    return path.startswith("/api/frontend")
 
 
 async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list[Any]:

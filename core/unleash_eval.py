@@ -15,14 +15,15 @@ Semantics (``docs/dialects/unleash.md``, "Evaluation", is the reference):
   constraint of every one of its segments holds. Constraints are Unleash's condition language:
   they are parsed (``core.constraints.to_expression``) and evaluated (``core.expr.evaluate``) by
   the same code as every other condition of segmux; a context field is a standard field
-  (``userId``, ``sessionId``, ``remoteAddress``, ``environment``, ``appName``, ``currentTime``,
-  now when missing) or else one of ``properties``.
+  (``userId``, ``sessionId``, ``remoteAddress``, ``environment``, ``appName``, ``currentTime``:
+  the context's own, else the property of that name; ``currentTime`` now when both are
+  missing) or else one of ``properties``.
 * Kinds: ``default``; ``flexibleRollout`` (``rollout`` percent of the hash of
   ``"<groupId>:<stickiness value>"``; stickiness ``default`` = userId, else sessionId, else a
   random number; ``random``; a standard field; a property); ``userWithId``;
   ``gradualRolloutUserId``/``SessionId``/``Random``; ``remoteAddress`` (addresses and CIDR
-  ranges); ``applicationHostname`` (this process's host). Any other name is a custom strategy
-  segmux cannot run: it never matches.
+  ranges). ``applicationHostname`` (the SDK's machine, unknown to a server) and any other name
+  (a custom strategy whose code segmux does not have) never match.
 * The variant comes from the first matching strategy if it has variants (its ``stickiness`` and
   ``groupId`` parameters), else from the feature's variants (their overrides first): the
   normalized hash of ``"<group>:<stickiness value>"`` with seed 86028157 modulo the total weight,
@@ -39,7 +40,6 @@ import datetime as dt
 import ipaddress
 import random
 import re
-import socket
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -59,7 +59,8 @@ VARIANT_SEED = 86028157
 STANDARD_FIELDS = frozenset(
     ("userId", "sessionId", "remoteAddress", "environment", "appName", "currentTime")
 )
-"""Context fields read from the context's root: a property of the same name is never read."""
+"""Context fields of the context's root (taken from ``properties`` only when the root lacks
+them); every other name is a property."""
 DEFAULT_STICKINESS_RANGE = 10_000
 """``default``/``random`` stickiness without an id hashes a random integer in 1..9999."""
 
@@ -132,24 +133,28 @@ class Prepared:
         props = context.properties
         self.properties = props
         fields: dict[str, str] = {}
-        if context.user_id is not None:
-            fields["userId"] = context.user_id
-        if context.session_id is not None:
-            fields["sessionId"] = context.session_id
-        if context.remote_address is not None:
-            fields["remoteAddress"] = context.remote_address
-        if context.environment is not None:
-            fields["environment"] = context.environment
-        if context.app_name is not None:
-            fields["appName"] = context.app_name
-        if context.current_time is not None:
-            fields["currentTime"] = context.current_time
+        # A standard field missing from the context is taken from the properties, as the SDKs
+        # do (a value at the root, even an empty one, wins).
+        for key, value in (
+            ("userId", context.user_id),
+            ("sessionId", context.session_id),
+            ("remoteAddress", context.remote_address),
+            ("environment", context.environment),
+            ("appName", context.app_name),
+        ):
+            if value is None:
+                value = props.get(key)
+            if value is not None:
+                fields[key] = value
+        current_time = context.current_time
+        if current_time is None:
+            current_time = props.get("currentTime")
+        if current_time is not None:
+            fields["currentTime"] = current_time
         elif reads_time:  # formatting now costs more than the rest: only when it is read
             fields["currentTime"] = _now_text(now)
         self.fields = fields
-        flat: dict[str, Any] = {k: v for k, v in props.items() if k not in STANDARD_FIELDS}
-        flat.update(fields)
-        self.flat = flat
+        self.flat: dict[str, Any] = {**props, **fields}
         self.rng = rng
 
 
@@ -328,16 +333,12 @@ def normalized_hash(group: str, identifier: str, modulus: int, seed: int = ROLLO
 def compile_features(
     features: Sequence[Mapping[str, Any]],
     segments: Mapping[int, Sequence[Mapping[str, Any]] | None],
-    *,
-    hostname: str | None = None,
 ) -> FeatureEngine:
-    """Compile client features (the client API's shape, segments by reference) once.
-    ``hostname``: the host ``applicationHostname`` compares with (this machine's by default)."""
-    host = (hostname if hostname is not None else socket.gethostname()).lower()
+    """Compile client features (the client API's shape, segments by reference) once."""
     compiled: list[CompiledFeature] = []
     weight = 0
     for feature in features:
-        compiled.append(_compile_feature(feature, segments, host))
+        compiled.append(_compile_feature(feature, segments))
         weight += len(msgspec.json.encode(feature)) * 16
     weight += sum(len(msgspec.json.encode(c or [])) * 16 for c in segments.values())
     return FeatureEngine(compiled, weight, _reads_time(features, segments))
@@ -356,15 +357,11 @@ def _reads_time(
     return any(c.get("contextName") == "currentTime" for cs in lists for c in cs)
 
 
-def _compile_feature(
-    feature: Mapping[str, Any], segments: Mapping[int, Any], host: str
-) -> CompiledFeature:
+def _compile_feature(feature: Mapping[str, Any], segments: Mapping[int, Any]) -> CompiledFeature:
     name = str(feature.get("name"))
     strategies: list[_Strategy] | None
     try:
-        strategies = [
-            _compile_strategy(s, name, segments, host) for s in feature.get("strategies") or ()
-        ]
+        strategies = [_compile_strategy(s, name, segments) for s in feature.get("strategies") or ()]
     except Broken:
         strategies = None
     variants = _feature_variants(feature.get("variants") or [], name)
@@ -378,7 +375,7 @@ def _compile_feature(
 
 
 def _compile_strategy(
-    strategy: Mapping[str, Any], feature: str, segments: Mapping[int, Any], host: str
+    strategy: Mapping[str, Any], feature: str, segments: Mapping[int, Any]
 ) -> _Strategy:
     params: Mapping[str, str] = strategy.get("parameters") or {}
     raw: list[Mapping[str, Any]] = list(strategy.get("constraints") or [])
@@ -387,12 +384,15 @@ def _compile_strategy(
         if found is None:  # not in the snapshot, or constraints cannot say it
             raise Broken(f"segment {seq} cannot be resolved")
         raw.extend(found)
-    check = _kind(str(strategy.get("name")), params, feature, host)
+    check = _kind(str(strategy.get("name")), params, feature)
     constraints = _constraints(raw)
+    test: Check | None = None
     if constraints is False:
         check = _never
+    elif constraints is not True:
+        test = constraints
     variants = _strategy_variants(strategy.get("variants") or [], params, feature)
-    return _Strategy(check, None if constraints in (True, False) else constraints, variants)
+    return _Strategy(check, test, variants)
 
 
 def _never(p: Prepared) -> bool:
@@ -406,7 +406,7 @@ def _always(p: Prepared) -> bool:
 # --- kinds ---------------------------------------------------------------------------------
 
 
-def _kind(name: str, params: Mapping[str, str], feature: str, host: str) -> Check:
+def _kind(name: str, params: Mapping[str, str], feature: str) -> Check:
     if name == "default":
         return _always
     if name == "flexibleRollout":
@@ -423,7 +423,9 @@ def _kind(name: str, params: Mapping[str, str], feature: str, host: str) -> Chec
     if name == "remoteAddress":
         return _remote_address(params.get("IPs"))
     if name == "applicationHostname":
-        return _hostname(params.get("hostNames", ""), host)
+        # The application's host is the SDK's machine, which a server-side answer cannot
+        # know (Yggdrasil's own build for the Python SDK has no hostname either): never.
+        return _never
     return _never  # a custom strategy: no code of it runs here
 
 
@@ -501,11 +503,6 @@ def _remote_address(raw: str | None) -> Check:
         return any(address in net for net in networks)
 
     return check
-
-
-def _hostname(raw: str, host: str) -> Check:
-    names = {_quoted(part.strip()).lower() for part in raw.split(",")}
-    return _always if host in names else _never
 
 
 # --- stickiness ----------------------------------------------------------------------------
@@ -635,7 +632,7 @@ def _constant(c: Mapping[str, Any]) -> bool | None:
             if operator in _STR_OPS:
                 raise Broken(f"{operator} without values")
             # Yggdrasil's empty list: IN is false and NOT_IN true, even on a missing field.
-            return (operator == "NOT_IN") != inverted
+            return bool((operator == "NOT_IN") != inverted)
         return None
     if operator == "REGEX":
         if not isinstance(value, str):

@@ -1,0 +1,93 @@
+"""The Unleash evaluation engine in process: µs per user for fixture A's shape.
+
+Run: ``python -m bench.unleash_engine`` from the repository root. Fixture A's features (10
+features, each a ``flexibleRollout`` at 100% over 2 segments of 2 ``IN`` constraints, the shape
+``bench.fixtures.load_fixture_a`` writes) are compiled once, as ``core.flags`` does per tenant
+revision; then every call evaluates all 10 features for a user never seen before, which is what
+``GET /api/frontend`` pays per request besides HTTP. Three user mixes, because the answer's cost
+depends on how far each feature's constraints get: a random user (no segment matches; the first
+constraint fails), a user in every segment's ``userId`` list but the wrong country, and a user
+every feature is on for (all constraints hold, then the rollout hash and a variant pick).
+Prints medians of several timed runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.fixtures import FIXTURE_A_FEATURES, FIXTURE_A_SEGMENTS, constraints_a
+from core.unleash_eval import FeatureEngine, UnleashContext, compile_features
+
+RUNS = 7
+USERS_PER_RUN = 5_000
+
+
+def fixture_a_engine() -> FeatureEngine:
+    segments: dict[int, Any] = {i + 1: constraints_a(i) for i in range(FIXTURE_A_SEGMENTS)}
+    features = []
+    for f in range(FIXTURE_A_FEATURES):
+        name = f"feature-{f:02d}"
+        features.append(
+            {
+                "name": name,
+                "enabled": True,
+                "impressionData": False,
+                "strategies": [
+                    {
+                        "name": "flexibleRollout",
+                        "constraints": [],
+                        "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
+                        "variants": [],
+                        "segments": [2 * f + 1, 2 * f + 2],
+                    }
+                ],
+                "variants": [],
+            }
+        )
+    return compile_features(features, segments)
+
+
+def per_user_us(engine: FeatureEngine, contexts: list[UnleashContext]) -> float:
+    """Median µs per user (all features evaluated) over ``RUNS`` timed passes."""
+    samples = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        for context in contexts:
+            engine.evaluate(context)
+        samples.append((time.perf_counter() - started) / len(contexts) * 1e6)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    engine = fixture_a_engine()
+    mixes = {
+        "random user (no segment matches)": [
+            UnleashContext(user_id=f"user-{n}", app_name="web", properties={"country": "ES"})
+            for n in range(USERS_PER_RUN)
+        ],
+        "listed user, wrong country (first segment's 2nd constraint fails)": [
+            UnleashContext(user_id="u-17", session_id=f"s-{n}", properties={"country": "ES"})
+            for n in range(USERS_PER_RUN)
+        ],
+        "u-17 in SE (every feature on: 4 constraints, a hash)": [
+            UnleashContext(user_id="u-17", session_id=f"s-{n}", properties={"country": "SE"})
+            for n in range(USERS_PER_RUN)
+        ],
+    }
+    on = sum(a.enabled for a in engine.evaluate(mixes[list(mixes)[-1]][0]))
+    assert on == FIXTURE_A_FEATURES, on
+    print(f"| fixture A, {FIXTURE_A_FEATURES} features x 2 segments | µs per user |")
+    print("|---|---|")
+    for label, contexts in mixes.items():
+        print(f"| {label} | {per_user_us(engine, contexts):.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -324,17 +324,21 @@ def post_context(body: Any, address: str) -> UnleashContext:
 
 def _create(fields: dict[str, str], properties: dict[str, str], address: str) -> UnleashContext:
     """Root fields at the root (empty ones dropped), the rest under ``properties`` (where a
-    ``properties`` entry wins over a root one of the same name; ``currentTime`` is one of
-    them, so date constraints compare with the clock); ``remoteAddress`` defaults to the
-    caller's address and ``sessionId`` to a random one, as Unleash does."""
+    ``properties`` entry wins over a root one of the same name); ``remoteAddress`` defaults to
+    the caller's address and ``sessionId`` to a random one, as Unleash does."""
     rest = {k: v for k, v in fields.items() if k not in ROOT_FIELDS}
+    properties = {**rest, **properties}
+    # Unleash moves a page's currentTime under properties, where its SDK's date operators never
+    # look: date constraints compare with the server's clock (observed on 8.2.0). The engine
+    # would read a property of that name as the field, so it is not passed on.
+    properties.pop("currentTime", None)
     return UnleashContext(
         app_name=fields.get("appName") or None,
         environment=fields.get("environment") or None,
         user_id=fields.get("userId") or None,
         session_id=fields.get("sessionId") or secrets.token_hex(18),
         remote_address=fields.get("remoteAddress") or address or None,
-        properties={**rest, **properties},
+        properties=properties,
     )
 
 

@@ -293,6 +293,37 @@ async def test_a_date_constraint_turns_on_without_any_write(
     assert app.state.services.answers.hits == 0
 
 
+async def test_the_clock_is_the_servers_and_properties_stand_in_for_fields(
+    client: httpx.AsyncClient, token_a: str, front_a: str
+) -> None:
+    """As Unleash 8.2.0 answers (observed): a ``currentTime`` sent by the page does not move
+    the clock date constraints compare with, while a constraint on ``userId`` is met by a
+    ``properties[userId]`` when no root ``userId`` is sent."""
+    after = [
+        {
+            "contextName": "currentTime",
+            "operator": "DATE_AFTER",
+            "value": "2029-01-01T00:00:00.000Z",
+        }
+    ]
+    await create_feature(client, token_a, "future")
+    await add_strategy(client, token_a, "future", constraints=after)
+    await enable(client, token_a, "future")
+    u9 = [{"contextName": "userId", "operator": "IN", "values": ["u9"]}]
+    await create_feature(client, token_a, "by-constraint")
+    await add_strategy(client, token_a, "by-constraint", constraints=u9)
+    await enable(client, token_a, "by-constraint")
+    late = "2030-01-01T00:00:00.000Z"
+    assert await toggles(client, front_a, currentTime=late) == []
+    assert await toggles(client, front_a, **{"properties[currentTime]": late}) == []
+    r = await client.post(FRONTEND, json={"context": {"currentTime": late}}, headers=auth(front_a))
+    assert r.json() == {"toggles": []}
+    assert names(await toggles(client, front_a, **{"properties[userId]": "u9"})) == [
+        "by-constraint"
+    ]
+    assert names(await toggles(client, front_a, userId="u9")) == ["by-constraint"]
+
+
 # --- what the answer says, and when it changes ---------------------------------------------
 
 

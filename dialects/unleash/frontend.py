@@ -16,6 +16,7 @@ rollouts). Each request is evaluated afresh, so a change is visible on the next 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -57,8 +58,12 @@ SDK_HEADERS = (
 """Request headers a page may send (what ``unleash-proxy-client`` sends)."""
 NOT_IMPLEMENTED = "The frontend API does not support this endpoint."
 _PROPERTY = re.compile(r"properties\[([^\[\]]+)\]")
-# RFC 3339 date-time, the ``format: date-time`` of Unleash's context schema.
-_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII)
+# RFC 3339 date-time, the ``format: date-time`` of Unleash's context schema (ajv-formats: a
+# date that exists, a time within the day, a zone).
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):?(\d\d))",
+    re.ASCII,
+)
 
 _STRING: schema.Schema = {"type": "string"}
 CONTEXT: schema.Schema = {
@@ -298,7 +303,7 @@ def post_context(body: Any, address: str) -> UnleashContext:
     data = schema.validate(body, POST_BODY, "/body")
     context = data.get("context") or {}
     time = context.get("currentTime")
-    if time is not None and not _DATE_TIME.fullmatch(time):
+    if time is not None and not is_date_time(time):
         raise schema.SchemaError(
             "/body/context/currentTime",
             'The `/body/context/currentTime` property must match format "date-time". '
@@ -320,6 +325,21 @@ def post_context(body: Any, address: str) -> UnleashContext:
             )
         fields[name] = value
     return _create(fields, dict(context.get("properties") or {}), address)
+
+
+def is_date_time(text: str) -> bool:
+    found = _DATE_TIME.fullmatch(text)
+    if found is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in found.groups()[:6])
+    zone_hour, zone_minute = (int(g) if g else 0 for g in found.groups()[6:])
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    # 23:59:60 is a leap second, which RFC 3339 allows.
+    time_ok = hour <= 23 and minute <= 59 and (second <= 59 or (second == 60 and minute == 59))
+    return time_ok and zone_hour <= 23 and zone_minute <= 59
 
 
 def _create(fields: dict[str, str], properties: dict[str, str], address: str) -> UnleashContext:

@@ -224,6 +224,11 @@ async def test_a_query_no_context_can_mean_is_a_400(
             "/body/context/currentTime",
             'must match format "date-time"',
         ),
+        (
+            {"currentTime": "2024-01-01T12:99:00Z"},
+            "/body/context/currentTime",
+            'must match format "date-time"',
+        ),
     ],
 )
 async def test_a_post_context_no_strategy_can_mean_is_a_400(

@@ -8,7 +8,7 @@ revision; then every call evaluates all 10 features for a user never seen before
 depends on how far each feature's constraints get: a random user (no segment matches; the first
 constraint fails), a user in every segment's ``userId`` list but the wrong country, and a user
 every feature is on for (all constraints hold, then the rollout hash and a variant pick).
-Prints medians of several timed runs.
+Prints the median and the best of several timed runs.
 """
 
 from __future__ import annotations
@@ -54,15 +54,16 @@ def fixture_a_engine() -> FeatureEngine:
     return compile_features(features, segments)
 
 
-def per_user_us(engine: FeatureEngine, contexts: list[UnleashContext]) -> float:
-    """Median µs per user (all features evaluated) over ``RUNS`` timed passes."""
+def per_user_us(engine: FeatureEngine, contexts: list[UnleashContext]) -> tuple[float, float]:
+    """µs per user (all features evaluated) over ``RUNS`` timed passes: the median and the
+    best (on a shared machine the best is the closest to the cost itself)."""
     samples = []
     for _ in range(RUNS):
         started = time.perf_counter()
         for context in contexts:
             engine.evaluate(context)
         samples.append((time.perf_counter() - started) / len(contexts) * 1e6)
-    return statistics.median(samples)
+    return statistics.median(samples), min(samples)
 
 
 def main() -> None:
@@ -83,10 +84,11 @@ def main() -> None:
     }
     on = sum(a.enabled for a in engine.evaluate(mixes[list(mixes)[-1]][0]))
     assert on == FIXTURE_A_FEATURES, on
-    print(f"| fixture A, {FIXTURE_A_FEATURES} features x 2 segments | µs per user |")
-    print("|---|---|")
+    print(f"| fixture A, {FIXTURE_A_FEATURES} features x 2 segments | µs per user: median | best |")
+    print("|---|---|---|")
     for label, contexts in mixes.items():
-        print(f"| {label} | {per_user_us(engine, contexts):.1f} |")
+        median, best = per_user_us(engine, contexts)
+        print(f"| {label} | {median:.1f} | {best:.1f} |")
 
 
 if __name__ == "__main__":

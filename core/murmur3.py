@@ -1,16 +1,15 @@
 """MurmurHash3 (Austin Appleby's public-domain reference): ``MurmurHash3_x64_128`` and
-``MurmurHash3_x86_32``.
+``MurmurHash3_x86_32``, bit for bit.
 
-Pure Python so the core needs no compiled dependency: Confidence's resolver buckets a unit with
-the first 64-bit half of the 128-bit hash, Unleash's SDKs bucket users (rollouts, variants) with
-the 32-bit one, and segmux must reproduce both bit for bit. Keys are short
-(``"MegaSalt-<account>|<unit>"``, ``"<groupId>:<userId>"``), so the per-block Python loop costs
-microseconds.
+Confidence's resolver buckets a unit with the first 64-bit half of the 128-bit hash, once per
+resolve: pure Python, its keys are short (``"MegaSalt-<account>|<unit>"``), so the per-block loop
+costs microseconds. Unleash's SDKs bucket users (rollouts, variants) with the 32-bit one, up to
+twice per feature of a per-user answer: that one is ``mmh3``'s C implementation.
 """
 
 from __future__ import annotations
 
-import struct
+import mmh3
 
 _MASK = (1 << 64) - 1
 _C1 = 0x87C37B91114253D5
@@ -69,31 +68,8 @@ def murmur3_x64_128(data: bytes, seed: int = 0) -> tuple[int, int]:
     return h1, h2
 
 
-_M32 = 0xFFFFFFFF
-_C1_32 = 0xCC9E2D51
-_C2_32 = 0x1B873593
-
-
-def _mix_k32(k: int) -> int:
-    k = (k * _C1_32) & _M32
-    k = ((k << 15) | (k >> 17)) & _M32
-    return (k * _C2_32) & _M32
-
-
 def murmur3_x86_32(data: bytes, seed: int = 0) -> int:
-    """MurmurHash3_x86_32(data, seed), unsigned: what Unleash's SDKs bucket users with."""
-    length = len(data)
-    h = seed & _M32
-    end = length - length % 4
-    for k in struct.unpack_from(f"<{end // 4}I", data):
-        h ^= _mix_k32(k)
-        h = ((h << 13) | (h >> 19)) & _M32
-        h = (h * 5 + 0xE6546B64) & _M32
-    if end < length:
-        h ^= _mix_k32(int.from_bytes(data[end:], "little"))
-    h ^= length
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & _M32
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & _M32
-    return h ^ (h >> 16)
+    """MurmurHash3_x86_32(data, seed), unsigned: what Unleash's SDKs bucket users with. Run by
+    ``mmh3`` (C): a per-user answer hashes once per rollout and variant it reaches, and the C
+    hash is some 30 times faster than the same loop in Python."""
+    return mmh3.hash(data, seed, signed=False)

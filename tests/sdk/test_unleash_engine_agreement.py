@@ -32,7 +32,12 @@ from core.store import Store
 from core.unleash_eval import FeatureAnswer, UnleashContext
 from tests import pg
 from tests.conftest import make_token
-from tests.dialects.unleash.engine_cases import FEATURE_NAMES, setup, table
+from tests.dialects.unleash.engine_cases import (
+    FEATURE_NAMES,
+    ids_under_properties,
+    setup,
+    table,
+)
 from tests.live import live_gateway
 
 UnleashClient = pg.require("UnleashClient").UnleashClient
@@ -198,3 +203,26 @@ async def test_node_and_python_sdks_agree_with_the_engine(
     for context, mine, theirs_node, theirs_python in zip(contexts, ours, node, python, strict=True):
         assert theirs_node == mine, context
         assert theirs_python == mine, context
+
+
+async def test_a_user_id_under_properties_where_the_sdks_differ(
+    gateway: str, admin: httpx.AsyncClient, store: Store, tmp_path: Path
+) -> None:
+    """Yggdrasil (the Python SDK) reads a standard field from ``properties`` when the context
+    lacks it, for everything; the Node SDK only for constraints and named stickiness, not for
+    ``userWithId`` or ``gradualRolloutUserId``. segmux follows Yggdrasil, and the Node SDK
+    differs on exactly those two kinds."""
+    await setup(admin, ADMIN)
+    token = await make_token(store, "default", scope="client:development", name="sdk")
+    contexts = ids_under_properties()
+    ours = await engine_answers(store, contexts)
+    node = await asyncio.to_thread(node_answers, gateway, token, contexts)
+    python = await asyncio.to_thread(python_sdk_answers, gateway, token, tmp_path, contexts)
+    assert python == ours
+    differ = set()
+    for mine, theirs in zip(ours, node, strict=True):
+        for a, b in zip(mine, theirs, strict=True):
+            if a != b:
+                differ.add(a["name"])
+                assert a["enabled"] and not b["enabled"], (a, b)
+    assert differ == {"beta-banner", "gradual"}  # userWithId, gradualRolloutUserId

@@ -226,7 +226,7 @@ def client_features(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def contexts(draw: st.DrawFn) -> UnleashContext:
-    user = draw(st.none() | st.sampled_from(USERS))
+    user = draw(st.none() | st.sampled_from([*USERS, ""]))  # an empty id is an id
     # Default stickiness reads userId, then sessionId: one of them is always there, so no
     # answer depends on a random draw.
     session = draw(
@@ -241,7 +241,10 @@ def contexts(draw: st.DrawFn) -> UnleashContext:
         "v": st.sampled_from(SEMVERS),
         "a.b": st.just("x"),
         'we"ird': st.just("x"),
+        # Standard fields under properties: read only when the context lacks them.
         "userId": st.sampled_from(USERS),
+        "sessionId": st.just("s7"),
+        "remoteAddress": st.sampled_from(ADDRESSES),
     }
     for key, values in optional.items():
         if draw(st.booleans()):

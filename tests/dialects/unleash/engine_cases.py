@@ -148,3 +148,21 @@ def table() -> list[UnleashContext]:
             )
         )
     return out
+
+
+def ids_under_properties() -> list[UnleashContext]:
+    """Contexts whose ``userId`` is only under ``properties`` (as a custom field would be)."""
+    return [
+        UnleashContext(
+            session_id=f"p{i}",
+            app_name="web",
+            properties={
+                "userId": f"u{i}",
+                "email": "ana@example.com",
+                "country": "SE",
+                "plan": "pro",
+                "appVersion": "2.0.0",
+            },
+        )
+        for i in range(1, 9)
+    ]

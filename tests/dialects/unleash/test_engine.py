@@ -18,7 +18,14 @@ from core.errors import Forbidden
 from core.model import Principal
 from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
 from tests import pg
-from tests.dialects.unleash.engine_cases import SERVED_VARIANTS, VARIANTS, setup, table, turn_on
+from tests.dialects.unleash.engine_cases import (
+    SERVED_VARIANTS,
+    VARIANTS,
+    ids_under_properties,
+    setup,
+    table,
+    turn_on,
+)
 from tests.dialects.unleash.helpers import (
     FEATURES,
     WITH_MESSAGE,
@@ -61,7 +68,7 @@ async def test_the_engine_agrees_with_yggdrasil_on_the_served_features(
     flags = services(app).flags
     enabled_somewhere: set[str] = set()
     variants_seen: set[str] = set()
-    for context in table():
+    for context in [*table(), *ids_under_properties()]:
         answers = await flags.evaluate_features(SDK, "development", context)
         assert [a.name for a in answers] == [f["name"] for f in body["features"]]
         theirs = msgspec.to_builtins(context)
@@ -207,3 +214,16 @@ async def test_strategy_variant_weights_as_unleash_fixes_them(
             "message": WITH_MESSAGE + message,
             "details": [{"message": message}],
         }
+
+
+async def test_the_features_are_compiled_once_per_revision(
+    client: httpx.AsyncClient, app: Starlette, token_a: str
+) -> None:
+    await setup(client, token_a)
+    flags = services(app).flags
+    first = await flags.feature_engine(SDK, "development")
+    assert await flags.feature_engine(SDK, "development") is first  # nothing changed
+    await create_feature(client, token_a, "late")
+    second = await flags.feature_engine(SDK, "development")
+    assert second is not first
+    assert "late" in {f.name for f in second.features} - {f.name for f in first.features}

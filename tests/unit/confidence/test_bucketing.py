@@ -1,5 +1,5 @@
 """The resolver's bucketing, reproduced bit for bit: the sheet's published vector, a table of 20
-more computed with the independent ``mmh3`` (PyPI, tests only), and the pure-Python
+more computed with the independent ``mmh3`` (PyPI), and the pure-Python
 MurmurHash3 against ``mmh3`` on every tail length."""
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from core.tokens import frontend_environment, require_frontend
 from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
 from dialects.cors import Cors
 from dialects.handlers import SurfaceApi
-from dialects.http import CatchAll, Endpoint, raw_or_bearer_token, route
+from dialects.http import CatchAll, Endpoint, raw_or_bearer, raw_or_bearer_token, route
 from dialects.ports import Services
 from dialects.unleash import client, errors, routes, schema
 from dialects.unleash.wire import JSON, Message, encode
@@ -152,7 +152,7 @@ class Poll:
         client = scope.get("client")
         try:
             who = await self.services.tokens.authenticate(
-                _raw_or_bearer(authorization.decode("latin-1")), frontend_api=True
+                raw_or_bearer(authorization.decode("latin-1")), frontend_api=True
             )
             environment = frontend_environment(who)
             if environment is None:
@@ -185,15 +185,6 @@ def _is_poll(scope: Scope) -> bool:
         and scope["method"] == "GET"
         and (_route_path(scope).rstrip("/") or "/") in PREFIXES
     )
-
-
-def _raw_or_bearer(header: str) -> str | None:
-    """Unleash's token forms: ``<token>`` or ``Bearer <token>`` (``dialects.http``)."""
-    header = header.strip()
-    scheme, _, rest = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return rest.strip() or None
-    return header or None
 
 
 class FrontendApi(SurfaceApi):

@@ -383,11 +383,13 @@ def _variant(v: VariantAnswer) -> dict[str, Any]:
 
 def features_response(request: Request, toggles: list[dict[str, Any]]) -> Response:
     """``{"toggles": […]}`` with Express's weak ETag, a 304 when the SDK already holds it, and
-    ``Cache-Control: no-cache`` (each poll must reach segmux, which may answer 304)."""
+    ``Cache-Control: no-cache`` (each poll must reach segmux, which may answer 304). Express
+    answers 304 to a GET only: a POST always gets the body, its ETag still set."""
     body = encode({"toggles": toggles})
     etag = weak_etag(body)
     headers = {"Cache-Control": "no-cache", "ETag": etag}
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    conditional = request.method in ("GET", "HEAD")
+    if conditional and etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=JSON, headers=headers)
 

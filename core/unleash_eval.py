@@ -71,6 +71,11 @@ _YGG_DATE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{3})?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
+_FULL_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+"""A context date the SDKs' engine reads (RFC 3339): a subset of the shared evaluator's."""
 _STRINGY = frozenset(("IN", "NOT_IN", "STR_STARTS_WITH", "STR_ENDS_WITH", "STR_CONTAINS"))
 _STR_OPS = frozenset(("STR_STARTS_WITH", "STR_ENDS_WITH", "STR_CONTAINS"))
 _SEMVER_OPS = frozenset(("SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER_LTE"))
@@ -607,7 +612,7 @@ def _constraints(raw: list[Mapping[str, Any]]) -> Check | bool:
         raise Broken(str(exc)) from exc
     if expr is None:
         return True
-    run = compile_expr(_flat_paths(expr))
+    run = compile_expr(_as_sdks_read(expr))
     return lambda p: run(p.flat)
 
 
@@ -657,22 +662,26 @@ def _constant(c: Mapping[str, Any]) -> bool | None:
     return None
 
 
-def _flat_paths(expr: ast.Expr) -> ast.Expr:
-    """Context names are keys, not paths, in Unleash (``a.b`` is the property ``"a.b"``): each
-    path of the parsed condition becomes one step."""
+def _as_sdks_read(expr: ast.Expr) -> ast.Expr:
+    """The parsed condition, read as the SDKs read a context. Context names are keys, not
+    paths (``a.b`` is the property ``"a.b"``): each path becomes one step. A date compares only
+    when the context's value is a full instant (date, time and zone), as Rust's parser takes
+    it; the shared evaluator would also read ``2025-01-01`` (as UTC midnight), which is wider."""
     if isinstance(expr, ast.And | ast.Or):
-        return type(expr)(tuple(_flat_paths(a) for a in expr.args))
+        return type(expr)(tuple(_as_sdks_read(a) for a in expr.args))
     if isinstance(expr, ast.Not):
-        return ast.Not(_flat_paths(expr.arg))
+        return ast.Not(_as_sdks_read(expr.arg))
     if isinstance(expr, ast.Quant):
         return msgspec.structs.replace(
-            expr, path=(".".join(expr.path),), cond=_flat_paths(expr.cond)
+            expr, path=(".".join(expr.path),), cond=_as_sdks_read(expr.cond)
         )
     if isinstance(expr, ast.SegmentRef):
         return expr
-    if len(expr.path) <= 1:
-        return expr
-    return msgspec.structs.replace(expr, path=(".".join(expr.path),))
+    if len(expr.path) > 1:
+        expr = msgspec.structs.replace(expr, path=(".".join(expr.path),))
+    if isinstance(expr, ast.Cmp) and expr.value.kind == "datetime":
+        return ast.And((ast.Regex(expr.path, _FULL_INSTANT, False), expr))
+    return expr
 
 
 # --- variants ------------------------------------------------------------------------------

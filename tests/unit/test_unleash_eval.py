@@ -295,6 +295,32 @@ def test_operators_follow_the_sdks() -> None:
 
 
 @pytest.mark.parametrize(
+    ("when", "after"),
+    [
+        ("2030-01-01T00:00:00Z", True),
+        ("2030-01-01 00:00:00Z", True),
+        ("2030-01-01t00:00:00z", True),
+        ("2030-01-01T00:00:00.123456789Z", True),
+        ("2030-01-01T00:00:00+01:00", True),
+        # Not an instant Rust reads: false, and true inverted (as Yggdrasil answers).
+        ("2030-01-01", False),
+        ("2030-01-01T00:00:00", False),
+        # Rust takes this one; segmux does not (narrower, never wider).
+        ("2030-01-01T00:00:00+0100", False),
+    ],
+)
+def test_a_context_date_compares_only_as_a_full_instant(when: str, after: bool) -> None:
+    constraint = {
+        "contextName": "currentTime",
+        "operator": "DATE_AFTER",
+        "value": "2025-01-01T00:00:00Z",
+    }
+    assert on(feature([strategy(constraints=[constraint])]), currentTime=when) is after
+    inverted = {**constraint, "inverted": True}
+    assert on(feature([strategy(constraints=[inverted])]), currentTime=when) is not after
+
+
+@pytest.mark.parametrize(
     "constraint",
     [
         {"contextName": "x", "operator": "IN_CIDR", "values": ["10.0.0.0/8"]},  # not in 8.2

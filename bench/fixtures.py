@@ -65,6 +65,7 @@ class Tokens:
     writes: str  # tenant writes, admin
     eval: str  # tenant eval, admin
     bulk: str  # tenant bulk, admin
+    frontend: str  # tenant default, frontend:development (browser SDKs)
 
 
 def constraints_a(i: int) -> list[dict[str, Any]]:
@@ -280,6 +281,9 @@ async def prepare_store(
         writes, _ = await svc.create(tenant="writes", scope="admin", name="bench")
         ev, _ = await svc.create(tenant="eval", scope="admin", name="bench")
         bulk, _ = await svc.create(tenant="bulk", scope="admin", name="bench")
+        frontend, _ = await svc.create(
+            tenant="default", scope="frontend:development", name="browser"
+        )
         timings["migrate + tokens"] = time.perf_counter() - started
         parallel = 1 if url.startswith("sqlite") else 8
         t = time.perf_counter()
@@ -300,7 +304,9 @@ async def prepare_store(
     t = time.perf_counter()
     await _load_profiles(url, individuals)
     timings["fixture B individuals"] = time.perf_counter() - t
-    tokens = Tokens(admin=admin_token, client=client, writes=writes, eval=ev, bulk=bulk)
+    tokens = Tokens(
+        admin=admin_token, client=client, writes=writes, eval=ev, bulk=bulk, frontend=frontend
+    )
     return tokens, timings
 
 

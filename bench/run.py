@@ -351,10 +351,14 @@ def floor_for(run: Run, backend: str, scenarios: list[Scenario]) -> Iterator[pro
         yield srv
 
 
-def bench_unleash(run: Run, ref: UnleashRef) -> None:
+def bench_unleash(run: Run, ref: UnleashRef, only: str | None = None) -> None:
     srv = ref.wait()
     server = procs.Server(url=srv.url, pid=srv.pid, health="/health")
-    scenarios = unleash_scenarios(srv.admin_token, srv.client_token)
+    scenarios = [
+        s
+        for s in unleash_scenarios(srv.admin_token, srv.client_token, srv.frontend_token)
+        if not only or only in s.name
+    ]
     for sc in scenarios:
         r = asyncio.run(probe(srv.url, sc.request))
         if r.status_code != 200:
@@ -547,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
                     with_floor=not args.no_floor,
                 )
         if ref is not None:
-            bench_unleash(run, ref)
+            bench_unleash(run, ref, args.only)
     finally:
         if ref is not None:
             ref.close()

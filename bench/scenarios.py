@@ -189,6 +189,7 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
             "A",
             one_connection=True,
         ),
+        frontend_scenario(tokens.frontend),
         Scenario("adobe list", Request("GET", ADOBE, _adobe(a)), "A"),
         Scenario("adobe get", Request("GET", ids["adobe"], _adobe(a)), "A"),
         Scenario("confidence list", Request("GET", "/v1/segments", _bearer(a)), "A"),
@@ -223,9 +224,22 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
     ]
 
 
-def unleash_scenarios(admin: str, client: str) -> list[Scenario]:
+FRONTEND_PATH = f"/api/frontend?appName=bench&country=SE&userId=u-{PLACEHOLDER}"
+"""A browser SDK's poll: another user on every request, so no answer kept for one user (by
+segmux, a proxy or the server) can serve the next; every request evaluates fixture A's ten
+features (their twenty segments' constraints) for a user none of them is on for."""
+
+
+def frontend_scenario(token: str) -> Scenario:
+    return Scenario(
+        "unleash frontend", Request("GET", FRONTEND_PATH, {"Authorization": token}), "A"
+    )
+
+
+def unleash_scenarios(admin: str, client: str, frontend: str) -> list[Scenario]:
     """The real Unleash server's side of the Unleash scenarios (same names, to pair them)."""
     return [
+        frontend_scenario(frontend),
         Scenario(
             "unleash list",
             Request("GET", "/api/admin/segments", {"Authorization": admin}),

@@ -13,7 +13,8 @@ and serves until Ctrl-C; the database is dropped on exit either way.
 The package is installed once into ``.cache/unleash-server/`` (gitignored) with
 ``npm install --no-audit --no-fund`` and reused afterwards. The server listens on 127.0.0.1 only,
 with API-token auth on, telemetry and the version check off. Tokens are seeded through
-``INIT_ADMIN_API_TOKENS`` / ``INIT_BACKEND_API_TOKENS`` (Unleash's own bootstrap mechanism), so
+``INIT_ADMIN_API_TOKENS`` / ``INIT_BACKEND_API_TOKENS`` / ``INIT_FRONTEND_API_TOKENS`` (Unleash's
+own bootstrap mechanism), so
 no login or UI step is needed. PostgreSQL is reached as ``SEGMUX_UNLEASH_PG_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``): a maintenance database on the server where
 the fresh one is created and later dropped.
@@ -75,6 +76,7 @@ class UnleashServer:
     url: str  # base URL without a trailing slash; the admin API is under {url}/api/admin
     admin_token: str  # "*:*.<secret>": admin API
     client_token: str  # "default:development.<secret>": client (backend SDK) API
+    frontend_token: str  # "default:development.<secret>": frontend API (browser SDKs)
     pid: int
     database: str
 
@@ -199,6 +201,7 @@ def unleash_server(
     port = port or _free_port()
     admin_token = f"*:*.{secrets.token_hex(24)}"
     client_token = f"default:development.{secrets.token_hex(24)}"
+    frontend_token = f"default:development.{secrets.token_hex(24)}"
     child_env = {
         **os.environ,
         "SX_DB_HOST": parts.hostname or "127.0.0.1",
@@ -209,6 +212,7 @@ def unleash_server(
         "SX_PORT": str(port),
         "INIT_ADMIN_API_TOKENS": admin_token,
         "INIT_BACKEND_API_TOKENS": client_token,
+        "INIT_FRONTEND_API_TOKENS": frontend_token,
         "SEND_TELEMETRY": "false",
         "CHECK_VERSION": "false",
         "NODE_ENV": "production",
@@ -229,7 +233,12 @@ def unleash_server(
     try:
         _wait_healthy(url, proc, log)
         yield UnleashServer(
-            url=url, admin_token=admin_token, client_token=client_token, pid=proc.pid, database=name
+            url=url,
+            admin_token=admin_token,
+            client_token=client_token,
+            frontend_token=frontend_token,
+            pid=proc.pid,
+            database=name,
         )
     finally:
         _stop(proc)
@@ -263,7 +272,8 @@ def main() -> int:
         # Tokens are printed here on purpose: this is a throwaway local server for a person.
         print(
             f"url={srv.url}\nadmin_token={srv.admin_token}\n"
-            f"client_token={srv.client_token}\npid={srv.pid}",
+            f"client_token={srv.client_token}\nfrontend_token={srv.frontend_token}\n"
+            f"pid={srv.pid}",
             flush=True,
         )
         stop = threading.Event()

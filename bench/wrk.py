@@ -1,10 +1,10 @@
 """Driving load with ``wrk`` (the Debian package): one Lua script per request shape, the summary
 printed by the script's ``done`` hook as one JSON line, so nothing is scraped from wrk's text.
 
-A scenario's request is a method, a path, headers and an optional body. A body may hold the
-placeholder ``@N@``: each request replaces it with ``<run prefix>-<thread>-<counter>``, so
-creates never collide on a unique name (wrk gives each thread its own Lua state, hence the
-thread number set in ``setup``).
+A scenario's request is a method, a path, headers and an optional body. A body or a path may
+hold the placeholder ``@N@``: each request replaces it with ``<run prefix>-<thread>-<counter>``,
+so creates never collide on a unique name and per-user reads (``?userId=@N@``) never repeat one
+(wrk gives each thread its own Lua state, hence the thread number set in ``setup``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def lua_script(req: Request) -> str:
     for k, v in req.headers.items():
         lines.append(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}")
     lines.append(f"local path = {_lua_string(req.path)}")
-    dynamic = req.body is not None and PLACEHOLDER in req.body
+    dynamic = PLACEHOLDER in req.path or (req.body is not None and PLACEHOLDER in req.body)
     if req.body is not None and not dynamic:
         lines.append(f"wrk.body = {_lua_string(req.body)}")
     lines.append("""
@@ -64,16 +64,18 @@ function setup(thread)
 end
 """)
     if dynamic:
-        assert req.body is not None
-        lines.append(f"local template = {_lua_string(req.body)}")
+        # A body without the placeholder is sent as it is (gsub finds nothing to replace).
+        lines.append(f"local template = {_lua_string(req.body) if req.body is not None else 'nil'}")
         lines.append(f"local prefix = {_lua_string(uuid.uuid4().hex[:8])}")
         lines.append("""
 local counter = 0
 function request()
   counter = counter + 1
   local name = prefix .. "-" .. tostring(tid) .. "-" .. tostring(counter)
-  local body = template:gsub("@N@", name)
-  return wrk.format(nil, path, nil, body)
+  local target = path:gsub("@N@", name)
+  local body = nil
+  if template ~= nil then body = template:gsub("@N@", name) end
+  return wrk.format(nil, target, nil, body)
 end
 """)
     else:

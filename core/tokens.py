@@ -17,7 +17,7 @@ from typing import Literal
 import msgspec
 
 from core.cache import TokenCache
-from core.errors import Conflict, CoreError, Invalid, NotFound, Unauthorized
+from core.errors import Conflict, CoreError, Forbidden, Invalid, NotFound, Unauthorized
 from core.model import Principal, Tenant, TokenInfo, now_us
 from core.store import Store
 from core.store.limits import WORK_TENANT
@@ -31,7 +31,11 @@ IMS_ORG_SETTING = "ims_org_id"
 """Tenant setting holding the Adobe IMS org id; unset, it is ``<tenant>@AdobeOrg``."""
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IMS_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}@AdobeOrg$")
-_SCOPE_RE = re.compile(r"^(admin|client:[A-Za-z0-9_.-]{1,100})$")
+_SCOPE_RE = re.compile(r"^(admin|(client|frontend):[A-Za-z0-9_.-]{1,100})$")
+FRONTEND_SCOPE = "frontend:"
+"""A frontend token's scope is ``frontend:<environment>``: Unleash's frontend tokens, made to be
+shipped inside browser and mobile apps, so public by design. Such a token may call the frontend
+API and nothing else (Unleash's own rule), whatever the dialect."""
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 VERIFIED: ContextVar[tuple[str, Principal] | None] = ContextVar("segmux_verified", default=None)
@@ -49,7 +53,29 @@ def hash_token(token: str) -> str:
 
 def check_scope(scope: str) -> None:
     if not _SCOPE_RE.match(scope):
-        raise Invalid("scope", "must be 'admin' or 'client:<environment>'")
+        raise Invalid(
+            "scope", "must be 'admin', 'client:<environment>' or 'frontend:<environment>'"
+        )
+
+
+def frontend_environment(principal: Principal) -> str | None:
+    """The environment of a frontend token, else None."""
+    scope = principal.scope
+    return scope[len(FRONTEND_SCOPE) :] if scope.startswith(FRONTEND_SCOPE) else None
+
+
+def require_frontend(principal: Principal) -> str:
+    """The environment of a frontend token; any other token is refused (Unleash answers an
+    admin or client token on its frontend API with the wrong-token-kind 403)."""
+    environment = frontend_environment(principal)
+    if environment is None:
+        raise Forbidden("this endpoint needs a frontend token")
+    return environment
+
+
+def _outside_frontend(principal: Principal) -> None:
+    if frontend_environment(principal) is not None:
+        raise Forbidden("a frontend token may only call the frontend API")
 
 
 def check_tenant_name(name: str) -> None:
@@ -119,12 +145,16 @@ class TokenService:
         with contextlib.suppress(Conflict):
             await self.create(tenant=tenant, scope=scope, name=name, token=token)
 
-    async def authenticate(self, token: str | None) -> Principal:
+    async def authenticate(self, token: str | None, *, frontend_api: bool = False) -> Principal:
+        """The token's holder. A frontend token is refused (``Forbidden``) unless the caller is
+        the frontend API (``frontend_api``): it is public, so it opens nothing else."""
         if not token:
             raise Unauthorized("no token")
         principal = await self._principal(token)
         if principal is None:
             raise Unauthorized("unknown token")
+        if not frontend_api:
+            _outside_frontend(principal)
         return principal
 
     async def _principal(self, token: str) -> Principal | None:
@@ -212,6 +242,7 @@ class TokenService:
         principal = await self._principal(token)
         if principal is None:
             raise Refused("token_invalid", "unknown or expired token")
+        _outside_frontend(principal)
         if not api_key:
             raise Refused("api_key_missing", "no API key")
         if not _CLIENT_ID_RE.match(api_key) or (

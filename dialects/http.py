@@ -291,7 +291,12 @@ def bearer_token(request: Request) -> str | None:
 
 def raw_or_bearer_token(request: Request) -> str | None:
     """Unleash style: ``Authorization: <token>``, with an optional ``Bearer`` prefix stripped."""
-    header = _authorization(request).strip()
+    return raw_or_bearer(_authorization(request))
+
+
+def raw_or_bearer(header: str) -> str | None:
+    """The token of one ``Authorization`` value, Unleash style (see above)."""
+    header = header.strip()
     scheme, _, rest = header.partition(" ")
     if scheme.lower() == "bearer":
         return rest.strip() or None

@@ -39,6 +39,10 @@ class HandlerSettings(Protocol):
     def evaluate_budget_ms(self) -> int:
         """CPU time one evaluation request may spend."""
 
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """Origins whose browser pages may call the APIs made for browsers (``*``: any)."""
+
 
 class Services(Protocol):
     """The use cases and hooks a surface's handlers call (read-only attributes)."""

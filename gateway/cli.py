@@ -181,7 +181,12 @@ def _parser() -> Parser:
         "create", help="create a token; stdout: only the token (stderr: which store)"
     )
     create.add_argument("--tenant", required=True, help="the tenant (created with its first token)")
-    create.add_argument("--scope", required=True, help="admin | client:<environment>")
+    create.add_argument(
+        "--scope",
+        required=True,
+        help="admin | client:<environment> (server SDKs) | frontend:<environment> (browser and "
+        "mobile SDKs: the Unleash frontend API only)",
+    )
     create.add_argument("--name", required=True, help="what the token is for")
     create.add_argument(
         "--client-id",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
@@ -69,6 +70,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_connections: int = 1000
     """``SEGMUX_MAX_CONNECTIONS``: open connections (and requests in flight) per process
     beyond which new requests are answered 503 at once."""
+    cors_origins: tuple[str, ...] = ("*",)
+    """``SEGMUX_CORS_ORIGINS``: the web origins whose pages may call the Unleash frontend API
+    from a browser (comma-separated ``https://app.example.com``), or ``*`` for any page (the
+    default, as Unleash's ``UNLEASH_FRONTEND_API_ORIGINS``: frontend tokens are public and the
+    API only reads; docs/dialects/unleash.md). No other API answers a browser's cross-origin
+    request."""
 
     # --- database time and its sharing between tenants (core.store.limits) ---------------
     statement_timeout_ms: int = 5000
@@ -111,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),
             header_timeout=header_timeout(env),
             max_connections=max_connections(env),
+            cors_origins=cors_origins(env.get("SEGMUX_CORS_ORIGINS")),
             evaluate_budget_ms=_whole(
                 get("EVALUATE_BUDGET_MS", d.evaluate_budget_ms),
                 "SEGMUX_EVALUATE_BUDGET_MS",
@@ -262,6 +270,55 @@ def header_timeout(env: Mapping[str, str] | None = None) -> float:
     """``SEGMUX_HEADER_TIMEOUT`` (seconds), read on its own by each serving process's
     connections (``gateway.slow_clients``)."""
     return _positive(os.environ if env is None else env, "HEADER_TIMEOUT", 10.0)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
+def cors_origins(value: str | None) -> tuple[str, ...]:
+    """``*`` (unset: the default), or comma-separated origins, each exactly as a browser sends
+    it in ``Origin``: ``http(s)://host[:port]``, lower case, no path, no default port. A value
+    the browser could never send would match nothing and silently lock every page out."""
+    if value is None:
+        return ("*",)
+    entries = [e.strip() for e in value.split(",")]
+    if entries == ["*"]:
+        return ("*",)
+    fix = "list origins as a browser sends them, e.g. https://app.example.com, or * for any"
+    if not any(entries):
+        raise SettingError("SEGMUX_CORS_ORIGINS is empty", f"unset it for the default *, or {fix}")
+    for entry in entries:
+        if entry == "*":
+            raise SettingError(
+                "SEGMUX_CORS_ORIGINS mixes * with origins", "use * alone or only origins"
+            )
+        if _origin(entry) != entry:
+            raise SettingError(f"SEGMUX_CORS_ORIGINS: {entry!r} is not a web origin", fix)
+    return tuple(dict.fromkeys(entries))
+
+
+def _origin(text: str) -> str | None:
+    """The origin a browser would send for ``text`` (None if it has none)."""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+        host = f"[{host}]"
+    elif not _HOST_NAME.fullmatch(host):  # no wildcard, space or other character a host lacks
+        return None
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
 
 
 def max_connections(env: Mapping[str, str]) -> int:

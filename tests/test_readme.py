@@ -104,6 +104,7 @@ SESSIONS = readme_sessions()
 SESSION_NAMES = {  # the README's sections with a session, and the test ids they run under
     "Try it: the v2.3 API with curl": "v23",
     "Try it: the Unleash API with curl": "unleash",
+    "Browsers and mobile apps: the Unleash frontend API": "frontend",
     "Adobe: AEP Segmentation at `/data/core/ups`": "adobe",
     "Confidence: segments at `/v1/segments`": "confidence",
     "HAL: Individual Segments at `/{projectId}/…`": "hal",

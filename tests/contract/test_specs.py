@@ -23,9 +23,15 @@ from schemathesis.checks import (
 from schemathesis.core.parameters import ParameterLocation
 
 import openapi
+from core.store import open_store
+from core.tokens import TokenService
+from tests import pg
 from tests.live import live_gateway
 
 TOKEN = "smx_contract-test-admin-token"
+FRONTEND_TOKEN = "smx_contract-test-frontend-token"
+"""For the Unleash frontend API, which takes frontend tokens only (an admin token is a 403)."""
+FRONTEND_PATHS = ("/api/frontend",)
 EXAMPLES = int(os.environ.get("SEGMUX_CONTRACT_EXAMPLES", "30"))
 # Header values no generator can guess (the live gateway's tenant is ``default``), per spec;
 # fixed values are neither generated nor mutated by negative testing.
@@ -42,7 +48,18 @@ CHECKS = [
 @pytest.fixture
 def gateway(store_url: str, backend: str) -> Iterator[str]:
     with live_gateway(store_url, TOKEN) as base:
+        pg.run_sync(lambda: seed_frontend_token(store_url))
         yield base
+
+
+async def seed_frontend_token(url: str) -> None:
+    store = await open_store(url)
+    try:
+        await TokenService(store).ensure(
+            tenant="default", scope="frontend:development", name="contract", token=FRONTEND_TOKEN
+        )
+    finally:
+        await store.close()
 
 
 def auth_for(case: schemathesis.Case) -> dict[str, str]:
@@ -51,6 +68,8 @@ def auth_for(case: schemathesis.Case) -> dict[str, str]:
     headers = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
     if headers is not None and headers.mode.is_negative:
         return {}
+    if case.path.startswith(FRONTEND_PATHS):
+        return {"Authorization": FRONTEND_TOKEN}
     return {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -99,6 +99,14 @@ async def build_world(c: httpx.AsyncClient, token: str) -> World:
         200,
     )
     w.ids["strategy.id"] = doc["id"]
+    # On, so that A's frontend token sees it (for Swedes): what B's must never see.
+    await _ok(
+        await c.post(
+            "/api/admin/projects/default/features/feature-a/environments/development/on",
+            headers=u,
+        ),
+        200,
+    )
     # Adobe
     doc = await _ok(
         await c.post(
@@ -174,6 +182,24 @@ class Rule:
 
 def _strategy_body(w: World) -> dict[str, Any]:
     return {"name": "default", "constraints": [], "parameters": {}}
+
+
+def _register() -> dict[str, Any]:
+    return {
+        "appName": "walk",
+        "instanceId": "i",
+        "strategies": [],
+        "started": "2026-01-01T00:00:00Z",
+        "interval": 15000,
+    }
+
+
+def _metrics() -> dict[str, Any]:
+    return {
+        "appName": "walk",
+        "instanceId": "i",
+        "bucket": {"start": "2026-01-01T00:00:00Z", "stop": "2026-01-01T00:01:00Z", "toggles": {}},
+    }
 
 
 def _hal_segment(w: World) -> dict[str, Any]:
@@ -280,29 +306,14 @@ RULES: dict[tuple[str, str], Rule] = {
     # Deleting a name that is no archived flag of B's is a 200 that changes nothing.
     ("delete", "/api/admin/archive/{featureName}"): Rule("stateless"),
     ("get", "/api/client/features"): Rule("collection"),
+    # The frontend API: B's frontend token sees B's toggles only.
+    ("get", "/api/frontend"): Rule("collection", params=lambda w: {"country": "SE"}),
+    ("post", "/api/frontend"): Rule("collection", lambda w: {"context": {"country": "SE"}}),
+    ("post", "/api/frontend/client/metrics"): Rule("stateless", lambda w: _metrics()),
+    ("post", "/api/frontend/client/register"): Rule("stateless", lambda w: _register()),
     ("get", "/api/client/features/{featureName}"): Rule("resource"),
-    ("post", "/api/client/register"): Rule(
-        "stateless",
-        lambda w: {
-            "appName": "walk",
-            "instanceId": "i",
-            "strategies": [],
-            "started": "2026-01-01T00:00:00Z",
-            "interval": 15000,
-        },
-    ),
-    ("post", "/api/client/metrics"): Rule(
-        "stateless",
-        lambda w: {
-            "appName": "walk",
-            "instanceId": "i",
-            "bucket": {
-                "start": "2026-01-01T00:00:00Z",
-                "stop": "2026-01-01T00:01:00Z",
-                "toggles": {},
-            },
-        },
-    ),
+    ("post", "/api/client/register"): Rule("stateless", lambda w: _register()),
+    ("post", "/api/client/metrics"): Rule("stateless", lambda w: _metrics()),
     # Adobe
     ("get", "/data/core/ups/segment/definitions"): Rule("collection"),
     ("post", "/data/core/ups/segment/definitions"): Rule(
@@ -453,11 +464,15 @@ async def call(
     token: str,
     tenant: str,
     sdk_token: str | None = None,
+    front_token: str | None = None,
 ) -> httpx.Response:
-    """``sdk_token`` (a client token of the same tenant) is used for the SDK routes, which
-    admin tokens may not call (Unleash answers 403 to the wrong kind of token)."""
+    """``sdk_token`` (a client token of the same tenant) is used for the SDK routes and
+    ``front_token`` (a frontend token) for the frontend API, which admin tokens may not call
+    (Unleash answers 403 to the wrong kind of token)."""
     if path.startswith("/api/client/") and sdk_token is not None:
         token = sdk_token
+    if is_frontend(path) and front_token is not None:
+        token = front_token
     body = rule.body(w) if rule.body is not None else None
     params = rule.params(w) if rule.params is not None else None
     return await c.request(
@@ -467,6 +482,10 @@ async def call(
         content=None if body is None else json.dumps(body),
         headers=headers_for(path, token, tenant=tenant),
     )
+
+
+def is_frontend(path: str) -> bool:
+    return path.startswith("/api/frontend")
 
 
 async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list[Any]:
@@ -506,13 +525,14 @@ async def test_tenant_b_never_reaches_tenant_a(
     w = await build_world(client, token_a)
     sdk_a = await make_token(store, "tenant-a", scope="client:development", name="sdk-a")
     sdk_b = await make_token(store, "tenant-b", scope="client:development", name="sdk-b")
+    front_b = await make_token(store, "tenant-b", scope="frontend:development", name="front-b")
     before = await snapshot(client, token_a, w, sdk_a)
     failures = []
     # Creates last: once B holds a name of A's, B's own resource would answer for it.
     walk = sorted(operations(), key=lambda op: RULES[(op[1], op[2])].kind == "create")
     for _, method, path in walk:
         rule = RULES[(method, path)]
-        r = await call(client, method, path, rule, w, token_b, "tenant-b", sdk_b)
+        r = await call(client, method, path, rule, w, token_b, "tenant-b", sdk_b, front_b)
         text = r.text
         if rule.kind == "resource":
             ok = r.status_code == 404
@@ -563,6 +583,46 @@ async def test_a_client_token_cannot_write(
         expected = (404,) if (method, path) in not_a_route else (401, 403)
         if r.status_code not in expected:
             failures.append((method, path, r.status_code, r.text[:300]))
+    assert not failures, "\n".join(map(str, failures))
+    assert await snapshot(client, token_a, w, sdk) == before
+
+
+# Operations that take no token at all: a frontend token there is simply not looked at.
+TOKEN_FREE = {
+    ("get", "/"),
+    ("get", "/management/health"),
+    ("post", "/ims/token/v3"),
+    ("post", "/v1/oauth/token"),
+}
+
+
+async def test_a_frontend_token_reaches_only_the_frontend_api(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    """A frontend token ships inside browser and mobile apps, so anyone may hold it: every
+    operation of every dialect outside the frontend API refuses it with a 403, reads included,
+    and nothing of A's changes."""
+    w = await build_world(client, token_a)
+    sdk = await make_token(store, "tenant-a", scope="client:development", name="walk-sdk")
+    front = await make_token(store, "tenant-a", scope="frontend:development", name="walk-web")
+    r = await client.get(
+        "/api/frontend", params={"country": "SE"}, headers={"Authorization": front}
+    )
+    assert [t["name"] for t in r.json()["toggles"]] == [w.ids["feature.name"]]
+    before = await snapshot(client, token_a, w, sdk)
+    failures = []
+    walked = 0
+    for _, method, path in operations():
+        if is_frontend(path) or (method, path) in TOKEN_FREE:
+            continue
+        walked += 1
+        r = await call(client, method, path, RULES[(method, path)], w, front, "tenant-a")
+        if r.status_code != 403:
+            failures.append((method, path, r.status_code, r.text[:300]))
+        leaked = [s for s in w.names() if s in r.text]
+        if leaked:
+            failures.append((method, path, "leaked", leaked))
+    assert walked > 40
     assert not failures, "\n".join(map(str, failures))
     assert await snapshot(client, token_a, w, sdk) == before
 

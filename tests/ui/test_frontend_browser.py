@@ -1,0 +1,288 @@
+"""The Unleash frontend API in a real browser: Unleash's own browser SDK (``unleash-proxy-client``
+from npm, its UMD build) in headless Chromium, on a page served from another origin than the
+gateway's, against a live ``segmux serve`` with a frontend token made by ``segmux tokens create``.
+
+Two pages, two users on either side of a segment, show the toggles the SDK holds; a change to the
+segment reaches both pages on the SDK's next poll (every second here), through the ETag the SDK
+keeps; a page from an origin ``SEGMUX_CORS_ORIGINS`` does not list gets nothing — Chromium itself
+refuses the answer (the SDK reports the failed fetch, the console says CORS).
+
+The SDK is installed once into ``.cache/unleash-proxy-client/`` (gitignored) with ``npm install``;
+without npm or Chromium the test skips on a laptop and fails under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import pg
+from tests.live import free_port
+from tests.reliability.procs import ADMIN_TOKEN, Gateway
+from tests.ui.test_ui import CHROMIUM_ARGS, chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+SDK_VERSION = "3.8.2"
+CACHE = ROOT / ".cache" / "unleash-proxy-client"
+SDK_FILE = CACHE / "node_modules" / "unleash-proxy-client" / "build" / "main.min.js"
+BETA = "beta-testers"
+
+PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>frontend API</title>
+<script src="/unleash.js"></script>
+<p id="toggles">starting</p>
+<p id="variant"></p>
+<p id="error"></p>
+<script>
+  const q = new URLSearchParams(location.search);
+  const client = new unleash.UnleashClient({
+    url: q.get("gateway") + "/api/frontend",
+    clientKey: q.get("token"),
+    appName: "browser-test",
+    refreshInterval: 1,
+    metricsInterval: 1,
+    context: {userId: q.get("user"), properties: {country: "SE"}},
+  });
+  function show() {
+    const names = client.getAllToggles().map((t) => t.name).sort();
+    document.getElementById("toggles").textContent = JSON.stringify(names);
+    document.getElementById("variant").textContent = client.getVariant("colour").name;
+  }
+  client.on("ready", show);
+  client.on("update", show);
+  client.on("error", (e) => {
+    document.getElementById("error").textContent = "error: " + (e && (e.message || e.type));
+  });
+  client.start();
+</script>
+"""
+
+
+def sdk_script() -> bytes:
+    """The SDK's UMD build, installed from npm on first use (skip/fail without npm)."""
+    marker = CACHE / "node_modules" / "unleash-proxy-client" / "package.json"
+    if not (marker.exists() and json.loads(marker.read_text())["version"] == SDK_VERSION):
+        pg.require_command("npm")
+        CACHE.mkdir(parents=True, exist_ok=True)
+        (CACHE / "package.json").write_text('{"name": "segmux-browser-sdk", "private": true}\n')
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", f"unleash-proxy-client@{SDK_VERSION}"],
+            cwd=CACHE,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
+    return SDK_FILE.read_bytes()
+
+
+class Pages(BaseHTTPRequestHandler):
+    """The app's own web server: the page and the SDK, nothing of segmux."""
+
+    script = b""
+
+    def do_GET(self) -> None:  # the stdlib names it so
+        path = self.path.split("?", 1)[0]
+        if path == "/":
+            self._send(PAGE.encode(), "text/html; charset=utf-8")
+        elif path == "/unleash.js":
+            self._send(self.script, "text/javascript")
+        else:
+            self.send_error(404)
+
+    def _send(self, body: bytes, media: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[int]:
+    Pages.script = sdk_script()
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def gateway(pages: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    # One backend: the page talks HTTP only; the frontend API's store behaviour on both backends
+    # is covered by tests/dialects/unleash/test_frontend.py.
+    where = tmp_path_factory.mktemp("frontend-browser")
+    # Only the page's origin as the browser names it (127.0.0.1); the same page reached as
+    # localhost is another origin, which must be refused.
+    # The access log (info) shows what the gateway answered, before the browser's cache turns a
+    # 304 back into the 200 it holds.
+    env = {"SEGMUX_CORS_ORIGINS": f"http://127.0.0.1:{pages}", "SEGMUX_LOG_LEVEL": "info"}
+    g = Gateway(f"sqlite:///{where}/segmux.db", where, env=env).start()
+    try:
+        yield g
+    finally:
+        g.stop()
+
+
+def frontend_token(gateway: Gateway) -> str:
+    """Made as a user makes one: ``segmux tokens create --scope frontend:development``."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "tokens",
+            "create",
+            "--tenant",
+            "default",
+            "--scope",
+            "frontend:development",
+            "--name",
+            "browser-app",
+        ],
+        env={"SEGMUX_DATABASE_URL": gateway.database_url, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()
+
+
+def ok(r: httpx.Response, *status: int) -> Any:
+    assert r.status_code in (status or (200,)), r.text
+    return r.json() if r.content else None
+
+
+def seed(base: str) -> int:
+    """``new-ui`` for the segment's users (u1), ``colour`` for everyone with variant ``blue``."""
+    admin = {"Authorization": ADMIN_TOKEN}
+    features = "/api/admin/projects/default/features"
+    with httpx.Client(base_url=base, headers=admin) as c:
+        segment = ok(
+            c.post(
+                "/api/admin/segments",
+                json={
+                    "name": BETA,
+                    "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1"]}],
+                },
+            ),
+            201,
+        )
+        blue = {
+            "name": "blue",
+            "weight": 1000,
+            "weightType": "variable",
+            "stickiness": "default",
+            "payload": {"type": "string", "value": "b"},
+        }
+        for name, strategy in (
+            ("new-ui", {"name": "default", "segments": [segment["id"]]}),
+            ("colour", {"name": "default", "variants": [blue]}),
+        ):
+            ok(c.post(features, json={"name": name}), 201)
+            dev = f"{features}/{name}/environments/development"
+            ok(c.post(f"{dev}/strategies", json=strategy))
+            ok(c.post(f"{dev}/on"))
+    return int(segment["id"])
+
+
+def test_the_browser_sdk_across_origins(gateway: Gateway, pages: int) -> None:
+    executable = chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)  # two busy cores
+    segment = seed(gateway.url)
+    token = frontend_token(gateway)
+    assert token.startswith("smx_")
+
+    def url(host: str, user: str) -> str:
+        query = f"gateway={gateway.url}&token={token}&user={user}"
+        return f"http://{host}:{pages}/?{query}"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            console: list[str] = []
+            calls: list[tuple[str, str, int, str]] = []
+            context.on("console", lambda m: console.append(m.text))
+            context.on(
+                "requestfinished",
+                lambda r: (
+                    calls.append(
+                        (r.method, r.url, r.response().status, r.headers.get("if-none-match", ""))
+                    )
+                    if r.url.startswith(gateway.url)
+                    else None
+                ),
+            )
+            inside = context.new_page()
+            outside = context.new_page()
+            inside.goto(url("127.0.0.1", "u1"))
+            outside.goto(url("127.0.0.1", "u2"))
+            expect(inside.locator("#toggles")).to_have_text('["colour","new-ui"]')
+            expect(outside.locator("#toggles")).to_have_text('["colour"]')
+            expect(inside.locator("#variant")).to_have_text("blue")
+            expect(outside.locator("#variant")).to_have_text("blue")
+
+            # The segment now holds u2 instead of u1: both pages follow on the next poll.
+            with httpx.Client(base_url=gateway.url) as c:
+                ok(
+                    c.put(
+                        f"/api/admin/segments/{segment}",
+                        headers={"Authorization": ADMIN_TOKEN},
+                        json={
+                            "name": BETA,
+                            "constraints": [
+                                {"contextName": "userId", "operator": "IN", "values": ["u2"]}
+                            ],
+                        },
+                    ),
+                    204,
+                )
+            expect(outside.locator("#toggles")).to_have_text('["colour","new-ui"]')
+            expect(inside.locator("#toggles")).to_have_text('["colour"]')
+            assert inside.locator("#error").text_content() == ""
+
+            # The same page from an origin not listed: the browser refuses every answer.
+            stranger = context.new_page()
+            stranger.goto(url("localhost", "u2"))
+            expect(stranger.locator("#error")).to_contain_text("error")
+            assert stranger.locator("#toggles").text_content() == "starting"
+        finally:
+            browser.close()
+
+    # The SDK polled with the ETag it kept and the gateway answered 304 while nothing changed
+    # (the browser then hands the page the 200 it cached, so the page sees 200s); it sent its
+    # metrics (a JSON POST: preflighted); and the refusal was CORS's, not the gateway's.
+    seen = {(m, u.split("?", 1)[0].removeprefix(gateway.url), s) for m, u, s, _ in calls}
+    assert ("GET", "/api/frontend", 200) in seen, seen
+    assert ("POST", "/api/frontend/client/metrics", 200) in seen, seen
+    assert any(etag.startswith('W/"') for m, _, _, etag in calls if m == "GET"), calls
+    answered = [json.loads(line) for line in gateway.output().splitlines() if '"request"' in line]
+    polls = {a["status"] for a in answered if a.get("path") == "/api/frontend"}
+    assert {200, 304} <= polls, polls
+    preflights = {a["status"] for a in answered if a.get("method") == "OPTIONS"}
+    assert preflights == {204}, preflights
+    assert any("blocked by CORS policy" in line and "localhost" in line for line in console), (
+        console
+    )

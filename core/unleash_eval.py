@@ -677,6 +677,11 @@ def _as_sdks_read(expr: ast.Expr) -> ast.Expr:
         )
     if isinstance(expr, ast.SegmentRef):
         return expr
+    if isinstance(expr, ast.CmpAttr):
+        # No Unleash constraint compares two attributes; read its names as keys all the same.
+        return msgspec.structs.replace(
+            expr, left=(".".join(expr.left),), right=(".".join(expr.right),)
+        )
     if len(expr.path) > 1:
         expr = msgspec.structs.replace(expr, path=(".".join(expr.path),))
     if isinstance(expr, ast.Cmp) and expr.value.kind == "datetime":

@@ -43,7 +43,10 @@ class FlagRule(msgspec.Struct, frozen=True, kw_only=True):
     """``flags/<flag>/rules/<id>``."""
     segment: str
     """``segments/<slug>``: any segment of the tenant, whichever dialect made it."""
-    targeting_key_selector: str = DEFAULT_TARGETING_KEY
+    targeting_key_selector: str = ""
+    """Where the unit is read from. Blank (the proto's default) reads ``targeting_key`` but is
+    not the same as naming it: Confidence's resolver lets a blank selector without a unit
+    through to a full rollout, and skips a rule whose named selector is missing."""
     enabled: bool = True
     environments: tuple[str, ...] = ()
     bucket_count: int = 0

@@ -39,6 +39,10 @@ class HandlerSettings(Protocol):
     def evaluate_budget_ms(self) -> int:
         """CPU time one evaluation request may spend."""
 
+    @property
+    def resolve_token_key(self) -> str:
+        """The secret Confidence resolve tokens are signed with (empty: one per process)."""
+
 
 class Services(Protocol):
     """The use cases and hooks a surface's handlers call (read-only attributes)."""

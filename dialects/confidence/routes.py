@@ -20,6 +20,7 @@ from core.model import Allocation, Principal
 from dialects.confidence import errors, translate
 from dialects.confidence.filters import parse_filter
 from dialects.confidence.paging import decode_token, encode_token, order_by, page_size
+from dialects.confidence.resolver import ResolverApi
 from dialects.confidence.wire import (
     ENCODER,
     AvailableSpaceIn,
@@ -106,6 +107,7 @@ class ConfidenceApi(SurfaceApi):
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                *ResolverApi(self.services).routes(),
                 route("/segments", GET=self.list_segments, POST=self.create_segment),
                 route(
                     "/segments/{rest}",

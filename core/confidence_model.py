@@ -52,6 +52,9 @@ class FlagRule(msgspec.Struct, frozen=True, kw_only=True):
     bucket_count: int = 0
     assignments: tuple[Assignment, ...] = ()
     labels: dict[str, str] = {}
+    materialization_spec: dict[str, Any] = {}
+    """``materializationSpec`` as sent (proto3 JSON, camelCase); empty when the rule has none.
+    Kept so the resolver can refuse what it cannot evaluate instead of ignoring it."""
     create_time: int = 0
     update_time: int = 0
 

@@ -24,6 +24,9 @@ spotify/confidence-resolver step by step (``docs/dialects/confidence.md``, "The 
   ``lower <= bucket < upper`` wins: a variant matches, ``clientDefault`` matches with no
   variant, ``fallthrough`` is remembered and the next rule is tried; no range skips the rule.
 * ``shouldApply`` is true for a match and for any flag that passed a fallthrough.
+* Materializations are not served (the reference resolver's "without materializations" mode):
+  a rule that reads one, reached with a unit, or any rule with a ``materializationSpec`` that
+  assigns a unit, answers the flag ``MATERIALIZATION_NOT_SUPPORTED`` (never a guess).
 
 No I/O here: :mod:`core.resolver_service` builds and caches the state per tenant revision, and
 signs the resolve token.
@@ -60,12 +63,14 @@ Reason = Literal[
     "RESOLVE_REASON_FLAG_ARCHIVED",
     "RESOLVE_REASON_TARGETING_KEY_ERROR",
     "RESOLVE_REASON_ERROR",
+    "RESOLVE_REASON_MATERIALIZATION_NOT_SUPPORTED",
 ]
 MATCH: Reason = "RESOLVE_REASON_MATCH"
 NO_SEGMENT_MATCH: Reason = "RESOLVE_REASON_NO_SEGMENT_MATCH"
 FLAG_ARCHIVED: Reason = "RESOLVE_REASON_FLAG_ARCHIVED"
 TARGETING_KEY_ERROR: Reason = "RESOLVE_REASON_TARGETING_KEY_ERROR"
 ERROR: Reason = "RESOLVE_REASON_ERROR"
+MATERIALIZATION_NOT_SUPPORTED: Reason = "RESOLVE_REASON_MATERIALIZATION_NOT_SUPPORTED"
 
 
 class ResolveClient(msgspec.Struct, frozen=True, kw_only=True):
@@ -378,14 +383,16 @@ def resolve_flag(
             unit = unit_at(context, rule.targeting_key_selector)
         except TargetingKeyError:
             if not (blank and one_full_assignment(rule)):
-                return ResolvedFlag(
-                    flag=flag.name, reason=TARGETING_KEY_ERROR, fallthroughs=tuple(fallthroughs)
-                )
+                return _refused(flag, TARGETING_KEY_ERROR, fallthroughs)
             unit = None
         if unit is None and not blank:
             continue
         if not rule.assignments:
             continue
+        if _reads_materialization(rule):
+            if unit is None:
+                continue
+            return _refused(flag, MATERIALIZATION_NOT_SUPPORTED, [])
         who = unit if unit is not None else identity_of(context, None)
         known = static.get(who, frozenset()) if who is not None else frozenset()
         if not state.segment_matches(segment, context, unit, known):
@@ -393,6 +400,8 @@ def resolve_flag(
         chosen = pick_assignment(rule, segment.slug, unit)
         if chosen is None:
             continue
+        if unit is not None and rule.materialization_spec:
+            return _refused(flag, MATERIALIZATION_NOT_SUPPORTED, [])
         if chosen.kind == "fallthrough":
             fallthroughs.append(
                 Fallthrough(
@@ -405,6 +414,17 @@ def resolve_flag(
             continue
         return _matched(flag, rule, segment, chosen, unit, tuple(fallthroughs))
     return ResolvedFlag(flag=flag.name, reason=NO_SEGMENT_MATCH, fallthroughs=tuple(fallthroughs))
+
+
+def _refused(flag: ConfidenceFlag, reason: Reason, fallthroughs: list[Fallthrough]) -> ResolvedFlag:
+    """The flag answered with an error reason: no variant, no value. A targeting key error
+    keeps the fallthroughs passed on the way (they count for ``shouldApply``); a
+    materialization starts over, as the reference resolver answers it."""
+    return ResolvedFlag(flag=flag.name, reason=reason, fallthroughs=tuple(fallthroughs))
+
+
+def _reads_materialization(rule: FlagRule) -> bool:
+    return bool(rule.materialization_spec.get("readMaterialization"))
 
 
 def _matched(
@@ -438,4 +458,3 @@ def _matched(
         schema=flag.schema,
         **common,
     )
-

@@ -95,9 +95,7 @@ class ResolverService:
         kept = self._credentials.get(digest)
         if kept is not None:
             revision, expires, client = kept
-            if expires > time.monotonic() and revision == await self._revisions.read(
-                client.tenant
-            ):
+            if expires > time.monotonic() and revision == await self._revisions.read(client.tenant):
                 return client
             self._credentials.pop(digest)
         found = await self.reads.credential_by_secret_hash(digest)

@@ -165,9 +165,8 @@ class ResolverState:
         """By segment id; a segment absent here or None holds every bucket."""
         self.has_static = any(s.kind == "static" for s in segments)
         self._compiled: dict[str, Compiled] = {}
-        for segment in segments:
-            expr = ast.decode(segment.expression) if segment.expression is not None else None
-            self._compiled[segment.id] = compile_expr(expr, _resolve_ref)
+        """Targeting by segment id, compiled when a resolve first needs it (a tenant may have
+        many segments no flag uses)."""
 
     def serving(self, segment_name: str) -> Segment | None:
         """The rule's segment if it is known and serves (OK or ALLOCATED)."""
@@ -188,12 +187,19 @@ class ResolverState:
             if segment.kind == "static":
                 targeting = segment.id in frame.static
             else:
-                targeting = self._compiled[segment.id](context)
+                targeting = self._targeting(segment)(context)
             return allocation.is_member(
                 segment, self.bitsets.get(segment.id), targeting, frame.unit, self.account
             )
         finally:
             frame.active.discard(segment.slug)
+
+    def _targeting(self, segment: Segment) -> Compiled:
+        compiled = self._compiled.get(segment.id)
+        if compiled is None:
+            expr = ast.decode(segment.expression) if segment.expression is not None else None
+            compiled = self._compiled[segment.id] = compile_expr(expr, _resolve_ref)
+        return compiled
 
     def segment_matches(
         self,

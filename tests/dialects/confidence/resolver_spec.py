@@ -5318,21 +5318,43 @@ CASES: list[Case] = [
 NEED_MATERIALIZATIONS = (
     "mat_unit_in_mat_variant_found",
     "mat_unit_not_in_mat",
+    "mat_must_match_skip",
     "mat_ignore_targeting",
     "mat_write",
+    "mat_unit_in_mat_targeting_fails",
     "mat_criterion_match",
     "mat_matched_no_variant_for_rule",
     "batch_mat_and_non_mat",
-    "mat_write_no_unit",
     "mat_variant_mismatch",
     "mat_targeting_check_no_variant",
+    "mat_targeting_check_fails",
+    "fallthrough_with_write_mat",
+    "fallthrough_with_read_mat_should_not_match_as_variant",
     "nested_mat_match",
     "combined_both_match",
     "bloom_filter_match",
     "mat_same_variant_two_assignments_returns_correct_assignment_id",
 )
 """The cases whose ``general`` answer segmux does not give, each because it needs a
-materialization (a rule's ``materializationSpec`` or a ``materializedSegment`` criterion, both
-refused with the reason when written): they answer ``NO_SEGMENT_MATCH`` instead, never a wider
-answer. Every other case, materialization cases whose answer does not depend on it included, is
-met."""
+materialization: a rule's ``materializationSpec`` (the flag answers
+``RESOLVE_REASON_MATERIALIZATION_NOT_SUPPORTED``) or a ``materializedSegment`` criterion (the
+segments API refuses to store it, so the flag answers ``NO_SEGMENT_MATCH``). Never a wider
+answer. Every other case, materialization cases whose answer does not depend on one included,
+is met."""
+
+
+def segments_reached(segment: str) -> set[str]:
+    """``segment`` and every segment its segment criteria name, transitively (``segments/x``)."""
+    seen: set[str] = set()
+    pending = [segment]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        targeting, _ = SEGMENTS.get(name.removeprefix("segments/"), (None, None))
+        for criterion in ((targeting or {}).get("criteria") or {}).values():
+            ref = (criterion.get("segment") or {}).get("segment")
+            if ref:
+                pending.append(ref)
+    return seen

@@ -165,9 +165,9 @@ def refused_for_materialization(got: list[dict[str, Any]], loaded: Loaded) -> bo
         if r["reason"] == "RESOLVE_REASON_MATERIALIZATION_NOT_SUPPORTED":
             return True
         for rule in spec.FLAGS[r["flag"]]["rules"]:
-            why = loaded.refused.get(rule["segment"], "")
-            if "materialized segments are not supported" in why:
-                return True
+            for name in spec.segments_reached(rule["segment"]):
+                if "materialized segments are not supported" in loaded.refused.get(name, ""):
+                    return True
     return False
 
 

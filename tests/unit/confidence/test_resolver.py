@@ -170,9 +170,10 @@ def refused_materialization(case: spec.Case, got: list[ResolvedFlag]) -> bool:
         if r.reason == MATERIALIZATION_NOT_SUPPORTED:
             return True
         for rule in spec.FLAGS[r.flag]["rules"]:
-            slug = rule["segment"].removeprefix("segments/")
-            if "materialized segments are not supported" in refused.get(slug, ""):
-                return True
+            for name in spec.segments_reached(rule["segment"]):
+                why = refused.get(name.removeprefix("segments/"), "")
+                if "materialized segments are not supported" in why:
+                    return True
     return False
 
 

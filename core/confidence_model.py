@@ -49,8 +49,14 @@ class FlagRule(msgspec.Struct, frozen=True, kw_only=True):
     bucket_count: int = 0
     assignments: tuple[Assignment, ...] = ()
     labels: dict[str, str] = {}
+    materialization_spec: dict[str, Any] = {}
+    """``materializationSpec`` as sent (proto3 JSON, camelCase); empty when the rule has none.
+    Kept so the resolver can refuse what it cannot evaluate instead of ignoring it."""
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    """The token that created it (shown as ``identities/<token>``)."""
+    updater: str | None = None
 
 
 class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +67,8 @@ class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
     labels: dict[str, str] = {}
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +90,8 @@ class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
     update_time: int = 0
     version: int = 1
     extensions: dict[str, Any] = {}
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,7 +100,10 @@ class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
     display_name: str = ""
     environments: tuple[str, ...] = ()
     """Empty: every environment."""
+    labels: dict[str, str] = {}
     create_time: int = 0
+    update_time: int = 0
+    creator: str | None = None
 
 
 class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,3 +115,5 @@ class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
     credentials: tuple[ClientCredential, ...] = ()
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None

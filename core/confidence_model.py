@@ -57,6 +57,9 @@ class FlagRule(msgspec.Struct, frozen=True, kw_only=True):
     Kept so the resolver can refuse what it cannot evaluate instead of ignoring it."""
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    """The token that created it (shown as ``identities/<token>``)."""
+    updater: str | None = None
 
 
 class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,6 +70,8 @@ class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
     labels: dict[str, str] = {}
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +93,8 @@ class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
     update_time: int = 0
     version: int = 1
     extensions: dict[str, Any] = {}
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,7 +103,10 @@ class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
     display_name: str = ""
     environments: tuple[str, ...] = ()
     """Empty: every environment."""
+    labels: dict[str, str] = {}
     create_time: int = 0
+    update_time: int = 0
+    creator: str | None = None
 
 
 class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,3 +118,5 @@ class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
     credentials: tuple[ClientCredential, ...] = ()
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None

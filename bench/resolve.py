@@ -68,7 +68,9 @@ async def create_resolve_fixture(base: str, admin_token: str) -> str:
         await post("/v1/segments", {"displayName": "bench all"}, segmentId="bench-all")
         client = await post("/v1/clients", {"displayName": "bench"})
         cred = await post(f"/v1/{client['name']}/credentials", {"displayName": "bench"})
-        schema = {"schema": {"enabled": {"boolSchema": {}}, "color": {"stringSchema": {}}}}
+        schema: dict[str, Any] = {
+            "schema": {"enabled": {"boolSchema": {}}, "color": {"stringSchema": {}}}
+        }
         for i in range(FLAGS):
             f = f"bench-flag-{i}"
             await post("/v1/flags", {"schema": schema, "clients": [client["name"]]}, flagId=f)

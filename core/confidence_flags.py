@@ -22,7 +22,6 @@ from typing import Any
 import msgspec
 
 from core.confidence_model import (
-    DEFAULT_TARGETING_KEY,
     Assignment,
     BucketRange,
     ClientCredential,
@@ -221,8 +220,6 @@ def check_rule(flag: ConfidenceFlag, rule: FlagRule, field: str = "rule") -> Non
     child_id(f"{field}.name", rule.name, flag.name, "rules")
     segment_slug_of(f"{field}.segment", rule.segment)
     check_text(f"{field}.targetingKeySelector", rule.targeting_key_selector, max_len=MAX_TEXT)
-    if not rule.targeting_key_selector:
-        raise Invalid(f"{field}.targetingKeySelector", "must not be empty")
     if len(rule.environments) > MAX_ENVIRONMENTS:
         raise Invalid(f"{field}.environments", f"at most {MAX_ENVIRONMENTS}")
     for env in rule.environments:
@@ -559,8 +556,6 @@ class ConfidenceFlagService:
             new = msgspec.structs.replace(
                 _apply(old, patch), update_time=now, updater=principal.token_name
             )
-            if not new.targeting_key_selector:
-                new = msgspec.structs.replace(new, targeting_key_selector=DEFAULT_TARGETING_KEY)
             rules = tuple(new if r.name == name else r for r in current.rules)
             return msgspec.structs.replace(current, rules=rules)
 
@@ -680,11 +675,12 @@ def _display_name(value: str, field: str = "displayName") -> None:
 
 def _new_rule(flag_name: str, rule: FlagRule, now: int, actor: str) -> FlagRule:
     """A rule as created: its name chosen here (the one sent is ignored, as for every
-    identifier), times and actors the server's, the default targeting key when none."""
+    identifier), times and actors the server's. A blank ``targetingKeySelector`` stays blank:
+    the resolver reads ``targeting_key`` for it, but treats a missing unit differently from a
+    selector that names one (``core.resolver``)."""
     return msgspec.structs.replace(
         rule,
         name=f"{flag_name}/rules/{new_id()}",
-        targeting_key_selector=rule.targeting_key_selector or DEFAULT_TARGETING_KEY,
         create_time=now,
         update_time=now,
         creator=actor,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -24,7 +24,6 @@ from core import resolve_tokens
 from core.allocation import account_id
 from core.budget import current_budget
 from core.cache import MB, Bounded, RevisionReads, TenantCache
-from core.confidence_model import ClientCredential, ConfidenceFlag
 from core.errors import Invalid, Unauthorized
 from core.expr import ast
 from core.expr.refs import ref_slug, segment_refs
@@ -47,16 +46,6 @@ _TENANTS_CACHED = 64
 _STATE_OVERHEAD = 4096
 
 
-class FlagReads(Protocol):
-    """What the resolver reads of the store beyond segments (the flags admin API writes it)."""
-
-    async def confidence_flags(self, tenant: str) -> list[ConfidenceFlag]: ...
-
-    async def credential_by_secret_hash(
-        self, secret_hash: str
-    ) -> tuple[str, str, ClientCredential] | None: ...
-
-
 class Resolution(msgspec.Struct, frozen=True, kw_only=True):
     flags: list[ResolvedFlag]
     resolve_id: str
@@ -75,9 +64,8 @@ def _state_weight(state: ResolverState) -> int:
 
 
 class ResolverService:
-    def __init__(self, store: Store, reads: FlagReads, token_key: bytes) -> None:
+    def __init__(self, store: Store, token_key: bytes) -> None:
         self.store = store
-        self.reads = reads
         self._key = token_key
         self._states: TenantCache[ResolverState] = TenantCache(
             store, _TENANTS_CACHED, weigh=_state_weight, max_bytes=256 * MB
@@ -98,7 +86,7 @@ class ResolverService:
             if expires > time.monotonic() and revision == await self._revisions.read(client.tenant):
                 return client
             self._credentials.pop(digest)
-        found = await self.reads.credential_by_secret_hash(digest)
+        found = await self.store.credential_by_secret_hash(digest)
         if found is None:
             raise Unauthorized("client secret not found")
         tenant, client_name, credential = found
@@ -124,7 +112,7 @@ class ResolverService:
 
     async def _load(self, tenant: str) -> ResolverState:
         info = await self.store.get_tenant(tenant)
-        flags = await self.reads.confidence_flags(tenant)
+        flags = await self.store.confidence_flags(tenant)
         segments = await self._segments(tenant)
         by_slug = {s.slug: s for s in segments}
         # Bitsets only of the segments flags can reach (rules, then segment criteria).

@@ -148,7 +148,7 @@ class ResolverApi:
     def service(self) -> ResolverService:
         store = self.services.store
         if self._service is None or self._service.store is not store:
-            self._service = ResolverService(store, store, self._key)  # type: ignore[arg-type]
+            self._service = ResolverService(store, self._key)
         return self._service
 
     def routes(self) -> list[Route]:

@@ -102,7 +102,8 @@ class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
     """``clients/<c>/credentials/<k>``."""
     display_name: str = ""
     environments: tuple[str, ...] = ()
-    """Empty: every environment."""
+    """The environments whose rules this credential resolves. Empty: only rules that name no
+    environment (Confidence's resolver reads it so; never every environment)."""
     labels: dict[str, str] = {}
     create_time: int = 0
     update_time: int = 0

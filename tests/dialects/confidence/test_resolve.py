@@ -10,11 +10,14 @@ import uuid
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.store import Store
+from gateway.app import create_app
+from gateway.settings import Settings
 from tests.dialects.adobe.common import DEFS, ORG_A
 from tests.dialects.adobe.common import headers as adobe_headers
 from tests.dialects.confidence.helpers import BASE, SWEDEN, assert_status, auth, exclusive
@@ -294,3 +297,38 @@ async def test_a_resolve_reads_nothing_again_while_nothing_changed(
     await post(client, token_a, BASE, {}, segmentId="unrelated")
     await resolve(client, secret, context, [])
     assert "confidence_flags" in reads
+
+
+async def test_another_process_sees_a_rule_change_and_applies_the_token(
+    store: Store, other_store: Store, settings: Settings, token_a: str
+) -> None:
+    # Two gateways over one database (strict freshness), sharing SEGMUX_RESOLVE_TOKEN_KEY.
+    keyed = msgspec.structs.replace(settings, resolve_token_key="shared", freshness="strict")
+    one = httpx.ASGITransport(app=create_app(keyed, store=store))
+    two = httpx.ASGITransport(app=create_app(keyed, store=other_store))
+    async with (
+        httpx.AsyncClient(transport=one, base_url="http://one.test") as a,
+        httpx.AsyncClient(transport=two, base_url="http://two.test") as b,
+    ):
+        _, secret, rule = await sweden_flag(a, token_a)
+        context = {"targeting_key": "u1", "country": "SE"}
+        r = await resolve(b, secret, context, [])  # warms the second gateway's state
+        assert r.json()["resolvedFlags"][0]["variant"] == "flags/dark/variants/on"
+        patch = everyone_gets("dark", "off", "segments/swedes")["assignmentSpec"]
+        r = await a.patch(
+            f"/v1/{rule}",
+            params={"updateMask": "assignmentSpec"},
+            json={"assignmentSpec": patch},
+            headers=auth(token_a),
+        )
+        assert r.status_code == 200, r.text
+        r = await resolve(b, secret, context, [])
+        assert r.json()["resolvedFlags"][0]["variant"] == "flags/dark/variants/off"
+        now = "2026-01-01T00:00:00Z"
+        applied = {
+            "clientSecret": secret,
+            "resolveToken": r.json()["resolveToken"],
+            "sendTime": now,
+            "flags": [{"flag": "flags/dark", "applyTime": now}],
+        }
+        assert (await a.post(APPLY, json=applied)).status_code == 200

@@ -203,6 +203,7 @@ async def test_list_pages_and_filters(client: httpx.AsyncClient, token_a: str) -
         await client.get(FLAGS, params={"filter": "color:red"}, headers=auth(token_a)), 400, 3
     )
     assert_status(await client.get(FLAGS, params={"pageSize": -1}, headers=auth(token_a)), 400, 3)
+    assert_status(await client.get(FLAGS, params={"pageSize": ""}, headers=auth(token_a)), 400, 3)
     assert_status(await client.get(FLAGS, params={"other": 1}, headers=auth(token_a)), 400, 3)
 
 

@@ -34,6 +34,7 @@ signs the resolve token.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -165,17 +166,22 @@ class ResolverState:
         """By segment id; a segment absent here or None holds every bucket."""
         self.has_static = any(s.kind == "static" for s in segments)
         self._compiled: dict[str, Compiled] = {}
+        self._serving: dict[str, Segment | None] = {}
+        """Rules' segment names -> the segment if it serves (bounded by the rules' names)."""
         """Targeting by segment id, compiled when a resolve first needs it (a tenant may have
         many segments no flag uses)."""
 
     def serving(self, segment_name: str) -> Segment | None:
         """The rule's segment if it is known and serves (OK or ALLOCATED)."""
-        if not segment_name.startswith(SEGMENT_PREFIX):
-            return None
-        segment = self.segments.get(segment_name.removeprefix(SEGMENT_PREFIX))
-        if segment is None or allocation.not_serving(segment) is not None:
-            return None
-        return segment
+        if segment_name in self._serving:
+            return self._serving[segment_name]
+        found = None
+        if segment_name.startswith(SEGMENT_PREFIX):
+            found = self.segments.get(segment_name.removeprefix(SEGMENT_PREFIX))
+            if found is not None and allocation.not_serving(found) is not None:
+                found = None
+        self._serving[segment_name] = found
+        return found
 
     def member(self, frame: _Frame, segment: Segment, context: Mapping[str, Any]) -> bool:
         """Targeting AND buckets (``core.allocation.is_member``); a static segment's targeting is
@@ -278,8 +284,10 @@ def units_asked(state: ResolverState, flags: Sequence[ConfidenceFlag], context: 
 # --- buckets of a rule ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def variant_bucket(segment_slug: str, unit: str, bucket_count: int) -> int:
-    """``(h1 >> 4) % bucketCount`` of MurmurHash3_x64_128 over ``"<segment id>|<unit>"``."""
+    """``(h1 >> 4) % bucketCount`` of MurmurHash3_x64_128 over ``"<segment id>|<unit>"``. The
+    last few thousand are kept: the rules of many flags often split one segment."""
     h1, _ = murmur3_x64_128(f"{segment_slug}|{unit}".encode("utf-8", "surrogatepass"))
     return (h1 >> 4) % bucket_count
 

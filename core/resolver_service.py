@@ -44,6 +44,7 @@ MAX_SECRET = 1024
 _PAGE = 1000
 _TENANTS_CACHED = 64
 _STATE_OVERHEAD = 4096
+_FLAGS_PER_STEP = 100
 
 
 class Resolution(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,9 +163,10 @@ class ResolverService:
         budget = current_budget()
         budget.resume()
         resolved = []
-        for flag in flags:
+        for i, flag in enumerate(flags, 1):
             resolved.append(resolve_flag(state, client, flag, context, static))
-            await budget.pause(0)
+            if i % _FLAGS_PER_STEP == 0:
+                await budget.pause(0)  # let other requests run during a long resolve
         resolve_id = secrets.token_hex(16)
         token = b""
         if not apply:

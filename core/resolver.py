@@ -337,6 +337,30 @@ def with_schema_nulls(value: Mapping[str, Any], schema: Mapping[str, Any]) -> di
 # --- resolve ------------------------------------------------------------------------------------
 
 
+class Memo:
+    """What one request asks again and again across its flags: the unit at each selector and
+    whether a segment matches a unit. Both depend only on the request's context, so each is
+    worked out once per request."""
+
+    __slots__ = ("matches", "units")
+
+    def __init__(self) -> None:
+        self.units: dict[str, str | TargetingKeyError | None] = {}
+        self.matches: dict[tuple[str, str | None], bool] = {}
+
+    def unit(self, context: Mapping[str, Any], selector: str) -> str | None:
+        """:func:`unit_at`, once per selector (a refusal is kept and raised again)."""
+        if selector not in self.units:
+            try:
+                self.units[selector] = unit_at(context, selector)
+            except TargetingKeyError as exc:
+                self.units[selector] = exc
+        found = self.units[selector]
+        if isinstance(found, TargetingKeyError):
+            raise found
+        return found
+
+
 def flags_for(
     state: ResolverState, client: ResolveClient, names: Sequence[str]
 ) -> list[ConfidenceFlag]:
@@ -366,8 +390,9 @@ def resolve(
     """Resolve the client's flags for ``context``. ``static``: unit (or identity) -> ids of the
     static segments that list it, for tenants that have any."""
     members = static or {}
+    memo = Memo()
     return [
-        resolve_flag(state, client, flag, context, members)
+        resolve_flag(state, client, flag, context, members, memo)
         for flag in flags_for(state, client, names)
     ]
 
@@ -382,7 +407,9 @@ def resolve_flag(
     flag: ConfidenceFlag,
     context: Mapping[str, Any],
     static: Mapping[str, frozenset[str]],
+    memo: Memo | None = None,
 ) -> ResolvedFlag:
+    memo = memo or Memo()
     if flag.state != "ACTIVE":
         return ResolvedFlag(flag=flag.name, reason=FLAG_ARCHIVED)
     fallthroughs: list[Fallthrough] = []
@@ -394,7 +421,7 @@ def resolve_flag(
             continue
         blank = not rule.targeting_key_selector
         try:
-            unit = unit_at(context, rule.targeting_key_selector)
+            unit = memo.unit(context, rule.targeting_key_selector)
         except TargetingKeyError:
             if not (blank and one_full_assignment(rule)):
                 return _refused(flag, TARGETING_KEY_ERROR, fallthroughs)
@@ -407,9 +434,13 @@ def resolve_flag(
             if unit is None:
                 continue
             return _refused(flag, MATERIALIZATION_NOT_SUPPORTED, [])
-        who = unit if unit is not None else identity_of(context, None)
-        known = static.get(who, frozenset()) if who is not None else frozenset()
-        if not state.segment_matches(segment, context, unit, known):
+        key = (segment.slug, unit)
+        matched = memo.matches.get(key)
+        if matched is None:
+            who = unit if unit is not None else identity_of(context, None)
+            known = static.get(who, frozenset()) if who is not None else frozenset()
+            matched = memo.matches[key] = state.segment_matches(segment, context, unit, known)
+        if not matched:
             continue
         chosen = pick_assignment(rule, segment.slug, unit)
         if chosen is None:

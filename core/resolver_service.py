@@ -29,6 +29,7 @@ from core.expr import ast
 from core.expr.refs import ref_slug, segment_refs
 from core.model import Segment, Sort
 from core.resolver import (
+    Memo,
     ResolveClient,
     ResolvedFlag,
     ResolverState,
@@ -163,8 +164,9 @@ class ResolverService:
         budget = current_budget()
         budget.resume()
         resolved = []
+        memo = Memo()
         for i, flag in enumerate(flags, 1):
-            resolved.append(resolve_flag(state, client, flag, context, static))
+            resolved.append(resolve_flag(state, client, flag, context, static, memo))
             if i % _FLAGS_PER_STEP == 0:
                 await budget.pause(0)  # let other requests run during a long resolve
         resolve_id = secrets.token_hex(16)

@@ -310,6 +310,8 @@ class FlagPatch(msgspec.Struct, frozen=True, kw_only=True):
     labels: dict[str, str] | Unset = UNSET
     owner: str | Unset = UNSET
     clients: tuple[str, ...] | Unset = UNSET
+    rule_order: tuple[str, ...] | Unset = UNSET
+    """Every rule of the flag by name, each once, in the new evaluation order."""
 
 
 class VariantPatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -331,9 +333,24 @@ class FlagRulePatch(msgspec.Struct, frozen=True, kw_only=True):
 
 def _apply(record: Any, patch: msgspec.Struct) -> Any:
     changes = {
-        f: getattr(patch, f) for f in patch.__struct_fields__ if getattr(patch, f) is not UNSET
+        f: getattr(patch, f)
+        for f in patch.__struct_fields__
+        if getattr(patch, f) is not UNSET and f != "rule_order"
     }
     return msgspec.structs.replace(record, **changes) if changes else record
+
+
+def reordered(rules: tuple[FlagRule, ...], order: tuple[str, ...]) -> tuple[FlagRule, ...]:
+    """The rules in ``order``, which must name each of them exactly once: a flag's update
+    reorders its rules and nothing else (rules change through their own methods)."""
+    by_name = {r.name: r for r in rules}
+    if sorted(order) != sorted(by_name):
+        raise Invalid(
+            "rules",
+            "an update of a flag's rules only reorders them: name every rule of the flag once; "
+            "add, change or delete rules through /v1/flags/{flag}/rules",
+        )
+    return tuple(by_name[name] for name in order)
 
 
 def _find(items: Iterable[Any], name: str, kind: str) -> Any:
@@ -425,7 +442,12 @@ class ConfidenceFlagService:
     ) -> ConfidenceFlag:
         def change(current: ConfidenceFlag) -> ConfidenceFlag:
             _require_active(current)
-            return _apply(current, patch)  # type: ignore[no-any-return]
+            changed: ConfidenceFlag = _apply(current, patch)
+            if not isinstance(patch.rule_order, msgspec.UnsetType):
+                changed = msgspec.structs.replace(
+                    changed, rules=reordered(current.rules, patch.rule_order)
+                )
+            return changed
 
         return await self._change(principal, flag_id, change)
 

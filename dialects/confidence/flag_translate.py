@@ -266,12 +266,10 @@ class Mask(msgspec.Struct, frozen=True):
 
 
 FLAG_MASK = Mask(
-    mutable=("description", "schema", "labels", "owner", "clients"),
-    elsewhere={
-        "variants": "variants change through /v1/flags/{flag}/variants",
-        "rules": "rules change through /v1/flags/{flag}/rules",
-    },
+    mutable=("description", "schema", "labels", "owner", "clients", "rules"),
+    elsewhere={"variants": "variants change through /v1/flags/{flag}/variants"},
 )
+"""``rules`` reorders the flag's rules (see ``core.confidence_flags.reordered``)."""
 VARIANT_MASK = Mask(mutable=("value", "description", "labels"))
 RULE_MASK = Mask(
     mutable=(
@@ -315,7 +313,17 @@ def flag_patch(current: ConfidenceFlag, body: FlagIn, paths: list[str] | None) -
         owner=(_value(body.owner) or "") if "owner" in paths else UNSET,
         clients=tuple(_value(body.clients) or ()) if "clients" in paths else UNSET,
         labels=_labels(current.labels, _value(body.labels), paths),
+        rule_order=_rule_order(body) if "rules" in paths else UNSET,
     )
+
+
+def _rule_order(body: FlagIn) -> tuple[str, ...]:
+    rules = _value(body.rules) or []
+    names = [_value(r.name) for r in rules]
+    for i, name in enumerate(names):
+        if not name:
+            raise Invalid(f"flag.rules[{i}].name", "is required to reorder rules")
+    return tuple(str(n) for n in names)
 
 
 def variant_patch(current: FlagVariant, body: VariantIn, paths: list[str] | None) -> VariantPatch:

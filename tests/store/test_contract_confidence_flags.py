@@ -224,8 +224,10 @@ async def test_an_archived_segment_cannot_back_a_rule(store: Store) -> None:
 async def test_clients_and_credentials_round_trip_and_secrets_are_found_by_hash(
     store: Store,
 ) -> None:
+    before = await store.tenant_revision(T)
     made = await new_client(store, "web")
     assert made.credentials == ()
+    assert await store.tenant_revision(T) > before
     credential = ClientCredential(
         name="clients/web/credentials/k1", display_name="k", environments=("production",)
     )
@@ -244,7 +246,10 @@ async def test_clients_and_credentials_round_trip_and_secrets_are_found_by_hash(
         await store.confidence_client(U, "web")
     with pytest.raises(NotFound):
         await store.add_client_credential(U, "web", credential, hash_token("x"))
+    before = await store.tenant_revision(T)
     await store.delete_client_credential(T, "web", "k1")
+    # A deleted credential must stop resolving at once: caches key on the revision.
+    assert await store.tenant_revision(T) > before
     assert await store.credential_by_secret_hash(hash_token("s3cret")) is None
     with pytest.raises(NotFound):
         await store.delete_client_credential(T, "web", "k1")

@@ -227,7 +227,7 @@ async def test_patch_a_flag_with_and_without_a_mask(
         f"{FLAGS}/checkout", json={"owner": "identities/bob"}, headers=auth(token_a)
     )
     assert r.json()["owner"] == "identities/bob" and r.json()["description"] == "new"
-    for mask in ("variants", "rules", "nope"):
+    for mask in ("variants", "nope"):
         r = await client.patch(
             f"{FLAGS}/checkout", params={"updateMask": mask}, json={}, headers=auth(token_a)
         )
@@ -501,3 +501,46 @@ async def test_tokens_and_tenants(
     assert (await client.get(f"{FLAGS}/checkout", headers=auth(reader))).status_code == 200
     r = await client.post(FLAGS, params={"flagId": "by-reader"}, json={}, headers=auth(reader))
     assert_status(r, 403, 7)
+
+
+async def test_a_flag_update_reorders_its_rules_and_only_that(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    await create(client, token_a, "everyone")
+    await make_flag(client, token_a, variants=[variant("checkout", "on", enabled=True)])
+    made = [
+        (
+            await make_rule(
+                client, token_a, "checkout", full_rule("everyone", "flags/checkout/variants/on")
+            )
+        )["name"]
+        for _ in range(3)
+    ]
+    order = [made[2], made[0], made[1]]
+    r = await client.patch(
+        f"{FLAGS}/checkout",
+        params={"updateMask": "rules"},
+        json={"rules": [{"name": n} for n in order]},
+        headers=auth(token_a),
+    )
+    assert r.status_code == 200, r.text
+    assert [x["name"] for x in r.json()["rules"]] == order
+    listed = (await client.get(f"{FLAGS}/checkout/rules", headers=auth(token_a))).json()
+    assert [x["name"] for x in listed["rules"]] == order
+    for bad in ([order[0], order[1]], [*order, order[0]], [*order[:2], "flags/checkout/rules/x"]):
+        r = await client.patch(
+            f"{FLAGS}/checkout",
+            params={"updateMask": "rules"},
+            json={"rules": [{"name": n} for n in bad]},
+            headers=auth(token_a),
+        )
+        assert_status(r, 400, 3)
+    r = await client.patch(
+        f"{FLAGS}/checkout",
+        params={"updateMask": "rules"},
+        json={"rules": [{}]},
+        headers=auth(token_a),
+    )
+    assert_status(r, 400, 3)
+    listed = (await client.get(f"{FLAGS}/checkout/rules", headers=auth(token_a))).json()
+    assert [x["name"] for x in listed["rules"]] == order

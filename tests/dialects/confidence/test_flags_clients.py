@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from core.store import Store
-from core.tokens import hash_token
+from core.tokens import TokenService, hash_token
 from tests.dialects.confidence.helpers import assert_status, auth
 
 CLIENTS = "/v1/clients"
@@ -116,3 +116,31 @@ async def test_clients_are_per_tenant_and_writes_need_an_admin(
     )
     assert_status(r, 403, 7)
     assert_status(await client.post(CLIENTS, json={"displayName": "x"}), 401, 16)
+
+
+async def test_an_iam_access_token_administers_flags(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """Tooling's way in: client credentials at ``/v1/oauth/token``, then the admin API."""
+    _, secret, _ = await TokenService(store).create_client(
+        tenant="tenant-a", scope="admin", name="tooling", client_id="tooling-client"
+    )
+    r = await client.post(
+        "/v1/oauth/token",
+        json={
+            "grantType": "client_credentials",
+            "clientId": "tooling-client",
+            "clientSecret": secret,
+        },
+    )
+    access = r.json()["accessToken"]
+    name = await make_client(client, access, "From tooling")
+    r = await client.post(
+        "/v1/flags", params={"flagId": "tooled"}, json={"clients": [name]}, headers=auth(access)
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["creator"] == "identities/tooling"
+    r = await client.post(
+        f"/v1/{name}/credentials", json={"displayName": "k"}, headers=auth(access)
+    )
+    assert r.status_code == 200 and r.json()["clientSecret"]["secret"]

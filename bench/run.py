@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from bench import fixtures, procs, report, stores, wrk
+from bench.resolve import create_resolve_fixture
 from bench.scenarios import (
     Scenario,
     discover,
@@ -289,6 +290,11 @@ def bench_segmux(
         log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
         members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
         ids = asyncio.run(discover(srv.url, tokens))
+        if not only or only in "confidence resolve 50 flags":
+            try:
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
+            except RuntimeError as exc:  # other work in progress must not stop the run
+                run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
         scenarios = [
             s for s in segmux_scenarios(tokens, ids, members) if not only or only in s.name
         ]

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench.fixtures import EVAL_CONTEXT, SANDBOX, Tokens
+from bench.resolve import resolve_request
 from bench.wrk import PLACEHOLDER, Request
 
 ADOBE = "/data/core/ups/segment/definitions"
@@ -213,6 +214,18 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
             ),
             "eval",
             one_connection=True,
+        ),
+        *(
+            [
+                Scenario(
+                    "confidence resolve 50 flags",
+                    resolve_request(ids["resolve_secret"]),
+                    "resolve",
+                    one_connection=True,
+                )
+            ]
+            if "resolve_secret" in ids
+            else []
         ),
         Scenario(
             "hal members 100k",

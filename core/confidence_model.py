@@ -43,14 +43,23 @@ class FlagRule(msgspec.Struct, frozen=True, kw_only=True):
     """``flags/<flag>/rules/<id>``."""
     segment: str
     """``segments/<slug>``: any segment of the tenant, whichever dialect made it."""
-    targeting_key_selector: str = DEFAULT_TARGETING_KEY
+    targeting_key_selector: str = ""
+    """Where the unit is read from. Blank (the proto's default) reads ``targeting_key`` but is
+    not the same as naming it: Confidence's resolver lets a blank selector without a unit
+    through to a full rollout, and skips a rule whose named selector is missing."""
     enabled: bool = True
     environments: tuple[str, ...] = ()
     bucket_count: int = 0
     assignments: tuple[Assignment, ...] = ()
     labels: dict[str, str] = {}
+    materialization_spec: dict[str, Any] = {}
+    """``materializationSpec`` as sent (proto3 JSON, camelCase); empty when the rule has none.
+    Kept so the resolver can refuse what it cannot evaluate instead of ignoring it."""
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    """The token that created it (shown as ``identities/<token>``)."""
+    updater: str | None = None
 
 
 class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +70,8 @@ class FlagVariant(msgspec.Struct, frozen=True, kw_only=True):
     labels: dict[str, str] = {}
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +93,8 @@ class ConfidenceFlag(msgspec.Struct, frozen=True, kw_only=True):
     update_time: int = 0
     version: int = 1
     extensions: dict[str, Any] = {}
+    creator: str | None = None
+    updater: str | None = None
 
 
 class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,8 +102,12 @@ class ClientCredential(msgspec.Struct, frozen=True, kw_only=True):
     """``clients/<c>/credentials/<k>``."""
     display_name: str = ""
     environments: tuple[str, ...] = ()
-    """Empty: every environment."""
+    """The environments whose rules this credential resolves. Empty: only rules that name no
+    environment (Confidence's resolver reads it so; never every environment)."""
+    labels: dict[str, str] = {}
     create_time: int = 0
+    update_time: int = 0
+    creator: str | None = None
 
 
 class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,3 +119,5 @@ class ConfidenceClient(msgspec.Struct, frozen=True, kw_only=True):
     credentials: tuple[ClientCredential, ...] = ()
     create_time: int = 0
     update_time: int = 0
+    creator: str | None = None
+    updater: str | None = None

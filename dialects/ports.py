@@ -43,6 +43,10 @@ class HandlerSettings(Protocol):
     def cors_origins(self) -> tuple[str, ...]:
         """Origins whose browser pages may call the APIs made for browsers (``*``: any)."""
 
+    @property
+    def resolve_token_key(self) -> str:
+        """The secret Confidence resolve tokens are signed with (empty: one per process)."""
+
 
 class Services(Protocol):
     """The use cases and hooks a surface's handlers call (read-only attributes)."""

@@ -53,6 +53,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     evaluate_budget_ms: int = DEFAULT_EVALUATE_BUDGET_MS
     """CPU time (ms) one evaluate request may spend evaluating before it is refused (a 4xx in
     the dialect's format: the cost comes from its conditions and contexts); core.budget."""
+    resolve_token_key: str = ""
+    """``SEGMUX_RESOLVE_TOKEN_KEY``: the secret Confidence resolve tokens are signed with, the
+    same in every process so any process's ``:apply`` takes any process's token. Empty: a
+    random key per process (a token is then applied only where it was issued)."""
     freshness: Freshness = "notify"
     """How caches learn of other processes' writes (core.store.revisions): ``notify`` trusts
     what LISTEN/NOTIFY has not announced as changed; ``strict`` reads the tenant's revision
@@ -113,6 +117,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 get("SEGMENT_LIMIT", d.segment_limit), "SEGMUX_SEGMENT_LIMIT", least=0
             ),
             freshness=_freshness(get("FRESHNESS", d.freshness)),
+            resolve_token_key=env.get("SEGMUX_RESOLVE_TOKEN_KEY", ""),
             # The HTTP edge (the block at the end of this module).
             public_url=public_url(env.get("SEGMUX_PUBLIC_URL", "")),
             forwarded_allow_ips=forwarded_allow_ips(env.get("SEGMUX_FORWARDED_ALLOW_IPS", "")),

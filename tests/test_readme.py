@@ -107,6 +107,7 @@ SESSION_NAMES = {  # the README's sections with a session, and the test ids they
     "Browsers and mobile apps: the Unleash frontend API": "frontend",
     "Adobe: AEP Segmentation at `/data/core/ups`": "adobe",
     "Confidence: segments at `/v1/segments`": "confidence",
+    "Confidence flags: `/v1/flags:resolve` for Confidence's SDKs": "confidence-flags",
     "HAL: Individual Segments at `/{projectId}/…`": "hal",
     "segmux's own API: segments, translate and evaluate": "segmux",
     "Running on PostgreSQL": "postgresql",

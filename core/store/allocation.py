@@ -28,6 +28,7 @@ from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
 from core.store.base import SqlBase, Tx
 from core.store.rows import dumps, segment_from_row
+from core.store.segment_refs import USES_SQL
 
 ALLOCATED = "ALLOCATED"
 
@@ -97,7 +98,8 @@ class AllocationSql(SqlBase):
             if locked is None:
                 raise NotFound("segment", segment_id)
             # Locked before the uses are counted: a rule attaching it holds a SHARE lock until
-            # it commits, so the count below sees every rule that will use it (flags._attach).
+            # it commits, so the count below sees every rule that will use it
+            # (segment_refs.lock_usable).
             row = await tx.fetchrow(
                 "SELECT * FROM segments WHERE tenant = $1 AND id = $2" + self._row_lock("UPDATE"),
                 tenant,
@@ -113,13 +115,9 @@ class AllocationSql(SqlBase):
                 )
             used_by: tuple[str, ...] = ()
             if with_uses:
-                uses = await tx.fetch(
-                    "SELECT rule_id FROM rule_segments WHERE tenant = $1 AND segment_id = $2 "
-                    "ORDER BY rule_id",
-                    tenant,
-                    segment_id,
-                )
-                used_by = tuple(str(r["rule_id"]) for r in uses)
+                # Every kind of rule: Unleash strategies and Confidence rules alike.
+                uses = await tx.fetch(USES_SQL, tenant, segment_id)
+                used_by = tuple(sorted(str(r["name"]) for r in uses))
             view = AllocationView(
                 segment=segment,
                 bitset=await _read_bitset(tx, tenant, segment_id),

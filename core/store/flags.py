@@ -30,6 +30,7 @@ from core.model import (
 )
 from core.store.base import Row, SqlBase, Tx
 from core.store.rows import dumps
+from core.store.segment_refs import lock_usable
 
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
 
@@ -54,7 +55,6 @@ FLAG_CONFLICT_MESSAGES = {
     "rule": "a rule with this id already exists",
 }
 
-ARCHIVED = "ARCHIVED"  # the segment state of core.allocation (the store does not import it)
 SEGMENT_IN_USE = "the segment is used by at least one flag rule; remove it from every rule first"
 # Foreign key -> the kind of row it points at.
 _FK_TARGETS = {
@@ -65,6 +65,12 @@ _FK_TARGETS = {
     "flag_environments_flag_fkey": "flag",
     "flag_environments_environment_fkey": "environment",
     "flags_project_fkey": "project",
+    "confidence_rules_segment_fkey": "segment",
+    "confidence_rules_flag_fkey": "flag",
+    "confidence_variants_flag_fkey": "flag",
+    "confidence_flag_clients_flag_fkey": "flag",
+    "confidence_flag_clients_client_fkey": "client",
+    "confidence_credentials_client_fkey": "client",
 }
 
 
@@ -114,10 +120,6 @@ def _findable(kind: str, value: str) -> None:
     """A key no row can hold (NUL: PostgreSQL text refuses it) is simply not found."""
     if "\x00" in value:
         raise NotFound(kind, value.replace("\x00", "\\0"))
-
-
-def _placeholders(start: int, count: int) -> str:
-    return ", ".join(f"${i}" for i in range(start, start + count))
 
 
 class FlagSql(SqlBase):
@@ -480,29 +482,9 @@ async def _require(tx: Tx, table: str, column: str, tenant: str, value: str, kin
 
 
 async def _attach(tx: Tx, tenant: str, rule_id: str, segment_ids: Sequence[str], lock: str) -> None:
-    """Link a rule to segments, all or nothing: a missing segment is ``NotFound``, an archived
-    one ``Conflict``.
-
-    ``lock`` (``SqlBase._row_lock("SHARE")``) makes the check hold until commit: the foreign key
-    alone only stops a *delete* racing this (its KEY SHARE lock lets a state update through), so
-    a concurrent archive would pass. Under a SHARE lock an archive (which locks the row FOR
-    UPDATE before it counts the rules using it, see ``core.store.allocation``) either commits
-    first — and this re-read sees ARCHIVED — or waits for this commit and sees the new use."""
-    ids = list(dict.fromkeys(segment_ids))
-    if not ids:
-        return
-    found = await tx.fetch(
-        f"SELECT id, state FROM segments WHERE tenant = $1 AND id IN "
-        f"({_placeholders(2, len(ids))}) ORDER BY id{lock}",
-        tenant,
-        *ids,
-    )
-    states = {r["id"]: r["state"] for r in found}
-    for segment_id in ids:
-        if segment_id not in states:
-            raise NotFound("segment", segment_id)
-        if states[segment_id] == ARCHIVED:
-            raise Conflict("state", "the segment is archived and cannot be used by a flag rule")
+    """Link a rule to segments, all or nothing, once :func:`core.store.segment_refs.lock_usable`
+    found every one usable (and locked it until commit)."""
+    ids = list(await lock_usable(tx, tenant, segment_ids, lock))
     for position, segment_id in enumerate(ids):
         await tx.execute(
             "INSERT INTO rule_segments (tenant, rule_id, segment_id, position) "

@@ -25,6 +25,11 @@ from core.store.allocation import AllocationSql
 from core.store.backup import BackupSql
 from core.store.base import Tx, order_by, token_id
 from core.store.clients import CLIENT_CONSTRAINT_FIELDS, ClientSql
+from core.store.confidence_flags import (
+    CONFIDENCE_CONFLICT_MESSAGES,
+    CONFIDENCE_CONSTRAINT_FIELDS,
+    ConfidenceFlagSql,
+)
 from core.store.flags import FLAG_CONFLICT_MESSAGES, FLAG_CONSTRAINT_FIELDS, FlagSql
 from core.store.profiles import ProfileSql
 from core.store.protocol import SegmentKey
@@ -41,6 +46,8 @@ _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
 # constraints (or index columns) so that one of these substrings appears in the driver's error.
 CONSTRAINT_FIELDS = (
+    # First: other mixins' names are substrings of these ("flags_pkey", "clients_pkey").
+    *CONFIDENCE_CONSTRAINT_FIELDS,
     ("segments_name", "name"),
     ("segments_seq", "seq"),
     ("segments_slug", "slug"),
@@ -58,6 +65,7 @@ CONFLICT_MESSAGES = {
     "client_id": "a client with this id already exists",
     "token": "this token already exists",
     **FLAG_CONFLICT_MESSAGES,
+    **CONFIDENCE_CONFLICT_MESSAGES,
 }
 
 
@@ -68,7 +76,9 @@ def conflict_for(constraint_text: str) -> Conflict | None:
     return None
 
 
-class SqlStore(FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, BackupSql):
+class SqlStore(
+    ConfidenceFlagSql, FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, BackupSql
+):
     """Store operations over the two backends' connections (see ``core.store.protocol``); a
     backend completes it with ``_read`` and ``_write`` (``core.store.base.SqlBase``)."""
 

@@ -46,6 +46,10 @@ HTTP_STATUS = {
     UNAUTHENTICATED: 401,
 }
 _IDENTITY_FIELDS = frozenset({"name", "slug", "id", "seq", "client_id", "token"})
+_FLAGS_CONFLICT = "confidence_"
+"""Conflict fields of the flags admin API's unique names (``core.store.confidence_flags``)."""
+_NAMED_KINDS = frozenset({"flag", "variant", "rule", "client", "credential"})
+"""NotFound kinds whose key is already a resource name (``flags/f``): said without quotes."""
 BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 PRECONDITION = "type.googleapis.com/google.rpc.PreconditionFailure"
 RESOURCE_INFO = "type.googleapis.com/google.rpc.ResourceInfo"
@@ -109,6 +113,8 @@ def render_core(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotFound):
         if exc.kind == "segment":
             return status(NOT_FOUND, f"segment segments/{exc.key} not found")
+        if exc.kind in _NAMED_KINDS and exc.message == f"{exc.kind} {exc.key!r} not found":
+            return status(NOT_FOUND, f"{exc.kind} {exc.key} not found")
         return status(NOT_FOUND, exc.message)
     if isinstance(exc, NotExpressible):
         return status(
@@ -124,6 +130,9 @@ def render_core(request: Request, exc: Exception) -> Response:
             exc.message,
             _precondition("IN_USE", "flag rules", ", ".join(exc.users)),
         )
+    if isinstance(exc, Conflict) and exc.field.startswith(_FLAGS_CONFLICT):
+        # A name taken among flags, variants, rules, clients or credentials.
+        return status(ALREADY_EXISTS, exc.message, _violation("name", exc.message))
     if isinstance(exc, Conflict) and exc.field in _IDENTITY_FIELDS:
         field = "display_name" if exc.field == "name" else "segment_id"
         message = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from core.errors import Invalid, LimitExceeded
 from core.model import Segment
@@ -22,8 +23,10 @@ from dialects.confidence.wire import to_camel
 MAX_FILTER = 2000
 MAX_DEPTH = 32
 
-Predicate = Callable[[Segment], bool]
-Values = Callable[[Segment], list[str]]
+Predicate = Callable[[Any], bool]
+Values = Callable[[Any], list[str]]
+FieldOf = Callable[[str], Values]
+"""A field name of a filter -> what that field holds for one item (``Invalid`` if none)."""
 
 
 def _ext(segment: Segment, key: str) -> list[str]:
@@ -89,7 +92,8 @@ def _matcher(value: str, quoted: bool) -> Callable[[str], bool]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, field_of: FieldOf) -> None:
+        self.field_of = field_of
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         while pos < len(text):
@@ -167,15 +171,44 @@ class _Parser:
                 raise _invalid(f"{field}: needs a value")
             value = self.take()[1][1:-1]
             quoted = True
-        values = _field(field)
+        values = self.field_of(field)
         match = _matcher(value, quoted)
         return lambda s: any(match(v) for v in values(s))
 
 
-def parse_filter(text: str | None) -> Predicate:
-    """A predicate over segments for a filter (None or blank: every segment)."""
+def parse_filter(text: str | None, field_of: FieldOf = _field) -> Predicate:
+    """A predicate over segments (or, with another ``field_of``, over other resources: the
+    flags list has its own fields) for a filter (None or blank: every item)."""
     if text is None:
         return lambda s: True
     if len(text) > MAX_FILTER:
         raise LimitExceeded("filter", f"longer than {MAX_FILTER} characters")
-    return _Parser(text).parse()
+    return _Parser(text, field_of).parse()
+
+
+# --- ListFlags.filter ------------------------------------------------------------------------
+
+_FLAG_FIELDS: dict[str, Values] = {
+    "name": lambda f: [f.name, f.name.removeprefix("flags/")],
+    "state": lambda f: [f.state],
+    "description": lambda f: [f.description] if f.description else [],
+    "owner": lambda f: [f.owner or identity(f.creator)] if f.owner or f.creator else [],
+    "creator": lambda f: [identity(f.creator)] if f.creator else [],
+    "clients": lambda f: list(f.clients),
+    "variants": lambda f: [v.name for v in f.variants],
+    "rules.segment": lambda f: [r.segment for r in f.rules],
+}
+
+
+def flag_field(name: str) -> Values:
+    """The fields ``ListFlags.filter`` knows: ``name``, ``state``, ``description``, ``owner``,
+    ``creator``, ``clients``, ``variants``, ``rules.segment`` and ``labels.<key>``."""
+    head, _, rest = name.partition(".")
+    head = to_camel(head)
+    if head == "labels" and rest:
+        return lambda f: [f.labels[rest]] if rest in f.labels else []
+    key = f"{head}.{to_camel(rest)}" if rest else head
+    found = _FLAG_FIELDS.get(key)
+    if found is None:
+        raise _invalid(f"cannot filter flags on {name!r}")
+    return found

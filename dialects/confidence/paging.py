@@ -40,9 +40,9 @@ _decoder = msgspec.json.Decoder(_Token)
 
 
 def page_size(raw: str | None) -> int:
-    """0 or absent → 100; above 1000 → 1000 (coerced, AIP-158); negative or not a number →
-    ``Invalid``."""
-    if raw is None or raw.strip() == "":
+    """0 or absent → 100; above 1000 → 1000 (coerced, AIP-158); negative, empty or not a
+    number → ``Invalid`` (transcoding cannot bind an empty value to an int32)."""
+    if raw is None:
         return DEFAULT_PAGE_SIZE
     text = raw.strip()
     if not re.fullmatch(r"[+-]?\d{1,18}", text):

@@ -19,7 +19,14 @@ from core.errors import Invalid, NotFound
 from core.model import Allocation, Principal
 from dialects.confidence import errors, translate
 from dialects.confidence.filters import parse_filter
+from dialects.confidence.flag_routes import FlagAdminApi
 from dialects.confidence.paging import decode_token, encode_token, order_by, page_size
+from dialects.confidence.requests import json_response as _json
+from dialects.confidence.requests import object_body
+from dialects.confidence.requests import only as _only
+from dialects.confidence.requests import param as _param
+from dialects.confidence.requests import split as _split
+from dialects.confidence.resolver import ResolverApi
 from dialects.confidence.wire import (
     ENCODER,
     AvailableSpaceIn,
@@ -30,15 +37,11 @@ from dialects.confidence.wire import (
     SegmentIn,
     TokenIn,
     TokenOut,
-    camel_keys,
 )
 from dialects.handlers import SurfaceApi, authenticate
 from dialects.http import (
     CatchAll,
     convert,
-    decode_json,
-    read_body,
-    require_json_content_type,
     route,
 )
 from dialects.ports import Services
@@ -53,38 +56,6 @@ VIEWS = {
 }
 
 
-def _json(value: Any) -> Response:
-    return Response(ENCODER.encode(value), media_type="application/json")
-
-
-_SYSTEM_PARAMS = frozenset({"prettyPrint", "$.xgafv"})
-"""Google's system parameters, accepted everywhere (and ignored: segmux always sends JSON)."""
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
-def _only(request: Request, *names: str) -> None:
-    """Transcoding binds query parameters to request fields; one that binds to nothing is
-    INVALID_ARGUMENT, as Google's front end answers."""
-    allowed = set(names) | {_snake(n) for n in names} | _SYSTEM_PARAMS
-    for key in request.query_params:
-        if key not in allowed:
-            raise Invalid(key, f'unknown name "{key}": cannot bind query parameter')
-
-
-def _param(request: Request, name: str) -> str | None:
-    """A query parameter by its camelCase or snake_case name (given once)."""
-    snake = _snake(name)
-    values = request.query_params.getlist(name) + (
-        request.query_params.getlist(snake) if snake != name else []
-    )
-    if len(values) > 1:
-        raise Invalid(snake, "is given more than once")
-    return values[0] if values else None
-
-
 def _view(request: Request) -> bool:
     raw = _param(request, "view")
     if raw is None:
@@ -95,17 +66,13 @@ def _view(request: Request) -> bool:
     return full
 
 
-def _split(rest: str) -> tuple[str, str | None]:
-    segment_id, colon, verb = rest.partition(":")
-    return segment_id, (verb if colon else None)
-
-
 class ConfidenceApi(SurfaceApi):
     """The segments API and the token endpoint over the process's use cases."""
 
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                *ResolverApi(self.services).routes(),
                 route("/segments", GET=self.list_segments, POST=self.create_segment),
                 route(
                     "/segments/{rest}",
@@ -115,22 +82,15 @@ class ConfidenceApi(SurfaceApi):
                     DELETE=self.delete_segment,
                 ),
                 route("/oauth/token", POST=self.oauth_token),
+                *FlagAdminApi(self.services).routes(),
             ],
             middleware=[Middleware(CatchAll, render=errors.server_error)],
             exception_handlers=errors.HANDLERS,
         )
 
     async def body(self, request: Request, *, optional: bool = False) -> Any:
-        """The body as a JSON object with lowerCamelCase keys. Read before its content type is
-        checked: an ``optional`` body (a custom method's) may be empty, with no content type."""
-        raw = await read_body(request, self.services.settings.body_limit)
-        if optional and not raw.strip():
-            return {}
-        require_json_content_type(request)
-        decoded = decode_json(raw)
-        if not isinstance(decoded, dict):
-            raise Invalid("", "the request body must be a JSON object")
-        return camel_keys(decoded)
+        """The body as a JSON object with lowerCamelCase keys (see ``requests.object_body``)."""
+        return await object_body(request, self.services.settings.body_limit, optional=optional)
 
     async def show(self, who: Principal, segment_slug: str, *, full: bool) -> Response:
         lifecycle = self.services.lifecycle

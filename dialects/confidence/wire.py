@@ -23,11 +23,12 @@ def to_camel(name: str) -> str:
     return _SNAKE.sub(lambda m: m.group(1).upper(), name)
 
 
-def camel_keys(value: Any, where: str = "") -> Any:
+def camel_keys(value: Any, where: str = "", opaque: frozenset[str] = frozenset()) -> Any:
     """``value`` with every field name in lowerCamelCase; a field given in both spellings is
-    ``Invalid`` (proto3 JSON parsers refuse a field set twice)."""
+    ``Invalid`` (proto3 JSON parsers refuse a field set twice). Fields named in ``opaque`` are
+    kept as sent, whole (a ``google.protobuf.Struct`` value: every key in it is data)."""
     if isinstance(value, list):
-        return [camel_keys(v, where) for v in value]
+        return [camel_keys(v, where, opaque) for v in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
@@ -36,10 +37,12 @@ def camel_keys(value: Any, where: str = "") -> Any:
         path = f"{where}.{camel}" if where else camel
         if camel in out:
             raise Invalid(path, "is set twice (camelCase and snake_case)")
-        if camel in _MAP_FIELDS and isinstance(item, dict):
-            out[camel] = {k: camel_keys(v, f"{path}.{k}") for k, v in item.items()}
+        if camel in opaque:
+            out[camel] = item
+        elif camel in _MAP_FIELDS and isinstance(item, dict):
+            out[camel] = {k: camel_keys(v, f"{path}.{k}", opaque) for k, v in item.items()}
         else:
-            out[camel] = camel_keys(item, path)
+            out[camel] = camel_keys(item, path, opaque)
     return out
 
 

@@ -38,13 +38,16 @@ def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) 
     )
 
 
-def _segment(who: Principal, segment: Segment, status: int = 200) -> Response:
-    """A segment as ``who`` sees it through every dialect, with its version as the ETag that
-    ``If-Match`` takes back."""
+async def _segment(
+    services: Services, who: Principal, segment: Segment, status: int = 200
+) -> Response:
+    """A segment as ``who`` sees it through every dialect (and the flags that use it), with
+    its version as the ETag that ``If-Match`` takes back."""
     headers = {"ETag": translate.etag(segment.version)}
     if status == 201:
         headers["Location"] = f"/segmux/v1/segments/{segment.id}"
-    return _json(segment_out(segment, who.default_sandbox), status, headers)
+    used = await services.store.flags_using(who.tenant, segment.id)
+    return _json(segment_out(segment, who.default_sandbox, used.get(segment.id)), status, headers)
 
 
 DEFAULT_LIMIT = 100
@@ -150,7 +153,8 @@ class SegmuxApi(SurfaceApi):
 
         async def render() -> bytes:
             items, after = await services.segments.browse(who, cursor=cursor, limit=limit, q=q)
-            return ENCODER.encode(segment_list(items, after, who.default_sandbox))
+            used = await services.store.flags_using(who.tenant)
+            return ENCODER.encode(segment_list(items, after, who.default_sandbox, used))
 
         if cursor is not None:
             return Response(await render(), media_type="application/json")
@@ -163,14 +167,15 @@ class SegmuxApi(SurfaceApi):
         services = self.services
         who = await authenticate(services.tokens, request)
         await services.answers.mark(request, who)
-        return _segment(who, await services.segments.get_by_id(who, request.path_params["id"]))
+        segment = await services.segments.get_by_id(who, request.path_params["id"])
+        return await _segment(services, who, segment)
 
     async def create_segment(self, request: Request) -> Response:
         services = self.services
         who = await authenticate(services.tokens, request)
         body = await json_body(request, services.settings.body_limit)
         new = translate.new_segment(body, who)
-        return _segment(who, await services.segments.create(who, new), 201)
+        return await _segment(services, who, await services.segments.create(who, new), 201)
 
     async def update_segment(self, request: Request) -> Response:
         services = self.services
@@ -180,7 +185,7 @@ class SegmuxApi(SurfaceApi):
         segment = await services.segments.update(
             who, request.path_params["id"], patch, if_version=version
         )
-        return _segment(who, segment)
+        return await _segment(services, who, segment)
 
     async def delete_segment(self, request: Request) -> Response:
         services = self.services

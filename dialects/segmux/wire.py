@@ -92,7 +92,7 @@ class AllocationOut(msgspec.Struct):
     exclusiveTo: list[str]
 
 
-class SegmentOut(msgspec.Struct):
+class SegmentOut(msgspec.Struct, omit_defaults=True):
     id: str
     seq: int
     slug: str
@@ -111,6 +111,10 @@ class SegmentOut(msgspec.Struct):
     version: int
     renderings: msgspec.Raw
     """``dialects.renderings.renderings`` (per dialect), encoded once per segment version."""
+    usedBy: dict[str, list[str]] = {}
+    """The flags whose rules use the segment, per API (``confidence``: ``flags/<id>``,
+    ``unleash``: feature names); absent when none does. Not part of ``renderings``: those are
+    cached per segment version, and a rule changes no segment."""
 
 
 class SegmentList(msgspec.Struct):
@@ -144,7 +148,11 @@ def _encoded_renderings(s: Segment, default_sandbox: str | None) -> msgspec.Raw:
     return found
 
 
-def segment_out(s: Segment, default_sandbox: str | None = None) -> SegmentOut:
+def segment_out(
+    s: Segment,
+    default_sandbox: str | None = None,
+    used_by: dict[str, list[str]] | None = None,
+) -> SegmentOut:
     a = s.allocation
     return SegmentOut(
         id=s.id,
@@ -163,13 +171,20 @@ def segment_out(s: Segment, default_sandbox: str | None = None) -> SegmentOut:
         updatedAt=rfc3339(s.updated_at),
         version=s.version,
         renderings=_encoded_renderings(s, default_sandbox),
+        usedBy=used_by or {},
     )
 
 
 def segment_list(
-    items: Sequence[Segment], next_cursor: str | None, default_sandbox: str | None = None
+    items: Sequence[Segment],
+    next_cursor: str | None,
+    default_sandbox: str | None = None,
+    used: dict[str, dict[str, list[str]]] | None = None,
 ) -> SegmentList:
-    return SegmentList(items=[segment_out(s, default_sandbox) for s in items], next=next_cursor)
+    used = used or {}
+    return SegmentList(
+        items=[segment_out(s, default_sandbox, used.get(s.id)) for s in items], next=next_cursor
+    )
 
 
 class Error(msgspec.Struct, omit_defaults=True):

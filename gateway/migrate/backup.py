@@ -1,18 +1,23 @@
 """The backup format of ``segmux export`` / ``segmux import``: NDJSON, one record a line.
 
-Version 2 (written now) opens with a header line, then one record per line, each an object whose
-``record`` names its kind, in the order import needs them (what a record refers to first)::
+Version 3 (written now; version 2 is the same without its last two kinds) opens with a header
+line, then one record per line, each an object whose ``record`` names its kind, in the order
+import needs them (what a record refers to first)::
 
-    {"format": "segmux-backup", "version": 2, "tenant": "t1", "exported_at": 1733540000000000}
+    {"format": "segmux-backup", "version": 3, "tenant": "t1", "exported_at": 1733540000000000}
     {"record": "tenant", "name": ..., "default_sandbox": ..., "created_at": ..., "settings": {...},
      "next_seq": ...}
     {"record": "project", ...}        {"record": "environment", ...}
     {"record": "segment", ..., "expression": <canonical AST or null>, "bitset": <see below>}
     {"record": "profile", ...}        {"record": "membership", ...}
     {"record": "flag", ...}           {"record": "rule", ...}
+    {"record": "confidence_client", ...}  {"record": "confidence_flag", ...}
 
 Each record's other fields are the ``core.model`` record's (``core.store.backup`` for
-``tenant`` and ``membership``) as msgspec encodes it. A segment's ``bitset`` is null when the
+``tenant`` and ``membership``, ``core.confidence_model`` for the Confidence kinds) as msgspec
+encodes it. A Confidence client is written without its credentials: their secrets exist only as
+hashes, and a credential without its secret resolves nothing, so a restored client gets new
+ones. A segment's ``bitset`` is null when the
 store holds none (all buckets, or an UNALLOCATED segment) and otherwise the stored 125,000 bytes,
 zlib-compressed, base64. Version 1 (segmux before the header) is a segment per line and no
 header; it is still read. A reader refuses a version newer than it knows rather than guess.
@@ -27,17 +32,42 @@ from typing import Any
 
 import msgspec
 
+from core.confidence_model import ConfidenceClient, ConfidenceFlag
 from core.expr import ast
 from core.model import Environment, Flag, Profile, Project, Rule, Segment
 from core.store.backup import Membership, TenantBackup
 
 FORMAT = "segmux-backup"
-VERSION = 2
+VERSION = 3
 """The version this segmux writes; it reads every version from 1 up to it."""
-KINDS = ("tenant", "project", "environment", "segment", "profile", "membership", "flag", "rule")
+KINDS = (
+    "tenant",
+    "project",
+    "environment",
+    "segment",
+    "profile",
+    "membership",
+    "flag",
+    "rule",
+    "confidence_client",
+    "confidence_flag",
+)
+_SINCE = {"confidence_client": 3, "confidence_flag": 3}
+"""Kinds newer than version 2, by the version that brought them."""
 BITSET_BYTES = 125_000
 
-Record = TenantBackup | Project | Environment | Segment | Profile | Membership | Flag | Rule
+Record = (
+    TenantBackup
+    | Project
+    | Environment
+    | Segment
+    | Profile
+    | Membership
+    | Flag
+    | Rule
+    | ConfidenceClient
+    | ConfidenceFlag
+)
 _TYPES: dict[str, type[Any]] = {
     "tenant": TenantBackup,
     "project": Project,
@@ -47,6 +77,8 @@ _TYPES: dict[str, type[Any]] = {
     "membership": Membership,
     "flag": Flag,
     "rule": Rule,
+    "confidence_client": ConfidenceClient,
+    "confidence_flag": ConfidenceFlag,
 }
 
 
@@ -66,6 +98,8 @@ def header(tenant: str, exported_at: int) -> str:
 
 
 def encode(kind: str, record: Any, *, bitset: bytes | None = None) -> str:
+    if kind == "confidence_client":
+        record = msgspec.structs.replace(record, credentials=())
     data: dict[str, Any] = {"record": kind, **msgspec.to_builtins(record)}
     if kind == "segment":
         assert isinstance(record, Segment)
@@ -108,9 +142,10 @@ def decode(data: Any, version: int, tenant: str) -> tuple[str, Any]:
         kind = "segment"
     else:
         kind = data.pop("record", None)
-        if kind not in _TYPES:
+        if kind not in _TYPES or _SINCE.get(kind, 2) > version:
+            known = [k for k in KINDS if _SINCE.get(k, 2) <= version]
             raise msgspec.ValidationError(
-                f"unknown record kind {kind!r} (one of {', '.join(KINDS)})"
+                f"unknown record kind {kind!r} (one of {', '.join(known)})"
             )
     if kind == "segment":
         return kind, _segment(data, tenant)

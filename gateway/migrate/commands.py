@@ -14,7 +14,7 @@ import msgspec
 from core.errors import NotFound
 from core.store import open_store
 from gateway.migrate.endpoint import Endpoint, MigrateError, dialects, parse_endpoint
-from gateway.migrate.ndjson import BackupError, ImportResult, export, import_lines
+from gateway.migrate.ndjson import LEFT_OUT, BackupError, ImportResult, export, import_lines
 from gateway.migrate.run import migrate
 from gateway.settings import Settings
 
@@ -72,7 +72,8 @@ def add_commands(sub: Any) -> None:
         help="back up a tenant as NDJSON (everything but tokens and client secrets)",
         description="Write one tenant of the store (SEGMUX_DATABASE_URL) as NDJSON: settings, "
         "projects, environments, segments with their exact buckets, individuals, static "
-        "memberships, flags and rules. Tokens and OAuth client secrets are not exported.",
+        "memberships, flags and rules, Confidence clients and flags. Tokens, OAuth client "
+        "secrets and Confidence client credentials are not exported.",
     )
     e.add_argument("--tenant", default="default", help="the tenant (default %(default)s)")
     e.add_argument("--out", help="file to write (default: stdout)")
@@ -141,8 +142,15 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    left_out = counts.pop(LEFT_OUT, 0)
     held = ", ".join(f"{n} {kind}s" for kind, n in counts.items() if kind != "tenant")
     print(f"exported tenant {args.tenant!r}: {held}", file=sys.stderr)
+    if left_out:
+        print(
+            f"left out: {left_out} Confidence client credentials (their secrets are never "
+            "exported; create new ones after an import)",
+            file=sys.stderr,
+        )
     return 0
 
 

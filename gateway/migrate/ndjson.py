@@ -3,9 +3,10 @@
 
 Export writes everything the tenant is made of: its settings and sequence, projects,
 environments, segments (every field, the stored bucket bitset byte for byte), profiles, static
-memberships, flags with their per-environment states, and rules with their segment links. It
-leaves out tokens, OAuth clients and their secrets (the store keeps only their hashes; a
-restored tenant gets new tokens) and what the store derives (revisions, cached totals).
+memberships, flags with their per-environment states, rules with their segment links, and
+Confidence's clients and flags (variants, ordered rules). It leaves out tokens, OAuth clients,
+Confidence client credentials and every secret (the store keeps only their hashes; a restored
+tenant gets new tokens and credentials) and what the store derives (revisions, cached totals).
 
 Import puts each record back exactly as it was (ids, times, versions and actors included)
 through the store's restore calls, which bypass the use cases' rules on purpose: an ALLOCATED
@@ -37,6 +38,9 @@ from gateway.migrate.backup import (
 )
 
 PAGE = 500
+LEFT_OUT = "left_out_credential"
+"""The count of Confidence client credentials an export leaves out (their secrets are only
+hashes in the store, so a credential could not be restored usable)."""
 
 __all__ = ["BackupError", "ImportResult", "export", "import_lines"]
 
@@ -57,7 +61,7 @@ async def segments_of(store: Store, tenant: str) -> AsyncIterator[Segment]:
 async def export(store: Store, tenant: str, out: TextIO) -> dict[str, int]:
     """Write the tenant's backup; return how many records of each kind it holds.
     ``NotFound("tenant")`` when there is no such tenant."""
-    counts = dict.fromkeys(KINDS, 0)
+    counts = dict.fromkeys((*KINDS, LEFT_OUT), 0)
 
     def put(kind: str, record: Any, **extra: Any) -> None:
         out.write(encode(kind, record, **extra) + "\n")
@@ -86,6 +90,11 @@ async def export(store: Store, tenant: str, out: TextIO) -> dict[str, int]:
         put("flag", flag)
     for rule in await store.list_rules(tenant):
         put("rule", rule)
+    for client in await store.confidence_clients(tenant):
+        put("confidence_client", client)
+        counts[LEFT_OUT] += len(client.credentials)
+    for confidence_flag in await store.confidence_flags(tenant):
+        put("confidence_flag", confidence_flag)
     return counts
 
 
@@ -96,6 +105,8 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)
     """One line per record left as the store had it, saying which and why."""
     failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What was imported but not whole (a Confidence client without its credentials)."""
 
     @property
     def ok(self) -> bool:
@@ -106,6 +117,8 @@ class ImportResult:
             out.write(f"  skipped: {line}\n")
         for line in self.failed:
             out.write(f"  failed: {line}\n")
+        for line in self.notes:
+            out.write(f"  note: {line}\n")
         kinds = [f"{k}s {n}" for k, n in self.imported.items() if n]
         out.write(
             f"imported: {sum(self.imported.values())}"
@@ -174,6 +187,11 @@ class _Import:
             restore = getattr(self.store, f"restore_{kind}")
             if await restore(record):
                 self.result.imported[kind] += 1
+                if kind == "confidence_client":
+                    self.result.notes.append(
+                        f"{where}: client {record.name}: restored without credentials (their "
+                        "secrets are never exported); create new ones for it"
+                    )
             else:
                 if kind == "flag":
                     self.skipped_flags.add(record.name)
@@ -210,6 +228,8 @@ def _key(kind: str, record: Any) -> str:
         return f"{record.identifier!r} (sandbox {record.sandbox!r})"
     if kind in ("flag", "environment"):
         return repr(record.name)
+    if kind in ("confidence_flag", "confidence_client"):
+        return str(record.name)
     return str(record.id)
 
 

@@ -160,12 +160,13 @@ def test_backup_restores_every_row_and_a_second_import_changes_nothing(
     assert done.returncode == 0, done.stderr
     assert done.stderr == (
         "exported tenant 't1': 2 projects, 2 environments, 4 segments, "
-        "2 profiles, 1 memberships, 1 flags, 1 rules\n"
+        "2 profiles, 1 memberships, 1 flags, 1 rules, 0 confidence_clients, "
+        "0 confidence_flags\n"
     )
     lines = [msgspec.json.decode(x) for x in out.read_text().splitlines()]
     assert {k: lines[0][k] for k in ("format", "version", "tenant")} == {
         "format": "segmux-backup",
-        "version": 2,
+        "version": 3,
         "tenant": "t1",
     }
     half = next(x for x in lines if x.get("name") == "half, exclusive")
@@ -352,7 +353,7 @@ def test_a_newer_format_and_a_missing_tenant_are_one_line_and_exit_2(
     assert done.returncode == 2
     assert done.stderr == (
         f"segmux: {newer}: the backup is format version 99; this segmux "
-        "reads versions 1 to 2 (upgrade segmux to import it)\n"
+        "reads versions 1 to 3 (upgrade segmux to import it)\n"
     )
     kept = tmp_path / "kept.ndjson"
     kept.write_text("an earlier backup\n")

@@ -130,6 +130,40 @@ async def build_world(c: httpx.AsyncClient, token: str) -> World:
     )
     w.ids["confidence.slug"] = "conf-a-slug"
     w.ids["confidence.name"] = f"confidence {SECRET}"
+    # Confidence flags: a client with a credential, a flag with a variant and a rule on the
+    # segment above (ids without the secret: a 404 may repeat the id B sent, never A's data)
+    doc = await _ok(
+        await c.post("/v1/clients", json={"displayName": f"client {SECRET}"}, headers=bearer), 200
+    )
+    w.ids["client.id"] = doc["name"].removeprefix("clients/")
+    w.ids["client.name"] = f"client {SECRET}"
+    doc = await _ok(
+        await c.post(
+            f"/v1/clients/{w.ids['client.id']}/credentials",
+            json={"displayName": f"key {SECRET}"},
+            headers=bearer,
+        ),
+        200,
+    )
+    w.ids["credential.id"] = doc["name"].rsplit("/", 1)[1]
+    w.ids["credential.name"] = f"key {SECRET}"
+    await _ok(
+        await c.post(
+            "/v1/flags",
+            params={"flagId": "flag-a"},
+            json={
+                "description": f"flag {SECRET}",
+                "schema": {"schema": {"on": {"boolSchema": {}}}},
+                "variants": [{"name": "flags/flag-a/variants/va", "value": {"on": True}}],
+                "clients": [f"clients/{w.ids['client.id']}"],
+            },
+            headers=bearer,
+        ),
+        200,
+    )
+    w.ids["flag.name"] = f"flag {SECRET}"
+    doc = await _ok(await c.post("/v1/flags/flag-a/rules", json=_flag_rule(w), headers=bearer), 200)
+    w.ids["rule.id"] = doc["name"].rsplit("/", 1)[1]
     # HAL: a STATIC segment with one member
     hal = f"/{PROJECT}"
     seg = await _ok(
@@ -199,6 +233,23 @@ def _metrics() -> dict[str, Any]:
         "appName": "walk",
         "instanceId": "i",
         "bucket": {"start": "2026-01-01T00:00:00Z", "stop": "2026-01-01T00:01:00Z", "toggles": {}},
+    }
+
+
+def _flag_rule(w: World) -> dict[str, Any]:
+    return {
+        "segment": f"segments/{w.ids['confidence.slug']}",
+        "enabled": True,
+        "assignmentSpec": {
+            "bucketCount": 1,
+            "assignments": [
+                {
+                    "assignmentId": f"assignment {SECRET}",
+                    "variant": {"variant": "flags/flag-a/variants/va"},
+                    "bucketRanges": [{"lower": 0, "upper": 1}],
+                }
+            ],
+        },
     }
 
 
@@ -355,6 +406,46 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/v1/segments/{segmentId}:archive"): Rule("resource", lambda w: {}),
     ("post", "/v1/segments/{segmentId}:segmentAvailableSpace"): Rule("resource", lambda w: {}),
     ("post", "/v1/oauth/token"): Rule("stateless"),
+    ("get", "/v1/flags"): Rule("collection"),
+    ("post", "/v1/flags"): Rule(
+        "create", lambda w: {"description": w.ids["flag.name"]}, lambda w: {"flagId": "flag-a"}
+    ),
+    ("get", "/v1/flags/{flagId}"): Rule("resource"),
+    ("patch", "/v1/flags/{flagId}"): Rule("resource", lambda w: {"description": "B"}),
+    ("post", "/v1/flags/{flagId}:archive"): Rule("resource", lambda w: {}),
+    ("post", "/v1/flags/{flagId}:addFlagClient"): Rule(
+        "resource", lambda w: {"client": f"clients/{w.ids['client.id']}"}
+    ),
+    ("post", "/v1/flags/{flagId}:removeFlagClient"): Rule(
+        "resource", lambda w: {"client": f"clients/{w.ids['client.id']}"}
+    ),
+    ("get", "/v1/flags/{flagId}/variants"): Rule("resource"),
+    ("post", "/v1/flags/{flagId}/variants"): Rule(
+        "resource",
+        lambda w: {"name": "flags/flag-a/variants/vb", "value": {}, "description": "B"},
+    ),
+    ("get", "/v1/flags/{flagId}/variants/{variantId}"): Rule("resource"),
+    ("patch", "/v1/flags/{flagId}/variants/{variantId}"): Rule(
+        "resource", lambda w: {"description": "B"}
+    ),
+    ("delete", "/v1/flags/{flagId}/variants/{variantId}"): Rule("resource"),
+    ("get", "/v1/flags/{flagId}/rules"): Rule("resource"),
+    ("post", "/v1/flags/{flagId}/rules"): Rule("resource", _flag_rule),
+    ("get", "/v1/flags/{flagId}/rules/{ruleId}"): Rule("resource"),
+    ("patch", "/v1/flags/{flagId}/rules/{ruleId}"): Rule(
+        "resource", lambda w: {"targetingKeySelector": "B"}
+    ),
+    ("delete", "/v1/flags/{flagId}/rules/{ruleId}"): Rule("resource"),
+    ("get", "/v1/clients"): Rule("collection"),
+    ("post", "/v1/clients"): Rule("create", lambda w: {"displayName": w.ids["client.name"]}),
+    ("get", "/v1/clients/{clientId}"): Rule("resource"),
+    ("delete", "/v1/clients/{clientId}"): Rule("resource"),
+    ("get", "/v1/clients/{clientId}/credentials"): Rule("resource"),
+    ("post", "/v1/clients/{clientId}/credentials"): Rule(
+        "resource", lambda w: {"displayName": "B", "environments": ["production"]}
+    ),
+    ("get", "/v1/clients/{clientId}/credentials/{credentialId}"): Rule("resource"),
+    ("delete", "/v1/clients/{clientId}/credentials/{credentialId}"): Rule("resource"),
     # HAL
     ("get", "/"): Rule("stateless"),
     ("get", "/management/health"): Rule("stateless"),
@@ -430,7 +521,14 @@ def fill(path: str, w: World) -> str:
     elif path.startswith("/data/core/ups/"):
         values = {"SEGMENT_ID": w.ids["adobe.uuid"]}
     elif path.startswith("/v1/"):
-        values = {"segmentId": w.ids["confidence.slug"]}
+        values = {
+            "segmentId": w.ids["confidence.slug"],
+            "flagId": "flag-a",
+            "variantId": "va",
+            "ruleId": w.ids["rule.id"],
+            "clientId": w.ids["client.id"],
+            "credentialId": w.ids["credential.id"],
+        }
     elif path.startswith("/segmux/"):
         values = {"id": w.ids["segmux.uuid"]}
     elif path.startswith("/{projectId}/individuals"):
@@ -502,6 +600,9 @@ async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list
         c.get(f"/{PROJECT}/individuals", headers=bearer),
         c.get(f"/{PROJECT}/individual-segments/{w.ids['hal.ident']}/individuals", headers=bearer),
         c.get("/api/client/features", headers={"Authorization": sdk}),
+        c.get("/v1/flags", headers=bearer),
+        c.get("/v1/clients", headers=bearer),
+        c.get(f"/v1/clients/{w.ids['client.id']}/credentials", headers=bearer),
     ]
     out = []
     for pending in reads:

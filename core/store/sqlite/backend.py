@@ -38,6 +38,7 @@ from core.expr.sql import register_aiosqlite_functions
 from core.model import Principal, now_us
 from core.store.base import Row
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
+from core.store.confidence_flags import CONFIDENCE_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
 from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import CREATE_TABLE, migration_files
@@ -56,6 +57,7 @@ _UNIQUE_COLUMNS = {
     "tokens.hash": "token",
     **FLAG_UNIQUE_COLUMNS,
     **CLIENT_UNIQUE_COLUMNS,
+    **CONFIDENCE_UNIQUE_COLUMNS,
 }
 
 

@@ -312,7 +312,7 @@ async def test_delete_points_to_archive(client: httpx.AsyncClient, token_a: str)
         ("POST", f"{BASE}/x-seg:explode"),
         ("PUT", f"{BASE}/x-seg"),
         ("PUT", BASE),
-        ("GET", "/v1/flags"),
+        ("GET", "/v1/materializedSegments"),
         ("GET", "/v1/segments/a/b"),
     ],
 )

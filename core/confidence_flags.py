@@ -1,0 +1,710 @@
+"""Confidence's flags admin use cases: flags with their variants and ordered rules, and the
+clients (with credentials) allowed to resolve them.
+
+The rules live here, whatever API writes: resource ids, a flag's value schema and every variant
+value checked against it, a rule's segment (any segment of the tenant, whichever API made it;
+the store refuses a missing or archived one under a lock), assignments that name variants of
+the same flag over disjoint bucket ranges, and bounds on everything. A write hands the store a
+function from the flag as stored to the flag as it should be (``Store.change_confidence_flag``),
+and every such function ends in :func:`check_flag`, so no write can leave a flag that breaks a
+rule (a schema change that a variant no longer fits, a deleted variant a rule still assigns).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import string
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from core.confidence_model import (
+    Assignment,
+    BucketRange,
+    ClientCredential,
+    ConfidenceClient,
+    ConfidenceFlag,
+    FlagRule,
+    FlagVariant,
+)
+from core.errors import Conflict, InUse, Invalid, NotFound
+from core.model import SLUG_RE, Principal, now_us
+from core.service import check_no_nul, check_text, require_admin
+from core.store import Store
+from core.tokens import hash_token
+
+RESOURCE_ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+"""Ids of flags, variants, rules, clients and credentials: 1 to 63 of ``[a-z0-9-]``, not
+starting or ending with ``-`` (the form of Confidence's resource names)."""
+FLAG_PREFIX = "flags/"
+CLIENT_PREFIX = "clients/"
+SEGMENT_PREFIX = "segments/"
+MAX_VARIANTS = 100
+MAX_RULES = 100
+MAX_ASSIGNMENTS = 100
+MAX_RANGES = 100
+MAX_CLIENTS = 100
+MAX_ENVIRONMENTS = 50
+MAX_SCHEMA_FIELDS = 100
+MAX_SCHEMA_DEPTH = 8
+MAX_VALUE_BYTES = 64 * 1024
+MAX_BUCKET_COUNT = 1_000_000
+MAX_TEXT = 1024
+MAX_DESCRIPTION = 10_000
+MAX_LABELS = 64
+SECRET_LENGTH = 32
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+_SCHEMA_KINDS = (
+    "structSchema",
+    "listSchema",
+    "intSchema",
+    "doubleSchema",
+    "stringSchema",
+    "boolSchema",
+)
+
+
+def new_id(length: int = 20) -> str:
+    """A server-chosen resource id (rules, clients, credentials), as Confidence makes them."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def new_secret() -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+def check_id(field: str, value: str) -> str:
+    if not RESOURCE_ID_RE.match(value):
+        raise Invalid(
+            field, "must be 1 to 63 characters of [a-z0-9-], not starting or ending with -"
+        )
+    return value
+
+
+def child_id(field: str, name: str, parent: str, collection: str) -> str:
+    """The id of ``<parent>/<collection>/<id>``; ``Invalid`` for any other name."""
+    prefix = f"{parent}/{collection}/"
+    if not name.startswith(prefix):
+        raise Invalid(field, f"must be {prefix}<id>")
+    return check_id(field, name.removeprefix(prefix))
+
+
+def client_id_of(field: str, name: str) -> str:
+    if not name.startswith(CLIENT_PREFIX):
+        raise Invalid(field, "must be clients/<id>")
+    return check_id(field, name.removeprefix(CLIENT_PREFIX))
+
+
+def segment_slug_of(field: str, name: str) -> str:
+    if not name.startswith(SEGMENT_PREFIX) or not SLUG_RE.match(name.removeprefix(SEGMENT_PREFIX)):
+        raise Invalid(field, "must be segments/<id> (4-63 characters of [a-z0-9-])")
+    return name.removeprefix(SEGMENT_PREFIX)
+
+
+# --- schema and values ---------------------------------------------------------------------
+
+
+def check_schema(schema: Mapping[str, Any], field: str = "schema") -> None:
+    """A ``StructFlagSchema`` in proto3 JSON: ``{"schema": {"<field>": <FlagSchema>}}`` where a
+    FlagSchema sets exactly one of ``structSchema``, ``listSchema`` (``elementSchema``),
+    ``intSchema``, ``doubleSchema``, ``stringSchema``, ``boolSchema``."""
+    _check_struct_schema(schema, field, 1)
+
+
+def _check_struct_schema(schema: Any, field: str, depth: int) -> None:
+    if not isinstance(schema, dict) or set(schema) - {"schema"}:
+        raise Invalid(field, 'must be {"schema": {"<field>": {...}}}')
+    fields = schema.get("schema") or {}
+    if not isinstance(fields, dict):
+        raise Invalid(f"{field}.schema", "must be an object of field schemas")
+    if len(fields) > MAX_SCHEMA_FIELDS:
+        raise Invalid(f"{field}.schema", f"at most {MAX_SCHEMA_FIELDS} fields")
+    for name, sub in fields.items():
+        if not name or len(name) > MAX_TEXT or "\x00" in name:
+            raise Invalid(f"{field}.schema", "field names are 1 to 1024 characters without NUL")
+        _check_flag_schema(sub, f"{field}.schema.{name}", depth)
+
+
+def _check_flag_schema(schema: Any, field: str, depth: int) -> None:
+    if depth > MAX_SCHEMA_DEPTH:
+        raise Invalid(field, f"schemas nest at most {MAX_SCHEMA_DEPTH} deep")
+    if not isinstance(schema, dict) or len(schema) != 1 or next(iter(schema)) not in _SCHEMA_KINDS:
+        raise Invalid(field, f"must set exactly one of {', '.join(_SCHEMA_KINDS)}")
+    kind, body = next(iter(schema.items()))
+    if kind == "structSchema":
+        _check_struct_schema(body, f"{field}.structSchema", depth + 1)
+    elif kind == "listSchema":
+        if not isinstance(body, dict) or set(body) - {"elementSchema"} or not body:
+            raise Invalid(f"{field}.listSchema", 'must be {"elementSchema": {...}}')
+        _check_flag_schema(body["elementSchema"], f"{field}.listSchema.elementSchema", depth + 1)
+    elif body not in ({}, None):
+        raise Invalid(f"{field}.{kind}", "must be {}")
+
+
+def check_value(schema: Mapping[str, Any], value: Mapping[str, Any], field: str) -> None:
+    """A variant's value fits the flag's schema: every field it sets is in the schema, of the
+    schema's type (null allowed anywhere: the client's default). Fields it leaves out resolve
+    as null, so a value may set fewer fields than the schema has."""
+    check_no_nul(field, value)
+    if len(msgspec.json.encode(value)) > MAX_VALUE_BYTES:
+        raise Invalid(field, f"must be at most {MAX_VALUE_BYTES} bytes of JSON")
+    _check_struct_value(schema.get("schema") or {}, value, field)
+
+
+def _check_struct_value(fields: Mapping[str, Any], value: Any, field: str) -> None:
+    if not isinstance(value, dict):
+        raise Invalid(field, "must be an object")
+    for name, item in value.items():
+        if name not in fields:
+            raise Invalid(f"{field}.{name}", "is not a field of the flag's schema")
+        _check_typed(fields[name], item, f"{field}.{name}")
+
+
+def _check_typed(schema: Mapping[str, Any], value: Any, field: str) -> None:
+    if value is None:
+        return
+    kind, body = next(iter(schema.items()))
+    ok: bool
+    if kind == "boolSchema":
+        ok = isinstance(value, bool)
+    elif kind == "stringSchema":
+        ok = isinstance(value, str)
+    elif kind == "intSchema":
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
+    elif kind == "doubleSchema":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif kind == "structSchema":
+        _check_struct_value((body or {}).get("schema") or {}, value, field)
+        return
+    else:  # listSchema
+        if not isinstance(value, list):
+            raise Invalid(field, "must be a list")
+        for i, item in enumerate(value):
+            _check_typed(body["elementSchema"], item, f"{field}[{i}]")
+        return
+    if not ok:
+        raise Invalid(field, f"must be a value of {kind.removesuffix('Schema')} type")
+
+
+# --- the whole flag ------------------------------------------------------------------------
+
+
+def _check_labels(field: str, labels: Mapping[str, str]) -> None:
+    if len(labels) > MAX_LABELS:
+        raise Invalid(field, f"at most {MAX_LABELS} labels")
+    for key, item in labels.items():
+        if not key or len(key) > MAX_TEXT or len(item) > MAX_TEXT or "\x00" in key + item:
+            raise Invalid(f"{field}.{key}", "keys and values are 1 to 1024 characters without NUL")
+
+
+def _check_ranges(field: str, ranges: Iterable[BucketRange], count: int) -> list[BucketRange]:
+    out = list(ranges)
+    if len(out) > MAX_RANGES:
+        raise Invalid(field, f"at most {MAX_RANGES} bucket ranges")
+    for i, r in enumerate(out):
+        if not 0 <= r.lower < r.upper <= count:
+            raise Invalid(f"{field}[{i}]", f"must have 0 <= lower < upper <= bucketCount ({count})")
+    return out
+
+
+def check_rule(flag: ConfidenceFlag, rule: FlagRule, field: str = "rule") -> None:
+    child_id(f"{field}.name", rule.name, flag.name, "rules")
+    segment_slug_of(f"{field}.segment", rule.segment)
+    check_text(f"{field}.targetingKeySelector", rule.targeting_key_selector, max_len=MAX_TEXT)
+    if len(rule.environments) > MAX_ENVIRONMENTS:
+        raise Invalid(f"{field}.environments", f"at most {MAX_ENVIRONMENTS}")
+    for env in rule.environments:
+        if not env or len(env) > MAX_TEXT or "\x00" in env:
+            raise Invalid(f"{field}.environments", "are 1 to 1024 characters without NUL")
+    if len(set(rule.environments)) != len(rule.environments):
+        raise Invalid(f"{field}.environments", "are named once each")
+    _check_labels(f"{field}.labels", rule.labels)
+    check_no_nul(f"{field}.materializationSpec", rule.materialization_spec)
+    count = rule.bucket_count
+    spec = f"{field}.assignmentSpec"
+    if not 0 <= count <= MAX_BUCKET_COUNT:
+        raise Invalid(f"{spec}.bucketCount", f"must be 1 to {MAX_BUCKET_COUNT}")
+    if rule.assignments and count == 0:
+        raise Invalid(f"{spec}.bucketCount", "must be at least 1 when there are assignments")
+    if len(rule.assignments) > MAX_ASSIGNMENTS:
+        raise Invalid(f"{spec}.assignments", f"at most {MAX_ASSIGNMENTS}")
+    variants = {v.name for v in flag.variants}
+    taken: list[tuple[int, int, int]] = []
+    for i, assignment in enumerate(rule.assignments):
+        where = f"{spec}.assignments[{i}]"
+        check_text(f"{where}.assignmentId", assignment.assignment_id, max_len=MAX_TEXT)
+        if assignment.kind == "variant":
+            if assignment.variant not in variants:
+                raise Invalid(
+                    f"{where}.variant", f"{assignment.variant} is not a variant of {flag.name}"
+                )
+        elif assignment.variant is not None:
+            raise Invalid(f"{where}.variant", "only a variant assignment names a variant")
+        for r in _check_ranges(f"{where}.bucketRanges", assignment.bucket_ranges, count):
+            taken.append((r.lower, r.upper, i))
+    taken.sort()
+    for (_, upper, a), (lower, _, b) in itertools.pairwise(taken):
+        if lower < upper:
+            raise Invalid(
+                f"{spec}.assignments",
+                f"assignments {min(a, b)} and {max(a, b)} share buckets: each bucket has one "
+                "assignment",
+            )
+
+
+def check_flag(flag: ConfidenceFlag) -> ConfidenceFlag:
+    """Every rule of a flag holds (see the module docstring); returns the flag."""
+    check_id("flag_id", flag.name.removeprefix(FLAG_PREFIX))
+    check_text("description", flag.description, max_len=MAX_DESCRIPTION)
+    check_text("owner", flag.owner, max_len=MAX_TEXT)
+    _check_labels("labels", flag.labels)
+    check_schema(flag.schema)
+    if len(flag.variants) > MAX_VARIANTS:
+        raise Invalid("variants", f"a flag has at most {MAX_VARIANTS} variants")
+    if len(flag.rules) > MAX_RULES:
+        raise Invalid("rules", f"a flag has at most {MAX_RULES} rules")
+    if len(flag.clients) > MAX_CLIENTS:
+        raise Invalid("clients", f"a flag has at most {MAX_CLIENTS} clients")
+    seen: set[str] = set()
+    for i, variant in enumerate(flag.variants):
+        child_id(f"variants[{i}].name", variant.name, flag.name, "variants")
+        if variant.name in seen:
+            raise Conflict("confidence_variant", f"{variant.name} already exists")
+        seen.add(variant.name)
+        check_text(f"variants[{i}].description", variant.description, max_len=MAX_DESCRIPTION)
+        _check_labels(f"variants[{i}].labels", variant.labels)
+        check_value(flag.schema, variant.value, f"variants[{i}].value")
+    rule_names: set[str] = set()
+    for i, rule in enumerate(flag.rules):
+        if rule.name in rule_names:
+            raise Conflict("confidence_rule", f"{rule.name} already exists")
+        rule_names.add(rule.name)
+        check_rule(flag, rule, f"rules[{i}]")
+    for i, client in enumerate(flag.clients):
+        client_id_of(f"clients[{i}]", client)
+    if len(set(flag.clients)) != len(flag.clients):
+        raise Invalid("clients", "name each client once")
+    return flag
+
+
+# --- patches -------------------------------------------------------------------------------
+
+Unset = msgspec.UnsetType
+UNSET = msgspec.UNSET
+
+
+class FlagPatch(msgspec.Struct, frozen=True, kw_only=True):
+    """The fields of a flag an update may set (UNSET: unchanged)."""
+
+    description: str | Unset = UNSET
+    schema: dict[str, Any] | Unset = UNSET
+    labels: dict[str, str] | Unset = UNSET
+    owner: str | Unset = UNSET
+    clients: tuple[str, ...] | Unset = UNSET
+    rule_order: tuple[str, ...] | Unset = UNSET
+    """Every rule of the flag by name, each once, in the new evaluation order."""
+
+
+class VariantPatch(msgspec.Struct, frozen=True, kw_only=True):
+    value: dict[str, Any] | Unset = UNSET
+    description: str | Unset = UNSET
+    labels: dict[str, str] | Unset = UNSET
+
+
+class FlagRulePatch(msgspec.Struct, frozen=True, kw_only=True):
+    segment: str | Unset = UNSET
+    targeting_key_selector: str | Unset = UNSET
+    enabled: bool | Unset = UNSET
+    environments: tuple[str, ...] | Unset = UNSET
+    bucket_count: int | Unset = UNSET
+    assignments: tuple[Assignment, ...] | Unset = UNSET
+    labels: dict[str, str] | Unset = UNSET
+    materialization_spec: dict[str, Any] | Unset = UNSET
+
+
+def _apply(record: Any, patch: msgspec.Struct) -> Any:
+    changes = {
+        f: getattr(patch, f)
+        for f in patch.__struct_fields__
+        if getattr(patch, f) is not UNSET and f != "rule_order"
+    }
+    return msgspec.structs.replace(record, **changes) if changes else record
+
+
+def reordered(rules: tuple[FlagRule, ...], order: tuple[str, ...]) -> tuple[FlagRule, ...]:
+    """The rules in ``order``, which must name each of them exactly once: a flag's update
+    reorders its rules and nothing else (rules change through their own methods)."""
+    by_name = {r.name: r for r in rules}
+    if sorted(order) != sorted(by_name):
+        raise Invalid(
+            "rules",
+            "an update of a flag's rules only reorders them: name every rule of the flag once; "
+            "add, change or delete rules through /v1/flags/{flag}/rules",
+        )
+    return tuple(by_name[name] for name in order)
+
+
+def _find(items: Iterable[Any], name: str, kind: str) -> Any:
+    for item in items:
+        if item.name == name:
+            return item
+    raise NotFound(kind, name)
+
+
+def _require_active(flag: ConfidenceFlag) -> None:
+    if flag.state != "ACTIVE":
+        raise Conflict("state", f"{flag.name} is archived: an archived flag cannot be changed")
+
+
+# --- the use cases -------------------------------------------------------------------------
+
+
+class ConfidenceFlagService:
+    """Flags, variants, rules, clients and credentials of a tenant (``Principal.tenant``).
+    Reads take any token of the tenant; writes an admin token. Rules name segments of the
+    token's default sandbox, as the rest of the Confidence API sees them."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # flags ---------------------------------------------------------------------------------
+    async def create_flag(
+        self, principal: Principal, flag_id: str, draft: ConfidenceFlag
+    ) -> ConfidenceFlag:
+        """``draft`` as sent: variants named in this flag, rules whose names are chosen here,
+        clients by name. State, times, version and actors are the server's."""
+        require_admin(principal)
+        check_id("flag_id", flag_id)
+        now, actor = now_us(), principal.token_name
+        name = FLAG_PREFIX + flag_id
+        flag = msgspec.structs.replace(
+            draft,
+            tenant=principal.tenant,
+            name=name,
+            state="ACTIVE",
+            version=1,
+            create_time=now,
+            update_time=now,
+            creator=actor,
+            updater=actor,
+            variants=tuple(
+                msgspec.structs.replace(
+                    v, create_time=now, update_time=now, creator=actor, updater=actor
+                )
+                for v in draft.variants
+            ),
+            rules=tuple(_new_rule(name, r, now, actor) for r in draft.rules),
+        )
+        check_flag(flag)
+        return await self.store.create_confidence_flag(
+            principal.tenant, flag, sandbox=principal.default_sandbox
+        )
+
+    async def get_flag(self, principal: Principal, flag_id: str) -> ConfidenceFlag:
+        check_id("name", flag_id)
+        return await self.store.confidence_flag(principal.tenant, flag_id)
+
+    async def list_flags(self, principal: Principal) -> list[ConfidenceFlag]:
+        return await self.store.confidence_flags(principal.tenant)
+
+    async def _change(
+        self,
+        principal: Principal,
+        flag_id: str,
+        change: Callable[[ConfidenceFlag], ConfidenceFlag | None],
+    ) -> ConfidenceFlag:
+        require_admin(principal)
+        check_id("name", flag_id)
+
+        def checked(current: ConfidenceFlag) -> ConfidenceFlag | None:
+            changed = change(current)
+            return None if changed is None else check_flag(changed)
+
+        return await self.store.change_confidence_flag(
+            principal.tenant,
+            flag_id,
+            principal.token_name,
+            checked,
+            sandbox=principal.default_sandbox,
+        )
+
+    async def update_flag(
+        self, principal: Principal, flag_id: str, patch: FlagPatch
+    ) -> ConfidenceFlag:
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            changed: ConfidenceFlag = _apply(current, patch)
+            if not isinstance(patch.rule_order, msgspec.UnsetType):
+                changed = msgspec.structs.replace(
+                    changed, rules=reordered(current.rules, patch.rule_order)
+                )
+            return changed
+
+        return await self._change(principal, flag_id, change)
+
+    async def archive_flag(self, principal: Principal, flag_id: str) -> ConfidenceFlag:
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            return msgspec.structs.replace(current, state="ARCHIVED")
+
+        return await self._change(principal, flag_id, change)
+
+    async def add_flag_client(
+        self, principal: Principal, flag_id: str, client: str
+    ) -> ConfidenceFlag:
+        client_id_of("client", client)
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag | None:
+            _require_active(current)
+            if client in current.clients:
+                return None  # already allowed: nothing to write
+            return msgspec.structs.replace(current, clients=(*current.clients, client))
+
+        return await self._change(principal, flag_id, change)
+
+    async def remove_flag_client(
+        self, principal: Principal, flag_id: str, client: str
+    ) -> ConfidenceFlag:
+        client_id_of("client", client)
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            if client not in current.clients:
+                raise NotFound("client", client, f"{client} is not a client of {current.name}")
+            return msgspec.structs.replace(
+                current, clients=tuple(c for c in current.clients if c != client)
+            )
+
+        return await self._change(principal, flag_id, change)
+
+    # variants ------------------------------------------------------------------------------
+    async def create_variant(
+        self, principal: Principal, flag_id: str, variant: FlagVariant
+    ) -> FlagVariant:
+        parent = FLAG_PREFIX + check_id("parent", flag_id)
+        child_id("variant.name", variant.name, parent, "variants")
+        now, actor = now_us(), principal.token_name
+        made = msgspec.structs.replace(
+            variant, create_time=now, update_time=now, creator=actor, updater=actor
+        )
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            if any(v.name == made.name for v in current.variants):
+                raise Conflict("confidence_variant", f"{made.name} already exists")
+            return msgspec.structs.replace(current, variants=(*current.variants, made))
+
+        flag = await self._change(principal, flag_id, change)
+        return _find(flag.variants, made.name, "variant")  # type: ignore[no-any-return]
+
+    async def get_variant(self, principal: Principal, flag_id: str, variant_id: str) -> FlagVariant:
+        flag = await self.get_flag(principal, flag_id)
+        name = f"{flag.name}/variants/{check_id('name', variant_id)}"
+        return _find(flag.variants, name, "variant")  # type: ignore[no-any-return]
+
+    async def update_variant(
+        self, principal: Principal, flag_id: str, variant_id: str, patch: VariantPatch
+    ) -> FlagVariant:
+        name = f"{FLAG_PREFIX}{flag_id}/variants/{check_id('name', variant_id)}"
+        now = now_us()
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            old = _find(current.variants, name, "variant")
+            new = msgspec.structs.replace(
+                _apply(old, patch), update_time=now, updater=principal.token_name
+            )
+            variants = tuple(new if v.name == name else v for v in current.variants)
+            return msgspec.structs.replace(current, variants=variants)
+
+        flag = await self._change(principal, flag_id, change)
+        return _find(flag.variants, name, "variant")  # type: ignore[no-any-return]
+
+    async def delete_variant(self, principal: Principal, flag_id: str, variant_id: str) -> None:
+        name = f"{FLAG_PREFIX}{flag_id}/variants/{check_id('name', variant_id)}"
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            _find(current.variants, name, "variant")
+            users = tuple(
+                r.name for r in current.rules if any(a.variant == name for a in r.assignments)
+            )
+            if users:
+                raise InUse(
+                    f"{name} is assigned by {len(users)} rule(s); change or delete them first",
+                    users,
+                )
+            return msgspec.structs.replace(
+                current, variants=tuple(v for v in current.variants if v.name != name)
+            )
+
+        await self._change(principal, flag_id, change)
+
+    # rules ---------------------------------------------------------------------------------
+    async def create_rule(self, principal: Principal, flag_id: str, rule: FlagRule) -> FlagRule:
+        parent = FLAG_PREFIX + check_id("parent", flag_id)
+        made = _new_rule(parent, rule, now_us(), principal.token_name)
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            return msgspec.structs.replace(current, rules=(*current.rules, made))
+
+        flag = await self._change(principal, flag_id, change)
+        return _find(flag.rules, made.name, "rule")  # type: ignore[no-any-return]
+
+    async def get_rule(self, principal: Principal, flag_id: str, rule_id: str) -> FlagRule:
+        flag = await self.get_flag(principal, flag_id)
+        name = f"{flag.name}/rules/{check_id('name', rule_id)}"
+        return _find(flag.rules, name, "rule")  # type: ignore[no-any-return]
+
+    async def update_rule(
+        self, principal: Principal, flag_id: str, rule_id: str, patch: FlagRulePatch
+    ) -> FlagRule:
+        name = f"{FLAG_PREFIX}{flag_id}/rules/{check_id('name', rule_id)}"
+        now = now_us()
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            old = _find(current.rules, name, "rule")
+            new = msgspec.structs.replace(
+                _apply(old, patch), update_time=now, updater=principal.token_name
+            )
+            rules = tuple(new if r.name == name else r for r in current.rules)
+            return msgspec.structs.replace(current, rules=rules)
+
+        flag = await self._change(principal, flag_id, change)
+        return _find(flag.rules, name, "rule")  # type: ignore[no-any-return]
+
+    async def delete_rule(self, principal: Principal, flag_id: str, rule_id: str) -> None:
+        name = f"{FLAG_PREFIX}{flag_id}/rules/{check_id('name', rule_id)}"
+
+        def change(current: ConfidenceFlag) -> ConfidenceFlag:
+            _require_active(current)
+            _find(current.rules, name, "rule")
+            return msgspec.structs.replace(
+                current, rules=tuple(r for r in current.rules if r.name != name)
+            )
+
+        await self._change(principal, flag_id, change)
+
+    # clients -------------------------------------------------------------------------------
+    async def create_client(
+        self, principal: Principal, display_name: str, labels: dict[str, str]
+    ) -> ConfidenceClient:
+        require_admin(principal)
+        _display_name(display_name)
+        _check_labels("labels", labels)
+        now = now_us()
+        return await self.store.create_confidence_client(
+            ConfidenceClient(
+                tenant=principal.tenant,
+                name=CLIENT_PREFIX + new_id(),
+                display_name=display_name,
+                labels=labels,
+                create_time=now,
+                update_time=now,
+                creator=principal.token_name,
+                updater=principal.token_name,
+            )
+        )
+
+    async def get_client(self, principal: Principal, client_id: str) -> ConfidenceClient:
+        check_id("name", client_id)
+        return await self.store.confidence_client(principal.tenant, client_id)
+
+    async def list_clients(self, principal: Principal) -> list[ConfidenceClient]:
+        return await self.store.confidence_clients(principal.tenant)
+
+    async def delete_client(self, principal: Principal, client_id: str) -> None:
+        require_admin(principal)
+        check_id("name", client_id)
+        await self.store.delete_confidence_client(principal.tenant, client_id)
+
+    async def create_credential(
+        self,
+        principal: Principal,
+        client_id: str,
+        display_name: str,
+        environments: tuple[str, ...],
+        labels: dict[str, str],
+    ) -> tuple[ClientCredential, str]:
+        """A new credential and its secret: the secret is returned this once and stored only
+        as its hash (``core.tokens.hash_token``)."""
+        require_admin(principal)
+        check_id("parent", client_id)
+        _display_name(display_name, "clientCredential.displayName")
+        _check_labels("clientCredential.labels", labels)
+        for env in environments:
+            if not env or len(env) > MAX_TEXT or "\x00" in env:
+                raise Invalid(
+                    "clientCredential.environments", "are 1 to 1024 characters without NUL"
+                )
+        if len(environments) > MAX_ENVIRONMENTS or len(set(environments)) != len(environments):
+            raise Invalid(
+                "clientCredential.environments", f"at most {MAX_ENVIRONMENTS}, each named once"
+            )
+        now = now_us()
+        credential = ClientCredential(
+            name=f"{CLIENT_PREFIX}{client_id}/credentials/{new_id()}",
+            display_name=display_name,
+            environments=environments,
+            labels=labels,
+            create_time=now,
+            update_time=now,
+            creator=principal.token_name,
+        )
+        secret = new_secret()
+        stored = await self.store.add_client_credential(
+            principal.tenant, client_id, credential, hash_token(secret)
+        )
+        return stored, secret
+
+    async def get_credential(
+        self, principal: Principal, client_id: str, credential_id: str
+    ) -> ClientCredential:
+        client = await self.get_client(principal, client_id)
+        name = f"{client.name}/credentials/{check_id('name', credential_id)}"
+        return _find(client.credentials, name, "credential")  # type: ignore[no-any-return]
+
+    async def delete_credential(
+        self, principal: Principal, client_id: str, credential_id: str
+    ) -> None:
+        require_admin(principal)
+        check_id("name", client_id)
+        check_id("name", credential_id)
+        await self.store.delete_client_credential(principal.tenant, client_id, credential_id)
+
+    # what uses a segment -------------------------------------------------------------------
+    async def rules_using(self, principal: Principal, segment_id: str) -> list[str]:
+        """Names of the Confidence rules that use a segment (by its core id)."""
+        return await self.store.segment_flag_rules(principal.tenant, segment_id)
+
+
+def _display_name(value: str, field: str = "displayName") -> None:
+    if not value:
+        raise Invalid(field, "is required")
+    check_text(field, value, max_len=MAX_TEXT)
+
+
+def _new_rule(flag_name: str, rule: FlagRule, now: int, actor: str) -> FlagRule:
+    """A rule as created: its name chosen here (the one sent is ignored, as for every
+    identifier), times and actors the server's. A blank ``targetingKeySelector`` stays blank:
+    the resolver reads ``targeting_key`` for it, but treats a missing unit differently from a
+    selector that names one (``core.resolver``)."""
+    return msgspec.structs.replace(
+        rule,
+        name=f"{flag_name}/rules/{new_id()}",
+        create_time=now,
+        update_time=now,
+        creator=actor,
+        updater=actor,
+    )

@@ -1,0 +1,70 @@
+"""Segments that flag rules use: the one check every kind of rule makes before it refers to a
+segment, in the transaction that writes the reference.
+
+Unleash strategies (``core.store.flags``) and Confidence rules (``core.store.confidence_flags``)
+both keep their segment in a column with a foreign key to ``segments`` and no ``ON DELETE``, so
+a segment in use cannot be deleted through any API. Archiving is a state change, which a foreign
+key does not stop; this check closes that gap for both (see :func:`lock_usable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.errors import Conflict, NotFound
+from core.store.base import Tx
+
+ARCHIVED = "ARCHIVED"  # the segment state of core.allocation (the store does not import it)
+
+
+def placeholders(start: int, count: int) -> str:
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+async def lock_usable(
+    tx: Tx,
+    tenant: str,
+    values: Sequence[str],
+    lock: str,
+    *,
+    key: str = "id",
+    sandbox: str | None = None,
+) -> dict[str, str]:
+    """``{value: segment id}`` for segments found by ``key`` (``id`` or ``slug``), all or
+    nothing: a missing one (or, with ``sandbox``, one of another sandbox) is ``NotFound``, an
+    archived one ``Conflict``.
+
+    ``lock`` (``SqlBase._row_lock("SHARE")``) makes the check hold until commit: the foreign key
+    alone only stops a *delete* racing the reference (its KEY SHARE lock lets a state update
+    through), so a concurrent archive would pass. Under a SHARE lock an archive (which locks the
+    row FOR UPDATE before it counts the rules using it, see ``core.store.allocation``) either
+    commits first — and this read sees ARCHIVED — or waits for this commit and sees the new
+    use."""
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return {}
+    where = f"tenant = $1 AND {key} IN ({placeholders(2, len(wanted))})"
+    args: list[str] = [tenant, *wanted]
+    if sandbox is not None:
+        args.append(sandbox)
+        where += f" AND sandbox = ${len(args)}"
+    found = await tx.fetch(
+        f"SELECT id, {key} AS wanted, state FROM segments WHERE {where} ORDER BY id{lock}", *args
+    )
+    rows = {r["wanted"]: r for r in found}
+    for value in wanted:
+        if value not in rows:
+            raise NotFound("segment", value)
+        if rows[value]["state"] == ARCHIVED:
+            raise Conflict("state", "the segment is archived and cannot be used by a flag rule")
+    return {value: str(rows[value]["id"]) for value in wanted}
+
+
+USES_SQL = (
+    "SELECT rule_id AS name FROM rule_segments WHERE tenant = $1 AND segment_id = $2 "
+    "UNION ALL SELECT 'flags/' || flag || '/rules/' || id AS name FROM confidence_rules "
+    "WHERE tenant = $1 AND segment_id = $2"
+)
+"""The rules (of every kind) that use segment ``$2``: Unleash strategies by id, Confidence
+rules by resource name. Unordered (the two columns' collations differ on PostgreSQL, so the
+union cannot be sorted there): sort the names in Python."""

@@ -570,9 +570,22 @@ class FlagService:
                 raise NotFound("flag", only, f"Could not find feature flag {only}")
         rules = await self.store.list_rules(principal.tenant, environment=environment)
         by_flag: dict[str, list[Rule]] = {}
+        with_disabled: set[str] = set()
         for r in _ordered(rules):
-            if not r.payload.get("disabled"):
+            if r.payload.get("disabled"):
+                with_disabled.add(r.flag)
+            else:
                 by_flag.setdefault(r.flag, []).append(r)
+        # Unleash never serves an enabled feature whose strategies are all disabled: disabling
+        # or deleting the last active strategy turns the environment off, so 8.2.0 serves it
+        # `enabled: false` with no strategies. Served enabled with `strategies: []` instead, the
+        # SDKs would answer on for everyone; the flag is served off here whatever its switch.
+        flags = [
+            msgspec.structs.replace(f, enabled={**f.enabled, environment: False})
+            if f.name in with_disabled and f.name not in by_flag
+            else f
+            for f in flags
+        ]
         used: dict[str, Segment] = {}
         wanted = {s for f in flags for r in by_flag.get(f.name, []) for s in r.segments}
         for segment in await self._segments(principal, wanted):

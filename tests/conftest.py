@@ -151,6 +151,7 @@ def pg_session_url(pg_template: str) -> Iterator[str]:
     own session). A database per module cost a CREATE DATABASE and a DROP DATABASE per module,
     a second or more each on a busy machine (a DROP waits for a checkpoint)."""
     url = pg.create_database("segmux_t", template=pg_template)
+    pg.commit_without_waiting(url)
     yield url
     pg.drop_database(url)
 

@@ -59,9 +59,12 @@ unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q
 
 # The inner loop: every test that starts no process and no server (tests/conftest.py marks the
-# others `live`). Both backends still run; `make test` runs everything.
+# others `live`), on FAST_WORKERS pytest-xdist workers (each with its own databases; worksteal
+# keeps a module on one worker until the other runs dry). Both backends still run; `make test`
+# runs everything, serially (the live tests share ports and .cache/).
+FAST_WORKERS ?= 2
 fast: $(VENV)/.test-installed
-	$(BIN)/pytest -m "not live" -q
+	$(BIN)/pytest -m "not live" -q -n $(FAST_WORKERS) --dist worksteal
 
 # Hostile input with a large budget: schemathesis over every served spec (positive and negative,
 # both backends), the parsers and the JSON decoder under hypothesis, and the hostile-input and

@@ -105,6 +105,27 @@ def create_database(prefix: str, template: str | None = None) -> str:
     return with_database(url, name)
 
 
+def commit_without_waiting(db_url: str) -> None:
+    """Sessions on this database commit without waiting for the WAL to reach the disk
+    (``synchronous_commit = off``). What every session sees, and when, is unchanged: only a
+    crash of the PostgreSQL server itself could lose the last commits, which no test here
+    survives or looks for. Most in-process tests are a few small commits, each of which would
+    otherwise wait for an fsync, the slowest thing a busy machine does."""
+    import asyncpg
+
+    url = require_pg()
+    name = urlsplit(db_url).path.lstrip("/")
+
+    async def alter() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        finally:
+            await conn.close()
+
+    run_sync(alter)
+
+
 def drop_database(db_url: str) -> None:
     import asyncpg
 

@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 import openapi
+from dialects.registry import SURFACES
 from tests.live import live_gateway
 
 
@@ -25,7 +26,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_every_spec_is_served() -> None:
-    assert openapi.names() == ["adobe", "confidence", "hal", "segmux", "unleash", "v23"]
+    assert openapi.names() == sorted(s.spec for s in SURFACES if s.spec is not None)
 
 
 @pytest.mark.parametrize("name", openapi.names())

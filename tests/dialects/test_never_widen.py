@@ -181,6 +181,7 @@ async def test_every_view_refuses_what_a_condition_cannot_say(
     for slug in SEGMENTS:
         shown = segmux[slug]["renderings"]
         assert shown["confidence"]["expressible"] is True
+        # A deliberate subset: the surfaces whose form is a bare condition (see the docstring).
         for dialect in ("adobe", "unleash", "hal"):
             assert shown[dialect]["expressible"] is (slug in SHOWN), (slug, dialect)
             if slug not in SHOWN:

@@ -23,13 +23,15 @@ from typing import Any
 import httpx
 import pytest
 
+from dialects.registry import SURFACES
 from tests import pg
 from tests.live import live_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "ui.png"
 ADMIN_TOKEN = "ui-test-admin-token-0123456789"
-DIALECTS = ("v23", "unleash", "adobe", "confidence", "hal")
+DIALECTS = tuple(s.name for s in SURFACES if s.view is not None)
+"""The matrix's columns: every surface that shows segments, as the registry lists them."""
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -11,6 +11,7 @@ import pytest
 
 from core.model import NewSegment
 from core.store import Store
+from dialects.registry import SURFACES
 from tests.dialects.adobe.common import DEFS
 from tests.dialects.adobe.common import body as adobe_body
 from tests.dialects.adobe.common import headers as adobe_headers
@@ -18,7 +19,8 @@ from tests.dialects.confidence.helpers import SWEDEN
 
 SEGMENTS = "/segmux/v1/segments"
 OR_PQL = 'workAddress.country = "US" or age > 30'
-DIALECTS = {"v23", "unleash", "adobe", "confidence", "hal"}
+RENDERED = {s.name for s in SURFACES if s.view is not None}
+"""Every surface that shows segments: each segment has a rendering for each (the registry's)."""
 
 
 def auth(token: str) -> dict[str, str]:
@@ -93,10 +95,12 @@ async def test_every_dialects_segment_with_every_rendering(
     client: httpx.AsyncClient, token_a: str
 ) -> None:
     made = await seed(client, token_a)
+    # A new surface with a view fails here until it seeds a segment through its own API below.
+    assert set(made) == RENDERED
     segments = by_name(await listed(client, token_a))
-    assert len(segments) == 5
+    assert len(segments) == len(RENDERED)
     for s in segments.values():
-        assert set(s["renderings"]) == DIALECTS
+        assert set(s["renderings"]) == RENDERED
         assert uuid.UUID(s["id"]) and s["createdAt"].endswith("Z")
         assert ok(await client.get(f"{SEGMENTS}/{s['id']}", headers=auth(token_a))) == s
 
@@ -158,15 +162,18 @@ async def test_every_dialects_segment_with_every_rendering(
         "expression": None,
     }
     assert r["adobe"]["expressible"] is False and "static" in r["adobe"]["reason"]
-    # v2.3, Unleash and Confidence serve the token's default sandbox only: not my-project
-    for name, label in (("v23", "v2.3"), ("unleash", "Unleash"), ("confidence", "Confidence")):
-        assert r[name] == {
+    # The sandboxed surfaces (v2.3, Unleash, Confidence) serve the token's default sandbox
+    # only: not my-project.
+    sandboxed = [s for s in SURFACES if s.view is not None and s.sandboxed]
+    assert sandboxed
+    for surface in sandboxed:
+        assert r[surface.name] == {
             "expressible": False,
             "reason": (
-                f"{label} serves only the token's default sandbox 'prod'; this segment is in "
-                "'my-project'"
+                f"{surface.label} serves only the token's default sandbox 'prod'; this segment "
+                "is in 'my-project'"
             ),
-        }, r[name]
+        }, r[surface.name]
     v23 = ok(await client.get("/v2.3/data/segments", headers=auth(token_a)))["result"]["items"]
     assert hal["id"] not in [s["id"] for s in v23]
 

@@ -221,8 +221,10 @@ async def test_content_type_with_charset_is_fine(client: httpx.AsyncClient, toke
     [
         ("GET", BASE),
         ("POST", BASE),
-        ("PUT", f"{BASE}/{uuid.uuid4()}"),
-        ("DELETE", f"{BASE}/{uuid.uuid4()}"),
+        # A fresh id each run, under a fixed test id (pytest-xdist's workers must collect the
+        # same test ids).
+        pytest.param("PUT", f"{BASE}/{uuid.uuid4()}", id="PUT-unknown-id"),
+        pytest.param("DELETE", f"{BASE}/{uuid.uuid4()}", id="DELETE-unknown-id"),
     ],
 )
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer "])
@@ -266,7 +268,10 @@ async def test_client_token_can_read_but_not_write(
 # --- 404 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("segment_id", [str(uuid.uuid4()), "not-a-uuid", "1", "%00"])
+@pytest.mark.parametrize(
+    "segment_id",
+    [pytest.param(str(uuid.uuid4()), id="unknown-uuid"), "not-a-uuid", "1", "%00"],
+)
 async def test_unknown_or_malformed_id_is_404(
     client: httpx.AsyncClient, token_a: str, segment_id: str
 ) -> None:

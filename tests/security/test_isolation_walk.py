@@ -406,6 +406,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/v1/segments/{segmentId}:archive"): Rule("resource", lambda w: {}),
     ("post", "/v1/segments/{segmentId}:segmentAvailableSpace"): Rule("resource", lambda w: {}),
     ("post", "/v1/oauth/token"): Rule("stateless"),
+    # The resolver takes no token: the client secret in the body names the tenant. B's walk
+    # sends a secret no one was issued, so the answer is a 401 that must name nothing of A's.
+    ("post", "/v1/flags:resolve"): Rule(
+        "stateless",
+        lambda w: {
+            "clientSecret": "walk-secret",
+            "evaluationContext": {},
+            "flags": ["flags/flag-a"],
+        },
+    ),
+    ("post", "/v1/flags:apply"): Rule(
+        "stateless",
+        lambda w: {
+            "clientSecret": "walk-secret",
+            "resolveToken": "AAAA",
+            "flags": [{"flag": "flags/flag-a", "applyTime": "2026-01-01T00:00:00Z"}],
+            "sendTime": "2026-01-01T00:00:00Z",
+        },
+    ),
     ("get", "/v1/flags"): Rule("collection"),
     ("post", "/v1/flags"): Rule(
         "create", lambda w: {"description": w.ids["flag.name"]}, lambda w: {"flagId": "flag-a"}
@@ -694,6 +713,8 @@ TOKEN_FREE = {
     ("get", "/management/health"),
     ("post", "/ims/token/v3"),
     ("post", "/v1/oauth/token"),
+    ("post", "/v1/flags:resolve"),
+    ("post", "/v1/flags:apply"),
 }
 
 

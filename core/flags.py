@@ -256,6 +256,7 @@ class FlagService:
         """Archive the named flags; names of no flag and archived flags are ignored, a flag of
         another project refuses the whole request before anything changes."""
         require_admin(principal)
+        check_no_nul("features", list(names))
         flags = await self._flags_named(principal, names)
         _check_same_project(flags, project)
         for flag in flags:
@@ -279,6 +280,7 @@ class FlagService:
         """Revive the named flags of an active project; names of no flag are ignored, a flag of
         another project refuses the whole request before anything changes."""
         require_admin(principal)
+        check_no_nul("features", list(names))
         await self._active_project(principal, project)
         flags = await self._flags_named(principal, names)
         _check_same_project(flags, project)

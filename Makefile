@@ -61,10 +61,12 @@ unit: $(VENV)/.test-installed
 # The inner loop: every test that starts no process and no server (tests/conftest.py marks the
 # others `live`), on FAST_WORKERS pytest-xdist workers (each with its own databases; worksteal
 # keeps a module on one worker until the other runs dry). Both backends still run; `make test`
-# runs everything, serially (the live tests share ports and .cache/).
+# runs everything, serially (the live tests share ports and .cache/). SEGMUX_TEST_QUICK=1 draws a
+# tenth of each property test's examples (tests/examples.py; CI=true always draws them all), and
+# PYTHONDONTWRITEBYTECODE is cleared so pytest keeps its rewritten test modules between runs.
 FAST_WORKERS ?= 2
 fast: $(VENV)/.test-installed
-	$(BIN)/pytest -m "not live" -q -n $(FAST_WORKERS) --dist worksteal
+	SEGMUX_TEST_QUICK=1 PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "not live" -q -n $(FAST_WORKERS) --dist worksteal
 
 # Hostile input with a large budget: schemathesis over every served spec (positive and negative,
 # both backends), the parsers and the JSON decoder under hypothesis, and the hostile-input and

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from core.store import Store, open_store
 from core.store.base import Tx
@@ -34,8 +35,14 @@ from core.tokens import TokenService
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests import pg
+from tests.examples import QUICK
 
 BACKENDS = ["sqlite", "postgres"]
+
+if QUICK:
+    # The inner loop (tests/examples.py): properties without their own count draw 10 examples.
+    hypothesis_settings.register_profile("quick", max_examples=10)
+    hypothesis_settings.load_profile("quick")
 
 # Modules whose use means a test starts a process or a server (a name or any submodule of it).
 LIVE_ORIGINS = (

@@ -21,13 +21,16 @@ from core.errors import NotExpressible
 from core.expr.ast import Cmp, Expr, In, Lit, Not, Quant, Regex, StrOp
 from core.expr.evaluate import compile_expr
 from core.expr.sql import apply_postgres_functions, register_sqlite_functions, to_sql
+from tests.examples import examples
 from tests.pg import create_database, drop_database, require_pg
 from tests.unit.expr import strategies as shared
 from tests.unit.expr.ast_strategies import exprs, profiles, random_profiles
 
 CORPUS = random_profiles(400)
 ALLOWED_FALLBACKS = ("case-insensitive matching", "word boundaries", "segment membership")
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _expected(expr: Expr, rows: list[dict[str, Any]]) -> set[int]:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from core.expr.ast import Cmp, Exists, Expr, In, Lit, Not, Or, StrOp
 from core.expr.evaluate import compile_expr
 from core.expr.sql import apply_postgres_functions, register_sqlite_functions, to_sql
+from tests.examples import examples
 from tests.pg import create_database, drop_database, require_pg
 from tests.store.test_expr_sql import _Pg
 
@@ -161,7 +162,7 @@ def conditions() -> st.SearchStrategy[Expr]:
 
 
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=examples(400),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

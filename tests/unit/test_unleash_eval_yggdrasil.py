@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from core.unleash_eval import UnleashContext, compile_features
 from tests import pg
+from tests.examples import examples
 
 ygg = pg.require("yggdrasil_engine.engine")
 
@@ -267,7 +268,7 @@ def contexts(draw: st.DrawFn) -> UnleashContext:
     )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(state=client_features(), context_list=st.lists(contexts(), min_size=1, max_size=4))
 def test_the_engine_agrees_with_yggdrasil(
     state: dict[str, Any], context_list: list[UnleashContext]

@@ -29,6 +29,7 @@ from tests.dialects.confidence.resolve_helpers import (
     post,
     resolve,
 )
+from tests.examples import examples
 
 SCHEMA = {"schema": {"enabled": {"boolSchema": {}}, "color": {"stringSchema": {}}}}
 VARIANTS = {"on": {"enabled": True, "color": "red"}, "off": {"enabled": False}}
@@ -251,7 +252,7 @@ async def exclusive_flags(client: httpx.AsyncClient, token: str) -> tuple[str, l
 
 
 @settings(
-    max_examples=8,
+    max_examples=examples(8),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -16,6 +16,7 @@ from core.buckets import BUCKETS, FULL, bucket, draw, from_members, to_bytes
 from core.errors import Conflict, InUse, Invalid
 from core.model import Allocation, Segment, SegmentPatch
 from core.store.allocation import AllocationView
+from tests.examples import examples
 
 RNG = random.Random(2024)
 
@@ -240,7 +241,10 @@ mixes = st.integers(1, 50).flatmap(lambda n: st.lists(coordinated, min_size=n, m
 
 
 @settings(
-    max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(20),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(specs=mixes, seed=st.integers(0, 2**32))
 def test_random_mixes_of_coordinated_segments(

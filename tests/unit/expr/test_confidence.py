@@ -28,6 +28,7 @@ from core.expr.confidence import parse_targeting, render_targeting
 from core.expr.evaluate import evaluate
 from core.expr.limits import Limits
 from core.expr.normalize import normalize
+from tests.examples import examples
 from tests.unit.expr.ast_strategies import exprs, random_profiles
 
 S = lambda v: Lit("string", v)  # noqa: E731
@@ -410,7 +411,7 @@ def test_refusals(expr: Expr) -> None:
     assert exc.value.language == "confidence"
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=exprs())
 def test_render_then_parse_is_the_normal_form(expr: Expr) -> None:
     try:
@@ -423,7 +424,7 @@ def test_render_then_parse_is_the_normal_form(expr: Expr) -> None:
 CORPUS = random_profiles(150, seed=13)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=exprs())
 def test_rendering_never_changes_who_matches(expr: Expr) -> None:
     try:

@@ -24,6 +24,7 @@ from core.expr.matchers import (
 )
 from core.expr.re2 import RegexError, SqlUnsupported, postgres_pattern, problem
 from core.expr.segment_set import SegmentSet
+from tests.examples import examples
 from tests.unit.expr.re2_oracle import oracle
 
 LONG = 10_000
@@ -369,7 +370,7 @@ def _like_oracle(pattern: str) -> re.Pattern[str]:
     return re.compile(body, re.DOTALL)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(
     pattern=st.text("ab%_.\n", max_size=8), text=st.text("ab.\n%", max_size=10), ci=st.booleans()
 )
@@ -438,7 +439,7 @@ def _regexes() -> st.SearchStrategy[str]:
     return seq
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(
     pattern=_regexes(),
     ci=st.booleans(),

@@ -22,6 +22,7 @@ from core.expr.ast import (
 )
 from core.expr.evaluate import compile_expr
 from core.expr.normalize import normalize
+from tests.examples import examples
 from tests.unit.expr.ast_strategies import exprs, random_profiles
 
 S = lambda v: Lit("string", v)  # noqa: E731
@@ -101,7 +102,7 @@ def test_equal_conditions_serialise_equally() -> None:
 CORPUS = random_profiles(200, seed=3)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=exprs(max_leaves=8))
 def test_idempotent_and_meaning_preserving(expr: Expr) -> None:
     norm = normalize(expr)

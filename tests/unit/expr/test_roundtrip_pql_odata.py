@@ -16,10 +16,11 @@ from core.expr.normalize import normalize
 from core.expr.odata import parse_odata, render_odata
 from core.expr.pql import parse_pql, render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
+from tests.examples import examples
 from tests.unit.expr.strategies import ALL_NODES, AstProfile, exprs
 
 NODES = (*ATOMS, And, Or, Not, Quant)
-SETTINGS = settings(max_examples=250, deadline=None, database=None)
+SETTINGS = settings(max_examples=examples(250), deadline=None, database=None)
 
 PQL = AstProfile(
     kinds=("string", "number", "bool", "date"),

@@ -16,6 +16,7 @@ from core.expr import ast
 from core.expr.ast import And, Cmp, Expr, In, Lit, Not, Or, Quant, StrOp
 from core.expr.evaluate import compile_expr
 from core.expr.segment_set import SegmentSet
+from tests.examples import examples
 from tests.store.test_expr_sql import EDGE_VALUES
 from tests.unit.expr import strategies as shared
 from tests.unit.expr.ast_strategies import exprs, random_profiles
@@ -25,7 +26,9 @@ CORPUS = (
     + [{"a": v} for v in EDGE_VALUES]
     + [{"a": [v, None]} for v in EDGE_VALUES[::3]]
 )
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _agrees(conditions: Sequence[Expr | None], contexts: list[Any]) -> None:

@@ -29,6 +29,7 @@ from core.expr.evaluate import evaluate
 from core.expr.limits import Limits
 from core.expr.normalize import normalize
 from core.expr.unleash import parse_constraints, render_constraints, unleash_context
+from tests.examples import examples
 from tests.unit.expr.ast_strategies import exprs, random_profiles
 
 
@@ -211,7 +212,7 @@ def test_refusals(expr: Expr) -> None:
     assert exc.value.language == "unleash" and exc.value.reason
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=exprs())
 def test_render_then_parse_is_the_normal_form(expr: Expr) -> None:
     try:
@@ -224,7 +225,7 @@ def test_render_then_parse_is_the_normal_form(expr: Expr) -> None:
 CORPUS = random_profiles(150, seed=11)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=exprs())
 def test_rendering_never_changes_who_matches(expr: Expr) -> None:
     try:
@@ -452,7 +453,7 @@ def _unleash_shaped() -> Any:
     return st.lists(item, min_size=1, max_size=4).map(lambda a: And(tuple(a)))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=_unleash_shaped())
 def test_render_then_parse_on_constraint_shaped_conditions(expr: Expr) -> None:
     try:

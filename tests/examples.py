@@ -1,0 +1,17 @@
+"""How many examples a property test draws.
+
+`make test` (and CI) runs every property at its full count. The inner loop (`make fast`) sets
+``SEGMUX_TEST_QUICK=1`` and draws a tenth (at least 10), so a change is checked against every
+property in seconds; the full count runs before anything lands, since CI ignores the variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+QUICK = os.environ.get("SEGMUX_TEST_QUICK") == "1" and os.environ.get("CI") != "true"
+
+
+def examples(n: int) -> int:
+    """``n`` examples, or a tenth of them (at least 10) in the quick inner loop."""
+    return max(10, n // 10) if QUICK else n

@@ -7,7 +7,7 @@ SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
 .PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-workers bench-noisy \
-	clean chromium wrk interop
+	clean chromium wrk interop dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ chromium:
 
 test: lint typecheck chromium
 	$(BIN)/pytest
+
+# A release's files: a wheel and an sdist in dist/, checked as PyPI checks them (CONTRIBUTING.md,
+# "Releasing").
+dist: $(VENV)/.test-installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest tests/unit -q

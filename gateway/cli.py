@@ -19,6 +19,7 @@ import msgspec
 from core.errors import CoreError, NotFound
 from core.store import Store
 from core.tokens import IMS_ORG_SETTING, TokenService
+from gateway import version as build
 from gateway.settings import SettingError, Settings, database_url, port, workers
 from gateway.stores import StoreError, describe, open_checked
 
@@ -139,6 +140,12 @@ def _parser() -> Parser:
         metavar="URL",
         help=f"the store: sqlite:///path.db or postgresql://user@host:5432/db "
         f"(env SEGMUX_DATABASE_URL; default {d.database_url})",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=build.describe(),
+        help="print the version, the commit when run from a checkout, and Python's version",
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 

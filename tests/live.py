@@ -4,11 +4,13 @@ the app opening its store in its lifespan exactly as ``segmux serve`` does."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 from gateway.app import create_app
@@ -20,6 +22,28 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def wait_answering(
+    proc: subprocess.Popen[str],
+    url: str,
+    failed: Callable[[], object],
+    *,
+    timeout: float = 60,
+) -> None:
+    """Poll ``url`` until it answers 200 while ``proc`` (the server behind it) runs: a process
+    that exits, or no 200 within ``timeout`` seconds, fails the test with ``failed()`` (its
+    output, as the caller can read it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, failed()
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"no 200 from {url} in {timeout:.0f} s"
+        time.sleep(0.1)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from tests import conftest
         "tests.reliability.test_outage",  # a private PostgreSQL cluster
         "tests.gateway.test_cli",  # the CLI as a subprocess
         "tests.install.test_plain_install",  # a fresh venv
+        "tests.install.test_release",  # python -m build, then fresh venvs
         "tests.contract.test_prism",  # npm's Prism
         "tests.ui.test_ui",  # Chromium against a real server
         "tests.sdk.test_unleash_sdk",  # a real server for the SDK to poll

@@ -22,7 +22,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,11 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from tests import pg
-from tests.live import free_port
+from tests.live import free_port, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 README_ADDRESS = "127.0.0.1:8080"
@@ -218,16 +216,7 @@ def server(command: list[str], *, cwd: Path, env: Mapping[str, str], port: int) 
     )
     address = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (cwd / "server.log").read_text()
-            try:
-                if httpx.get(f"http://{address}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "segmux serve did not start"
-            time.sleep(0.1)
+        wait_answering(proc, f"http://{address}/healthz", (cwd / "server.log").read_text)
         yield address
     finally:
         if proc.poll() is None:

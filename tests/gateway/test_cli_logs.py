@@ -10,14 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.live import free_port
+from tests.live import free_port, wait_answering
 
 SEGMUX = [sys.executable, "-m", "gateway.cli"]
 SCHEMA = {"timestamp", "level", "logger", "event"}
@@ -40,16 +39,7 @@ def serve_and_stop(tmp_path: Path, *args: str, **env: str) -> tuple[str, str]:
         },
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "segmux serve did not become ready"
-            time.sleep(0.1)
+        wait_answering(proc, f"http://127.0.0.1:{port}/readyz", proc.communicate)
         assert httpx.get(f"http://127.0.0.1:{port}/v2.3/data/segments").status_code == 401
     finally:
         proc.send_signal(signal.SIGTERM)

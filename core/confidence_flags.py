@@ -507,27 +507,12 @@ class ConfidenceFlagService:
         return _find(flag.variants, made.name, "variant")  # type: ignore[no-any-return]
 
     async def get_variant(self, principal: Principal, flag_id: str, variant_id: str) -> FlagVariant:
-        flag = await self.get_flag(principal, flag_id)
-        name = f"{flag.name}/variants/{check_id('name', variant_id)}"
-        return _find(flag.variants, name, "variant")  # type: ignore[no-any-return]
+        return await self._get_child(principal, flag_id, "variant", variant_id)  # type: ignore[no-any-return]
 
     async def update_variant(
         self, principal: Principal, flag_id: str, variant_id: str, patch: VariantPatch
     ) -> FlagVariant:
-        name = f"{FLAG_PREFIX}{flag_id}/variants/{check_id('name', variant_id)}"
-        now = now_us()
-
-        def change(current: ConfidenceFlag) -> ConfidenceFlag:
-            _require_active(current)
-            old = _find(current.variants, name, "variant")
-            new = msgspec.structs.replace(
-                _apply(old, patch), update_time=now, updater=principal.token_name
-            )
-            variants = tuple(new if v.name == name else v for v in current.variants)
-            return msgspec.structs.replace(current, variants=variants)
-
-        flag = await self._change(principal, flag_id, change)
-        return _find(flag.variants, name, "variant")  # type: ignore[no-any-return]
+        return await self._update_child(principal, flag_id, "variant", variant_id, patch)  # type: ignore[no-any-return]
 
     async def delete_variant(self, principal: Principal, flag_id: str, variant_id: str) -> None:
         name = f"{FLAG_PREFIX}{flag_id}/variants/{check_id('name', variant_id)}"
@@ -562,27 +547,41 @@ class ConfidenceFlagService:
         return _find(flag.rules, made.name, "rule")  # type: ignore[no-any-return]
 
     async def get_rule(self, principal: Principal, flag_id: str, rule_id: str) -> FlagRule:
-        flag = await self.get_flag(principal, flag_id)
-        name = f"{flag.name}/rules/{check_id('name', rule_id)}"
-        return _find(flag.rules, name, "rule")  # type: ignore[no-any-return]
+        return await self._get_child(principal, flag_id, "rule", rule_id)  # type: ignore[no-any-return]
 
     async def update_rule(
         self, principal: Principal, flag_id: str, rule_id: str, patch: FlagRulePatch
     ) -> FlagRule:
-        name = f"{FLAG_PREFIX}{flag_id}/rules/{check_id('name', rule_id)}"
+        return await self._update_child(principal, flag_id, "rule", rule_id, patch)  # type: ignore[no-any-return]
+
+    # a flag's children (variants, rules): read and patched the same way -----------------------
+    async def _get_child(self, principal: Principal, flag_id: str, kind: str, child: str) -> Any:
+        flag = await self.get_flag(principal, flag_id)
+        field = kind + "s"
+        return _find(getattr(flag, field), f"{flag.name}/{field}/{check_id('name', child)}", kind)
+
+    async def _update_child(
+        self, principal: Principal, flag_id: str, kind: str, child: str, patch: msgspec.Struct
+    ) -> Any:
+        """Apply ``patch`` to the flag's ``kind`` (``variant`` or ``rule``) named ``child``,
+        stamped with who and when, in one change of the flag."""
+        field = kind + "s"
+        name = f"{FLAG_PREFIX}{flag_id}/{field}/{check_id('name', child)}"
         now = now_us()
 
         def change(current: ConfidenceFlag) -> ConfidenceFlag:
             _require_active(current)
-            old = _find(current.rules, name, "rule")
+            children = getattr(current, field)
             new = msgspec.structs.replace(
-                _apply(old, patch), update_time=now, updater=principal.token_name
+                _apply(_find(children, name, kind), patch),
+                update_time=now,
+                updater=principal.token_name,
             )
-            rules = tuple(new if r.name == name else r for r in current.rules)
-            return msgspec.structs.replace(current, rules=rules)
+            kept = tuple(new if c.name == name else c for c in children)
+            return msgspec.structs.replace(current, **{field: kept})
 
         flag = await self._change(principal, flag_id, change)
-        return _find(flag.rules, name, "rule")  # type: ignore[no-any-return]
+        return _find(getattr(flag, field), name, kind)
 
     async def delete_rule(self, principal: Principal, flag_id: str, rule_id: str) -> None:
         name = f"{FLAG_PREFIX}{flag_id}/rules/{check_id('name', rule_id)}"

@@ -8,6 +8,7 @@ import sqlite3
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from core.store import Store, open_store
+from core.store.migrations import SchemaTooNew
 
 
 class StoreError(Exception):
@@ -49,8 +50,9 @@ def describe(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-async def open_checked(url: str, *, create: bool) -> Store:
-    """Open (and migrate) the store at ``url``, or raise :class:`StoreError`.
+async def open_checked(url: str, *, create: bool, migrate: bool = True) -> Store:
+    """Open (and migrate, unless ``migrate`` is false) the store at ``url``, or raise
+    :class:`StoreError`; a store a later segmux upgraded is one.
 
     ``create``: whether a missing SQLite file may be created. Only ``serve`` and ``db upgrade``
     create one; any other command run from the wrong directory would otherwise make a new,
@@ -59,7 +61,9 @@ async def open_checked(url: str, *, create: bool) -> Store:
     if path is not None:
         _check_sqlite_file(url, path, create=create)
     try:
-        return await open_store(url)
+        return await open_store(url, migrate=migrate)
+    except SchemaTooNew as exc:
+        raise too_new(url, exc) from None
     except sqlite3.Error as exc:
         raise _sqlite_error(path or url, exc) from None
     except Exception as exc:
@@ -69,6 +73,13 @@ async def open_checked(url: str, *, create: bool) -> Store:
         if mapped is None:
             raise
         raise mapped from None
+
+
+def too_new(url: str, exc: SchemaTooNew) -> StoreError:
+    return StoreError(
+        f"the store {describe(url)} has {exc.message}: a later segmux upgraded it",
+        "run that segmux or a later one, or restore the backup taken before the upgrade",
+    )
 
 
 def _check_sqlite_file(url: str, path: str, *, create: bool) -> None:

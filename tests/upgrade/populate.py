@@ -47,14 +47,17 @@ def segmux(tree: str, database_url: str, *args: str) -> subprocess.CompletedProc
     )
 
 
-def create_token(tree: str, url: str, scope: str, name: str, client_id: str | None = None) -> str:
+def create_token(
+    tree: str, url: str, scope: str, name: str, client_id: str | None = None
+) -> list[str]:
+    """The token (and with ``client_id``, the client secret after it)."""
     args = ["tokens", "create", "--tenant", "default", "--scope", scope, "--name", name]
     if client_id is not None:
         args += ["--client-id", client_id]
     done = segmux(tree, url, *args)
     if done.returncode != 0:
         raise RuntimeError(f"tokens create {scope}: {done.stderr.strip()}")
-    return done.stdout.splitlines()[0]
+    return done.stdout.splitlines()
 
 
 class Client:
@@ -398,15 +401,16 @@ def main() -> int:
     if done.returncode != 0:
         raise SystemExit(done.stderr)
     tokens = {
-        "admin": create_token(tree, url, "admin", "populate-admin"),
-        "client": create_token(tree, url, "client:development", "populate-client"),
+        "admin": create_token(tree, url, "admin", "populate-admin")[0],
+        "client": create_token(tree, url, "client:development", "populate-client")[0],
     }
     try:
-        tokens["frontend"] = create_token(tree, url, "frontend:development", "populate-web")
+        tokens["frontend"] = create_token(tree, url, "frontend:development", "populate-web")[0]
     except RuntimeError as exc:
         print(f"skipped frontend token: {exc}", file=sys.stderr)
     try:
-        tokens["imsClient"] = create_token(tree, url, "admin", "populate-ims", "populate-ims")
+        made = create_token(tree, url, "admin", "populate-ims", "populate-ims")
+        tokens["imsClient"], tokens["imsSecret"] = made
     except RuntimeError as exc:
         print(f"skipped client id token: {exc}", file=sys.stderr)
 

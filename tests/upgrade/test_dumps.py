@@ -126,6 +126,23 @@ def check_tokens(http: httpx.Client, tokens: dict[str, str]) -> None:
         if name in tokens:
             response = http.get(path, headers=headers)
             assert response.status_code == 200, (name, response.status_code, response.text)
+    if "imsSecret" in tokens:  # the OAuth client: its secret still buys an access token
+        grant = http.post(
+            "/ims/token/v3",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "populate-ims",
+                "client_secret": tokens["imsSecret"],
+                "scope": "openid,AdobeID",
+            },
+        )
+        assert grant.status_code == 200, grant.text
+        access = grant.json()["access_token"]
+        listed = http.get(
+            "/data/core/ups/segment/definitions",
+            headers={**adobe, "Authorization": f"Bearer {access}", "x-api-key": "populate-ims"},
+        )
+        assert listed.status_code == 200, listed.text
     wrong = http.get("/v2.3/data/segments", headers={"Authorization": "Bearer smx_nope"})
     assert wrong.status_code == 401
 

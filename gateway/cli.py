@@ -21,7 +21,7 @@ from core.store import Store
 from core.store.migrations import SchemaStatus, SchemaTooNew
 from core.tokens import IMS_ORG_SETTING, TokenService
 from gateway.settings import SettingError, Settings, database_url, port, workers
-from gateway.stores import StoreError, describe, open_checked, too_new
+from gateway.stores import StoreError, checked, describe, open_checked, too_new
 
 DEFAULT_GRACE = 10.0
 """Seconds of ``--grace`` / ``SEGMUX_SHUTDOWN_GRACE`` when neither is given."""
@@ -298,7 +298,8 @@ def _db_status(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> SchemaStatus:
         store = await open_checked(settings.database_url, create=False, migrate=False)
         try:
-            return await store.schema_status()
+            async with checked(settings.database_url):
+                return await store.schema_status()
         finally:
             await store.close()
 
@@ -315,13 +316,12 @@ def _db_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> list[str]:
-        # Opening applies what is pending, under the store's lock: another process upgrading
-        # at the same time waits, then finds nothing left to apply.
+        # Under the store's lock: another process upgrading at the same time waits, then finds
+        # nothing left to apply.
         store = await open_checked(settings.database_url, create=True, migrate=False)
         try:
-            return await store.migrate()
-        except SchemaTooNew as exc:
-            raise too_new(settings.database_url, exc) from None
+            async with checked(settings.database_url):
+                return await store.migrate()
         finally:
             await store.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from core.store import Store, open_store
@@ -60,8 +62,17 @@ async def open_checked(url: str, *, create: bool, migrate: bool = True) -> Store
     path = sqlite_path(url)
     if path is not None:
         _check_sqlite_file(url, path, create=create)
-    try:
+    async with checked(url):
         return await open_store(url, migrate=migrate)
+
+
+@asynccontextmanager
+async def checked(url: str) -> AsyncIterator[None]:
+    """What goes wrong with the store at ``url`` inside the block, as a :class:`StoreError`:
+    opening it, and the upgrade or status read of a store opened without migrating."""
+    path = sqlite_path(url)
+    try:
+        yield
     except SchemaTooNew as exc:
         raise too_new(url, exc) from None
     except sqlite3.Error as exc:

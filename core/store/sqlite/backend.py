@@ -103,11 +103,11 @@ _ENGINE_LIMITS = (
 """Texts of SQLite's refusals of a statement too large or complex (its compile-time limits), and
 of a registered function (a predicate's key or matcher) failing on a value."""
 _PROGRESS_STEPS = 1000
+"""Virtual machine instructions between two looks at the clock (a few microseconds)."""
 _BUSY_MS = 5000
 """How long a statement waits for another process's write lock."""
 _MIGRATION_BUSY_MS = 600_000
 """How long a migration waits for another process's: as long as that one may take."""
-"""Virtual machine instructions between two looks at the clock (a few microseconds)."""
 
 
 class _Deadline:

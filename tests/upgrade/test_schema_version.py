@@ -14,6 +14,7 @@ import pytest
 
 from core.store.migrations import migration_files
 from core.store.postgres.backend import _MIGRATION_LOCK
+from tests import pg
 from tests.live import free_port
 from tests.upgrade.conftest import DUMPS, applied, restore, segmux, sql, start_segmux
 
@@ -153,6 +154,7 @@ def held_lock(url: str, backend: str) -> Iterator[None]:
             conn.execute("ROLLBACK")
             conn.close()
         return
+    pg.require_command("psql")
     psql = subprocess.Popen(
         ["psql", url, "-qAt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

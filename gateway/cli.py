@@ -18,10 +18,11 @@ import msgspec
 
 from core.errors import CoreError, NotFound
 from core.store import Store
+from core.store.migrations import SchemaStatus, SchemaTooNew
 from core.tokens import IMS_ORG_SETTING, TokenService
 from gateway import version as build
 from gateway.settings import SettingError, Settings, database_url, port, workers
-from gateway.stores import StoreError, describe, open_checked
+from gateway.stores import StoreError, checked, describe, open_checked, too_new
 
 DEFAULT_GRACE = 10.0
 """Seconds of ``--grace`` / ``SEGMUX_SHUTDOWN_GRACE`` when neither is given."""
@@ -31,6 +32,7 @@ Command = Callable[[argparse.Namespace, Settings], int]
 EPILOG = """\
 commands:
   segmux serve                 run the gateway (creates the store if it does not exist)
+  segmux db status             the store's schema version and its pending migrations
   segmux db upgrade            create the store or apply pending migrations
   segmux tokens create         create an API token (stdout: only the token)
   segmux tokens list           list tokens, never their secrets
@@ -175,8 +177,14 @@ def _parser() -> Parser:
     )
     serve.set_defaults(run=_serve, prog="segmux serve")
 
-    db = sub.add_parser("db", help="database maintenance: db upgrade")
+    db = sub.add_parser("db", help="database maintenance: db status | upgrade")
     db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    db_sub.add_parser(
+        "status",
+        help="the store's schema version, this segmux's, and the pending migrations; exit "
+        "status 0 when up to date, 1 when migrations are pending, 2 for a store a later "
+        "segmux upgraded",
+    ).set_defaults(run=_db_status, prog="segmux db status")
     db_sub.add_parser(
         "upgrade",
         help="create the store or apply pending migrations",
@@ -293,13 +301,40 @@ def _store_line(settings: Settings) -> str:
     return f"store {describe(settings.database_url)}"
 
 
-def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> None:
-        store = await _open(settings, create=True)  # opening applies pending migrations
-        await store.close()
+def _db_status(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> SchemaStatus:
+        store = await open_checked(settings.database_url, create=False, migrate=False)
+        try:
+            async with checked(settings.database_url):
+                return await store.schema_status()
+        finally:
+            await store.close()
 
-    asyncio.run(run())
-    print(f"database is up to date: {_store_line(settings)}", file=sys.stderr)
+    status = asyncio.run(run())
+    print(f"version: {status.version or 'none (an empty store)'}")
+    print(f"segmux: {status.current}")
+    print(f"pending: {' '.join(status.pending) or 'none'}")
+    print(_store_line(settings), file=sys.stderr)
+    if status.unknown:
+        print(f"newer: {' '.join(status.unknown)}")
+        return _fail(str(too_new(settings.database_url, SchemaTooNew(status))))
+    return 1 if status.pending else 0
+
+
+def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> list[str]:
+        # Under the store's lock: another process upgrading at the same time waits, then finds
+        # nothing left to apply.
+        store = await open_checked(settings.database_url, create=True, migrate=False)
+        try:
+            async with checked(settings.database_url):
+                return await store.migrate()
+        finally:
+            await store.close()
+
+    applied = asyncio.run(run())
+    done = f"applied {', '.join(applied)}" if applied else "nothing to apply"
+    print(f"database is up to date ({done}): {_store_line(settings)}", file=sys.stderr)
     return 0
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from core.store import Store, open_store
+from core.store.migrations import SchemaTooNew
 
 
 class StoreError(Exception):
@@ -49,8 +52,9 @@ def describe(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-async def open_checked(url: str, *, create: bool) -> Store:
-    """Open (and migrate) the store at ``url``, or raise :class:`StoreError`.
+async def open_checked(url: str, *, create: bool, migrate: bool = True) -> Store:
+    """Open (and migrate, unless ``migrate`` is false) the store at ``url``, or raise
+    :class:`StoreError`; a store a later segmux upgraded is one.
 
     ``create``: whether a missing SQLite file may be created. Only ``serve`` and ``db upgrade``
     create one; any other command run from the wrong directory would otherwise make a new,
@@ -58,8 +62,19 @@ async def open_checked(url: str, *, create: bool) -> Store:
     path = sqlite_path(url)
     if path is not None:
         _check_sqlite_file(url, path, create=create)
+    async with checked(url):
+        return await open_store(url, migrate=migrate)
+
+
+@asynccontextmanager
+async def checked(url: str) -> AsyncIterator[None]:
+    """What goes wrong with the store at ``url`` inside the block, as a :class:`StoreError`:
+    opening it, and the upgrade or status read of a store opened without migrating."""
+    path = sqlite_path(url)
     try:
-        return await open_store(url)
+        yield
+    except SchemaTooNew as exc:
+        raise too_new(url, exc) from None
     except sqlite3.Error as exc:
         raise _sqlite_error(path or url, exc) from None
     except Exception as exc:
@@ -69,6 +84,13 @@ async def open_checked(url: str, *, create: bool) -> Store:
         if mapped is None:
             raise
         raise mapped from None
+
+
+def too_new(url: str, exc: SchemaTooNew) -> StoreError:
+    return StoreError(
+        f"the store {describe(url)} has {exc.message}: a later segmux upgraded it",
+        "run that segmux or a later one, or restore the backup taken before the upgrade",
+    )
 
 
 def _check_sqlite_file(url: str, path: str, *, create: bool) -> None:

@@ -46,6 +46,7 @@ from core.model import (
 from core.store.allocation import Conflicts, Decide
 from core.store.backup import Membership, TenantBackup
 from core.store.confidence_flags import ChangeFlag
+from core.store.migrations import SchemaStatus
 from core.store.revisions import Freshness
 
 SegmentKey = Literal["id", "seq", "slug"]
@@ -59,6 +60,15 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Return when the database answers; raise ``Unavailable`` otherwise."""
+
+    async def migrate(self) -> list[str]:
+        """Apply the pending migrations, one process at a time (the others wait, then find
+        nothing pending); return the versions applied. ``SchemaTooNew`` for a store a later
+        segmux upgraded, before anything is changed."""
+
+    async def schema_status(self) -> SchemaStatus:
+        """The migrations the store holds against the ones this code knows (it reads, never
+        migrates: a store opened with ``migrate=False`` may be behind or ahead)."""
 
     # tenants -------------------------------------------------------------------------------
     async def ensure_tenant(self, name: str) -> Tenant:

@@ -260,6 +260,7 @@ def test_help_lists_every_command_and_names_variables_and_defaults() -> None:
     assert top.returncode == 0
     for command in (
         "serve",
+        "db status",
         "db upgrade",
         "tokens create",
         "tokens list",

@@ -21,7 +21,13 @@ from core.model import now_us
 from core.store.base import Row
 from core.store.flags import foreign_key_error
 from core.store.limits import StoreLimits, TenantGates
-from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.migrations import (
+    CREATE_TABLE,
+    SchemaStatus,
+    check_not_newer,
+    migration_files,
+    schema_status,
+)
 from core.store.postgres.listen import ChangeListener
 from core.store.revisions import KnownRevisions, RevisionSql
 from core.store.sql import SqlStore, conflict_for
@@ -110,6 +116,7 @@ class PostgresStore(RevisionSql, SqlStore):
         min_size: int = 1,
         max_size: int | None = None,
         limits: StoreLimits | None = None,
+        migrate: bool = True,
     ) -> PostgresStore:
         limits = limits or StoreLimits()
         # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the segment
@@ -131,7 +138,12 @@ class PostgresStore(RevisionSql, SqlStore):
         except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
         store = cls(url, pool, limits)
-        await store.migrate()
+        if migrate:
+            try:
+                await store.migrate()
+            except BaseException:
+                await pool.close()
+                raise
         return store
 
     async def migrate(self) -> list[str]:
@@ -148,6 +160,7 @@ class PostgresStore(RevisionSql, SqlStore):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
             await conn.execute(CREATE_TABLE)
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            check_not_newer(done, "core.store.postgres")  # before touching anything
             for version, sql in migration_files("core.store.postgres"):
                 if version in done:
                     continue
@@ -160,6 +173,12 @@ class PostgresStore(RevisionSql, SqlStore):
                 applied.append(version)
             await conn.execute(postgres_functions_sql())
         return applied
+
+    async def schema_status(self) -> SchemaStatus:
+        async with self._pool.acquire() as conn:
+            exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            rows = await conn.fetch("SELECT version FROM schema_migrations") if exists else []
+        return schema_status([r["version"] for r in rows], "core.store.postgres")
 
     async def close(self) -> None:
         await self._listener.close()

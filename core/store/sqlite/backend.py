@@ -41,7 +41,13 @@ from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.confidence_flags import CONFIDENCE_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
 from core.store.limits import StoreLimits, TenantGates
-from core.store.migrations import CREATE_TABLE, migration_files
+from core.store.migrations import (
+    CREATE_TABLE,
+    SchemaStatus,
+    check_not_newer,
+    migration_files,
+    schema_status,
+)
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, SqlStore
@@ -98,6 +104,10 @@ _ENGINE_LIMITS = (
 of a registered function (a predicate's key or matcher) failing on a value."""
 _PROGRESS_STEPS = 1000
 """Virtual machine instructions between two looks at the clock (a few microseconds)."""
+_BUSY_MS = 5000
+"""How long a statement waits for another process's write lock."""
+_MIGRATION_BUSY_MS = 600_000
+"""How long a migration waits for another process's: as long as that one may take."""
 
 
 class _Deadline:
@@ -190,10 +200,17 @@ class SqliteStore(RevisionSql, SqlStore):
         self._opening = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, path: str, limits: StoreLimits | None = None) -> SqliteStore:
+    async def open(
+        cls, url: str, path: str, limits: StoreLimits | None = None, *, migrate: bool = True
+    ) -> SqliteStore:
         store = cls(url, path, limits)
         store._writer = await store._connect()
-        await store._migrate()
+        if migrate:
+            try:
+                await store.migrate()
+            except BaseException:
+                await store._writer.close()
+                raise
         # An in-memory database exists once per connection: reads must share the writer.
         reader = store._writer if path == ":memory:" else await store._connect()
         store._readers.append(reader)
@@ -230,8 +247,10 @@ class SqliteStore(RevisionSql, SqlStore):
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        # The busy timeout first: switching to WAL takes a lock that another process opening
+        # the same new file at the same moment may hold.
+        await conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
         await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA busy_timeout=5000")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
         # The functions the compiled segment predicates (core.expr.sql) and profile sorts call.
@@ -258,13 +277,28 @@ class SqliteStore(RevisionSql, SqlStore):
                     return conn
         return await self._idle.get()
 
-    async def _migrate(self) -> None:
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations under the database's write lock (``BEGIN IMMEDIATE``: a
+        second process waits for it, then finds them applied); return the versions applied."""
+        applied: list[str] = []
+        assert self._writer is not None
+        # Another process's migration may take longer than a write may wait for the lock.
+        await self._writer.execute(f"PRAGMA busy_timeout={_MIGRATION_BUSY_MS}")
+        try:
+            await self._apply(applied)
+        finally:
+            if self._writer is not None:
+                await self._writer.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+        return applied
+
+    async def _apply(self, applied: list[str]) -> None:
         async with self._write() as tx:
             if self._writer is not None and id(self._writer) in self._deadlines:
                 # A migration may take longer than a request's statement may.
                 self._deadlines[id(self._writer)].at = math.inf
             await tx.execute(CREATE_TABLE)
             done = {r["version"] for r in await tx.fetch("SELECT version FROM schema_migrations")}
+            check_not_newer(done, "core.store.sqlite")  # before touching anything
             for version, sql in migration_files("core.store.sqlite"):
                 if version in done:
                     continue
@@ -276,6 +310,15 @@ class SqliteStore(RevisionSql, SqlStore):
                     version,
                     now_us(),
                 )
+                applied.append(version)
+
+    async def schema_status(self) -> SchemaStatus:
+        async with self._read() as tx:
+            exists = await tx.fetchrow(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            )
+            rows = await tx.fetch("SELECT version FROM schema_migrations") if exists else []
+        return schema_status([r["version"] for r in rows], "core.store.sqlite")
 
     async def close(self) -> None:
         every = [*self._readers, *([self._writer] if self._writer is not None else [])]

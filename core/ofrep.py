@@ -136,6 +136,9 @@ def parse_request(body: Any) -> Context:
     context = body["context"]
     if not isinstance(context, dict):
         raise RequestError("INVALID_CONTEXT", "context must be a JSON object")
+    bad = _unkept(context)
+    if bad is not None:
+        raise RequestError("INVALID_CONTEXT", bad)
     fields = dict(context)
     if "targetingKey" not in fields:
         return Context(None, fields)
@@ -144,6 +147,28 @@ def parse_request(body: Any) -> Context:
         # Providers leave out a context's missing targeting key; a null is not one.
         raise RequestError("INVALID_CONTEXT", "targetingKey must be a string")
     return Context(key, fields)
+
+
+_UNKEPT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unkept(context: dict[str, Any]) -> str | None:
+    """Why the context holds text no store can look up (a NUL: PostgreSQL refuses it; a lone
+    surrogate: no UTF-8 holds it), else None. Refused on every backend alike, before any engine
+    reads it: Confidence's static segments look the unit up in the store."""
+    pending: list[Any] = [context]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _UNKEPT.search(key):
+                    return "a context field's name holds NUL or a lone surrogate"
+                pending.append(value)
+        elif isinstance(node, list):
+            pending += node
+        elif isinstance(node, str) and _UNKEPT.search(node):
+            return "a context value holds NUL or a lone surrogate"
+    return None
 
 
 def _unleash_context(context: Context) -> UnleashContext | str:

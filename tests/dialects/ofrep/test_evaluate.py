@@ -358,6 +358,10 @@ async def test_bulk_reports_per_flag_failures(
         (b'{"context": null}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": 7}}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": null}}', "INVALID_CONTEXT"),
+        (b'{"context": {"targetingKey": "a\\u0000b"}}', "INVALID_CONTEXT"),
+        (b'{"context": {"org": {"\\u0000": 1}}}', "INVALID_CONTEXT"),
+        # A lone surrogate escape is no text the decoder accepts.
+        (b'{"context": {"tags": ["\\ud800"]}}', "PARSE_ERROR"),
     ],
 )
 async def test_bad_bodies_are_400_in_ofrep_shape(

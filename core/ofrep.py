@@ -491,7 +491,7 @@ def _confidence_value(
             key=key, reason="DEFAULT", variant=CLIENT_DEFAULT_VARIANT, defer=True, metadata=metadata
         )
     variant = resolved.variant.rsplit(VARIANT_INFIX, 1)[-1]
-    value: Any = resolved.value or {}
+    value: Any = typed(resolved.value or {}, flag.schema)
     for i, step in enumerate(path):
         if not isinstance(value, dict) or step not in value:
             return Failure(
@@ -505,6 +505,28 @@ def _confidence_value(
     return Evaluation(
         key=key, reason="TARGETING_MATCH", variant=variant, value=value, metadata=metadata
     )
+
+
+def typed(value: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The value's numbers as its flag's schema types them: a ``doubleSchema`` field a float,
+    an ``intSchema`` field an integer (when it is one). Confidence keeps every number as a
+    double and its SDKs type them by the schema; OpenFeature's providers type them by the
+    JSON (a float evaluation of ``2`` is a type mismatch), so the schema's type is written out."""
+    fields = schema.get("schema")
+    if not isinstance(fields, Mapping):
+        return value
+    out = dict(value)
+    for name, field in fields.items():
+        found = out.get(name)
+        if not isinstance(field, Mapping) or isinstance(found, bool):
+            continue
+        if "doubleSchema" in field and isinstance(found, int):
+            out[name] = float(found)
+        elif "intSchema" in field and isinstance(found, float) and found.is_integer():
+            out[name] = int(found)
+        elif isinstance(found, dict) and isinstance(field.get("structSchema"), Mapping):
+            out[name] = typed(found, field["structSchema"])
+    return out
 
 
 def _needs_unit(flag: ConfidenceFlag, client: ResolveClient) -> bool:

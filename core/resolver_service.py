@@ -53,6 +53,8 @@ class Resolution(msgspec.Struct, frozen=True, kw_only=True):
     resolve_id: str
     token: bytes
     """Empty when the request applied at once (``apply: true``): nothing is left to apply."""
+    client: str = ""
+    """The client that resolved (``clients/<c>``), never its secret."""
 
 
 class AppliedFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,7 +185,7 @@ class ResolverService:
                 },
             )
             token = resolve_tokens.sign(self._key, payload)
-        return Resolution(flags=resolved, resolve_id=resolve_id, token=token)
+        return Resolution(flags=resolved, resolve_id=resolve_id, token=token, client=client.client)
 
     async def apply(self, secret: str, token: bytes, flags: Sequence[AppliedFlag]) -> str:
         """Check an apply: the token is one this server issued to this client's credential and

@@ -22,6 +22,7 @@ from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, Res
 from gateway.answers import KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger, info_enabled
+from gateway.metrics import Label, Metrics
 
 _log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
@@ -120,11 +121,13 @@ class RequestContext:
         render: Render | None = None,
         answers: Answers | None = None,
         edge: Edge | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.render = render
         self.answers = answers
         self.edge = edge
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,6 +143,8 @@ class RequestContext:
         answers = self.answers if scope["method"] == "GET" else None
         key: Key | None = None
         kept_headers: list[tuple[bytes, bytes]] | None = None
+        metrics = self.metrics
+        label: Label | None = None  # a kept answer's, known without routing
 
         async def send_with_id(message: Message) -> None:
             nonlocal kept_headers
@@ -157,6 +162,7 @@ class RequestContext:
                         kept_headers,
                         message.get("body", b""),
                         scope[ANSWER_MARK],
+                        metrics.label(scope) if metrics is not None else ("", ""),
                     )
                 kept_headers = None  # an answer in several parts is not kept
             await send(message)
@@ -171,6 +177,7 @@ class RequestContext:
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
                     state.status = answer.status
+                    label = answer.label
                     await send(
                         {
                             "type": "http.response.start",
@@ -190,13 +197,18 @@ class RequestContext:
             response = await shutdown_response(scope, self.render)
             await response(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if metrics is not None:
+                metrics.record(
+                    label or metrics.label(scope), scope["method"], state.status or 500, seconds
+                )
             if info_enabled():
                 _log.info(
                     "request",
                     method=scope["method"],
                     path=scope["path"],
                     status=state.status or 500,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
+                    ms=round(seconds * 1000, 2),
                 )
             REQUEST_ID.reset(token)
 

@@ -14,6 +14,7 @@ from core.service import SegmentService
 from core.store import Store
 from core.tokens import TokenService
 from gateway.answers import Answers
+from gateway.metrics import Cache, SdkCounts
 from gateway.settings import Settings
 
 
@@ -37,6 +38,8 @@ class Services:
         """Tenant revisions as caches read them (shared reads; known ones in notify mode)."""
         self.answers = Answers(self)
         """Whole answers to repeated GETs (gateway.answers): handlers mark what may be kept."""
+        self.sdks = SdkCounts(named=settings.metrics not in ("off", "public"))
+        """SDKs seen, for the metrics (names only where the metrics need a secret)."""
 
     def attach(self, store: Store) -> None:
         store.freshness = self.settings.freshness
@@ -52,6 +55,15 @@ class Services:
         self.segment_views = SegmentViews(store, self.segments)
         self.profiles = ProfileService(store, self.segment_views)
         self.pages = ResponseCache(store)
+
+    def caches(self) -> dict[str, Cache]:
+        """The caches the metrics report, by name (docs/metrics.md)."""
+        return {
+            "answers": self.answers,
+            "pages": self.pages,
+            **self.evaluation.caches(),
+            **self.flags.caches(),
+        }
 
     @property
     def store(self) -> Store:

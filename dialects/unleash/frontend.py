@@ -247,6 +247,7 @@ class FrontendApi(SurfaceApi):
 
     async def register(self, request: Request, who: Principal, body: Any) -> Response:
         client.check_report("/client/register", body)
+        self.services.sdks.seen("unleash", body["appName"])  # required by the check
         return _ok()
 
     async def not_implemented(self, request: Request, who: Principal, _: Any) -> Response:

@@ -3,6 +3,7 @@
     python -m bench.run [--runs N] [--duration S] [--backends sqlite,postgres] [--workers N]
                         [--only SUBSTR] [--no-unleash] [--no-floor] [--write-results]
     python -m bench.run --compare-workers          # 1 vs 2 workers, PostgreSQL, 10 connections
+    python -m bench.run --compare-metrics          # SEGMUX_METRICS off vs public, the lists
     python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
 
 Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
@@ -400,6 +401,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="PostgreSQL, 10 connections, 1 then 2 workers (no references)",
     )
     p.add_argument(
+        "--compare-metrics",
+        action="store_true",
+        help="the list scenarios at 10 connections with SEGMUX_METRICS=off, then public, "
+        "alternating per run, on --backends (the metrics' cost; no references)",
+    )
+    p.add_argument(
         "--no-cache",
         action="store_true",
         help="prepare fixture B from scratch instead of copying a cached template",
@@ -490,6 +497,67 @@ def compare_workers(args: argparse.Namespace) -> None:
     save(run, args, "workers")
 
 
+METRICS_BUDGET = 0.05
+"""What the metrics may cost of the cached lists' throughput (docs/metrics.md)."""
+
+
+def compare_metrics(args: argparse.Namespace) -> None:
+    """The cached lists (kept answers: the cheapest requests, so where a fixed cost per request
+    shows most) with the metrics off and on, each run starting both servers in turn."""
+    run = Run(duration=args.duration, runs=1)
+    backends = [b for b in args.backends.split(",") if b]
+    with stores.fresh_stores(
+        backends, segments=args.segments, individuals=args.individuals, cache=not args.no_cache
+    ) as made:
+        for backend, (url, tokens, _) in made.items():
+            admin = tokens.admin
+            members = None
+            for n in range(args.runs):
+                for mode in ("off", "public"):
+                    with procs.segmux_server(
+                        url,
+                        admin,
+                        workers=args.workers,
+                        log_level=args.log_level,
+                        log=OUT / f"segmux-metrics-{backend}-{mode}.log",
+                        settings={"SEGMUX_METRICS": mode},
+                    ) as srv:
+                        if members is None:
+                            asyncio.run(fixtures.load_fixture_a(srv.url, admin))
+                            members = asyncio.run(
+                                fixtures.create_hal_members_segment(srv.url, tokens.bulk)
+                            )
+                        ids = asyncio.run(discover(srv.url, tokens))
+                        for sc in segmux_scenarios(tokens, ids, members):
+                            if not sc.name.endswith(" list") or (
+                                args.only and args.only not in sc.name
+                            ):
+                                continue
+                            asyncio.run(probe(srv.url, sc.request))
+                            measure(
+                                run,
+                                srv,
+                                sc,
+                                10,
+                                target=f"metrics-{mode}",
+                                backend=backend,
+                                workers=args.workers,
+                            )
+                log(f"{backend}: run {n + 1} of {args.runs} done")
+    med = report.median_table(run.measurements)
+    print("| backend | scenario | metrics off req/s | on req/s | cost | within 5% |")
+    print("|---|---|---|---|---|---|")
+    for key in sorted(k for k in med if k[0] == "metrics-off"):
+        off, on = med[key], med.get(("metrics-public", key[1], key[2], 10))
+        if on:
+            cost = 1 - on["rps"] / off["rps"]
+            print(
+                f"| {key[1]} | {key[2]} | {off['rps']:,.0f} | {on['rps']:,.0f} | {cost:+.1%} "
+                f"| {'yes' if cost <= METRICS_BUDGET else 'NO'} |"
+            )
+    save(run, args, "metrics")
+
+
 def save(
     run: Run, args: argparse.Namespace, kind: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -531,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     wrk.require_wrk()
     if args.compare_workers:
         compare_workers(args)
+        return 0
+    if args.compare_metrics:
+        compare_metrics(args)
         return 0
     started = time.perf_counter()
     run = Run(duration=args.duration, runs=args.runs)

@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import subprocess
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -203,7 +204,10 @@ class Metrics:
         self.build.labels(_version(), _commit(), platform.python_version()).set(1)
         if self.directory is None:  # one process: its own figures (none per worker otherwise)
             ProcessCollector(registry=r)
-        self._children: dict[tuple[Label, str, int], tuple[Any, Any]] = {}
+        self._pending: dict[tuple[Label, str, int], list[Any]] = {}
+        """Requests counted since the last refresh: (count, seconds, per-bucket counts)."""
+        self._slots = len(LATENCY_BUCKETS) + 1  # the last one is +Inf
+        _check_histogram(self.latency)
         self._labels: dict[int, Label] = {}
         self._routes: list[object] = []  # keeps each labelled route alive, so ids stay unique
         self._top: set[int] = set()
@@ -254,23 +258,38 @@ class Metrics:
         return label
 
     def record(self, label: Label, method: str, status: int, seconds: float) -> None:
-        key = (label, method, status)
-        pair = self._children.get(key)
-        if pair is None:
-            shown = method if method in _METHODS else "other"
-            pair = (
-                self.requests.labels(label[0], label[1], shown, str(status)),
-                self.latency.labels(label[0], label[1], shown),
-            )
-            if method in _METHODS:  # other methods' spellings are not kept as keys
-                self._children[key] = pair
-        pair[0].inc()
-        pair[1].observe(seconds)
+        """Count one answered request: plain arithmetic on this process's own lists, copied
+        into the instruments by :meth:`refresh` (a counter increment and a histogram
+        observation of prometheus-client cost ~5 µs together, some 7% of a kept answer)."""
+        if method not in _METHODS:
+            method = "other"  # any spelling of an unusual method: one key, one label value
+        slot = self._pending.get((label, method, status))
+        if slot is None:
+            slot = self._pending[(label, method, status)] = [0, 0.0, [0] * self._slots]
+        slot[0] += 1
+        slot[1] += seconds
+        slot[2][bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def _flush_requests(self) -> None:
+        for (label, method, status), slot in self._pending.items():
+            count, total, buckets = slot
+            if not count:
+                continue
+            self.requests.labels(label[0], label[1], method, str(status)).inc(count)
+            # What Histogram.observe does, for many observations at once: its sum, and the
+            # first bucket whose bound holds the value (exposition makes them cumulative).
+            child = self.latency.labels(label[0], label[1], method)
+            child._sum.inc(total)
+            for i, n in enumerate(buckets):
+                if n:
+                    child._buckets[i].inc(n)
+            slot[0], slot[1], slot[2] = 0, 0.0, [0] * self._slots
 
     # --- what is read when scraped -------------------------------------------------------
 
     def refresh(self) -> None:
-        """Copy the plain counts of caches, store and SDKs into the instruments."""
+        """Copy the plain counts of requests, caches, store and SDKs into the instruments."""
+        self._flush_requests()
         try:
             store = self.sources.store
         except RuntimeError:  # the store is not open yet
@@ -328,6 +347,17 @@ class Metrics:
                     headers={"WWW-Authenticate": 'Bearer realm="segmux metrics"'},
                 )
         return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_histogram(histogram: Histogram) -> None:
+    """:meth:`Metrics.record` adds to a histogram child's sum and buckets directly (attributes
+    prometheus-client has kept since its first histograms): refuse to start on a version that
+    changed them rather than report wrong latencies. The child looked at is a real one (the
+    scrapes' own), so no label set is made up for the check."""
+    child = histogram.labels("gateway", "/metrics", "GET")
+    parts = [getattr(child, "_sum", None), *getattr(child, "_buckets", [])]
+    if len(parts) != len(LATENCY_BUCKETS) + 2 or not all(hasattr(p, "inc") for p in parts):
+        raise RuntimeError("this prometheus-client's histograms are not what gateway.metrics uses")
 
 
 async def metrics_off(request: Request) -> Response:

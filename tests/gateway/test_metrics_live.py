@@ -19,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.metrics import MULTIPROC_ENV
+from gateway.metrics import MULTIPROC_ENV, REFRESH_SECONDS
 from tests import pg
 from tests.live import free_port
 from tests.reliability.procs import ADMIN_TOKEN, Gateway
@@ -82,7 +82,9 @@ def test_two_workers_are_added_up(two_workers: Gateway) -> None:
     assert directory is not None
     writers = {int(p.stem.rsplit("_", 1)[-1]) for p in Path(directory).glob("counter_*.db")}
     assert len(writers) == 2 and writers <= set(children), "both workers counted requests"
-    # Every scrape, whichever worker answers it, sees all the requests both served.
+    # Every scrape, whichever worker answers it, sees all the requests both served, once each
+    # worker copied its counts into the files (every REFRESH_SECONDS).
+    time.sleep(3 * REFRESH_SECONDS)
     for _ in range(10):
         text = httpx.get(gw.url + "/metrics").text
         assert requests_to(text, LIST, "200") == sent

@@ -183,8 +183,9 @@ class Metrics:
         )
         self.listening = Gauge(
             "segmux_revision_listener_up",
-            "1 while the LISTEN connection is up (notify freshness); with several processes "
-            "the lowest of them.",
+            "1 while the LISTEN connection is up, in notify freshness only (so the series is "
+            "absent in strict); with several processes the lowest of them.",
+            ["freshness"],
             multiprocess_mode="livemin",
             registry=r,
         )
@@ -306,9 +307,11 @@ class Metrics:
         for kind, n in list(counts.errors.items()):
             self._add(self.errors.labels(kind), ("error", kind), n)
         self._add(self.announcements, ("announcements", ""), counts.announcements)
-        self.freshness.labels(store.freshness).set(1)
-        if counts.listening is not None:
-            self.listening.set(1 if counts.listening else 0)
+        # In force, not asked for: SQLite reads every revision whatever SEGMUX_FRESHNESS says.
+        notify = store.freshness == "notify" and counts.listening is not None
+        self.freshness.labels("notify" if notify else "strict").set(1)
+        if notify:
+            self.listening.labels("notify").set(1 if counts.listening else 0)
         for (sdk, name), n in list(self.sdks.counts.items()):
             self._add(self.sdk_seen.labels(sdk, name), ("sdk", (sdk, name)), n)
 

@@ -64,7 +64,8 @@ class StoreCounts:
         self.announcements = 0
         """Revision announcements (``NOTIFY segmux_revisions``) received."""
         self.listening: bool | None = None
-        """Whether the LISTEN connection is up (``notify`` freshness); None: no listener."""
+        """Whether the LISTEN connection is up (``notify`` freshness); None: the store has
+        no listener (SQLite, always ``strict`` whatever its ``freshness`` says)."""
 
     def failed(self, mapped: BaseException | None) -> None:
         kind = "driver" if mapped is None else _snake(type(mapped).__name__)

@@ -5,6 +5,7 @@ label values), caches, store and SDKs are counted, and ``SEGMUX_METRICS`` decide
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.store import Store
+from core.store import Store, open_store
 from gateway.app import create_app
 from gateway.metrics import SDK_NAMES_MAX, UNMATCHED
 from gateway.settings import SettingError, Settings
@@ -67,7 +68,9 @@ async def scrape(client: httpx.AsyncClient, secret: str | None = None) -> Sample
     return samples(r.text)
 
 
-async def test_requests_by_surface_route_method_status(gw: httpx.AsyncClient, store: Store) -> None:
+async def test_requests_by_surface_route_method_status(
+    gw: httpx.AsyncClient, store: Store, backend: str
+) -> None:
     token = await make_token(store, "tenant-a")
     auth = {"Authorization": f"Bearer {token}"}
     for _ in range(3):
@@ -89,7 +92,8 @@ async def test_requests_by_surface_route_method_status(gw: httpx.AsyncClient, st
     assert value(found, "segmux_cache_entries", cache="answers") == 1
     assert value(found, "segmux_cache_bytes", cache="answers") > 0
     assert value(found, "segmux_store_connections", state="idle") >= 1
-    assert value(found, "segmux_freshness_mode", mode=store.freshness) == 1
+    mode = "notify" if backend == "postgres" else "strict"  # SQLite is always strict
+    assert value(found, "segmux_freshness_mode", mode=mode) == 1
     [build] = [ls for n, ls, _ in found if n == "segmux_build_info"]
     assert build["version"] and build["python"].count(".") == 2 and build["commit"]
 
@@ -220,3 +224,31 @@ async def test_store_errors_by_kind(gw: httpx.AsyncClient, store: Store) -> None
     found = await scrape(gw)
     kinds = {ls["kind"]: v for n, ls, v in found if n == "segmux_store_errors_total"}
     assert kinds == ({"unavailable": 1} if "sqlite" in store.url else {"driver": 1})
+
+
+async def test_revision_announcements(gw: httpx.AsyncClient, store: Store, backend: str) -> None:
+    """PostgreSQL in ``notify`` freshness: another process's write is announced, and counted;
+    the listener is up. SQLite has no announcements (always ``strict``) and no listener."""
+    token = await make_token(store, "tenant-a")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await gw.get("/segmux/v1/segments", headers=auth)).status_code == 200
+    if backend == "sqlite":
+        found = await scrape(gw)
+        assert value(found, "segmux_freshness_mode", mode="strict") == 1
+        assert not [n for n, _, _ in found if n == "segmux_revision_listener_up"]
+        return
+    other = await open_store(store.url)  # another process's store
+    try:
+        found: Samples = []
+        await other.ensure_tenant("tenant-z")
+        for i in range(100):  # the listener connects in the background; then a write
+            await other.update_tenant_settings("tenant-z", {"round": i})
+            found = await scrape(gw)
+            if value(found, "segmux_revision_announcements_total") >= 1:
+                break
+            await asyncio.sleep(0.1)
+        assert value(found, "segmux_revision_announcements_total") >= 1
+        assert value(found, "segmux_revision_listener_up") == 1
+        assert value(found, "segmux_freshness_mode", mode="notify") == 1
+    finally:
+        await other.close()

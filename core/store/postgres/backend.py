@@ -99,6 +99,7 @@ class PostgresStore(RevisionSql, SqlStore):
         self._pool = pool
         self._known = KnownRevisions()
         self.counts = StoreCounts()
+        self.counts.listening = False  # a listener, connected once notify freshness needs it
         self._listener = ChangeListener(url, self._known, self.counts)
         self.limits = limits or StoreLimits()
         self._gates = TenantGates(self.limits.tenant_concurrency)

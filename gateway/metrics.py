@@ -50,6 +50,7 @@ from starlette.types import Scope
 
 from core.store import Store
 from dialects.registry import SURFACES, owner_of
+from gateway.welcome import BrowserRoot
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REFRESH_SECONDS = 1.0
@@ -226,6 +227,8 @@ class Metrics:
                 self._mounts[id(route)] = prefixes[route.path]
             elif isinstance(route, Route | Mount):
                 self._top.add(id(route))
+            elif isinstance(route, BrowserRoot):  # the page for a browser at `/`
+                self._labels[id(route)] = ("gateway", "/")
         self._routes.extend(routes)
 
     def label(self, scope: Scope) -> Label:

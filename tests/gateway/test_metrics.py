@@ -98,6 +98,21 @@ async def test_requests_by_surface_route_method_status(
     assert build["version"] and build["python"].count(".") == 2 and build["commit"]
 
 
+async def test_the_gateway_s_own_routes(gw: httpx.AsyncClient) -> None:
+    assert (await gw.get("/", headers={"Accept": "text/html"})).status_code == 200
+    assert (await gw.get("/healthz")).status_code == 200
+    assert (await gw.get("/segmux/openapi/v23.json")).status_code == 200
+    await gw.get("/metrics")
+    found = await scrape(gw)
+    for route in ("/", "/healthz", "/segmux/openapi/{name}.json", "/metrics"):
+        assert value(found, "segmux_http_requests_total", surface="gateway", route=route) == 1
+
+    assert (await gw.get("/no/such/thing")).status_code == 404
+    found = await scrape(gw)
+    unmatched = value(found, "segmux_http_requests_total", route=UNMATCHED, status="404")
+    assert unmatched == 1
+
+
 async def test_no_token_segment_or_user_in_labels(gw: httpx.AsyncClient, store: Store) -> None:
     token = await make_token(store, "tenant-a")
     secret_segment = "segment-name-nobody-should-see"

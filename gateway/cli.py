@@ -62,6 +62,8 @@ environment (also read by every worker):
   SEGMUX_SEGMENT_LIMIT segments per tenant the Unleash API lets one create (default 300)
   SEGMUX_FRESHNESS     notify | strict: how caches learn of other processes' writes
                        (default notify)
+  SEGMUX_METRICS       who may read /metrics: public | off | a secret of 32+ characters
+                       sent as a Bearer token (default public; docs/metrics.md)
 """
 
 

@@ -50,8 +50,10 @@ from starlette.types import Scope
 
 from core.store import Store
 from dialects.registry import SURFACES, owner_of
+from gateway.logging import get_logger
 from gateway.welcome import BrowserRoot
 
+_log = get_logger("segmux.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REFRESH_SECONDS = 1.0
 """How often a worker copies its counts into the shared files (multiprocess mode only)."""
@@ -328,7 +330,10 @@ class Metrics:
         """Multiprocess mode: keep this worker's share of the files current for whichever
         worker answers the next scrape."""
         while True:
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception:  # never let one bad read stop the worker's figures for good
+                _log.exception("metrics refresh failed")
             await asyncio.sleep(REFRESH_SECONDS)
 
     def exposition(self) -> bytes:

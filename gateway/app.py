@@ -38,10 +38,10 @@ async def seed_admin_token(services: Services) -> None:
 
 
 class Gateway(Starlette):
-    """Starlette with the gateway's one middleware (request id, access log, kept answers, the
-    shutdown's 503: ``gateway.middleware``) outside everything Starlette adds: a kept answer
-    is sent without entering Starlette's error layers, and a 500 from them still carries the
-    request id and is logged."""
+    """Starlette with the gateway's one middleware (request id, access log, metrics, kept
+    answers, the shutdown's 503: ``gateway.middleware``) outside everything Starlette adds: a
+    kept answer is sent without entering Starlette's error layers, and a 500 from them still
+    carries the request id and is logged and counted."""
 
     context: RequestContext
 

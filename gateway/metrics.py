@@ -1,17 +1,17 @@
 """Prometheus metrics at ``/metrics`` (docs/metrics.md lists each one and what to alert on).
 
 Cheap on a request's path: the gateway's one middleware (``gateway.middleware``) calls
-:meth:`Metrics.record` once per request — a dictionary lookup for the label children and one
-counter increment and one histogram observation. Everything else (caches, the store's pool
-and errors, revision announcements, SDKs seen) is counted in plain integers where it happens
-and copied into the instruments when ``/metrics`` is read (:meth:`Metrics.refresh`).
+:meth:`Metrics.record` once per request — a dictionary lookup and a few additions to lists of
+this process. Those, and everything else (caches, the store's pool and errors, revision
+announcements, SDKs seen), counted in plain integers where it happens, are copied into
+prometheus-client's instruments when ``/metrics`` is read (:meth:`Metrics.refresh`).
 
 Labels never hold a token, a segment name, a user id or a raw path: a request is labelled by
 its surface (``dialects.registry``) and its route *template*, computed once per route object;
 a path no route takes is ``unmatched``, a method outside HTTP's usual ones ``other``. SDK names
 (an Unleash ``appName``, a Confidence client) are a tenant's data: they become labels only
-when the endpoint needs a secret (``SEGMUX_METRICS=<token>``), at most :data:`SDK_NAMES_MAX`
-distinct names per SDK and process, the rest folded into ``other``.
+when the endpoint needs a secret (``SEGMUX_METRICS=<secret>``; ``hidden`` when public), at
+most :data:`SDK_NAMES_MAX` distinct names per SDK and process, the rest folded into ``other``.
 
 With ``segmux serve --workers N`` (N > 1) the serve command gives every worker one fresh
 directory in ``PROMETHEUS_MULTIPROC_DIR`` (``gateway.cli``), prometheus-client's multiprocess
@@ -22,6 +22,7 @@ them. Each worker copies its plain counts into the files every :data:`REFRESH_SE
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import os
 import platform
@@ -74,6 +75,10 @@ class Cache(Protocol):
 
     @property
     def kept_bytes(self) -> int: ...
+    @property
+    def served(self) -> int: ...
+    @property
+    def rebuilt(self) -> int: ...
     def __len__(self) -> int: ...
 
 
@@ -303,8 +308,8 @@ class Metrics:
         for name, cache in self.sources.caches().items():
             self.entries.labels(name).set(len(cache))
             self.bytes.labels(name).set(cache.kept_bytes)
-            self._add(self.served.labels(name), ("served", name), getattr(cache, "served", 0))
-            self._add(self.rebuilt.labels(name), ("rebuilt", name), getattr(cache, "rebuilt", 0))
+            self._add(self.served.labels(name), ("served", name), cache.served)
+            self._add(self.rebuilt.labels(name), ("rebuilt", name), cache.rebuilt)
         in_use, idle = store.connections()
         self.connections.labels("in_use").set(in_use)
         self.connections.labels("idle").set(idle)
@@ -398,6 +403,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@functools.cache
 def _version() -> str:
     try:
         return metadata.version("segmux")
@@ -405,9 +411,11 @@ def _version() -> str:
         return "unknown"
 
 
+@functools.cache
 def _commit() -> str:
     """``SEGMUX_BUILD_COMMIT`` if set (an image built without ``.git``), else the checkout's
-    commit when segmux runs from one, else ``unknown``."""
+    commit when segmux runs from one, else ``unknown``; asked once per process (an app is
+    built per test)."""
     named = os.environ.get("SEGMUX_BUILD_COMMIT", "").strip()
     if named:
         return named[:40]

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: request ids, access logs, the shutdown's 503 and what a request's
-origin is believed to be (:class:`Edge`), in one layer.
+"""Pure ASGI middleware: request ids, access logs, the requests' metrics, the shutdown's 503 and
+what a request's origin is believed to be (:class:`Edge`), in one layer.
 
 One layer, one ``send`` wrapper and no Request objects on the hot path: each layer of the stack
 costs a coroutine frame and a closure per request, and these three used to be two layers with
@@ -110,7 +110,8 @@ def new_request_id() -> str:
 
 class RequestContext:
     """Give each request an id (``X-Request-Id`` in, or a new UUID), bind it to every log line of
-    the request, send it back, and log one access line when the response ends.
+    the request, send it back, and log one access line and count it in the metrics
+    (``gateway.metrics``, labelled by its route template) when the response ends.
 
     With ``render`` (the app's per-prefix error renderer), a request cut by the shutdown before
     its response started is answered 503 in its dialect's format (``gateway.draining``)."""

@@ -219,22 +219,26 @@ class Metrics:
         _check_histogram(self.latency)
         self._labels: dict[int, Label] = {}
         self._routes: list[object] = []  # keeps each labelled route alive, so ids stay unique
-        self._top: set[int] = set()
         self._mounts: dict[int, str] = {}
+        """The app's mounts by id: the surface (or ``gateway``) under each."""
+        self._mounted_at: dict[str, str] = {}
+        """The same by the mount's path."""
         self._last: dict[tuple[str, object], int] = {}
 
     # --- the request path ----------------------------------------------------------------
 
     def know_top_routes(self, routes: Iterable[object]) -> None:
-        """The app's own routes (health, specs, UI), labelled as surface ``gateway``; the
-        surfaces' mounts, whose own route found nothing when they are the last route matched."""
+        """The app's own routes (health, specs, the browser's page at ``/``: surface
+        ``gateway``) and its mounts (the surfaces', and the UI's, a ``gateway`` one)."""
         prefixes = {s.prefix: s.name for s in SURFACES if s.prefix is not None}
         for route in routes:
-            if isinstance(route, Mount) and route.path in prefixes:
-                self._mounts[id(route)] = prefixes[route.path]
-            elif isinstance(route, Route | Mount):
-                self._top.add(id(route))
-            elif isinstance(route, BrowserRoot):  # the page for a browser at `/`
+            if isinstance(route, Mount):
+                self._mounts[id(route)] = self._mounted_at[route.path] = prefixes.get(
+                    route.path, "gateway"
+                )
+            elif isinstance(route, Route):
+                self._labels[id(route)] = ("gateway", route.path)
+            elif isinstance(route, BrowserRoot):
                 self._labels[id(route)] = ("gateway", "/")
         self._routes.extend(routes)
 
@@ -247,23 +251,27 @@ class Metrics:
         return self._new_label(scope, route)
 
     def _new_label(self, scope: Scope, route: Any) -> Label:
+        """The first request a route takes (then kept by the route's id), or one no route
+        took: the last route Starlette's routers left in the scope tells which."""
         mounted = self._mounts.get(id(route))
-        if mounted is not None:
+        if mounted is not None:  # a mount whose own routes took nothing
             return mounted, UNMATCHED
-        if not isinstance(route, Route | Mount):  # no route, or HAL's root that found none
+        if not isinstance(route, Route):  # no route at all, or HAL's root that found none
             owner = owner_of(scope["path"])
             if owner is not None:
                 return owner.name, UNMATCHED
             return ("hal" if route is not None else "gateway"), UNMATCHED
-        template = route.path if isinstance(route, Route) else route.path + "/{path}"
-        if id(route) in self._top:
-            label: Label = ("gateway", template)
-        else:
+        # A route inside a mount: what the mount matched is the scope's root path, and the
+        # app's mounts have no parameters, so that is the mount's template too.
+        root = scope.get("root_path", "")[len(scope.get("app_root_path", "")) :]
+        surface = self._mounted_at.get(root)
+        if surface is not None:
+            label: Label = (surface, root + route.path)
+        elif not root:
+            label = ("hal", route.path)  # the root surface's routes sit under no mount
+        else:  # under a mount that is not the app's own (none today): no template to trust
             owner = owner_of(scope["path"])
-            if owner is not None and owner.prefix is not None:
-                label = (owner.name, owner.prefix + template)
-            else:
-                label = ("hal", template)
+            return (owner.name if owner else "gateway"), UNMATCHED
         self._labels[id(route)] = label
         self._routes.append(route)
         return label

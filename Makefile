@@ -7,7 +7,7 @@ SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
 .PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-workers bench-noisy \
-	clean chromium wrk interop dist
+	clean chromium prometheus wrk interop dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,12 @@ endef
 chromium:
 	$(call debian_tool,chromium,chromium,tests/ui)
 
-test: lint typecheck chromium
+# tests/gateway/test_metrics_live.py has Debian's Prometheus scrape a live segmux (without it
+# that test skips, and fails under CI=true).
+prometheus:
+	$(call debian_tool,prometheus,prometheus,tests/gateway/test_metrics_live.py)
+
+test: lint typecheck chromium prometheus
 	$(BIN)/pytest
 
 # A release's files: a wheel and an sdist in dist/, checked as PyPI checks them (CONTRIBUTING.md,

@@ -131,9 +131,16 @@ def _process(cmd: list[str], env: dict[str, str], health: str, log: Path) -> Ite
 
 @contextmanager
 def segmux_server(
-    database_url: str, admin_token: str, *, workers: int, log: Path, log_level: str
+    database_url: str,
+    admin_token: str,
+    *,
+    workers: int,
+    log: Path,
+    log_level: str,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """``segmux serve`` as a user runs it (the console script of the venv)."""
+    """``segmux serve`` as a user runs it (the console script of the venv); ``settings``: more
+    ``SEGMUX_*`` variables (``SEGMUX_METRICS=off`` for the metrics comparison)."""
     env = {
         **os.environ,
         "SEGMUX_DATABASE_URL": database_url,
@@ -141,6 +148,7 @@ def segmux_server(
         "SEGMUX_LOG_LEVEL": log_level,
         # the create scenarios write thousands of segments; Unleash's 300 would stop them
         "SEGMUX_SEGMENT_LIMIT": "100000000",
+        **(settings or {}),
     }
     cmd = [
         str(VENV_BIN / "segmux"),

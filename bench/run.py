@@ -3,6 +3,7 @@
     python -m bench.run [--runs N] [--duration S] [--backends sqlite,postgres] [--workers N]
                         [--only SUBSTR] [--no-unleash] [--no-floor] [--write-results]
     python -m bench.run --compare-workers          # 1 vs 2 workers, PostgreSQL, 10 connections
+    python -m bench.run --compare-metrics          # SEGMUX_METRICS off vs public, the lists
     python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
 
 Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
@@ -28,12 +29,13 @@ import asyncio
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,6 +409,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="PostgreSQL, 10 connections, 1 then 2 workers (no references)",
     )
     p.add_argument(
+        "--compare-metrics",
+        action="store_true",
+        help="the list scenarios at 10 connections with SEGMUX_METRICS=off, then public, "
+        "alternating per run, on --backends (the metrics' cost; no references)",
+    )
+    p.add_argument(
         "--no-cache",
         action="store_true",
         help="prepare fixture B from scratch instead of copying a cached template",
@@ -446,6 +454,33 @@ def emit(doc: dict[str, Any], write: bool) -> None:
         log(f"wrote the generated section of {RESULTS}")
 
 
+def measure_at_10(
+    run: Run,
+    srv: procs.Server,
+    tokens: fixtures.Tokens,
+    members: str,
+    keep: Callable[[Scenario], bool],
+    *,
+    target: str,
+    backend: str,
+    workers: int,
+) -> None:
+    """Each of segmux's scenarios that ``keep`` keeps, probed then measured at 10
+    connections; one that fails is logged and skipped."""
+    ids = asyncio.run(discover(srv.url, tokens))
+    for sc in segmux_scenarios(tokens, ids, members):
+        if not keep(sc):
+            continue
+        try:
+            asyncio.run(probe(srv.url, sc.request))
+            measure(run, srv, sc, 10, target=target, backend=backend, workers=workers)
+        except (RuntimeError, httpx.HTTPError) as e:
+            log(
+                f"{target} {backend} {sc.name}: {type(e).__name__} {e}; alive workers: "
+                f"{procs.children(srv.pid)}"
+            )
+
+
 def compare_workers(args: argparse.Namespace) -> None:
     run = Run(duration=args.duration, runs=args.runs)
     with stores.fresh_stores(
@@ -464,26 +499,18 @@ def compare_workers(args: argparse.Namespace) -> None:
                 if workers == 1:
                     asyncio.run(fixtures.load_fixture_a(srv.url, admin))
                     members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
-                ids = asyncio.run(discover(srv.url, tokens))
-                for sc in segmux_scenarios(tokens, ids, members):
-                    if (args.only and args.only not in sc.name) or "create" in sc.name:
-                        continue
-                    try:
-                        asyncio.run(probe(srv.url, sc.request))
-                        measure(
-                            run,
-                            srv,
-                            sc,
-                            10,
-                            target="segmux",
-                            backend=f"pg-w{workers}",
-                            workers=workers,
-                        )
-                    except (RuntimeError, httpx.HTTPError) as e:
-                        log(
-                            f"{workers} worker(s) {sc.name}: {type(e).__name__} {e}; alive "
-                            f"workers: {procs.children(srv.pid)}"
-                        )
+                measure_at_10(
+                    run,
+                    srv,
+                    tokens,
+                    members,
+                    lambda sc: (
+                        not (args.only and args.only not in sc.name) and "create" not in sc.name
+                    ),
+                    target="segmux",
+                    backend=f"pg-w{workers}",
+                    workers=workers,
+                )
     med = report.median_table(run.measurements)
     print("| scenario | 1 worker req/s | p99 ms | 2 workers req/s | p99 ms | x  |")
     print("|---|---|---|---|---|---|")
@@ -495,6 +522,77 @@ def compare_workers(args: argparse.Namespace) -> None:
                 f"| {two['p99_ms']:.2f} | {two['rps'] / one['rps']:.2f}x |"
             )
     save(run, args, "workers")
+
+
+METRICS_BUDGET = 0.05
+"""What the metrics may cost of the cached lists' throughput (docs/metrics.md)."""
+
+
+def compare_metrics(args: argparse.Namespace) -> None:
+    """The cached lists (kept answers: the cheapest requests, so where a fixed cost per request
+    shows most) with the metrics off and on, each run starting both servers in turn."""
+    run = Run(duration=args.duration, runs=1)
+    backends = [b for b in args.backends.split(",") if b]
+    with stores.fresh_stores(
+        backends, segments=args.segments, individuals=args.individuals, cache=not args.no_cache
+    ) as made:
+        for backend, (url, tokens, _) in made.items():
+            admin = tokens.admin
+            members: str | None = None
+            for n in range(args.runs):
+                for mode in ("off", "public"):
+                    with procs.segmux_server(
+                        url,
+                        admin,
+                        workers=args.workers,
+                        log_level=args.log_level,
+                        log=OUT / f"segmux-metrics-{backend}-{mode}.log",
+                        settings={"SEGMUX_METRICS": mode},
+                    ) as srv:
+                        if members is None:
+                            asyncio.run(fixtures.load_fixture_a(srv.url, admin))
+                            members = asyncio.run(
+                                fixtures.create_hal_members_segment(srv.url, tokens.bulk)
+                            )
+                        assert members is not None
+                        measure_at_10(
+                            run,
+                            srv,
+                            tokens,
+                            members,
+                            lambda sc: (
+                                sc.name.endswith(" list")
+                                and not (args.only and args.only not in sc.name)
+                            ),
+                            target=f"metrics-{mode}",
+                            backend=backend,
+                            workers=args.workers,
+                        )
+                log(f"{backend}: run {n + 1} of {args.runs} done")
+    # CPU per request as well as throughput: on a machine doing other work the wall-clock
+    # figures wander, what the process spent per request much less.
+    med = report.median_table(run.measurements)
+    cpu: dict[tuple[str, str, str], list[float]] = {}
+    for m in run.measurements:
+        if m["cpu_us_per_request"] is not None:
+            cpu.setdefault((m["target"], m["backend"], m["scenario"]), []).append(
+                m["cpu_us_per_request"]
+            )
+    print("| backend | scenario | off req/s | on req/s | cost | off µs/req | on µs/req | cost |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key in sorted(k for k in med if k[0] == "metrics-off"):
+        off, on = med[key], med.get(("metrics-public", key[1], key[2], 10))
+        if not on:
+            continue
+        cpu_off = statistics.median(cpu.get(key[:3], [0.0]))
+        cpu_on = statistics.median(cpu.get(("metrics-public", key[1], key[2]), [0.0]))
+        cpu_cost = f"{cpu_on / cpu_off - 1:+.1%}" if cpu_off else "-"
+        print(
+            f"| {key[1]} | {key[2]} | {off['rps']:,.0f} | {on['rps']:,.0f} "
+            f"| {1 - on['rps'] / off['rps']:+.1%} | {cpu_off:.0f} | {cpu_on:.0f} | {cpu_cost} |"
+        )
+    print(f"(budget: a cost of at most {METRICS_BUDGET:.0%} of the throughput)")
+    save(run, args, "metrics")
 
 
 def save(
@@ -538,6 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     wrk.require_wrk()
     if args.compare_workers:
         compare_workers(args)
+        return 0
+    if args.compare_metrics:
+        compare_metrics(args)
         return 0
     started = time.perf_counter()
     run = Run(duration=args.duration, runs=args.runs)

@@ -128,6 +128,10 @@ class TenantCache(Generic[V]):
             capacity=capacity, max_bytes=max_bytes, max_entry=max_entry
         )
         self._revisions = RevisionReads(store)
+        self.served = 0
+        """Gets answered from an entry built at the current revision (for the metrics)."""
+        self.rebuilt = 0
+        """Gets that had to build (no entry, or one from an older revision)."""
 
     @property
     def kept_bytes(self) -> int:
@@ -150,7 +154,9 @@ class TenantCache(Generic[V]):
         slot = (tenant, key)
         entry = self._entries.get(slot)
         if entry is not None and entry[0] == revision:
+            self.served += 1
             return entry[1]
+        self.rebuilt += 1
         value = await build(revision, None if entry is None else entry[1])
         current = self._entries.get(slot)
         if current is None or current[0] <= revision:  # never replace a newer build
@@ -219,6 +225,14 @@ class ResponseCache:
     @property
     def kept_bytes(self) -> int:
         return self._cache.kept_bytes
+
+    @property
+    def served(self) -> int:
+        return self._cache.served
+
+    @property
+    def rebuilt(self) -> int:
+        return self._cache.rebuilt
 
     def __len__(self) -> int:
         return len(self._cache)

@@ -109,6 +109,10 @@ class EvaluationService:
             store, _TENANTS_CACHED, weigh=_tenant_weight, max_bytes=256 * MB
         )
 
+    def caches(self) -> dict[str, TenantCache[Any]]:
+        """Its caches by name, for the operator's metrics."""
+        return {"segment_sets": self._tenants}
+
     async def tenant_segments(self, principal: Principal) -> TenantSegments:
         """The tenant's segments as of now (cached per tenant revision)."""
 

@@ -123,6 +123,10 @@ class FlagService:
             store, capacity=256, weigh=lambda engine: engine.weight, max_bytes=128 * MB
         )
 
+    def caches(self) -> dict[str, TenantCache[Any]]:
+        """Its caches by name, for the operator's metrics."""
+        return {"client_snapshots": self._snapshots, "flag_engines": self._engines}
+
     # flags ---------------------------------------------------------------------------------
     async def create_flag(self, principal: Principal, project: str, new: NewFlag) -> Flag:
         require_admin(principal)

@@ -54,6 +54,8 @@ class Resolution(msgspec.Struct, frozen=True, kw_only=True):
     resolve_id: str
     token: bytes
     """Empty when the request applied at once (``apply: true``): nothing is left to apply."""
+    client: str = ""
+    """The client that resolved (``clients/<c>``), never its secret."""
 
 
 class AppliedFlag(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +79,10 @@ class ResolverService:
         self._credentials: Bounded[str, tuple[int, float, ResolveClient]] = Bounded(
             capacity=10_000, max_bytes=16 * MB
         )
+
+    def caches(self) -> dict[str, TenantCache[Any]]:
+        """Its caches by name, for the operator's metrics."""
+        return {"resolver_states": self._states}
 
     # --- who ------------------------------------------------------------------------------
     async def client_for(self, secret: str) -> ResolveClient:
@@ -172,7 +178,7 @@ class ResolverService:
                 },
             )
             token = resolve_tokens.sign(self._key, payload)
-        return Resolution(flags=resolved, resolve_id=resolve_id, token=token)
+        return Resolution(flags=resolved, resolve_id=resolve_id, token=token, client=client.client)
 
     async def resolve_flags(
         self,

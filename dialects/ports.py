@@ -31,6 +31,12 @@ class KeptAnswers(Protocol):
         may be kept and answered again while the token and the tenant's revision stand."""
 
 
+class SdkSightings(Protocol):
+    def seen(self, sdk: str, name: str) -> None:
+        """An SDK introduced itself: ``sdk`` (``unleash``, ``confidence``) and the name it gave
+        (an Unleash ``appName``, a Confidence client), counted for the operator's metrics."""
+
+
 class HandlerSettings(Protocol):
     @property
     def body_limit(self) -> int:
@@ -90,3 +96,6 @@ class Services(Protocol):
 
     @property
     def answers(self) -> KeptAnswers: ...
+
+    @property
+    def sdks(self) -> SdkSightings: ...

@@ -75,6 +75,9 @@ class Answer(NamedTuple):
     headers: list[tuple[bytes, bytes]]
     body: bytes
     mark: Mark
+    label: tuple[str, str] = ("", "")
+    """The (surface, route template) that built it, for the metrics of the requests it answers
+    without routing (``gateway.metrics``)."""
 
 
 ANSWERS_MAX_BYTES = 32 * MB
@@ -102,7 +105,10 @@ class Answers:
         self.max_entry = max_entry
         self._entries: Bounded[Key, Answer] = Bounded(capacity=capacity, max_bytes=max_bytes)
         self.hits = 0
-        """Requests answered from here (for tests and a curious operator)."""
+        """Requests answered from here (for tests and the metrics)."""
+        self.rebuilt = 0
+        """Answers kept after a handler built them: the first time, or anew once the one kept
+        no longer held (for the metrics)."""
 
     @staticmethod
     def key(scope: Scope) -> Key:
@@ -152,18 +158,29 @@ class Answers:
         scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who)
 
     def keep(
-        self, key: Key, status: int, headers: list[tuple[bytes, bytes]], body: bytes, mark: Mark
+        self,
+        key: Key,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        mark: Mark,
+        label: tuple[str, str] = ("", ""),
     ) -> None:
         if status not in KEPT_STATUSES or len(body) > self.max_entry:
             return
         current = self._entries.get(key)
         if current is not None and current.mark.revision > mark.revision:
             return  # never replace a newer answer
+        self.rebuilt += 1
         self._entries.put(
             key,
-            Answer(status, headers, body, mark),
+            Answer(status, headers, body, mark, label),
             len(body) + _headers_weight(headers) + _key_weight(key),
         )
+
+    @property
+    def served(self) -> int:
+        return self.hits
 
     @property
     def kept_bytes(self) -> int:

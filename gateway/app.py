@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from core.store import Store, open_store
 from dialects.registry import SURFACES, owner_of
 from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
+from gateway.metrics import build_metrics
 from gateway.middleware import Edge, RequestContext
 from gateway.services import Services
 from gateway.settings import Settings, trusted_proxies
@@ -36,10 +38,10 @@ async def seed_admin_token(services: Services) -> None:
 
 
 class Gateway(Starlette):
-    """Starlette with the gateway's one middleware (request id, access log, kept answers, the
-    shutdown's 503: ``gateway.middleware``) outside everything Starlette adds: a kept answer
-    is sent without entering Starlette's error layers, and a 500 from them still carries the
-    request id and is logged."""
+    """Starlette with the gateway's one middleware (request id, access log, metrics, kept
+    answers, the shutdown's 503: ``gateway.middleware``) outside everything Starlette adds: a
+    kept answer is sent without entering Starlette's error layers, and a 500 from them still
+    carries the request id and is logged and counted."""
 
     context: RequestContext
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     services = Services(settings)
     if store is not None:
         services.attach(store)
+    metrics, metrics_endpoint = build_metrics(services, settings.metrics, services.sdks)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,9 +66,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             services.attach(await open_store(settings.database_url, settings.store_limits()))
         await seed_admin_token(services)
         _log.info("started", store=_safe_url(services.store.url))
+        refreshing = None
+        if metrics is not None and metrics.directory is not None:
+            refreshing = asyncio.get_running_loop().create_task(metrics.refresh_forever())
         try:
             yield
         finally:
+            if refreshing is not None:
+                refreshing.cancel()
             if owned:
                 await services.store.close()
             _log.info("stopped")  # after in-flight requests finished and the store closed
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/segmux/openapi/{name}.json", spec),
             *(r for s in SURFACES if s.prefix is not None for r in s.routes(services)),
             BrowserRoot(),  # `/` for a browser: where the UI and the specs are; HAL's otherwise
@@ -117,14 +126,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         exception_handlers={HTTPException: not_routed},
         lifespan=lifespan,
     )
+    if metrics is not None:
+        metrics.know_top_routes(app.routes)
     app.context = RequestContext(
         app.build_middleware_stack(),
         render=cut_short,
         answers=services.answers,
         edge=Edge(settings.public_url, trusted_proxies(settings)),
+        metrics=metrics,
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.metrics = metrics
     return app
 
 

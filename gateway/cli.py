@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import msgspec
@@ -64,6 +65,8 @@ environment (also read by every worker):
   SEGMUX_SEGMENT_LIMIT segments per tenant the Unleash API lets one create (default 300)
   SEGMUX_FRESHNESS     notify | strict: how caches learn of other processes' writes
                        (default notify)
+  SEGMUX_METRICS       who may read /metrics: public | off | a secret of 32+ characters
+                       sent as a Bearer token (default public; docs/metrics.md)
 """
 
 
@@ -517,9 +520,7 @@ def _check_ndjson(path: str) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from gateway.logging import configure, serving_log_config
+    from gateway.logging import configure
 
     host = args.host or settings.host
     port_ = args.port or settings.port
@@ -533,6 +534,41 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # close the store), then raises it again; under the default handler the process would die
     # of it (status 143) after stopping cleanly. A stop that was asked for and done is exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    with _metrics_directory(settings, workers_):
+        _run_uvicorn(settings, host, port_, workers_, grace)
+    return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory(settings: Settings, workers_: int) -> Iterator[None]:
+    """With several workers, prometheus-client's multiprocess mode: one fresh directory per
+    serve, named to the workers in ``PROMETHEUS_MULTIPROC_DIR`` (each worker writes its values
+    there; the one answering a scrape adds them up) and removed when the serve ends. One
+    inherited from the environment is never used: files of an earlier run would count again.
+    One process needs none (gateway.metrics)."""
+    import shutil
+    import tempfile
+
+    from gateway.metrics import MULTIPROC_ENV
+
+    os.environ.pop(MULTIPROC_ENV, None)
+    if workers_ < 2 or settings.metrics == "off":
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="segmux-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_uvicorn(settings: Settings, host: str, port_: int, workers_: int, grace: float) -> None:
+    import uvicorn
+
+    from gateway.logging import serving_log_config
+
     uvicorn.run(
         "gateway.app:app_from_env",
         factory=True,
@@ -551,7 +587,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         limit_concurrency=settings.max_connections,
         proxy_headers=False,
     )
-    return 0
 
 
 def _check_listen(host: str, port_: int, flags: tuple[bool, bool]) -> None:

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: request ids, access logs, the shutdown's 503 and what a request's
-origin is believed to be (:class:`Edge`), in one layer.
+"""Pure ASGI middleware: request ids, access logs, the requests' metrics, the shutdown's 503 and
+what a request's origin is believed to be (:class:`Edge`), in one layer.
 
 One layer, one ``send`` wrapper and no Request objects on the hot path: each layer of the stack
 costs a coroutine frame and a closure per request, and these three used to be two layers with
@@ -22,6 +22,7 @@ from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, Res
 from gateway.answers import KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger, info_enabled
+from gateway.metrics import Label, Metrics
 
 _log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
@@ -109,7 +110,8 @@ def new_request_id() -> str:
 
 class RequestContext:
     """Give each request an id (``X-Request-Id`` in, or a new UUID), bind it to every log line of
-    the request, send it back, and log one access line when the response ends.
+    the request, send it back, and log one access line and count it in the metrics
+    (``gateway.metrics``, labelled by its route template) when the response ends.
 
     With ``render`` (the app's per-prefix error renderer), a request cut by the shutdown before
     its response started is answered 503 in its dialect's format (``gateway.draining``)."""
@@ -120,11 +122,13 @@ class RequestContext:
         render: Render | None = None,
         answers: Answers | None = None,
         edge: Edge | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.render = render
         self.answers = answers
         self.edge = edge
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,6 +144,8 @@ class RequestContext:
         answers = self.answers if scope["method"] == "GET" else None
         key: Key | None = None
         kept_headers: list[tuple[bytes, bytes]] | None = None
+        metrics = self.metrics
+        label: Label | None = None  # a kept answer's, known without routing
 
         async def send_with_id(message: Message) -> None:
             nonlocal kept_headers
@@ -157,6 +163,7 @@ class RequestContext:
                         kept_headers,
                         message.get("body", b""),
                         scope[ANSWER_MARK],
+                        metrics.label(scope) if metrics is not None else ("", ""),
                     )
                 kept_headers = None  # an answer in several parts is not kept
             await send(message)
@@ -171,6 +178,7 @@ class RequestContext:
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
                     state.status = answer.status
+                    label = answer.label
                     await send(
                         {
                             "type": "http.response.start",
@@ -190,13 +198,18 @@ class RequestContext:
             response = await shutdown_response(scope, self.render)
             await response(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if metrics is not None:
+                metrics.record(
+                    label or metrics.label(scope), scope["method"], state.status or 500, seconds
+                )
             if info_enabled():
                 _log.info(
                     "request",
                     method=scope["method"],
                     path=scope["path"],
                     status=state.status or 500,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
+                    ms=round(seconds * 1000, 2),
                 )
             REQUEST_ID.reset(token)
 

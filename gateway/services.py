@@ -16,6 +16,7 @@ from core.service import SegmentService
 from core.store import Store
 from core.tokens import TokenService
 from gateway.answers import Answers
+from gateway.metrics import Cache, SdkCounts
 from gateway.settings import Settings
 
 
@@ -44,6 +45,8 @@ class Services:
         ``flags:resolve`` and OFREP)."""
         self._resolve_key = signing_key(settings.resolve_token_key)
         # Made once per process: a store opened again keeps accepting the tokens it issued.
+        self.sdks = SdkCounts(named=settings.metrics not in ("off", "public"))
+        """SDKs seen, for the metrics (names only where the metrics need a secret)."""
 
     def attach(self, store: Store) -> None:
         store.freshness = self.settings.freshness
@@ -60,6 +63,16 @@ class Services:
         self.profiles = ProfileService(store, self.segment_views)
         self.pages = ResponseCache(store)
         self.resolver = ResolverService(store, self._resolve_key)
+
+    def caches(self) -> dict[str, Cache]:
+        """The caches the metrics report, by name (docs/metrics.md)."""
+        return {
+            "answers": self.answers,
+            "pages": self.pages,
+            **self.evaluation.caches(),
+            **self.flags.caches(),
+            **self.resolver.caches(),
+        }
 
     @property
     def store(self) -> Store:

@@ -85,6 +85,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout_ms: int = 5000
     """``SEGMUX_STATEMENT_TIMEOUT_MS``: the longest one database statement of a request may
     run (0: unbounded). A members query cut off is the condition's fault: a 400 saying so."""
+    metrics: str = "public"
+    """``SEGMUX_METRICS``: who may read ``/metrics`` (``gateway.metrics``): ``off`` (not
+    served), ``public`` (anyone: the labels hold no tenant's data; SDK names are folded) or a
+    secret of at least 32 characters that scrapers send as ``Authorization: Bearer``."""
     tenant_db_concurrency: int = DEFAULT_POOL_SIZE // 2
     """``SEGMUX_TENANT_DB_CONCURRENCY``: store operations one tenant may run at once (0:
     unbounded); below the pool's size, so other tenants always find a connection."""
@@ -140,6 +144,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "SEGMUX_TENANT_DB_CONCURRENCY",
                 least=0,
             ),
+            metrics=metrics(get("METRICS", d.metrics)),
         )
 
 
@@ -176,6 +181,23 @@ def database_url(value: str, source: str) -> str:
         raise SettingError(
             f"unknown database URL scheme {scheme!r} in {source}",
             "use sqlite:///path.db or postgresql://user@host:5432/db",
+        )
+    return value
+
+
+METRICS_MODES = ("off", "public")
+
+
+def metrics(value: str) -> str:
+    """``SEGMUX_METRICS``: ``off``, ``public``, or a secret a scraper sends."""
+    value = value.strip()
+    if value.lower() in METRICS_MODES:
+        return value.lower()
+    if len(value) < ADMIN_TOKEN_MIN:
+        raise SettingError(
+            f"SEGMUX_METRICS is neither off, public nor a secret of at least {ADMIN_TOKEN_MIN} "
+            f"characters (it has {len(value)})",
+            "set it to off, public, or a long random secret, e.g. $(openssl rand -hex 32)",
         )
     return value
 

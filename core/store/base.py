@@ -1,7 +1,7 @@
 """What every part of the SQL store stands on: the transaction a statement runs in (``Tx``), the
-row it reads (``Row``), the ``ORDER BY`` of a segment listing, a token's public id, and
-``SqlBase``, which declares once what the mixins of ``core.store.sql.SqlStore`` need of the
-backend that completes it.
+row it reads (``Row``), the ``ORDER BY`` of a segment listing, a token's public id, what an
+operator counts of a store (``StoreCounts``), and ``SqlBase``, which declares once what the
+mixins of ``core.store.sql.SqlStore`` need of the backend that completes it.
 
 It imports nothing of ``core.store`` (of the rest of core only ``core.model``'s records): the
 mixins import it, ``core.store.sql`` imports the mixins and the backends import
@@ -49,6 +49,33 @@ def order_by(sort: tuple[Sort, ...]) -> str:
     return f"{order}, id ASC" if order else "id ASC"
 
 
+class StoreCounts:
+    """What an operator watches of one store object (``gateway.metrics`` reads it when scraped):
+    plain integers bumped where the event happens, so counting costs nothing on a request's
+    path and the store needs no metrics library."""
+
+    __slots__ = ("announcements", "errors", "listening")
+
+    def __init__(self) -> None:
+        self.errors: dict[str, int] = {}
+        """Failed store operations by kind: the core error a driver error became
+        (``unavailable``, ``statement_timeout``, ``conflict``, …) or ``driver`` for one that
+        maps to none. Kinds are class names, so their number is bounded."""
+        self.announcements = 0
+        """Revision announcements (``NOTIFY segmux_revisions``) received."""
+        self.listening: bool | None = None
+        """Whether the LISTEN connection is up (``notify`` freshness); None: the store has
+        no listener (SQLite, always ``strict`` whatever its ``freshness`` says)."""
+
+    def failed(self, mapped: BaseException | None) -> None:
+        kind = "driver" if mapped is None else _snake(type(mapped).__name__)
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
 def token_id(token_hash: str) -> str:
     """A token's public id: a short hash of its hash, safe to show and log."""
     return hashlib.sha256(token_hash.encode()).hexdigest()[:16]
@@ -59,6 +86,11 @@ class SqlBase(abc.ABC):
     ``core.store.sql.SqlStore`` supplies ``_insert_segment``."""
 
     url: str
+    counts: StoreCounts
+
+    @abc.abstractmethod
+    def connections(self) -> tuple[int, int]:
+        """The store's connections now: (in use, idle)."""
 
     @abc.abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]:

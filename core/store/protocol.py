@@ -45,6 +45,7 @@ from core.model import (
 )
 from core.store.allocation import Conflicts, Decide
 from core.store.backup import Membership, TenantBackup
+from core.store.base import StoreCounts
 from core.store.confidence_flags import ChangeFlag
 from core.store.migrations import SchemaStatus
 from core.store.revisions import Freshness
@@ -231,6 +232,13 @@ class Store(Protocol):
     def known_revision(self, tenant: str) -> int | None:
         """The tenant's current revision when this process knows it without a read (``notify``
         freshness while listening), else None."""
+
+    counts: StoreCounts
+    """Errors by kind and revision announcements, counted for the metrics (``gateway.metrics``)."""
+
+    def connections(self) -> tuple[int, int]:
+        """The store's connections now, (in use, idle): PostgreSQL's pool; SQLite's reader
+        connections and its one writer."""
 
     async def token_epoch(self) -> int | None:
         """A number that changes whenever a token may have been revoked or changed, by any

@@ -160,6 +160,7 @@ class ResolverApi:
             )
         except Unauthorized:
             return _unknown_secret()
+        self.services.sdks.seen("confidence", done.client.removeprefix("clients/"))
         out = ResolveOut(
             resolvedFlags=[_flag_out(r) for r in done.flags],
             resolveToken=base64.b64encode(done.token).decode("ascii"),

@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import Invalid, Unauthorized
@@ -123,14 +124,21 @@ class Poll:
     pipeline, which answers it again from the start in Unleash's format (a GET has no body to
     have consumed, and reading changes nothing)."""
 
-    def __init__(self, services: Services, app: ASGIApp) -> None:
+    def __init__(
+        self, services: Services, app: ASGIApp, polls: dict[str, BaseRoute] | None = None
+    ) -> None:
         self.services = services
         self.app = app
+        self.polls = polls or {}
+        """The route each poll path has in ``app``: the one this stands in for."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if _is_poll(scope):
             answer = await self._answer(scope)
             if answer is not None:
+                # What Starlette's router would have left in the scope: the route that took
+                # the request (the gateway's metrics label requests by its template).
+                scope["route"] = self.polls.get(_route_path(scope).rstrip("/") or "/")
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -191,9 +199,13 @@ class FrontendApi(SurfaceApi):
     def app(self) -> ASGIApp:
         guard = self._guard
         paths: list[Any] = []
+        polls: dict[str, BaseRoute] = {}
         for prefix in PREFIXES:
+            polls[prefix] = route(
+                prefix, GET=guard(self.features), POST=guard(self.features, body=True)
+            )
             paths += [
-                route(prefix, GET=guard(self.features), POST=guard(self.features, body=True)),
+                polls[prefix],
                 route(f"{prefix}/client/metrics", POST=guard(self.metrics, body=True)),
                 route(f"{prefix}/client/register", POST=guard(self.register, body=True)),
                 route(f"{prefix}/client/features", GET=guard(self.not_implemented)),
@@ -206,7 +218,7 @@ class FrontendApi(SurfaceApi):
             exception_handlers=errors.HANDLERS,
         )
         return Cors(
-            Poll(self.services, routes.TrailingSlash(app)),
+            Poll(self.services, routes.TrailingSlash(app), polls),
             origins=self.services.settings.cors_origins,
             methods=("GET", "POST"),
             headers=SDK_HEADERS,
@@ -247,6 +259,7 @@ class FrontendApi(SurfaceApi):
 
     async def register(self, request: Request, who: Principal, body: Any) -> Response:
         client.check_report("/client/register", body)
+        self.services.sdks.seen("unleash", body["appName"])  # required by the check
         return _ok()
 
     async def not_implemented(self, request: Request, who: Principal, _: Any) -> Response:

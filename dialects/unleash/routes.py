@@ -150,7 +150,7 @@ class UnleashApi(SurfaceApi):
             route(f"{strategies}/off", POST=admin(self.disable)),
             route("/client/features", GET=sdk(self.client_features)),
             route("/client/features/{feature}", GET=sdk(self.client_feature)),
-            route("/client/register", POST=sdk(self.accepted, body=True)),
+            route("/client/register", POST=sdk(self.registered, body=True)),
             route("/client/metrics", POST=sdk(self.accepted, body=True)),
         ]
         app = Starlette(
@@ -366,6 +366,11 @@ class UnleashApi(SurfaceApi):
 
     async def accepted(self, request: Request, who: Principal, body: Any) -> Response:
         client.check_report(request.url.path, body)
+        return empty(202)
+
+    async def registered(self, request: Request, who: Principal, body: Any) -> Response:
+        client.check_report(request.url.path, body)
+        self.services.sdks.seen("unleash", body["appName"])  # required by the check
         return empty(202)
 
 

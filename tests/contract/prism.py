@@ -44,7 +44,7 @@ PREFIXES = [
     ("/ofrep/", "ofrep"),
 ]
 # Not in any vendor's API: the gateway's own probes and specs go straight through.
-UNPROXIED = ("/healthz", "/readyz", "/segmux/openapi/", "/segmux/ui")
+UNPROXIED = ("/healthz", "/readyz", "/metrics", "/segmux/openapi/", "/segmux/ui")
 
 
 def executable() -> Path:

@@ -28,6 +28,8 @@ import httpx
 
 import openapi
 from core.store import Store
+from gateway.app import create_app
+from gateway.settings import Settings
 from tests.conftest import make_token
 from tests.dialects.adobe.common import body as adobe_body
 from tests.dialects.adobe.common import headers as adobe_headers
@@ -734,6 +736,9 @@ TOKEN_FREE = {
     ("post", "/v1/oauth/token"),
     ("post", "/v1/flags:resolve"),
     ("post", "/v1/flags:apply"),
+    # The gateway's own, outside every spec: public under the default SEGMUX_METRICS=public,
+    # so it must hold nothing of any tenant (test_metrics_hold_nothing_of_a_tenant below).
+    ("get", "/metrics"),
 }
 
 
@@ -793,6 +798,32 @@ async def test_an_ofrep_token_reaches_only_ofrep(
     before = await snapshot(client, token_a, w, sdk)
     await refused_everywhere_else(client, w, ofrep, is_ofrep)
     assert await snapshot(client, token_a, w, sdk) == before
+
+
+async def test_metrics_hold_nothing_of_a_tenant(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    """``/metrics`` (public by default) after A's world was built and walked through every
+    operation: no name, id, token or SDK name of A's in it; with ``SEGMUX_METRICS=<secret>``
+    no tenant's token opens it, an admin's included."""
+    w = await build_world(client, token_a)
+    sdk = await make_token(store, "tenant-a", scope="client:development", name="walk-sdk")
+    for _, method, path in operations():
+        await call(client, method, path, RULES[(method, path)], w, token_a, "tenant-a", sdk)
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    leaked = [s for s in (*w.names(), *w.leaks(), token_a, sdk, "tenant-a") if s in r.text]
+    assert not leaked
+    secret = "metrics-secret-" + "0" * 32
+    app = create_app(Settings(database_url=store.url, metrics=secret), store=store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://segmux.test") as c:
+        for token in (token_a, sdk):
+            for auth in (token, f"Bearer {token}"):
+                r = await c.get("/metrics", headers={"Authorization": auth})
+                assert r.status_code == 401, r.text
+        ok = await c.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
+        assert ok.status_code == 200
 
 
 async def test_tokens_are_stored_only_as_hashes(store: Store) -> None:

@@ -18,7 +18,7 @@ import asyncpg
 from core.errors import Conflict, CoreError, StatementRefused, StatementTimeout, Unavailable
 from core.expr.sql import postgres_functions_sql
 from core.model import now_us
-from core.store.base import Row
+from core.store.base import Row, StoreCounts
 from core.store.flags import foreign_key_error
 from core.store.limits import StoreLimits, TenantGates
 from core.store.migrations import (
@@ -104,7 +104,9 @@ class PostgresStore(RevisionSql, SqlStore):
         self.url = url
         self._pool = pool
         self._known = KnownRevisions()
-        self._listener = ChangeListener(url, self._known)
+        self.counts = StoreCounts()
+        self.counts.listening = False  # a listener, connected once notify freshness needs it
+        self._listener = ChangeListener(url, self._known, self.counts)
         self.limits = limits or StoreLimits()
         self._gates = TenantGates(self.limits.tenant_concurrency)
 
@@ -187,6 +189,10 @@ class PostgresStore(RevisionSql, SqlStore):
     async def token_epoch(self) -> int | None:
         return self._listener.epoch()
 
+    def connections(self) -> tuple[int, int]:
+        size, idle = self._pool.get_size(), self._pool.get_idle_size()
+        return size - idle, idle
+
     def known_revision(self, tenant: str) -> int | None:
         if self.freshness != "notify":
             return None
@@ -217,6 +223,7 @@ class PostgresStore(RevisionSql, SqlStore):
                 yield _Tx(conn)
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             mapped = _map_error(exc)
+            self.counts.failed(mapped)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -228,6 +235,7 @@ class PostgresStore(RevisionSql, SqlStore):
                 yield _Tx(conn)
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             mapped = _map_error(exc)
+            self.counts.failed(mapped)
             if mapped is None:
                 raise
             raise mapped from exc

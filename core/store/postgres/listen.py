@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from core.store.base import StoreCounts
 from core.store.revisions import KnownRevisions
 
 TOKENS_CHANNEL = "segmux_tokens"
@@ -28,13 +29,14 @@ _RETRY_FIRST, _RETRY_MAX = 0.1, 5.0
 
 
 class ChangeListener:
-    def __init__(self, url: str, known: KnownRevisions) -> None:
+    def __init__(self, url: str, known: KnownRevisions, counts: StoreCounts) -> None:
         self._url = url
         self._epoch = 0
         self._connected = False
         self._task: asyncio.Task[None] | None = None
         self._conn: asyncpg.Connection | None = None
         self.known = known
+        self.counts = counts
 
     def start(self) -> None:
         """Connect (in the background) if not yet started."""
@@ -55,6 +57,7 @@ class ChangeListener:
         self._epoch += 1
 
     def _revision_moved(self, _conn: Any, _pid: int, _channel: str, tenant: str) -> None:
+        self.counts.announcements += 1
         self.known.changed(tenant)
 
     async def _run(self) -> None:
@@ -70,13 +73,13 @@ class ChangeListener:
                 # now can be trusted; anything cached before this connection is suspect.
                 self._epoch += 1
                 self.known.listen(True)
-                self._connected = True
+                self._connected = self.counts.listening = True
                 delay = _RETRY_FIRST
                 await closed.wait()
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pass
             finally:
-                self._connected = False
+                self._connected = self.counts.listening = False
                 self.known.listen(False)
                 self._epoch += 1
                 conn, self._conn = self._conn, None

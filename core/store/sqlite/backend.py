@@ -36,7 +36,7 @@ from core.errors import (
 )
 from core.expr.sql import register_aiosqlite_functions
 from core.model import Principal, now_us
-from core.store.base import Row
+from core.store.base import Row, StoreCounts
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.confidence_flags import CONFIDENCE_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
@@ -122,8 +122,10 @@ class _Deadline:
         return 1 if time.monotonic() > self.at else 0
 
 
-def _raise_mapped(exc: sqlite3.Error) -> NoReturn:
+def _raise_mapped(exc: sqlite3.Error, counts: StoreCounts | None) -> NoReturn:
     mapped = _map_error(exc)
+    if counts is not None:
+        counts.failed(mapped)
     if mapped is None:
         raise exc
     raise mapped from exc
@@ -175,6 +177,14 @@ long and take the ordinary (threaded) reader instead of blocking the event loop.
 class SqliteStore(RevisionSql, SqlStore):
     greatest = "max"
 
+    def connections(self) -> tuple[int, int]:
+        # Readers in use are those not in the idle queue; the one writer is in use while a
+        # write holds its lock. An in-memory store's reader is its writer: counted once.
+        shared = bool(self._readers) and self._readers[0] is self._writer
+        writer = 0 if self._writer is None or shared else 1
+        busy = len(self._readers) - self._idle.qsize() + (writer if self._lock.locked() else 0)
+        return busy, len(self._readers) + writer - busy
+
     async def token_epoch(self) -> int | None:
         # No token cache on SQLite: another process (``segmux tokens revoke``) may revoke, and
         # the check that would notice (``PRAGMA data_version``) costs the same one round trip to
@@ -191,6 +201,7 @@ class SqliteStore(RevisionSql, SqlStore):
         self.path = path
         self.limits = limits or StoreLimits()
         self._gates = TenantGates(self.limits.tenant_concurrency)
+        self.counts = StoreCounts()
         self._writer: aiosqlite.Connection | None = None
         self._readers: list[aiosqlite.Connection] = []
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
@@ -338,8 +349,9 @@ class SqliteStore(RevisionSql, SqlStore):
     async def _read(self) -> AsyncIterator[_Tx]:
         if not self._readers:
             raise Unavailable("the store is closed")
+        quick = _QUICK.get() and self._quick is not None
         try:
-            if _QUICK.get() and self._quick is not None:
+            if quick and self._quick is not None:
                 yield _QuickTx(self._quick)  # type: ignore[misc]
                 return
             async with self._gates.hold():
@@ -350,7 +362,9 @@ class SqliteStore(RevisionSql, SqlStore):
                 finally:
                     self._idle.put_nowait(conn)
         except sqlite3.Error as exc:
-            _raise_mapped(exc)
+            # The quick reader's failure is not counted: its caller retries on the ordinary
+            # reader (``_quickly``), whose failure is.
+            _raise_mapped(exc, None if quick else self.counts)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Tx]:
@@ -368,7 +382,7 @@ class SqliteStore(RevisionSql, SqlStore):
                     raise
                 await conn.commit()
             except sqlite3.Error as exc:
-                _raise_mapped(exc)
+                _raise_mapped(exc, self.counts)
 
 
 def _statements(script: str) -> list[str]:

@@ -29,6 +29,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -39,6 +41,7 @@ from core.expr.ast import (
 from core.expr.kinds import lit_key
 from core.expr.limits import DEFAULT_LIMITS, Limits
 from core.expr.normalize import normalize
+from core.expr.relative import occurs_problem
 
 MAX_STEP = 256
 """Characters of one path step (an attribute name)."""
@@ -133,6 +136,12 @@ class _Checker:
         elif isinstance(e, CmpAttr):
             self.path(e.left, in_quant=in_quant)
             self.path(e.right, in_quant=in_quant)
+        elif isinstance(e, NowPart):
+            self.path(e.path, in_quant=in_quant)
+        elif isinstance(e, Occurs):
+            self.path(e.path, in_quant=in_quant)
+            if (problem := occurs_problem(e)) is not None:
+                raise self.refuse(problem)
         else:
             self.atom(e, in_quant=in_quant)
 

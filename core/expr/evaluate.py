@@ -23,6 +23,8 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * ``Regex`` patterns are RE2 syntax, run by RE2 itself (``core.expr.matchers``), searched
   anywhere; a pattern outside the subset (``core.expr.re2``) never matches (Unleash: "invalid
   pattern → false"). ``Like`` is compiled to RE2 as well.
+* ``Occurs`` and ``NowPart`` (relative to the clock) are what ``core.expr.relative.pin_atom``
+  makes of them at the request's one instant (``core.clock.now``).
 * ``SegmentRef`` asks ``resolve_segment(ref, context)``; without a resolver it is false (an
   unknown segment never matches: Confidence and Unleash both).
 * The evaluator never invents values: Unleash's "``currentTime`` missing → now" is the caller's
@@ -41,6 +43,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+from core import clock
 from core.budget import CURRENT_BUDGET
 from core.expr import re2
 from core.expr.ast import (
@@ -55,6 +58,8 @@ from core.expr.ast import (
     Like,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -73,6 +78,8 @@ from core.expr.kinds import (
     string_key,
 )
 from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
+from core.expr.normalize import normalize
+from core.expr.relative import pin_atom
 
 Context = Mapping[str, Any]
 Compiled = Callable[[Context], bool]
@@ -387,17 +394,38 @@ class _Compiler:
             return _cmp_attr(expr)
         if isinstance(expr, Mod):
             return _atom(expr.path, _mod_test(expr))
+        if isinstance(expr, Occurs | NowPart):
+            return self.relative(expr)
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):
             return self.segment(expr.ref)
         raise TypeError(f"not a condition node: {expr!r}")
 
+    def relative(self, expr: Occurs | NowPart) -> Pred:
+        """The fixed condition ``expr`` means at the request's instant (``core.clock``),
+        compiled again only when the instant changes (once per request at most)."""
+        pinned: list[tuple[int, Pred]] = []
+
+        def relative(node: Any, ctx: Context) -> bool:
+            now = clock.now_us()
+            if not pinned or pinned[0][0] != now:
+                fixed = normalize(pin_atom(expr, now))
+                pred = self.node(fixed) if fixed is not None else _everyone_pred
+                pinned[:] = [(now, pred)]
+            return pinned[0][1](node, ctx)
+
+        return relative
+
     def segment(self, ref: str) -> Pred:
         resolve = self.resolve_segment
         if resolve is None:
             return lambda node, ctx: False
         return lambda node, ctx: resolve(ref, ctx)
+
+
+def _everyone_pred(node: Any, ctx: Context) -> bool:
+    return True
 
 
 def _all_of(preds: list[Pred]) -> Pred:

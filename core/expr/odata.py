@@ -53,6 +53,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -474,6 +476,8 @@ class _Writer:
                 self.refuse("this OData subset has no arithmetic (mod)")
             case DatePart():
                 self.refuse("this OData subset has no year()/month()/day() functions")
+            case Occurs() | NowPart():
+                self.refuse("this OData subset has no time relative to now (now())")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover
 
     def junction(self, args: tuple[Expr, ...], level: int, word: Kind) -> str:

@@ -74,6 +74,8 @@ from core.expr.pqljson import (
     lower,
     refused,
 )
+from core.expr.pqljson_vocab import NOW_PARTS
+from core.expr.relative import TIME_WORDS
 
 __all__ = ["parse_pql", "render_pql"]
 
@@ -94,15 +96,16 @@ _REFUSED_WORDS: dict[str, str] = {
     "inSegment": "inSegment() (segment membership)",
     "over": "aggregation … over",
     "null": "the null literal (use .isNull() / .isNotNull())",
-    **{w: f"the relative time word {w}" for w in ("now", "today", "yesterday", "tomorrow")},
 }
+_TIME_WORD_SPAN = 8
+"""How many words after ``occurs`` may be time words (``between yesterday and today``)."""
 _OPERATOR_WORDS = frozenset(
     {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where", "occurs"}
 )
-_OCCURS_FIXED = frozenset({"between", "on", "before", "after", "date"})
-"""What may follow ``occurs``: a fixed day (``date(…)``), possibly after a direction."""
+_OCCURS_WORDS = frozenset({"between", "on", "before", "after", "date", "last", "this", "next"})
+"""What may follow ``occurs`` as a word (a comparison may follow too: ``= 3 days before``)."""
 _KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
-_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date"}
+_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date", *TIME_WORDS}
 """A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -154,6 +157,7 @@ class _Scanner:
         self.depth = 0
         self.prev_operand = False  # the last token ends an operand: a `-` now is subtraction
         self.after_dot = False  # the next word is a path step or a method name
+        self.time_words = 0  # words left in an `occurs` clause, where now/today/… are read
 
     def refuse(self, construct: str, pos: int) -> NoReturn:
         raise Invalid(FIELD, refused(construct, f"position {pos}"), pos)
@@ -195,25 +199,30 @@ class _Scanner:
                 self.refuse(describe_function(word, method=True), start)
         elif word == "occurs":
             self.occurs(start, nxt)
+        elif word in TIME_WORDS and not self.time_words:
+            self.refuse(f"the time word {word} outside occurs", start)
         elif word in _REFUSED_WORDS:
             self.refuse(_REFUSED_WORDS[word], start)
-        elif is_call and word not in _OPERATOR_WORDS and word != "date":
+        elif is_call and word not in _OPERATOR_WORDS and word != "date" and word not in NOW_PARTS:
             self.refuse(describe_function(word, method=False), start)
+        self.time_words = max(0, self.time_words - 1)
         self.prev_operand = word not in _OPERATOR_WORDS
         self.after_dot = False
         return end
 
     def occurs(self, start: int, nxt: int) -> None:
-        """Only a fixed day may follow ``occurs``; the rest of its forms (``last week``,
-        ``= 3 days before today``, ``> 2 hours after now``) are relative to the clock."""
+        """What follows ``occurs``: a direction, ``between``, ``last``/``this``/``next``, a
+        comparison or a day; the time words may stand in its next few words."""
         text = self.text
         end = nxt
         while end < len(text) and text[end] in _WORD_CHARS:
             end += 1
         following = text[nxt:end]
-        if following not in _OCCURS_FIXED:
+        comparison = nxt < len(text) and text[nxt] in "=<>!"
+        if following not in _OCCURS_WORDS and following not in TIME_WORDS and not comparison:
             shown = following or text[nxt : nxt + 2].strip() or "…"
-            self.refuse(f"occurs {shown} … (a time relative to now)", start)
+            self.refuse(f"occurs {shown} …", start)
+        self.time_words = _TIME_WORD_SPAN + 1
 
     def number(self, start: int) -> int:
         text, i, n = self.text, start, len(self.text)
@@ -315,23 +324,58 @@ class _TreeReader:
             case "occurs_between":
                 left, low, high = kids
                 target = self.operand(left)
-                lower = self.occurs_day(low)
-                upper = self.occurs_day(high)
-                params = [self.mark(FnApply(">=", [target, lower]), pos)]
-                params.append(self.mark(FnApply("<=", [target, upper]), pos))
-                return self.mark(FnApply("and", params), pos)
+                if self.time_word(low) is None and self.time_word(high) is None:
+                    lower = self.occurs_day(low)
+                    upper = self.occurs_day(high)
+                    params = [self.mark(FnApply(">=", [target, lower]), pos)]
+                    params.append(self.mark(FnApply("<=", [target, upper]), pos))
+                    return self.mark(FnApply("and", params), pos)
+                tail = f"between {self.occurs_end(low)} and {self.occurs_end(high)}"
+                return self.relative(target, tail, pos)
             case "occurs":
                 left, *words, right = kids
                 word = _as_token(words[0]).value if words else "on"
+                if (time := self.time_word(right)) is not None:
+                    return self.relative(self.operand(left), f"{word} {time}", pos)
                 fn = {"on": "=", "before": "<", "after": ">"}[word]
                 day = self.occurs_day(right)
                 return self.mark(FnApply(fn, [self.operand(left), day]), pos)
+            case "occurs_period":
+                left, which, unit = kids
+                return self.relative(self.operand(left), f"{_token(which)} {_token(unit)}", pos)
+            case "occurs_count":
+                left, op, n, unit, direction, right = kids
+                time = self.time_word(right)
+                if time is None:
+                    self.fail("occurs counts units from now or today", _pos(right))
+                spelled = (_token(op), _token(n), _token(unit), _token(direction), time)
+                return self.relative(self.operand(left), " ".join(spelled), pos)
             case "in_" | "not_in" | "like":
                 fn = {"in_": "in", "not_in": "notIn", "like": "like"}[str(tree.data)]
                 return self.mark(FnApply(fn, [self.operand(k) for k in kids]), pos)
             case "bare":
                 return self.operand(kids[0])
         return self.operand(tree)
+
+    def time_word(self, tree: _Child) -> str | None:
+        """``now``, ``today``, ``yesterday`` or ``tomorrow`` where ``tree`` is one of them."""
+        if isinstance(tree, Tree) and tree.data == "path" and len(tree.children) == 1:
+            word = _token(tree.children[0])
+            return word if word in TIME_WORDS else None
+        return None
+
+    def occurs_end(self, tree: _Child) -> str:
+        """An end of ``occurs between``: a time word, or ``date(…)`` as PQL writes it."""
+        time = self.time_word(tree)
+        if time is not None:
+            return time
+        day = self.occurs_day(tree)
+        assert isinstance(day, Literal)
+        return _literal(day)
+
+    def relative(self, target: Node, tail: str, pos: int) -> Node:
+        """``target occurs <tail>`` relative to the clock, read by ``core.expr.relative``."""
+        return self.mark(FnApply("occurs", [target, self.mark(Literal("String", tail), pos)]), pos)
 
     def occurs_day(self, tree: _Child) -> Node:
         """``occurs`` compares an instant's UTC calendar day with a fixed day, ``date(y, m, d)``."""
@@ -394,6 +438,10 @@ class _TreeReader:
         if len(steps) == 1:
             if name.value == "date":
                 return self.date(args, pos)
+            if name.value in NOW_PARTS:
+                if args:
+                    self.fail(f"{name.value}() takes no arguments", pos)
+                return self.mark(FnApply(name.value, []), pos)
             raise Invalid(  # pragma: no cover - the pre-scan refuses other functions first
                 FIELD, refused(describe_function(name.value, method=False), f"position {pos}"), pos
             )
@@ -595,6 +643,10 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         return f"{head} where {body}", "quant"
     target = _target(params[0])
     args = [_literal(p) if isinstance(p, Literal) else _target(p) for p in params[1:]]
+    if fn == "occurs":
+        tail = params[1]
+        assert isinstance(tail, Literal) and isinstance(tail.value, str)
+        return f"{target} occurs {tail.value}", "atom"
     if fn in ("in", "notIn", "like") or not fn[0].isalpha():
         return f"{target} {fn} {args[0]}", "atom"
     return f"{target}.{fn}({', '.join(args)})", "atom"
@@ -607,6 +659,8 @@ def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
 
 def _target(node: Node) -> str:
     """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
+    if isinstance(node, FnApply) and not node.params:
+        return f"{node.fnName}()"  # currentMonth()
     if isinstance(node, FnApply) and node.fnName == "%":
         return f"{_target(node.params[0])} % {_literal(node.params[1])}"
     if isinstance(node, FnApply):

@@ -28,6 +28,7 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
     Or,
     Path,
     Quant,
@@ -53,11 +54,13 @@ from core.expr.pqljson_vocab import (
     CMP_FNS,
     DATE_PARTS,
     NEGATED_STR_FNS,
+    NOW_PARTS,
     STR_FNS,
     VALUE_FNS,
     describe_function,
     refused,
 )
+from core.expr.relative import read_occurs_tail
 
 __all__ = ["NodeReader"]
 
@@ -132,6 +135,18 @@ class NodeReader:
             return args[0]
         return And(tuple(args)) if kind is And else Or(tuple(args))
 
+    def _occurs(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        """``a occurs last week``: segmux's pql/json holds the words after ``occurs`` as a
+        string, ``{"fnName": "occurs", "params": [a, "last week"]}`` (``core.expr.relative``)."""
+        target, tail = self._params(node, loc, 2)
+        path = self.path(target, f"{loc}.params[0]", level)
+        if not isinstance(tail, Literal) or not isinstance(tail.value, str):
+            self.fail(node, f"{loc}.params[1]", "occurs takes its time as a string")
+        try:
+            return read_occurs_tail(path, tail.value)
+        except ValueError as exc:
+            self.fail(node, loc, str(exc))
+
     def _not(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
         (param,) = self._params(node, loc, 1)
         return Not(self.condition(param, f"{loc}.params[0]", level, depth + 1))
@@ -145,6 +160,13 @@ class NodeReader:
                 self.path(left, f"{loc}.params[0]", level),
                 self.path(right, f"{loc}.params[1]", level),
             )
+        if isinstance(left, FnApply) and left.fnName in NOW_PARTS and not left.params:
+            left, right = right, left  # `currentMonth() = a` reads as `a = currentMonth()`
+            op = _MIRRORED[op]
+        if isinstance(right, FnApply) and right.fnName in NOW_PARTS:
+            if right.params:
+                self.fail(right, f"{loc}.params[1]", f"{right.fnName}() takes no arguments")
+            return NowPart(NOW_PARTS[right.fnName], op, self.path(left, f"{loc}.params[0]", level))
         if isinstance(left, Literal):
             if isinstance(right, Literal):
                 self.fail(node, loc, "a comparison needs an attribute on one side")
@@ -411,6 +433,7 @@ class NodeReader:
 
 
 _HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
+    "occurs": NodeReader._occurs,
     "and": NodeReader._logical,
     "or": NodeReader._logical,
     "not": NodeReader._not,

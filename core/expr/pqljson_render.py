@@ -25,6 +25,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -47,8 +49,10 @@ from core.expr.pqljson_vocab import (
     CMP_SYMBOLS,
     DATE_PART_FNS,
     NEGATED_STR_FN_NAMES,
+    NOW_PART_FNS,
     STR_FN_NAMES,
 )
+from core.expr.relative import occurs_tail
 
 __all__ = ["lower"]
 
@@ -103,6 +107,12 @@ class _Lowering:
             case Mod(path=path, divisor=divisor, op=op, value=value):
                 rem = FnApply("%", [self.path(path, level), Literal("Integer", divisor)])
                 return FnApply(CMP_SYMBOLS[op], [rem, self.literal(value)])
+            case NowPart(part=part, op=op, path=path):
+                now = FnApply(NOW_PART_FNS[part], [])
+                return FnApply(CMP_SYMBOLS[op], [self.path(path, level), now])
+            case Occurs():
+                tail = Literal("String", occurs_tail(expr))
+                return FnApply("occurs", [self.path(expr.path, level), tail])
             case DatePart(part=part, op=op, path=path, value=value):
                 call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
                 return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])

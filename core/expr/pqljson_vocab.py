@@ -50,6 +50,13 @@ DATE_PARTS: dict[str, DatePartName] = {
     "getDayOfMonth": "day",
 }
 DATE_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in DATE_PARTS.items()}
+NOW_PARTS: dict[str, DatePartName] = {
+    "currentYear": "year",
+    "currentMonth": "month",
+    "currentDayOfMonth": "day",
+}
+"""Functions of the request's clock (``person.birthMonth = currentMonth()``)."""
+NOW_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in NOW_PARTS.items()}
 VALUE_FNS = frozenset({"count", "distinct", "intersection", "%", *DATE_PARTS})
 """Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
 
@@ -89,7 +96,6 @@ _REFUSED_FUNCTIONS: dict[str, str] = {
     "inSegment": "inSegment() (segment membership)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",
-    **{n: "date function {}()" for n in ("currentMonth", "currentYear", "currentDayOfMonth")},
 }
 
 

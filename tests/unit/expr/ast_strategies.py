@@ -28,6 +28,7 @@ from core.expr.ast import (
     Regex,
     StrOp,
 )
+from tests.unit.expr.relative_strategies import relative_atoms
 
 STRINGS = [
     "12",
@@ -160,6 +161,7 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
             path,
             st.sampled_from([1, 2, 11, 17, 2022, 2024, 2.5]).map(lambda n: Lit("number", n)),
         ),
+        relative_atoms(path),
     )
 
 

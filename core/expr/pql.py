@@ -26,6 +26,10 @@ Supported subset (profile-attribute conditions):
 * ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
   and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
   ``occurs between date(..) and date(..)``;
+* time relative to the clock (``core.expr.relative``): ``currentYear()``, ``currentMonth()``,
+  ``currentDayOfMonth()`` compared with an attribute, ``occurs [on|before|after] now|today|
+  yesterday|tomorrow``, ``occurs last|this|next <unit>``, ``occurs between`` with a time word at
+  either end, ``occurs <cmp> N <units> before|after|from now|today``;
 * ``true`` alone is everyone (None).
 
 Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
@@ -33,9 +37,8 @@ The AST mapping is documented in ``core.expr.pqljson``.
 
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
-``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``,
-relative time
-words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
+``xEvent``, ``chain``/``CHAIN``, ``let``, ``if``, ``inSegment``, a time word (``now``,
+``today``, ``yesterday``, ``tomorrow``) outside ``occurs``, ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
 arithmetic (``+ - * /``; ``%`` only as above), an array function of another attribute, and any other

@@ -46,6 +46,7 @@ TimeUnit = Literal[
     "century",
     "millennium",
 ]
+ArithName = Literal["add", "sub", "mul", "div"]
 OccursForm = Literal[
     "before", "on", "after", "between", "last", "this", "next", "eq", "ne", "lt", "le", "gt", "ge"
 ]
@@ -148,6 +149,23 @@ class Mod(msgspec.Struct, frozen=True, tag="mod", tag_field="t"):
     value: Lit
 
 
+class Arith(msgspec.Struct, frozen=True, tag="arith", tag_field="t"):
+    """``left <fn> right <op> value`` (PQL ``product1.price + product2.price > 100``,
+    ``totalProduct.price / totalProduct.sold < 10``): each side is a path or a number, at least
+    one a path. A path's operand is the one value reached through objects only (no list is
+    opened: PQL's arithmetic takes single numbers), a number as a ``number`` literal reads it
+    (numeric strings too). The IEEE double result (``kinds.arith``) compared with ``value``;
+    false where an operand is no such number, on a division by zero, and where the result
+    overflows or underflows to 0 (no result: never a guess). ``value`` is a ``number``
+    literal."""
+
+    fn: ArithName
+    left: Path | int | float
+    right: Path | int | float
+    op: CmpOp
+    value: Lit
+
+
 class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
     """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
     ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
@@ -230,6 +248,7 @@ Expr: TypeAlias = (
     | Count
     | CmpAttr
     | Mod
+    | Arith
     | DatePart
     | Occurs
     | NowPart
@@ -251,6 +270,7 @@ ATOMS: tuple[type, ...] = (
     Count,
     CmpAttr,
     Mod,
+    Arith,
     DatePart,
     Occurs,
     NowPart,

@@ -41,6 +41,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     CmpOp,
@@ -474,6 +475,8 @@ class _Writer:
                 self.refuse("this OData subset compares an attribute with a literal only")
             case Mod():
                 self.refuse("this OData subset has no arithmetic (mod)")
+            case Arith():
+                self.refuse("this OData subset has no arithmetic (add, sub, mul, div)")
             case DatePart():
                 self.refuse("this OData subset has no year()/month()/day() functions")
             case Occurs() | NowPart():

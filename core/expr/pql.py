@@ -22,7 +22,9 @@ Supported subset (profile-attribute conditions):
   ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
   ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
 * map access ``m.get("key")`` (a path step; the renderer writes keys that are no name so);
-* the remainder ``a % n <op> m`` (``n`` a whole number other than 0);
+* the remainder ``a % n <op> m`` (``n`` a whole number other than 0), and one arithmetic
+  operator on the left of a comparison with a number: ``a + b > 3``, ``a * 2 <= 10``,
+  ``price / sold < 5`` (each side an attribute or a number, ``core.expr.ast.Arith``);
 * ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
   and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
   ``occurs between date(..) and date(..)``;
@@ -41,9 +43,9 @@ Refused with ``Invalid("expression", "<construct> is not supported in segment co
 ``today``, ``yesterday``, ``tomorrow``) outside ``occurs``, ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
-arithmetic (``+ - * /``; ``%`` only as above), an array function of another attribute, and any other
-function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where
-and what was expected.
+arithmetic other than as above (``a + b + c``, ``a > b + 1``, unary ``-a``), an array
+function of another attribute, and any other function. Two attributes compared (``a = b``)
+read as ``CmpAttr``. Syntax errors say where and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.
@@ -257,14 +259,10 @@ class _Scanner:
                 )
         elif ch in ")]":
             self.depth -= 1
-        elif ch == "-":
-            if self.prev_operand or nxt not in _DIGITS:
-                self.refuse("arithmetic (-)", i)
+        elif ch == "-" and not self.prev_operand:
+            if nxt not in _DIGITS:
+                self.refuse("arithmetic (unary -)", i)
             return self.number(i + 1)
-        elif ch in "+*/":
-            # `%` passes: `a % 5 = 0` (a remainder compared) is the one arithmetic form read,
-            # and the grammar refuses `%` anywhere else
-            self.refuse(f"arithmetic ({ch})", i)
         elif ch == "=" and nxt == ">":
             self.refuse("a lambda (=>) other than at the start", i)
         self.prev_operand = ch in ")]"
@@ -314,11 +312,13 @@ class _TreeReader:
                 return self.mark(FnApply("not", [self.condition(kids[0], depth + 1)]), pos)
             case "quant":
                 return self.quant(kids, depth, pos)
-            case "mod_compare":
-                left, divisor, op, right = kids
+            case "arith_compare":
+                # `a % 5 = 0` (Mod), `a + b > 3` (Arith): the operator's value compared
+                left, sym, second, op, right = kids
                 assert isinstance(op, Token)
-                rem = self.mark(FnApply("%", [self.operand(left), self.operand(divisor)]), pos)
-                return self.mark(FnApply(op.value, [rem, self.operand(right)]), _pos(op))
+                value = FnApply(_token(sym), [self.operand(left), self.operand(second)])
+                self.mark(value, _pos(sym))
+                return self.mark(FnApply(op.value, [value, self.operand(right)]), _pos(op))
             case "compare":
                 left, op, right = kids
                 assert isinstance(op, Token)
@@ -664,8 +664,9 @@ def _target(node: Node) -> str:
     """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
     if isinstance(node, FnApply) and not node.params:
         return f"{node.fnName}()"  # currentMonth()
-    if isinstance(node, FnApply) and node.fnName == "%":
-        return f"{_target(node.params[0])} % {_literal(node.params[1])}"
+    if isinstance(node, FnApply) and node.fnName in ("%", "+", "-", "*", "/"):
+        left, right = (_literal(p) if isinstance(p, Literal) else _target(p) for p in node.params)
+        return f"{left} {node.fnName} {right}"
     if isinstance(node, FnApply):
         args = ", ".join(_literal(param) for param in node.params[1:])
         return f"{_target(node.params[0])}.{node.fnName}({args})"

@@ -16,6 +16,7 @@ from core.errors import Invalid, LimitExceeded
 from core.expr import re2
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     CmpOp,
@@ -50,6 +51,7 @@ from core.expr.pqljson_nodes import (
     valid_date,
 )
 from core.expr.pqljson_vocab import (
+    ARITH_FNS,
     ARRAY_FNS,
     CMP_FNS,
     DATE_PARTS,
@@ -195,6 +197,8 @@ class NodeReader:
             return self._intersection(left, op, right, where, level)
         if left.fnName == "%":
             return self._mod(left, op, right, loc, level)
+        if left.fnName in ARITH_FNS:
+            return self._arith(left, op, right, loc, level)
         if left.fnName in DATE_PARTS:
             (target,) = self._params(left, where, 1)
             path = self.path(target, f"{where}.params[0]", level)
@@ -227,6 +231,30 @@ class NodeReader:
         if value.kind != "number":
             self.fail(right, f"{loc}.params[1]", "a remainder is compared with a number")
         return Mod(path, n, op, value)
+
+    def _arith(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a + b <op> n``: each side an attribute or a number, at least one an attribute."""
+        where = f"{loc}.params[0]"
+        sides: list[Path | int | float] = []
+        for i, side in enumerate(self._params(call, where, 2)):
+            if isinstance(side, Literal):
+                number = side.value
+                if side.literalType not in ("Integer", "Double") or isinstance(number, bool):
+                    self.fail(side, f"{where}.params[{i}]", "arithmetic takes numbers")
+                assert isinstance(number, int | float)
+                sides.append(number)
+            else:
+                sides.append(self.path(side, f"{where}.params[{i}]", level))
+        if not any(isinstance(side, tuple) for side in sides):
+            self.fail(call, where, "arithmetic needs an attribute on one side")
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(
+                right,
+                f"{loc}.params[1]",
+                "a sum, difference, product or quotient is compared with a number",
+            )
+        return Arith(ARITH_FNS[call.fnName], sides[0], sides[1], op, value)
 
     def _intersection(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
         """``a.intersection(L) = R``: the values of ``a`` that are in ``L`` are exactly those

@@ -14,6 +14,7 @@ from typing import NoReturn
 from core.errors import NotExpressible
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -46,6 +47,7 @@ from core.expr.pqljson_nodes import (
     valid_date,
 )
 from core.expr.pqljson_vocab import (
+    ARITH_SYMBOLS,
     CMP_SYMBOLS,
     DATE_PART_FNS,
     NEGATED_STR_FN_NAMES,
@@ -73,6 +75,9 @@ class _Lowering:
 
     def refuse(self, reason: str) -> NoReturn:
         raise NotExpressible(self.language, reason)
+
+    def number(self, value: int | float) -> Literal:
+        return Literal("Integer", value) if isinstance(value, int) else Literal("Double", value)
 
     def node(self, expr: Expr, level: int) -> Node:
         match expr:
@@ -107,6 +112,13 @@ class _Lowering:
             case Mod(path=path, divisor=divisor, op=op, value=value):
                 rem = FnApply("%", [self.path(path, level), Literal("Integer", divisor)])
                 return FnApply(CMP_SYMBOLS[op], [rem, self.literal(value)])
+            case Arith():
+                sides = [
+                    self.path(side, level) if isinstance(side, tuple) else self.number(side)
+                    for side in (expr.left, expr.right)
+                ]
+                call = FnApply(ARITH_SYMBOLS[expr.fn], sides)
+                return FnApply(CMP_SYMBOLS[expr.op], [call, self.literal(expr.value)])
             case NowPart(part=part, op=op, path=path):
                 now = FnApply(NOW_PART_FNS[part], [])
                 return FnApply(CMP_SYMBOLS[op], [self.path(path, level), now])

@@ -305,10 +305,12 @@ async def client_token_a(store: Store) -> str:
 
 FROZEN_NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 """The clock of every test (``core.clock``): an instant the drawn profiles hold, so conditions
-relative to now meet their edges; a test that needs another puts it in ``clock.WALL``."""
+relative to now meet their edges; a test that needs another puts it in ``clock.WALL`` and puts
+this one back. Session-wide, so module fixtures that run requests (the semantics table) see it
+too."""
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def frozen_clock() -> Iterator[dt.datetime]:
     wall = clock.WALL[0]
     clock.WALL[0] = lambda: FROZEN_NOW

@@ -775,6 +775,8 @@ def _as_sdks_read(expr: ast.Expr) -> ast.Expr:
         return msgspec.structs.replace(
             expr, left=(".".join(expr.left),), right=(".".join(expr.right),)
         )
+    if isinstance(expr, ast.Arith):
+        return expr  # no Unleash constraint has arithmetic
     if len(expr.path) > 1:
         expr = msgspec.structs.replace(expr, path=(".".join(expr.path),))
     if isinstance(expr, ast.Cmp) and expr.value.kind == "datetime":

@@ -18,6 +18,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import clock
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
 from gateway.answers import KEPT_STATUSES, Answers, Key
 from gateway.draining import Render, shutdown_response
@@ -169,6 +170,7 @@ class RequestContext:
             await send(message)
 
         token = REQUEST_ID.set(request_id)
+        clock_token = clock.begin()  # one instant for every condition relative to now
         try:
             if answers is not None:
                 key = answers.key(scope)
@@ -198,6 +200,7 @@ class RequestContext:
             response = await shutdown_response(scope, self.render)
             await response(scope, receive, send_with_id)
         finally:
+            clock.end(clock_token)
             seconds = time.perf_counter() - started
             if metrics is not None:
                 metrics.record(

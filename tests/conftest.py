@@ -18,6 +18,7 @@ backends gets the ``postgres`` marker.
 
 from __future__ import annotations
 
+import datetime as dt
 import graphlib
 import shutil
 import types
@@ -29,6 +30,7 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from core import clock
 from core.store import Store, open_store
 from core.store.base import Tx
 from core.tokens import TokenService
@@ -299,3 +301,18 @@ async def token_b(store: Store) -> str:
 @pytest.fixture
 async def client_token_a(store: Store) -> str:
     return await make_token(store, "tenant-a", scope="client:development", name="sdk")
+
+
+FROZEN_NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+"""The clock of every test (``core.clock``): an instant the drawn profiles hold, so conditions
+relative to now meet their edges; a test that needs another puts it in ``clock.WALL`` and puts
+this one back. Session-wide, so module fixtures that run requests (the semantics table) see it
+too."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frozen_clock() -> Iterator[dt.datetime]:
+    wall = clock.WALL[0]
+    clock.WALL[0] = lambda: FROZEN_NOW
+    yield FROZEN_NOW
+    clock.WALL[0] = wall

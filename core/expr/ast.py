@@ -3,7 +3,7 @@
 Semantics (the contract every parser, renderer, evaluator and SQL compiler follows):
 
 * Two-valued logic. Every *atom* (``Cmp``, ``In``, ``StrOp``, ``Like``, ``Regex``, ``Count``,
-  ``DatePart``) is **false** when
+  ``DatePart``, ``Occurs``, ``NowPart``) is **false** when
   the attribute at its path is missing or JSON null. ``Not`` is plain boolean negation, so
   ``Not(In(...))`` is true on a missing attribute (Unleash ``NOT_IN``), while "present and not in"
   (PQL ``notIn``) is ``And(Exists(p), Not(In(...)))``.
@@ -33,6 +33,23 @@ LitKind = Literal["string", "number", "bool", "null", "datetime", "date", "semve
 CmpOp = Literal["eq", "ne", "lt", "le", "gt", "ge"]
 StrOpName = Literal["starts_with", "ends_with", "contains"]
 DatePartName = Literal["year", "month", "day"]
+TimeUnit = Literal[
+    "millisecond",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "year",
+    "decade",
+    "century",
+    "millennium",
+]
+ArithName = Literal["add", "sub", "mul", "div"]
+OccursForm = Literal[
+    "before", "on", "after", "between", "last", "this", "next", "eq", "ne", "lt", "le", "gt", "ge"
+]
 
 
 class Lit(msgspec.Struct, frozen=True, tag="lit", tag_field="t"):
@@ -132,6 +149,23 @@ class Mod(msgspec.Struct, frozen=True, tag="mod", tag_field="t"):
     value: Lit
 
 
+class Arith(msgspec.Struct, frozen=True, tag="arith", tag_field="t"):
+    """``left <fn> right <op> value`` (PQL ``product1.price + product2.price > 100``,
+    ``totalProduct.price / totalProduct.sold < 10``): each side is a path or a number, at least
+    one a path. A path's operand is the one value reached through objects only (no list is
+    opened: PQL's arithmetic takes single numbers), a number as a ``number`` literal reads it
+    (numeric strings too). The IEEE double result (``kinds.arith``) compared with ``value``;
+    false where an operand is no such number, on a division by zero, and where the result
+    overflows or underflows to 0 (no result: never a guess). ``value`` is a ``number``
+    literal."""
+
+    fn: ArithName
+    left: Path | int | float
+    right: Path | int | float
+    op: CmpOp
+    value: Lit
+
+
 class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
     """``part of the value at path <op> value`` (PQL ``.getYear()``, ``.getMonth()`` 1-12,
     ``.getDayOfMonth()``): the part of the UTC calendar day of a ``datetime`` value (see
@@ -142,6 +176,39 @@ class DatePart(msgspec.Struct, frozen=True, tag="datepart", tag_field="t"):
     op: CmpOp
     path: Path
     value: Lit
+
+
+class Occurs(msgspec.Struct, frozen=True, tag="occurs", tag_field="t"):
+    """PQL ``occurs`` relative to the clock: the value at ``path`` is an instant (as for a
+    ``datetime`` literal) in a period decided by the request's one instant (``core.clock``).
+    The forms, as written (``core.expr.relative`` gives each its bounds, in UTC):
+
+    * ``before`` / ``on`` / ``after`` ``at``: ``p occurs before today``; ``at`` is ``now``,
+      ``today``, ``yesterday`` or ``tomorrow`` (a day word is that UTC day, ``now`` the instant);
+    * ``between`` ``at`` and ``until``: each a word as above or an ISO day (``2015-01-08``),
+      both ends included (not both days: that form is two ``Cmp`` of ``date`` literals);
+    * ``last`` / ``this`` / ``next`` ``unit``: the calendar period before, holding, after now;
+    * a comparison (``eq`` …) ``n`` ``unit`` ``before``/``after`` (``after=True``) ``at``
+      (``now`` or ``today``): ``p occurs = 3 days before today``.
+    """
+
+    path: Path
+    form: OccursForm
+    at: str = "today"
+    until: str = ""
+    n: int = 0
+    unit: TimeUnit = "day"
+    after: bool = False
+
+
+class NowPart(msgspec.Struct, frozen=True, tag="nowpart", tag_field="t"):
+    """``number at path <op> part of the clock's UTC day`` (PQL ``currentYear()``,
+    ``currentMonth()`` 1-12, ``currentDayOfMonth()``): true when some value at ``path`` is a
+    number (as a ``number`` literal compares) in that relation."""
+
+    part: DatePartName
+    op: CmpOp
+    path: Path
 
 
 class SegmentRef(msgspec.Struct, frozen=True, tag="segment", tag_field="t"):
@@ -181,7 +248,10 @@ Expr: TypeAlias = (
     | Count
     | CmpAttr
     | Mod
+    | Arith
     | DatePart
+    | Occurs
+    | NowPart
     | SegmentRef
     | And
     | Or
@@ -200,7 +270,10 @@ ATOMS: tuple[type, ...] = (
     Count,
     CmpAttr,
     Mod,
+    Arith,
     DatePart,
+    Occurs,
+    NowPart,
     SegmentRef,
 )
 

@@ -18,6 +18,7 @@ from core.errors import Invalid, LimitExceeded
 from core.expr import re2
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -29,6 +30,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -36,9 +39,10 @@ from core.expr.ast import (
     SegmentRef,
     StrOp,
 )
-from core.expr.kinds import lit_key
+from core.expr.kinds import canonical_number, lit_key
 from core.expr.limits import DEFAULT_LIMITS, Limits
 from core.expr.normalize import normalize
+from core.expr.relative import occurs_problem
 
 MAX_STEP = 256
 """Characters of one path step (an attribute name)."""
@@ -133,6 +137,24 @@ class _Checker:
         elif isinstance(e, CmpAttr):
             self.path(e.left, in_quant=in_quant)
             self.path(e.right, in_quant=in_quant)
+        elif isinstance(e, Arith):
+            sides = (e.left, e.right)
+            if not any(isinstance(side, tuple) for side in sides):
+                raise self.refuse("an `arith` has an attribute on at least one side")
+            for side in sides:
+                if isinstance(side, tuple):
+                    self.path(side, in_quant=in_quant)
+                elif canonical_number(side) is None:
+                    raise self.refuse("an `arith` operand is a path or a finite number")
+            if e.value.kind != "number":
+                raise self.refuse("an `arith` compares with a number")
+            self.lit(e.value)
+        elif isinstance(e, NowPart):
+            self.path(e.path, in_quant=in_quant)
+        elif isinstance(e, Occurs):
+            self.path(e.path, in_quant=in_quant)
+            if (problem := occurs_problem(e)) is not None:
+                raise self.refuse(problem)
         else:
             self.atom(e, in_quant=in_quant)
 

@@ -48,6 +48,8 @@ from core.expr.ast import (
     In,
     Lit,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -508,6 +510,8 @@ def _rule(e: Expr, element: bool = False) -> tuple[str, dict[str, Any]]:
             _BOUND_KEYS[low.op]: _value(low.value),
             _BOUND_KEYS[high.op]: _value(high.value),
         }
+    if isinstance(e, Occurs | NowPart):
+        raise _refuse("a time relative to now: Confidence rules compare with fixed values")
     raise _refuse(f"{type(e).__name__} has no Confidence rule")
 
 

@@ -23,6 +23,10 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * ``Regex`` patterns are RE2 syntax, run by RE2 itself (``core.expr.matchers``), searched
   anywhere; a pattern outside the subset (``core.expr.re2``) never matches (Unleash: "invalid
   pattern → false"). ``Like`` is compiled to RE2 as well.
+* ``Arith``: the numbers at its sides (a path's one value through objects,
+  ``kinds.strict_number``) combined as PostgreSQL's ``float8`` would (``kinds.arith``).
+* ``Occurs`` and ``NowPart`` (relative to the clock) are what ``core.expr.relative.pin_atom``
+  makes of them at the request's one instant (``core.clock.now``).
 * ``SegmentRef`` asks ``resolve_segment(ref, context)``; without a resolver it is false (an
   unknown segment never matches: Confidence and Unleash both).
 * The evaluator never invents values: Unleash's "``currentTime`` missing → now" is the caller's
@@ -41,10 +45,12 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+from core import clock
 from core.budget import CURRENT_BUDGET
 from core.expr import re2
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -55,6 +61,8 @@ from core.expr.ast import (
     Like,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -64,15 +72,19 @@ from core.expr.ast import (
 )
 from core.expr.kinds import (
     KEY_FUNCTIONS,
+    arith,
     date_part,
     lit_key,
     number_key,
     number_text,
     remainder,
     scalar_key,
+    strict_number,
     string_key,
 )
 from core.expr.matchers import Matcher, PatternRefused, like_matcher, regex_matcher
+from core.expr.normalize import normalize
+from core.expr.relative import pin_atom
 
 Context = Mapping[str, Any]
 Compiled = Callable[[Context], bool]
@@ -321,6 +333,28 @@ def _mod_test(node: Mod) -> Test:
     return test
 
 
+def _arith(node: Arith) -> Pred:
+    expected = lit_key(node.value) if node.value.kind == "number" else None
+    if expected is None:
+        return lambda root, ctx: False
+    op, fn, left, right = _OPS[node.op], node.fn, node.left, node.right
+
+    def operand(side: Path | int | float, root: Any) -> float | None:
+        return strict_number(root, side) if isinstance(side, tuple) else float(side)
+
+    def test(root: Any, ctx: Context) -> bool:
+        a = operand(left, root)
+        if a is None:
+            return False
+        b = operand(right, root)
+        if b is None:
+            return False
+        result = arith(a, b, fn)
+        return result is not None and op(result, expected)
+
+    return test
+
+
 def _like_test(node: Like) -> Test:
     try:
         matches = like_matcher(node.pattern, node.ci)
@@ -387,17 +421,40 @@ class _Compiler:
             return _cmp_attr(expr)
         if isinstance(expr, Mod):
             return _atom(expr.path, _mod_test(expr))
+        if isinstance(expr, Arith):
+            return _arith(expr)
+        if isinstance(expr, Occurs | NowPart):
+            return self.relative(expr)
         if isinstance(expr, Quant):
             return _quant(expr.q, expr.path, self.node(expr.cond))
         if isinstance(expr, SegmentRef):
             return self.segment(expr.ref)
         raise TypeError(f"not a condition node: {expr!r}")
 
+    def relative(self, expr: Occurs | NowPart) -> Pred:
+        """The fixed condition ``expr`` means at the request's instant (``core.clock``),
+        compiled again only when the instant changes (once per request at most)."""
+        pinned: list[tuple[int, Pred]] = []
+
+        def relative(node: Any, ctx: Context) -> bool:
+            now = clock.now_us()
+            if not pinned or pinned[0][0] != now:
+                fixed = normalize(pin_atom(expr, now))
+                pred = self.node(fixed) if fixed is not None else _everyone_pred
+                pinned[:] = [(now, pred)]
+            return pinned[0][1](node, ctx)
+
+        return relative
+
     def segment(self, ref: str) -> Pred:
         resolve = self.resolve_segment
         if resolve is None:
             return lambda node, ctx: False
         return lambda node, ctx: resolve(ref, ctx)
+
+
+def _everyone_pred(node: Any, ctx: Context) -> bool:
+    return True
 
 
 def _all_of(preds: list[Pred]) -> Pred:

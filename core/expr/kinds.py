@@ -214,6 +214,37 @@ def remainder(value: Any, divisor: int) -> int | None:
     return int(math.fmod(int(f), divisor))
 
 
+def arith(a: float, b: float, fn: str) -> float | None:
+    """``a fn b`` for finite doubles as PostgreSQL's ``float8`` computes it, None where it raises
+    there: a division by zero, a result that overflows to infinity or underflows to 0 from
+    operands that are not 0 (so both backends and the evaluator agree, and none errs)."""
+    if fn == "add":
+        result = a + b
+    elif fn == "sub":
+        result = a - b
+    elif fn == "mul":
+        result = a * b
+        if result == 0.0 and a != 0.0 and b != 0.0:
+            return None
+    else:
+        if b == 0.0:
+            return None
+        result = a / b
+        if result == 0.0 and a != 0.0:
+            return None
+    return result if math.isfinite(result) else None
+
+
+def strict_number(root: Any, path: tuple[str, ...]) -> float | None:
+    """The number at ``path`` reached through objects only (``Arith``'s operand), or None."""
+    node = root
+    for key in path:
+        if type(node) is not dict:
+            return None
+        node = node.get(key)
+    return None if isinstance(node, bool) else number_key(node)
+
+
 def scalar_key(value: Any) -> tuple[str, Any] | None:
     """A JSON scalar as (its JSON type, a key ordered and equal as PostgreSQL's ``jsonb`` orders
     that type: numbers by exact value, strings by code point), None for null and containers.

@@ -21,6 +21,7 @@ import msgspec
 from core.errors import Invalid, LimitExceeded
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -92,6 +93,12 @@ def check_condition(
         if isinstance(e, CmpAttr):
             _texts(field, limits, (*e.left, *e.right))
             continue
+        if isinstance(e, Arith):
+            for side in (e.left, e.right):
+                if isinstance(side, tuple):
+                    _texts(field, limits, side)
+            values += _values(field, limits, e)
+            continue
         _texts(field, limits, e.path)
         if isinstance(e, Quant):
             pending.append((e.cond, depth + 1))
@@ -114,7 +121,7 @@ def _values(field: str, limits: Limits, e: Expr) -> int:
         texts = e.values
     elif isinstance(e, Like | Regex):
         texts = (e.pattern,)
-    elif isinstance(e, Cmp | Count | DatePart | Mod):
+    elif isinstance(e, Cmp | Count | DatePart | Mod | Arith):
         lits = (e.value,)
     count = len(lits) + len(texts)
     if count > limits.max_values:

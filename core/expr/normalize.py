@@ -28,6 +28,7 @@ import msgspec
 from core.errors import LimitExceeded
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     CmpOp,
@@ -46,7 +47,7 @@ from core.expr.ast import (
     StrOp,
     encode,
 )
-from core.expr.kinds import canonical_lit
+from core.expr.kinds import canonical_lit, canonical_number
 
 _MAX_DEPTH = 512
 """A guard against hand-built ASTs far deeper than any parser allows."""
@@ -108,6 +109,12 @@ def canonical_atom(atom: Expr) -> Expr:
     if isinstance(atom, CmpAttr) and atom.right < atom.left:
         # `b = a` is `a = b`, `b < a` is `a > b`: one spelling, the paths in order
         return CmpAttr(_MIRRORED[atom.op], atom.right, atom.left)
+    if isinstance(atom, Arith):
+        left, right = (
+            side if isinstance(side, tuple) else canonical_number(side) or 0
+            for side in (atom.left, atom.right)
+        )
+        return Arith(atom.fn, left, right, atom.op, canonical_lit(atom.value))
     if isinstance(atom, Mod):
         return Mod(atom.path, atom.divisor, atom.op, canonical_lit(atom.value))
     if isinstance(atom, DatePart):

@@ -41,6 +41,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     CmpOp,
@@ -53,6 +54,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -472,8 +475,12 @@ class _Writer:
                 self.refuse("this OData subset compares an attribute with a literal only")
             case Mod():
                 self.refuse("this OData subset has no arithmetic (mod)")
+            case Arith():
+                self.refuse("this OData subset has no arithmetic (add, sub, mul, div)")
             case DatePart():
                 self.refuse("this OData subset has no year()/month()/day() functions")
+            case Occurs() | NowPart():
+                self.refuse("this OData subset has no time relative to now (now())")
         raise TypeError(f"not an AST node: {expr!r}")  # pragma: no cover
 
     def junction(self, args: tuple[Expr, ...], level: int, word: Kind) -> str:

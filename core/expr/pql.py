@@ -22,10 +22,16 @@ Supported subset (profile-attribute conditions):
   ``.supersetOf([..])``, ``.subsetOf([..])``, ``.intersection([..]) = [..]`` (and ``!=``), and
   ``.count()`` / ``.distinct().count()`` compared with a number (methods chain on a call);
 * map access ``m.get("key")`` (a path step; the renderer writes keys that are no name so);
-* the remainder ``a % n <op> m`` (``n`` a whole number other than 0);
+* the remainder ``a % n <op> m`` (``n`` a whole number other than 0), and one arithmetic
+  operator on the left of a comparison with a number: ``a + b > 3``, ``a * 2 <= 10``,
+  ``price / sold < 5`` (each side an attribute or a number, ``core.expr.ast.Arith``);
 * ``.getYear()``, ``.getMonth()``, ``.getDayOfMonth()`` compared with a number or ``in [..]``,
   and ``occurs`` with a fixed day: ``occurs [on|before|after] date(..)``,
   ``occurs between date(..) and date(..)``;
+* time relative to the clock (``core.expr.relative``): ``currentYear()``, ``currentMonth()``,
+  ``currentDayOfMonth()`` compared with an attribute, ``occurs [on|before|after] now|today|
+  yesterday|tomorrow``, ``occurs last|this|next <unit>``, ``occurs between`` with a time word at
+  either end, ``occurs <cmp> N <units> before|after|from now|today``;
 * ``true`` alone is everyone (None).
 
 Precedence, loosest first: ``or``, ``and``, ``not``/``!``, comparison / in / notIn / like.
@@ -33,14 +39,13 @@ The AST mapping is documented in ``core.expr.pqljson``.
 
 Refused with ``Invalid("expression", "<construct> is not supported in segment conditions
 (position N)", position=N)``, N the 0-based character offset of the construct: ``select``,
-``xEvent``, ``chain``/``CHAIN``, ``occurs`` relative to now, ``let``, ``if``, ``inSegment``,
-relative time
-words (``now``, ``today``, ``yesterday``, ``tomorrow``), ``null``, aggregations other than
+``xEvent``, ``chain``/``CHAIN``, ``let``, ``if``, ``inSegment``, a time word (``now``,
+``today``, ``yesterday``, ``tomorrow``) outside ``occurs``, ``null``, aggregations other than
 ``count`` (``.sum()`` ``.average()`` ``.min()`` ``.max()`` ``.topN()`` ``.bottomN()`` ``.head()``,
 ``… over``), the other array functions (``groupBy``, ``filter``, ``map``), map / date functions,
-arithmetic (``+ - * /``; ``%`` only as above), an array function of another attribute, and any other
-function. Two attributes compared (``a = b``) read as ``CmpAttr``. Syntax errors say where
-and what was expected.
+arithmetic other than as above (``a + b + c``, ``a > b + 1``, unary ``-a``), an array
+function of another attribute, and any other function. Two attributes compared (``a = b``)
+read as ``CmpAttr``. Syntax errors say where and what was expected.
 
 Rendering always writes implicit paths (``$1.`` only before a keyword-named first step),
 ``not (…)`` with parentheses, and quantifier variables ``X1``, ``X2`` … by nesting level.
@@ -74,6 +79,8 @@ from core.expr.pqljson import (
     lower,
     refused,
 )
+from core.expr.pqljson_vocab import NOW_PARTS
+from core.expr.relative import TIME_WORDS
 
 __all__ = ["parse_pql", "render_pql"]
 
@@ -94,15 +101,16 @@ _REFUSED_WORDS: dict[str, str] = {
     "inSegment": "inSegment() (segment membership)",
     "over": "aggregation … over",
     "null": "the null literal (use .isNull() / .isNotNull())",
-    **{w: f"the relative time word {w}" for w in ("now", "today", "yesterday", "tomorrow")},
 }
+_TIME_WORD_SPAN = 8
+"""How many words after ``occurs`` may be time words (``between yesterday and today``)."""
 _OPERATOR_WORDS = frozenset(
     {"and", "or", "not", "in", "notIn", "like", "exists", "forall", "from", "where", "occurs"}
 )
-_OCCURS_FIXED = frozenset({"between", "on", "before", "after", "date"})
-"""What may follow ``occurs``: a fixed day (``date(…)``), possibly after a direction."""
+_OCCURS_WORDS = frozenset({"between", "on", "before", "after", "date", "last", "this", "next"})
+"""What may follow ``occurs`` as a word (a comparison may follow too: ``= 3 days before``)."""
 _KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
-_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date"}
+_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date", *TIME_WORDS}
 """A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -154,6 +162,7 @@ class _Scanner:
         self.depth = 0
         self.prev_operand = False  # the last token ends an operand: a `-` now is subtraction
         self.after_dot = False  # the next word is a path step or a method name
+        self.time_words = 0  # words left in an `occurs` clause, where now/today/… are read
 
     def refuse(self, construct: str, pos: int) -> NoReturn:
         raise Invalid(FIELD, refused(construct, f"position {pos}"), pos)
@@ -195,25 +204,30 @@ class _Scanner:
                 self.refuse(describe_function(word, method=True), start)
         elif word == "occurs":
             self.occurs(start, nxt)
+        elif word in TIME_WORDS and not self.time_words:
+            self.refuse(f"the time word {word} outside occurs", start)
         elif word in _REFUSED_WORDS:
             self.refuse(_REFUSED_WORDS[word], start)
-        elif is_call and word not in _OPERATOR_WORDS and word != "date":
+        elif is_call and word not in _OPERATOR_WORDS and word != "date" and word not in NOW_PARTS:
             self.refuse(describe_function(word, method=False), start)
+        self.time_words = max(0, self.time_words - 1)
         self.prev_operand = word not in _OPERATOR_WORDS
         self.after_dot = False
         return end
 
     def occurs(self, start: int, nxt: int) -> None:
-        """Only a fixed day may follow ``occurs``; the rest of its forms (``last week``,
-        ``= 3 days before today``, ``> 2 hours after now``) are relative to the clock."""
+        """What follows ``occurs``: a direction, ``between``, ``last``/``this``/``next``, a
+        comparison or a day; the time words may stand in its next few words."""
         text = self.text
         end = nxt
         while end < len(text) and text[end] in _WORD_CHARS:
             end += 1
         following = text[nxt:end]
-        if following not in _OCCURS_FIXED:
+        comparison = nxt < len(text) and text[nxt] in "=<>!"
+        if following not in _OCCURS_WORDS and following not in TIME_WORDS and not comparison:
             shown = following or text[nxt : nxt + 2].strip() or "…"
-            self.refuse(f"occurs {shown} … (a time relative to now)", start)
+            self.refuse(f"occurs {shown} …", start)
+        self.time_words = _TIME_WORD_SPAN + 1
 
     def number(self, start: int) -> int:
         text, i, n = self.text, start, len(self.text)
@@ -245,14 +259,10 @@ class _Scanner:
                 )
         elif ch in ")]":
             self.depth -= 1
-        elif ch == "-":
-            if self.prev_operand or nxt not in _DIGITS:
-                self.refuse("arithmetic (-)", i)
+        elif ch == "-" and not self.prev_operand:
+            if nxt not in _DIGITS:
+                self.refuse("arithmetic (unary -)", i)
             return self.number(i + 1)
-        elif ch in "+*/":
-            # `%` passes: `a % 5 = 0` (a remainder compared) is the one arithmetic form read,
-            # and the grammar refuses `%` anywhere else
-            self.refuse(f"arithmetic ({ch})", i)
         elif ch == "=" and nxt == ">":
             self.refuse("a lambda (=>) other than at the start", i)
         self.prev_operand = ch in ")]"
@@ -302,11 +312,13 @@ class _TreeReader:
                 return self.mark(FnApply("not", [self.condition(kids[0], depth + 1)]), pos)
             case "quant":
                 return self.quant(kids, depth, pos)
-            case "mod_compare":
-                left, divisor, op, right = kids
+            case "arith_compare":
+                # `a % 5 = 0` (Mod), `a + b > 3` (Arith): the operator's value compared
+                left, sym, second, op, right = kids
                 assert isinstance(op, Token)
-                rem = self.mark(FnApply("%", [self.operand(left), self.operand(divisor)]), pos)
-                return self.mark(FnApply(op.value, [rem, self.operand(right)]), _pos(op))
+                value = FnApply(_token(sym), [self.operand(left), self.operand(second)])
+                self.mark(value, _pos(sym))
+                return self.mark(FnApply(op.value, [value, self.operand(right)]), _pos(op))
             case "compare":
                 left, op, right = kids
                 assert isinstance(op, Token)
@@ -315,23 +327,58 @@ class _TreeReader:
             case "occurs_between":
                 left, low, high = kids
                 target = self.operand(left)
-                lower = self.occurs_day(low)
-                upper = self.occurs_day(high)
-                params = [self.mark(FnApply(">=", [target, lower]), pos)]
-                params.append(self.mark(FnApply("<=", [target, upper]), pos))
-                return self.mark(FnApply("and", params), pos)
+                if self.time_word(low) is None and self.time_word(high) is None:
+                    lower = self.occurs_day(low)
+                    upper = self.occurs_day(high)
+                    params = [self.mark(FnApply(">=", [target, lower]), pos)]
+                    params.append(self.mark(FnApply("<=", [target, upper]), pos))
+                    return self.mark(FnApply("and", params), pos)
+                tail = f"between {self.occurs_end(low)} and {self.occurs_end(high)}"
+                return self.relative(target, tail, pos)
             case "occurs":
                 left, *words, right = kids
                 word = _as_token(words[0]).value if words else "on"
+                if (time := self.time_word(right)) is not None:
+                    return self.relative(self.operand(left), f"{word} {time}", pos)
                 fn = {"on": "=", "before": "<", "after": ">"}[word]
                 day = self.occurs_day(right)
                 return self.mark(FnApply(fn, [self.operand(left), day]), pos)
+            case "occurs_period":
+                left, which, unit = kids
+                return self.relative(self.operand(left), f"{_token(which)} {_token(unit)}", pos)
+            case "occurs_count":
+                left, op, n, unit, direction, right = kids
+                time = self.time_word(right)
+                if time is None:
+                    self.fail("occurs counts units from now or today", _pos(right))
+                spelled = (_token(op), _token(n), _token(unit), _token(direction), time)
+                return self.relative(self.operand(left), " ".join(spelled), pos)
             case "in_" | "not_in" | "like":
                 fn = {"in_": "in", "not_in": "notIn", "like": "like"}[str(tree.data)]
                 return self.mark(FnApply(fn, [self.operand(k) for k in kids]), pos)
             case "bare":
                 return self.operand(kids[0])
         return self.operand(tree)
+
+    def time_word(self, tree: _Child) -> str | None:
+        """``now``, ``today``, ``yesterday`` or ``tomorrow`` where ``tree`` is one of them."""
+        if isinstance(tree, Tree) and tree.data == "path" and len(tree.children) == 1:
+            word = _token(tree.children[0])
+            return word if word in TIME_WORDS else None
+        return None
+
+    def occurs_end(self, tree: _Child) -> str:
+        """An end of ``occurs between``: a time word, or ``date(…)`` as PQL writes it."""
+        time = self.time_word(tree)
+        if time is not None:
+            return time
+        day = self.occurs_day(tree)
+        assert isinstance(day, Literal)
+        return _literal(day)
+
+    def relative(self, target: Node, tail: str, pos: int) -> Node:
+        """``target occurs <tail>`` relative to the clock, read by ``core.expr.relative``."""
+        return self.mark(FnApply("occurs", [target, self.mark(Literal("String", tail), pos)]), pos)
 
     def occurs_day(self, tree: _Child) -> Node:
         """``occurs`` compares an instant's UTC calendar day with a fixed day, ``date(y, m, d)``."""
@@ -394,6 +441,10 @@ class _TreeReader:
         if len(steps) == 1:
             if name.value == "date":
                 return self.date(args, pos)
+            if name.value in NOW_PARTS:
+                if args:
+                    self.fail(f"{name.value}() takes no arguments", pos)
+                return self.mark(FnApply(name.value, []), pos)
             raise Invalid(  # pragma: no cover - the pre-scan refuses other functions first
                 FIELD, refused(describe_function(name.value, method=False), f"position {pos}"), pos
             )
@@ -595,6 +646,10 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         return f"{head} where {body}", "quant"
     target = _target(params[0])
     args = [_literal(p) if isinstance(p, Literal) else _target(p) for p in params[1:]]
+    if fn == "occurs":
+        tail = params[1]
+        assert isinstance(tail, Literal) and isinstance(tail.value, str)
+        return f"{target} occurs {tail.value}", "atom"
     if fn in ("in", "notIn", "like") or not fn[0].isalpha():
         return f"{target} {fn} {args[0]}", "atom"
     return f"{target}.{fn}({', '.join(args)})", "atom"
@@ -607,8 +662,11 @@ def _write_child(node: Node, level: int, wrap: set[Kind]) -> str:
 
 def _target(node: Node) -> str:
     """The left side of an atom: a path, or a method's value on one (``a.distinct().count()``)."""
-    if isinstance(node, FnApply) and node.fnName == "%":
-        return f"{_target(node.params[0])} % {_literal(node.params[1])}"
+    if isinstance(node, FnApply) and not node.params:
+        return f"{node.fnName}()"  # currentMonth()
+    if isinstance(node, FnApply) and node.fnName in ("%", "+", "-", "*", "/"):
+        left, right = (_literal(p) if isinstance(p, Literal) else _target(p) for p in node.params)
+        return f"{left} {node.fnName} {right}"
     if isinstance(node, FnApply):
         args = ", ".join(_literal(param) for param in node.params[1:])
         return f"{_target(node.params[0])}.{node.fnName}({args})"

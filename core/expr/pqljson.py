@@ -58,6 +58,8 @@ Mapping to the AST (``core.expr.ast``; PQL compares with null as false):
   ``R ⊄ L`` is refused as never true), ``!=`` → ``And(Exists(p), Not(that))``;
   ``count()`` / ``distinct().count()`` ``<op> n`` → ``Count(op, p, n, distinct)``.
 * ``p % n <op> m`` → ``Mod``; ``p.getMonth() <op> m`` (and the others) → ``DatePart``.
+* ``p <op> currentMonth()`` (and the others) → ``NowPart``; ``{"fnName": "occurs", "params":
+  [p, "last week"]}`` (the words after PQL's ``occurs``) → ``Occurs`` (``core.expr.relative``).
 
 Not expressible (``NotExpressible``): ``datetime`` / ``semver`` / ``version`` / ``null`` literals
 (PQL has no exact instant literal), ``SegmentRef``, case-insensitive ``In``/``Like``/``Regex``/

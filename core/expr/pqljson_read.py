@@ -16,6 +16,7 @@ from core.errors import Invalid, LimitExceeded
 from core.expr import re2
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     CmpOp,
@@ -28,6 +29,7 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
     Or,
     Path,
     Quant,
@@ -49,15 +51,18 @@ from core.expr.pqljson_nodes import (
     valid_date,
 )
 from core.expr.pqljson_vocab import (
+    ARITH_FNS,
     ARRAY_FNS,
     CMP_FNS,
     DATE_PARTS,
     NEGATED_STR_FNS,
+    NOW_PARTS,
     STR_FNS,
     VALUE_FNS,
     describe_function,
     refused,
 )
+from core.expr.relative import read_occurs_tail
 
 __all__ = ["NodeReader"]
 
@@ -132,6 +137,18 @@ class NodeReader:
             return args[0]
         return And(tuple(args)) if kind is And else Or(tuple(args))
 
+    def _occurs(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        """``a occurs last week``: segmux's pql/json holds the words after ``occurs`` as a
+        string, ``{"fnName": "occurs", "params": [a, "last week"]}`` (``core.expr.relative``)."""
+        target, tail = self._params(node, loc, 2)
+        path = self.path(target, f"{loc}.params[0]", level)
+        if not isinstance(tail, Literal) or not isinstance(tail.value, str):
+            self.fail(node, f"{loc}.params[1]", "occurs takes its time as a string")
+        try:
+            return read_occurs_tail(path, tail.value)
+        except ValueError as exc:
+            self.fail(node, loc, str(exc))
+
     def _not(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
         (param,) = self._params(node, loc, 1)
         return Not(self.condition(param, f"{loc}.params[0]", level, depth + 1))
@@ -145,6 +162,13 @@ class NodeReader:
                 self.path(left, f"{loc}.params[0]", level),
                 self.path(right, f"{loc}.params[1]", level),
             )
+        if isinstance(left, FnApply) and left.fnName in NOW_PARTS and not left.params:
+            left, right = right, left  # `currentMonth() = a` reads as `a = currentMonth()`
+            op = _MIRRORED[op]
+        if isinstance(right, FnApply) and right.fnName in NOW_PARTS:
+            if right.params:
+                self.fail(right, f"{loc}.params[1]", f"{right.fnName}() takes no arguments")
+            return NowPart(NOW_PARTS[right.fnName], op, self.path(left, f"{loc}.params[0]", level))
         if isinstance(left, Literal):
             if isinstance(right, Literal):
                 self.fail(node, loc, "a comparison needs an attribute on one side")
@@ -173,6 +197,8 @@ class NodeReader:
             return self._intersection(left, op, right, where, level)
         if left.fnName == "%":
             return self._mod(left, op, right, loc, level)
+        if left.fnName in ARITH_FNS:
+            return self._arith(left, op, right, loc, level)
         if left.fnName in DATE_PARTS:
             (target,) = self._params(left, where, 1)
             path = self.path(target, f"{where}.params[0]", level)
@@ -205,6 +231,30 @@ class NodeReader:
         if value.kind != "number":
             self.fail(right, f"{loc}.params[1]", "a remainder is compared with a number")
         return Mod(path, n, op, value)
+
+    def _arith(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
+        """``a + b <op> n``: each side an attribute or a number, at least one an attribute."""
+        where = f"{loc}.params[0]"
+        sides: list[Path | int | float] = []
+        for i, side in enumerate(self._params(call, where, 2)):
+            if isinstance(side, Literal):
+                number = side.value
+                if side.literalType not in ("Integer", "Double") or isinstance(number, bool):
+                    self.fail(side, f"{where}.params[{i}]", "arithmetic takes numbers")
+                assert isinstance(number, int | float)
+                sides.append(number)
+            else:
+                sides.append(self.path(side, f"{where}.params[{i}]", level))
+        if not any(isinstance(side, tuple) for side in sides):
+            self.fail(call, where, "arithmetic needs an attribute on one side")
+        value = self.scalar(right, f"{loc}.params[1]")
+        if value.kind != "number":
+            self.fail(
+                right,
+                f"{loc}.params[1]",
+                "a sum, difference, product or quotient is compared with a number",
+            )
+        return Arith(ARITH_FNS[call.fnName], sides[0], sides[1], op, value)
 
     def _intersection(self, call: FnApply, op: CmpOp, right: Literal, loc: str, level: int) -> Expr:
         """``a.intersection(L) = R``: the values of ``a`` that are in ``L`` are exactly those
@@ -411,6 +461,7 @@ class NodeReader:
 
 
 _HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
+    "occurs": NodeReader._occurs,
     "and": NodeReader._logical,
     "or": NodeReader._logical,
     "not": NodeReader._not,

@@ -14,6 +14,7 @@ from typing import NoReturn
 from core.errors import NotExpressible
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -25,6 +26,8 @@ from core.expr.ast import (
     Lit,
     Mod,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Quant,
@@ -44,11 +47,14 @@ from core.expr.pqljson_nodes import (
     valid_date,
 )
 from core.expr.pqljson_vocab import (
+    ARITH_SYMBOLS,
     CMP_SYMBOLS,
     DATE_PART_FNS,
     NEGATED_STR_FN_NAMES,
+    NOW_PART_FNS,
     STR_FN_NAMES,
 )
+from core.expr.relative import occurs_tail
 
 __all__ = ["lower"]
 
@@ -69,6 +75,9 @@ class _Lowering:
 
     def refuse(self, reason: str) -> NoReturn:
         raise NotExpressible(self.language, reason)
+
+    def number(self, value: int | float) -> Literal:
+        return Literal("Integer", value) if isinstance(value, int) else Literal("Double", value)
 
     def node(self, expr: Expr, level: int) -> Node:
         match expr:
@@ -103,6 +112,19 @@ class _Lowering:
             case Mod(path=path, divisor=divisor, op=op, value=value):
                 rem = FnApply("%", [self.path(path, level), Literal("Integer", divisor)])
                 return FnApply(CMP_SYMBOLS[op], [rem, self.literal(value)])
+            case Arith():
+                sides = [
+                    self.path(side, level) if isinstance(side, tuple) else self.number(side)
+                    for side in (expr.left, expr.right)
+                ]
+                call = FnApply(ARITH_SYMBOLS[expr.fn], sides)
+                return FnApply(CMP_SYMBOLS[expr.op], [call, self.literal(expr.value)])
+            case NowPart(part=part, op=op, path=path):
+                now = FnApply(NOW_PART_FNS[part], [])
+                return FnApply(CMP_SYMBOLS[op], [self.path(path, level), now])
+            case Occurs():
+                tail = Literal("String", occurs_tail(expr))
+                return FnApply("occurs", [self.path(expr.path, level), tail])
             case DatePart(part=part, op=op, path=path, value=value):
                 call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
                 return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])

@@ -8,7 +8,7 @@ unsupported construct is named the same way whichever form it arrived in.
 
 from __future__ import annotations
 
-from core.expr.ast import CmpOp, DatePartName, StrOpName
+from core.expr.ast import ArithName, CmpOp, DatePartName, StrOpName
 
 __all__ = [
     "ARRAY_FNS",
@@ -50,7 +50,17 @@ DATE_PARTS: dict[str, DatePartName] = {
     "getDayOfMonth": "day",
 }
 DATE_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in DATE_PARTS.items()}
-VALUE_FNS = frozenset({"count", "distinct", "intersection", "%", *DATE_PARTS})
+NOW_PARTS: dict[str, DatePartName] = {
+    "currentYear": "year",
+    "currentMonth": "month",
+    "currentDayOfMonth": "day",
+}
+"""Functions of the request's clock (``person.birthMonth = currentMonth()``)."""
+NOW_PART_FNS: dict[DatePartName, str] = {part: fn for fn, part in NOW_PARTS.items()}
+ARITH_FNS: dict[str, ArithName] = {"+": "add", "-": "sub", "*": "mul", "/": "div"}
+"""PQL's arithmetic (``a + b > 3``); ``%`` is the remainder (``Mod``)."""
+ARITH_SYMBOLS: dict[ArithName, str] = {name: fn for fn, name in ARITH_FNS.items()}
+VALUE_FNS = frozenset({"count", "distinct", "intersection", "%", *DATE_PARTS, *ARITH_FNS})
 """Methods whose value a comparison compares (``a.distinct().count() > 1``)."""
 
 METHODS = frozenset(
@@ -89,7 +99,6 @@ _REFUSED_FUNCTIONS: dict[str, str] = {
     "inSegment": "inSegment() (segment membership)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",
-    **{n: "date function {}()" for n in ("currentMonth", "currentYear", "currentDayOfMonth")},
 }
 
 

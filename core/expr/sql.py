@@ -39,7 +39,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from core import clock
 from core.expr.ast import Expr
+from core.expr.normalize import normalize
+from core.expr.relative import has_relative, pin
 from core.expr.sql_base import LANGUAGE
 from core.expr.sql_postgres import (
     PgNode,
@@ -83,6 +86,9 @@ def to_sql(
     """A boolean SQL expression over ``column`` that is true exactly where ``expr`` is."""
     if not _COLUMN_RE.fullmatch(column):
         raise ValueError(f"not a column reference: {column!r}")
+    if expr is not None and has_relative(expr):
+        # the request's one instant, as the evaluator reads it: the SQL holds fixed bounds
+        expr = normalize(pin(expr, clock.now_us()))
     if dialect == "postgres":
         pg = PostgresCompiler(param_start)
         return ("TRUE" if expr is None else pg.pred(expr, PgNode(column, top=True))), pg.params

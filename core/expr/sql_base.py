@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import NotExpressible
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -71,6 +72,9 @@ class SqlCompiler(abc.ABC):
             return self.quant(root, expr)
         if isinstance(expr, CmpAttr):
             return self.cmp_attr(root, expr)
+        if isinstance(expr, Arith):
+            expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
+            return self.false if expected is None else self.arith(root, expr, expected)
         if isinstance(expr, Count):
             expected = literal_key(expr.value, False) if expr.value.kind == "number" else None
             if expected is None:
@@ -123,6 +127,11 @@ class SqlCompiler(abc.ABC):
     def cmp_attr(self, root: Any, e: CmpAttr) -> str:
         """SQL that is true where some value at ``e.left`` is ``e.op`` some value at
         ``e.right`` (``evaluate.attrs_relate``)."""
+
+    @abc.abstractmethod
+    def arith(self, root: Any, e: Arith, expected: float) -> str:
+        """SQL true where ``e``'s result (``kinds.arith`` of ``kinds.strict_number`` operands)
+        is ``e.op`` ``expected``."""
 
     @abc.abstractmethod
     def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:

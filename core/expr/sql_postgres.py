@@ -22,6 +22,7 @@ from typing import Any
 
 from core.expr import re2
 from core.expr.ast import (
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -251,6 +252,24 @@ class PostgresCompiler(SqlCompiler):
                 f"WHERE jsonb_typeof({y}.v) = '{kind}'), FALSE)"
             )
         return "(" + " OR ".join(parts) + ")"
+
+    def arith(self, root: PgNode, e: Arith, expected: float) -> str:
+        """``segmux_arith`` of the operands; a path's operand is read in jsonpath's strict
+        mode, which opens no list and (silenced) yields nothing on a list or a scalar."""
+        sides = []
+        for side in (e.left, e.right):
+            if isinstance(side, tuple):
+                path = "strict $" + "".join(
+                    "." + json.dumps(_no_nul(k), ensure_ascii=False) for k in side
+                )
+                strict = self.param(path, "jsonpath")
+                found = f"jsonb_path_query_first({root.sql}, {strict}, '{{}}', true)"
+                sides.append(f"segmux_num({found})")
+            else:
+                sides.append(self.param(float(side), "float8"))
+        fn = self.param(e.fn, "text")
+        result = f"segmux_arith({sides[0]}, {sides[1]}, {fn})"
+        return f"COALESCE({result} {SQL_OPS[e.op]} {self.param(expected, 'float8')}, false)"
 
     def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
         """``kinds.remainder``: bigint ``%`` has the dividend's sign, as ``math.fmod``."""

@@ -15,9 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.expr import re2
-from core.expr.ast import Cmp, CmpAttr, Count, DatePart, In, Like, Mod, Path, Quant, Regex, StrOp
+from core.expr.ast import (
+    Arith,
+    Cmp,
+    CmpAttr,
+    Count,
+    DatePart,
+    In,
+    Like,
+    Mod,
+    Path,
+    Quant,
+    Regex,
+    StrOp,
+)
 from core.expr.evaluate import attrs_relate, count_values
 from core.expr.kinds import (
+    arith,
     bool_key,
     date_key,
     date_part,
@@ -25,6 +39,7 @@ from core.expr.kinds import (
     number_key,
     remainder,
     semver_key,
+    strict_number,
     string_key,
     version_key,
 )
@@ -132,6 +147,14 @@ class SqliteCompiler(SqlCompiler):
             f"{self.param(json.dumps(list(e.left)))}, {self.param(json.dumps(list(e.right)))})"
         )
         return f"COALESCE({call}, 0)"
+
+    def arith(self, root: SqNode, e: Arith, expected: float) -> str:
+        sides = [json.dumps(list(x) if isinstance(x, tuple) else x) for x in (e.left, e.right)]
+        call = (
+            f"segmux_arith({root.type}, {root.value}, {self.param(e.fn)}, "
+            f"{self.param(sides[0])}, {self.param(sides[1])})"
+        )
+        return f"COALESCE({call} {SQL_OPS[e.op]} {self.param(expected)}, 0)"
 
     def mod(self, e: Mod, op: str, expected: float) -> Callable[[Any], str]:
         return lambda n: (
@@ -255,6 +278,18 @@ def _cmpattr(t: str | None, v: Any, op: str, left: str, right: str) -> int:
     return int(attrs_relate(op, node, tuple(json.loads(left)), tuple(json.loads(right))))
 
 
+def _arith(t: str | None, v: Any, fn: str, left: str, right: str) -> float | None:
+    """``Arith``'s result over a ``json_each`` node, as the evaluator computes it."""
+    node = json.loads(v) if t in ("object", "array") else _json_value(t, v)
+    operands = []
+    for side in (json.loads(left), json.loads(right)):
+        found = strict_number(node, tuple(side)) if isinstance(side, list) else float(side)
+        if found is None:
+            return None
+        operands.append(found)
+    return arith(operands[0], operands[1], fn)
+
+
 def _regex(pattern: Any, ci: Any, value: Any) -> int | None:
     """RE2, as the evaluator runs it (``core.expr.matchers``): linear in the text."""
     if not isinstance(pattern, str) or not isinstance(value, str):
@@ -298,6 +333,7 @@ SQLITE_FUNCTIONS: list[tuple[str, int, Callable[..., Any]]] = [
     ("segmux_regex", 3, _regex),
     ("segmux_count", 4, _count),
     ("segmux_cmpattr", 5, _cmpattr),
+    ("segmux_arith", 5, _arith),
     ("segmux_mod", 3, lambda t, v, divisor: remainder(_json_value(t, v), divisor)),
     ("segmux_datepart", 3, lambda t, v, part: date_part(_json_value(t, v), part)),
 ]

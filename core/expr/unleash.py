@@ -53,6 +53,8 @@ from core.expr.ast import (
     In,
     Lit,
     Not,
+    NowPart,
+    Occurs,
     Or,
     Path,
     Regex,
@@ -300,6 +302,14 @@ def _render_atom(atom: Expr, negated: bool) -> dict[str, Any]:
             "IN compares text, so a set of numbers, booleans or dates has no exact constraint"
         )
     kind = type(atom).__name__
+    if isinstance(atom, Occurs | NowPart):
+        # DATE_AFTER/DATE_BEFORE hold a fixed instant, and a client payload is cached and
+        # evaluated later by the SDK: "last week" written as fixed dates would go stale
+        raise _refuse(
+            "a time relative to now (occurs last/this/next, N units before/after, now, today, "
+            "currentMonth()): DATE_AFTER and DATE_BEFORE hold a fixed instant, so a cached "
+            "client payload cannot say it"
+        )
     if isinstance(atom, And):
         raise _refuse("a negated conjunction is an OR, and constraints are ANDed")
     if isinstance(atom, Not | Or):

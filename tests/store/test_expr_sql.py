@@ -401,3 +401,26 @@ def test_postgres_casefold_function_is_in_sync_with_python() -> None:
     from core.expr.sql import casefold_function_sql, postgres_functions_sql
 
     assert casefold_function_sql() in postgres_functions_sql()
+
+
+@pytest.mark.postgres
+def test_postgres_arithmetic_and_relative_time_at_their_edges(pg: _Pg) -> None:
+    """The fixed cases of the arithmetic and relative-time modules, on PostgreSQL: overflow,
+    underflow and division by zero are no result there either (never an error), and periods
+    end where the evaluator ends them."""
+    from core import clock
+    from core.expr.pql import parse_pql
+    from tests.unit.expr.test_pql_arithmetic import CASES as ARITH
+    from tests.unit.expr.test_pql_relative import CASES as RELATIVE
+    from tests.unit.expr.test_pql_relative import NOW
+
+    cases = [(t, c, e) for t, c, e in ARITH] + [(t, {"a": v}, e) for t, v, e in RELATIVE]
+    with clock.one_clock(NOW):
+        for text, context, expected in cases:
+            expr = parse_pql(text)
+            assert expr is not None
+            assert compile_expr(expr)(context) is expected, text
+            sql, params = to_sql(expr, "postgres")
+            query = f"SELECT {sql} FROM (SELECT ${len(params) + 1}::jsonb AS attributes) AS p"
+            row = pg.run(pg.conn.fetchval(query, *params, json.dumps(context)))
+            assert row is expected, (text, context, sql)

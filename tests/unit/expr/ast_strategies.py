@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from core.expr.ast import (
     And,
+    Arith,
     Cmp,
     CmpAttr,
     Count,
@@ -28,6 +29,7 @@ from core.expr.ast import (
     Regex,
     StrOp,
 )
+from tests.unit.expr.relative_strategies import relative_atoms
 
 STRINGS = [
     "12",
@@ -159,6 +161,15 @@ def atoms(paths: list[Path]) -> st.SearchStrategy[Expr]:
             st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
             path,
             st.sampled_from([1, 2, 11, 17, 2022, 2024, 2.5]).map(lambda n: Lit("number", n)),
+        ),
+        relative_atoms(path),
+        st.builds(
+            Arith,
+            st.sampled_from(["add", "sub", "mul", "div"]),
+            st.one_of(path, st.sampled_from([0, 2, -1.5, 1e308, 1e-300])),
+            path,
+            st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
+            st.sampled_from([0, 1, 2, 3, -1, 0.5, 1e308]).map(lambda n: Lit("number", n)),
         ),
     )
 

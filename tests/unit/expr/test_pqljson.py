@@ -238,7 +238,7 @@ ERRORS: list[tuple[object, str]] = [
     (fn(">", fn("count", field("a")), lit("String", "1")), "count() is compared with a number"),
     (fn("inSegment", lit("String", "x")), "inSegment() (segment membership) is not supported"),
     (fn("if", lit("Boolean", True)), "if() is not supported"),
-    (fn("+", field("a"), lit("Integer", 1)), "function +() is not supported"),
+    (fn("+", field("a"), lit("Integer", 1)), "+() is a value, not a condition"),
     (fn("and"), "and needs at least one condition (at $)"),
     (fn("not"), "not takes 1 operand(s), got 0"),
     (fn("=", field("a")), "= takes 2 operand(s), got 1"),

@@ -14,7 +14,7 @@ when the endpoint needs a secret (``SEGMUX_METRICS=<secret>``; ``hidden`` when p
 most :data:`SDK_NAMES_MAX` distinct names per SDK and process, the rest folded into ``other``.
 
 With ``segmux serve --workers N`` (N > 1) the serve command gives every worker one fresh
-directory in ``PROMETHEUS_MULTIPROC_DIR`` (``gateway.cli``), prometheus-client's multiprocess
+directory in ``PROMETHEUS_MULTIPROC_DIR`` (``gateway.serve``), prometheus-client's multiprocess
 mode: each worker writes its values there, and the worker that answers a scrape adds up all of
 them. Each worker copies its plain counts into the files every :data:`REFRESH_SECONDS`.
 """

@@ -374,3 +374,17 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
             f"unset it for the default, {default:g}",
         )
     return number
+
+
+def seconds(value: str, source: str) -> float:
+    """A number of seconds ≥ 0 (a flag or a variable named ``source``)."""
+    try:
+        amount = float(value)
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0:  # also NaN
+        raise SettingError(
+            f"{source} must be a number of seconds ≥ 0, not {value!r}",
+            f"set {source} to such a number",
+        )
+    return amount

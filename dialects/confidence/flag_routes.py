@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.confidence_flags import ConfidenceFlagService, check_id
+from core.confidence_flags import ConfidenceFlagService
+from core.confidence_rules import check_id
 from core.errors import Invalid, NotFound
 from core.model import Principal
 from dialects.confidence import flag_translate as tr

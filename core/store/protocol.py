@@ -220,7 +220,7 @@ class Store(Protocol):
 
     def known_revision(self, tenant: str) -> int | None:
         """The tenant's current revision when this process knows it without a read (``notify``
-        freshness while listening), else None."""
+        freshness while listening; SQLite: read since the file's last commit), else None."""
 
     async def token_epoch(self) -> int | None:
         """A number that changes whenever a token may have been revoked or changed, by any

@@ -19,7 +19,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
-from gateway.answers import KEPT_STATUSES, Answers, Key
+from gateway.answers import KEPT_STATUSES, Answers
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, get_logger, info_enabled
 
@@ -138,7 +138,6 @@ class RequestContext:
         state = scope[RESPONSE_STATE] = ResponseState()
         started = time.perf_counter()
         answers = self.answers if scope["method"] == "GET" else None
-        key: Key | None = None
         kept_headers: list[tuple[bytes, bytes]] | None = None
 
         async def send_with_id(message: Message) -> None:
@@ -149,10 +148,10 @@ class RequestContext:
                 if state.status in KEPT_STATUSES and ANSWER_MARK in scope:
                     kept_headers = list(headers)
                 message = {**message, "headers": [*headers, header]}
-            elif kept_headers is not None and answers is not None and key is not None:
+            elif kept_headers is not None and answers is not None:
                 if not message.get("more_body", False):
                     answers.keep(
-                        key,
+                        scope,
                         state.status,
                         kept_headers,
                         message.get("body", b""),
@@ -164,9 +163,9 @@ class RequestContext:
         token = REQUEST_ID.set(request_id)
         try:
             if answers is not None:
-                key = answers.key(scope)
+                primary = answers.primary(scope)
                 try:
-                    answer = await answers.lookup(key)
+                    answer = await answers.lookup(scope, primary)
                 except Exception:  # e.g. the store is down: answer normally, and the
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
@@ -180,7 +179,7 @@ class RequestContext:
                     )
                     await send({"type": "http.response.body", "body": answer.body})
                     return
-                scope[ANSWER_KEY] = key
+                scope[ANSWER_KEY] = primary
             await self.app(scope, receive, send_with_id)
         except asyncio.CancelledError:
             # uvicorn cancels request tasks only when the shutdown grace ran out (a client

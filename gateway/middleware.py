@@ -21,9 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
 from gateway.answers import KEPT_STATUSES, Answers
 from gateway.draining import Render, shutdown_response
-from gateway.logging import REQUEST_ID, get_logger, info_enabled
+from gateway.logging import REQUEST_ID, access, info_enabled
 
-_log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # A host name or address with an optional port: anything else is not echoed into a link.
@@ -190,12 +189,11 @@ class RequestContext:
             await response(scope, receive, send_with_id)
         finally:
             if info_enabled():
-                _log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=state.status or 500,
-                    ms=round((time.perf_counter() - started) * 1000, 2),
+                access(
+                    scope["method"],
+                    scope["path"],
+                    state.status or 500,
+                    round((time.perf_counter() - started) * 1000, 2),
                 )
             REQUEST_ID.reset(token)
 

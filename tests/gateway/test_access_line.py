@@ -5,6 +5,7 @@ and keeps their order."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import string
@@ -94,15 +95,28 @@ def test_a_buffered_writer_keeps_every_line_in_order() -> None:
         ]
 
 
-def test_a_buffered_writer_writes_off_the_callers_thread_within_its_interval() -> None:
+async def test_a_buffered_writer_writes_between_requests_within_its_interval() -> None:
     out = io.StringIO()
     writer = log_writer.LineWriter(out, buffered=True)
     writer.write("one\n")
-    assert out.getvalue() == ""  # not on the caller's path
+    writer.write("two\n")
+    assert out.getvalue() == ""  # not on the request's path
     deadline = time.monotonic() + 10 * log_writer.FLUSH_SECONDS + 5
-    while out.getvalue() != "one\n":
-        assert time.monotonic() < deadline, "the line was never written"
-        time.sleep(0.01)
+    while out.getvalue() != "one\ntwo\n":
+        assert time.monotonic() < deadline, "the lines were never written"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_full_buffer_is_written_at_once() -> None:
+    out = io.StringIO()
+    writer = log_writer.LineWriter(out, buffered=True)
+    line = "x" * 99 + "\n"
+    count = log_writer.FLUSH_BYTES // len(line)
+    for _ in range(count):
+        writer.write(line)
+    assert out.getvalue() == ""
+    writer.write(line)  # past the bound: everything goes out with it
+    assert out.getvalue() == line * (count + 1)
 
 
 def test_any_other_line_is_written_at_once_after_the_buffered_ones() -> None:

@@ -160,8 +160,9 @@ class Answers:
         return self._varies.get(path)
 
     async def lookup(self, scope: Scope, primary: Primary) -> Answer | None:
-        """The answer kept for this request if it is still what the handler would answer."""
-        vary = self._varies.get(scope["path"])
+        """The answer kept for this request (``primary``: :meth:`primary` of its scope) if it
+        is still what the handler would answer."""
+        vary = self._varies.get(str(primary[0]))
         if vary is None:
             return None
         key = self.key(primary, vary, scope)
@@ -205,10 +206,11 @@ class Answers:
         under the headers its mark names."""
         if status not in KEPT_STATUSES or len(body) > self.max_entry:
             return
-        path: str = scope["path"]
+        primary: Primary = scope[ANSWER_KEY]
+        path = str(primary[0])  # as the lookup saw it (routing may rewrite the scope's)
         if self._varies.get(path) != mark.vary:
             self._varies.put(path, mark.vary, ENTRY_OVERHEAD + len(path) + len(repr(mark.vary)))
-        key = self.key(scope[ANSWER_KEY], mark.vary, scope)
+        key = self.key(primary, mark.vary, scope)
         current = self._entries.get(key)
         if current is not None and current.mark.revision > mark.revision:
             return  # never replace a newer answer

@@ -113,6 +113,8 @@ _ORDER = [
     "unleash list",
     "unleash get",
     "unleash client features",
+    "unleash client features fleet",
+    "unleash frontend",
     "adobe list",
     "adobe get",
     "confidence list",
@@ -165,6 +167,24 @@ def targets(
         if s and u:
             r = s["rps"] / u["rps"]
             out.append((f"Unleash client features ≥ 3x req/s ({backend})", f"{r:.2f}x", r >= 3))
+        fleet = get("segmux", backend, "unleash client features fleet", 10)
+        u = get("unleash", "-", "unleash client features fleet", 10)
+        fleet_of = "client features from 10,000 SDK instances"
+        ratio(out, f"{fleet_of} ≥ 80% of one instance ({backend})", fleet, s, 0.8)
+        ratio(out, f"{fleet_of} ≥ 5x req/s ({backend})", fleet, u, 5)
+        label = f"{backend} defaults"
+        for scenario in (
+            "unleash list",
+            "unleash client features",
+            "unleash client features fleet",
+        ):
+            ratio(
+                out,
+                f"{scenario}, default settings, ≥ 70% of the floor ({backend})",
+                get("segmux", label, scenario, 10),
+                floor_of(med, label, scenario, 10),
+                0.7,
+            )
     worst: tuple[float, str] | None = None
     below = 0
     counted = 0
@@ -223,6 +243,19 @@ def targets(
                 )
             )
     return out
+
+
+def ratio(
+    out: list[tuple[str, str, bool | None]],
+    name: str,
+    measured: dict[str, Any] | None,
+    reference: dict[str, Any] | None,
+    at_least: float,
+) -> None:
+    """A target on req/s over a reference's, added when both were measured."""
+    if measured and reference and reference["rps"]:
+        r = measured["rps"] / reference["rps"]
+        out.append((name, f"{r:.2f}x", r >= at_least))
 
 
 def targets_md(rows: list[tuple[str, str, bool | None]]) -> str:

@@ -7,7 +7,9 @@
     python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
 
 Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
-connection take 60% of it), BENCH_WORKERS (1), BENCH_LOG_LEVEL (warning),
+connection take 60% of it), BENCH_WORKERS (1), BENCH_LOG_LEVEL (warning: the tuned figures;
+the scenarios of :data:`DEFAULTS_SCENARIOS` are measured again with segmux's default settings,
+log level ``info``, under the backend ``<backend> defaults``, beside a floor of their own),
 SEGMUX_TEST_DATABASE_URL (the PostgreSQL server; a fresh database is created and dropped);
 SEGMUX_FRESHNESS reaches ``segmux serve`` as any SEGMUX_* does (default ``notify``; ``strict``
 reads the tenant revision before every kept answer) and is recorded with the figures.
@@ -57,6 +59,17 @@ from bench.scenarios import (
 
 OUT = Path(__file__).resolve().parent / "out"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+DEFAULT_LOG_LEVEL = "info"
+"""``segmux serve``'s own (``SEGMUX_LOG_LEVEL`` unset): an access line per request."""
+DEFAULTS_SCENARIOS = (
+    "unleash list",
+    "confidence list",
+    "unleash client features",
+    "unleash client features fleet",
+    "unleash frontend",
+)
+"""What is measured again with the default settings: the kept lists, the SDKs' polls (one
+instance and a fleet) and the frontend API."""
 
 
 def log(msg: str) -> None:
@@ -334,10 +347,53 @@ def bench_segmux(
         )
         if not with_floor:
             measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
+        else:
+            with floor_for(run, backend, scenarios) as floor:  # idle while segmux is measured
+                measure_all(
+                    run,
+                    srv,
+                    scenarios,
+                    target="segmux",
+                    backend=backend,
+                    workers=workers,
+                    floor=floor,
+                )
+    if log_level != DEFAULT_LOG_LEVEL:
+        defaults = [s for s in scenarios if s.name in DEFAULTS_SCENARIOS]
+        bench_defaults(run, backend, url, tokens, defaults, workers=workers, with_floor=with_floor)
+
+
+def bench_defaults(
+    run: Run,
+    backend: str,
+    url: str,
+    tokens: fixtures.Tokens,
+    scenarios: list[Scenario],
+    *,
+    workers: int,
+    with_floor: bool,
+) -> None:
+    """``scenarios`` again, on the same store, with ``segmux serve``'s default settings (an
+    access line per request), as backend ``<backend> defaults``, each beside the floor."""
+    if not scenarios:
+        return
+    label = f"{backend} defaults"
+    run.bodies[label] = run.bodies.get(backend, {})
+    with procs.segmux_server(
+        url,
+        tokens.admin,
+        workers=workers,
+        log_level=DEFAULT_LOG_LEVEL,
+        log=OUT / f"segmux-{backend}-defaults.log",
+    ) as srv:
+        for sc in scenarios:
+            asyncio.run(probe(srv.url, sc.request))  # warms what the server keeps
+        if not with_floor:
+            measure_all(run, srv, scenarios, target="segmux", backend=label, workers=workers)
             return
-        with floor_for(run, backend, scenarios) as floor:  # idle while segmux is measured
+        with floor_for(run, label, scenarios) as floor:
             measure_all(
-                run, srv, scenarios, target="segmux", backend=backend, workers=workers, floor=floor
+                run, srv, scenarios, target="segmux", backend=label, workers=workers, floor=floor
             )
 
 

@@ -17,10 +17,49 @@ import httpx
 from bench.fixtures import EVAL_CONTEXT, SANDBOX, Tokens
 from bench.ofrep import ofrep_bulk_request
 from bench.resolve import resolve_request
-from bench.wrk import PLACEHOLDER, Request
+from bench.wrk import INSTANCE, PLACEHOLDER, Request
 
 ADOBE = "/data/core/ups/segment/definitions"
 UNLEASH_SPEC = {"Unleash-Client-Spec": "5.2.0"}  # what current SDKs send: segments by reference
+
+
+def unleash_sdk(instance: str) -> dict[str, str]:
+    """The headers Unleash's Node SDK (6.x) sends with each poll, as one instance of it:
+    ``UNLEASH-INSTANCEID`` and ``unleash-connection-id`` are its own, the rest the fleet's."""
+    return {
+        **UNLEASH_SPEC,
+        "UNLEASH-APPNAME": "bench",
+        "UNLEASH-INSTANCEID": f"bench-{instance}-host",
+        "unleash-connection-id": f"00000000-0000-4000-8000-0000000{instance}",
+        "unleash-sdk": "unleash-client-node:6.12.1",
+        "User-Agent": "unleash-client-node",
+    }
+
+
+ONE_SDK = unleash_sdk("00001")
+"""Every poll from one SDK instance."""
+# Each poll from the next of INSTANCES (10,000) SDK instances (bench.wrk fills in the number):
+# what a fleet of SDKs sends, which no answer kept per instance could serve.
+FLEET = unleash_sdk(INSTANCE)
+CLIENT_FEATURES = "unleash client features"
+FLEET_FEATURES = "unleash client features fleet"
+
+
+def client_features_scenarios(client: str) -> list[Scenario]:
+    """The Unleash SDKs' poll, from one instance and from a fleet (same for both servers)."""
+    return [
+        Scenario(
+            CLIENT_FEATURES,
+            Request("GET", "/api/client/features", {"Authorization": client, **ONE_SDK}),
+            "A",
+            one_connection=True,
+        ),
+        Scenario(
+            FLEET_FEATURES,
+            Request("GET", "/api/client/features", {"Authorization": client, **FLEET}),
+            "A",
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -183,14 +222,7 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
             "unleash list", Request("GET", "/api/admin/segments", un), "A", one_connection=True
         ),
         Scenario("unleash get", Request("GET", ids["unleash"], un), "A"),
-        Scenario(
-            "unleash client features",
-            Request(
-                "GET", "/api/client/features", {"Authorization": tokens.client, **UNLEASH_SPEC}
-            ),
-            "A",
-            one_connection=True,
-        ),
+        *client_features_scenarios(tokens.client),
         frontend_scenario(tokens.frontend),
         Scenario("adobe list", Request("GET", ADOBE, _adobe(a)), "A"),
         Scenario("adobe get", Request("GET", ids["adobe"], _adobe(a)), "A"),
@@ -265,12 +297,7 @@ def unleash_scenarios(admin: str, client: str, frontend: str) -> list[Scenario]:
             "A",
             one_connection=True,
         ),
-        Scenario(
-            "unleash client features",
-            Request("GET", "/api/client/features", {"Authorization": client, **UNLEASH_SPEC}),
-            "A",
-            one_connection=True,
-        ),
+        *client_features_scenarios(client),
     ]
 
 

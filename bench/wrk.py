@@ -1,10 +1,13 @@
 """Driving load with ``wrk`` (the Debian package): one Lua script per request shape, the summary
 printed by the script's ``done`` hook as one JSON line, so nothing is scraped from wrk's text.
 
-A scenario's request is a method, a path, headers and an optional body. A body or a path may
-hold the placeholder ``@N@``: each request replaces it with ``<run prefix>-<thread>-<counter>``,
-so creates never collide on a unique name and per-user reads (``?userId=@N@``) never repeat one
-(wrk gives each thread its own Lua state, hence the thread number set in ``setup``).
+A scenario's request is a method, a path, headers and an optional body. A body, a path or a
+header's value may hold the placeholder ``@N@``: each request replaces it with ``<run
+prefix>-<thread>-<counter>``, so creates never collide on a unique name and per-user reads
+(``?userId=@N@``) never repeat one (wrk gives each thread its own Lua state, hence the thread
+number set in ``setup``). A header's value may also hold ``@I@``, the number (five digits) of
+one of :data:`INSTANCES` SDK instances, each request taking the next one round (a fleet of
+SDKs, each sending its own instance and connection id).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PLACEHOLDER = "@N@"
+INSTANCE = "@I@"
+INSTANCES = 10_000
 MARK = "BENCHJSON "
 
 
@@ -48,12 +53,21 @@ def _lua_string(s: str) -> str:
     return f"[{eq}[{s}]{eq}]"
 
 
+def _varies(value: str) -> bool:
+    return PLACEHOLDER in value or INSTANCE in value
+
+
 def lua_script(req: Request) -> str:
     lines = [f"wrk.method = {_lua_string(req.method)}"]
     for k, v in req.headers.items():
         lines.append(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}")
     lines.append(f"local path = {_lua_string(req.path)}")
-    dynamic = PLACEHOLDER in req.path or (req.body is not None and PLACEHOLDER in req.body)
+    varying = {k: v for k, v in req.headers.items() if _varies(v)}
+    dynamic = (
+        PLACEHOLDER in req.path
+        or (req.body is not None and PLACEHOLDER in req.body)
+        or bool(varying)
+    )
     if req.body is not None and not dynamic:
         lines.append(f"wrk.body = {_lua_string(req.body)}")
     lines.append("""
@@ -67,15 +81,30 @@ end
         # A body without the placeholder is sent as it is (gsub finds nothing to replace).
         lines.append(f"local template = {_lua_string(req.body) if req.body is not None else 'nil'}")
         lines.append(f"local prefix = {_lua_string(uuid.uuid4().hex[:8])}")
+        lines.append(f"local instances = {INSTANCES}")
+        lines.append("local varying = {")
+        for k, v in varying.items():
+            lines.append(f"  [ {_lua_string(k)} ] = {_lua_string(v)},")
+        lines.append("}")
+        # The threads start half the fleet apart, so together they cycle through all of it.
         lines.append("""
 local counter = 0
 function request()
   counter = counter + 1
   local name = prefix .. "-" .. tostring(tid) .. "-" .. tostring(counter)
+  local instance = string.format("%05d", math.floor((counter + tid * instances / 2) % instances))
   local target = path:gsub("@N@", name)
   local body = nil
   if template ~= nil then body = template:gsub("@N@", name) end
-  return wrk.format(nil, target, nil, body)
+  local headers = nil
+  if next(varying) ~= nil then
+    headers = {}
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    for k, v in pairs(varying) do
+      headers[k] = v:gsub("@N@", name):gsub("@I@", instance)
+    end
+  end
+  return wrk.format(nil, target, headers, body)
 end
 """)
     else:

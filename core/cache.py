@@ -11,8 +11,9 @@
 * :class:`TokenCache` — token hash -> principal. Checking a token on every request is the one
   read a revision check could not save (it *is* one indexed read), so it is invalidated by push
   instead: ``Store.token_epoch`` changes when any process revokes a token (PostgreSQL
-  ``LISTEN/NOTIFY``), and an entry also expires after :data:`TOKEN_TTL_SECONDS`, which bounds a
-  notification lost on a silently dead connection. Keys are SHA-256 hashes; the token itself is
+  ``LISTEN/NOTIFY``; SQLite ``PRAGMA data_version``, which any commit changes), and an entry
+  also expires after :data:`TOKEN_TTL_SECONDS`, which bounds a notification lost on a silently
+  dead connection. Keys are SHA-256 hashes; the token itself is
   never kept. Unknown tokens are never cached (a new token works at once; random guesses cannot
   fill the cache).
 * :class:`ResponseCache` — encoded first pages, keyed on the *parsed* list parameters (two

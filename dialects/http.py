@@ -35,8 +35,8 @@ _log = Log("segmux.error")
 
 
 ANSWER_KEY = "segmux.answer_key"
-"""Scope key: the request's key, present when the gateway may answer the request from the
-answers it keeps (``gateway.answers``)."""
+"""Scope key: the request's primary key (path, query, links' base: ``gateway.answers``), present
+when the gateway may answer the request from the answers it keeps."""
 ANSWER_MARK = "segmux.answer_mark"
 """Scope key: the mark a handler left (``Answers.mark``), making its 200 worth keeping."""
 

@@ -26,9 +26,11 @@ from core.tokens import TokenService
 
 
 class KeptAnswers(Protocol):
-    async def mark(self, request: Request, who: Principal) -> None:
+    async def mark(self, request: Request, who: Principal, vary: tuple[str, ...] = ()) -> None:
         """Called by a GET handler after authenticating and before reading anything: its 200
-        may be kept and answered again while the token and the tenant's revision stand."""
+        may be kept and answered again while the token and the tenant's revision stand.
+        ``vary``: every request header the handler reads besides the token and ``Accept``
+        (lower case), as HTTP's ``Vary`` names them: the answer is kept per their values."""
 
 
 class SdkSightings(Protocol):

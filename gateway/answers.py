@@ -14,12 +14,25 @@ rendering, when both of these still hold:
   from LISTEN/NOTIFY in ``notify`` freshness, read in ``strict``; ``core.store.revisions``), so
   an answer never outlives a write it does not show.
 
-The key is everything of the request a handler can read: method, path, query string, scheme,
-server address, the base URL of links and every header, with ``Authorization`` replaced by its
-SHA-256 (no token is kept) and only the headers no handler reads left out (request ids and
-trace context, which change on every request). Answers built for access tokens (client
-credentials, which expire on their own clock) and for anything not covered by the revision (HAL
-members, evaluations) are never marked, so never kept.
+The key is what the answer depends on, declared by the handler as HTTP's ``Vary`` would: the
+path, the query string, the scheme, the server address and the base URL of links (decided by
+the gateway from its settings, the peer and a trusted proxy's headers: never the client's own
+``Host``), and the values of the request headers the handler names when it marks the answer —
+always ``Authorization`` (kept as its SHA-256: no token is kept), ``Accept`` and
+``Accept-Encoding`` (the representation asked for; no handler negotiates today, but an answer
+kept for one representation must never serve another), plus what that endpoint reads, such as
+the Unleash client features' ``Unleash-Client-Spec`` and ``If-None-Match``, or Adobe's API key,
+org and sandbox headers. Nothing else is part of the key: the ids every SDK instance sends of
+itself (``UNLEASH-INSTANCEID``, ``unleash-connection-id``, ``User-Agent``, trace context, …)
+change on every process of a fleet and nothing reads them, so a fleet shares one answer.
+``tests/gateway/test_answer_keys.py`` proves, for every kept endpoint, that no header left out
+of its key changes its answer.
+
+A request is looked up in two steps, as an HTTP cache does: the path gives the header names
+the answer kept there varies on (learned when it was kept), then those headers' values select
+the answer. Answers built for access tokens (client credentials, which expire on their own
+clock) and for anything not covered by the revision (HAL members, evaluations) are never
+marked, so never kept.
 
 Because the key is the request as sent, two spellings of one query (``pageSize=10``,
 ``pageSize=010``) are two entries: what bounds them is bytes, not meaning. An entry weighs its
@@ -53,10 +66,12 @@ class Sources(Protocol):
     def revisions(self) -> RevisionReads: ...
 
 
-_UNREAD_HEADERS = frozenset({b"x-request-id", b"traceparent", b"tracestate"})
-"""Headers no handler reads (``X-Request-Id`` is the middleware's own, echoed, never part of an
-answer): left out of the key so that tracing does not make every request unique."""
+VARY_ALWAYS: tuple[bytes, ...] = (b"authorization", b"accept", b"accept-encoding")
+"""Request headers every kept answer varies on (the token; the representation asked for)."""
 
+Primary = tuple[object, ...]
+"""What every kept answer depends on besides headers: path, query string, scheme, server
+address, base URL of links."""
 Key = tuple[object, ...]
 KEPT_STATUSES = frozenset({200, 304})
 """A 304 is as much a function of the request (its ``If-None-Match``) and the state as a 200:
@@ -68,6 +83,8 @@ class Mark(NamedTuple):
     revision: int
     token_hash: str
     principal: Principal
+    vary: tuple[bytes, ...] = VARY_ALWAYS
+    """The request headers the answer depends on (lower case, sorted)."""
 
 
 class Answer(NamedTuple):
@@ -103,7 +120,15 @@ class Answers:
         self.capacity = capacity
         self.max_bytes = max_bytes
         self.max_entry = max_entry
-        self._entries: Bounded[Key, Answer] = Bounded(capacity=capacity, max_bytes=max_bytes)
+        # The paths' declarations take a sixteenth of the bytes: paths are short, and each
+        # names one of a few constant tuples.
+        self._varies: Bounded[str, tuple[bytes, ...]] = Bounded(
+            capacity=capacity, max_bytes=max_bytes // 16
+        )
+        self._entries: Bounded[Key, Answer] = Bounded(
+            capacity=capacity, max_bytes=max_bytes - max_bytes // 16
+        )
+        """Per path, the headers the answer last kept there varies on (its handler's ``Vary``)."""
         self.hits = 0
         """Requests answered from here (for tests and the metrics)."""
         self.rebuilt = 0
@@ -111,14 +136,7 @@ class Answers:
         no longer held (for the metrics)."""
 
     @staticmethod
-    def key(scope: Scope) -> Key:
-        headers: list[tuple[bytes, bytes]] = []
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                value = hashlib.sha256(value).digest()
-            elif name in _UNREAD_HEADERS:
-                continue
-            headers.append((name, value))
+    def primary(scope: Scope) -> Primary:
         # The base URL of links is decided by the gateway (``gateway.middleware.Edge``) from
         # the peer as well as the headers: it is part of what the answer depends on.
         return (
@@ -126,12 +144,34 @@ class Answers:
             scope["query_string"],
             scope["scheme"],
             scope.get("server"),
-            tuple(headers),
             scope.get(BASE_URL),
         )
 
-    async def lookup(self, key: Key) -> Answer | None:
-        """The answer kept for this key if it is still what the handler would answer."""
+    @staticmethod
+    def key(primary: Primary, vary: tuple[bytes, ...], scope: Scope) -> Key:
+        """The key of the answer to the request of ``scope``, which varies on ``vary``: every
+        value of those headers, in the order sent per name (a header sent twice is another
+        request: handlers refuse a repeated ``Authorization``)."""
+        headers: list[tuple[bytes, bytes]] = []
+        for name, value in scope["headers"]:
+            if name in vary:
+                if name == b"authorization":
+                    value = hashlib.sha256(value).digest()
+                headers.append((name, value))
+        headers.sort(key=_name)  # stable: repeated headers keep their order
+        return (primary, vary, tuple(headers))
+
+    def vary_of(self, path: str) -> tuple[bytes, ...] | None:
+        """The headers the answer kept for ``path`` varies on, if one was kept."""
+        return self._varies.get(path)
+
+    async def lookup(self, scope: Scope, primary: Primary) -> Answer | None:
+        """The answer kept for this request (``primary``: :meth:`primary` of its scope) if it
+        is still what the handler would answer."""
+        vary = self._varies.get(str(primary[0]))
+        if vary is None:
+            return None
+        key = self.key(primary, vary, scope)
         answer = self._entries.get(key)
         if answer is None:
             return None
@@ -145,9 +185,11 @@ class Answers:
         self.hits += 1
         return answer
 
-    async def mark(self, request: Request, who: Principal) -> None:
+    async def mark(self, request: Request, who: Principal, vary: tuple[str, ...] = ()) -> None:
         """Called by a GET handler after authenticating ``who`` and before reading anything:
-        its 200 (or 304) may be kept, valid while the token and the revision read here stand."""
+        its 200 (or 304) may be kept, valid while the token and the revision read here stand.
+        ``vary``: the request headers the handler reads besides :data:`VARY_ALWAYS` (lower
+        case); every header it reads must be named, as in HTTP's ``Vary``."""
         scope = request.scope
         if ANSWER_KEY not in scope:
             return
@@ -155,19 +197,27 @@ class Answers:
         if verified is None or verified[1] is not who:  # an access token, or none checked
             return
         revision = await self.services.revisions.read(who.tenant)
-        scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who)
+        names = _vary(vary)
+        scope[ANSWER_MARK] = Mark(who.tenant, revision, verified[0], who, names)
 
     def keep(
         self,
-        key: Key,
+        scope: Scope,
         status: int,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         mark: Mark,
         label: tuple[str, str] = ("", ""),
     ) -> None:
+        """Keep the answer to the request of ``scope`` (its primary key under ``ANSWER_KEY``),
+        under the headers its mark names."""
         if status not in KEPT_STATUSES or len(body) > self.max_entry:
             return
+        primary: Primary = scope[ANSWER_KEY]
+        path = str(primary[0])  # as the lookup saw it (routing may rewrite the scope's)
+        if self._varies.get(path) != mark.vary:
+            self._varies.put(path, mark.vary, ENTRY_OVERHEAD + len(path) + len(repr(mark.vary)))
+        key = self.key(primary, mark.vary, scope)
         current = self._entries.get(key)
         if current is not None and current.mark.revision > mark.revision:
             return  # never replace a newer answer
@@ -184,11 +234,27 @@ class Answers:
 
     @property
     def kept_bytes(self) -> int:
-        """What the kept answers weigh (bodies, headers and keys)."""
-        return self._entries.kept_bytes
+        """What the kept answers weigh (bodies, headers and keys, and the paths' ``Vary``)."""
+        return self._entries.kept_bytes + self._varies.kept_bytes
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+_VARIES: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+"""Each handler's declaration, normalised once (handlers pass constants: a few entries)."""
+
+
+def _vary(extra: tuple[str, ...]) -> tuple[bytes, ...]:
+    found = _VARIES.get(extra)
+    if found is None:
+        names = {*VARY_ALWAYS, *(name.lower().encode("latin-1") for name in extra)}
+        found = _VARIES[extra] = tuple(sorted(names))
+    return found
+
+
+def _name(header: tuple[bytes, bytes]) -> bytes:
+    return header[0]
 
 
 def _headers_weight(headers: list[tuple[bytes, bytes]]) -> int:

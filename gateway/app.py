@@ -19,6 +19,7 @@ from core.store import Store, open_store
 from dialects.registry import SURFACES, owner_of
 from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
+from gateway.logging import flush as flush_logs
 from gateway.metrics import build_metrics
 from gateway.middleware import Edge, RequestContext
 from gateway.services import Services
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if owned:
                 await services.store.close()
             _log.info("stopped")  # after in-flight requests finished and the store closed
+            flush_logs()  # every line of the requests before the next lines of the process
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -5,19 +5,27 @@ one JSON object with ``timestamp``, ``level``, ``logger`` and ``event`` (and the
 keys); with ``console``, a line for humans. uvicorn's own lines, Python's warnings and any
 library's log records go through the same renderer (:func:`serving_log_config`).
 
+The access line, the one on every request's path, is built directly in the bytes the chain
+would write (:func:`access`); every line goes through the process's one writer
+(``gateway.log_writer``), which in a serving process writes access lines off the request path.
+What each costs: ``docs/logs.md``.
+
 What is never logged: request headers (tokens travel there), bodies, query strings.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import logging.config
-import sys
 from collections.abc import MutableMapping
 from contextvars import ContextVar
+from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
 
 import structlog
+
+from gateway.log_writer import LineWriter
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("segmux_request_id", default=None)
 """The current request's id (set by ``gateway.middleware.RequestContext``). One variable set and
@@ -30,7 +38,8 @@ _level = logging.INFO
 """The level :func:`configure` set (structlog's default before any call is to log everything
 from info up, which this matches)."""
 _format = "json"
-_stream: TextIO | None = None
+_writer = LineWriter()
+"""Where every line goes (``gateway.log_writer``): buffered in a serving process."""
 
 
 def info_enabled() -> bool:
@@ -75,11 +84,13 @@ def configure(
     ``stream`` (standard error unless given). ``serving``: also route the standard library's
     records (libraries', uvicorn's) and Python's warnings through the same renderer, as a
     serving process does (tests leave the standard library alone)."""
-    global _generation, _level, _format, _stream
+    global _generation, _level, _format, _writer, _access_head
     numeric = _numeric(level)
     _level = numeric
     _format = fmt
-    _stream = stream
+    _writer.flush()
+    _writer = LineWriter(stream, buffered=serving)
+    _access_head = _console_head("segmux.access", "request") if fmt == "console" else ""
     structlog.configure(
         processors=[
             add_request_id,
@@ -90,7 +101,7 @@ def configure(
             _renderer(fmt),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=_WriterLogger,
         # Not cached by structlog: tests reconfigure the output to check what is (and is not)
         # logged. ``Logger`` caches per configuration instead.
         cache_logger_on_first_use=False,
@@ -112,11 +123,8 @@ def serving_log_config(level: str, fmt: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"segmux": {"()": "gateway.logging.StdlibFormatter", "fmt": fmt}},
         "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "segmux",
-                "stream": "ext://sys.stderr",
-            },
+            # Standard error, through the process's one writer (the order of lines kept).
+            "stderr": {"class": "gateway.logging.WriterHandler", "formatter": "segmux"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": upper, "propagate": False},
@@ -162,8 +170,90 @@ def announce(event: str, **fields: Any) -> None:
     on start-up (where it listens, which store, a first token) must not be filtered away."""
     line: MutableMapping[str, Any] = {"event": event, **fields, "level": "info", "logger": "segmux"}
     line = _STAMP(None, "info", line)
-    out = _stream or sys.stderr
-    print(_renderer(_format)(None, "info", line), file=out, flush=True)
+    _writer.write_now(_renderer(_format)(None, "info", line) + "\n")
+
+
+def flush() -> None:
+    """Write every line logged so far (a serving process's shutdown)."""
+    _writer.flush()
+
+
+class _WriterLogger:
+    """structlog's output: each rendered line to the process's writer (as read at each call,
+    so a reconfiguration takes effect at once)."""
+
+    def __init__(self, *args: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        _writer.write_now(message + "\n")  # only the access line waits in the buffer
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+class WriterHandler(logging.Handler):
+    """A standard-library handler writing formatted records to the process's writer."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _writer.write_now(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+# --- the access line ----------------------------------------------------------------------
+#
+# One line per request is most of what a serving process logs, so it is built directly, in the
+# exact bytes structlog's chain (``configure``) would write — tests/gateway/test_access_line.py
+# compares the two — without the bound logger, the processors and the dict they pass along.
+
+_UTC = datetime.UTC
+_access_head = ""
+"""Console format: the columns before the key-values (level, event, logger), made once by
+structlog's own renderer."""
+_CONSOLE_QUOTED = frozenset(" \t=\r\n\"'")
+"""Characters for which structlog's console renderer shows a value as its ``repr``."""
+
+
+def _console_head(logger: str, event: str) -> str:
+    rendered: str = _renderer("console")(
+        None, "info", {"timestamp": "T", "level": "info", "event": event, "logger": logger}
+    )
+    return rendered.removeprefix("T")
+
+
+def _console_value(value: str) -> str:
+    return repr(value) if _CONSOLE_QUOTED.intersection(value) else value
+
+
+def access(method: str, path: str, status: int, ms: float) -> None:
+    """The access line of one request (at ``info``): its id, method, path (never the query
+    string), status and milliseconds."""
+    if _level > logging.INFO:
+        return
+    request_id = REQUEST_ID.get()
+    stamp = datetime.datetime.now(_UTC).isoformat().replace("+00:00", "Z")
+    if _format == "console":
+        rid = "" if request_id is None else f" request_id={_console_value(request_id)}"
+        line = (
+            f"{stamp}{_access_head} method={_console_value(method)} ms={ms!r} "
+            f"path={_console_value(path)}{rid} status={status!r}\n"
+        )
+    else:
+        head = "{" if request_id is None else f'{{"request_id": {_json(request_id)}, '
+        line = (
+            f'{head}"logger": "segmux.access", "method": {_json(method)}, '
+            f'"path": {_json(path)}, "status": {status!r}, "ms": {ms!r}, "event": "request", '
+            f'"level": "info", "timestamp": "{stamp}"}}\n'
+        )
+    _writer.write(line)
+
+
+def _json(text: str) -> str:
+    # What json.dumps writes for a string (its own C function): ASCII, escapes as it makes them.
+    encoded: str = encode_basestring_ascii(text)
+    return encoded
 
 
 class Logger:

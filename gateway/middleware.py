@@ -20,12 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import clock
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
-from gateway.answers import KEPT_STATUSES, Answers, Key
+from gateway.answers import KEPT_STATUSES, Answers
 from gateway.draining import Render, shutdown_response
-from gateway.logging import REQUEST_ID, get_logger, info_enabled
+from gateway.logging import REQUEST_ID, access, info_enabled
 from gateway.metrics import Label, Metrics
 
-_log = get_logger("segmux.access")
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # A host name or address with an optional port: anything else is not echoed into a link.
@@ -143,7 +142,6 @@ class RequestContext:
         state = scope[RESPONSE_STATE] = ResponseState()
         started = time.perf_counter()
         answers = self.answers if scope["method"] == "GET" else None
-        key: Key | None = None
         kept_headers: list[tuple[bytes, bytes]] | None = None
         metrics = self.metrics
         label: Label | None = None  # a kept answer's, known without routing
@@ -156,10 +154,10 @@ class RequestContext:
                 if state.status in KEPT_STATUSES and ANSWER_MARK in scope:
                     kept_headers = list(headers)
                 message = {**message, "headers": [*headers, header]}
-            elif kept_headers is not None and answers is not None and key is not None:
+            elif kept_headers is not None and answers is not None:
                 if not message.get("more_body", False):
                     answers.keep(
-                        key,
+                        scope,
                         state.status,
                         kept_headers,
                         message.get("body", b""),
@@ -173,9 +171,9 @@ class RequestContext:
         clock_token = clock.begin()  # one instant for every condition relative to now
         try:
             if answers is not None:
-                key = answers.key(scope)
+                primary = answers.primary(scope)
                 try:
-                    answer = await answers.lookup(key)
+                    answer = await answers.lookup(scope, primary)
                 except Exception:  # e.g. the store is down: answer normally, and the
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
@@ -190,7 +188,7 @@ class RequestContext:
                     )
                     await send({"type": "http.response.body", "body": answer.body})
                     return
-                scope[ANSWER_KEY] = key
+                scope[ANSWER_KEY] = primary
             await self.app(scope, receive, send_with_id)
         except asyncio.CancelledError:
             # uvicorn cancels request tasks only when the shutdown grace ran out (a client
@@ -207,12 +205,11 @@ class RequestContext:
                     label or metrics.label(scope), scope["method"], state.status or 500, seconds
                 )
             if info_enabled():
-                _log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=state.status or 500,
-                    ms=round(seconds * 1000, 2),
+                access(
+                    scope["method"],
+                    scope["path"],
+                    state.status or 500,
+                    round(seconds * 1000, 2),
                 )
             REQUEST_ID.reset(token)
 

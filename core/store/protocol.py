@@ -231,7 +231,7 @@ class Store(Protocol):
 
     def known_revision(self, tenant: str) -> int | None:
         """The tenant's current revision when this process knows it without a read (``notify``
-        freshness while listening), else None."""
+        freshness while listening; SQLite: read since the file's last commit), else None."""
 
     counts: StoreCounts
     """Errors by kind and revision announcements, counted for the metrics (``gateway.metrics``)."""

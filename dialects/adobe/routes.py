@@ -25,6 +25,10 @@ from dialects.http import (
 )
 from dialects.ports import Services
 
+VARY = ("x-api-key", "x-gw-ims-org-id", "x-sandbox-name")
+"""The request headers a read's answer depends on besides the token (:meth:`AdobeApi.caller`
+reads them): what the gateway keeps a GET's answer under."""
+
 
 class Caller(msgspec.Struct, frozen=True):
     principal: Principal
@@ -61,6 +65,7 @@ class AdobeApi(SurfaceApi):
         )
 
     async def caller(self, request: Request, *, writes: bool = False) -> Caller:
+        # Every header read here is in VARY: a kept answer depends on each of them.
         """The gateway's checks in its order (docs/dialects/adobe.md): token, API key, org, then
         for writes the content type; then the sandbox the request runs in."""
         headers = request.headers
@@ -80,7 +85,7 @@ class AdobeApi(SurfaceApi):
         """Mark a GET's answer as one to keep (gateway.answers). The org was checked against
         the tenant before the revision was read: checked again after, so a kept answer never
         rests on an org the revision no longer has."""
-        await self.services.answers.mark(request, who.principal)
+        await self.services.answers.mark(request, who.principal, VARY)
         if ANSWER_MARK in request.scope:
             await self.services.tokens.check_org(who.principal, who.org)
 

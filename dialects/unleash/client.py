@@ -26,6 +26,9 @@ from dialects.unleash.wire import JSON, encode
 
 SEGMENTS_BY_REFERENCE = (4, 2, 0)
 """From this client spec on, SDKs resolve ``strategies[].segments`` themselves."""
+VARY = ("unleash-client-spec", "if-none-match")
+"""The request headers the features' answer depends on besides the token (read below): what
+the gateway keeps it under. The ids each SDK instance sends of itself are not among them."""
 
 
 class Query(msgspec.Struct, frozen=True):

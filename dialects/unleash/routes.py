@@ -350,7 +350,7 @@ class UnleashApi(SurfaceApi):
 
     # --- the client API -------------------------------------------------------------------
     async def client_features(self, request: Request, who: Principal, _: Any) -> Response:
-        await self.services.answers.mark(request, who)
+        await self.services.answers.mark(request, who, client.VARY)
         query = client.parse_query(request)
         snapshot = await self.services.flags.client_snapshot(
             who, projects=query.projects, name_prefix=query.name_prefix, tags=query.tags

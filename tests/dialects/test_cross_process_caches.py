@@ -143,6 +143,67 @@ async def test_client_features_see_each_write_of_another_gateway(
     assert r.status_code == 304
 
 
+async def _front(c: httpx.AsyncClient, token: str, user: str) -> list[str]:
+    r = await c.get("/api/frontend", params={"userId": user}, headers={"Authorization": token})
+    assert r.status_code == 200, r.text
+    return [t["name"] for t in r.json()["toggles"]]
+
+
+async def test_the_frontend_api_sees_each_write_and_revocation_of_another_gateway(
+    client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store, backend: str
+) -> None:
+    """The frontend API reads neither the token's holder nor the tenant's revision from the
+    store while nothing was committed (on SQLite: the file's data version), so this proves the
+    check sees every commit of another connection at once: each poll below follows a write
+    through the other gateway (or the store, as ``segmux tokens revoke`` would) directly."""
+    admin = {"Authorization": await make_token(store, "tenant-a")}
+    front = await make_token(store, "tenant-a", scope="frontend:development", name="web")
+    auth = {"Authorization": front}
+    assert await _front(other, front, "u1") == []
+    r = await client.post(
+        "/api/admin/segments",
+        json={
+            "name": "beta",
+            "constraints": [{"contextName": "userId", "operator": "IN", "values": ["u1"]}],
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    seq = r.json()["id"]
+    features = "/api/admin/projects/default/features"
+    r = await client.post(features, json={"name": "f1"}, headers=admin)
+    assert r.status_code in (200, 201), r.text
+    r = await client.post(
+        f"{features}/f1/environments/development/strategies",
+        json={"name": "default", "constraints": [], "parameters": {}, "segments": [seq]},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    assert await _front(other, front, "u1") == []  # not enabled yet
+    r = await client.post(f"{features}/f1/environments/development/on", headers=admin)
+    assert r.status_code == 200, r.text
+    assert await _front(other, front, "u1") == ["f1"]
+    assert await _front(other, front, "u2") == []
+    beta_u2 = [{"contextName": "userId", "operator": "IN", "values": ["u2"]}]
+    r = await client.put(
+        f"/api/admin/segments/{seq}", json={"name": "beta", "constraints": beta_u2}, headers=admin
+    )
+    assert r.status_code == 204, r.text
+    assert await _front(other, front, "u1") == []
+    assert await _front(other, front, "u2") == ["f1"]
+    await store.revoke_token(await _token_id(store, "tenant-a", "web"))
+    statuses = []
+    for _ in range(100):
+        r = await other.get("/api/frontend", params={"userId": "u2"}, headers=auth)
+        statuses.append(r.status_code)
+        if r.status_code == 401:
+            break
+        await asyncio.sleep(0)  # PostgreSQL: a turn of the loop reads the revocation's NOTIFY
+    assert statuses[-1] == 401, statuses
+    if backend == "sqlite":
+        assert statuses == [401]
+
+
 async def _token_id(store: Store, tenant: str, name: str) -> str:
     return next(t.id for t in await store.list_tokens(tenant) if t.name == name)
 
@@ -163,8 +224,9 @@ async def test_a_revoked_token_stops_working_on_the_gateway_that_revoked_it(
 async def test_a_revoked_token_stops_working_on_every_gateway(
     client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store, backend: str
 ) -> None:
-    """Revoked by another process (``segmux tokens revoke``): on SQLite token lookups are not
-    cached, so the next request fails; on PostgreSQL the revocation's NOTIFY drops the cached
+    """Revoked by another process (``segmux tokens revoke``): on SQLite a cached lookup is used
+    only while the file's data version is unchanged, and the revoking commit changes it, so the
+    next request fails; on PostgreSQL the revocation's NOTIFY drops the cached
     lookup when it is delivered (at the revoking commit, over the local socket: within a few
     turns of the event loop, well before the cache's 1 s bound would end the entry anyway)."""
     token = await make_token(store, "tenant-a", name="doomed")

@@ -187,12 +187,17 @@ async def test_without_its_listen_connection_a_gateway_trusts_nothing(
         r = await other.get("/api/admin/segments", headers=admin)
         return [s["name"] for s in r.json()["segments"]]
 
-    if backend == "sqlite":  # nothing to listen to: never trusted, always read
+    if backend == "sqlite":
+        # Nothing to listen to: a revision is trusted only while the file's data version is
+        # the one it was read at, which any commit by any connection changes.
         assert await names() == [] and await names() == []
-        assert other_store.known_revision("tenant-a") is None
+        known = other_store.known_revision("tenant-a")
+        assert known is not None and known == await other_store.tenant_revision("tenant-a")
         r = await client.post(
             "/api/admin/segments", json={"name": "new", "constraints": [SE]}, headers=admin
         )
+        assert r.status_code == 201, r.text
+        assert other_store.known_revision("tenant-a") is None
         assert await names() == ["new"]
         return
     from core.store.postgres.backend import PostgresStore

@@ -15,6 +15,7 @@ from core.cache import ENTRY_OVERHEAD
 from core.model import Principal
 from core.store import Store
 from core.tokens import TokenService
+from dialects.http import ANSWER_KEY
 from gateway.answers import Answers, Mark
 from tests.conftest import make_token
 
@@ -134,9 +135,12 @@ async def test_a_token_never_gets_another_tokens_answer(
     assert r.status_code in (401, 403), r.text
 
 
-async def test_the_key_is_every_header(client: httpx.AsyncClient, app: Any, store: Store) -> None:
-    """Every header is part of the key (another Host is another answer), though links never
-    carry the client's Host: they point to the address the client connected to."""
+async def test_the_clients_host_is_not_part_of_the_key(
+    client: httpx.AsyncClient, app: Any, store: Store
+) -> None:
+    """Links never carry the client's Host (they point to the address the client connected to,
+    or what the settings and a trusted proxy say, which the key holds): another Host is the
+    same answer, served from the one kept."""
     token = await make_token(store, "tenant-a")
     await _segment(client, token)
     bodies = []
@@ -146,7 +150,42 @@ async def test_the_key_is_every_header(client: httpx.AsyncClient, app: Any, stor
         bodies.append(r.json()["_links"]["self"]["href"])
     assert bodies[0].startswith("http://segmux.test/"), bodies
     assert bodies[0] == bodies[1] == bodies[2]
+    assert answers(app).hits == 2
+
+
+async def test_a_header_the_endpoint_reads_is_another_answer(
+    client: httpx.AsyncClient, app: Any, store: Store
+) -> None:
+    """What an endpoint declares it varies on splits the key: Adobe's sandbox header, the
+    Unleash client spec; the same headers elsewhere (not read there) do not."""
+    token = await make_token(store, "tenant-a")
+    sdk = await make_token(store, "tenant-a", scope="client:development", name="sdk")
+    await _segment(client, token)
+    path = "/data/core/ups/segment/definitions"
+    for sandbox in ("prod", "other", "prod"):
+        r = await client.get(path, headers={**_adobe(token), "x-sandbox-name": sandbox})
+        assert r.status_code == 200, r.text
     assert answers(app).hits == 1
+    for spec in ("4.3.0", "4.1.0", "4.3.0"):
+        r = await client.get(
+            "/api/client/features", headers={"Authorization": sdk, "Unleash-Client-Spec": spec}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["query"]["inlineSegmentConstraints"] is (spec == "4.1.0")
+    assert answers(app).hits == 2
+    for spec in ("4.3.0", "4.1.0", "bad"):
+        r = await client.get(
+            "/api/admin/segments", headers={"Authorization": token, "Unleash-Client-Spec": spec}
+        )
+        assert r.status_code == 200, r.text
+    assert answers(app).hits == 4
+    assert answers(app).vary_of("/api/client/features") == (
+        b"accept",
+        b"accept-encoding",
+        b"authorization",
+        b"if-none-match",
+        b"unleash-client-spec",
+    )
 
 
 async def test_the_org_change_drops_adobes_kept_answers(
@@ -194,27 +233,52 @@ def _mark(revision: int = 1) -> Mark:
     return Mark("t", revision, "hash", who)
 
 
-def _weight(key: tuple[object, ...], body: bytes) -> int:
-    return len(body) + ENTRY_OVERHEAD + len(repr(key))
+def _scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> Any:
+    scope = {
+        "path": path,
+        "query_string": query,
+        "scheme": "http",
+        "server": None,
+        "headers": headers or [],
+    }
+    scope[ANSWER_KEY] = Answers.primary(scope)
+    return scope
+
+
+def _key(scope: Any) -> tuple[object, ...]:
+    return Answers.key(scope[ANSWER_KEY], _mark().vary, scope)
+
+
+def _weight(scope: Any, body: bytes) -> int:
+    return len(body) + ENTRY_OVERHEAD + len(repr(_key(scope)))
 
 
 def test_bodies_are_bounded_and_the_least_recent_go_first() -> None:
-    room = 2 * _weight(("a",), b"12345") + 5
-    kept = Answers(services=None, capacity=3, max_bytes=room, max_entry=6)  # type: ignore[arg-type]
-    kept.keep(("a",), 200, [], b"12345", _mark())
-    kept.keep(("b",), 200, [], b"12345", _mark())
-    assert len(kept) == 2 and kept.kept_bytes == room - 5
-    kept.keep(("c",), 200, [], b"1", _mark())  # over the bound: the oldest goes
-    assert len(kept) == 2 and ("a",) not in kept._entries
-    kept.keep(("big",), 200, [], b"1234567", _mark())  # over max_entry: not kept
-    assert ("big",) not in kept._entries
-    kept.keep(("c",), 200, [], b"22", _mark(revision=5))
-    kept.keep(("c",), 200, [], b"33", _mark(revision=4))  # never replaced by an older build
-    found = kept._entries.get(("c",))
+    a, b, c = _scope("/a"), _scope("/b"), _scope("/c")
+    room = 2 * _weight(a, b"12345") + 5
+    # The paths' Vary declarations take a sixteenth of the bytes: the answers, the rest.
+    kept = Answers(
+        services=None,  # type: ignore[arg-type]
+        capacity=3,
+        max_bytes=room * 16 // 15 + 1,
+        max_entry=6,
+    )
+    kept.keep(a, 200, [], b"12345", _mark())
+    kept.keep(b, 200, [], b"12345", _mark())
+    assert len(kept) == 2 and kept._entries.kept_bytes == 2 * _weight(a, b"12345")
+    kept.keep(c, 200, [], b"1", _mark())  # over the bound: the oldest goes
+    assert len(kept) == 2 and _key(a) not in kept._entries
+    big = _scope("/big")
+    kept.keep(big, 200, [], b"1234567", _mark())  # over max_entry: not kept
+    assert _key(big) not in kept._entries
+    kept.keep(c, 200, [], b"22", _mark(revision=5))
+    kept.keep(c, 200, [], b"33", _mark(revision=4))  # never replaced by an older build
+    found = kept._entries.get(_key(c))
     assert found is not None and found.body == b"22"
-    kept.keep(("d",), 404, [], b"x", _mark())
-    assert ("d",) not in kept._entries
-    assert kept.kept_bytes == _weight(("b",), b"12345") + _weight(("c",), b"22")
+    d = _scope("/d")
+    kept.keep(d, 404, [], b"x", _mark())
+    assert _key(d) not in kept._entries
+    assert kept._entries.kept_bytes == _weight(b, b"12345") + _weight(c, b"22")
 
 
 def test_keys_and_headers_count_against_the_bound() -> None:
@@ -228,25 +292,30 @@ def test_keys_and_headers_count_against_the_bound() -> None:
     )
     headers = [(b"content-type", b"application/json")]
     for n in range(1000):
-        key = ("/x", b"q=" + b"0" * (n + 1000) + b"1", "http", None, ())
-        kept.keep(key, 200, headers, b"{}", _mark())
+        scope = _scope("/x", b"q=" + b"0" * (n + 1000) + b"1")
+        kept.keep(scope, 200, headers, b"{}", _mark())
         assert kept.kept_bytes <= 64 * 1024
     assert 0 < len(kept) < 64
+    assert kept.kept_bytes > kept._entries.kept_bytes  # the paths' declarations count too
 
 
-@pytest.mark.parametrize("header", [b"x-request-id", b"traceparent"])
-def test_request_ids_and_trace_context_do_not_split_the_key(header: bytes) -> None:
-    def scope(value: bytes) -> dict[str, Any]:
-        return {
-            "path": "/x",
-            "query_string": b"",
-            "scheme": "http",
-            "server": None,
-            "headers": [(b"authorization", b"Bearer t"), (header, value)],
-        }
+@pytest.mark.parametrize(
+    "header",
+    [b"x-request-id", b"traceparent", b"unleash-instanceid", b"unleash-connection-id", b"host"],
+)
+def test_headers_the_endpoint_does_not_read_do_not_split_the_key(header: bytes) -> None:
+    def scope(value: bytes) -> Any:
+        return _scope("/x", headers=[(b"authorization", b"Bearer t"), (header, value)])
 
-    assert Answers.key(scope(b"1")) == Answers.key(scope(b"2"))
-    assert b"Bearer t" not in repr(Answers.key(scope(b"1"))).encode()
+    assert _key(scope(b"1")) == _key(scope(b"2"))
+    assert b"Bearer t" not in repr(_key(scope(b"1"))).encode()
+
+
+def test_a_header_sent_twice_is_another_key() -> None:
+    once = _scope("/x", headers=[(b"authorization", b"a")])
+    twice = _scope("/x", headers=[(b"authorization", b"a"), (b"authorization", b"b")])
+    swapped = _scope("/x", headers=[(b"authorization", b"b"), (b"authorization", b"a")])
+    assert len({_key(once), _key(twice), _key(swapped)}) == 3
 
 
 async def test_an_sdk_polling_with_its_etag_gets_kept_304s_until_a_change(

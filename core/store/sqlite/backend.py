@@ -174,8 +174,16 @@ _QUICK_BUSY_MS = 50
 long and take the ordinary (threaded) reader instead of blocking the event loop."""
 
 
+_KNOWN_TENANTS = 10_000
+"""Tenant revisions kept between commits (a revision and a name each): past this, all are
+forgotten and read again."""
+
+
 class SqliteStore(RevisionSql, SqlStore):
     greatest = "max"
+    _revisions: dict[str, int]
+    """Tenant revisions read while the file's data version was :attr:`_revisions_at`."""
+    _revisions_at: int | None
 
     def connections(self) -> tuple[int, int]:
         # Readers in use are those not in the idle queue; the one writer is in use while a
@@ -186,10 +194,37 @@ class SqliteStore(RevisionSql, SqlStore):
         return busy, len(self._readers) + writer - busy
 
     async def token_epoch(self) -> int | None:
-        # No token cache on SQLite: another process (``segmux tokens revoke``) may revoke, and
-        # the check that would notice (``PRAGMA data_version``) costs the same one round trip to
-        # the reader thread as the indexed lookup it would save.
-        return None
+        # Another process (``segmux tokens revoke``, a second ``segmux serve``) may revoke: the
+        # file's data version changes with every commit of any connection, so a lookup made
+        # at one version is still what the store holds while the version is unchanged.
+        return self._data_version()
+
+    def _data_version(self) -> int | None:
+        """``PRAGMA data_version`` of the quick reader: it changes whenever another connection
+        (this process's writer, any other process) commits to the file, and only then. Read on
+        the event loop's thread (a few microseconds, no I/O but the shared WAL index), so it is
+        cheaper than the primary-key reads it stands in for. None without a quick reader (an
+        in-memory store) or if SQLite cannot answer at once: callers then read, as before."""
+        quick = self._quick
+        if quick is None:
+            return None
+        try:
+            row = quick.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0])
+
+    def known_revision(self, tenant: str) -> int | None:
+        # Strict freshness at the cost of one pragma: a revision read at the file's current
+        # data version is still the tenant's revision, whichever process wrote since.
+        version = self._data_version()
+        if version is None:
+            return None
+        if version != self._revisions_at:
+            self._revisions.clear()  # something committed: every revision read may be old
+            self._revisions_at = version
+            return None
+        return self._revisions.get(tenant)
 
     def _extension_text(self, path: tuple[str, ...], first: int) -> tuple[str, list[Any]]:
         # json_type names a JSON boolean 'true'/'false', as PostgreSQL's text of it reads.
@@ -207,6 +242,8 @@ class SqliteStore(RevisionSql, SqlStore):
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._deadlines: dict[int, _Deadline] = {}
         self._quick: sqlite3.Connection | None = None
+        self._revisions = {}
+        self._revisions_at = None
         self._lock = asyncio.Lock()
         self._opening = asyncio.Lock()
 
@@ -249,7 +286,18 @@ class SqliteStore(RevisionSql, SqlStore):
             _QUICK.reset(token)
 
     async def tenant_revision(self, tenant: str) -> int:
-        return int(await self._quickly(super().tenant_revision, tenant))
+        # The version is read before the revision: a commit in between leaves the revision
+        # filed under a version that is already gone, so it is read again next time.
+        version = self._data_version()
+        revision = int(await self._quickly(super().tenant_revision, tenant))
+        if version is not None:
+            if version != self._revisions_at:
+                self._revisions.clear()
+                self._revisions_at = version
+            if len(self._revisions) >= _KNOWN_TENANTS:
+                self._revisions.clear()
+            self._revisions[tenant] = revision
+        return revision
 
     async def principal_for(self, token_hash: str) -> Principal | None:
         found: Principal | None = await self._quickly(super().principal_for, token_hash)

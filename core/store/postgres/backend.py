@@ -110,7 +110,12 @@ class PostgresStore(RevisionSql, SqlStore):
         min_size: int = 1,
         max_size: int | None = None,
         limits: StoreLimits | None = None,
+        migrate: bool = True,
     ) -> PostgresStore:
+        """A pool on ``url``, migrated first unless ``migrate`` is false: only for a database
+        the caller knows this version migrated (the tests open thousands of stores on copies
+        of one migrated template, and the migration's lock and CREATE OR REPLACE of every
+        function was most of an open's cost)."""
         limits = limits or StoreLimits()
         # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the segment
         # predicates' set-returning JSON functions make it (estimated 1,000 rows each): off, as
@@ -131,7 +136,8 @@ class PostgresStore(RevisionSql, SqlStore):
         except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
         store = cls(url, pool, limits)
-        await store.migrate()
+        if migrate:
+            await store.migrate()
         return store
 
     async def migrate(self) -> list[str]:

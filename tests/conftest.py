@@ -33,11 +33,18 @@ from core.store import Store, open_store
 from core.store.base import Tx
 from core.tokens import TokenService
 from gateway.app import create_app
+from gateway.logging import configure as configure_logging
 from gateway.settings import Settings
 from tests import pg
 from tests.examples import QUICK
 
 BACKENDS = ["sqlite", "postgres"]
+
+# Lines go out as `segmux serve` writes them by default (JSON on standard error, from info up),
+# not through structlog's unconfigured development renderer, which a test would otherwise get
+# until one configures logging itself: that renderer formats a logged exception's traceback
+# with rich's syntax highlighting, seconds of CPU for each exception a test provokes.
+configure_logging()
 
 if QUICK:
     # The inner loop (tests/examples.py): properties without their own count draw 10 examples.

@@ -10,7 +10,8 @@ Tests that start something outside the test's own calls get the ``live`` marker,
 ``segmux serve`` or other subprocess (CLIs, npm's Prism and unleash-server, a private PostgreSQL
 cluster, the plain-install venv, Chromium) or a real server on a loopback port. Nobody has to
 remember the marker: a test is marked when its module binds anything from ``LIVE_ORIGINS`` (the
-standard modules that start processes and the suite's own helpers that do), or when one of the
+standard modules that start processes and the suite's own helpers that do) or a function of a
+test module that binds one (a CLI module's ``run``), or when one of the
 fixtures it uses refers to such a thing. A module the rule misses marks itself with
 ``pytestmark = pytest.mark.live``. The PostgreSQL half of a test parametrised over both
 backends gets the ``postgres`` marker.

@@ -10,7 +10,8 @@ Tests that start something outside the test's own calls get the ``live`` marker,
 ``segmux serve`` or other subprocess (CLIs, npm's Prism and unleash-server, a private PostgreSQL
 cluster, the plain-install venv, Chromium) or a real server on a loopback port. Nobody has to
 remember the marker: a test is marked when its module binds anything from ``LIVE_ORIGINS`` (the
-standard modules that start processes and the suite's own helpers that do), or when one of the
+standard modules that start processes and the suite's own helpers that do) or a function of a
+test module that binds one (a CLI module's ``run``), or when one of the
 fixtures it uses refers to such a thing. A module the rule misses marks itself with
 ``pytestmark = pytest.mark.live``. The PostgreSQL half of a test parametrised over both
 backends gets the ``postgres`` marker.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import shutil
+import sys
 import types
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -35,11 +37,18 @@ from core.store import Store, open_store
 from core.store.base import Tx
 from core.tokens import TokenService
 from gateway.app import create_app
+from gateway.logging import configure as configure_logging
 from gateway.settings import Settings
 from tests import pg
 from tests.examples import QUICK
 
 BACKENDS = ["sqlite", "postgres"]
+
+# Lines go out as `segmux serve` writes them by default (JSON on standard error, from info up),
+# not through structlog's unconfigured development renderer, which a test would otherwise get
+# until one configures logging itself: that renderer formats a logged exception's traceback
+# with rich's syntax highlighting, seconds of CPU for each exception a test provokes.
+configure_logging()
 
 if QUICK:
     # The inner loop (tests/examples.py): properties without their own count draw 10 examples.
@@ -65,13 +74,27 @@ def _live_origin(value: object) -> bool:
         if isinstance(value, types.ModuleType)
         else getattr(value, "__module__", None)
     )
-    return isinstance(name, str) and any(
-        name == origin or name.startswith(origin + ".") for origin in LIVE_ORIGINS
+    if not isinstance(name, str):
+        return False
+    if any(name == origin or name.startswith(origin + ".") for origin in LIVE_ORIGINS):
+        return True
+    # A helper from another module of the suite that starts processes (a test module's `run`
+    # or `cli` around subprocess.run) starts them for every module that calls it.
+    module = sys.modules.get(name) if name.startswith("tests.") else None
+    return (
+        module is not None and not isinstance(value, types.ModuleType) and _module_is_live(module)
     )
 
 
+_live_modules: dict[str, bool] = {}
+
+
 def _module_is_live(module: types.ModuleType) -> bool:
-    return any(_live_origin(v) for v in vars(module).values())
+    name = module.__name__
+    if name not in _live_modules:
+        _live_modules[name] = False  # while deciding: modules that import each other
+        _live_modules[name] = any(_live_origin(v) for v in vars(module).values())
+    return _live_modules[name]
 
 
 def _code_names(code: types.CodeType) -> Iterator[str]:
@@ -165,6 +188,19 @@ def pg_session_url(pg_template: str) -> Iterator[str]:
     pg.drop_database(url)
 
 
+async def open_copy(url: str) -> Store:
+    """A store on a test database copied from a migrated template (``store_url``): a PostgreSQL
+    one opens without migrating again, which took the migration lock and re-created every SQL
+    function on each open (half the cost of opening a store); the template was migrated by
+    this version. SQLite copies migrate as ``open_store`` does (nothing to apply, one local
+    transaction)."""
+    if url.startswith("sqlite"):
+        return await open_store(url)
+    from core.store.postgres.backend import PostgresStore
+
+    return await PostgresStore.open(url, migrate=False)
+
+
 @pytest.fixture(scope="module")
 def pg_module_url(pg_session_url: str) -> str:
     """The session's database, emptied as a module starts: every module begins with what a
@@ -172,7 +208,7 @@ def pg_module_url(pg_session_url: str) -> str:
     start their own processes on it empty nothing themselves)."""
 
     async def empty() -> None:
-        store = await open_store(pg_session_url)
+        store = await open_copy(pg_session_url)
         try:
             await empty_postgres(store)
         finally:
@@ -259,7 +295,7 @@ async def empty_postgres(store: Store) -> None:
 
 @pytest.fixture
 async def store(store_url: str, backend: str) -> AsyncIterator[Store]:
-    s = await open_store(store_url)
+    s = await open_copy(store_url)
     if backend == "postgres":
         await empty_postgres(s)
     yield s

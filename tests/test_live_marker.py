@@ -16,6 +16,8 @@ from tests import conftest
         "tests.reliability.test_crash",  # segmux serve processes
         "tests.reliability.test_outage",  # a private PostgreSQL cluster
         "tests.gateway.test_cli",  # the CLI as a subprocess
+        "tests.gateway.test_cli_adobe",  # the same, through test_cli's helper
+        "tests.migrate.test_confidence_backup",  # the same, through test_ndjson's helper
         "tests.install.test_plain_install",  # a fresh venv
         "tests.install.test_release",  # python -m build, then fresh venvs
         "tests.contract.test_prism",  # npm's Prism

@@ -23,8 +23,10 @@ from core.errors import CoreError
 from core.expr.languages import LANGUAGES, translate
 from core.expr.normalize import normalize
 from dialects.http import MalformedJSON, decode_json
+from tests.examples import examples
 
-EXAMPLES = int(os.environ.get("SEGMUX_FUZZ_EXAMPLES", "100"))
+# `make fuzz` asks for its own count; otherwise 100 (a tenth in the inner loop).
+EXAMPLES = int(os.environ.get("SEGMUX_FUZZ_EXAMPLES") or examples(100))
 SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -21,11 +21,13 @@ from gateway.migrate.ndjson import export, import_lines
 from gateway.settings import Settings
 from tests import pg
 from tests.conftest import make_token
+from tests.examples import examples
 from tests.migrate import tenants
 
 TENANT = "acme"
-EXAMPLES = 4
-"""Per direction: each example builds, exports, imports and reads back two stores."""
+EXAMPLES = examples(4, least=1)
+"""Per direction, besides the rich explicit example: each builds, exports, imports and reads
+back two stores (the inner loop draws one)."""
 RICH = [
     # An exclusive 0.35 allocated next to a rival that takes half of what is left: the case
     # where a restore that allocated anew (or kept no bitset) changes answers.

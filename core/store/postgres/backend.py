@@ -120,6 +120,10 @@ class PostgresStore(RevisionSql, SqlStore):
         limits: StoreLimits | None = None,
         migrate: bool = True,
     ) -> PostgresStore:
+        """A pool on ``url``, migrated first unless ``migrate`` is false: only for a database
+        the caller knows this version migrated (the tests open thousands of stores on copies
+        of one migrated template, and the migration's lock and CREATE OR REPLACE of every
+        function was most of an open's cost)."""
         limits = limits or StoreLimits()
         # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the segment
         # predicates' set-returning JSON functions make it (estimated 1,000 rows each): off, as

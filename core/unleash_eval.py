@@ -612,7 +612,11 @@ def _constraints(raw: list[Mapping[str, Any]]) -> Check | bool:
         raise Broken(str(exc)) from exc
     if expr is None:
         return True
-    run = compile_expr(_as_sdks_read(expr))
+    # ``caseInsensitive`` (STR_* only; IN ignores it): Yggdrasil lower-cases both sides
+    # (Rust's ``to_lowercase``, which Python's ``str.lower`` matches, final sigma included).
+    # The shared evaluator's ``casefold`` is wider: "STRASSE" contains "straße", "ﬁle" starts
+    # with "FILE" — matches no SDK makes.
+    run = compile_expr(_as_sdks_read(expr), fold=str.lower)
     return lambda p: run(p.flat)
 
 

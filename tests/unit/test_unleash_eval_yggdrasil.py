@@ -290,3 +290,53 @@ def test_the_engine_agrees_with_yggdrasil(
                 state,
             )
             assert answer.variant.feature_enabled == variant.feature_enabled
+
+
+# Strings whose Unicode case folding differs from their lower case: Yggdrasil lower-cases
+# (Rust's ``to_lowercase``) for ``caseInsensitive``, and so must the engine; case folding would
+# match more ("STRASSE" would contain "straße").
+CASE_ROWS = [
+    ("STR_CONTAINS", ["straße"], "STRASSE", False),
+    ("STR_CONTAINS", ["ss"], "Straße", False),
+    ("STR_CONTAINS", ["straße"], "STRAẞE", True),  # capital sharp s lower-cases to ß
+    ("STR_CONTAINS", ["Straße"], "STRAßE", True),
+    ("STR_STARTS_WITH", ["FILE"], "ﬁle", False),  # a ligature is not its letters
+    ("STR_STARTS_WITH", ["fi"], "ﬁ", False),
+    ("STR_ENDS_WITH", ["οδοσ"], "ΟΔΟΣ", False),  # a final capital sigma lower-cases to ς
+    ("STR_ENDS_WITH", ["ΟΔΟΣ"], "οδος", True),
+    ("STR_CONTAINS", ["\u017f"], "S", False),  # long s folds to s; lower-cased, it stays
+    ("STR_STARTS_WITH", ["\u0130"], "i\u0307x", True),  # İ lower-cases to i and a combining dot
+    ("STR_ENDS_WITH", ["Com"], "ana@EXAMPLE.COM", True),
+]
+
+
+def test_case_insensitive_lower_cases_as_yggdrasil_does() -> None:
+    features = [
+        {
+            "name": f"case-{n}",
+            "enabled": True,
+            "strategies": [
+                {
+                    "name": "default",
+                    "constraints": [
+                        {
+                            "contextName": "k",
+                            "operator": operator,
+                            "values": values,
+                            "caseInsensitive": True,
+                        }
+                    ],
+                }
+            ],
+        }
+        for n, (operator, values, _, _) in enumerate(CASE_ROWS)
+    ]
+    engine = ygg.UnleashEngine()
+    engine.take_state(json.dumps({"version": 2, "features": features}))
+    ours = compile_features(features, {})
+    for n, (operator, values, value, expected) in enumerate(CASE_ROWS):
+        context = UnleashContext(properties={"k": value})
+        got = ours.evaluate_one(f"case-{n}", context)
+        assert got is not None
+        theirs = engine.is_enabled(f"case-{n}", msgspec.to_builtins(context)).is_enabled
+        assert (got.enabled, theirs) == (expected, expected), (operator, values, value)

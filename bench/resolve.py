@@ -40,10 +40,15 @@ def _assign(flag: str, variant: str | None, lower: int, upper: int, kind: str = 
     return out
 
 
-async def create_resolve_fixture(base: str, admin_token: str) -> str:
-    """Make the fixture; returns the client secret the scenario sends."""
+async def create_resolve_fixture(
+    base: str, admin_token: str, transport: httpx.AsyncBaseTransport | None = None
+) -> str:
+    """Make the fixture; returns the client secret the scenario sends. ``transport``: another
+    way to the gateway than the network (an in-process app)."""
     headers = {"Authorization": f"Bearer {admin_token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=60, transport=transport
+    ) as c:
 
         async def post(path: str, body: Any, **params: str) -> Any:
             r = await c.post(path, json=body, params=params)

@@ -7,10 +7,11 @@ time (another user id, so no answer can be a repeat):
 * **core evaluate, 1,000 segments**: the evaluate tenant's segments (``bench.fixtures``, 2-3
   atoms each, most of them true for the context) as one ``SegmentSet``: what
   ``POST /segmux/v1/evaluate`` runs per context.
-* **Unleash engine, 100 features x 1,000 segments**: 100 features, each a 100% rollout over 10
-  segments of fixture A's two ``IN`` constraints, every segment used once (``compile_features``,
-  what the client and frontend APIs evaluate). Two users: one no segment matches (the first
-  constraint fails), and one every feature is on for (all 2,000 constraints hold, then a hash).
+* **Unleash engine, 100 features x 1,000 segments**: 100 features, each two 100% rollouts over 5
+  segments of fixture A's two ``IN`` constraints (Unleash allows 5 segments a strategy), every
+  segment used once (``compile_features``, what the client and frontend APIs evaluate). Two
+  users: one no segment matches (each strategy's first constraint fails), and one every feature
+  is on for (the first strategy's 10 constraints hold, then a hash).
 * **Confidence resolver, 50 flags**: ``bench.resolve``'s fixture (three rules a flag, a bucketed
   segment, variants) made through the admin API of an in-process gateway on SQLite, then
   ``core.resolver.resolve`` over the tenant's compiled state for a new unit each call.
@@ -81,15 +82,26 @@ def core_set() -> SegmentSet:
     return SegmentSet(conditions)
 
 
-def unleash_engine() -> FeatureEngine:
+def unleash_features() -> tuple[list[dict[str, Any]], dict[int, Any]]:
+    """100 features over 1,000 segments (client-features shape, segments by id): each feature
+    two strategies of 5 segments (Unleash's limit per strategy), every segment used once."""
     segments: dict[int, Any] = {i + 1: constraints_a(i) for i in range(UNLEASH_SEGMENTS)}
     features = []
     for f in range(UNLEASH_FEATURES):
         first = f * SEGMENTS_PER_FEATURE + 1
+        half = SEGMENTS_PER_FEATURE // 2
         features.append(
-            rollout_feature(f"feature-{f:03d}", list(range(first, first + SEGMENTS_PER_FEATURE)))
+            rollout_feature(
+                f"feature-{f:03d}",
+                list(range(first, first + half)),
+                list(range(first + half, first + SEGMENTS_PER_FEATURE)),
+            )
         )
-    return compile_features(features, segments)
+    return features, segments
+
+
+def unleash_engine() -> FeatureEngine:
+    return compile_features(*unleash_features())
 
 
 async def resolver_call() -> Callable[[dict[str, Any]], object]:

@@ -29,9 +29,9 @@ RUNS = 7
 USERS_PER_RUN = 5_000
 
 
-def rollout_feature(name: str, segments: list[int]) -> dict[str, Any]:
-    """A client-features feature as fixture A writes it: on in the environment, one 100%
-    ``flexibleRollout`` strategy over ``segments`` (ids)."""
+def rollout_feature(name: str, *strategies: list[int]) -> dict[str, Any]:
+    """A client-features feature as the fixtures write it: on in the environment, one 100%
+    ``flexibleRollout`` strategy over the segments (ids) of each list."""
     return {
         "name": name,
         "enabled": True,
@@ -44,6 +44,7 @@ def rollout_feature(name: str, segments: list[int]) -> dict[str, Any]:
                 "variants": [],
                 "segments": segments,
             }
+            for segments in strategies
         ],
         "variants": [],
     }

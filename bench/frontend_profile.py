@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -36,6 +34,7 @@ import httpx
 
 from bench import procs, stores, wrk
 from bench.engine import unleash_features
+from bench.profile import py_spy, spy_record
 from bench.run import OUT
 from bench.wrk import PLACEHOLDER, Request
 from core.store import open_store
@@ -139,9 +138,7 @@ def main() -> int:
         "instead of users a few segments list",
     )
     args = p.parse_args()
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(spy).exists():
-        raise SystemExit("py-spy is not installed: pip install py-spy")
+    spy = py_spy()
     out = OUT / "profile"
     out.mkdir(parents=True, exist_ok=True)
     name = f"segmux_bench_frontend_{secrets.token_hex(4)}"
@@ -171,25 +168,7 @@ def main() -> int:
             assert check.status_code == 200 and len(check.json()["toggles"]) == 100, check.text
             slug = "unleash-frontend-100x1000" + ("-all-on" if args.all_on else "")
             raw = out / f"{slug}.txt"
-            record = subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "--pid",
-                    str(srv.pid),
-                    "--duration",
-                    str(int(args.seconds)),
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(raw),
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+            record = spy_record(spy, srv.pid, args.seconds, raw)
             time.sleep(1)  # py-spy attaches before the load starts
             cpu_before = procs.cpu_seconds(srv.pid)
             res = wrk.run(

@@ -52,6 +52,41 @@ def summarise(raw: Path, top: int) -> str:
     return "\n".join(out)
 
 
+def py_spy() -> str:
+    """The py-spy executable (beside this Python's, else on the PATH)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("py-spy is not installed: pip install py-spy")
+    return spy
+
+
+def spy_record(
+    spy: str, pid: int, seconds: float, raw: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """``py-spy record`` of ``pid`` for ``seconds`` at 200 Hz, collapsed stacks into ``raw``,
+    without pausing the process; started in the background."""
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            *options,
+            "--output",
+            str(raw),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         prog="python -m bench.profile",
@@ -68,9 +103,7 @@ def main() -> int:
     p.add_argument("--segments", type=int, default=fixtures.B_SEGMENTS)
     p.add_argument("--individuals", type=int, default=fixtures.B_INDIVIDUALS)
     args = p.parse_args()
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(spy).exists():
-        raise SystemExit("py-spy is not installed: pip install py-spy")
+    spy = py_spy()
     wanted = args.scenario or ["unleash list"]
     out = OUT / "profile"
     out.mkdir(parents=True, exist_ok=True)
@@ -90,26 +123,7 @@ def main() -> int:
                 sc = by_name[name]
                 asyncio.run(probe(srv.url, sc.request))
                 raw = out / f"{sc.slug}.txt"
-                record = subprocess.Popen(
-                    [
-                        spy,
-                        "record",
-                        "--pid",
-                        str(srv.pid),
-                        "--duration",
-                        str(int(args.seconds)),
-                        "--rate",
-                        "200",
-                        "--format",
-                        "raw",
-                        "--function",
-                        "--output",
-                        str(raw),
-                        "--nonblocking",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )
+                record = spy_record(spy, srv.pid, args.seconds, raw, "--function")
                 time.sleep(1)  # py-spy attaches before the load starts
                 res = wrk.run(
                     srv.url,

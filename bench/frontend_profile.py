@@ -25,8 +25,6 @@ import asyncio
 import secrets
 import sys
 import time
-from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -34,39 +32,11 @@ import httpx
 
 from bench import procs, stores, wrk
 from bench.engine import unleash_features
-from bench.profile import py_spy, spy_record
+from bench.profile import py_spy, shares, spy_record
 from bench.run import OUT
 from bench.wrk import PLACEHOLDER, Request
 from core.store import open_store
 from core.tokens import TokenService
-
-OWN = ("core/", "dialects/", "gateway/")
-FLOOR = ("starlette/", "uvicorn/", "asyncio/", "httptools/", "anyio/")
-
-
-def side(frame: str) -> str | None:
-    """``segmux``, ``floor`` or None for one py-spy frame (``function (file:line)``, the file
-    relative to its package root as py-spy shows it). ``gateway/cli.py`` starts uvicorn, so
-    every stack has it at its root: it is not counted."""
-    where = frame.rsplit("(", 1)[-1]
-    if where.startswith(OWN) and not where.startswith("gateway/cli.py"):
-        return "segmux"
-    if where.startswith(FLOOR):
-        return "floor"
-    return None
-
-
-def shares(raw: Path) -> Counter[str]:
-    """Samples per side (``segmux``, ``floor``, ``idle``) of py-spy's collapsed stacks."""
-    found: Counter[str] = Counter()
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        frames = [f.strip() for f in stack.split(";") if f.strip()]
-        kind = next((s for f in reversed(frames) if (s := side(f)) is not None), "idle")
-        found[kind] += int(count)
-    return found
 
 
 async def prepare(url: str, admin: str) -> str:

@@ -23,8 +23,37 @@ from collections import Counter
 from pathlib import Path
 
 from bench import fixtures, procs, stores, wrk
+from bench.resolve import create_resolve_fixture
 from bench.run import OUT
 from bench.scenarios import discover, probe, segmux_scenarios
+
+OWN = ("core/", "dialects/", "gateway/")
+FLOOR = ("starlette/", "uvicorn/", "asyncio/", "httptools/", "anyio/")
+
+
+def side(frame: str) -> str | None:
+    """``segmux``, ``floor`` or None for one py-spy frame (``function (file:line)``, the file
+    relative to its package root as py-spy shows it). ``gateway/cli.py`` starts uvicorn, so
+    every stack has it at its root: it is not counted."""
+    where = frame.rsplit("(", 1)[-1]
+    if where.startswith(OWN) and not where.startswith("gateway/cli.py"):
+        return "segmux"
+    if where.startswith(FLOOR):
+        return "floor"
+    return None
+
+
+def shares(raw: Path) -> Counter[str]:
+    """Samples per side (``segmux``, ``floor``, ``idle``) of py-spy's collapsed stacks."""
+    found: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [f.strip() for f in stack.split(";") if f.strip()]
+        kind = next((s for f in reversed(frames) if (s := side(f)) is not None), "idle")
+        found[kind] += int(count)
+    return found
 
 
 def summarise(raw: Path, top: int) -> str:
@@ -52,6 +81,41 @@ def summarise(raw: Path, top: int) -> str:
     return "\n".join(out)
 
 
+def py_spy() -> str:
+    """The py-spy executable (beside this Python's, else on the PATH)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("py-spy is not installed: pip install py-spy")
+    return spy
+
+
+def spy_record(
+    spy: str, pid: int, seconds: float, raw: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """``py-spy record`` of ``pid`` for ``seconds`` at 200 Hz, collapsed stacks into ``raw``,
+    without pausing the process; started in the background."""
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            *options,
+            "--output",
+            str(raw),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         prog="python -m bench.profile",
@@ -68,9 +132,7 @@ def main() -> int:
     p.add_argument("--segments", type=int, default=fixtures.B_SEGMENTS)
     p.add_argument("--individuals", type=int, default=fixtures.B_INDIVIDUALS)
     args = p.parse_args()
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(spy).exists():
-        raise SystemExit("py-spy is not installed: pip install py-spy")
+    spy = py_spy()
     wanted = args.scenario or ["unleash list"]
     out = OUT / "profile"
     out.mkdir(parents=True, exist_ok=True)
@@ -85,32 +147,16 @@ def main() -> int:
             asyncio.run(fixtures.load_fixture_a(srv.url, admin))
             members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
             ids = asyncio.run(discover(srv.url, tokens))
+            if "confidence resolve 50 flags" in wanted:
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, admin))
             by_name = {s.name: s for s in segmux_scenarios(tokens, ids, members)}
             for name in wanted:
                 sc = by_name[name]
                 asyncio.run(probe(srv.url, sc.request))
                 raw = out / f"{sc.slug}.txt"
-                record = subprocess.Popen(
-                    [
-                        spy,
-                        "record",
-                        "--pid",
-                        str(srv.pid),
-                        "--duration",
-                        str(int(args.seconds)),
-                        "--rate",
-                        "200",
-                        "--format",
-                        "raw",
-                        "--function",
-                        "--output",
-                        str(raw),
-                        "--nonblocking",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )
+                record = spy_record(spy, srv.pid, args.seconds, raw, "--function")
                 time.sleep(1)  # py-spy attaches before the load starts
+                cpu_before = procs.cpu_seconds(srv.pid)
                 res = wrk.run(
                     srv.url,
                     sc.request,
@@ -119,6 +165,7 @@ def main() -> int:
                     script_dir=out / "lua",
                     name=sc.slug,
                 )
+                cpu = procs.cpu_seconds(srv.pid) - cpu_before
                 _, err = record.communicate(timeout=args.seconds + 60)
                 if record.returncode != 0:
                     print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
@@ -129,6 +176,16 @@ def main() -> int:
                     f"(under py-spy)\n"
                 )
                 print(summarise(raw, args.top))
+                counts = shares(raw)
+                busy = counts["segmux"] + counts["floor"]
+                per_request = cpu * 1e6 / res.requests if res.requests else 0.0
+                if busy:
+                    own = counts["segmux"] / busy
+                    print(
+                        f"\nCPU per request {per_request:,.0f} µs: segmux's own code {own:.1%} "
+                        f"of busy samples ({own * per_request:,.0f} µs), the server "
+                        f"{1 - own:.1%} (bench.frontend_profile's method)"
+                    )
                 print(f"\ncollapsed stacks: {raw}")
     return 0
 

@@ -40,11 +40,19 @@ def _assign(flag: str, variant: str | None, lower: int, upper: int, kind: str = 
     return out
 
 
-async def create_resolve_fixture(base: str, admin_token: str, flags: int = FLAGS) -> str:
+async def create_resolve_fixture(
+    base: str,
+    admin_token: str,
+    flags: int = FLAGS,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> str:
     """Make the fixture (``flags`` flags) in the token's tenant; returns the client secret the
-    scenario sends."""
+    scenario sends. ``transport``: another way to the gateway than the network (an in-process
+    app)."""
     headers = {"Authorization": f"Bearer {admin_token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=60, transport=transport
+    ) as c:
 
         async def post(path: str, body: Any, **params: str) -> Any:
             r = await c.post(path, json=body, params=params)

@@ -29,28 +29,33 @@ RUNS = 7
 USERS_PER_RUN = 5_000
 
 
+def rollout_feature(name: str, *strategies: list[int]) -> dict[str, Any]:
+    """A client-features feature as the fixtures write it: on in the environment, one 100%
+    ``flexibleRollout`` strategy over the segments (ids) of each list."""
+    return {
+        "name": name,
+        "enabled": True,
+        "impressionData": False,
+        "strategies": [
+            {
+                "name": "flexibleRollout",
+                "constraints": [],
+                "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
+                "variants": [],
+                "segments": segments,
+            }
+            for segments in strategies
+        ],
+        "variants": [],
+    }
+
+
 def fixture_a_engine() -> FeatureEngine:
     segments: dict[int, Any] = {i + 1: constraints_a(i) for i in range(FIXTURE_A_SEGMENTS)}
-    features = []
-    for f in range(FIXTURE_A_FEATURES):
-        name = f"feature-{f:02d}"
-        features.append(
-            {
-                "name": name,
-                "enabled": True,
-                "impressionData": False,
-                "strategies": [
-                    {
-                        "name": "flexibleRollout",
-                        "constraints": [],
-                        "parameters": {"rollout": "100", "stickiness": "default", "groupId": name},
-                        "variants": [],
-                        "segments": [2 * f + 1, 2 * f + 2],
-                    }
-                ],
-                "variants": [],
-            }
-        )
+    features = [
+        rollout_feature(f"feature-{f:02d}", [2 * f + 1, 2 * f + 2])
+        for f in range(FIXTURE_A_FEATURES)
+    ]
     return compile_features(features, segments)
 
 

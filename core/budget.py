@@ -14,13 +14,17 @@ any tenant moves. So work over many contexts (or segments) is cut into steps:
   conditions, the contexts), and asking again would cost the same — every dialect answers it
   with its 4xx, never a 503 that invites a retry.
 
-A task that is cancelled (its client went away) stops at its next pause.
+A task that is cancelled (its client went away) stops at its next pause. Whoever wants to know
+when a request first holds the loop for a whole slice sets :attr:`Budget.on_slice`: the
+disconnect watcher (``dialects.cancellation``) starts only then, so the many requests that end
+within one slice pay nothing for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from core.errors import LimitExceeded
@@ -60,6 +64,8 @@ class Budget:
         self._spent = 0.0
         self._calls = 0
         self._since = self._slice_start = time.thread_time()
+        self.on_slice: Callable[[], None] | None = None
+        """Called each time :meth:`pause` is about to yield because a slice was used up."""
 
     @property
     def spent_ms(self) -> float:
@@ -91,6 +97,8 @@ class Budget:
         self.done += steps
         now = self._account()
         if now - self._slice_start >= SLICE_SECONDS:
+            if self.on_slice is not None:
+                self.on_slice()
             await asyncio.sleep(0)
             self.resume()
 

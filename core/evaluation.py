@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.allocation import not_serving, without_unit
 from core.budget import current_budget
@@ -141,18 +141,8 @@ class EvaluationService:
         self, principal: Principal, segment_ids: Sequence[str] | None
     ) -> list[Segment]:
         """The listed segments of the tenant (unknown ids are ``NotFound``), or all of them."""
-        if segment_ids is not None and len(segment_ids) > MAX_SEGMENTS_PER_CALL:
-            raise Invalid("segments", f"at most {MAX_SEGMENTS_PER_CALL} ids")
         current = await self.tenant_segments(principal)
-        if segment_ids is None:
-            return current.segments
-        found = []
-        for sid in dict.fromkeys(segment_ids):
-            segment = current.by_id.get(sid)
-            if segment is None:
-                raise NotFound("segment", sid)
-            found.append(segment)
-        return found
+        return current.segments if segment_ids is None else _listed(current, segment_ids)
 
     async def evaluate(
         self,
@@ -171,6 +161,17 @@ class EvaluationService:
     ) -> list[dict[str, bool]]:
         """:meth:`evaluate` for each of up to :data:`MAX_CONTEXTS_PER_BATCH` contexts, in
         order, loading and compiling the segments once."""
+        return (await self.explained_batch(principal, contexts, segment_ids)).results
+
+    async def explained_batch(
+        self,
+        principal: Principal,
+        contexts: Sequence[Mapping[str, Any]],
+        segment_ids: Sequence[str] | None = None,
+    ) -> Explained:
+        """:meth:`evaluate_batch` and :meth:`reasons` (no unit) of the same segments, both from
+        one read of the tenant's segments: one revision read per request, not two, and reasons
+        that always belong to the segments the answers came from."""
         if len(contexts) > MAX_CONTEXTS_PER_BATCH:
             raise LimitExceeded("contexts", f"at most {MAX_CONTEXTS_PER_BATCH} contexts per batch")
         current = await self.tenant_segments(principal)
@@ -182,10 +183,7 @@ class EvaluationService:
                 results.append(current.compiled.evaluate(context))
                 await budget.pause()
         else:
-            try:
-                segments = await self.segments_for(principal, segment_ids)
-            except NotFound as exc:
-                raise NotFound("segment", exc.key, f"no segment with id {exc.key!r}") from exc
+            segments = _listed(current, segment_ids)
             compiled = [(s.id, self.cache.get(s)) for s in segments]
             budget.resume()
             for context in contexts:
@@ -200,7 +198,7 @@ class EvaluationService:
                 for sid in current.withheld:
                     if sid in result:
                         result[sid] = False
-        return results
+        return Explained(results, _withheld(current, segment_ids))
 
     async def reasons(
         self, principal: Principal, segment_ids: Sequence[str] | None, *, unit: bool = False
@@ -214,14 +212,7 @@ class EvaluationService:
                 for s in await self.segments_for(principal, segment_ids)
                 if (r := not_serving(s)) is not None
             }
-        current = await self.tenant_segments(principal)
-        if segment_ids is None:
-            return dict(current.withheld)
-        return {
-            sid: current.withheld[sid]
-            for sid in dict.fromkeys(segment_ids)
-            if sid in current.withheld
-        }
+        return _withheld(await self.tenant_segments(principal), segment_ids)
 
     async def _finish(
         self,
@@ -262,6 +253,35 @@ class EvaluationService:
         for sid in result:
             if sid in current.static_ids or sid in current.referring:
                 result[sid] = member(current.by_id[sid])
+
+
+class Explained(NamedTuple):
+    """Answers for each context, and why some segments asked about match no context at all."""
+
+    results: list[dict[str, bool]]
+    reasons: dict[str, str]
+
+
+def _listed(current: TenantSegments, segment_ids: Sequence[str]) -> list[Segment]:
+    """The listed segments, each once, in the order first listed."""
+    if len(segment_ids) > MAX_SEGMENTS_PER_CALL:
+        raise Invalid("segments", f"at most {MAX_SEGMENTS_PER_CALL} ids")
+    found = []
+    for sid in dict.fromkeys(segment_ids):
+        segment = current.by_id.get(sid)
+        if segment is None:
+            raise NotFound("segment", sid, f"no segment with id {sid!r}")
+        found.append(segment)
+    return found
+
+
+def _withheld(current: TenantSegments, segment_ids: Sequence[str] | None) -> dict[str, str]:
+    """``current.withheld`` for the segments asked about (None: every segment)."""
+    if segment_ids is None:
+        return dict(current.withheld)
+    return {
+        sid: current.withheld[sid] for sid in dict.fromkeys(segment_ids) if sid in current.withheld
+    }
 
 
 def identity_of(context: Mapping[str, Any], unit: str | None) -> str | None:

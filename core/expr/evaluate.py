@@ -18,8 +18,8 @@ Semantics (``core.expr.ast`` is the contract; the per-kind comparison keys are i
 * ``Quant(q, p, c)``: the elements of the list(s) at ``p`` (a scalar counts as a one-element list,
   null or missing as the empty list); ``all`` over no elements is true, ``any`` false.
 * ``StrOp``, ``Like`` and ``Regex`` test JSON strings only ("a number never starts with 1",
-  Confidence's resolver). ``ci`` compares ``casefold`` of both sides; on ``Regex`` it is the
-  ``i`` flag.
+  Confidence's resolver). ``ci`` compares ``casefold`` of both sides (``compile_expr``'s
+  ``fold`` lets an engine that folds otherwise say so); on ``Regex`` it is the ``i`` flag.
 * ``Regex`` patterns are RE2 syntax, run by RE2 itself (``core.expr.matchers``), searched
   anywhere; a pattern outside the subset (``core.expr.re2``) never matches (Unleash: "invalid
   pattern → false"). ``Like`` is compiled to RE2 as well.
@@ -59,6 +59,7 @@ from core.expr.ast import (
     Expr,
     In,
     Like,
+    Lit,
     Mod,
     Not,
     NowPart,
@@ -93,6 +94,9 @@ Pred: TypeAlias = Callable[[Any, Context], bool]
 Test: TypeAlias = Callable[[Any], bool]
 """A test of one scalar value."""
 ResolveSegment = Callable[[str, Context], bool]
+Fold = Callable[[str], str]
+"""How a ``ci`` comparison folds the case of both sides: ``str.casefold`` (the AST's contract)
+unless a caller that follows another engine says otherwise (Unleash's SDKs lower-case)."""
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -104,11 +108,18 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_expr(expr: Expr | None, resolve_segment: ResolveSegment | None = None) -> Compiled:
-    """Compile ``expr`` once; the result evaluates one context (a JSON object) per call."""
+def compile_expr(
+    expr: Expr | None,
+    resolve_segment: ResolveSegment | None = None,
+    *,
+    fold: Fold = str.casefold,
+) -> Compiled:
+    """Compile ``expr`` once; the result evaluates one context (a JSON object) per call.
+    ``fold``: how ``ci`` string equality, ``In`` and ``StrOp`` fold case (patterns, ``Like``
+    and ``Regex``, keep their own case-insensitive matching)."""
     if expr is None:
         return _everyone
-    pred = _Compiler(resolve_segment).node(expr)
+    pred = _Compiler(resolve_segment, fold).node(expr)
 
     def run(context: Context) -> bool:
         return pred(context, context)
@@ -191,16 +202,16 @@ def _never(value: Any) -> bool:
     return False
 
 
-def _string_eq(expected: Any, ci: bool) -> Test:
+def _string_eq(expected: str, ci: bool, fold: Fold = str.casefold) -> Test:
     if ci:
 
         def eq_ci(value: Any) -> bool:
             t = type(value)
             if t is str:
-                return value.casefold() == expected  # type: ignore[no-any-return]
+                return fold(value) == expected
             if t is int or t is float:
                 f = number_key(value)
-                return f is not None and number_text(f).casefold() == expected
+                return f is not None and fold(number_text(f)) == expected
             return False
 
         return eq_ci
@@ -217,16 +228,23 @@ def _string_eq(expected: Any, ci: bool) -> Test:
     return eq
 
 
-def _key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
+def _key_function(kind: str, ci: bool, fold: Fold = str.casefold) -> Callable[[Any], Any] | None:
     key = KEY_FUNCTIONS.get(kind)
     if key is None or not (ci and kind == "string"):
         return key
 
     def folded(value: Any) -> Any:
         k = string_key(value)
-        return None if k is None else k.casefold()
+        return None if k is None else fold(k)
 
     return folded
+
+
+def _lit_key(lit: Lit, ci: bool, fold: Fold) -> Any:
+    """``lit_key``, with a ``ci`` string folded by ``fold``."""
+    if ci and lit.kind == "string":
+        return fold(lit.value) if type(lit.value) is str else None
+    return lit_key(lit)
 
 
 def key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
@@ -237,17 +255,17 @@ def key_function(kind: str, ci: bool) -> Callable[[Any], Any] | None:
 OPS = _OPS
 
 
-def _cmp_test(cmp: Cmp) -> Test:
+def _cmp_test(cmp: Cmp, fold: Fold = str.casefold) -> Test:
     kind = cmp.value.kind
     ci = cmp.ci and kind == "string"
-    expected = lit_key(cmp.value, ci)
-    key = _key_function(kind, ci)
+    expected = _lit_key(cmp.value, ci, fold)
+    key = _key_function(kind, ci, fold)
     if expected is None or key is None:
         return _never
     if kind == "bool" and cmp.op not in ("eq", "ne"):
         return _never  # booleans have equality only (as Confidence's resolver)
     if kind == "string" and cmp.op == "eq":
-        return _string_eq(expected, ci)
+        return _string_eq(expected, ci, fold)
     op = _OPS[cmp.op]
 
     def test(value: Any) -> bool:
@@ -257,15 +275,15 @@ def _cmp_test(cmp: Cmp) -> Test:
     return test
 
 
-def _in_test(node: In) -> Test:
+def _in_test(node: In, fold: Fold = str.casefold) -> Test:
     groups: dict[str, set[Any]] = {}
     checks: list[tuple[Callable[[Any], Any], frozenset[Any]]] = []
     for lit in node.values:
-        k = lit_key(lit, node.ci and lit.kind == "string")
+        k = _lit_key(lit, node.ci and lit.kind == "string", fold)
         if k is not None and lit.kind in KEY_FUNCTIONS:
             groups.setdefault(lit.kind, set()).add(k)
     for kind, found in groups.items():
-        key_of = _key_function(kind, node.ci)
+        key_of = _key_function(kind, node.ci, fold)
         assert key_of is not None
         checks.append((key_of, frozenset(found)))
     if not checks:
@@ -280,9 +298,9 @@ def _in_test(node: In) -> Test:
     return test
 
 
-def _strop_test(node: StrOp) -> Test:
-    values = tuple(v.casefold() for v in node.values) if node.ci else node.values
-    fold = node.ci
+def _strop_test(node: StrOp, fold: Fold = str.casefold) -> Test:
+    ci = node.ci
+    values = tuple(fold(v) for v in node.values) if ci else node.values
     if not values:
         return _never
     if node.op == "contains":
@@ -293,7 +311,7 @@ def _strop_test(node: StrOp) -> Test:
             budget = CURRENT_BUDGET.get()  # a search of the whole text, as a pattern's
             if budget is not None:
                 budget.charge()
-            s = value.casefold() if fold else value
+            s = fold(value) if ci else value
             return any(v in s for v in values)
 
         return contains
@@ -302,7 +320,7 @@ def _strop_test(node: StrOp) -> Test:
     def affix(value: Any) -> bool:
         if type(value) is not str:
             return False
-        return method(value.casefold() if fold else value, values)
+        return method(fold(value) if ci else value, values)
 
     return affix
 
@@ -390,8 +408,9 @@ def _text_test(matches: Matcher) -> Test:
 
 
 class _Compiler:
-    def __init__(self, resolve_segment: ResolveSegment | None) -> None:
+    def __init__(self, resolve_segment: ResolveSegment | None, fold: Fold = str.casefold) -> None:
         self.resolve_segment = resolve_segment
+        self.fold = fold
 
     def node(self, expr: Expr) -> Pred:
         if isinstance(expr, And):
@@ -402,11 +421,11 @@ class _Compiler:
             inner = self.node(expr.arg)
             return lambda node, ctx: not inner(node, ctx)
         if isinstance(expr, Cmp):
-            return _atom(expr.path, _cmp_test(expr))
+            return _atom(expr.path, _cmp_test(expr, self.fold))
         if isinstance(expr, In):
-            return _atom(expr.path, _in_test(expr))
+            return _atom(expr.path, _in_test(expr, self.fold))
         if isinstance(expr, StrOp):
-            return _atom(expr.path, _strop_test(expr))
+            return _atom(expr.path, _strop_test(expr, self.fold))
         if isinstance(expr, Like):
             return _atom(expr.path, _like_test(expr))
         if isinstance(expr, Regex):

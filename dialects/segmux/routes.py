@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from core.budget import Budget
 from core.errors import Invalid
+from core.evaluation import Explained
 from core.expr import languages
 from core.model import Principal, Segment
 from dialects.cancellation import ClientGone, client_gone, until_disconnected
@@ -112,36 +113,40 @@ class SegmuxApi(SurfaceApi):
         who = await authenticate(services.tokens, request)
         args = convert(await json_body(request, services.settings.body_limit), EvaluateIn)
 
-        async def work() -> dict[str, bool]:
+        async def work() -> Explained:
             if args.unit is None:
-                return await services.evaluation.evaluate(who, args.context, args.segments)
-            return await services.lifecycle.members(who, args.segments, args.context, args.unit)
+                return await services.evaluation.explained_batch(who, [args.context], args.segments)
+            results = await services.lifecycle.members(who, args.segments, args.context, args.unit)
+            return Explained(
+                [results], await services.evaluation.reasons(who, args.segments, unit=True)
+            )
 
         try:
-            results = await until_disconnected(request, self._budget("context"), work)
+            done = await until_disconnected(request, self._budget("context"), work)
         except ClientGone:
             return client_gone()
-        reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
-        return _json(evaluate_out(results, reasons))
+        return _json(evaluate_out(done.results[0], done.reasons))
 
     async def evaluate_batch(self, request: Request) -> Response:
         services = self.services
         who = await authenticate(services.tokens, request)
         args = convert(await json_body(request, services.settings.body_limit), BatchIn)
 
-        async def work() -> list[dict[str, bool]]:
+        async def work() -> Explained:
             if args.unit is None:
-                return await services.evaluation.evaluate_batch(who, args.contexts, args.segments)
-            return await services.lifecycle.members_many(
+                return await services.evaluation.explained_batch(who, args.contexts, args.segments)
+            results = await services.lifecycle.members_many(
                 who, args.segments, args.contexts, args.unit
+            )
+            return Explained(
+                results, await services.evaluation.reasons(who, args.segments, unit=True)
             )
 
         try:
-            results = await until_disconnected(request, self._budget("contexts"), work)
+            done = await until_disconnected(request, self._budget("contexts"), work)
         except ClientGone:
             return client_gone()
-        reasons = await services.evaluation.reasons(who, args.segments, unit=args.unit is not None)
-        return _json(BatchOut(results=[evaluate_out(r, reasons) for r in results]))
+        return _json(BatchOut(results=[evaluate_out(r, done.reasons) for r in done.results]))
 
     async def list_segments(self, request: Request) -> Response:
         services = self.services

@@ -311,3 +311,102 @@ def test_explain_answers_as_evaluate_and_says_why(
             # One feature alone draws its own random numbers: only its name is certain.
             one = ours.explain_one(answer.name, context, rng=random.Random(i))
             assert one is not None and one[0].name == answer.name
+
+
+# Strings whose Unicode case folding differs from their lower case: Yggdrasil lower-cases
+# (Rust's ``to_lowercase``) for ``caseInsensitive``, and so must the engine; case folding would
+# match more ("STRASSE" would contain "straße").
+CASE_ROWS = [
+    ("STR_CONTAINS", ["straße"], "STRASSE", False),
+    ("STR_CONTAINS", ["ss"], "Straße", False),
+    ("STR_CONTAINS", ["straße"], "STRAẞE", True),  # capital sharp s lower-cases to ß
+    ("STR_CONTAINS", ["Straße"], "STRAßE", True),
+    ("STR_STARTS_WITH", ["FILE"], "ﬁle", False),  # a ligature is not its letters
+    ("STR_STARTS_WITH", ["fi"], "ﬁ", False),
+    ("STR_ENDS_WITH", ["οδοσ"], "ΟΔΟΣ", False),  # a final capital sigma lower-cases to ς
+    ("STR_ENDS_WITH", ["ΟΔΟΣ"], "οδος", True),
+    ("STR_CONTAINS", ["\u017f"], "S", False),  # long s folds to s; lower-cased, it stays
+    ("STR_STARTS_WITH", ["\u0130"], "i\u0307x", True),  # İ lower-cases to i and a combining dot
+    ("STR_ENDS_WITH", ["Com"], "ana@EXAMPLE.COM", True),
+]
+
+
+def test_case_insensitive_lower_cases_as_yggdrasil_does() -> None:
+    features = [
+        {
+            "name": f"case-{n}",
+            "enabled": True,
+            "strategies": [
+                {
+                    "name": "default",
+                    "constraints": [
+                        {
+                            "contextName": "k",
+                            "operator": operator,
+                            "values": values,
+                            "caseInsensitive": True,
+                        }
+                    ],
+                }
+            ],
+        }
+        for n, (operator, values, _, _) in enumerate(CASE_ROWS)
+    ]
+    engine = ygg.UnleashEngine()
+    engine.take_state(json.dumps({"version": 2, "features": features}))
+    ours = compile_features(features, {})
+    for n, (operator, values, value, expected) in enumerate(CASE_ROWS):
+        context = UnleashContext(properties={"k": value})
+        got = ours.evaluate_one(f"case-{n}", context)
+        assert got is not None
+        theirs = engine.is_enabled(f"case-{n}", msgspec.to_builtins(context)).is_enabled
+        assert (got.enabled, theirs) == (expected, expected), (operator, values, value)
+
+
+def test_in_and_not_in_on_one_name_across_segments_agree_with_yggdrasil() -> None:
+    # A strategy's IN constraints on one name must all hold (the engine intersects their
+    # sets), its NOT_IN constraints must all hold (it unites what they refuse).
+    def c(name: str, operator: str, values: list[str]) -> dict[str, Any]:
+        return {"contextName": name, "operator": operator, "values": values}
+
+    segments = [
+        {"id": 1, "name": "s1", "constraints": [c("userId", "IN", ["a", "b"])]},
+        {"id": 2, "name": "s2", "constraints": [c("userId", "IN", ["b", "c"])]},
+        {"id": 3, "name": "s3", "constraints": [c("plan", "NOT_IN", ["free"])]},
+        {
+            "id": 4,
+            "name": "s4",
+            "constraints": [c("plan", "NOT_IN", ["trial"]), c("k", "IN", ["x"])],
+        },
+    ]
+    features = [
+        {
+            "name": f"f{n}",
+            "enabled": True,
+            "strategies": [{"name": "default", "constraints": own, "segments": used}],
+        }
+        for n, (own, used) in enumerate(
+            [
+                ([], [1, 2]),
+                ([c("userId", "IN", ["b"])], [1, 2]),
+                ([], [3, 4]),
+                ([c("userId", "NOT_IN", ["a"])], [1, 3]),
+                ([c("userId", "IN", ["a"])], [2]),
+            ]
+        )
+    ]
+    engine = ygg.UnleashEngine()
+    engine.take_state(json.dumps({"version": 2, "features": features, "segments": segments}))
+    ours = compile_features(features, {s["id"]: s["constraints"] for s in segments})
+    seen = set()
+    for user in (None, "a", "b", "c"):
+        for plan in (None, "free", "trial", "pro"):
+            for k in (None, "x", "y"):
+                props = {n: v for n, v in (("plan", plan), ("k", k)) if v is not None}
+                context = UnleashContext(user_id=user, properties=props)
+                for answer in ours.evaluate(context):
+                    theirs = engine.is_enabled(answer.name, msgspec.to_builtins(context))
+                    assert answer.enabled == theirs.is_enabled, (answer.name, context)
+                    seen.add((answer.name, answer.enabled))
+    # Every feature is on for some context and off for another, but f4, whose sets are disjoint.
+    assert seen == {(f"f{n}", on) for n in range(4) for on in (True, False)} | {("f4", False)}

@@ -280,6 +280,26 @@ async def test_remote_address_defaults_to_the_caller(
     assert app.state.services.answers.hits == 0
 
 
+async def test_case_insensitive_lower_cases_as_the_sdks_engine_does(
+    client: httpx.AsyncClient, token_a: str, front_a: str
+) -> None:
+    # Yggdrasil lower-cases for caseInsensitive; Unicode case folding would also match "ss"
+    # against "ß" and a ligature against its letters, which no SDK does.
+    street = [
+        {
+            "contextName": "street",
+            "operator": "STR_CONTAINS",
+            "values": ["straße"],
+            "caseInsensitive": True,
+        }
+    ]
+    await create_feature(client, token_a, "street")
+    await add_strategy(client, token_a, "street", constraints=street)
+    await enable(client, token_a, "street")
+    for value, on in (("HAUPTSTRAẞE", True), ("Hauptstraße", True), ("HAUPTSTRASSE", False)):
+        assert names(await toggles(client, front_a, street=value)) == (["street"] if on else [])
+
+
 async def test_a_date_constraint_turns_on_without_any_write(
     app: Any, client: httpx.AsyncClient, token_a: str, front_a: str
 ) -> None:

@@ -19,6 +19,7 @@ from tests import conftest
         "tests.install.test_plain_install",  # a fresh venv
         "tests.contract.test_prism",  # npm's Prism
         "tests.ui.test_ui",  # Chromium against a real server
+        "tests.ui.test_frontend_browser",  # npm, a page server, Chromium, segmux serve
         "tests.sdk.test_unleash_sdk",  # a real server for the SDK to poll
     ],
 )

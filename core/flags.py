@@ -40,11 +40,12 @@ _URL_FRIENDLY = re.compile(r"^[A-Za-z0-9\-_.!~*'()]*$")
 
 
 def require_evaluator(principal: Principal, environment: str) -> None:
-    """Features of ``environment`` may be evaluated with an admin token, or a client or
-    frontend token of that environment."""
+    """Features of ``environment`` may be evaluated with an admin token, or a client,
+    frontend or OFREP token of that environment."""
     if principal.is_admin or principal.scope in (
         f"client:{environment}",
         f"frontend:{environment}",
+        f"ofrep:{environment}",
     ):
         return
     raise Forbidden(f"this token may not evaluate features of environment {environment!r}")

@@ -397,7 +397,8 @@ def resolve(
     ]
 
 
-def _enabled_for(rule: FlagRule, client: ResolveClient) -> bool:
+def enabled_for(rule: FlagRule, client: ResolveClient) -> bool:
+    """The rule applies in one of the client's environments (or names none)."""
     return not rule.environments or any(e in client.environments for e in rule.environments)
 
 
@@ -414,7 +415,7 @@ def resolve_flag(
         return ResolvedFlag(flag=flag.name, reason=FLAG_ARCHIVED)
     fallthroughs: list[Fallthrough] = []
     for rule in flag.rules:
-        if not rule.enabled or not _enabled_for(rule, client):
+        if not rule.enabled or not enabled_for(rule, client):
             continue
         segment = state.serving(rule.segment)
         if segment is None:

@@ -24,6 +24,7 @@ from core import resolve_tokens
 from core.allocation import account_id
 from core.budget import current_budget
 from core.cache import MB, Bounded, RevisionReads, TenantCache
+from core.confidence_model import ConfidenceFlag
 from core.errors import Invalid, Unauthorized
 from core.expr import ast
 from core.expr.refs import ref_slug, segment_refs
@@ -156,19 +157,7 @@ class ResolverService:
     ) -> Resolution:
         client = await self.client_for(secret)
         state = await self.state(client.tenant)
-        flags = flags_for(state, client, names)
-        static: dict[str, frozenset[str]] = {}
-        if state.has_static:
-            for unit in units_asked(state, flags, context):
-                static[unit] = frozenset(await self.store.static_memberships(client.tenant, unit))
-        budget = current_budget()
-        budget.resume()
-        resolved = []
-        memo = Memo()
-        for i, flag in enumerate(flags, 1):
-            resolved.append(resolve_flag(state, client, flag, context, static, memo))
-            if i % _FLAGS_PER_STEP == 0:
-                await budget.pause(0)  # let other requests run during a long resolve
+        resolved = await self.resolve_flags(state, client, flags_for(state, client, names), context)
         resolve_id = secrets.token_hex(16)
         token = b""
         if not apply:
@@ -184,6 +173,30 @@ class ResolverService:
             )
             token = resolve_tokens.sign(self._key, payload)
         return Resolution(flags=resolved, resolve_id=resolve_id, token=token)
+
+    async def resolve_flags(
+        self,
+        state: ResolverState,
+        client: ResolveClient,
+        flags: Sequence[ConfidenceFlag],
+        context: Mapping[str, Any],
+    ) -> list[ResolvedFlag]:
+        """``flags`` of ``state`` resolved for ``context`` as ``client``: the one loop both
+        ``flags:resolve`` and OFREP (``core.ofrep``) run (static memberships read first, the
+        evaluation budget honoured, other requests let in during a long one)."""
+        static: dict[str, frozenset[str]] = {}
+        if state.has_static:
+            for unit in units_asked(state, flags, context):
+                static[unit] = frozenset(await self.store.static_memberships(client.tenant, unit))
+        budget = current_budget()
+        budget.resume()
+        resolved = []
+        memo = Memo()
+        for i, flag in enumerate(flags, 1):
+            resolved.append(resolve_flag(state, client, flag, context, static, memo))
+            if i % _FLAGS_PER_STEP == 0:
+                await budget.pause(0)  # let other requests run during a long resolve
+        return resolved
 
     async def apply(self, secret: str, token: bytes, flags: Sequence[AppliedFlag]) -> str:
         """Check an apply: the token is one this server issued to this client's credential and

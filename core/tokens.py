@@ -31,11 +31,15 @@ IMS_ORG_SETTING = "ims_org_id"
 """Tenant setting holding the Adobe IMS org id; unset, it is ``<tenant>@AdobeOrg``."""
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _IMS_ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}@AdobeOrg$")
-_SCOPE_RE = re.compile(r"^(admin|(client|frontend):[A-Za-z0-9_.-]{1,100})$")
+_SCOPE_RE = re.compile(r"^(admin|(client|frontend|ofrep):[A-Za-z0-9_.-]{1,100})$")
 FRONTEND_SCOPE = "frontend:"
 """A frontend token's scope is ``frontend:<environment>``: Unleash's frontend tokens, made to be
 shipped inside browser and mobile apps, so public by design. Such a token may call the frontend
 API and nothing else (Unleash's own rule), whatever the dialect."""
+OFREP_SCOPE = "ofrep:"
+"""An OFREP token's scope is ``ofrep:<environment>``: it evaluates the environment's flags
+through the OpenFeature Remote Evaluation Protocol (``/ofrep``) and nothing else, so, like a
+frontend token, it may be shipped inside a browser or mobile app."""
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 VERIFIED: ContextVar[tuple[str, Principal] | None] = ContextVar("segmux_verified", default=None)
@@ -54,7 +58,9 @@ def hash_token(token: str) -> str:
 def check_scope(scope: str) -> None:
     if not _SCOPE_RE.match(scope):
         raise Invalid(
-            "scope", "must be 'admin', 'client:<environment>' or 'frontend:<environment>'"
+            "scope",
+            "must be 'admin', 'client:<environment>', 'frontend:<environment>' or "
+            "'ofrep:<environment>'",
         )
 
 
@@ -73,9 +79,21 @@ def require_frontend(principal: Principal) -> str:
     return environment
 
 
-def _outside_frontend(principal: Principal) -> None:
+def ofrep_environment(principal: Principal) -> str | None:
+    """The environment OFREP evaluates for this token: an OFREP token's or a client (server
+    SDK) token's; None for any other (admin tokens name no environment, frontend tokens open
+    only Unleash's frontend API)."""
+    scope = principal.scope
+    if scope.startswith(OFREP_SCOPE):
+        return scope[len(OFREP_SCOPE) :]
+    return principal.environment
+
+
+def _outside_frontend(principal: Principal, *, ofrep_api: bool = False) -> None:
     if frontend_environment(principal) is not None:
         raise Forbidden("a frontend token may only call the frontend API")
+    if not ofrep_api and principal.scope.startswith(OFREP_SCOPE):
+        raise Forbidden("an OFREP token may only call the OFREP API")
 
 
 def check_tenant_name(name: str) -> None:
@@ -145,16 +163,22 @@ class TokenService:
         with contextlib.suppress(Conflict):
             await self.create(tenant=tenant, scope=scope, name=name, token=token)
 
-    async def authenticate(self, token: str | None, *, frontend_api: bool = False) -> Principal:
+    async def authenticate(
+        self, token: str | None, *, frontend_api: bool = False, ofrep_api: bool = False
+    ) -> Principal:
         """The token's holder. A frontend token is refused (``Forbidden``) unless the caller is
-        the frontend API (``frontend_api``): it is public, so it opens nothing else."""
+        the frontend API (``frontend_api``), an OFREP token unless it is the OFREP API
+        (``ofrep_api``): they are public, so they open nothing else."""
         if not token:
             raise Unauthorized("no token")
         principal = await self._principal(token)
         if principal is None:
             raise Unauthorized("unknown token")
-        if not frontend_api:
-            _outside_frontend(principal)
+        if frontend_api:
+            if principal.scope.startswith(OFREP_SCOPE):
+                raise Forbidden("an OFREP token may only call the OFREP API")
+        else:
+            _outside_frontend(principal, ofrep_api=ofrep_api)
         return principal
 
     async def _principal(self, token: str) -> Principal | None:

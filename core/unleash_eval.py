@@ -41,7 +41,7 @@ import ipaddress
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -114,6 +114,12 @@ class FeatureAnswer(msgspec.Struct, frozen=True, kw_only=True):
     impression_data: bool
     variant: VariantAnswer
 
+
+Why = Literal["disabled", "static", "targeting", "split", "default"]
+"""Why a feature answered as it did (``FeatureEngine.explain``): off in the environment; on
+unconditionally; on by a strategy that reads the context (or a variant override); on by a
+pseudorandom share (a rollout under 100%, a variant picked by weight); on, but no strategy
+matched. OpenFeature's reasons (``core.ofrep``) are read from it."""
 
 DISABLED_OFF = VariantAnswer(name="disabled", enabled=False, feature_enabled=False)
 DISABLED_ON = VariantAnswer(name="disabled", enabled=False, feature_enabled=True)
@@ -202,12 +208,19 @@ class _Variants:
         ]
 
     def pick(self, p: Prepared) -> VariantAnswer:
+        return self.pick_why(p)[0]
+
+    def pick_why(self, p: Prepared) -> tuple[VariantAnswer, bool]:
+        """The variant, and whether an override (not the weights) chose it."""
         if self.has_overrides:
             for i, v in enumerate(self.variants):
                 for field, values in v.overrides:
                     value = _override_value(field, p)
                     if value is not None and value in values:
-                        return self.answers[i]
+                        return self.answers[i], True
+        return self._weighted(p), False
+
+    def _weighted(self, p: Prepared) -> VariantAnswer:
         if self.total <= 0:
             return DISABLED_ON  # no weight to share (Yggdrasil would divide by zero)
         seed = self.seed_of(p)
@@ -224,12 +237,21 @@ class _Variants:
 
 
 class _Strategy:
-    __slots__ = ("check", "constraints", "variants")
+    __slots__ = ("check", "constraints", "variants", "why")
 
-    def __init__(self, check: Check, constraints: Check | None, variants: _Variants | None):
+    def __init__(
+        self,
+        check: Check,
+        constraints: Check | None,
+        variants: _Variants | None,
+        why: Why = "targeting",
+    ):
         self.check = check
         self.constraints = constraints
         self.variants = variants
+        self.why = why
+        """What a match of this strategy means: ``static`` (always on), ``split`` (a share
+        under 100%), ``targeting`` (it reads the context)."""
 
     def matches(self, p: Prepared) -> bool:
         # Constraints first: they are pure and usually cheaper than a hash.
@@ -282,6 +304,32 @@ class CompiledFeature:
             variant=variants.pick(p),
         )
 
+    def explain(self, p: Prepared) -> tuple[FeatureAnswer, Why]:
+        """:meth:`evaluate`'s answer (the same steps) and why it is so."""
+        if not self.enabled:
+            return self.off, "disabled"
+        if not self.strategies:
+            return self._on_why(self.variants, p, "static")
+        for strategy in self.strategies:
+            if strategy.matches(p):
+                return self._on_why(strategy.variants or self.variants, p, strategy.why)
+        return self.off, "default"
+
+    def _on_why(
+        self, variants: _Variants | None, p: Prepared, why: Why
+    ) -> tuple[FeatureAnswer, Why]:
+        if variants is None:
+            return self.on, why
+        variant, overridden = variants.pick_why(p)
+        if overridden:
+            why = "targeting"
+        elif why != "targeting" and sum(1 for v in variants.variants if v.weight > 0) > 1:
+            why = "split"
+        answer = FeatureAnswer(
+            name=self.name, enabled=True, impression_data=self.impression_data, variant=variant
+        )
+        return answer, why
+
 
 class FeatureEngine:
     """The compiled features of one snapshot, in the snapshot's order."""
@@ -304,6 +352,31 @@ class FeatureEngine:
         """Every feature's answer for ``context``."""
         p = Prepared(context, now, rng or _RNG, self.reads_time)
         return [f.evaluate(p) for f in self.features]
+
+    def explain(
+        self,
+        context: UnleashContext,
+        *,
+        now: dt.datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> list[tuple[FeatureAnswer, Why]]:
+        """Every feature's answer for ``context`` (as :meth:`evaluate`) and why it is so."""
+        p = Prepared(context, now, rng or _RNG, self.reads_time)
+        return [f.explain(p) for f in self.features]
+
+    def explain_one(
+        self,
+        name: str,
+        context: UnleashContext,
+        *,
+        now: dt.datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> tuple[FeatureAnswer, Why] | None:
+        """One feature's answer and why, or None when there is no feature of that name."""
+        feature = self.by_name.get(name)
+        if feature is None:
+            return None
+        return feature.explain(Prepared(context, now, rng or _RNG, self.reads_time))
 
     def evaluate_one(
         self,
@@ -397,7 +470,27 @@ def _compile_strategy(
     elif constraints is not True:
         test = constraints
     variants = _strategy_variants(strategy.get("variants") or [], params, feature)
-    return _Strategy(check, test, variants)
+    return _Strategy(check, test, variants, _why(str(strategy.get("name")), params, test))
+
+
+_ROLLOUT_PERCENT = {
+    "flexibleRollout": "rollout",
+    "gradualRolloutUserId": "percentage",
+    "gradualRolloutSessionId": "percentage",
+    "gradualRolloutRandom": "percentage",
+}
+
+
+def _why(name: str, params: Mapping[str, str], constraints: Check | None) -> Why:
+    """What a match of this strategy means (see :data:`Why`). A rollout at 100% is on for
+    every context its constraints let through, like ``default``."""
+    if name in _ROLLOUT_PERCENT:
+        raw = params.get(_ROLLOUT_PERCENT[name])
+        if raw is None or not _USIZE.fullmatch(raw) or int(raw) < 100:
+            return "split"
+    elif name != "default":
+        return "targeting"
+    return "static" if constraints is None else "targeting"
 
 
 def _never(p: Prepared) -> bool:

@@ -48,6 +48,8 @@ class Surface:
     view: SegmentRendering | None = None
     """How it shows a core segment (its column of the portability matrix); ``None`` for a
     surface that serves no segments or whose form is segmux's own."""
+    serves_segments: bool = True
+    """Whether segments are read or written through it (False: flags only, like OFREP)."""
     codec: str | None = None
     """Dotted path of its ``segmux migrate`` codec module (a client of the vendor's API,
     imported only when a migration names the surface); ``None``: not a migrate endpoint."""
@@ -68,11 +70,12 @@ def _surfaces() -> tuple[Surface, ...]:
     from dialects.adobe.surface import SURFACE as ADOBE
     from dialects.confidence.surface import SURFACE as CONFIDENCE
     from dialects.hal.surface import SURFACE as HAL
+    from dialects.ofrep.surface import SURFACE as OFREP
     from dialects.segmux.surface import SURFACE as SEGMUX
     from dialects.unleash.surface import SURFACE as UNLEASH
     from dialects.v23.surface import SURFACE as V23
 
-    return (V23, UNLEASH, SEGMUX, ADOBE, IMS, CONFIDENCE, HAL)
+    return (V23, UNLEASH, SEGMUX, ADOBE, IMS, CONFIDENCE, OFREP, HAL)
 
 
 SURFACES: tuple[Surface, ...] = _surfaces()

@@ -185,7 +185,8 @@ def _parser() -> Parser:
         "--scope",
         required=True,
         help="admin | client:<environment> (server SDKs) | frontend:<environment> (browser and "
-        "mobile SDKs: the Unleash frontend API only)",
+        "mobile SDKs: the Unleash frontend API only) | ofrep:<environment> (OpenFeature "
+        "providers: the OFREP API only)",
     )
     create.add_argument("--name", required=True, help="what the token is for")
     create.add_argument(

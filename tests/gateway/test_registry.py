@@ -18,8 +18,10 @@ from gateway.app import create_app
 from gateway.migrate.endpoint import MigrateError, parse_endpoint
 from gateway.settings import Settings
 
-SEGMENT_APIS = [s for s in SURFACES if s.spec]
+SEGMENT_APIS = [s for s in SURFACES if s.spec and s.serves_segments]
 """The surfaces that serve segments: each publishes its OpenAPI document."""
+FLAG_APIS = [s for s in SURFACES if s.spec and not s.serves_segments]
+"""Surfaces of flags only (OFREP): a spec, but no view of segments and no migrate codec."""
 VENDORS = [s for s in SEGMENT_APIS if s.name != "segmux"]
 """segmux's own API shows a segment in its canonical form: it is no column of the matrix."""
 
@@ -72,7 +74,8 @@ def test_the_segment_apis_are_the_five_vendors_and_segmux() -> None:
         "v23",
     ]
     assert [s.name for s in SURFACES if s.view is not None] == [s.name for s in VENDORS]
-    # A surface without segments (the IMS token endpoint) is no migrate endpoint.
+    assert [s.name for s in FLAG_APIS] == ["ofrep"]
+    # A surface without segments (the IMS token endpoint, OFREP) is no migrate endpoint.
     assert [s.name for s in SURFACES if s.codec is not None] == [s.name for s in SEGMENT_APIS]
 
 

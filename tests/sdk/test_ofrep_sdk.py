@@ -72,7 +72,7 @@ def served(
 def client(served: Served, headers: Mapping[str, str] | None = None) -> OpenFeatureClient:
     """An OpenFeature client whose provider is OFREP at the gateway, in a domain of its own (the
     SDK's API is global: every test's provider stays apart)."""
-    sent = dict(headers or {"Authorization": f"Bearer {served.token}"})
+    sent = dict({"Authorization": f"Bearer {served.token}"} if headers is None else headers)
     domain = f"segmux-{next(_domains)}"
     api.set_provider(OFREPProvider(served.gateway.url, headers_factory=lambda: sent), domain)
     return api.get_client(domain)
@@ -109,14 +109,17 @@ def test_unleash_features_as_booleans(served: Served) -> None:
     )
     # Never switched on in the environment: disabled, whoever asks.
     assert answer(sdk.get_boolean_details("retired", True, SE)) == (False, "disabled", "DISABLED")
-    # On for everyone with one variant: the variant names the answer.
-    value, variant, reason = answer(sdk.get_boolean_details("greeting", False, SE))
-    assert (value, variant) == (True, "greeting") and reason in ("STATIC", "TARGETING_MATCH")
+    # On for everyone (an unconditional strategy) with one variant: the variant names the answer.
+    assert answer(sdk.get_boolean_details("greeting", False, SE)) == (True, "greeting", "STATIC")
 
 
 def test_unleash_variants_and_payloads_as_strings_numbers_and_objects(served: Served) -> None:
     sdk = client(served)
-    assert answer(sdk.get_string_details("greeting@payload", "", SE))[:2] == ("hej", "greeting")
+    assert answer(sdk.get_string_details("greeting@payload", "", SE)) == (
+        "hej",
+        "greeting",
+        "STATIC",
+    )
     assert answer(sdk.get_string_details("greeting@variant", "", SE))[:2] == (
         "greeting",
         "greeting",
@@ -126,8 +129,13 @@ def test_unleash_variants_and_payloads_as_strings_numbers_and_objects(served: Se
     ratio = sdk.get_float_details("ratio@payload", 0.0, SE)
     assert answer(ratio)[0] == 0.25
     assert answer(sdk.get_object_details("banner@payload", {}, SE))[:2] == (BANNER, "banner")
-    # A feature without variants has no payload: the SDK keeps the caller's default.
-    assert answer(sdk.get_string_details("dark-mode@payload", "none", SE))[0] == "none"
+    # A feature without variants has no payload: the SDK keeps the caller's default, and the
+    # variant is Unleash's own for "no variant".
+    assert answer(sdk.get_string_details("dark-mode@payload", "none", SE)) == (
+        "none",
+        "disabled",
+        "DEFAULT",
+    )
 
 
 def test_a_split_is_the_variant_unleash_frontend_api_gives(served: Served) -> None:
@@ -213,8 +221,15 @@ def test_errors_as_the_sdk_reports_them(served: Served) -> None:
     assert answer(sdk.get_boolean_details("confidence:both.on", False, SE))[0] is True
     # A field that is not in the flag.
     assert failure(sdk.get_string_details("theme.nope", "x", SE))[1:] == ("GENERAL", "ERROR")
-    # A boolean flag asked for as a number: the SDK refuses the server's (right) type.
-    assert failure(sdk.get_integer_details("dark-mode", 7, SE)) == (7, "TYPE_MISMATCH", "ERROR")
+    # A boolean flag asked for as a string, an object flag as a boolean: the SDK refuses the
+    # server's (right) type. (Not a boolean as an integer: Python's bool is an int, and the
+    # provider checks with isinstance.)
+    assert failure(sdk.get_string_details("dark-mode", "x", SE)) == ("x", "TYPE_MISMATCH", "ERROR")
+    assert failure(sdk.get_boolean_details("theme", False, SE)) == (
+        False,
+        "TYPE_MISMATCH",
+        "ERROR",
+    )
 
 
 def test_tokens_as_the_sdk_reports_them(served: Served) -> None:

@@ -33,10 +33,10 @@ from tests.ui.test_ui import CHROMIUM_ARGS, chromium
 PACKAGES = {"@openfeature/web-sdk": "1.10.0", "@openfeature/ofrep-web-provider": "0.4.3"}
 # The packages' ES module builds, and the peers they import by name (npm brings those in).
 MODULES = {
-    "@openfeature/core": "core/dist/esm/index.js",
-    "@openfeature/web-sdk": "web-sdk/dist/esm/index.js",
-    "@openfeature/ofrep-core": "ofrep-core/index.esm.js",
-    "@openfeature/ofrep-web-provider": "ofrep-web-provider/index.esm.js",
+    "@openfeature/core": "@openfeature/core/dist/esm/index.js",
+    "@openfeature/web-sdk": "@openfeature/web-sdk/dist/esm/index.js",
+    "@openfeature/ofrep-core": "@openfeature/ofrep-core/index.esm.js",
+    "@openfeature/ofrep-web-provider": "@openfeature/ofrep-web-provider/index.esm.js",
 }
 BULK = "/ofrep/v1/evaluate/flags"
 # What each page asks its OpenFeature client: (method, key, default).
@@ -69,7 +69,10 @@ PAGE = """<!doctype html>
     document.getElementById("flags").textContent = JSON.stringify(flags);
   }
   function failed(e) {
-    document.getElementById("error").textContent = "error: " + (e && (e.message || e.name));
+    // The provider's error event, or the error setProviderAndWait rejects with (its cause
+    // says what the server answered).
+    const said = [e?.code, e?.errorCode, e?.message, e?.cause?.message].filter(Boolean);
+    document.getElementById("error").textContent += "error: " + said.join(" | ") + "\\n";
   }
   OpenFeature.addHandler(ProviderEvents.Ready, show);
   OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, show);
@@ -125,14 +128,16 @@ def shown(page: Any) -> dict[str, list[Any]]:
     return dict(json.loads(text)) if text and text != "starting" else {}
 
 
-def wait_for(page: Any, check: Any, what: str, timeout: float = 30) -> dict[str, list[Any]]:
+def wait_for(
+    page: Any, check: Any, what: str, problems: list[str], timeout: float = 30
+) -> dict[str, list[Any]]:
     """The page's flags once ``check`` holds for them (polled every 250 ms)."""
     deadline = time.monotonic() + timeout
     while True:
         flags = shown(page)
         if flags and check(flags):
             return flags
-        assert time.monotonic() < deadline, f"{what}: the page shows {flags}"
+        assert time.monotonic() < deadline, f"{what}: the page shows {flags}; {problems}"
         page.wait_for_timeout(250)
 
 
@@ -173,13 +178,15 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
                     else None
                 ),
             )
+            problems: list[str] = []  # script errors on any page: in every failure message
+            context.on("weberror", lambda e: problems.append(str(e.error)))
             swede = context.new_page()
             norwegian = context.new_page()
             swede.goto(url("u1", "SE", web))
             norwegian.goto(url("u2", "NO", web))
 
             # What each page's OpenFeature client reports: [value, variant, reason, errorCode].
-            first = wait_for(swede, lambda f: "dark-mode" in f, "the Swede's first flags")
+            first = wait_for(swede, lambda f: "dark-mode" in f, "the Swede's first flags", problems)
             assert first == {
                 "dark-mode": [True, "enabled", "TARGETING_MATCH", None],
                 "retired": [False, "disabled", "DISABLED", None],
@@ -187,7 +194,9 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
                 "unleash:both": [True, "enabled", "STATIC", None],
                 "nope": [True, None, "ERROR", "FLAG_NOT_FOUND"],
             }, first
-            other = wait_for(norwegian, lambda f: "dark-mode" in f, "the Norwegian's first flags")
+            other = wait_for(
+                norwegian, lambda f: "dark-mode" in f, "the Norwegian's first flags", problems
+            )
             assert other["dark-mode"] == [False, "disabled", "DEFAULT", None], other
             assert other["theme"] == [SMALL, "small", "TARGETING_MATCH", None], other
 
@@ -216,6 +225,7 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
                 swede,
                 lambda f: f["dark-mode"][0] is False and f["theme"][1] == "small",
                 "the Swede's page after the changes",
+                problems,
             )
             assert after["dark-mode"] == [False, "disabled", "DISABLED", None], after
             assert after["theme"] == [SMALL, "small", "TARGETING_MATCH", None], after
@@ -223,12 +233,15 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
                 norwegian,
                 lambda f: f["dark-mode"] == [False, "disabled", "DISABLED", None],
                 "the Norwegian's page after the change",
+                problems,
             )
 
             # A page with a token segmux does not know: 401, the provider's error.
             stranger = context.new_page()
             stranger.goto(url("u1", "SE", "smx_not-a-token"))
             expect(stranger.locator("#error")).to_contain_text("unauthorized")
+            assert "PROVIDER_FATAL" in str(stranger.locator("#error").text_content())
+            assert shown(stranger) == {}  # nothing evaluated
             assert swede.locator("#error").text_content() == ""
             assert norwegian.locator("#error").text_content() == ""
         finally:

@@ -131,14 +131,17 @@ def parse_request(body: Any) -> Context:
     """The context of a decoded request body ``{"context": {…}}``; ``{}`` has an empty one."""
     if not isinstance(body, dict):
         raise RequestError("PARSE_ERROR", "the request body must be a JSON object")
-    context = body.get("context")
-    if context is None:
+    if "context" not in body:
         return Context(None, {})
+    context = body["context"]
     if not isinstance(context, dict):
         raise RequestError("INVALID_CONTEXT", "context must be a JSON object")
     fields = dict(context)
-    key = fields.pop("targetingKey", None)
-    if key is not None and not isinstance(key, str):
+    if "targetingKey" not in fields:
+        return Context(None, fields)
+    key = fields.pop("targetingKey")
+    if not isinstance(key, str):
+        # Providers leave out a context's missing targeting key; a null is not one.
         raise RequestError("INVALID_CONTEXT", "targetingKey must be a string")
     return Context(key, fields)
 

@@ -41,6 +41,7 @@ PREFIXES = [
     ("/ims/", "adobe"),
     ("/segmux/v1/", "segmux"),
     ("/v1/", "confidence"),
+    ("/ofrep/", "ofrep"),
 ]
 # Not in any vendor's API: the gateway's own probes and specs go straight through.
 UNPROXIED = ("/healthz", "/readyz", "/segmux/openapi/", "/segmux/ui")

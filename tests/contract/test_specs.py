@@ -32,6 +32,9 @@ TOKEN = "smx_contract-test-admin-token"
 FRONTEND_TOKEN = "smx_contract-test-frontend-token"
 """For the Unleash frontend API, which takes frontend tokens only (an admin token is a 403)."""
 FRONTEND_PATHS = ("/api/frontend",)
+OFREP_TOKEN = "smx_contract-test-ofrep-token"
+"""For OFREP, which takes OFREP and client tokens only (an admin token is a 403)."""
+OFREP_PATHS = ("/ofrep/",)
 EXAMPLES = int(os.environ.get("SEGMUX_CONTRACT_EXAMPLES", "30"))
 # Header values no generator can guess (the live gateway's tenant is ``default``), per spec;
 # fixed values are neither generated nor mutated by negative testing.
@@ -58,6 +61,9 @@ async def seed_frontend_token(url: str) -> None:
         await TokenService(store).ensure(
             tenant="default", scope="frontend:development", name="contract", token=FRONTEND_TOKEN
         )
+        await TokenService(store).ensure(
+            tenant="default", scope="ofrep:development", name="contract-ofrep", token=OFREP_TOKEN
+        )
     finally:
         await store.close()
 
@@ -70,6 +76,8 @@ def auth_for(case: schemathesis.Case) -> dict[str, str]:
         return {}
     if case.path.startswith(FRONTEND_PATHS):
         return {"Authorization": FRONTEND_TOKEN}
+    if case.path.startswith(OFREP_PATHS):
+        return {"Authorization": f"Bearer {OFREP_TOKEN}"}
     return {"Authorization": f"Bearer {TOKEN}"}
 
 

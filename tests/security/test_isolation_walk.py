@@ -506,6 +506,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/segmux/v1/evaluate:batch"): Rule(
         "resource", lambda w: {"contexts": [{}], "segments": [w.ids["segmux.uuid"]]}
     ),
+    # OFREP: B's OFREP token evaluates B's flags only; A's feature is no flag of B's.
+    ("post", "/ofrep/v1/evaluate/flags"): Rule(
+        "collection", lambda w: {"context": {"targetingKey": "u1", "country": "SE"}}
+    ),
+    ("post", "/ofrep/v1/evaluate/flags/{key}"): Rule(
+        "resource", lambda w: {"context": {"targetingKey": "u1", "country": "SE"}}, echoes=True
+    ),
     # A's HAL name, in prod (B's HAL create takes it in my-project; names are per sandbox).
     ("post", "/segmux/v1/segments"): Rule("create", lambda w: {"name": w.ids["hal.name"]}),
     ("patch", "/segmux/v1/segments/{id}"): Rule("resource", lambda w: {"name": "changed by B"}),
@@ -550,6 +557,8 @@ def fill(path: str, w: World) -> str:
         }
     elif path.startswith("/segmux/"):
         values = {"id": w.ids["segmux.uuid"]}
+    elif path.startswith("/ofrep/"):
+        values = {"key": w.ids["feature.name"]}
     elif path.startswith("/{projectId}/individuals"):
         values = {"projectId": PROJECT, "id": w.ids["individual.ident"]}
     else:
@@ -582,14 +591,17 @@ async def call(
     tenant: str,
     sdk_token: str | None = None,
     front_token: str | None = None,
+    ofrep_token: str | None = None,
 ) -> httpx.Response:
-    """``sdk_token`` (a client token of the same tenant) is used for the SDK routes and
-    ``front_token`` (a frontend token) for the frontend API, which admin tokens may not call
-    (Unleash answers 403 to the wrong kind of token)."""
+    """``sdk_token`` (a client token of the same tenant) is used for the SDK routes,
+    ``front_token`` (a frontend token) for the frontend API and ``ofrep_token`` for OFREP,
+    which admin tokens may not call (the wrong kind of token is a 403)."""
     if path.startswith("/api/client/") and sdk_token is not None:
         token = sdk_token
     if is_frontend(path) and front_token is not None:
         token = front_token
+    if is_ofrep(path) and ofrep_token is not None:
+        token = ofrep_token
     body = rule.body(w) if rule.body is not None else None
     params = rule.params(w) if rule.params is not None else None
     return await c.request(
@@ -603,6 +615,10 @@ async def call(
 
 def is_frontend(path: str) -> bool:
     return path.startswith("/api/frontend")
+
+
+def is_ofrep(path: str) -> bool:
+    return path.startswith("/ofrep/")
 
 
 async def snapshot(c: httpx.AsyncClient, token: str, w: World, sdk: str) -> list[Any]:
@@ -646,13 +662,16 @@ async def test_tenant_b_never_reaches_tenant_a(
     sdk_a = await make_token(store, "tenant-a", scope="client:development", name="sdk-a")
     sdk_b = await make_token(store, "tenant-b", scope="client:development", name="sdk-b")
     front_b = await make_token(store, "tenant-b", scope="frontend:development", name="front-b")
+    ofrep_b = await make_token(store, "tenant-b", scope="ofrep:development", name="ofrep-b")
     before = await snapshot(client, token_a, w, sdk_a)
     failures = []
     # Creates last: once B holds a name of A's, B's own resource would answer for it.
     walk = sorted(operations(), key=lambda op: RULES[(op[1], op[2])].kind == "create")
     for _, method, path in walk:
         rule = RULES[(method, path)]
-        r = await call(client, method, path, rule, w, token_b, "tenant-b", sdk_b, front_b)
+        r = await call(
+            client, method, path, rule, w, token_b, "tenant-b", sdk_b, front_b, ofrep_b
+        )
         text = r.text
         if rule.kind == "resource":
             ok = r.status_code == 404
@@ -692,6 +711,8 @@ async def test_a_client_token_cannot_write(
         ("post", "/data/core/ups/segment/conversion"),
         ("post", "/api/admin/segments/validate"),
         ("post", "/v1/segments/{segmentId}:segmentAvailableSpace"),
+        ("post", "/ofrep/v1/evaluate/flags"),
+        ("post", "/ofrep/v1/evaluate/flags/{key}"),
     }
     # Confidence has no delete at all [dialect sheet §2]: the spec documents its 404.
     not_a_route = {("delete", "/v1/segments/{segmentId}")}
@@ -735,10 +756,42 @@ async def test_a_frontend_token_reaches_only_the_frontend_api(
     failures = []
     walked = 0
     for _, method, path in operations():
-        if is_frontend(path) or (method, path) in TOKEN_FREE:
+        if is_frontend(path) or is_ofrep(path) or (method, path) in TOKEN_FREE:
             continue
         walked += 1
         r = await call(client, method, path, RULES[(method, path)], w, front, "tenant-a")
+        if r.status_code != 403:
+            failures.append((method, path, r.status_code, r.text[:300]))
+        leaked = [s for s in w.names() if s in r.text]
+        if leaked:
+            failures.append((method, path, "leaked", leaked))
+    assert walked > 40
+    assert not failures, "\n".join(map(str, failures))
+    assert await snapshot(client, token_a, w, sdk) == before
+
+
+async def test_an_ofrep_token_reaches_only_ofrep(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    """An OFREP token, like a frontend token, may ship inside an app: every operation outside
+    OFREP refuses it with a 403 (the Unleash frontend API included), and nothing changes."""
+    w = await build_world(client, token_a)
+    sdk = await make_token(store, "tenant-a", scope="client:development", name="walk-sdk")
+    ofrep = await make_token(store, "tenant-a", scope="ofrep:development", name="walk-ofrep")
+    r = await client.post(
+        "/ofrep/v1/evaluate/flags/" + w.ids["feature.name"],
+        json={"context": {"country": "SE"}},
+        headers={"Authorization": f"Bearer {ofrep}"},
+    )
+    assert r.status_code == 200 and r.json()["value"] is True, r.text
+    before = await snapshot(client, token_a, w, sdk)
+    failures = []
+    walked = 0
+    for _, method, path in operations():
+        if is_ofrep(path) or (method, path) in TOKEN_FREE:
+            continue
+        walked += 1
+        r = await call(client, method, path, RULES[(method, path)], w, ofrep, "tenant-a")
         if r.status_code != 403:
             failures.append((method, path, r.status_code, r.text[:300]))
         leaked = [s for s in w.names() if s in r.text]

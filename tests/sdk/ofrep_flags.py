@@ -85,6 +85,8 @@ class Seeded:
     swedes_confidence: str
     rule_for_swedes: str
     """The ``theme`` rule that gives Swedes ``big`` (its resource name)."""
+    client_secret: str
+    """The secret of the Confidence client the flags are served to (for ``flags:resolve``)."""
 
 
 def _feature(http: httpx.Client, name: str, strategy: dict[str, Any] | None) -> None:
@@ -197,6 +199,7 @@ def seed(base: str, admin_token: str) -> Seeded:
         _feature(http, "both", {"name": "default"})
 
         client = ok(http.post("/v1/clients", json={"displayName": "sdk"}))["name"]
+        secret = ok(http.post(f"/v1/{client}/credentials", json={"displayName": "sdk"}))
         theme_schema = {
             "color": {"stringSchema": {}},
             "size": {"intSchema": {}},
@@ -212,4 +215,4 @@ def seed(base: str, admin_token: str) -> Seeded:
         _one_rule(http, "rollout", everyone, {"on": (0, 50), "off": (50, 100)}, 100)
         _confidence_flag(http, "both", {"on": {"boolSchema": {}}}, {"on": {"on": True}}, client)
         _one_rule(http, "both", everyone, {"on": (0, 1)}, 1)
-    return Seeded(unleash_id, swedes, rule)
+    return Seeded(unleash_id, swedes, rule, secret["clientSecret"]["secret"])

@@ -101,6 +101,9 @@ def test_unleash_features_as_booleans(served: Served) -> None:
         "TARGETING_MATCH",
     )
     assert answer(sdk.get_boolean_details("dark-mode", True, NO)) == (False, "disabled", "DEFAULT")
+    # The flag's metadata reaches the application: which namespace answered, under which key.
+    meta = sdk.get_boolean_details("dark-mode", False, SE).flag_metadata
+    assert (meta["namespace"], meta["key"]) == ("unleash", "unleash:dark-mode"), meta
     # The qualified key names the same feature.
     assert answer(sdk.get_boolean_details("unleash:dark-mode", False, SE)) == (
         True,
@@ -170,6 +173,9 @@ def test_confidence_flags_as_objects_and_fields(served: Served) -> None:
         "small",
         "TARGETING_MATCH",
     )
+    meta = sdk.get_object_details("theme", {}, SE).flag_metadata
+    assert (meta["namespace"], meta["key"]) == ("confidence", "confidence:theme"), meta
+    assert meta["segment"] == served.seeded.swedes_confidence, meta  # the Adobe-made segment
     # flag.path.to.field, as Confidence's SDK reads it, for every kind of field.
     assert answer(sdk.get_string_details("theme.color", "", SE))[:2] == ("red", "big")
     size = sdk.get_integer_details("theme.size", 0, SE)
@@ -182,17 +188,29 @@ def test_confidence_flags_as_objects_and_fields(served: Served) -> None:
     assert answer(sdk.get_string_details("confidence:theme.style.font", "", SE))[0] == "serif"
 
 
-def test_a_split_on_the_targeting_key(served: Served) -> None:
-    """``rollout`` gives half the units ``on``: each unit always the same, and both halves."""
+def test_a_split_on_the_targeting_key_is_confidences_own(served: Served) -> None:
+    """``rollout`` gives half the units ``on``: for each unit the variant Confidence's
+    ``flags:resolve`` gives the same unit (one resolver), and both halves show up."""
     sdk = client(served)
     seen = {}
     for unit in ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"):
-        value, variant, _ = answer(
+        value, variant, reason = answer(
             sdk.get_boolean_details("rollout.on", False, EvaluationContext(unit))
         )
-        assert value is (variant == "on"), (unit, value, variant)
-        again = answer(sdk.get_boolean_details("rollout.on", False, EvaluationContext(unit)))
-        assert again[:2] == (value, variant)
+        # Confidence's own OpenFeature provider reports a rule's match so, split or not.
+        assert value is (variant == "on") and reason == "TARGETING_MATCH", (unit, value, variant)
+        resolved = ok(
+            httpx.post(
+                served.gateway.url + "/v1/flags:resolve",
+                json={
+                    "clientSecret": served.seeded.client_secret,
+                    "flags": ["flags/rollout"],
+                    "evaluationContext": {"targeting_key": unit},
+                    "apply": False,
+                },
+            )
+        )["resolvedFlags"]
+        assert [f"flags/rollout/variants/{variant}"] == [f["variant"] for f in resolved], unit
         seen[unit] = variant
     assert set(seen.values()) == {"on", "off"}, seen
 

@@ -669,9 +669,7 @@ async def test_tenant_b_never_reaches_tenant_a(
     walk = sorted(operations(), key=lambda op: RULES[(op[1], op[2])].kind == "create")
     for _, method, path in walk:
         rule = RULES[(method, path)]
-        r = await call(
-            client, method, path, rule, w, token_b, "tenant-b", sdk_b, front_b, ofrep_b
-        )
+        r = await call(client, method, path, rule, w, token_b, "tenant-b", sdk_b, front_b, ofrep_b)
         text = r.text
         if rule.kind == "resource":
             ok = r.status_code == 404

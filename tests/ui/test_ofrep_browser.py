@@ -30,8 +30,15 @@ from tests.reliability.procs import ADMIN_TOKEN, Gateway
 from tests.sdk.ofrep_flags import BIG, DEV, FEATURES, SMALL, Seeded, ok, seed, token
 from tests.ui.test_ui import CHROMIUM_ARGS, chromium
 
-PACKAGES = {"@openfeature/web-sdk": "1.10.0", "@openfeature/ofrep-web-provider": "0.4.3"}
-# The packages' ES module builds, and the peers they import by name (npm brings those in).
+# The SDK and the provider, and the packages they import by name, each pinned (npm would take
+# the newest within their ranges).
+PACKAGES = {
+    "@openfeature/web-sdk": "1.10.0",
+    "@openfeature/ofrep-web-provider": "0.4.3",
+    "@openfeature/core": "1.12.0",
+    "@openfeature/ofrep-core": "2.3.0",
+}
+# Their ES module builds, served as they are.
 MODULES = {
     "@openfeature/core": "@openfeature/core/dist/esm/index.js",
     "@openfeature/web-sdk": "@openfeature/web-sdk/dist/esm/index.js",

@@ -66,6 +66,8 @@ class Tokens:
     eval: str  # tenant eval, admin
     bulk: str  # tenant bulk, admin
     frontend: str  # tenant default, frontend:development (browser SDKs)
+    ofrep_admin: str  # tenant ofrep, admin (makes the OFREP fixture)
+    ofrep: str  # tenant ofrep, ofrep:development (OpenFeature providers)
 
 
 def constraints_a(i: int) -> list[dict[str, Any]]:
@@ -284,6 +286,8 @@ async def prepare_store(
         frontend, _ = await svc.create(
             tenant="default", scope="frontend:development", name="browser"
         )
+        ofrep_admin, _ = await svc.create(tenant="ofrep", scope="admin", name="bench")
+        ofrep, _ = await svc.create(tenant="ofrep", scope="ofrep:development", name="provider")
         timings["migrate + tokens"] = time.perf_counter() - started
         parallel = 1 if url.startswith("sqlite") else 8
         t = time.perf_counter()
@@ -305,7 +309,14 @@ async def prepare_store(
     await _load_profiles(url, individuals)
     timings["fixture B individuals"] = time.perf_counter() - t
     tokens = Tokens(
-        admin=admin_token, client=client, writes=writes, eval=ev, bulk=bulk, frontend=frontend
+        admin=admin_token,
+        client=client,
+        writes=writes,
+        eval=ev,
+        bulk=bulk,
+        frontend=frontend,
+        ofrep_admin=ofrep_admin,
+        ofrep=ofrep,
     )
     return tokens, timings
 

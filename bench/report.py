@@ -123,6 +123,7 @@ _ORDER = [
     "segmux list",
     "segmux get",
     "segmux evaluate 1000",
+    "ofrep bulk 50 flags",
     "hal members 100k",
 ]
 

@@ -40,8 +40,9 @@ def _assign(flag: str, variant: str | None, lower: int, upper: int, kind: str = 
     return out
 
 
-async def create_resolve_fixture(base: str, admin_token: str) -> str:
-    """Make the fixture; returns the client secret the scenario sends."""
+async def create_resolve_fixture(base: str, admin_token: str, flags: int = FLAGS) -> str:
+    """Make the fixture (``flags`` flags) in the token's tenant; returns the client secret the
+    scenario sends."""
     headers = {"Authorization": f"Bearer {admin_token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
 
@@ -71,7 +72,7 @@ async def create_resolve_fixture(base: str, admin_token: str) -> str:
         schema: dict[str, Any] = {
             "schema": {"enabled": {"boolSchema": {}}, "color": {"stringSchema": {}}}
         }
-        for i in range(FLAGS):
+        for i in range(flags):
             f = f"bench-flag-{i}"
             await post("/v1/flags", {"schema": schema, "clients": [client["name"]]}, flagId=f)
             for v, value in (

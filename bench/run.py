@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from bench import fixtures, procs, report, stores, wrk
+from bench.ofrep import create_ofrep_fixture
 from bench.resolve import create_resolve_fixture
 from bench.scenarios import (
     Scenario,
@@ -295,6 +296,12 @@ def bench_segmux(
                 ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
+        if not only or only in "ofrep bulk 50 flags":
+            try:
+                asyncio.run(create_ofrep_fixture(srv.url, tokens.ofrep_admin))
+                ids["ofrep"] = "made"
+            except RuntimeError as exc:  # other work in progress must not stop the run
+                run.notes.append(f"- NOT MEASURED {backend} ofrep bulk: {exc}")
         scenarios = [
             s for s in segmux_scenarios(tokens, ids, members) if not only or only in s.name
         ]

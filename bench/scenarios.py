@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench.fixtures import EVAL_CONTEXT, SANDBOX, Tokens
+from bench.ofrep import ofrep_bulk_request
 from bench.resolve import resolve_request
 from bench.wrk import PLACEHOLDER, Request
 
@@ -225,6 +226,11 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
                 )
             ]
             if "resolve_secret" in ids
+            else []
+        ),
+        *(
+            [Scenario("ofrep bulk 50 flags", ofrep_bulk_request(tokens.ofrep), "ofrep")]
+            if "ofrep" in ids
             else []
         ),
         Scenario(

@@ -1,7 +1,7 @@
 """Cross-origin requests from browsers (CORS), for the APIs made to be called from web pages.
 
 Only a surface that browsers call directly wraps its app in :class:`Cors` (the Unleash frontend
-API); every other API sends no CORS header, so a browser keeps other sites' pages from reading
+API, OFREP); every other API sends no CORS header, so a browser keeps other sites' pages from reading
 its answers. The behaviour follows what Unleash's frontend API answers (the ``cors`` package as
 Unleash configures it), narrowed where segmux can be sure of what its clients need:
 

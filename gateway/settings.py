@@ -76,10 +76,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     beyond which new requests are answered 503 at once."""
     cors_origins: tuple[str, ...] = ("*",)
     """``SEGMUX_CORS_ORIGINS``: the web origins whose pages may call the Unleash frontend API
-    from a browser (comma-separated ``https://app.example.com``), or ``*`` for any page (the
-    default, as Unleash's ``UNLEASH_FRONTEND_API_ORIGINS``: frontend tokens are public and the
-    API only reads; docs/dialects/unleash.md). No other API answers a browser's cross-origin
-    request."""
+    and OFREP from a browser (comma-separated ``https://app.example.com``), or ``*`` for any
+    page (the default, as Unleash's ``UNLEASH_FRONTEND_API_ORIGINS``: frontend and OFREP tokens
+    are public and these APIs only read; docs/dialects/unleash.md, docs/dialects/ofrep.md). No
+    other API answers a browser's cross-origin request."""
 
     # --- database time and its sharing between tenants (core.store.limits) ---------------
     statement_timeout_ms: int = 5000

@@ -49,14 +49,16 @@ async def enable(client: httpx.AsyncClient, token: str, feature: str) -> None:
 async def unleash_feature(
     client: httpx.AsyncClient,
     token: str,
-    name: str,
+    feature: str,
+    /,
     *,
     users: list[str] | None = None,
     on: bool = True,
     **strategy: Any,
 ) -> None:
-    """Feature ``name`` with one strategy (``users``: only for those userIds), on in
-    development unless ``on`` is false."""
+    """``feature`` with one strategy (``users``: only for those userIds), on in development
+    unless ``on`` is false."""
+    name = feature
     await create_feature(client, token, name)
     segments: list[int] = []
     if users is not None:

@@ -230,6 +230,13 @@ def test_errors_as_the_sdk_reports_them(served: Served) -> None:
         "TARGETING_KEY_MISSING",
         "ERROR",
     )
+    # An object in the context of an Unleash feature, whose context holds only strings.
+    nested = EvaluationContext("u1", {"country": "SE", "address": {"city": "Lund"}})
+    assert failure(sdk.get_boolean_details("dark-mode", False, nested)) == (
+        False,
+        "INVALID_CONTEXT",
+        "ERROR",
+    )
     # A key both namespaces hold is refused, naming the two keys that are not ambiguous.
     both = sdk.get_boolean_details("both", False, SE)
     assert failure(both) == (False, "GENERAL", "ERROR")
@@ -261,6 +268,15 @@ def test_tokens_as_the_sdk_reports_them(served: Served) -> None:
     # No token at all.
     nobody = client(served, {})
     assert failure(nobody.get_boolean_details("dark-mode", False, SE))[1] == "GENERAL"
+    # The server SDKs' client token evaluates too; a frontend token is for the frontend API.
+    server_token = token(served.gateway.database_url, f"client:{DEV}", "s")
+    server = client(served, {"Authorization": f"Bearer {server_token}"})
+    assert answer(server.get_boolean_details("dark-mode", False, SE))[0] is True
+    frontend = token(served.gateway.database_url, f"frontend:{DEV}", "f")
+    got = client(served, {"Authorization": f"Bearer {frontend}"}).get_boolean_details(
+        "dark-mode", False, SE
+    )
+    assert failure(got) == (False, "GENERAL", "ERROR") and got.error_message == "forbidden"
     # The admin token is not an evaluation token: 403.
     admin = client(served, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
     got = admin.get_boolean_details("dark-mode", False, SE)

@@ -251,6 +251,7 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
             assert shown(stranger) == {}  # nothing evaluated
             assert swede.locator("#error").text_content() == ""
             assert norwegian.locator("#error").text_content() == ""
+            assert problems == []
         finally:
             browser.close()
 
@@ -260,6 +261,9 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
     etags = {etag for _, status, _, etag in bulk if status == 200}
     assert etags and all(e.startswith('"') for e in etags), bulk
     assert any(s == 304 and sent in etags for _, s, sent, _ in bulk), bulk
+    # ...and after a 304, the changes came as a 200 with a new ETag, not as a stale 304.
+    first_304 = next(i for i, (_, s, _, _) in enumerate(bulk) if s == 304)
+    assert any(s == 200 and sent for _, s, sent, _ in bulk[first_304:]), bulk
     statuses = bulk_statuses(gateway)
     assert {200, 304} <= set(statuses), statuses
     assert 401 in statuses, statuses  # the stranger's page

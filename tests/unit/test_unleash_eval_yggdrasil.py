@@ -12,6 +12,7 @@ context carries the fields the generated stickiness reads.
 from __future__ import annotations
 
 import json
+import random
 import socket
 from typing import Any
 
@@ -290,3 +291,23 @@ def test_the_engine_agrees_with_yggdrasil(
                 state,
             )
             assert answer.variant.feature_enabled == variant.feature_enabled
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=client_features(), context_list=st.lists(contexts(), min_size=1, max_size=4))
+def test_explain_answers_as_evaluate_and_says_why(
+    state: dict[str, Any], context_list: list[UnleashContext]
+) -> None:
+    """``explain`` (what OFREP's reasons are read from) takes the same steps as ``evaluate``:
+    the same answers for the same random draws, and a reason that fits each."""
+    segments = {s["id"]: s["constraints"] for s in state["segments"]}
+    ours = compile_features(state["features"], segments)
+    for i, context in enumerate(context_list):
+        answers = ours.evaluate(context, rng=random.Random(i))
+        explained = ours.explain(context, rng=random.Random(i))
+        assert [a for a, _ in explained] == answers
+        for answer, why in explained:
+            assert answer.enabled == (why not in ("disabled", "default")), (answer, why)
+            # One feature alone draws its own random numbers: only its name is certain.
+            one = ours.explain_one(answer.name, context, rng=random.Random(i))
+            assert one is not None and one[0].name == answer.name

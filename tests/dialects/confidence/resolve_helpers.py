@@ -75,3 +75,21 @@ def schema_of(variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for key, v in value.items():
             fields[key] = {kinds[type(v)]: {}} if type(v) in kinds else {"structSchema": {}}
     return {"schema": fields}
+
+
+def everyone_gets(flag_id: str, variant: str, segment: str) -> dict[str, Any]:
+    """A rule giving every member of ``segment`` the flag's ``variant`` (one full range)."""
+    return {
+        "segment": segment,
+        "enabled": True,
+        "assignmentSpec": {
+            "bucketCount": 10,
+            "assignments": [
+                {
+                    "assignmentId": "all",
+                    "variant": {"variant": f"flags/{flag_id}/variants/{variant}"},
+                    "bucketRanges": [{"lower": 0, "upper": 10}],
+                }
+            ],
+        },
+    }

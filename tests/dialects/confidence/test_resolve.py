@@ -24,6 +24,7 @@ from tests.dialects.confidence.helpers import BASE, SWEDEN, assert_status, auth,
 from tests.dialects.confidence.resolve_helpers import (
     APPLY,
     RESOLVE,
+    everyone_gets,
     make_client,
     make_flag,
     post,
@@ -33,23 +34,6 @@ from tests.examples import examples
 
 SCHEMA = {"schema": {"enabled": {"boolSchema": {}}, "color": {"stringSchema": {}}}}
 VARIANTS = {"on": {"enabled": True, "color": "red"}, "off": {"enabled": False}}
-
-
-def everyone_gets(flag_id: str, variant: str, segment: str) -> dict[str, Any]:
-    return {
-        "segment": segment,
-        "enabled": True,
-        "assignmentSpec": {
-            "bucketCount": 10,
-            "assignments": [
-                {
-                    "assignmentId": "all",
-                    "variant": {"variant": f"flags/{flag_id}/variants/{variant}"},
-                    "bucketRanges": [{"lower": 0, "upper": 10}],
-                }
-            ],
-        },
-    }
 
 
 async def sweden_flag(client: httpx.AsyncClient, token: str) -> tuple[str, str, str]:

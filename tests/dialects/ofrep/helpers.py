@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.dialects.confidence.helpers import BASE, SWEDEN
-from tests.dialects.confidence.resolve_helpers import make_client, make_flag, post
+from tests.dialects.confidence.resolve_helpers import everyone_gets, make_client, make_flag, post
 from tests.dialects.unleash.helpers import FEATURES, add_strategy, create_feature, create_segment
 from tests.dialects.unleash.helpers import auth as unleash_auth
 
@@ -68,23 +68,6 @@ async def unleash_feature(
     await add_strategy(client, token, name, segments, **strategy)
     if on:
         await enable(client, token, name)
-
-
-def everyone_gets(flag_id: str, variant: str, segment: str) -> dict[str, Any]:
-    return {
-        "segment": segment,
-        "enabled": True,
-        "assignmentSpec": {
-            "bucketCount": 10,
-            "assignments": [
-                {
-                    "assignmentId": "all",
-                    "variant": {"variant": f"flags/{flag_id}/variants/{variant}"},
-                    "bucketRanges": [{"lower": 0, "upper": 10}],
-                }
-            ],
-        },
-    }
 
 
 async def swedes(client: httpx.AsyncClient, token: str) -> None:

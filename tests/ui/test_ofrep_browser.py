@@ -6,8 +6,9 @@ served from another origin than the gateway's, against a live ``segmux serve`` w
 The web provider evaluates every flag at once through the bulk endpoint and then polls it (every
 second here) with the ``ETag`` it kept: two pages, a Swede and a Norwegian, show the Unleash
 features and Confidence flags of tests/sdk/ofrep_flags.py as the SDK reports them (values,
-variants, reasons, a missing flag); a change made through Unleash's admin API and one made
-through Confidence's API reach both pages on a later poll; the gateway answered 304 to polls
+variants, reasons, a missing flag); a new context (the Swede moves to Norway and back) is
+evaluated anew at once; a change made through Unleash's admin API and one made through
+Confidence's API reach both pages on a later poll; the gateway answered 304 to polls
 whose ``If-None-Match`` was still current; a page with a wrong token gets the provider's error.
 
 The packages' ES modules are served as they are, under an import map (no bundler). They are
@@ -92,6 +93,11 @@ PAGE = """<!doctype html>
     headers: [["Authorization", "Bearer " + q.get("token")]],
   });
   OpenFeature.setProviderAndWait(provider).catch(failed);
+  // The user moves: a new context, which the provider evaluates anew (no ETag of the old one).
+  window.relocate = async (country) => {
+    await OpenFeature.setContext({targetingKey: q.get("user"), country});
+    show();
+  };
 </script>
 """
 
@@ -211,6 +217,14 @@ def test_the_ofrep_web_provider_polls_with_its_etag(gateway: Gateway, pages: int
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and 304 not in bulk_statuses(gateway):
                 swede.wait_for_timeout(250)
+
+            # The Swede moves to Norway and back: each context is evaluated anew at once.
+            swede.evaluate("relocate('NO')")
+            moved = wait_for(swede, lambda f: f["theme"][1] == "small", "moved to NO", problems)
+            assert moved["dark-mode"] == [False, "disabled", "DEFAULT", None], moved
+            swede.evaluate("relocate('SE')")
+            back = wait_for(swede, lambda f: f["theme"][1] == "big", "back in SE", problems)
+            assert back == first, back
 
             # Unleash's admin API switches the feature off; Confidence's API gives Swedes `small`.
             admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -15,6 +15,7 @@ Confidence flags (served to the client ``sdk``):
 
 * ``theme``: an object of every schema kind; Swedes get ``big``, everyone else ``small``;
 * ``rollout``: half the units get ``on``: a rule that needs the unit (the targeting key);
+* ``swedish``: ``{"hej": true}`` for Swedes, no rule for anyone else (the client's default);
 * ``both``: a Confidence flag named like the Unleash feature ``both`` (an ambiguous key).
 """
 
@@ -213,6 +214,9 @@ def seed(base: str, admin_token: str) -> Seeded:
         on_off = {"on": {"on": True}, "off": {"on": False}}
         _confidence_flag(http, "rollout", {"on": {"boolSchema": {}}}, on_off, client)
         _one_rule(http, "rollout", everyone, {"on": (0, 50), "off": (50, 100)}, 100)
+        hej = {"yes": {"hej": True}}
+        _confidence_flag(http, "swedish", {"hej": {"boolSchema": {}}}, hej, client)
+        _one_rule(http, "swedish", swedes, {"yes": (0, 1)}, 1)
         _confidence_flag(http, "both", {"on": {"boolSchema": {}}}, {"on": {"on": True}}, client)
         _one_rule(http, "both", everyone, {"on": (0, 1)}, 1)
     return Seeded(unleash_id, swedes, rule, secret["clientSecret"]["secret"])

@@ -188,6 +188,26 @@ def test_confidence_flags_as_objects_and_fields(served: Served) -> None:
     assert answer(sdk.get_string_details("confidence:theme.style.font", "", SE))[0] == "serif"
 
 
+def test_a_confidence_flag_no_rule_matches_gives_the_callers_default(served: Served) -> None:
+    sdk = client(served)
+    assert answer(sdk.get_object_details("swedish", {"d": 1}, SE)) == (
+        {"hej": True},
+        "yes",
+        "TARGETING_MATCH",
+    )
+    # No rule for a Norwegian: no value in the answer, so the SDK keeps the caller's default.
+    assert answer(sdk.get_object_details("swedish", {"d": 1}, NO)) == (
+        {"d": 1},
+        "default",
+        "DEFAULT",
+    )
+    assert answer(sdk.get_boolean_details("swedish.hej", False, NO)) == (
+        False,
+        "default",
+        "DEFAULT",
+    )
+
+
 def test_a_split_on_the_targeting_key_is_confidences_own(served: Served) -> None:
     """``rollout`` gives half the units ``on``: for each unit the variant Confidence's
     ``flags:resolve`` gives the same unit (one resolver), and both halves show up."""

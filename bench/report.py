@@ -317,7 +317,10 @@ def results_block(doc: dict[str, Any], med: dict[Key, dict[str, Any]]) -> str:
         "segments of every dialect's flavour + 100,000 individuals (bulk, through the store). "
         "`evaluate 1000` runs against a tenant of 1,000 segments; `hal members 100k` is the first "
         "page (20) of a DYNAMIC segment (`city eq 'Madrid' and 30 ≤ age < 40`, ~2.5%) over "
-        "100,000 individuals. xfloor = segmux req/s ÷ a bare Starlette app returning the same "
+        "100,000 individuals. `ofrep bulk 50 flags` evaluates a tenant's 25 Unleash features "
+        "(50% rollouts with weighted variants) and 25 Confidence flags (split, fallthrough and "
+        "default rules) through OFREP's bulk endpoint for a new targetingKey per request. "
+        "xfloor = segmux req/s ÷ a bare Starlette app returning the same "
         "body, measured right after each segmux run (same backend's body; medians of each); "
         "xUnleash = segmux req/s ÷ unleash-server's on the same data.",
         "",

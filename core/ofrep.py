@@ -136,6 +136,9 @@ def parse_request(body: Any) -> Context:
     context = body["context"]
     if not isinstance(context, dict):
         raise RequestError("INVALID_CONTEXT", "context must be a JSON object")
+    bad = _unkept(context)
+    if bad is not None:
+        raise RequestError("INVALID_CONTEXT", bad)
     fields = dict(context)
     if "targetingKey" not in fields:
         return Context(None, fields)
@@ -144,6 +147,28 @@ def parse_request(body: Any) -> Context:
         # Providers leave out a context's missing targeting key; a null is not one.
         raise RequestError("INVALID_CONTEXT", "targetingKey must be a string")
     return Context(key, fields)
+
+
+_UNKEPT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unkept(context: dict[str, Any]) -> str | None:
+    """Why the context holds text no store can look up (a NUL: PostgreSQL refuses it; a lone
+    surrogate: no UTF-8 holds it), else None. Refused on every backend alike, before any engine
+    reads it: Confidence's static segments look the unit up in the store."""
+    pending: list[Any] = [context]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _UNKEPT.search(key):
+                    return "a context field's name holds NUL or a lone surrogate"
+                pending.append(value)
+        elif isinstance(node, list):
+            pending += node
+        elif isinstance(node, str) and _UNKEPT.search(node):
+            return "a context value holds NUL or a lone surrogate"
+    return None
 
 
 def _unleash_context(context: Context) -> UnleashContext | str:
@@ -466,7 +491,7 @@ def _confidence_value(
             key=key, reason="DEFAULT", variant=CLIENT_DEFAULT_VARIANT, defer=True, metadata=metadata
         )
     variant = resolved.variant.rsplit(VARIANT_INFIX, 1)[-1]
-    value: Any = resolved.value or {}
+    value: Any = typed(resolved.value or {}, flag.schema)
     for i, step in enumerate(path):
         if not isinstance(value, dict) or step not in value:
             return Failure(
@@ -480,6 +505,28 @@ def _confidence_value(
     return Evaluation(
         key=key, reason="TARGETING_MATCH", variant=variant, value=value, metadata=metadata
     )
+
+
+def typed(value: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The value's numbers as its flag's schema types them: a ``doubleSchema`` field a float,
+    an ``intSchema`` field an integer (when it is one). Confidence keeps every number as a
+    double and its SDKs type them by the schema; OpenFeature's providers type them by the
+    JSON (a float evaluation of ``2`` is a type mismatch), so the schema's type is written out."""
+    fields = schema.get("schema")
+    if not isinstance(fields, Mapping):
+        return value
+    out = dict(value)
+    for name, field in fields.items():
+        found = out.get(name)
+        if not isinstance(field, Mapping) or isinstance(found, bool):
+            continue
+        if "doubleSchema" in field and isinstance(found, int):
+            out[name] = float(found)
+        elif "intSchema" in field and isinstance(found, float) and found.is_integer():
+            out[name] = int(found)
+        elif isinstance(found, dict) and isinstance(field.get("structSchema"), Mapping):
+            out[name] = typed(found, field["structSchema"])
+    return out
 
 
 def _needs_unit(flag: ConfidenceFlag, client: ResolveClient) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 import msgspec
 
@@ -40,6 +41,14 @@ class TokenPayload(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _decoder = msgspec.json.Decoder(TokenPayload)
+
+
+def signing_key(configured: str) -> bytes:
+    """The key resolve tokens are signed with: derived from ``SEGMUX_RESOLVE_TOKEN_KEY`` (so
+    every process accepts every process's tokens), else random for this process."""
+    if configured:
+        return hashlib.sha256(b"segmux resolve token\0" + configured.encode()).digest()
+    return secrets.token_bytes(32)
 
 
 def sign(key: bytes, payload: TokenPayload) -> bytes:

@@ -1,9 +1,9 @@
 """Cross-origin requests from browsers (CORS), for the APIs made to be called from web pages.
 
 Only a surface that browsers call directly wraps its app in :class:`Cors` (the Unleash frontend
-API, OFREP); every other API sends no CORS header, so a browser keeps other sites' pages from reading
-its answers. The behaviour follows what Unleash's frontend API answers (the ``cors`` package as
-Unleash configures it), narrowed where segmux can be sure of what its clients need:
+API, OFREP); every other API sends no CORS header, so a browser keeps other sites' pages from
+reading its answers. The behaviour follows what Unleash's frontend API answers (the ``cors``
+package as Unleash configures it), narrowed where segmux can be sure of what its clients need:
 
 * every answer says ``Vary: Origin`` and exposes ``ETag`` (the browser SDKs poll with it);
 * ``Access-Control-Allow-Origin`` is ``*`` when any origin is allowed, else the request's

@@ -18,6 +18,7 @@ from core.flags import FlagService
 from core.lifecycle import LifecycleService
 from core.model import Principal
 from core.profiles import ProfileService
+from core.resolver_service import ResolverService
 from core.segment_views import SegmentViews
 from core.service import SegmentService
 from core.store import Store
@@ -77,6 +78,9 @@ class Services(Protocol):
 
     @property
     def segment_views(self) -> SegmentViews: ...
+
+    @property
+    def resolver(self) -> ResolverService: ...
 
     @property
     def profiles(self) -> ProfileService: ...

@@ -9,6 +9,8 @@ from core.evaluation import EvaluationService
 from core.flags import FlagService
 from core.lifecycle import LifecycleService
 from core.profiles import ProfileService
+from core.resolve_tokens import signing_key
+from core.resolver_service import ResolverService
 from core.segment_views import SegmentViews
 from core.service import SegmentService
 from core.store import Store
@@ -37,6 +39,11 @@ class Services:
         """Tenant revisions as caches read them (shared reads; known ones in notify mode)."""
         self.answers = Answers(self)
         """Whole answers to repeated GETs (gateway.answers): handlers mark what may be kept."""
+        self.resolver: ResolverService
+        """Confidence's resolver over the tenants' flag states (one cache, shared by
+        ``flags:resolve`` and OFREP)."""
+        self._resolve_key = signing_key(settings.resolve_token_key)
+        # Made once per process: a store opened again keeps accepting the tokens it issued.
 
     def attach(self, store: Store) -> None:
         store.freshness = self.settings.freshness
@@ -52,6 +59,7 @@ class Services:
         self.segment_views = SegmentViews(store, self.segments)
         self.profiles = ProfileService(store, self.segment_views)
         self.pages = ResponseCache(store)
+        self.resolver = ResolverService(store, self._resolve_key)
 
     @property
     def store(self) -> Store:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -137,19 +135,14 @@ def _token(text: str) -> bytes:
 
 
 class ResolverApi:
-    """The two resolver methods over one :class:`ResolverService`, made when the store opens."""
+    """The two resolver methods over the process's :class:`ResolverService`."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._service: ResolverService | None = None
-        self._key = _token_key(services)
 
     @property
     def service(self) -> ResolverService:
-        store = self.services.store
-        if self._service is None or self._service.store is not store:
-            self._service = ResolverService(store, self._key)
-        return self._service
+        return self.services.resolver  # made when the store opens: read per call
 
     def routes(self) -> list[Route]:
         return [
@@ -197,12 +190,3 @@ class ResolverApi:
 
 def _unknown_secret() -> Response:
     return errors.status(errors.UNAUTHENTICATED, "client secret not found")
-
-
-def _token_key(services: Services) -> bytes:
-    """The key resolve tokens are signed with: from ``SEGMUX_RESOLVE_TOKEN_KEY`` (so every
-    process accepts every process's tokens), else random for this process."""
-    configured = services.settings.resolve_token_key
-    if configured:
-        return hashlib.sha256(b"segmux resolve token\0" + configured.encode()).digest()
-    return secrets.token_bytes(32)

@@ -15,7 +15,6 @@ seen by the next one.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,7 +26,6 @@ from starlette.types import ASGIApp
 from core.errors import Unauthorized
 from core.model import Principal
 from core.ofrep import OfrepService, parse_request
-from core.resolver_service import ResolverService
 from dialects.cors import Cors
 from dialects.handlers import SurfaceApi
 from dialects.http import CatchAll, DuplicateHeader, bearer_token, decode_json, read_body, route
@@ -43,19 +41,11 @@ def build(services: Services) -> ASGIApp:
 
 
 class OfrepApi(SurfaceApi):
-    def __init__(self, services: Services) -> None:
-        super().__init__(services)
-        self._service: OfrepService | None = None
-
     @property
     def service(self) -> OfrepService:
-        """The use case over the current store (the gateway opens it after building apps)."""
-        store = self.services.store
-        if self._service is None or self._service.resolver.store is not store:
-            # Its resolver signs no resolve token (OFREP has no apply): any key will do.
-            resolver = ResolverService(store, secrets.token_bytes(32))
-            self._service = OfrepService(self.services.flags, resolver)
-        return self._service
+        """The use case over the process's engines (made when the store opens: read per call;
+        it holds nothing of its own)."""
+        return OfrepService(self.services.flags, self.services.resolver)
 
     def app(self) -> ASGIApp:
         app = Starlette(

@@ -22,6 +22,7 @@ from dialects.registry import SURFACES
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import make_token
+from tests.dialects.confidence.resolve_helpers import everyone_gets, make_client, make_flag, post
 
 SE = {"contextName": "country", "operator": "IN", "values": ["SE"]}
 NO = {"contextName": "country", "operator": "IN", "values": ["NO"]}
@@ -239,7 +240,9 @@ def _names(dialect: str, body: dict[str, Any]) -> list[str]:
 
 # Every surface that lists segments (those with a spec), but Unleash: its list has its own test
 # above. A new surface fails here until its list's path is added below.
-@pytest.mark.parametrize("dialect", [s.name for s in SURFACES if s.spec and s.name != "unleash"])
+@pytest.mark.parametrize(
+    "dialect", [s.name for s in SURFACES if s.spec and s.serves_segments and s.name != "unleash"]
+)
 async def test_first_pages_see_each_write_of_another_gateway(
     client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store, dialect: str
 ) -> None:
@@ -275,3 +278,60 @@ async def test_first_pages_see_each_write_of_another_gateway(
     assert await listed() == ["renamed"]
     await client.delete(f"/api/admin/segments/{seq}", headers=admin)
     assert await listed() == []
+
+
+async def test_ofrep_bulk_sees_each_write_of_another_gateway(
+    client: httpx.AsyncClient, other: httpx.AsyncClient, store: Store
+) -> None:
+    """OFREP's bulk answer on one gateway, its ETag held, then writes through Unleash's and
+    Confidence's APIs on the other: the next bulk request shows each (a new answer, not a
+    304)."""
+    admin = await make_token(store, "tenant-a")
+    ofrep = await make_token(store, "tenant-a", scope="ofrep:development", name="ofrep")
+
+    async def flags(etag: str | None = None) -> tuple[int, dict[str, Any], str]:
+        headers = {"Authorization": f"Bearer {ofrep}"}
+        if etag is not None:
+            headers["If-None-Match"] = etag
+        r = await other.post(
+            "/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u1"}}, headers=headers
+        )
+        assert r.status_code in (200, 304), r.text
+        found = {f["key"]: f.get("value") for f in r.json()["flags"]} if r.content else {}
+        return r.status_code, found, r.headers["etag"]
+
+    _, found, etag = await flags()
+    assert found == {}
+    unleash = {"Authorization": admin}
+    features = "/api/admin/projects/default/features"
+    r = await client.post(features, json={"name": "beta"}, headers=unleash)
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{features}/beta/environments/development/strategies",
+        json={"name": "default"},
+        headers=unleash,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(f"{features}/beta/environments/development/on", headers=unleash)
+    assert r.status_code == 200, r.text
+    status, found, etag = await flags(etag)
+    assert (status, found) == (200, {"beta": True})
+    assert (await flags(etag))[0] == 304
+    r = await client.post(f"{features}/beta/environments/development/off", headers=unleash)
+    assert r.status_code == 200, r.text
+    status, found, etag = await flags(etag)
+    assert (status, found) == (200, {"beta": False})
+    # A Confidence flag: everyone (a segment that matches all) gets "on".
+    await post(client, admin, "/v1/segments", {}, segmentId="everyone")
+    name, _ = await make_client(client, admin)
+    await make_flag(
+        client,
+        admin,
+        "dark",
+        schema={"schema": {"on": {"boolSchema": {}}}},
+        clients=[name],
+        variants={"on": {"on": True}},
+        rules=[everyone_gets("dark", "on", "segments/everyone")],
+    )
+    status, found, _ = await flags(etag)
+    assert (status, found) == (200, {"beta": False, "dark": {"on": True}})

@@ -56,6 +56,19 @@ def test_tokens_create_refuses_bad_scope(store_url: str) -> None:
     assert done.stdout == ""
 
 
+def test_tokens_create_takes_an_ofrep_scope(store_url: str) -> None:
+    done = run(
+        ["tokens", "create", "--tenant", "acme", "--scope", "ofrep:production", "--name", "web"],
+        store_url,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\tacme\tofrep:production\tweb" in run(["tokens", "list"], store_url).stdout
+    bad = run(
+        ["tokens", "create", "--tenant", "acme", "--scope", "ofrep:", "--name", "x"], store_url
+    )
+    assert bad.returncode == 2 and "ofrep:<environment>" in bad.stderr
+
+
 def test_tokens_revoke(store_url: str) -> None:
     run(
         ["tokens", "create", "--tenant", "acme", "--scope", "client:dev", "--name", "sdk"],

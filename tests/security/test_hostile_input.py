@@ -83,8 +83,8 @@ async def send(
     params: Any = None,
     sdk: str | None = None,
 ) -> httpx.Response:
-    if path.startswith("/api/client/") and sdk is not None:
-        token = sdk
+    if path.startswith(("/api/client/", "/ofrep/")) and sdk is not None:
+        token = sdk  # a client token also evaluates through OFREP (an admin token may not)
     return await c.request(
         method.upper(),
         path,

@@ -11,7 +11,7 @@ import pytest
 
 from core.store import Store
 from tests.conftest import make_token
-from tests.dialects.confidence.resolve_helpers import post
+from tests.dialects.confidence.resolve_helpers import make_client, make_flag, post
 from tests.dialects.ofrep.helpers import (
     bulk,
     confidence_flag,
@@ -358,6 +358,10 @@ async def test_bulk_reports_per_flag_failures(
         (b'{"context": null}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": 7}}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": null}}', "INVALID_CONTEXT"),
+        (b'{"context": {"targetingKey": "a\\u0000b"}}', "INVALID_CONTEXT"),
+        (b'{"context": {"org": {"\\u0000": 1}}}', "INVALID_CONTEXT"),
+        # A lone surrogate escape is no text the decoder accepts.
+        (b'{"context": {"tags": ["\\ud800"]}}', "PARSE_ERROR"),
     ],
 )
 async def test_bad_bodies_are_400_in_ofrep_shape(
@@ -394,3 +398,33 @@ async def test_unrouted_and_wrong_methods_are_answered_in_ofrep_shape(
     assert set(r.json()) == {"errorDetails"}
     r = await client.post("/ofrep/v2/evaluate", json={})
     assert r.status_code == 404 and set(r.json()) == {"errorDetails"}
+
+
+async def test_numbers_go_out_as_the_flags_schema_types_them(
+    client: httpx.AsyncClient, token_a: str, ofrep_a: str
+) -> None:
+    """Confidence keeps numbers as doubles and types them by the schema; OpenFeature's
+    providers type them by the JSON, so a double field is a float and an int field an int."""
+    await swedes(client, token_a)
+    name, _ = await make_client(client, token_a)
+    await make_flag(
+        client,
+        token_a,
+        "limits",
+        schema={
+            "schema": {
+                "ratio": {"doubleSchema": {}},
+                "count": {"intSchema": {}},
+                "inner": {"structSchema": {"schema": {"weight": {"doubleSchema": {}}}}},
+            }
+        },
+        clients=[name],
+        variants={"on": {"ratio": 2, "count": 3, "inner": {"weight": 1}}},
+        rules=[everyone_gets("limits", "on", "segments/swedes")],
+    )
+    r = await evaluate(client, ofrep_a, "limits", SE)
+    assert r.status_code == 200, r.text
+    assert b'"ratio":2.0' in r.content and b'"count":3' in r.content
+    assert b'"weight":1.0' in r.content
+    ratio = (await ok(await evaluate(client, ofrep_a, "limits.ratio", SE)))["value"]
+    assert isinstance(ratio, float) and ratio == 2.0

@@ -62,6 +62,7 @@ LIVE_ORIGINS = (
     "multiprocessing",
     "playwright",
     "tests.live",  # a real uvicorn server on a free port, and the port finder the CLIs use
+    "tests.browser",  # npm installs and the web server that serves the browser tests' pages
     "tests.reliability.procs",  # `segmux serve` processes
     "tests.reliability.pgcluster",  # a private PostgreSQL cluster
     "tests.contract.prism",  # npm's Prism

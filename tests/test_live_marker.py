@@ -22,6 +22,7 @@ from tests import conftest
         "tests.install.test_release",  # python -m build, then fresh venvs
         "tests.contract.test_prism",  # npm's Prism
         "tests.ui.test_ui",  # Chromium against a real server
+        "tests.ui.test_frontend_browser",  # npm, a page server, Chromium, segmux serve
         "tests.sdk.test_unleash_sdk",  # a real server for the SDK to poll
     ],
 )

@@ -16,25 +16,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests import pg
-from tests.live import free_port
+from tests.browser import POLLING_ARGS, npm_install, serve_pages
 from tests.reliability.procs import ADMIN_TOKEN, Gateway
 from tests.ui.test_ui import CHROMIUM_ARGS, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_VERSION = "3.8.2"
-CACHE = ROOT / ".cache" / "unleash-proxy-client"
-SDK_FILE = CACHE / "node_modules" / "unleash-proxy-client" / "build" / "main.min.js"
 BETA = "beta-testers"
 
 PAGE = """<!doctype html>
@@ -69,60 +64,17 @@ PAGE = """<!doctype html>
 """
 
 
-def sdk_script() -> bytes:
-    """The SDK's UMD build, installed from npm on first use (skip/fail without npm)."""
-    marker = CACHE / "node_modules" / "unleash-proxy-client" / "package.json"
-    if not (marker.exists() and json.loads(marker.read_text())["version"] == SDK_VERSION):
-        pg.require_command("npm")
-        CACHE.mkdir(parents=True, exist_ok=True)
-        (CACHE / "package.json").write_text('{"name": "segmux-browser-sdk", "private": true}\n')
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", f"unleash-proxy-client@{SDK_VERSION}"],
-            cwd=CACHE,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            timeout=600,
-        )
-    return SDK_FILE.read_bytes()
-
-
-class Pages(BaseHTTPRequestHandler):
-    """The app's own web server: the page and the SDK, nothing of segmux."""
-
-    script = b""
-
-    def do_GET(self) -> None:  # the stdlib names it so
-        path = self.path.split("?", 1)[0]
-        if path == "/":
-            self._send(PAGE.encode(), "text/html; charset=utf-8")
-        elif path == "/unleash.js":
-            self._send(self.script, "text/javascript")
-        else:
-            self.send_error(404)
-
-    def _send(self, body: bytes, media: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", media)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def pages() -> Iterator[int]:
-    Pages.script = sdk_script()
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Pages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    """The app's own web server: the page and the SDK's UMD build (from npm, on first use)."""
+    modules = npm_install("unleash-proxy-client", {"unleash-proxy-client": SDK_VERSION})
+    script = (modules / "unleash-proxy-client" / "build" / "main.min.js").read_bytes()
+    files = {
+        "/": (PAGE.encode(), "text/html; charset=utf-8"),
+        "/unleash.js": (script, "text/javascript"),
+    }
+    with serve_pages(files) as port:
         yield port
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -226,14 +178,8 @@ def test_the_browser_sdk_across_origins(gateway: Gateway, pages: int) -> None:
         return f"http://{host}:{pages}/?{query}"
 
     with sync_playwright() as p:
-        # Three pages poll at once: keep Chromium from throttling the timers of the ones it
-        # considers in the background, or their SDKs poll and post metrics only now and then.
-        args = [
-            *CHROMIUM_ARGS,
-            "--disable-background-timer-throttling",
-            "--disable-renderer-backgrounding",
-            "--disable-backgrounding-occluded-windows",
-        ]
+        # Three pages poll at once (POLLING_ARGS).
+        args = [*CHROMIUM_ARGS, *POLLING_ARGS]
         browser = p.chromium.launch(executable_path=executable, args=args)
         try:
             context = browser.new_context()

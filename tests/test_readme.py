@@ -103,6 +103,7 @@ SESSION_NAMES = {  # the README's sections with a session, and the test ids they
     "Try it: the v2.3 API with curl": "v23",
     "Try it: the Unleash API with curl": "unleash",
     "Browsers and mobile apps: the Unleash frontend API": "frontend",
+    "OpenFeature: OFREP at `/ofrep/v1`": "ofrep",
     "Adobe: AEP Segmentation at `/data/core/ups`": "adobe",
     "Confidence: segments at `/v1/segments`": "confidence",
     "Confidence flags: `/v1/flags:resolve` for Confidence's SDKs": "confidence-flags",

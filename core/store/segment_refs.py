@@ -1,6 +1,11 @@
 """Segments that flag rules use: the one check every kind of rule makes before it refers to a
 segment, in the transaction that writes the reference.
 
+Segments that other segments' conditions name (PQL ``inSegment``, Confidence ``segment``
+criteria) are found in the stored conditions themselves (:func:`refuse_if_referenced`): no table
+of links to keep in step, and the row lock of the delete or archive orders it against a write
+that adds a reference (which locks the named segment FOR SHARE, :func:`lock_usable`).
+
 Unleash strategies (``core.store.flags``) and Confidence rules (``core.store.confidence_flags``)
 both keep their segment in a column with a foreign key to ``segments`` and no ``ON DELETE``, so
 a segment in use cannot be deleted through any API. Archiving is a state change, which a foreign
@@ -11,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InUse, NotFound
+from core.expr import ast
+from core.expr.refs import segment_refs
 from core.store.base import Tx
 
 ARCHIVED = "ARCHIVED"  # the segment state of core.allocation (the store does not import it)
@@ -68,3 +75,36 @@ USES_SQL = (
 """The rules (of every kind) that use segment ``$2``: Unleash strategies by id, Confidence
 rules by resource name. Unordered (the two columns' collations differ on PostgreSQL, so the
 union cannot be sorted there): sort the names in Python."""
+
+
+_REFERENCE_MARK = '%"t":"segment"%'
+"""Canonical JSON of a condition holding a ``SegmentRef`` contains this (``ast.encode``): the
+LIKE narrows the scan, the decoded condition decides."""
+
+
+async def referring_segments(tx: Tx, tenant: str, slug: str) -> tuple[str, ...]:
+    """``segments/<slug>`` of every segment of the tenant whose condition names ``slug``."""
+    rows = await tx.fetch(
+        "SELECT slug, expression FROM segments WHERE tenant = $1 AND expression LIKE $2",
+        tenant,
+        _REFERENCE_MARK,
+    )
+    found = []
+    for row in rows:
+        text = row["expression"]
+        expr = ast.decode(text.encode() if isinstance(text, str) else text)
+        if slug in segment_refs(expr):
+            found.append(f"segments/{row['slug']}")
+    return tuple(sorted(found))
+
+
+async def refuse_if_referenced(tx: Tx, tenant: str, slug: str, name: str, action: str) -> None:
+    """``InUse`` when another segment's condition names this one: deleting or archiving it
+    would silently change what that segment means. Call it with the segment's row locked."""
+    referring = await referring_segments(tx, tenant, slug)
+    if referring:
+        raise InUse(
+            f"segment {name} is referenced by the condition of {', '.join(referring)} "
+            f"(inSegment / segment criteria) and cannot be {action}",
+            referring,
+        )

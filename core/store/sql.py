@@ -41,6 +41,7 @@ from core.store.rows import (
     token_from_row,
 )
 from core.store.segment_queries import SegmentQueries
+from core.store.segment_refs import refuse_if_referenced
 
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -306,6 +307,18 @@ class SqlStore(
     async def delete_segment(self, tenant: str, segment_id: str) -> None:
         _check_findable(segment_id)
         async with self._write() as tx:
+            # Locked before the conditions are searched: a write adding a reference to it holds
+            # a SHARE lock until it commits (segment_refs.lock_usable).
+            found = await tx.fetchrow(
+                "SELECT slug FROM segments WHERE tenant = $1 AND id = $2"
+                + self._row_lock("UPDATE"),
+                tenant,
+                segment_id,
+            )
+            if found is None:
+                raise NotFound("segment", segment_id)
+            slug = found["slug"]
+            await refuse_if_referenced(tx, tenant, slug, f"segments/{slug}", "deleted")
             row = await tx.fetchrow(
                 "DELETE FROM segments WHERE tenant = $1 AND id = $2 RETURNING id",
                 tenant,

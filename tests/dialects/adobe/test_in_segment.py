@@ -1,0 +1,154 @@
+"""PQL ``inSegment("<id>")`` through Adobe's API, on both backends: a definition that names
+another of the tenant's definitions is evaluated through it, shown as sent, refused when the
+reference names nothing of the tenant or would close a cycle, and the definition it names
+cannot be deleted or archived (in any dialect) while it is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.dialects.adobe.common import DEFS, body, create, headers, service_error
+from tests.dialects.confidence.helpers import BASE, assert_status, auth
+
+US = 'homeAddress.countryCode = "US"'
+
+
+async def evaluate(client: httpx.AsyncClient, token: str, ids: list[str], ctx: Any) -> Any:
+    r = await client.post(
+        "/segmux/v1/evaluate",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"context": ctx, "segments": ids},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+async def patch(client: httpx.AsyncClient, token: str, made: Any, pql: str) -> httpx.Response:
+    """Adobe's PATCH: the whole definition, with a new PQL text."""
+    return await client.patch(
+        f"{DEFS}/{made['id']}", json=body(made["name"], pql), headers=headers(token)
+    )
+
+
+def profile(country: str, age: int) -> dict[str, Any]:
+    return {"homeAddress": {"countryCode": country}, "person": {"age": age}}
+
+
+async def test_in_segment_is_evaluated_through_the_named_segment(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    us = await create(client, token_a, "US", US)
+    pql = f'inSegment("{us["id"]}") and person.age >= 18'
+    adults = await create(client, token_a, "US adults", pql)
+    assert adults["expression"]["value"] == pql  # shown as sent
+    got = await client.get(f"{DEFS}/{adults['id']}", headers=headers(token_a))
+    assert got.json()["expression"]["value"] == pql
+    ids = [adults["id"]]
+    assert (await evaluate(client, token_a, ids, profile("US", 30)))[ids[0]] is True
+    assert (await evaluate(client, token_a, ids, profile("FR", 30)))[ids[0]] is False
+    assert (await evaluate(client, token_a, ids, profile("US", 12)))[ids[0]] is False
+    # not inSegment: everyone outside it
+    outside = await create(client, token_a, "not US", f'not inSegment("{us["id"]}")')
+    assert (await evaluate(client, token_a, [outside["id"]], profile("FR", 1)))[outside["id"]]
+    # Changing the named segment changes what the referring one means.
+    r = await patch(client, token_a, us, 'homeAddress.countryCode = "FR"')
+    assert r.status_code == 200, r.text
+    assert (await evaluate(client, token_a, ids, profile("FR", 30)))[ids[0]] is True
+
+
+async def test_a_reference_to_nothing_of_the_tenant_is_400_and_stores_nothing(
+    client: httpx.AsyncClient, token_a: str, token_b: str
+) -> None:
+    theirs = await create(client, token_b, "theirs", US, org="tenant-b@AdobeOrg")
+    for ref in (theirs["id"], "7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948", "1234"):
+        r = await client.post(
+            DEFS,
+            json={
+                "name": "x",
+                "schema": {"name": "_xdm.context.profile"},
+                "expression": {"type": "PQL", "format": "pql/text", "value": f'inSegment("{ref}")'},
+            },
+            headers=headers(token_a),
+        )
+        message = service_error(r, 400)
+        assert ref in message and "names no existing segment" in message
+    listed = await client.get(DEFS, headers=headers(token_a))
+    assert listed.json()["page"]["totalCount"] == 0
+
+
+async def test_the_streaming_guides_unterminated_example_is_a_syntax_error(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    # As published in Adobe's streaming segmentation guide: the id's string is never closed.
+    pql = 'inSegment("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948) and homeAddress.countryCode = "US"'
+    r = await client.post(
+        DEFS,
+        json={
+            "name": "x",
+            "schema": {"name": "_xdm.context.profile"},
+            "expression": {"type": "PQL", "format": "pql/text", "value": pql},
+        },
+        headers=headers(token_a),
+    )
+    assert "expected" in service_error(r, 400)
+
+
+async def test_a_cycle_is_400_naming_it(client: httpx.AsyncClient, token_a: str) -> None:
+    a = await create(client, token_a, "a", US)
+    b = await create(client, token_a, "b", f'inSegment("{a["id"]}")')
+    before = (await client.get(f"{DEFS}/{a['id']}", headers=headers(token_a))).json()
+    for pql in (f'inSegment("{b["id"]}")', f'inSegment("{a["id"]}")'):
+        r = await patch(client, token_a, a, pql)
+        message = service_error(r, 400)
+        assert "cycle" in message
+    assert (await client.get(f"{DEFS}/{a['id']}", headers=headers(token_a))).json() == before
+
+
+async def test_a_named_segment_cannot_be_deleted_or_archived_through_any_dialect(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    us = await create(client, token_a, "US", US)
+    user = await create(client, token_a, "uses US", f'inSegment("{us["id"]}")')
+    r = await client.delete(f"{DEFS}/{us['id']}", headers=headers(token_a))
+    assert "referenced by" in service_error(r, 409)
+    r = await client.delete(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))
+    assert r.status_code == 409, r.text
+    shown = await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))
+    slug = shown.json()["renderings"]["confidence"]["id"].removeprefix("segments/")
+    r = await client.post(f"{BASE}/{slug}:archive", json={}, headers=auth(token_a))
+    status = assert_status(r, 400, 9)
+    assert "referenced by" in str(status)
+    # The referring segment shows the reference as Confidence's segment criterion.
+    shown = await client.get(f"/segmux/v1/segments/{user['id']}", headers=auth(token_a))
+    assert shown.status_code == 200, shown.text
+    # Once nothing names it, it goes.
+    assert (await client.delete(f"{DEFS}/{user['id']}", headers=headers(token_a))).status_code in (
+        200,
+        204,
+    )
+    r = await client.delete(f"{DEFS}/{us['id']}", headers=headers(token_a))
+    assert r.status_code in (200, 204), r.text
+
+
+async def test_an_archived_segment_cannot_be_named(client: httpx.AsyncClient, token_a: str) -> None:
+    us = await create(client, token_a, "US", US)
+    shown = await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))
+    slug = shown.json()["renderings"]["confidence"]["id"].removeprefix("segments/")
+    r = await client.post(f"{BASE}/{slug}:archive", json={}, headers=auth(token_a))
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        DEFS,
+        json={
+            "name": "x",
+            "schema": {"name": "_xdm.context.profile"},
+            "expression": {
+                "type": "PQL",
+                "format": "pql/text",
+                "value": f'inSegment("{us["id"]}")',
+            },
+        },
+        headers=headers(token_a),
+    )
+    assert "archived" in service_error(r, 400)

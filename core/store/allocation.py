@@ -28,7 +28,7 @@ from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
 from core.store.base import SqlBase, Tx
 from core.store.rows import dumps, segment_from_row
-from core.store.segment_refs import USES_SQL, referring_segments
+from core.store.segment_refs import USES_SQL, lock_referenced, referring_segments
 
 ALLOCATED = "ALLOCATED"
 
@@ -132,6 +132,8 @@ class AllocationSql(SqlBase):
             change = decide(view)
             if change is None:
                 return segment
+            if change.patch is not None and isinstance(change.patch.expression, bytes):
+                await lock_referenced(tx, tenant, change.patch.expression, self._row_lock("SHARE"))
             sets, args = _assignments(change.patch, start=6)
             updated = await tx.fetchrow(
                 "UPDATE segments SET version = version + 1, updated_at = $3, updated_by = $4, "

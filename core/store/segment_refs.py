@@ -36,6 +36,7 @@ async def lock_usable(
     *,
     key: str = "id",
     sandbox: str | None = None,
+    user: str = "a flag rule",
 ) -> dict[str, str]:
     """``{value: segment id}`` for segments found by ``key`` (``id`` or ``slug``), all or
     nothing: a missing one (or, with ``sandbox``, one of another sandbox) is ``NotFound``, an
@@ -63,7 +64,7 @@ async def lock_usable(
         if value not in rows:
             raise NotFound("segment", value)
         if rows[value]["state"] == ARCHIVED:
-            raise Conflict("state", "the segment is archived and cannot be used by a flag rule")
+            raise Conflict("state", f"the segment is archived and cannot be used by {user}")
     return {value: str(rows[value]["id"]) for value in wanted}
 
 
@@ -77,7 +78,8 @@ rules by resource name. Unordered (the two columns' collations differ on Postgre
 union cannot be sorted there): sort the names in Python."""
 
 
-_REFERENCE_MARK = '%"t":"segment"%'
+_REFERENCE_TAG = '"t":"segment"'
+_REFERENCE_MARK = f"%{_REFERENCE_TAG}%"
 """Canonical JSON of a condition holding a ``SegmentRef`` contains this (``ast.encode``): the
 LIKE narrows the scan, the decoded condition decides."""
 
@@ -108,3 +110,14 @@ async def refuse_if_referenced(tx: Tx, tenant: str, slug: str, name: str, action
             f"(inSegment / segment criteria) and cannot be {action}",
             referring,
         )
+
+
+async def lock_referenced(tx: Tx, tenant: str, expression: bytes | None, lock: str) -> None:
+    """Lock the segments a condition about to be written names (FOR SHARE: ``lock``), after
+    the tenant's row (the caller's): a delete or archive of one of them then either commits
+    first — and this fails, ``NotFound`` / ``Conflict`` — or waits and finds the reference
+    (:func:`refuse_if_referenced`)."""
+    if expression is None or _REFERENCE_TAG.encode() not in expression:
+        return
+    slugs = segment_refs(ast.decode(expression))
+    await lock_usable(tx, tenant, slugs, lock, key="slug", user="a segment's condition")

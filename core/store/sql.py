@@ -41,7 +41,7 @@ from core.store.rows import (
     token_from_row,
 )
 from core.store.segment_queries import SegmentQueries
-from core.store.segment_refs import refuse_if_referenced
+from core.store.segment_refs import lock_referenced, refuse_if_referenced
 
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -187,6 +187,7 @@ class SqlStore(
         segment's bitset in the same one)."""
         now = now_us()
         seq = await self._claim_seq(tx, tenant, new.seq)
+        await lock_referenced(tx, tenant, new.expression, self._row_lock("SHARE"))
         row = await tx.fetchrow(
             f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
             "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
@@ -288,6 +289,11 @@ class SqlStore(
             args.append(if_version)
             where += f" AND version = ${len(args)}"
         async with self._write() as tx:
+            if isinstance(patch.expression, bytes):
+                # The tenant's row first, as every create and transition takes it: two writes
+                # naming each other's segments then queue instead of deadlocking.
+                await tx.execute("UPDATE tenants SET next_seq = next_seq WHERE name = $1", tenant)
+                await lock_referenced(tx, tenant, patch.expression, self._row_lock("SHARE"))
             row = await tx.fetchrow(
                 f"UPDATE segments SET {', '.join(sets)} WHERE {where} RETURNING *", *args
             )

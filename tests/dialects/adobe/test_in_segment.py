@@ -152,3 +152,34 @@ async def test_an_archived_segment_cannot_be_named(client: httpx.AsyncClient, to
         headers=headers(token_a),
     )
     assert "archived" in service_error(r, 400)
+
+
+async def test_other_dialects_show_the_reference_or_leave_it_out_with_the_reason(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    us = await create(client, token_a, "US", US)
+    user = await create(client, token_a, "uses US", f'inSegment("{us["id"]}")')
+    shown = await client.get(f"/segmux/v1/segments/{user['id']}", headers=auth(token_a))
+    assert shown.status_code == 200, shown.text
+    rendered = shown.json()["renderings"]
+    slug = (await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))).json()[
+        "slug"
+    ]
+    # Stored as segments/<slug>; Adobe still shows the id as sent.
+    assert shown.json()["expression"] == {"t": "segment", "ref": f"segments/{slug}"}
+    assert rendered["adobe"]["expression"] == f'inSegment("{us["id"]}")'
+    # Confidence: a segment criterion naming the segment.
+    criteria = rendered["confidence"]["expression"]["criteria"]
+    assert list(criteria.values()) == [{"segment": {"segment": f"segments/{slug}"}}]
+    # Unleash constraints and OData filters have no segment reference: refused with the reason,
+    # and Unleash's list leaves it out (never shown as a constraint list that would widen it).
+    assert rendered["unleash"] == {
+        "expressible": False,
+        "reason": "SegmentRef has no Unleash constraint operator",
+    }
+    assert rendered["hal"] == {
+        "expressible": False,
+        "reason": "OData filters cannot reference segments",
+    }
+    unleash = await client.get("/api/admin/segments", headers={"Authorization": token_a})
+    assert [s["name"] for s in unleash.json()["segments"]] == ["US"]

@@ -11,6 +11,7 @@ import httpx
 
 from tests.dialects.adobe.common import DEFS, body, create, headers, service_error
 from tests.dialects.confidence.helpers import BASE, assert_status, auth
+from tests.dialects.hal.hal import Hal
 
 US = 'homeAddress.countryCode = "US"'
 
@@ -115,6 +116,17 @@ async def test_a_named_segment_cannot_be_deleted_or_archived_through_any_dialect
     assert "referenced by" in service_error(r, 409)
     r = await client.delete(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))
     assert r.status_code == 409, r.text
+    r = await client.delete(f"/v2.3/data/segments/{us['id']}", headers=auth(token_a))
+    assert r.status_code == 409 and r.json()["success"] is False
+    assert "referenced by" in r.json()["message"]
+    stored = (await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))).json()
+    hal = Hal(client, token_a, "prod")
+    r = await hal.delete(f"{await hal.segments_url()}/{stored['slug']}")
+    assert r.status_code == 409 and "referenced by" in r.json()["message"]
+    unleash = {"Authorization": token_a}
+    r = await client.delete(f"/api/admin/segments/{stored['seq']}", headers=unleash)
+    assert r.status_code == 409 and r.json()["name"] == "ConflictError"
+    assert "referenced by" in r.json()["message"]
     shown = await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))
     slug = shown.json()["renderings"]["confidence"]["id"].removeprefix("segments/")
     r = await client.post(f"{BASE}/{slug}:archive", json={}, headers=auth(token_a))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.errors import Conflict, InUse, NotFound
+from core.errors import Conflict, InUse, Invalid, NotFound
 from core.expr import ast
 from core.expr.refs import segment_refs
 from core.store.base import Tx
@@ -120,4 +120,8 @@ async def lock_referenced(tx: Tx, tenant: str, expression: bytes | None, lock: s
     if expression is None or _REFERENCE_TAG.encode() not in expression:
         return
     slugs = segment_refs(ast.decode(expression))
-    await lock_usable(tx, tenant, slugs, lock, key="slug", user="a segment's condition")
+    try:
+        await lock_usable(tx, tenant, slugs, lock, key="slug", user="a segment's condition")
+    except (NotFound, Conflict) as exc:
+        # Removed or archived since the write was checked: the same 400 the check gives.
+        raise Invalid("expression", f"a segment the condition names is gone: {exc}") from None

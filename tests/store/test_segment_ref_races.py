@@ -63,6 +63,8 @@ async def test_a_reference_and_the_removal_of_what_it_names_never_both_win(
             removal = lifecycle.archive(ADMIN, target.slug)
         wrote, removed = await asyncio.gather(_outcome(write), _outcome(removal))
         assert (wrote == "ok") != (removed == "ok"), (n, wrote, removed)
+        # The loser is refused as the checks refuse: a bad reference (400), or in use (409).
+        assert {wrote, removed} - {"ok"} <= {"Invalid", "InUse"}, (n, wrote, removed)
         wins["reference" if wrote == "ok" else "removal"] += 1
     # No condition names a segment that is gone or archived.
     page = await store.list_segments(T, sandbox=None, offset=0, limit=1000)

@@ -11,6 +11,7 @@ import httpx
 
 from tests.dialects.adobe.common import DEFS, body, create, headers, service_error
 from tests.dialects.confidence.helpers import BASE, assert_status, auth
+from tests.dialects.confidence.helpers import create as confidence_create
 from tests.dialects.hal.hal import Hal
 
 US = 'homeAddress.countryCode = "US"'
@@ -195,3 +196,36 @@ async def test_other_dialects_show_the_reference_or_leave_it_out_with_the_reason
     }
     unleash = await client.get("/api/admin/segments", headers={"Authorization": token_a})
     assert [s["name"] for s in unleash.json()["segments"]] == ["US"]
+
+
+async def test_naming_a_segment_that_needs_a_unit_never_widens(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    """inSegment of a Confidence segment allocated to a tenth of units: "no" without a unit
+    (it cannot be known), and with one exactly what the tenth answers for that unit."""
+    sweden = {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}
+    se = {"criteria": {"c": {"attribute": sweden}}, "expression": {"ref": "c"}}
+    await confidence_create(
+        client,
+        token_a,
+        "se-tenth",
+        displayName="se-tenth",
+        targeting=se,
+        allocation={"proportion": {"value": "0.1"}},
+    )
+    items = (await client.get("/segmux/v1/segments", headers=auth(token_a))).json()["items"]
+    tenth = next(s for s in items if s["slug"] == "se-tenth")
+    made = await create(client, token_a, "in the tenth", f'inSegment("{tenth["id"]}")')
+    ids = [made["id"], tenth["id"]]
+    assert await evaluate(client, token_a, ids, {"country": "SE"}) == dict.fromkeys(ids, False)
+    members = 0
+    for unit in (f"u-{n}" for n in range(60)):
+        r = await client.post(
+            "/segmux/v1/evaluate",
+            headers={"Authorization": f"Bearer {token_a}"},
+            json={"context": {"country": "SE"}, "segments": ids, "unit": unit},
+        )
+        results = r.json()["results"]
+        assert results[made["id"]] == results[tenth["id"]], unit
+        members += results[tenth["id"]]
+    assert 0 < members < 60  # the tenth's buckets, not everyone nor no one

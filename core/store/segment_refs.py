@@ -4,7 +4,7 @@ segment, in the transaction that writes the reference.
 Segments that other segments' conditions name (PQL ``inSegment``, Confidence ``segment``
 criteria) are found in the stored conditions themselves (:func:`refuse_if_referenced`): no table
 of links to keep in step, and the row lock of the delete or archive orders it against a write
-that adds a reference (which locks the named segment FOR SHARE, :func:`lock_usable`).
+that adds a reference (which locks the named segment FOR SHARE, :func:`lock_referenced`).
 
 Unleash strategies (``core.store.flags``) and Confidence rules (``core.store.confidence_flags``)
 both keep their segment in a column with a foreign key to ``segments`` and no ``ON DELETE``, so
@@ -115,8 +115,8 @@ async def refuse_if_referenced(tx: Tx, tenant: str, slug: str, name: str, action
 async def lock_referenced(tx: Tx, tenant: str, expression: bytes | None, lock: str) -> None:
     """Lock the segments a condition about to be written names (FOR SHARE: ``lock``), after
     the tenant's row (the caller's): a delete or archive of one of them then either commits
-    first — and this fails, ``NotFound`` / ``Conflict`` — or waits and finds the reference
-    (:func:`refuse_if_referenced`)."""
+    first — and this write fails with the 400 of ``core.segment_links`` — or waits and finds
+    the reference (:func:`refuse_if_referenced`)."""
     if expression is None or _REFERENCE_TAG.encode() not in expression:
         return
     slugs = segment_refs(ast.decode(expression))

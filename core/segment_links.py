@@ -62,9 +62,13 @@ def _raw_refs(expr: ast.Expr) -> list[str]:
 
 
 async def _named(store: Store, tenant: str, ref: str) -> Segment | None:
-    try:
-        if not ref.startswith(SEGMENT_PREFIX) and _UUID_RE.match(ref):
+    """The segment ``ref`` names: an id first (a slug may look like a UUID too), then a slug."""
+    if not ref.startswith(SEGMENT_PREFIX) and _UUID_RE.match(ref):
+        try:
             return await store.get_segment(tenant, "id", ref)
+        except NotFound:
+            pass
+    try:
         return await store.get_segment(tenant, "slug", ref_slug(ref))
     except NotFound:
         return None

@@ -229,3 +229,19 @@ async def test_naming_a_segment_that_needs_a_unit_never_widens(
         assert results[made["id"]] == results[tenth["id"]], unit
         members += results[tenth["id"]]
     assert 0 < members < 60  # the tenth's buckets, not everyone nor no one
+
+
+async def test_a_slug_or_a_confidence_name_names_the_segment_too(
+    client: httpx.AsyncClient, token_a: str
+) -> None:
+    us = await create(client, token_a, "US", US)
+    slug = (await client.get(f"/segmux/v1/segments/{us['id']}", headers=auth(token_a))).json()[
+        "slug"
+    ]
+    for n, ref in enumerate((slug, f"segments/{slug}")):
+        made = await create(client, token_a, f"by {n}", f'inSegment("{ref}")')
+        assert made["expression"]["value"] == f'inSegment("{ref}")'
+        stored = await client.get(f"/segmux/v1/segments/{made['id']}", headers=auth(token_a))
+        assert stored.json()["expression"] == {"t": "segment", "ref": f"segments/{slug}"}
+        result = await evaluate(client, token_a, [made["id"]], profile("US", 1))
+        assert result == {made["id"]: True}

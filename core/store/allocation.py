@@ -28,7 +28,12 @@ from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
 from core.store.base import SqlBase, Tx
 from core.store.rows import dumps, segment_from_row
-from core.store.segment_refs import USES_SQL, lock_referenced, referring_segments
+from core.store.segment_refs import (
+    USES_SQL,
+    lock_referenced,
+    referring_segments,
+    refuse_cycle,
+)
 
 ALLOCATED = "ALLOCATED"
 
@@ -134,6 +139,7 @@ class AllocationSql(SqlBase):
                 return segment
             if change.patch is not None and isinstance(change.patch.expression, bytes):
                 await lock_referenced(tx, tenant, change.patch.expression, self._row_lock("SHARE"))
+                await refuse_cycle(tx, tenant, segment_id, change.patch.expression)
             sets, args = _assignments(change.patch, start=6)
             updated = await tx.fetchrow(
                 "UPDATE segments SET version = version + 1, updated_at = $3, updated_by = $4, "

@@ -125,3 +125,39 @@ async def lock_referenced(tx: Tx, tenant: str, expression: bytes | None, lock: s
     except (NotFound, Conflict) as exc:
         # Removed or archived since the write was checked: the same 400 the check gives.
         raise Invalid("expression", f"a segment the condition names is gone: {exc}") from None
+
+
+MAX_CYCLE_WALK = 10_000
+"""Segments a cycle check reads at most (a tenant's segment limit): it stops there."""
+
+
+async def refuse_cycle(tx: Tx, tenant: str, segment_id: str, expression: bytes) -> None:
+    """``Invalid`` when the condition about to be written for ``segment_id`` leads back to it.
+    ``core.segment_links`` checks this before the write; this repeats it under the tenant's
+    row lock (every write that adds a reference takes it first), so two updates naming each
+    other cannot both pass."""
+    if _REFERENCE_TAG.encode() not in expression:
+        return
+    own = await tx.fetchrow(
+        "SELECT slug FROM segments WHERE tenant = $1 AND id = $2", tenant, segment_id
+    )
+    if own is None:
+        return  # the update itself answers NotFound
+    start: tuple[str, ...] = (str(own["slug"]),)
+    pending = [(slug, start) for slug in segment_refs(ast.decode(expression))]
+    seen: set[str] = set()
+    while pending and len(seen) < MAX_CYCLE_WALK:
+        slug, path = pending.pop()
+        if slug == start[0]:
+            cycle = " -> ".join(f"segments/{s}" for s in (*path, slug))
+            raise Invalid("expression", f"segment references would form a cycle: {cycle}")
+        if slug in seen:
+            continue
+        seen.add(slug)
+        row = await tx.fetchrow(
+            "SELECT expression FROM segments WHERE tenant = $1 AND slug = $2", tenant, slug
+        )
+        if row is not None and row["expression"] is not None:
+            text = row["expression"]
+            nested = ast.decode(text.encode() if isinstance(text, str) else text)
+            pending += [(s, (*path, slug)) for s in segment_refs(nested)]

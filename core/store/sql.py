@@ -41,7 +41,7 @@ from core.store.rows import (
     token_from_row,
 )
 from core.store.segment_queries import SegmentQueries
-from core.store.segment_refs import lock_referenced, refuse_if_referenced
+from core.store.segment_refs import lock_referenced, refuse_cycle, refuse_if_referenced
 
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -294,6 +294,7 @@ class SqlStore(
                 # naming each other's segments then queue instead of deadlocking.
                 await tx.execute("UPDATE tenants SET next_seq = next_seq WHERE name = $1", tenant)
                 await lock_referenced(tx, tenant, patch.expression, self._row_lock("SHARE"))
+                await refuse_cycle(tx, tenant, segment_id, patch.expression)
             row = await tx.fetchrow(
                 f"UPDATE segments SET {', '.join(sets)} WHERE {where} RETURNING *", *args
             )

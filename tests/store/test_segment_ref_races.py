@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -16,7 +16,7 @@ from core.errors import CoreError
 from core.expr import ast
 from core.expr.refs import segment_refs
 from core.lifecycle import LifecycleService
-from core.model import NewSegment, Principal, SegmentPatch
+from core.model import NewSegment, Principal, Segment, SegmentPatch
 from core.service import SegmentService
 from core.store import Store
 
@@ -30,6 +30,11 @@ async def services(store: Store) -> tuple[SegmentService, LifecycleService]:
     await store.ensure_tenant(T)
     segments = SegmentService(store)
     return segments, LifecycleService(store, segments, random.Random(7))
+
+
+def _setting(expression: bytes) -> Callable[[Segment], SegmentPatch]:
+    """A Confidence update's patch builder that sets ``expression``."""
+    return lambda _: SegmentPatch(expression=expression)
 
 
 async def _outcome(call: Awaitable[object]) -> str:
@@ -74,3 +79,24 @@ async def test_a_reference_and_the_removal_of_what_it_names_never_both_win(
             for slug in segment_refs(ast.decode(s.expression)):
                 assert slug in live, (s.slug, slug)
     assert sum(wins.values()) == ROUNDS
+
+
+async def test_two_updates_naming_each_other_never_both_win(
+    store: Store, services: tuple[SegmentService, LifecycleService]
+) -> None:
+    """Each update passes the check made before its transaction; the store repeats it under the
+    tenant's row lock, so the second to commit sees the first and is refused (a cycle)."""
+    segments, lifecycle = services
+    for n in range(ROUNDS // 2):
+        a = await segments.create(ADMIN, NewSegment(name=f"a {n}", slug=f"cyc-a-{n:04d}"))
+        b = await segments.create(ADMIN, NewSegment(name=f"b {n}", slug=f"cyc-b-{n:04d}"))
+        to_b = SegmentPatch(expression=ast.encode(ast.SegmentRef(b.id)))
+        to_a = ast.encode(ast.SegmentRef(f"segments/{a.slug}"))
+        if n % 2:  # segmux / Adobe updates on both sides
+            second: Awaitable[object] = segments.update(ADMIN, b.id, SegmentPatch(expression=to_a))
+        else:  # a Confidence update on one side (its transition path)
+            second = lifecycle.update(ADMIN, b.slug, _setting(to_a))
+        outcomes = await asyncio.gather(
+            _outcome(segments.update(ADMIN, a.id, to_b)), _outcome(second)
+        )
+        assert sorted(outcomes) == ["Invalid", "ok"], (n, outcomes)

@@ -13,6 +13,7 @@ from tests.dialects.adobe.common import DEFS, body, create, headers, service_err
 from tests.dialects.confidence.helpers import BASE, assert_status, auth
 from tests.dialects.confidence.helpers import create as confidence_create
 from tests.dialects.hal.hal import Hal
+from tests.dialects.unleash.helpers import create_feature, strategies_url
 
 US = 'homeAddress.countryCode = "US"'
 
@@ -245,3 +246,22 @@ async def test_a_slug_or_a_confidence_name_names_the_segment_too(
         assert stored.json()["expression"] == {"t": "segment", "ref": f"segments/{slug}"}
         result = await evaluate(client, token_a, [made["id"]], profile("US", 1))
         assert result == {made["id"]: True}
+
+
+async def test_unleash_cannot_show_or_attach_it(client: httpx.AsyncClient, token_a: str) -> None:
+    """Unleash has no segment reference: the segment's detail is a 404 with the reason and a
+    strategy cannot take it, so no SDK is ever sent it (a segment that becomes inexpressible
+    later is sent as matching no one: ``test_never_widen``)."""
+    us = await create(client, token_a, "US", US)
+    user = await create(client, token_a, "uses US", f'inSegment("{us["id"]}")')
+    seq = (await client.get(f"/segmux/v1/segments/{user['id']}", headers=auth(token_a))).json()[
+        "seq"
+    ]
+    unleash = {"Authorization": token_a}
+    r = await client.get(f"/api/admin/segments/{seq}", headers=unleash)
+    assert r.status_code == 404 and "SegmentRef" in r.text, r.text
+    await create_feature(client, token_a, "f")
+    r = await client.post(
+        strategies_url("f"), headers=unleash, json={"name": "default", "segments": [seq]}
+    )
+    assert r.status_code == 404, r.text

@@ -56,7 +56,12 @@ SEGMENTS = {
     "engineers or over 65 (~20%)": "contains(demographics/jobTitle/value,'Engineer') or "
     "demographics/age/value gt 65",
     "rare: one in 10,000": "demographics/email/value eq 'person-4242@example.com'",
+    # A day compared as a date (the values are ISO days, 1940-2006), and a list attribute
+    # tested element by element.
+    "born 1990 or later (~25%)": "demographics/birthDate/value ge 1990-01-01",
+    "interests: golf (array, ~25%)": "interests/any(x: x eq 'golf')",
 }
+INTERESTS = ["golf", "chess", "cinema", "running", "cooking", "travel"]
 
 
 def individual(i: int, rng: random.Random) -> dict[str, Any]:
@@ -73,8 +78,16 @@ def individual(i: int, rng: random.Random) -> dict[str, Any]:
                     "value": rng.choice(["Engineer", "Designer", "Manager", "Sales"]),
                 }
             ],
-        }
+            "birthDate": [{**field, "name": "birthDate", "value": _day(rng)}],
+        },
+        "interests": rng.sample(INTERESTS, rng.randint(0, 3)),
     }
+
+
+def _day(rng: random.Random) -> str:
+    """An ISO day from 1940-01-01 to 2006-12-31."""
+    year = rng.randint(1940, 2006)
+    return f"{year:04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
 
 
 async def load(url: str, n: int) -> float:

@@ -139,6 +139,13 @@ def decide_archive(view: AllocationView) -> AllocationChange:
             "be archived",
             view.used_by,
         )
+    if view.referenced_by:
+        raise InUse(
+            f"segment {_name(segment)} is referenced by the condition of "
+            f"{', '.join(view.referenced_by)} (inSegment / segment criteria) and cannot be "
+            "archived",
+            view.referenced_by,
+        )
     return AllocationChange(state=ARCHIVED)
 
 

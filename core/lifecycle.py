@@ -32,6 +32,8 @@ from core.model import (
     Tenant,
     new_slug,
 )
+from core.segment_links import resolve_refs
+from core.sent_forms import carry_digests
 from core.service import SegmentService, check_new, check_patch, require_admin
 from core.store import Store
 from core.store.allocation import AllocationChange, AllocationView
@@ -39,8 +41,8 @@ from core.store.allocation import AllocationChange, AllocationView
 SCAN_PAGE = 500
 MAX_SEGMENTS = 10_000
 """Evaluating every segment reads at most this many (as the evaluation service does)."""
-MAX_REF_DEPTH = 32
-"""Segment criteria nest at most this deep (a longer chain is refused like a cycle)."""
+CRITERIA = "targeting.criteria"
+"""Where Confidence's segment criteria sit in a segment (the field a refused reference names)."""
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 Keep = Callable[[Segment], bool]
@@ -149,8 +151,13 @@ class LifecycleService:
             new = msgspec.structs.replace(new, name=new.slug)
         check_new(new)
         state, bitset = rules.initial(new.allocation, self.rng)
-        await self._check_refs(principal, _decode(new.expression), own=new.slug)
-        new = msgspec.structs.replace(new, state=state)
+        expression = await resolve_refs(
+            self.store, principal.tenant, new.expression, own=new.slug, field=CRITERIA
+        )
+        extensions = carry_digests(new.extensions, new.expression, expression)
+        new = msgspec.structs.replace(
+            new, state=state, expression=expression, extensions=extensions
+        )
         return await self.store.create_segment_with_bitset(
             principal.tenant, new, principal.token_name, bitset
         )
@@ -166,7 +173,13 @@ class LifecycleService:
         patch = build(segment)
         check_patch(patch)
         if not isinstance(patch.expression, msgspec.UnsetType):
-            await self._check_refs(principal, _decode(patch.expression), own=segment.slug)
+            expression = await resolve_refs(
+                self.store, principal.tenant, patch.expression, own=segment.slug, field=CRITERIA
+            )
+            if isinstance(patch.extensions, dict):
+                extensions = carry_digests(patch.extensions, patch.expression, expression)
+                patch = msgspec.structs.replace(patch, extensions=extensions)
+            patch = msgspec.structs.replace(patch, expression=expression)
 
         def decide(view: AllocationView) -> AllocationChange:
             if view.segment.version != segment.version:
@@ -198,36 +211,6 @@ class LifecycleService:
             rules.decide_archive,
             with_uses=True,
         )
-
-    async def _check_refs(
-        self, principal: Principal, expr: ast.Expr | None, *, own: str | None
-    ) -> None:
-        """Segment criteria name existing segments of the tenant and never lead back to the
-        segment itself (nor nest deeper than :data:`MAX_REF_DEPTH`)."""
-        pending = [(slug, 1) for slug in segment_refs(expr)]
-        seen: set[str] = set()
-        while pending:
-            slug, depth = pending.pop()
-            if slug == own:
-                raise Invalid(
-                    "targeting.criteria", f"segment criteria lead back to segments/{own} (a cycle)"
-                )
-            if depth > MAX_REF_DEPTH:
-                raise Invalid(
-                    "targeting.criteria", f"segment criteria nest deeper than {MAX_REF_DEPTH}"
-                )
-            if slug in seen:
-                continue
-            seen.add(slug)
-            try:
-                target = await self.get(principal, slug)
-            except NotFound:
-                if depth == 1:
-                    raise Invalid(
-                        "targeting.criteria", f"segments/{slug} names no existing segment"
-                    ) from None
-                continue  # deleted since: evaluates as no match, not our concern here
-            pending += [(s, depth + 1) for s in segment_refs(_decode(target.expression))]
 
     async def set_account(self, tenant: str, account_id: str) -> Tenant:
         """Set the Confidence account whose salt buckets the tenant's units (an operator's

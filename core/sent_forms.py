@@ -32,3 +32,19 @@ def sent_form(
     ):
         return True, extension[form_key]
     return False, None
+
+
+def carry_digests(extensions: Mapping[str, Any], before: bytes | None, after: bytes | None) -> Any:
+    """``extensions`` with each dialect's digest of ``before`` replaced by the digest of
+    ``after``: for a condition the core rewrote to an equal canonical form as it stored it
+    (segment references named by id become ``segments/<slug>``), so the form a client sent is
+    still the current one."""
+    if before == after:
+        return extensions
+    old, new = expression_digest(before), expression_digest(after)
+    out: dict[str, Any] = {}
+    for dialect, extension in extensions.items():
+        if isinstance(extension, Mapping):
+            extension = {k: new if v == old else v for k, v in extension.items()}
+        out[dialect] = extension
+    return out

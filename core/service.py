@@ -28,6 +28,8 @@ from core.model import (
     SegmentPatch,
     Sort,
 )
+from core.segment_links import resolve_refs
+from core.sent_forms import carry_digests
 from core.store import SegmentKey, Store
 
 MAX_PAGE_SIZE = 1000
@@ -133,6 +135,11 @@ class SegmentService:
     async def create(self, principal: Principal, new: NewSegment) -> Segment:
         require_admin(principal)
         check_new(new)
+        expression = await resolve_refs(
+            self.store, principal.tenant, new.expression, own=new.slug, field="expression"
+        )
+        extensions = carry_digests(new.extensions, new.expression, expression)
+        new = msgspec.structs.replace(new, expression=expression, extensions=extensions)
         return await self.store.create_segment(principal.tenant, new, principal.token_name)
 
     async def get(
@@ -229,8 +236,7 @@ class SegmentService:
         require_admin(principal)
         for _ in range(MAX_WRITE_ATTEMPTS):
             current = await self.get(principal, "id", segment_id, sandbox=sandbox)
-            patch = build(current)
-            check_patch(patch)
+            patch = await self._with_refs(principal, current, build(current))
             try:
                 return await self.store.update_segment(
                     principal.tenant,
@@ -256,10 +262,26 @@ class SegmentService:
         require_admin(principal)
         check_patch(patch)
         current = await self.get(principal, "id", segment_id, sandbox=sandbox)
-        patch = kind_rule(current, patch)
+        patch = await self._with_refs(principal, current, kind_rule(current, patch))
         return await self.store.update_segment(
             principal.tenant, segment_id, patch, principal.token_name, if_version=if_version
         )
+
+    async def _with_refs(
+        self, principal: Principal, current: Segment, patch: SegmentPatch
+    ) -> SegmentPatch:
+        """``patch`` checked, its condition's segment references made canonical (and refused
+        when they name no usable segment or lead back to ``current``)."""
+        check_patch(patch)
+        if not isinstance(patch.expression, bytes):
+            return patch
+        expression = await resolve_refs(
+            self.store, principal.tenant, patch.expression, own=current.slug, field="expression"
+        )
+        if isinstance(patch.extensions, dict):
+            extensions = carry_digests(patch.extensions, patch.expression, expression)
+            return msgspec.structs.replace(patch, expression=expression, extensions=extensions)
+        return msgspec.structs.replace(patch, expression=expression)
 
     async def delete(
         self, principal: Principal, segment_id: str, *, sandbox: str | None = None

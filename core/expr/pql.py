@@ -98,7 +98,6 @@ _REFUSED_WORDS: dict[str, str] = {
     "CHAIN": "CHAIN()",
     "let": "let",
     "if": "if()",
-    "inSegment": "inSegment() (segment membership)",
     "over": "aggregation … over",
     "null": "the null literal (use .isNull() / .isNotNull())",
 }
@@ -110,7 +109,9 @@ _OPERATOR_WORDS = frozenset(
 _OCCURS_WORDS = frozenset({"between", "on", "before", "after", "date", "last", "this", "next"})
 """What may follow ``occurs`` as a word (a comparison may follow too: ``= 3 days before``)."""
 _KEYWORDS = _OPERATOR_WORDS | {"true", "false"}
-_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date", *TIME_WORDS}
+_SEGMENT_FN = "inSegment"
+"""``inSegment("<id>")``: membership of another segment of the tenant (``ast.SegmentRef``)."""
+_RESERVED_FIRST_STEPS = _KEYWORDS | _REFUSED_WORDS.keys() | {"date", _SEGMENT_FN, *TIME_WORDS}
 """A path whose first step is one of these is written ``$1.step…`` so it reads as a path."""
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -208,7 +209,12 @@ class _Scanner:
             self.refuse(f"the time word {word} outside occurs", start)
         elif word in _REFUSED_WORDS:
             self.refuse(_REFUSED_WORDS[word], start)
-        elif is_call and word not in _OPERATOR_WORDS and word != "date" and word not in NOW_PARTS:
+        elif (
+            is_call
+            and word not in _OPERATOR_WORDS
+            and word not in ("date", _SEGMENT_FN)
+            and word not in NOW_PARTS
+        ):
             self.refuse(describe_function(word, method=False), start)
         self.time_words = max(0, self.time_words - 1)
         self.prev_operand = word not in _OPERATOR_WORDS
@@ -441,6 +447,8 @@ class _TreeReader:
         if len(steps) == 1:
             if name.value == "date":
                 return self.date(args, pos)
+            if name.value == _SEGMENT_FN:
+                return self.segment(args, pos)
             if name.value in NOW_PARTS:
                 if args:
                     self.fail(f"{name.value}() takes no arguments", pos)
@@ -460,6 +468,15 @@ class _TreeReader:
                 self.fail('get() takes one key, a non-empty string: .get("key")', _pos(name))
             return self.mark(FieldLookup(key.value, target), _pos(name))
         return self.mark(FnApply(name.value, params), _pos(name))
+
+    def segment(self, args: list[_Child], pos: int) -> Node:
+        """``inSegment("<id>")``: one non-empty string naming the segment (which segment it
+        names, and whether it exists, is decided when the condition is stored)."""
+        parts = [self.operand(arg) for arg in args]
+        ref = parts[0] if len(parts) == 1 else None
+        if not isinstance(ref, Literal) or not isinstance(ref.value, str) or not ref.value:
+            self.fail('inSegment() takes one segment id, a string: inSegment("<id>")', pos)
+        return self.mark(FnApply(_SEGMENT_FN, [ref]), pos)
 
     def date(self, args: list[_Child], pos: int) -> Node:
         parts = [self.operand(arg) for arg in args]
@@ -640,6 +657,8 @@ def _write(node: Node, level: int) -> tuple[str, Kind]:
         return f" {fn} ".join(parts), kind
     if fn == "not":
         return f"not ({_write(params[0], level)[0]})", "not"
+    if fn == _SEGMENT_FN:
+        return f"{fn}({_literal(params[0])})", "atom"
     if fn in ("exists", "forall"):
         body = _write(params[1], level + 1)[0]
         head = f"{fn} {_var_name(level + 1)} from {_path(params[0])}"

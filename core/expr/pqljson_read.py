@@ -34,6 +34,7 @@ from core.expr.ast import (
     Path,
     Quant,
     Regex,
+    SegmentRef,
     StrOp,
 )
 from core.expr.limits import Limits
@@ -367,6 +368,18 @@ class NodeReader:
         path = self.path(target, f"{loc}.params[0]", level)
         return Exists(path) if node.fnName == "isNotNull" else Not(Exists(path))
 
+    def _segment(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
+        """``inSegment("<id>")``: the profile's membership of another segment; which segment the
+        string names is resolved when the condition is stored (``core.segment_links``)."""
+        (ref,) = self._params(node, loc, 1)
+        if level != 1:
+            # A segment's members are profiles, not the elements of one of their arrays.
+            self.refuse(node, loc, "inSegment() inside exists/forall")
+        name = self.string(ref, loc, 0)
+        if not name:
+            self.fail(node, loc, "inSegment() needs a segment id")
+        return SegmentRef(name)
+
     def _quant(self, node: FnApply, loc: str, level: int, depth: int) -> Expr:
         target, cond = self._params(node, loc, 2)
         path = self.path(target, f"{loc}.params[0]", level)
@@ -473,6 +486,7 @@ _HANDLERS: dict[str, Callable[[NodeReader, FnApply, str, int, int], Expr]] = {
     **{fn: NodeReader._string_fn for fn in (*STR_FNS, *NEGATED_STR_FNS, "equals", "notEqualTo")},
     "isNull": NodeReader._null_test,
     "isNotNull": NodeReader._null_test,
+    "inSegment": NodeReader._segment,
     "exists": NodeReader._quant,
     "forall": NodeReader._quant,
     **{fn: NodeReader._array_fn for fn in ARRAY_FNS},

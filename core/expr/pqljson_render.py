@@ -128,8 +128,10 @@ class _Lowering:
             case DatePart(part=part, op=op, path=path, value=value):
                 call = FnApply(DATE_PART_FNS[part], [self.path(path, level)])
                 return FnApply(CMP_SYMBOLS[op], [call, self.literal(value)])
-            case SegmentRef():
-                self.refuse("segment references (inSegment) are not supported in PQL here")
+            case SegmentRef(ref=ref):
+                if level != 1:  # PQL names a profile's segments, not an array element's
+                    self.refuse("inSegment() inside exists/forall")
+                return FnApply("inSegment", [Literal("String", ref)])
             case And(args=args):
                 return self.conjunction(args, level)
             case Or(args=args):

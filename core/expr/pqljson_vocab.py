@@ -96,7 +96,6 @@ _REFUSED_METHODS: dict[str, str] = {
 _REFUSED_FUNCTIONS: dict[str, str] = {
     "if": "if()",
     "count": "count() as a function (write attribute.count())",
-    "inSegment": "inSegment() (segment membership)",
     "chain": "chain()",
     "CHAIN": "CHAIN()",
 }

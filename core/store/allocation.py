@@ -28,7 +28,12 @@ from core.errors import NotFound
 from core.model import NewSegment, Segment, SegmentPatch, now_us
 from core.store.base import SqlBase, Tx
 from core.store.rows import dumps, segment_from_row
-from core.store.segment_refs import USES_SQL
+from core.store.segment_refs import (
+    USES_SQL,
+    lock_referenced,
+    referring_segments,
+    refuse_cycle,
+)
 
 ALLOCATED = "ALLOCATED"
 
@@ -43,6 +48,8 @@ class AllocationView(msgspec.Struct, frozen=True, kw_only=True):
     """Union of the buckets of the ALLOCATED segments ``conflicts`` picked (0 if not asked)."""
     used_by: tuple[str, ...] = ()
     """Ids of the flag rules that use the segment (when asked)."""
+    referenced_by: tuple[str, ...] = ()
+    """``segments/<slug>`` of the segments whose condition names it (asked with ``used_by``)."""
 
 
 class AllocationChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,19 +121,25 @@ class AllocationSql(SqlBase):
                     tx, tenant, lambda other: conflicts(segment, other), segment_id
                 )
             used_by: tuple[str, ...] = ()
+            referenced_by: tuple[str, ...] = ()
             if with_uses:
                 # Every kind of rule: Unleash strategies and Confidence rules alike.
                 uses = await tx.fetch(USES_SQL, tenant, segment_id)
                 used_by = tuple(sorted(str(r["name"]) for r in uses))
+                referenced_by = await referring_segments(tx, tenant, segment.slug)
             view = AllocationView(
                 segment=segment,
                 bitset=await _read_bitset(tx, tenant, segment_id),
                 rivals=rivals,
                 used_by=used_by,
+                referenced_by=referenced_by,
             )
             change = decide(view)
             if change is None:
                 return segment
+            if change.patch is not None and isinstance(change.patch.expression, bytes):
+                await lock_referenced(tx, tenant, change.patch.expression, self._row_lock("SHARE"))
+                await refuse_cycle(tx, tenant, segment_id, change.patch.expression)
             sets, args = _assignments(change.patch, start=6)
             updated = await tx.fetchrow(
                 "UPDATE segments SET version = version + 1, updated_at = $3, updated_by = $4, "

@@ -41,6 +41,7 @@ from core.store.rows import (
     token_from_row,
 )
 from core.store.segment_queries import SegmentQueries
+from core.store.segment_refs import lock_referenced, refuse_cycle, refuse_if_referenced
 
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -186,6 +187,7 @@ class SqlStore(
         segment's bitset in the same one)."""
         now = now_us()
         seq = await self._claim_seq(tx, tenant, new.seq)
+        await lock_referenced(tx, tenant, new.expression, self._row_lock("SHARE"))
         row = await tx.fetchrow(
             f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
             "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
@@ -287,6 +289,12 @@ class SqlStore(
             args.append(if_version)
             where += f" AND version = ${len(args)}"
         async with self._write() as tx:
+            if isinstance(patch.expression, bytes):
+                # The tenant's row first, as every create and transition takes it: two writes
+                # naming each other's segments then queue instead of deadlocking.
+                await tx.execute("UPDATE tenants SET next_seq = next_seq WHERE name = $1", tenant)
+                await lock_referenced(tx, tenant, patch.expression, self._row_lock("SHARE"))
+                await refuse_cycle(tx, tenant, segment_id, patch.expression)
             row = await tx.fetchrow(
                 f"UPDATE segments SET {', '.join(sets)} WHERE {where} RETURNING *", *args
             )
@@ -306,6 +314,18 @@ class SqlStore(
     async def delete_segment(self, tenant: str, segment_id: str) -> None:
         _check_findable(segment_id)
         async with self._write() as tx:
+            # Locked before the conditions are searched: a write adding a reference to it holds
+            # a SHARE lock until it commits (segment_refs.lock_usable).
+            found = await tx.fetchrow(
+                "SELECT slug FROM segments WHERE tenant = $1 AND id = $2"
+                + self._row_lock("UPDATE"),
+                tenant,
+                segment_id,
+            )
+            if found is None:
+                raise NotFound("segment", segment_id)
+            slug = found["slug"]
+            await refuse_if_referenced(tx, tenant, slug, f"segments/{slug}", "deleted")
             row = await tx.fetchrow(
                 "DELETE FROM segments WHERE tenant = $1 AND id = $2 RETURNING id",
                 tenant,

@@ -223,14 +223,7 @@ async def test_arl_is_unsupported(client: httpx.AsyncClient, token_a: str) -> No
         ("xEvent.any(x => x.a = 1)", "xEvent", 0),
         ('chain(xEvent, timestamp, [A: WHAT(eventType = "x")])', "chain", 0),
         ("orders.sum(o.price) > 3", "sum", 7),
-        ('inSegment("1234")', "inSegment", 0),
         ("a = 1 +\n 2", "+", 6),
-        # The streaming guide's example as published: its string is never closed.
-        (
-            'inSegment("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948) and homeAddress.countryCode = "US"',
-            "inSegment",
-            0,
-        ),
     ],
 )
 async def test_unsupported_pql_is_400_naming_construct_and_position(

@@ -91,6 +91,8 @@ class AstProfile:
     max_path: int = 3
     keyword_names: bool = True
     segment_refs: tuple[str, ...] = field(default=("seg-a", "seg-b"))
+    refs_in_quant: bool = True
+    """Draw ``SegmentRef`` inside a quantifier too (PQL's ``inSegment`` is only at the top)."""
 
 
 def names(profile: AstProfile = AstProfile()) -> st.SearchStrategy[str]:
@@ -207,7 +209,7 @@ def atoms(profile: AstProfile = AstProfile(), *, in_quant: bool = False) -> st.S
         parts = st.sampled_from(("year", "month", "day"))
         ops = st.sampled_from(profile.cmp_ops)
         choices.append(st.builds(DatePart, parts, ops, path, lits("number")))
-    if "segment" in profile.nodes:
+    if "segment" in profile.nodes and (profile.refs_in_quant or not in_quant):
         choices.append(st.builds(SegmentRef, st.sampled_from(profile.segment_refs)))
     if not choices:
         raise ValueError("the profile allows no atom")

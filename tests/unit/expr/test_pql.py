@@ -190,6 +190,14 @@ RENDERS: list[tuple[Expr | None, str]] = [
     (Cmp("eq", ("select",), n(1)), "$1.select = 1"),
     (Cmp("eq", ("date",), n(1)), "$1.date = 1"),
     (Cmp("eq", ("x", "not"), n(1)), "x.not = 1"),
+    # A segment reference keeps the string as written: which segment it names (an id, a slug or
+    # segments/<slug>) is decided when the condition is stored (core.segment_links).
+    (
+        SegmentRef("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948"),
+        'inSegment("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948")',
+    ),
+    (Not(And((A1, SegmentRef("segments/s")))), 'not (a = 1 and inSegment("segments/s"))'),
+    (Cmp("eq", ("inSegment",), n(1)), "$1.inSegment = 1"),
 ]
 
 
@@ -239,13 +247,12 @@ NOT_EXPRESSIBLE: list[tuple[Expr, str]] = [
     (Like(A, "x%", ci=True), "like has no case-insensitive"),
     (Regex(A, "x", ci=True), "matches() has no case-insensitive"),
     (StrOp("contains", A, ()), "no values"),
-    (SegmentRef("s"), "segment"),
+    (Quant("any", A, SegmentRef("segments/s")), "inSegment() inside exists/forall"),
     (And(()), "empty and"),
     (Or(()), "empty or"),
     (Exists(()), "empty path"),
     (Cmp("eq", ("a", ""), n(1)), "''"),
     (Cmp("eq", ("",), n(1)), "''"),
-    (Not(And((A1, SegmentRef("s")))), "segment"),
 ]
 
 
@@ -265,7 +272,7 @@ REFUSALS: list[tuple[str, str, str]] = [
     ("CHAIN(xEvent, timestamp, [A: WHAT(x)])", "CHAIN()", "CHAIN"),
     ("let S = (a) in (S > 100)", "let", "let"),
     ('if (a = "CA", 1, 2) = 1', "if()", "if"),
-    ('inSegment("a1b2") and a = 1', "inSegment()", "inSegment"),
+    ('exists X from a where inSegment("s")', "inSegment() inside exists/forall", "inSegment"),
     ("a = 1 or b < now", "the time word now outside occurs", "now"),
     ("b > today", "the time word today outside occurs", "today"),
     ("b > yesterday", "the time word yesterday outside occurs", "yesterday"),
@@ -455,3 +462,20 @@ def test_sixty_kib_parses_flat() -> None:
     assert isinstance(parsed, And)
     assert len(parsed.args) == len(atoms)  # flat, one argument per conjunct
     assert parse_pql(render_pql(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inSegment()",
+        "inSegment(1)",
+        'inSegment("")',
+        'inSegment("a", "b")',
+        'inSegment("a") = 1',
+        'a = inSegment("x")',
+    ],
+)
+def test_in_segment_takes_one_segment_id_as_a_condition(text: str) -> None:
+    with pytest.raises(Invalid) as info:
+        parse_pql(text)
+    assert "inSegment" in str(info.value)

@@ -20,6 +20,7 @@ from core.expr.ast import (
     Or,
     Quant,
     Regex,
+    SegmentRef,
     StrOp,
 )
 from core.expr.limits import Limits
@@ -227,6 +228,11 @@ READ: list[tuple[object, Expr]] = [
 ]
 
 
+def test_in_segment_reads_as_a_segment_reference() -> None:
+    node = fn("inSegment", lit("String", "7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948"))
+    assert parse_pqljson(compact(node)) == SegmentRef("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948")
+
+
 @pytest.mark.parametrize(("node", "expr"), READ)
 def test_parse_lenient_forms(node: object, expr: Expr) -> None:
     assert parse_pqljson(compact(node)) == expr
@@ -236,7 +242,9 @@ ERRORS: list[tuple[object, str]] = [
     (fn("count", field("a")), "count() is a value, not a condition: compare it (at $)"),
     (fn(">", fn("sum", field("a")), lit("Integer", 1)), "aggregation sum() is not supported"),
     (fn(">", fn("count", field("a")), lit("String", "1")), "count() is compared with a number"),
-    (fn("inSegment", lit("String", "x")), "inSegment() (segment membership) is not supported"),
+    (fn("inSegment", lit("Integer", 1)), "expected a string literal"),
+    (fn("inSegment", lit("String", "")), "inSegment() needs a segment id"),
+    (fn("inSegment"), "inSegment takes 1 operand(s), got 0"),
     (fn("if", lit("Boolean", True)), "if() is not supported"),
     (fn("+", field("a"), lit("Integer", 1)), "+() is a value, not a condition"),
     (fn("and"), "and needs at least one condition (at $)"),

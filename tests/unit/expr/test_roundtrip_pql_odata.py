@@ -24,10 +24,12 @@ SETTINGS = settings(max_examples=examples(250), deadline=None, database=None)
 
 PQL = AstProfile(
     kinds=("string", "number", "bool", "date"),
-    nodes=ALL_NODES - {"segment"},
+    nodes=ALL_NODES,
     ci=False,
     empty_sets=False,
     max_str_values=1,
+    segment_refs=("7ba8b3ba-c1ba-4b4a-bf62-c91ee0d0d948", "segments/seg-a", "seg-b"),
+    refs_in_quant=False,
 )
 """Everything PQL can say: every draw must render."""
 
@@ -125,6 +127,8 @@ def test_string_tests_with_several_values_read_back_as_or(
         ci=False,
         empty_sets=False,
         max_str_values=3,
+        segment_refs=profile.segment_refs,
+        refs_in_quant=profile.refs_in_quant,
     )
 
     @SETTINGS

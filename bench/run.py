@@ -1,7 +1,7 @@
 """``make bench``: segmux under wrk, side by side with the framework floor and the real Unleash.
 
     python -m bench.run [--runs N] [--duration S] [--backends sqlite,postgres] [--workers N]
-                        [--only SUBSTR] [--no-unleash] [--no-floor] [--write-results]
+                        [--only SUBSTR[,SUBSTR…]] [--no-unleash] [--no-floor] [--write-results]
     python -m bench.run --compare-workers          # 1 vs 2 workers, PostgreSQL, 10 connections
     python -m bench.run --compare-metrics          # SEGMUX_METRICS off vs public, the lists
     python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
@@ -306,20 +306,18 @@ def bench_segmux(
         log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
         members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
         ids = asyncio.run(discover(srv.url, tokens))
-        if not only or only in "confidence resolve 50 flags":
+        if wanted(only, "confidence resolve 50 flags"):
             try:
                 ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
-        if not only or only in "ofrep bulk 50 flags":
+        if wanted(only, "ofrep bulk 50 flags"):
             try:
                 asyncio.run(create_ofrep_fixture(srv.url, tokens.ofrep_admin))
                 ids["ofrep"] = "made"
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} ofrep bulk: {exc}")
-        scenarios = [
-            s for s in segmux_scenarios(tokens, ids, members) if not only or only in s.name
-        ]
+        scenarios = [s for s in segmux_scenarios(tokens, ids, members) if wanted(only, s.name)]
         bodies = run.bodies.setdefault(backend, {})
         working = []
         for sc in scenarios:
@@ -422,13 +420,18 @@ def floor_for(run: Run, backend: str, scenarios: list[Scenario]) -> Iterator[pro
         yield srv
 
 
+def wanted(only: str | None, name: str) -> bool:
+    """Whether ``--only`` (substrings, comma-separated; none: everything) selects ``name``."""
+    return not only or any(part and part in name for part in only.split(","))
+
+
 def bench_unleash(run: Run, ref: UnleashRef, only: str | None = None) -> None:
     srv = ref.wait()
     server = procs.Server(url=srv.url, pid=srv.pid, health="/health")
     scenarios = [
         s
         for s in unleash_scenarios(srv.admin_token, srv.client_token, srv.frontend_token)
-        if not only or only in s.name
+        if wanted(only, s.name)
     ]
     for sc in scenarios:
         r = asyncio.run(probe(srv.url, sc.request))
@@ -456,7 +459,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION") or 5))
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--workers", type=int, default=env_int("BENCH_WORKERS", 1))
-    p.add_argument("--only", help="only scenarios whose name contains this")
+    p.add_argument(
+        "--only", help="only scenarios whose name contains this (or any of several: a,b)"
+    )
     p.add_argument("--no-unleash", action="store_true")
     p.add_argument("--no-floor", action="store_true")
     p.add_argument(
@@ -560,9 +565,7 @@ def compare_workers(args: argparse.Namespace) -> None:
                     srv,
                     tokens,
                     members,
-                    lambda sc: (
-                        not (args.only and args.only not in sc.name) and "create" not in sc.name
-                    ),
+                    lambda sc: wanted(args.only, sc.name) and "create" not in sc.name,
                     target="segmux",
                     backend=f"pg-w{workers}",
                     workers=workers,
@@ -616,10 +619,7 @@ def compare_metrics(args: argparse.Namespace) -> None:
                             srv,
                             tokens,
                             members,
-                            lambda sc: (
-                                sc.name.endswith(" list")
-                                and not (args.only and args.only not in sc.name)
-                            ),
+                            lambda sc: sc.name.endswith(" list") and wanted(args.only, sc.name),
                             target=f"metrics-{mode}",
                             backend=backend,
                             workers=args.workers,

@@ -1,5 +1,6 @@
 """Flag use cases: features in projects, their rules (strategies) per environment, the segments
-rules use, and the snapshot SDKs poll. The rules every dialect shares live here: a rule uses at
+rules use, and building the snapshot SDKs poll (its shape, and the engine's reading of it, are
+``core.unleash_snapshot``'s). The rules every dialect shares live here: a rule uses at
 most ``segments_per_rule`` segments, only segments the rule's dialect can show, and a flag's
 rules are addressed through its project and environment.
 """
@@ -14,7 +15,6 @@ import msgspec
 
 from core.allocation import ARCHIVED
 from core.cache import MB, TenantCache
-from core.constraint_segments import EXT as UNLEASH_EXT
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
 from core.constraints import (
     ConstraintLimits,
@@ -28,6 +28,7 @@ from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segme
 from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
 from core.unleash_eval import FeatureAnswer, FeatureEngine, UnleashContext, compile_features
+from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView, engine_input
 
 FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
 MAX_FLAG_NAME = 100
@@ -72,12 +73,6 @@ class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
     """None: not sent (a create attaches none, an update keeps the rule's segments)."""
 
 
-class RuleView(msgspec.Struct, frozen=True, kw_only=True):
-    rule: Rule
-    segment_seqs: list[int]
-    """The integer ids of the rule's segments, ascending."""
-
-
 class FlagEnvironment(msgspec.Struct, frozen=True, kw_only=True):
     """A flag in one environment as admins see it: on or off, and its rules in order (all of
     them, disabled ones too)."""
@@ -94,21 +89,6 @@ class FlagDetail(msgspec.Struct, frozen=True, kw_only=True):
 
     flag: Flag
     environments: list[FlagEnvironment]
-
-
-class ClientFlag(msgspec.Struct, frozen=True, kw_only=True):
-    flag: Flag
-    rules: list[RuleView]
-
-
-class ClientSnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """What an SDK token sees: its environment's flags, the segments their rules use (None
-    where constraints cannot express one any more), and a revision that moves on any write."""
-
-    environment: str
-    flags: list[ClientFlag]
-    segments: dict[int, ConstraintSegment | None]
-    revision: str
 
 
 class FlagService:
@@ -717,48 +697,6 @@ class FlagService:
         # One query; a segment deleted between two reads is left out (the foreign key keeps
         # rules honest).
         return await self.store.get_segments(principal.tenant, list(ids))
-
-
-def engine_input(
-    snapshot: ClientSnapshot,
-) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]] | None]]:
-    """A snapshot as the evaluation engine reads it: what ``GET /api/client/features`` serves
-    with segments by reference (features, and segment constraints by id; None for a segment
-    constraints cannot say). A rule whose segment is gone refers to segment 0, which no
-    snapshot has, so it is evaluated as Unleash's SDKs evaluate it there."""
-    features = []
-    for item in snapshot.flags:
-        flag = item.flag
-        ext = flag.extensions.get(UNLEASH_EXT) or {}
-        strategies = []
-        for view in item.rules:
-            p = view.rule.payload
-            seqs = list(view.segment_seqs)
-            if len(seqs) < len(view.rule.segments):
-                seqs.append(0)
-            strategies.append(
-                {
-                    "name": p.get("name"),
-                    "constraints": p.get("constraints", []),
-                    "parameters": p.get("parameters", {}),
-                    "variants": p.get("variants", []),
-                    "segments": seqs,
-                }
-            )
-        features.append(
-            {
-                "name": flag.name,
-                "enabled": flag.enabled.get(snapshot.environment, False),
-                "impressionData": bool(ext.get("impressionData", False)),
-                "strategies": strategies,
-                # Unleash 8.2 deprecated feature (environment) variants; segmux keeps none.
-                "variants": [],
-            }
-        )
-    segments = {
-        seq: None if view is None else view.constraints for seq, view in snapshot.segments.items()
-    }
-    return features, segments
 
 
 def ilike(pattern: str) -> re.Pattern[str]:

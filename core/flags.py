@@ -27,7 +27,8 @@ from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
 from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
 from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
-from core.unleash_eval import FeatureAnswer, FeatureEngine, UnleashContext, compile_features
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer, FeatureEngine, compile_features
 from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView, engine_input
 
 FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")

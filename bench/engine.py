@@ -47,7 +47,8 @@ from core.resolver import resolve
 from core.resolver_service import ResolverService
 from core.store import open_store
 from core.tokens import TokenService
-from core.unleash_eval import FeatureEngine, UnleashContext, compile_features
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureEngine, compile_features
 
 UNLEASH_FEATURES = 100
 UNLEASH_SEGMENTS = 1_000

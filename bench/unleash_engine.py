@@ -23,7 +23,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fixtures import FIXTURE_A_FEATURES, FIXTURE_A_SEGMENTS, constraints_a
-from core.unleash_eval import FeatureEngine, UnleashContext, compile_features
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureEngine, compile_features
 
 RUNS = 7
 USERS_PER_RUN = 5_000

@@ -1,5 +1,6 @@
 """Flag use cases: features in projects, their rules (strategies) per environment, the segments
-rules use, and the snapshot SDKs poll. The rules every dialect shares live here: a rule uses at
+rules use, and building the snapshot SDKs poll (its shape, and the engine's reading of it, are
+``core.unleash_snapshot``'s). The rules every dialect shares live here: a rule uses at
 most ``segments_per_rule`` segments, only segments the rule's dialect can show, and a flag's
 rules are addressed through its project and environment.
 """
@@ -14,7 +15,6 @@ import msgspec
 
 from core.allocation import ARCHIVED
 from core.cache import MB, TenantCache
-from core.constraint_segments import EXT as UNLEASH_EXT
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
 from core.constraints import (
     ConstraintLimits,
@@ -27,7 +27,10 @@ from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
 from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
 from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
-from core.unleash_eval import FeatureAnswer, FeatureEngine, UnleashContext, compile_features
+from core.strategy_variants import URL_FRIENDLY, strategy_variants
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer, FeatureEngine, compile_features
+from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView, engine_input
 
 FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
 MAX_FLAG_NAME = 100
@@ -35,8 +38,6 @@ SORT_ORDER_RANGE = (-(2**31), 2**31 - 1)
 """Unleash keeps a strategy's sort order in a 32-bit integer."""
 ARCHIVED_FLAG = "Cannot perform this operation on archived features"
 NO_FLAG = "No feature flag found"
-# encodeURIComponent leaves exactly these unchanged: Unleash's "URL friendly" names.
-_URL_FRIENDLY = re.compile(r"^[A-Za-z0-9\-_.!~*'()]*$")
 
 
 def require_evaluator(principal: Principal, environment: str) -> None:
@@ -72,12 +73,6 @@ class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
     """None: not sent (a create attaches none, an update keeps the rule's segments)."""
 
 
-class RuleView(msgspec.Struct, frozen=True, kw_only=True):
-    rule: Rule
-    segment_seqs: list[int]
-    """The integer ids of the rule's segments, ascending."""
-
-
 class FlagEnvironment(msgspec.Struct, frozen=True, kw_only=True):
     """A flag in one environment as admins see it: on or off, and its rules in order (all of
     them, disabled ones too)."""
@@ -94,21 +89,6 @@ class FlagDetail(msgspec.Struct, frozen=True, kw_only=True):
 
     flag: Flag
     environments: list[FlagEnvironment]
-
-
-class ClientFlag(msgspec.Struct, frozen=True, kw_only=True):
-    flag: Flag
-    rules: list[RuleView]
-
-
-class ClientSnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """What an SDK token sees: its environment's flags, the segments their rules use (None
-    where constraints cannot express one any more), and a revision that moves on any write."""
-
-    environment: str
-    flags: list[ClientFlag]
-    segments: dict[int, ConstraintSegment | None]
-    revision: str
 
 
 class FlagService:
@@ -719,48 +699,6 @@ class FlagService:
         return await self.store.get_segments(principal.tenant, list(ids))
 
 
-def engine_input(
-    snapshot: ClientSnapshot,
-) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]] | None]]:
-    """A snapshot as the evaluation engine reads it: what ``GET /api/client/features`` serves
-    with segments by reference (features, and segment constraints by id; None for a segment
-    constraints cannot say). A rule whose segment is gone refers to segment 0, which no
-    snapshot has, so it is evaluated as Unleash's SDKs evaluate it there."""
-    features = []
-    for item in snapshot.flags:
-        flag = item.flag
-        ext = flag.extensions.get(UNLEASH_EXT) or {}
-        strategies = []
-        for view in item.rules:
-            p = view.rule.payload
-            seqs = list(view.segment_seqs)
-            if len(seqs) < len(view.rule.segments):
-                seqs.append(0)
-            strategies.append(
-                {
-                    "name": p.get("name"),
-                    "constraints": p.get("constraints", []),
-                    "parameters": p.get("parameters", {}),
-                    "variants": p.get("variants", []),
-                    "segments": seqs,
-                }
-            )
-        features.append(
-            {
-                "name": flag.name,
-                "enabled": flag.enabled.get(snapshot.environment, False),
-                "impressionData": bool(ext.get("impressionData", False)),
-                "strategies": strategies,
-                # Unleash 8.2 deprecated feature (environment) variants; segmux keeps none.
-                "variants": [],
-            }
-        )
-    segments = {
-        seq: None if view is None else view.constraints for seq, view in snapshot.segments.items()
-    }
-    return features, segments
-
-
 def ilike(pattern: str) -> re.Pattern[str]:
     """A SQL ``ILIKE`` pattern as a regular expression: ``%`` any run, ``_`` one character, a
     backslash makes the next character literal, letters match in either case."""
@@ -796,143 +734,9 @@ def check_flag_name(name: str) -> None:
         raise SchemaInvalid(
             "name", f"length must be less than or equal to {MAX_FLAG_NAME} characters long", name
         )
-    if not _URL_FRIENDLY.match(name):
+    if not URL_FRIENDLY.match(name):
         raise SchemaInvalid("name", "must be URL friendly", name)
 
 
 def _ordered(rules: Sequence[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda r: (r.sort_order, r.created_at, r.id))
-
-
-# strategy variants (Unleash's rules for them) ------------------------------------------------
-
-VARIANT_NAME_MAX = 100
-VARIANT_WEIGHT_TOTAL = 1000
-# Unleash sorts a strategy's variants with JavaScript's localeCompare (ICU's root collation).
-# For the characters a URL-friendly name may hold that is: punctuation in ICU's order, then
-# digits, then letters compared without case first and lowercase before uppercase on a tie.
-_COLLATION_PUNCTUATION = "_-!.'()*~"
-
-
-def _collation_key(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    primary: list[int] = []
-    tertiary: list[int] = []
-    for ch in name:
-        if ch in _COLLATION_PUNCTUATION:
-            primary.append(_COLLATION_PUNCTUATION.index(ch))
-        elif ch.isdigit():
-            primary.append(100 + ord(ch))
-        else:
-            primary.append(1000 + ord(ch.lower()))
-        tertiary.append(1 if ch.isupper() else 0)
-    return tuple(primary), tuple(tertiary)
-
-
-def strategy_variants(variants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A strategy's variants as Unleash keeps them, or ``Invalid``: Unleash's joi pass (names
-    URL friendly and unique, no empty strings, a ``json`` payload a JSON object or array, no
-    unknown keys), at least one ``variable`` variant, ``fix`` weights at most 1000 in total;
-    the rest of 1000 is shared among the ``variable`` variants (the first ones sent get the
-    remainder) and the list is sorted by name. SDKs pick a variant by walking the list in
-    order, so the order is part of who gets what."""
-    if not variants:
-        return []
-    for i, variant in enumerate(variants):
-        _check_variant(variant, f"[{i}]")
-    seen: set[str] = set()
-    for i, variant in enumerate(variants):
-        if variant["name"] in seen:
-            raise SchemaInvalid(f"[{i}]", "contains a duplicate value", variant)
-        seen.add(variant["name"])
-    variable = [dict(v) for v in variants if v.get("weightType", "variable") == "variable"]
-    fixed = [dict(v) for v in variants if v.get("weightType") == "fix"]
-    if not variable:
-        raise Invalid("", 'There must be at least one "variable" variant')
-    fixed_total = sum(int(v["weight"]) for v in fixed)
-    if fixed_total > VARIANT_WEIGHT_TOTAL:
-        raise Invalid("", "The traffic distribution total must equal 100%")
-    share, remainder = divmod(VARIANT_WEIGHT_TOTAL - fixed_total, len(variable))
-    for i, v in enumerate(variable):
-        v["weight"] = share + (1 if i < remainder else 0)
-    return sorted(variable + fixed, key=lambda v: _collation_key(str(v["name"])))
-
-
-_VARIANT_KEYS = ("name", "weight", "weightType", "payload", "stickiness", "overrides")
-
-
-def _check_variant(variant: dict[str, Any], label: str) -> None:
-    """joi's ``variantsSchema`` over one variant, its keys in the schema's order, unknown keys
-    last (the OpenAPI pass before it has checked the types)."""
-    check_url_friendly_name(variant.get("name"), f"{label}.name")
-    payload = variant.get("payload")
-    if isinstance(payload, dict):
-        value = payload.get("value")
-        _not_empty(value, f"{label}.payload.value")
-        if payload.get("type") == "json" and not _json_object(value):
-            raise SchemaInvalid(
-                "", "'value' must be a valid json string when 'type' is json", value
-            )
-        _no_other_keys(payload, ("type", "value"), f"{label}.payload")
-    _not_empty(variant.get("stickiness"), f"{label}.stickiness")
-    if "overrides" in variant:
-        _check_overrides(variant["overrides"], f"{label}.overrides")
-    _no_other_keys(variant, _VARIANT_KEYS, label)
-
-
-def _check_overrides(overrides: object, label: str) -> None:
-    if not isinstance(overrides, list):
-        raise SchemaInvalid(label, "must be an array", overrides)
-    for i, override in enumerate(overrides):
-        where = f"{label}[{i}]"
-        if not isinstance(override, dict):
-            raise SchemaInvalid(where, "must be of type object", override)
-        context = override.get("contextName")
-        if context is None:
-            raise SchemaInvalid(f"{where}.contextName", "is required")
-        if not isinstance(context, str):
-            raise SchemaInvalid(f"{where}.contextName", "must be a string", context)
-        _not_empty(context, f"{where}.contextName")
-        values = override.get("values", [])
-        if not isinstance(values, list):
-            raise SchemaInvalid(f"{where}.values", "must be an array", values)
-        for j, value in enumerate(values):
-            if not isinstance(value, str):
-                raise SchemaInvalid(f"{where}.values[{j}]", "must be a string", value)
-            _not_empty(value, f"{where}.values[{j}]")
-        _no_other_keys(override, ("contextName", "values"), where)
-
-
-def check_url_friendly_name(name: object, label: str) -> None:
-    """Unleash's ``nameType``: a non-empty string that ``encodeURIComponent`` leaves as it is
-    (and not ``.`` or ``..``), at most 100 characters; joi checks them in this order."""
-    if not isinstance(name, str):
-        raise SchemaInvalid(label, "must be a string", name)
-    _not_empty(name, label)
-    if not _URL_FRIENDLY.match(name) or name in (".", ".."):
-        raise SchemaInvalid(label, "must be URL friendly", name)
-    if len(name) > VARIANT_NAME_MAX:
-        raise SchemaInvalid(
-            label,
-            f"length must be less than or equal to {VARIANT_NAME_MAX} characters long",
-            name,
-        )
-
-
-def _not_empty(value: object, label: str) -> None:
-    if value == "":
-        raise SchemaInvalid(label, "is not allowed to be empty")
-
-
-def _no_other_keys(obj: dict[str, Any], allowed: Sequence[str], label: str) -> None:
-    for key, value in obj.items():
-        if key not in allowed:
-            raise SchemaInvalid(f"{label}.{key}", "is not allowed", value)
-
-
-def _json_object(text: object) -> bool:
-    """Unleash's ``validateJsonString``: JSON whose value is an object or an array."""
-    try:
-        value = msgspec.json.decode(str(text))
-    except msgspec.DecodeError:
-        return False
-    return isinstance(value, dict | list)

@@ -44,7 +44,8 @@ from core.resolver import (
 )
 from core.resolver_service import ResolverService
 from core.tokens import ofrep_environment
-from core.unleash_eval import FeatureAnswer, FeatureEngine, UnleashContext, Why
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer, FeatureEngine, Why
 
 UNLEASH = "unleash"
 CONFIDENCE = "confidence"

@@ -8,6 +8,12 @@ revision), so that a request pays for the evaluation only. The input is what
 (``name``, ``enabled``, ``impressionData``, ``strategies``, ``variants``) and the segments'
 constraint lists by id (None: a segment constraints cannot say).
 
+This module holds the engine, the compiling and the strategies' kinds; it follows Yggdrasil's
+seams for the rest: the context as the compiled pieces read it (``core.unleash_context``), the
+constraints (``core.unleash_constraints``), stickiness, hashing and variants
+(``core.unleash_variants``), and the values its rule text cannot carry
+(``core.unleash_rule_text``).
+
 Semantics (``docs/dialects/unleash.md``, "Evaluation", is the reference):
 
 * A feature is on when it is enabled in the environment and it has no strategies, or one of them
@@ -40,72 +46,30 @@ import datetime as dt
 import ipaddress
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
 
-from core.constraints import to_expression
-from core.errors import Invalid, LimitExceeded, NotExpressible
-from core.expr import ast
-from core.expr.evaluate import compile_expr
-from core.expr.kinds import SEMVER_RE, parse_datetime_us
-from core.expr.unleash import OPERATORS
-from core.murmur3 import murmur3_x86_32
-
-ROLLOUT_SEED = 0
-VARIANT_SEED = 86028157
-"""Yggdrasil's ``VARIANT_NORMALIZATION_SEED``: variants hash apart from rollouts."""
-STANDARD_FIELDS = frozenset(
-    ("userId", "sessionId", "remoteAddress", "environment", "appName", "currentTime")
+from core.unleash_constraints import compile_constraints
+from core.unleash_context import Check, Prepared, Resolve, UnleashContext
+from core.unleash_rule_text import Broken, escaped, quoted
+from core.unleash_variants import (
+    DISABLED_OFF,
+    DISABLED_ON,
+    VariantAnswer,
+    Variants,
+    compile_feature_variants,
+    compile_strategy_variants,
+    context_field,
+    normalized_hash,
+    rollout_stickiness,
 )
-"""Context fields of the context's root (taken from ``properties`` only when the root lacks
-them); every other name is a property."""
-DEFAULT_STICKINESS_RANGE = 10_000
-"""``default``/``random`` stickiness without an id hashes a random integer in 1..9999."""
 
 _USIZE = re.compile(r"\+?[0-9]+")
-# The grammar of Yggdrasil's rule text for the values it writes unquoted.
-_YGG_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
-_YGG_DATE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{3})?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
-)
-_FULL_INSTANT = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
-)
-"""A context date the SDKs' engine reads (RFC 3339): a subset of the shared evaluator's."""
-_STRINGY = frozenset(("IN", "NOT_IN", "STR_STARTS_WITH", "STR_ENDS_WITH", "STR_CONTAINS"))
-_STR_OPS = frozenset(("STR_STARTS_WITH", "STR_ENDS_WITH", "STR_CONTAINS"))
-_SEMVER_OPS = frozenset(("SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER_LTE"))
-_NUM_OPS = frozenset(("NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE"))
-_DATE_OPS = frozenset(("DATE_AFTER", "DATE_BEFORE"))
-_KNOWN_OPERATORS = frozenset(OPERATORS)
 
 
 # ----------------------------------------------------------------------------- the interface
-
-
-class UnleashContext(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
-    """An Unleash context as SDKs send it (``appName``, ``userId``, … ``properties``)."""
-
-    app_name: str | None = None
-    environment: str | None = None
-    user_id: str | None = None
-    session_id: str | None = None
-    remote_address: str | None = None
-    current_time: str | None = None
-    properties: dict[str, str] = {}
-
-
-class VariantAnswer(msgspec.Struct, frozen=True, kw_only=True):
-    """A feature's variant for one context: ``disabled`` (not enabled) when it has none."""
-
-    name: str
-    enabled: bool
-    feature_enabled: bool
-    payload: dict[str, Any] | None = None
 
 
 class FeatureAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,122 +85,6 @@ unconditionally; on by a strategy that reads the context (or a variant override)
 pseudorandom share (a rollout under 100%, a variant picked by weight); on, but no strategy
 matched. OpenFeature's reasons (``core.ofrep``) are read from it."""
 
-DISABLED_OFF = VariantAnswer(name="disabled", enabled=False, feature_enabled=False)
-DISABLED_ON = VariantAnswer(name="disabled", enabled=False, feature_enabled=True)
-
-
-# ----------------------------------------------------------------------------- a context, ready
-
-
-class Prepared:
-    """One context as the compiled features read it: the flat object constraints evaluate,
-    the standard fields for stickiness, the properties, and the random source."""
-
-    __slots__ = ("fields", "flat", "plain", "properties", "rng")
-
-    def __init__(
-        self,
-        context: UnleashContext,
-        now: dt.datetime | None,
-        rng: random.Random,
-        reads_time: bool = True,
-    ) -> None:
-        props = context.properties
-        self.properties = props
-        fields: dict[str, str] = {}
-        # A standard field missing from the context is taken from the properties, as the SDKs
-        # do (a value at the root, even an empty one, wins).
-        for key, value in (
-            ("userId", context.user_id),
-            ("sessionId", context.session_id),
-            ("remoteAddress", context.remote_address),
-            ("environment", context.environment),
-            ("appName", context.app_name),
-        ):
-            if value is None:
-                value = props.get(key)
-            if value is not None:
-                fields[key] = value
-        current_time = context.current_time
-        if current_time is None:
-            current_time = props.get("currentTime")
-        if current_time is not None:
-            fields["currentTime"] = current_time
-        elif reads_time:  # formatting now costs more than the rest: only when it is read
-            fields["currentTime"] = _now_text(now)
-        self.fields = fields
-        self.flat: dict[str, Any] = {**props, **fields}
-        self.plain = all(type(v) is str for v in self.flat.values())
-        """Every value is text (as SDKs send them): the constraints' set tests apply."""
-        self.rng = rng
-
-
-def _now_text(now: dt.datetime | None) -> str:
-    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-# ----------------------------------------------------------------------------- compiled pieces
-
-Check = Callable[[Prepared], bool]
-Resolve = Callable[[Prepared], str | None]
-
-
-class Broken(Exception):
-    """Yggdrasil could not compile the feature: it is off for every context."""
-
-
-class _Variant(msgspec.Struct, frozen=True):
-    name: str
-    weight: int
-    payload: dict[str, Any] | None
-    overrides: tuple[tuple[str, frozenset[str]], ...] = ()
-
-
-class _Variants:
-    """A list of variants with the hash group and stickiness that pick among them."""
-
-    __slots__ = ("answers", "group", "has_overrides", "seed_of", "total", "variants")
-
-    def __init__(self, variants: list[_Variant], group: str, stickiness: str | None) -> None:
-        self.variants = variants
-        self.group = group
-        self.total = sum(v.weight for v in variants)
-        self.seed_of = _variant_seed(stickiness)
-        self.has_overrides = any(v.overrides for v in variants)
-        self.answers = [
-            VariantAnswer(name=v.name, enabled=True, feature_enabled=True, payload=v.payload)
-            for v in variants
-        ]
-
-    def pick(self, p: Prepared) -> VariantAnswer:
-        return self.pick_why(p)[0]
-
-    def pick_why(self, p: Prepared) -> tuple[VariantAnswer, bool]:
-        """The variant, and whether an override (not the weights) chose it."""
-        if self.has_overrides:
-            for i, v in enumerate(self.variants):
-                for field, values in v.overrides:
-                    value = _override_value(field, p)
-                    if value is not None and value in values:
-                        return self.answers[i], True
-        return self._weighted(p), False
-
-    def _weighted(self, p: Prepared) -> VariantAnswer:
-        if self.total <= 0:
-            return DISABLED_ON  # no weight to share (Yggdrasil would divide by zero)
-        seed = self.seed_of(p)
-        if seed is None:
-            target = p.rng.randint(1, self.total)
-        else:
-            target = normalized_hash(self.group, seed, self.total, VARIANT_SEED)
-        running = 0
-        for i, v in enumerate(self.variants):
-            running += v.weight
-            if running >= target:
-                return self.answers[i]
-        return DISABLED_ON
-
 
 class _Strategy:
     __slots__ = ("check", "constraints", "variants", "why")
@@ -245,7 +93,7 @@ class _Strategy:
         self,
         check: Check,
         constraints: Check | None,
-        variants: _Variants | None,
+        variants: Variants | None,
         why: Why = "targeting",
     ):
         self.check = check
@@ -272,7 +120,7 @@ class CompiledFeature:
         enabled: bool,
         impression_data: bool,
         strategies: list[_Strategy] | None,
-        variants: _Variants | None,
+        variants: Variants | None,
     ) -> None:
         self.name = name
         self.impression_data = impression_data
@@ -296,7 +144,7 @@ class CompiledFeature:
                 return self._on(strategy.variants or self.variants, p)
         return self.off
 
-    def _on(self, variants: _Variants | None, p: Prepared) -> FeatureAnswer:
+    def _on(self, variants: Variants | None, p: Prepared) -> FeatureAnswer:
         if variants is None:
             return self.on
         return FeatureAnswer(
@@ -318,7 +166,7 @@ class CompiledFeature:
         return self.off, "default"
 
     def _on_why(
-        self, variants: _Variants | None, p: Prepared, why: Why
+        self, variants: Variants | None, p: Prepared, why: Why
     ) -> tuple[FeatureAnswer, Why]:
         if variants is None:
             return self.on, why
@@ -398,15 +246,6 @@ class FeatureEngine:
 _RNG = random.Random()
 
 
-# ----------------------------------------------------------------------------- hashing
-
-
-def normalized_hash(group: str, identifier: str, modulus: int, seed: int = ROLLOUT_SEED) -> int:
-    """Unleash's normalized hash: ``murmur3_x86_32("<group>:<identifier>", seed) % modulus + 1``
-    (1..modulus)."""
-    return murmur3_x86_32(f"{group}:{identifier}".encode(), seed) % modulus + 1
-
-
 # ----------------------------------------------------------------------------- compiling
 
 
@@ -444,7 +283,7 @@ def _compile_feature(feature: Mapping[str, Any], segments: Mapping[int, Any]) ->
         strategies = [_compile_strategy(s, name, segments) for s in feature.get("strategies") or ()]
     except Broken:
         strategies = None
-    variants = _feature_variants(feature.get("variants") or [], name)
+    variants = compile_feature_variants(feature.get("variants") or [], name)
     return CompiledFeature(
         name=name,
         enabled=feature.get("enabled") is True,
@@ -465,13 +304,13 @@ def _compile_strategy(
             raise Broken(f"segment {seq} cannot be resolved")
         raw.extend(found)
     check = _kind(str(strategy.get("name")), params, feature)
-    constraints = _constraints(raw)
+    constraints = compile_constraints(raw)
     test: Check | None = None
     if constraints is False:
         check = _never
     elif constraints is not True:
         test = constraints
-    variants = _strategy_variants(strategy.get("variants") or [], params, feature)
+    variants = compile_strategy_variants(strategy.get("variants") or [], params, feature)
     return _Strategy(check, test, variants, _why(str(strategy.get("name")), params, test))
 
 
@@ -511,7 +350,7 @@ def _kind(name: str, params: Mapping[str, str], feature: str) -> Check:
         return _always
     if name == "flexibleRollout":
         group = params.get("groupId", feature)
-        return _rollout(params.get("rollout"), _stickiness(params.get("stickiness")), group)
+        return _rollout(params.get("rollout"), rollout_stickiness(params.get("stickiness")), group)
     if name == "gradualRolloutUserId":
         return _gradual(params, "userId")
     if name == "gradualRolloutSessionId":
@@ -547,7 +386,7 @@ def _rollout(raw: str | None, stickiness: Resolve, group: str) -> Check:
     if found is None:
         return _never
     percent: int = found
-    group = _quoted(group)
+    group = quoted(group)
 
     def check(p: Prepared) -> bool:
         value = stickiness(p)
@@ -560,7 +399,7 @@ def _gradual(params: Mapping[str, str], field: str) -> Check:
     group = params.get("groupId")
     if group is None:  # Yggdrasil writes "false" before looking at the percentage
         return _never
-    return _rollout(params.get("percentage"), _field(field), group)
+    return _rollout(params.get("percentage"), context_field(field), group)
 
 
 def _random(raw: str | None) -> Check:
@@ -577,7 +416,7 @@ def _user_with_id(raw: str | None) -> Check:
         return _never
     ids = set()
     for part in raw.split(","):
-        ids.add(_escaped(part.strip()))
+        ids.add(escaped(part.strip()))
     return lambda p: p.fields.get("userId") in ids
 
 
@@ -586,7 +425,7 @@ def _remote_address(raw: str | None) -> Check:
         return _never
     networks = []
     for part in raw.split(","):
-        text = _quoted(part.strip())
+        text = quoted(part.strip())
         try:
             networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
@@ -603,309 +442,3 @@ def _remote_address(raw: str | None) -> Check:
         return any(address in net for net in networks)
 
     return check
-
-
-# --- stickiness ----------------------------------------------------------------------------
-
-
-def _field(name: str) -> Resolve:
-    return lambda p: p.fields.get(name)
-
-
-def _property(name: str) -> Resolve:
-    return lambda p: p.properties.get(name)
-
-
-def _random_id(p: Prepared) -> str:
-    return str(p.rng.randint(1, DEFAULT_STICKINESS_RANGE - 1))
-
-
-def _default_id(p: Prepared) -> str:
-    fields = p.fields
-    value = fields.get("userId")
-    if value is None:
-        value = fields.get("sessionId")
-    return _random_id(p) if value is None else value
-
-
-def _stickiness(raw: str | None) -> Resolve:
-    """A rollout's stickiness: the value its hash is of (None: the strategy does not match)."""
-    if raw is None or raw == "default":
-        return _default_id
-    if raw == "random":
-        return _random_id
-    if raw in STANDARD_FIELDS:
-        return _field(raw)
-    return _property(_quoted(raw))
-
-
-def _variant_seed(stickiness: str | None) -> Resolve:
-    """A variant's stickiness (None: a random pick). ``currentTime`` is not one of its fields
-    in Yggdrasil, so it is read from the properties like any custom name."""
-    if stickiness is None or stickiness == "default":
-        return lambda p: p.fields.get("userId", p.fields.get("sessionId"))
-    if stickiness in STANDARD_FIELDS and stickiness != "currentTime":
-        return _field(stickiness)
-    return _property(stickiness)
-
-
-def _override_value(field: str, p: Prepared) -> str | None:
-    if field in STANDARD_FIELDS:
-        return p.fields.get(field)
-    return p.properties.get(field)
-
-
-# --- rule-text literals ------------------------------------------------------------------------
-
-
-def _escaped(value: str) -> str:
-    """A value Yggdrasil quotes with its quotes escaped: only a trailing backslash (which
-    escapes the closing quote) breaks its rule."""
-    if value.endswith("\\"):
-        raise Broken("a value ends with a backslash")
-    return value
-
-
-def _quoted(value: str) -> str:
-    """A value Yggdrasil quotes as it is (group ids, property names, addresses, host names):
-    a quote not escaped by a backslash, or a trailing backslash, breaks its rule; ``\\"``
-    reads as ``"``."""
-    i = 0
-    while i < len(value):
-        if value.startswith('\\"', i):
-            i += 2
-        elif value[i] == '"':
-            raise Broken("a quote in a name")
-        else:
-            i += 1
-    if value.endswith("\\") and not value.endswith('\\"'):
-        raise Broken("a name ends with a backslash")
-    return value.replace('\\"', '"')
-
-
-# --- constraints ---------------------------------------------------------------------------
-
-
-def _constraints(raw: list[Mapping[str, Any]]) -> Check | bool:
-    """The conjunction of a strategy's and its segments' constraints: True (none), False (one
-    can never hold) or a test; ``Broken`` where Yggdrasil's rule would not compile."""
-    kept: list[dict[str, Any]] = []
-    never = False
-    for c in raw:
-        constant = _constant(c)
-        if constant is None:
-            kept.append(dict(c))
-        elif constant is False:
-            never = True
-    if never:
-        return False
-    if not kept:
-        return True
-    try:
-        expr = to_expression(kept)
-    except (Invalid, LimitExceeded, NotExpressible) as exc:
-        raise Broken(str(exc)) from exc
-    if expr is None:
-        return True
-    read = _as_sdks_read(expr)
-    general = _compiled(read)
-    required, excluded, rest = _string_sets(read)
-    if not required and not excluded:
-        return lambda p: general(p.flat)
-    needed = tuple(required.items())
-    refused = tuple(excluded.items())
-    others = _compiled(rest[0] if len(rest) == 1 else ast.And(tuple(rest))) if rest else None
-
-    def check(p: Prepared) -> bool:
-        flat = p.flat
-        if not p.plain:
-            return general(flat)
-        for key, allowed in needed:
-            if flat.get(key) not in allowed:  # missing (None) is in no set
-                return False
-        for key, banned in refused:
-            if flat.get(key) in banned:
-                return False
-        return others is None or others(flat)
-
-    return check
-
-
-def _compiled(expr: ast.Expr) -> Callable[[Mapping[str, Any]], bool]:
-    # ``caseInsensitive`` (STR_* only; IN ignores it): Yggdrasil lower-cases both sides
-    # (Rust's ``to_lowercase``, which Python's ``str.lower`` matches, final sigma included).
-    # The shared evaluator's ``casefold`` is wider: "STRASSE" contains "straße", "ﬁle" starts
-    # with "FILE" — matches no SDK makes.
-    return compile_expr(expr, fold=str.lower)
-
-
-def _string_sets(
-    expr: ast.Expr,
-) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], list[ast.Expr]]:
-    """A strategy's conjunction as set tests over single text values: per context name, the
-    values ``IN`` (and one-value ``IN``, an equality) constraints allow — intersected, since one
-    text value is in every set exactly when it is in their intersection — and the values
-    ``NOT_IN`` refuses (their union); the other constraints as they are.
-
-    A strategy's twenty ``IN`` constraints over two names (ten segments of two constraints)
-    become two set lookups; the shared evaluator's per-atom closures were most of a frontend
-    request's CPU. The rewrite holds only for single values, which is what an SDK context is
-    (``Prepared.plain``); any other context takes the general evaluator."""
-    atoms = expr.args if isinstance(expr, ast.And) else (expr,)
-    required: dict[str, frozenset[str]] = {}
-    excluded: dict[str, frozenset[str]] = {}
-    rest: list[ast.Expr] = []
-    for atom in atoms:
-        negated = isinstance(atom, ast.Not)
-        inner = atom.arg if isinstance(atom, ast.Not) else atom
-        found = _text_set(inner)
-        if found is None:
-            rest.append(atom)
-            continue
-        key, values = found
-        if negated:
-            excluded[key] = excluded.get(key, frozenset()) | values
-        else:
-            required[key] = required[key] & values if key in required else values
-    return required, excluded, rest
-
-
-def _text_set(node: ast.Expr) -> tuple[str, frozenset[str]] | None:
-    """(context name, the texts it may equal) of a case-sensitive ``In`` or ``eq`` of strings on
-    one name; None for any other test."""
-    if isinstance(node, ast.In):
-        lits = node.values
-    elif isinstance(node, ast.Cmp) and node.op == "eq":
-        lits = (node.value,)
-    else:
-        return None
-    if node.ci or len(node.path) != 1:
-        return None
-    texts = []
-    for lit in lits:
-        if lit.kind != "string" or not isinstance(lit.value, str):
-            return None
-        texts.append(lit.value)
-    return node.path[0], frozenset(texts)
-
-
-def _constant(c: Mapping[str, Any]) -> bool | None:
-    """Check one constraint as Yggdrasil compiles it; its constant value where it has one
-    (an empty ``IN``/``NOT_IN``, a ``v``-prefixed semver), else None."""
-    name = c.get("contextName")
-    operator = c.get("operator")
-    if not isinstance(name, str) or operator not in _KNOWN_OPERATORS:
-        raise Broken("unknown operator or context name")
-    if name not in STANDARD_FIELDS:
-        _quoted(name)
-    inverted = c.get("inverted") is True
-    values = c.get("values") or []
-    value = c.get("value")
-    if operator in _STRINGY:
-        for v in values:
-            if not isinstance(v, str):
-                raise Broken("a value is not text")
-            _escaped(v)
-        if not values:
-            if operator in _STR_OPS:
-                raise Broken(f"{operator} without values")
-            # Yggdrasil's empty list: IN is false and NOT_IN true, even on a missing field.
-            return bool((operator == "NOT_IN") != inverted)
-        return None
-    if operator == "REGEX":
-        if not isinstance(value, str):
-            raise Broken("REGEX without a value")
-        _escaped(value)
-        return None
-    if not isinstance(value, str):
-        raise Broken(f"{operator} without a value")
-    text = value.strip(" \t")
-    if operator in _SEMVER_OPS:
-        if value.startswith("v"):
-            return False  # Yggdrasil writes "false" for it, inverted or not
-        if SEMVER_RE.fullmatch(text) is None:
-            raise Broken("not a semver")
-    elif operator in _NUM_OPS:
-        if _YGG_NUMBER.fullmatch(text) is None:
-            raise Broken("not a number Yggdrasil reads")
-    elif operator in _DATE_OPS and (
-        _YGG_DATE.fullmatch(text) is None or parse_datetime_us(text) is None
-    ):
-        raise Broken("not a date Yggdrasil reads")
-    return None
-
-
-def _as_sdks_read(expr: ast.Expr) -> ast.Expr:
-    """The parsed condition, read as the SDKs read a context. Context names are keys, not
-    paths (``a.b`` is the property ``"a.b"``): each path becomes one step. A date compares only
-    when the context's value is a full instant (date, time and zone), as Rust's parser takes
-    it; the shared evaluator would also read ``2025-01-01`` (as UTC midnight), which is wider."""
-    if isinstance(expr, ast.And | ast.Or):
-        return type(expr)(tuple(_as_sdks_read(a) for a in expr.args))
-    if isinstance(expr, ast.Not):
-        return ast.Not(_as_sdks_read(expr.arg))
-    if isinstance(expr, ast.Quant):
-        return msgspec.structs.replace(
-            expr, path=(".".join(expr.path),), cond=_as_sdks_read(expr.cond)
-        )
-    if isinstance(expr, ast.SegmentRef):
-        return expr
-    if isinstance(expr, ast.CmpAttr):
-        # No Unleash constraint compares two attributes; read its names as keys all the same.
-        return msgspec.structs.replace(
-            expr, left=(".".join(expr.left),), right=(".".join(expr.right),)
-        )
-    if isinstance(expr, ast.Arith):
-        return expr  # no Unleash constraint has arithmetic
-    if len(expr.path) > 1:
-        expr = msgspec.structs.replace(expr, path=(".".join(expr.path),))
-    if isinstance(expr, ast.Cmp) and expr.value.kind == "datetime":
-        return ast.And((ast.Regex(expr.path, _FULL_INSTANT, False), expr))
-    return expr
-
-
-# --- variants ------------------------------------------------------------------------------
-
-
-def _variant_list(raw: Sequence[Any], with_overrides: bool) -> list[_Variant]:
-    out = []
-    for v in raw:
-        if not isinstance(v, Mapping):
-            continue
-        weight = v.get("weight")
-        payload = v.get("payload")
-        overrides: list[tuple[str, frozenset[str]]] = []
-        if with_overrides:
-            for o in v.get("overrides") or ():
-                if isinstance(o, Mapping) and isinstance(o.get("contextName"), str):
-                    overrides.append(
-                        (o["contextName"], frozenset(str(x) for x in o.get("values") or ()))
-                    )
-        out.append(
-            _Variant(
-                name=str(v.get("name")),
-                weight=weight if isinstance(weight, int) and weight > 0 else 0,
-                payload=dict(payload) if isinstance(payload, Mapping) else None,
-                overrides=tuple(overrides),
-            )
-        )
-    return out
-
-
-def _strategy_variants(
-    raw: Sequence[Any], params: Mapping[str, str], feature: str
-) -> _Variants | None:
-    variants = _variant_list(raw, with_overrides=False)
-    if not variants:
-        return None
-    # The strategy's parameters pick, not each variant's own stickiness (Yggdrasil).
-    return _Variants(variants, params.get("groupId", feature), params.get("stickiness", "default"))
-
-
-def _feature_variants(raw: Sequence[Any], feature: str) -> _Variants | None:
-    variants = _variant_list(raw, with_overrides=True)
-    if not variants:
-        return None
-    first = raw[0] if isinstance(raw[0], Mapping) else {}
-    stickiness = first.get("stickiness")
-    return _Variants(variants, feature, stickiness if isinstance(stickiness, str) else None)

@@ -5,7 +5,7 @@ Each language is a parse/render pair over the canonical AST:
 ============  =============================================  ================================
 name          parse (expression → ``Expr | None``)            render (``Expr | None`` → …)
 ============  =============================================  ================================
-pql           ``core.expr.pql.parse_pql`` (text)              ``render_pql`` → text
+pql           ``core.expr.pql.parse_pql`` (text)              ``pql_render.render_pql`` → text
 pqljson       ``core.expr.pqljson.parse_pqljson`` (JSON)      ``render_pqljson`` → JSON text
 odata         ``core.expr.odata.parse_odata`` (``$filter``)   ``render_odata`` → text
 unleash       ``core.expr.unleash.parse_constraints``         ``render_constraints`` → list
@@ -42,24 +42,34 @@ class Language:
     accepts: tuple[type, ...]
     """JSON types an expression of this language may have (text languages take strings)."""
     shape: str
+    render_module: str | None = None
+    """Where the renderer lives when it is not ``module`` (PQL text's has a module of its own)."""
 
-    def _fn(self, attr: str) -> Callable[..., Any]:
-        return cast(Callable[..., Any], getattr(importlib.import_module(self.module), attr))
+    def _fn(self, module: str, attr: str) -> Callable[..., Any]:
+        return cast(Callable[..., Any], getattr(importlib.import_module(module), attr))
 
     def parse(self, expression: Any, limits: Limits = DEFAULT_LIMITS) -> Expr | None:
         # bool is an int subclass; no language takes a bare boolean.
         if isinstance(expression, bool) or not isinstance(expression, self.accepts):
             raise Invalid("expression", f"a {self.name} expression is {self.shape}")
-        return cast("Expr | None", self._fn(self.parse_name)(expression, limits))
+        return cast("Expr | None", self._fn(self.module, self.parse_name)(expression, limits))
 
     def render(self, expr: Expr | None) -> Any:
-        return self._fn(self.render_name)(expr)
+        return self._fn(self.render_module or self.module, self.render_name)(expr)
 
 
 LANGUAGES: dict[str, Language] = {
     lang.name: lang
     for lang in (
-        Language("pql", "core.expr.pql", "parse_pql", "render_pql", (str,), "a string"),
+        Language(
+            "pql",
+            "core.expr.pql",
+            "parse_pql",
+            "render_pql",
+            (str,),
+            "a string",
+            render_module="core.expr.pql_render",
+        ),
         Language(
             "pqljson",
             "core.expr.pqljson",

@@ -65,8 +65,8 @@ from core.expr.ast import (
     StrOpName,
 )
 from core.expr.kinds import canonical_datetime
+from core.expr.lark_errors import lark_syntax_error
 from core.expr.limits import DEFAULT_LIMITS, Limits
-from core.expr.pql import lark_syntax_error
 
 __all__ = ["parse_odata", "render_odata"]
 

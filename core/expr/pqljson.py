@@ -1,8 +1,8 @@
 """PQL's JSON form (``pql/json``) and the PQL semantics shared with the text form.
 
 The node tree is PQL's intermediate form in segmux: ``pql.py`` parses text *into these nodes*
-and renders text *from them*, so PQL text and pql/json always agree (text → AST → pql/json →
-AST gives the same AST).
+and ``pql_render.py`` renders text *from them*, so PQL text and pql/json always agree (text →
+AST → pql/json → AST gives the same AST).
 
 Node format (the four documented node types; keys are emitted in this order, compact JSON):
 
@@ -66,7 +66,7 @@ Not expressible (``NotExpressible``): ``datetime`` / ``semver`` / ``version`` / 
 ordering, string tests against no values, and an empty path outside a quantifier.
 
 Layout: this module is the public entry point (``parse_pqljson``, ``render_pqljson`` and the
-names ``core.expr.pql`` builds on); the parts live in ``pqljson_nodes`` (node structs, safe
+names PQL text's modules build on); the parts live in ``pqljson_nodes`` (node structs, safe
 decoding, literal values), ``pqljson_vocab`` (function names, refusal wording),
 ``pqljson_read`` (nodes → AST) and ``pqljson_render`` (AST → nodes).
 """

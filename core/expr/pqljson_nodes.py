@@ -1,7 +1,7 @@
 """pql/json's node types, and turning JSON (text or already decoded) into them safely.
 
 The four msgspec structs are the node format documented in ``core.expr.pqljson``; PQL text is
-parsed into the same nodes (``core.expr.pql``). Decoding is kept apart from PQL's rules
+parsed into the same nodes (``core.expr.pql_tree``). Decoding is kept apart from PQL's rules
 (``pqljson_read``) because its job is different: bound the input (text length, raw JSON
 nesting) *before* msgspec's recursive decoder sees it, and report malformed JSON as ``Invalid``.
 The literal value checks live here too, so that reading and rendering agree on what a valid

@@ -1,7 +1,8 @@
 """The AST → pql/json nodes: the one lowering both PQL forms are rendered from.
 
-``render_pqljson`` encodes these nodes as JSON and ``core.expr.pql`` prints them as text, so the
-two forms state every condition the same way and refuse (``NotExpressible``) the same ones.
+``render_pqljson`` encodes these nodes as JSON and ``core.expr.pql_render`` prints them as text,
+so the two forms state every condition the same way and refuse (``NotExpressible``) the same
+ones.
 Lowering undoes the reader's expansions: ``And(Exists(p), Not(In(p, …)))`` goes back to
 ``notIn``, and likewise for the ``doesNot…`` functions, so text → AST → text is stable.
 """

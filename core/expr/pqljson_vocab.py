@@ -2,8 +2,9 @@
 
 The same ``fnName`` strings name operators in pql/json and functions or methods in PQL text, so
 the tables live in one place for reading (``pqljson_read``), rendering (``pqljson_render``) and
-the text parser and printer (``core.expr.pql``); the refusal wording lives here so that an
-unsupported construct is named the same way whichever form it arrived in.
+the text parser and printer (``core.expr.pql``, ``pql_tree``, ``pql_render``); the refusal
+wording lives here so that an unsupported construct is named the same way whichever form it
+arrived in.
 """
 
 from __future__ import annotations

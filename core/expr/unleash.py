@@ -32,8 +32,8 @@ over 100 characters).
 SDK facts the AST does not carry: Unleash looks ``currentTime`` up as "now" when it is missing,
 and nests custom fields under ``properties``; :func:`unleash_context` turns such a context into the
 flat JSON object the evaluator reads. Differences accepted: the SDKs stringify booleans for ``IN``
-and lower-case for ``caseInsensitive`` where the AST's ``ci`` case-folds (the Unleash engine,
-``core.unleash_eval``, lower-cases as they do); the Node SDK trims ``IN`` values.
+and lower-case for ``caseInsensitive`` where the AST's ``ci`` case-folds (the Unleash engine's
+constraints, ``core.unleash_constraints``, lower-case as they do); the Node SDK trims ``IN`` values.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from core.errors import Invalid, LimitExceeded, NotExpressible
 from core.expr import ast
 from core.expr.ast import Expr
 from core.expr.normalize import normalize
-from core.expr.pql import parse_pql, render_pql
+from core.expr.pql import parse_pql
+from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
 from core.model import DEFAULT_SANDBOX, ExtensionTest, NewSegment, Page, Segment, SegmentPatch, Sort
 from core.sent_forms import expression_digest, sent_form

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.allocation import check_condition_only
 from core.errors import NotExpressible
-from core.expr.pql import render_pql
+from core.expr.pql_render import render_pql
 from core.model import Segment
 from core.segment_views import SegmentView
 from core.sent_forms import sent_form

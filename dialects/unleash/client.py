@@ -19,7 +19,7 @@ from starlette.responses import Response
 from core.cache import ENTRY_OVERHEAD, MB, Bounded
 from core.errors import Invalid
 from core.expr.kinds import SEMVER_RE
-from core.flags import ClientSnapshot
+from core.unleash_snapshot import ClientSnapshot
 from dialects.http import MalformedJSON
 from dialects.unleash import schema, translate
 from dialects.unleash.wire import JSON, encode

@@ -34,7 +34,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.errors import Invalid, Unauthorized
 from core.model import Principal
 from core.tokens import frontend_environment, require_frontend
-from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer
+from core.unleash_variants import VariantAnswer
 from dialects.cors import Cors
 from dialects.handlers import SurfaceApi
 from dialects.http import CatchAll, Endpoint, raw_or_bearer, raw_or_bearer_token, route

@@ -12,15 +12,9 @@ import msgspec
 
 from core.constraint_segments import ConstraintSegment, SegmentInput
 from core.constraints import SchemaInvalid
-from core.flags import (
-    ClientFlag,
-    ClientSnapshot,
-    FlagDetail,
-    FlagEnvironment,
-    RuleInput,
-    RuleView,
-)
+from core.flags import FlagDetail, FlagEnvironment, RuleInput
 from core.model import Flag, NewFlag, SegmentUse
+from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView
 from dialects.unleash import schema
 from dialects.unleash.schema import SchemaError
 

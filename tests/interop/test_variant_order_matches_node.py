@@ -8,7 +8,7 @@ import json
 import random
 import subprocess
 
-from core.flags import strategy_variants
+from core.strategy_variants import strategy_variants
 from tests import pg
 
 ALPHABET = "abcxyzABCXYZ0189_-.!~*'()"

@@ -29,7 +29,8 @@ import pytest
 from core.flags import FlagService
 from core.model import Principal
 from core.store import Store
-from core.unleash_eval import FeatureAnswer, UnleashContext
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer
 from tests import pg
 from tests.conftest import make_token
 from tests.dialects.unleash.engine_cases import (

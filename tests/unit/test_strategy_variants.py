@@ -1,4 +1,4 @@
-"""Strategy variants as Unleash 8.2.0 keeps them (core.flags.strategy_variants): weights shared
+"""Strategy variants as Unleash 8.2.0 keeps them (core.strategy_variants): weights shared
 out of 1000, the order SDKs walk, and the refusals (the real server's answers to the same
 inputs are recorded in tests/interop/test_unleash_admin_recording.py)."""
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.constraints import SchemaInvalid
 from core.errors import Invalid
-from core.flags import strategy_variants
+from core.strategy_variants import strategy_variants
 
 
 def v(name: str, weight: int = 1000, kind: str = "variable", **extra: Any) -> dict[str, Any]:

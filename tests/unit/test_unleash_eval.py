@@ -13,15 +13,9 @@ import msgspec
 import pytest
 
 from core.murmur3 import murmur3_x86_32
-from core.unleash_eval import (
-    DISABLED_OFF,
-    DISABLED_ON,
-    FeatureAnswer,
-    UnleashContext,
-    VariantAnswer,
-    compile_features,
-    normalized_hash,
-)
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer, compile_features
+from core.unleash_variants import DISABLED_OFF, DISABLED_ON, VariantAnswer, normalized_hash
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -20,7 +20,8 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.unleash_eval import UnleashContext, compile_features
+from core.unleash_context import UnleashContext
+from core.unleash_eval import compile_features
 from tests import pg
 from tests.examples import examples
 

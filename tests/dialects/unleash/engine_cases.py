@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from core.unleash_eval import UnleashContext
+from core.unleash_context import UnleashContext
 from tests.dialects.unleash.helpers import (
     FEATURES,
     add_strategy,

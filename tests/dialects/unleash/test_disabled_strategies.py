@@ -13,7 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from core.model import Principal
-from core.unleash_eval import UnleashContext
+from core.unleash_context import UnleashContext
 from tests.dialects.unleash.helpers import add_strategy, auth, create_feature
 
 MODERN = {"Unleash-Client-Spec": "5.2.0"}

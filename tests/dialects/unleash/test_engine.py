@@ -16,7 +16,9 @@ from starlette.applications import Starlette
 
 from core.errors import Forbidden
 from core.model import Principal
-from core.unleash_eval import FeatureAnswer, UnleashContext, VariantAnswer
+from core.unleash_context import UnleashContext
+from core.unleash_eval import FeatureAnswer
+from core.unleash_variants import VariantAnswer
 from tests import pg
 from tests.dialects.unleash.engine_cases import (
     SERVED_VARIANTS,

@@ -23,7 +23,8 @@ from core.expr.ast import (
     StrOp,
 )
 from core.expr.limits import Limits
-from core.expr.pql import parse_pql, render_pql
+from core.expr.pql import parse_pql
+from core.expr.pql_render import render_pql
 
 
 def s(value: str) -> Lit:

@@ -18,7 +18,8 @@ from core.expr.ast import And, Cmp, DatePart, Expr, Lit, Or
 from core.expr.evaluate import compile_expr
 from core.expr.normalize import normalize
 from core.expr.odata import render_odata
-from core.expr.pql import parse_pql, render_pql
+from core.expr.pql import parse_pql
+from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
 from core.expr.sql import register_sqlite_functions, to_sql
 

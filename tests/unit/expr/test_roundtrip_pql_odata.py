@@ -14,7 +14,8 @@ from core.errors import Invalid, NotExpressible
 from core.expr.ast import ATOMS, And, Expr, Not, Or, Quant, StrOp
 from core.expr.normalize import normalize
 from core.expr.odata import parse_odata, render_odata
-from core.expr.pql import parse_pql, render_pql
+from core.expr.pql import parse_pql
+from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
 from tests.examples import examples
 from tests.unit.expr.strategies import ALL_NODES, AstProfile, exprs

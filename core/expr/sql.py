@@ -21,13 +21,17 @@ Semantics are those of ``core.expr.evaluate`` (see there), built the same way:
   passed as a parameter.
 * **Regex**: PostgreSQL gets the pattern re-emitted as an equivalent ARE (``core.expr.re2``);
   SQLite calls RE2 itself through a registered ``segmux_regex`` (``core.expr.matchers``).
+* **Segment references** (``SegmentRef``): the caller says what each named segment means
+  (``core.expr.sql_refs``, built by ``core.segment_links.sql_refs``): its condition, compiled in
+  place over the same individual (the top of its row, even inside a quantifier), a lookup of the
+  individual's stored memberships (a static segment), or false (no one without a unit).
 
 Where PostgreSQL cannot be exact, ``NotExpressible("sql", reason)`` is raised: an individual's
 segments then fall back to the evaluator (``ProfileSql.segments_of_profile``), a page of members
-answers the reason. The cases: ``SegmentRef`` (membership lives outside the attributes), a
-case-insensitive regex over cased characters, regex word boundaries (``\\b``) and repetition
-counts above 255, and NUL characters (PostgreSQL text cannot hold them). SQLite has no fallbacks
-but ``SegmentRef``.
+answers the reason. The cases: a case-insensitive regex over cased characters, regex word
+boundaries (``\\b``) and repetition counts above 255, and NUL characters (PostgreSQL text cannot
+hold them). On both backends: a ``SegmentRef`` without the caller's meanings, and references
+that fan out past ``sql_refs.MAX_INLINED`` named conditions.
 
 This module is the public face; the compiler is split by concept so each dialect reads on its
 own: the shared boolean skeleton in ``sql_base``, PostgreSQL (and its SQL functions) in

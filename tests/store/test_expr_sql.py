@@ -533,17 +533,29 @@ def _individuals(
     return people, kept
 
 
+Tenant = tuple[dict[str, Referenced], list[dict[str, Any]], Expr]
+Rows = list[tuple[str, str, str, str]]
+
+
+def _referring_case(tenant: Tenant, dialect: str) -> tuple[str, list[object], Rows, Rows] | None:
+    """The drawn condition's SQL and parameters, and the rows of both tables."""
+    meanings, rows, expr = tenant
+    compiled = _sql_or_skip(expr, dialect, _refs(meanings))
+    if compiled is None:
+        return None
+    return (*compiled, *_individuals(meanings, rows))
+
+
 @SETTINGS
 @given(tenant=_tenants())
 def test_sqlite_agrees_on_segment_references(
-    tenant: tuple[dict[str, Referenced], list[dict[str, Any]], Expr],
+    tenant: Tenant,
 ) -> None:
     meanings, rows, expr = tenant
-    compiled = _sql_or_skip(expr, "sqlite", _refs(meanings))
-    if compiled is None:
+    case = _referring_case(tenant, "sqlite")
+    if case is None:
         return
-    sql, params = compiled
-    people, kept = _individuals(meanings, rows)
+    sql, params, people, kept = case
     conn = sqlite3.connect(":memory:")
     register_sqlite_functions(conn)
     conn.execute("CREATE TABLE profiles (tenant, sandbox, identifier, attributes)")
@@ -563,15 +575,12 @@ def test_sqlite_agrees_on_segment_references(
 @pytest.mark.postgres
 @SETTINGS
 @given(tenant=_tenants())
-def test_postgres_agrees_on_segment_references(
-    pg: _Pg, tenant: tuple[dict[str, Referenced], list[dict[str, Any]], Expr]
-) -> None:
+def test_postgres_agrees_on_segment_references(pg: _Pg, tenant: Tenant) -> None:
     meanings, rows, expr = tenant
-    compiled = _sql_or_skip(expr, "postgres", _refs(meanings))
-    if compiled is None:
+    case = _referring_case(tenant, "postgres")
+    if case is None:
         return
-    sql, params = compiled
-    people, kept = _individuals(meanings, rows)
+    sql, params, people, kept = case
 
     async def query() -> set[int]:
         async with pg.conn.transaction():

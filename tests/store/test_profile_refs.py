@@ -13,7 +13,7 @@ import pytest
 from core.evaluation import EvaluationService
 from core.expr import ast
 from core.expr.ast import And, Cmp, Lit, Not, Or, Quant, Regex, SegmentRef
-from core.model import Allocation, NewSegment, Principal, Segment
+from core.model import Allocation, NewSegment, Principal, Segment, SegmentPatch
 from core.profiles import ProfileService
 from core.segment_views import SegmentView, SegmentViews
 from core.service import SegmentService
@@ -173,3 +173,24 @@ async def test_an_individuals_segments_fall_back_to_python_with_the_same_meaning
     for who in PEOPLE:
         mine = await profiles.segments_of(ADMIN, EVERYTHING, SANDBOX, who, limit=100)
         assert (vip_fr.id in {s.id for s in mine.items}) is (who == "cy"), who
+
+
+async def test_members_follow_writes_to_what_the_condition_names(
+    store: Store, world: dict[str, Segment]
+) -> None:
+    """A page's total is remembered per sandbox revision on PostgreSQL: a new stored member of
+    the named static segment, and a new condition of the named dynamic one, change the answer."""
+    segments = SegmentService(store)
+    profiles = ProfileService(store, SegmentViews(store, segments))
+    slug = world["us adults or vip"].slug
+
+    async def members() -> tuple[set[str], int]:
+        page = await profiles.members(ADMIN, EVERYTHING, SANDBOX, slug, limit=100)
+        return {p.identifier for p in page.items}, page.total
+
+    assert await members() == ({"ann", "cy", "eve"}, 3)
+    await store.add_membership(T, world["vip"].id, "dee")
+    assert await members() == ({"ann", "cy", "dee", "eve"}, 4)
+    fr = Cmp("eq", ("country",), Lit("string", "FR"))
+    await segments.update(ADMIN, world["us"].id, SegmentPatch(expression=ast.encode(fr)))
+    assert await members() == ({"cy", "dee", "eve"}, 3)

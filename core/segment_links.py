@@ -151,23 +151,21 @@ async def sql_refs(
     pending = [slug for e in conditions for slug in segment_refs(e)]
     if not pending:
         return None
-    found: dict[str, Segment | None] = {}
+    meanings: dict[str, Referenced] = {}
     while pending:
         slug = pending.pop()
-        if slug in found:
+        if slug in meanings:
             continue
-        if len(found) >= MAX_NAMED:
+        if len(meanings) >= MAX_NAMED:
             raise Invalid("expression", f"the condition names more than {MAX_NAMED} segments")
         try:
             target: Segment | None = await store.get_segment(tenant, "slug", slug)
         except NotFound:
             target = None  # deleted since: no one is in it
-        found[slug] = target
-        meaning = referenced(target)
+        meaning = meanings[slug] = referenced(target)
         if isinstance(meaning, Condition):
             pending += segment_refs(meaning.expr)
-    meanings = {slug: referenced(segment) for slug, segment in found.items()}
-    return SqlRefs(lambda slug: meanings.get(slug) or NoMatch("no such segment"), own=own)
+    return SqlRefs(lambda slug: meanings.get(slug, NoMatch("no such segment")), own=own)
 
 
 __all__ = ["MAX_REF_DEPTH", "referenced", "resolve_refs", "sql_refs"]

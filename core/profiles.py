@@ -4,6 +4,8 @@ members of a segment; the stored members of static segments; the segments of an 
 Membership is never computed in Python: a dynamic segment's members are the profiles its
 condition selects in the database (``Store.list_profiles``), a static segment's are the stored
 ones, and an individual's segments are evaluated by the database in one statement per batch.
+A condition naming other segments (``inSegment``) is compiled with what each named segment
+means (``core.segment_links.sql_refs``): its condition in place, its stored members, or no one.
 A sandbox (HAL's ``{projectId}``) exists once something is written to it; reading one that has
 nothing is an empty sandbox, not an error.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.errors import Invalid, NotFound
@@ -27,6 +30,7 @@ from core.model import (
     Segment,
     new_slug,
 )
+from core.segment_links import sql_refs
 from core.segment_views import (
     SegmentView,
     SegmentViews,
@@ -186,6 +190,7 @@ class ProfileService:
         segment = await self.views.get(principal, view, sandbox, slug)
         static = segment.kind == "static"
         conditions = [e for e in (None if static else condition(segment), where) if e is not None]
+        refs = await sql_refs(self.store, principal.tenant, conditions, own=segment.slug)
         return await self.store.list_profiles(
             principal.tenant,
             sandbox,
@@ -194,6 +199,7 @@ class ProfileService:
             offset=min(offset, MAX_OFFSET),
             limit=limit,
             sort=sort,
+            refs=refs,
         )
 
     async def add_member(
@@ -236,8 +242,14 @@ class ProfileService:
         findable(identifier)
         shown = await self.views.all_shown(principal, view, sandbox)
         conditions = {s.id: condition(s) for s in shown if s.kind != "static"}
+        refs = await sql_refs(self.store, principal.tenant, conditions.values())
+        own = (
+            {}
+            if refs is None
+            else {s.id: replace(refs, own=s.slug) for s in shown if s.id in conditions}
+        )
         matched = await self.store.segments_of_profile(
-            principal.tenant, sandbox, identifier, conditions
+            principal.tenant, sandbox, identifier, conditions, own
         )
         items = sort_by_fields([s for s in shown if s.id in matched], view, sort)
         return Page(items=items[offset : offset + limit], total=len(items))

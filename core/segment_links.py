@@ -13,10 +13,13 @@ named) or nests deeper than :data:`MAX_REF_DEPTH`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from core.allocation import without_unit
 from core.errors import Invalid, NotFound
 from core.expr import ast
 from core.expr.refs import SEGMENT_PREFIX, ref_slug, segment_refs
+from core.expr.sql_refs import Condition, NoMatch, Referenced, SqlRefs, StoredMembers
 from core.model import Segment
 from core.store import Store
 
@@ -119,4 +122,50 @@ async def _refuse_cycle(store: Store, tenant: str, own: str, first: list[str], f
             pending += [(s, (*path, slug)) for s in nested]
 
 
-__all__ = ["MAX_REF_DEPTH", "resolve_refs"]
+def referenced(segment: Segment | None) -> Referenced:
+    """What membership of ``segment`` means to a condition naming it, with no unit known
+    (the evaluator's rule, ``core.evaluation``; the SQL compilers' input): nothing when it is
+    missing, or matches no one without a unit (archived, unallocated, a proportion of units:
+    ``core.allocation.without_unit``); its stored members when static; else its condition."""
+    if segment is None:
+        return NoMatch("no such segment")
+    reason = without_unit(segment)
+    if reason is not None:
+        return NoMatch(reason)
+    if segment.kind == "static":
+        return StoredMembers(segment.id)
+    return Condition(ast.decode(segment.expression) if segment.expression is not None else None)
+
+
+MAX_NAMED = 10_000
+"""Segments :func:`sql_refs` reads at most while following references (a tenant's chains are
+at most :data:`MAX_REF_DEPTH` deep, but may fan out)."""
+
+
+async def sql_refs(
+    store: Store, tenant: str, conditions: Iterable[ast.Expr | None], *, own: str | None = None
+) -> SqlRefs | None:
+    """What the references of ``conditions`` mean, followed to the end, for the SQL compilers
+    (``core.expr.sql_refs``); None when the conditions name no segment. ``own``: the slug of
+    the segment whose condition it is (a reference back to it is a cycle: no match)."""
+    pending = [slug for e in conditions for slug in segment_refs(e)]
+    if not pending:
+        return None
+    meanings: dict[str, Referenced] = {}
+    while pending:
+        slug = pending.pop()
+        if slug in meanings:
+            continue
+        if len(meanings) >= MAX_NAMED:
+            raise Invalid("expression", f"the condition names more than {MAX_NAMED} segments")
+        try:
+            target: Segment | None = await store.get_segment(tenant, "slug", slug)
+        except NotFound:
+            target = None  # deleted since: no one is in it
+        meaning = meanings[slug] = referenced(target)
+        if isinstance(meaning, Condition):
+            pending += segment_refs(meaning.expr)
+    return SqlRefs(lambda slug: meanings.get(slug, NoMatch("no such segment")), own=own)
+
+
+__all__ = ["MAX_REF_DEPTH", "referenced", "resolve_refs", "sql_refs"]

@@ -35,6 +35,8 @@ from core.expr.ast import (
     StrOp,
 )
 from core.expr.kinds import lit_key
+from core.expr.refs import ref_slug
+from core.expr.sql_refs import MAX_INLINED, Condition, NoMatch, SqlRefs, StoredMembers
 
 LANGUAGE = "sql"
 SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -51,10 +53,16 @@ class SqlCompiler(abc.ABC):
     differently are the abstract methods (a test is SQL for one value, given its node)."""
 
     false = "FALSE"
+    true = "TRUE"
 
-    def __init__(self) -> None:
+    def __init__(self, refs: SqlRefs | None = None) -> None:
         self.params: list[object] = []
         self._aliases = 0
+        self.refs = refs
+        self.top: Any = None
+        """The individual's root node: a reference is asked about the whole individual."""
+        self._active: list[str] = [] if refs is None or refs.own is None else [refs.own]
+        self._inlined = 0
 
     def alias(self, prefix: str) -> str:
         self._aliases += 1
@@ -81,12 +89,53 @@ class SqlCompiler(abc.ABC):
                 return self.false
             return self.count(root, expr, SQL_OPS[expr.op], expected)
         if isinstance(expr, SegmentRef):
-            raise refuse("segment membership is resolved outside the profile's attributes")
+            return self.segment_ref(expr.ref)
         test = self.test(expr)
         if test is None:
             return self.false
         assert isinstance(expr, Cmp | In | StrOp | Like | Regex | DatePart | Mod)
         return self.atom(root, expr.path, test)
+
+    def segment_ref(self, ref: str) -> str:
+        """The named segment's membership over the same individual (``core.expr.sql_refs``)."""
+        if self.refs is None or self.top is None:
+            raise refuse("segment membership is resolved outside the profile's attributes")
+        slug = ref_slug(ref)
+        if slug in self._active:
+            return self.false  # a cycle never matches (the evaluator's rule)
+        meaning = self.refs.resolve(slug)
+        if isinstance(meaning, NoMatch):
+            return self.false
+        if isinstance(meaning, StoredMembers):
+            return self.stored_member(self.refs.row, meaning.segment_id)
+        assert isinstance(meaning, Condition)
+        if meaning.expr is None:
+            return self.true
+        self._inlined += 1
+        if self._inlined > MAX_INLINED:
+            raise refuse(
+                f"segment membership: the segments it names, followed, hold more than "
+                f"{MAX_INLINED} conditions"
+            )
+        self._active.append(slug)
+        try:
+            return self.pred(meaning.expr, self.top)
+        finally:
+            self._active.pop()
+
+    def stored_member(self, row: str, segment_id: str) -> str:
+        """True where the individual of ``row`` is a stored member of the segment: the same
+        individual (its sandbox and identifier), as ``memberships`` keeps it."""
+        m = self.alias("sm")
+        return (
+            f"EXISTS (SELECT 1 FROM memberships {m} WHERE {m}.tenant = {row}.tenant AND "
+            f"{m}.segment_id = {self.id_param(segment_id)} AND {m}.profile = {row}.identifier "
+            f"AND {m}.sandbox = {row}.sandbox)"
+        )
+
+    @abc.abstractmethod
+    def id_param(self, value: str) -> str:
+        """A text parameter."""
 
     def test(self, expr: Expr) -> Callable[[Any], str] | None:
         if isinstance(expr, Cmp):

@@ -39,6 +39,7 @@ from core.expr.ast import (
 )
 from core.expr.sql_base import LEAF, SQL_OPS, SqlCompiler, bool_order, literal_key, refuse
 from core.expr.sql_jsonpath import path_filter
+from core.expr.sql_refs import SqlRefs
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,12 @@ def _like_escape(text: str) -> str:
 
 
 class PostgresCompiler(SqlCompiler):
-    def __init__(self, param_start: int) -> None:
-        super().__init__()
+    def __init__(self, param_start: int, refs: SqlRefs | None = None) -> None:
+        super().__init__(refs)
         self.start = param_start
+
+    def id_param(self, value: str) -> str:
+        return self.param(_no_nul(value), "text")
 
     def param(self, value: object, cast: str) -> str:
         self.params.append(value)

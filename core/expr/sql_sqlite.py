@@ -64,10 +64,14 @@ class SqliteCompiler(SqlCompiler):
     is called with the node, after the path's own parameters."""
 
     false = "0"
+    true = "1"
 
     def param(self, value: object) -> str:
         self.params.append(value)
         return "?"
+
+    def id_param(self, value: str) -> str:
+        return self.param(value)
 
     def nodes(self, root: SqNode, path: Path) -> tuple[list[str], list[str], SqNode]:
         frm: list[str] = []

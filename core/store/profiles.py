@@ -28,6 +28,7 @@ from core.errors import (
 from core.expr.ast import Expr
 from core.expr.evaluate import compile_expr
 from core.expr.sql import Dialect, jsonpath, to_sql
+from core.expr.sql_refs import SqlRefs, python_resolver
 from core.model import Profile, ProfilePage, ProfileSort, now_us
 from core.store.base import Row, SqlBase, Tx
 from core.store.limits import StoreLimits
@@ -173,6 +174,7 @@ class ProfileSql(SqlBase):
         offset: int = 0,
         limit: int = 100,
         sort: Sequence[ProfileSort] = (),
+        refs: SqlRefs | None = None,
     ) -> ProfilePage:
         args: list[Any] = [tenant, sandbox]
         if member_of is None:
@@ -192,7 +194,11 @@ class ProfileSql(SqlBase):
                     args.append(hint)
                     hints.append(f"(p.attributes @? CAST(${len(args)} AS jsonpath) OR p.wide_ints)")
             sql, params = to_sql(
-                expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
+                expr,
+                self.sql_dialect,
+                column="p.attributes",
+                param_start=len(args) + 1,
+                refs=refs,
             )
             conditions.append(f"({sql})")
             args.extend(params)
@@ -380,6 +386,7 @@ class ProfileSql(SqlBase):
         sandbox: str,
         identifier: str,
         conditions: Mapping[str, Expr | None],
+        refs: Mapping[str, SqlRefs] | None = None,
     ) -> set[str]:
         """The database evaluates the conditions, many per statement. A condition it cannot
         take (``to_sql`` refuses it, or the engine refuses or cuts off its batch) is evaluated
@@ -406,7 +413,9 @@ class ProfileSql(SqlBase):
                 sandbox,
                 identifier,
             )
-            matched.update(r["segment_id"] for r in rows)
+            members = {r["segment_id"] for r in rows}
+            matched.update(members)
+        refs = refs or {}
         while tested:
             batch: list[tuple[str, Expr]] = []
             args: list[Any] = []
@@ -415,7 +424,11 @@ class ProfileSql(SqlBase):
                 sid, expr = tested.pop()
                 try:
                     sql, params = to_sql(
-                        expr, self.sql_dialect, column="p.attributes", param_start=len(args) + 1
+                        expr,
+                        self.sql_dialect,
+                        column="p.attributes",
+                        param_start=len(args) + 1,
+                        refs=refs.get(sid),
                     )
                 except NotExpressible:
                     in_python.append((sid, expr))
@@ -433,7 +446,11 @@ class ProfileSql(SqlBase):
             matched.update(sid for i, (sid, _) in enumerate(batch) if row[f"c{i}"])
         if in_python:
             attributes = _dict_dec.decode(found["attributes"])
-            matched.update(sid for sid, expr in in_python if compile_expr(expr)(attributes))
+            for sid, expr in in_python:
+                own = refs.get(sid)
+                resolve = None if own is None else python_resolver(own, members)
+                if compile_expr(expr, resolve)(attributes):
+                    matched.add(sid)
         return matched
 
     async def _test_batch(

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from core.confidence_model import ClientCredential, ConfidenceClient, ConfidenceFlag
 from core.expr.ast import Expr
+from core.expr.sql_refs import SqlRefs
 from core.model import (
     Environment,
     ExtensionTest,
@@ -273,9 +274,11 @@ class Store(Protocol):
         offset: int = 0,
         limit: int = 100,
         sort: Sequence[ProfileSort] = (),
+        refs: SqlRefs | None = None,
     ) -> ProfilePage:
         """A page of the sandbox's profiles that satisfy every condition of ``where``
-        (evaluated by the database) and, with ``member_of``, are stored members of that
+        (evaluated by the database; ``refs`` says what the segments its references name mean,
+        ``core.expr.sql_refs``) and, with ``member_of``, are stored members of that
         segment; ordered by ``sort`` then identifier (default: creation, then identifier), with
         the total count. One query for the page and its total; a page past the end (no row
         to carry the total) adds a count."""
@@ -294,10 +297,12 @@ class Store(Protocol):
         sandbox: str,
         identifier: str,
         conditions: Mapping[str, Expr | None],
+        refs: Mapping[str, SqlRefs] | None = None,
     ) -> set[str]:
         """Ids of the static segments the profile is a stored member of, and of the
         ``conditions`` (segment id -> condition, None = everyone) it satisfies, evaluated by the
-        database. ``NotFound("individual")``."""
+        database (``refs``: per segment id, what its references mean; a condition the database
+        cannot take is evaluated in Python with the same meaning). ``NotFound("individual")``."""
 
     async def static_memberships(self, tenant: str, identifier: str) -> set[str]:
         """Ids of the tenant's static segments (any sandbox) that hold a profile called

@@ -127,6 +127,11 @@ _ORDER = [
     "segmux evaluate 1000",
     "ofrep bulk 50 flags",
     "hal members 100k",
+    *(
+        f"{d} {w}"
+        for d in ("unleash", "adobe", "confidence", "v23", "hal", "segmux")
+        for w in ("create", "update")
+    ),
 ]
 
 
@@ -160,6 +165,20 @@ def targets(
                         f"{label} ≥ 5x req/s, p99 ≤ ⅓ ({backend})",
                         f"{r:.2f}x req/s, p99 {p:.2f}x of Unleash's",
                         r >= 5 and p <= 1 / 3,
+                    )
+                )
+        for scenario, label in (
+            ("unleash create", "Unleash admin segment create"),
+            ("unleash update", "Unleash admin segment update"),
+        ):
+            s, u = get("segmux", backend, scenario, 10), get("unleash", "-", scenario, 10)
+            if s and u:
+                r, p = s["rps"] / u["rps"], s["p99_ms"] / u["p99_ms"] if u["p99_ms"] else 0.0
+                out.append(
+                    (
+                        f"{label} ≥ 3x req/s, p99 ≤ ⅓ ({backend})",
+                        f"{r:.2f}x req/s, p99 {p:.2f}x of Unleash's",
+                        r >= 3 and p <= 1 / 3,
                     )
                 )
         s = get("segmux", backend, "unleash client features", 10)

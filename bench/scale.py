@@ -178,7 +178,9 @@ async def template(n: int, *, rebuild: bool) -> tuple[str, str, dict[str, float]
 
 
 async def explain(url: str, sql: str, args: tuple[Any, ...]) -> str:
-    conn = await asyncpg.connect(url)
+    # the store's own session settings (core.store.postgres.backend): JIT off, else the plan
+    # would show a compile the pages never pay
+    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
     try:
         rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
         lines = [str(r[0]) for r in rows]

@@ -6,8 +6,8 @@ BIN    := $(VENV)/bin
 SEGMUX_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export SEGMUX_TEST_DATABASE_URL
 
-.PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-workers bench-noisy \
-	clean chromium prometheus wrk interop dist
+.PHONY: run test lint typecheck unit fast fuzz bench bench-hal-members bench-scale bench-workers \
+	bench-noisy clean chromium prometheus wrk interop dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,13 @@ bench: $(VENV)/.test-installed wrk
 # Per-query detail of the HAL members page (4 selectivities, statements per request), in process.
 bench-hal-members: $(VENV)/.test-installed
 	$(BIN)/python -m bench.hal_members --requests 20
+
+# HAL members over 10,000,000 individuals on PostgreSQL with the query plans (SCALE_ARGS, e.g.
+# --individuals 1000000); the individuals are kept as a template database after the first run
+# (~10 GB at 10^7). Writes its own section of bench/RESULTS.md.
+SCALE_ARGS ?= --write-results
+bench-scale: $(VENV)/.test-installed
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 # Tenant B's p99 and req/s alone and while tenant A abuses the gateway (backtracking regexes,
 # cache-busting spellings, an enormous HAL filter, slow headers), both backends, ~8 minutes;

@@ -45,15 +45,17 @@ from typing import Any
 
 import httpx
 
-from bench import fixtures, procs, report, stores, wrk
+from bench import fixtures, procs, report, stores, writes, wrk
 from bench.ofrep import create_ofrep_fixture
 from bench.resolve import create_resolve_fixture
 from bench.scenarios import (
     Scenario,
     discover,
     fixture_b_requests,
+    is_write,
     probe,
     segmux_scenarios,
+    selected,
     unleash_scenarios,
 )
 
@@ -119,6 +121,13 @@ def measure(
         script_dir=OUT / "lua",
         name=f"{target}-{backend}-{sc.slug}-{connections}",
     )
+    if is_write(sc) and res.errors:
+        # A write refused (or a socket error) is not a write: the figure would measure
+        # refusals, so the scenario fails instead of reporting it.
+        raise RuntimeError(
+            f"{res.errors} of {res.requests} writes failed ({res.non_2xx} answered other "
+            f"than 2xx/3xx); no figure"
+        )
     rss = max(procs.peak_rss_mb(p) for p in pids)
     cpu = sum(procs.cpu_seconds(p) for p in pids) - cpu_before
     cpu_us = round(cpu * 1e6 / res.requests, 1) if res.requests else None
@@ -236,7 +245,7 @@ def _try_measure(
 
 def is_read(sc: Scenario) -> bool:
     """The scenarios the floor answers too (it has no writes to compare with)."""
-    return "create" not in sc.name
+    return not is_write(sc)
 
 
 def connection_counts(sc: Scenario) -> list[int]:
@@ -263,7 +272,10 @@ class UnleashRef:
             from bench.unleash_server import unleash_server
 
             t = time.perf_counter()
-            with unleash_server(f"unleash_bench_{uuid.uuid4().hex[:8]}") as srv:
+            with unleash_server(
+                f"unleash_bench_{uuid.uuid4().hex[:8]}",
+                env={"UNLEASH_SEGMENTS_LIMIT": writes.SEGMENT_LIMIT},  # the write scenarios
+            ) as srv:
                 log(f"unleash-server up in {time.perf_counter() - t:.0f} s; loading fixture A")
                 loaded = asyncio.run(fixtures.load_fixture_a(srv.url, srv.admin_token))
                 log(f"fixture A into unleash-server in {loaded['seconds']:.1f} s")
@@ -306,18 +318,23 @@ def bench_segmux(
         log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
         members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
         ids = asyncio.run(discover(srv.url, tokens))
-        if wanted(only, "confidence resolve 50 flags"):
+        if selected(only, "confidence resolve 50 flags", False):
             try:
                 ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
-        if wanted(only, "ofrep bulk 50 flags"):
+        if selected(only, "ofrep bulk 50 flags", False):
             try:
                 asyncio.run(create_ofrep_fixture(srv.url, tokens.ofrep_admin))
                 ids["ofrep"] = "made"
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} ofrep bulk: {exc}")
-        scenarios = [s for s in segmux_scenarios(tokens, ids, members) if wanted(only, s.name)]
+        keys = make_update_keys(run, backend, srv.url, writes.segmux_writes(tokens.writes), only)
+        scenarios = [
+            s
+            for s in segmux_scenarios(tokens, ids, members, keys)
+            if selected(only, s.name, is_write(s))
+        ]
         bodies = run.bodies.setdefault(backend, {})
         working = []
         for sc in scenarios:
@@ -420,23 +437,37 @@ def floor_for(run: Run, backend: str, scenarios: list[Scenario]) -> Iterator[pro
         yield srv
 
 
-def wanted(only: str | None, name: str) -> bool:
-    """Whether ``--only`` (substrings, comma-separated; none: everything) selects ``name``."""
-    return not only or any(part and part in name for part in only.split(","))
+def make_update_keys(
+    run: Run, backend: str, url: str, dialect_writes: list[writes.Write], only: str | None
+) -> dict[str, tuple[str, ...]]:
+    """Per dialect whose update scenario is selected, the segments it will cycle over."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for w in dialect_writes:
+        if not selected(only, f"{w.dialect} update", True):
+            continue
+        try:
+            keys[w.dialect] = asyncio.run(writes.make_keys(url, w))
+        except (RuntimeError, httpx.HTTPError, KeyError) as exc:  # others' work in progress
+            run.notes.append(f"- NOT MEASURED {backend} {w.dialect} update: {exc}")
+            log(f"{backend} {w.dialect} update: {exc}")
+    return keys
 
 
 def bench_unleash(run: Run, ref: UnleashRef, only: str | None = None) -> None:
     srv = ref.wait()
     server = procs.Server(url=srv.url, pid=srv.pid, health="/health")
+    keys = make_update_keys(run, "unleash", srv.url, writes.unleash_writes(srv.admin_token), only)
     scenarios = [
         s
-        for s in unleash_scenarios(srv.admin_token, srv.client_token, srv.frontend_token)
-        if wanted(only, s.name)
+        for s in unleash_scenarios(srv.admin_token, srv.client_token, srv.frontend_token, keys)
+        if selected(only, s.name, is_write(s))
     ]
     for sc in scenarios:
         r = asyncio.run(probe(srv.url, sc.request))
-        if r.status_code != 200:
+        if r.status_code not in sc.ok:
             raise RuntimeError(f"unleash-server {sc.name}: {r.status_code} {r.text[:300]}")
+        if is_write(sc):
+            continue
         n = len(r.json().get("segments", []))
         run.notes.append(f"- unleash-server {sc.name}: {len(r.content):,} bytes, {n} segments")
     measure_all(run, server, scenarios, target="unleash", backend="-", workers=1)
@@ -460,7 +491,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--workers", type=int, default=env_int("BENCH_WORKERS", 1))
     p.add_argument(
-        "--only", help="only scenarios whose name contains this (or any of several: a,b)"
+        "--only",
+        help="only scenarios whose name contains this (or any of several: a,b); "
+        "`writes`: every create and update",
     )
     p.add_argument("--no-unleash", action="store_true")
     p.add_argument("--no-floor", action="store_true")
@@ -565,7 +598,7 @@ def compare_workers(args: argparse.Namespace) -> None:
                     srv,
                     tokens,
                     members,
-                    lambda sc: wanted(args.only, sc.name) and "create" not in sc.name,
+                    lambda sc: selected(args.only, sc.name, False) and not is_write(sc),
                     target="segmux",
                     backend=f"pg-w{workers}",
                     workers=workers,
@@ -619,7 +652,9 @@ def compare_metrics(args: argparse.Namespace) -> None:
                             srv,
                             tokens,
                             members,
-                            lambda sc: sc.name.endswith(" list") and wanted(args.only, sc.name),
+                            lambda sc: (
+                                sc.name.endswith(" list") and selected(args.only, sc.name, False)
+                            ),
                             target=f"metrics-{mode}",
                             backend=backend,
                             workers=args.workers,

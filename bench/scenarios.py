@@ -17,7 +17,8 @@ import httpx
 from bench.fixtures import EVAL_CONTEXT, SANDBOX, Tokens
 from bench.ofrep import ofrep_bulk_request
 from bench.resolve import resolve_request
-from bench.wrk import INSTANCE, PLACEHOLDER, Request
+from bench.writes import Write, segmux_writes, unleash_writes, with_keys
+from bench.wrk import INSTANCE, KEY, PLACEHOLDER, Request
 
 ADOBE = "/data/core/ups/segment/definitions"
 UNLEASH_SPEC = {"Unleash-Client-Spec": "5.2.0"}  # what current SDKs send: segments by reference
@@ -89,19 +90,7 @@ def _adobe(token: str) -> dict[str, str]:
     }
 
 
-def _adobe_writes(token: str) -> dict[str, str]:
-    return {**_adobe(token), "x-gw-ims-org-id": "writes@AdobeOrg"}
-
-
 JSON = {"Content-Type": "application/json"}
-CONFIDENCE_SE = {
-    "criteria": {
-        "se": {
-            "attribute": {"attributeName": "country", "eqRule": {"value": {"stringValue": "SE"}}}
-        }
-    },
-    "expression": {"ref": "se"},
-}
 
 
 def _first(doc: Any, *keys: str | int) -> Any:
@@ -134,89 +123,43 @@ async def discover(base: str, tokens: Tokens) -> dict[str, str]:
     return paths
 
 
-def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> list[Scenario]:
-    a, w = tokens.admin, tokens.writes
+def write_scenarios(
+    writes: list[Write], update_keys: dict[str, tuple[str, ...]] | None
+) -> list[Scenario]:
+    """Each write's create, and its update where keys were made for it."""
+    out = []
+    for w in writes:
+        out.append(Scenario(f"{w.dialect} create", w.create, "writes", w.created))
+        keys = (update_keys or {}).get(w.dialect)
+        if keys:
+            out.append(
+                Scenario(f"{w.dialect} update", with_keys(w.update, keys), "writes", w.updated)
+            )
+    return out
+
+
+def is_write(sc: Scenario) -> bool:
+    return sc.fixture == "writes"
+
+
+def selected(only: str | None, name: str, write: bool) -> bool:
+    """``--only``: substrings of the scenario's name, comma-separated (any of them selects it);
+    ``writes`` selects every write."""
+    return not only or any(
+        part and (part in name or (part == "writes" and write)) for part in only.split(",")
+    )
+
+
+def segmux_scenarios(
+    tokens: Tokens,
+    ids: dict[str, str],
+    members_path: str,
+    update_keys: dict[str, tuple[str, ...]] | None = None,
+) -> list[Scenario]:
+    """``update_keys``: per dialect, the segments its update scenario cycles over (no update
+    scenario without them)."""
+    a = tokens.admin
     un = {"Authorization": a}
-    n = PLACEHOLDER
-    creates = [
-        Scenario(
-            "unleash create",
-            Request(
-                "POST",
-                "/api/admin/segments",
-                {"Authorization": w, **JSON},
-                json.dumps(
-                    {
-                        "name": n,
-                        "constraints": [
-                            {"contextName": "userId", "operator": "IN", "values": ["u1", "u2"]}
-                        ],
-                    }
-                ),
-            ),
-            "writes",
-            (201,),
-        ),
-        Scenario(
-            "adobe create",
-            Request(
-                "POST",
-                ADOBE,
-                {**_adobe_writes(w), **JSON},
-                json.dumps(
-                    {
-                        "name": n,
-                        "schema": {"name": "_xdm.context.profile"},
-                        "ttlInDays": 60,
-                        "expression": {
-                            "type": "PQL",
-                            "format": "pql/text",
-                            "value": 'workAddress.country = "US"',
-                        },
-                    }
-                ),
-            ),
-            "writes",
-        ),
-        Scenario(
-            "confidence create",
-            Request(
-                "POST",
-                "/v1/segments",
-                {**_bearer(w), **JSON},
-                json.dumps({"displayName": n, "targeting": CONFIDENCE_SE}),
-            ),
-            "writes",
-        ),
-        Scenario(
-            "v23 create",
-            Request(
-                "POST",
-                "/v2.3/data/segments",
-                {**_bearer(w), **JSON, "Accept": "application/json"},
-                json.dumps({"name": n}),
-            ),
-            "writes",
-            (200, 201),
-        ),
-        Scenario(
-            "hal create",
-            Request(
-                "POST",
-                f"/{SANDBOX}/individual-segments",
-                {**_bearer(w), **JSON},
-                json.dumps(
-                    {
-                        "name": n,
-                        "segmentType": "DYNAMIC",
-                        "filter": "demographics/age/value eq '30'",
-                    }
-                ),
-            ),
-            "writes",
-            (200, 201),
-        ),
-    ]
     return [
         Scenario(
             "unleash list", Request("GET", "/api/admin/segments", un), "A", one_connection=True
@@ -271,7 +214,7 @@ def segmux_scenarios(tokens: Tokens, ids: dict[str, str], members_path: str) -> 
             "B",
             one_connection=True,
         ),
-        *creates,
+        *write_scenarios(segmux_writes(tokens.writes), update_keys),
     ]
 
 
@@ -287,7 +230,12 @@ def frontend_scenario(token: str) -> Scenario:
     )
 
 
-def unleash_scenarios(admin: str, client: str, frontend: str) -> list[Scenario]:
+def unleash_scenarios(
+    admin: str,
+    client: str,
+    frontend: str,
+    update_keys: dict[str, tuple[str, ...]] | None = None,
+) -> list[Scenario]:
     """The real Unleash server's side of the Unleash scenarios (same names, to pair them)."""
     return [
         frontend_scenario(frontend),
@@ -298,6 +246,7 @@ def unleash_scenarios(admin: str, client: str, frontend: str) -> list[Scenario]:
             one_connection=True,
         ),
         *client_features_scenarios(client),
+        *write_scenarios(unleash_writes(admin), update_keys),
     ]
 
 
@@ -322,12 +271,17 @@ def fixture_b_requests(tokens: Tokens) -> list[Request]:
 
 
 async def probe(base: str, req: Request) -> httpx.Response:
-    """One request as wrk will send it (the placeholder filled with a unique name)."""
-    body = req.body.replace(PLACEHOLDER, f"probe-{uuid.uuid4().hex[:12]}") if req.body else None
+    """One request as wrk will send it (the placeholders filled with a unique name and the
+    first key)."""
+    name = f"probe-{uuid.uuid4().hex[:12]}"
+    body = req.body.replace(PLACEHOLDER, name) if req.body else None
+    path = req.path.replace(PLACEHOLDER, name)
+    if req.keys:
+        path = path.replace(KEY, req.keys[0])
     async with httpx.AsyncClient(base_url=base, timeout=120) as c:
         return await c.request(
             req.method,
-            req.path,
+            path,
             headers=req.headers,
             content=body.encode() if body is not None else None,
         )

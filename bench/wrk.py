@@ -7,7 +7,9 @@ prefix>-<thread>-<counter>``, so creates never collide on a unique name and per-
 (``?userId=@N@``) never repeat one (wrk gives each thread its own Lua state, hence the thread
 number set in ``setup``). A header's value may also hold ``@I@``, the number (five digits) of
 one of :data:`INSTANCES` SDK instances, each request taking the next one round (a fleet of
-SDKs, each sending its own instance and connection id).
+SDKs, each sending its own instance and connection id). A path may hold ``@K@``: each request
+takes the next of the request's ``keys`` (the ids of segments made before the run), so updates
+cycle over existing segments, the threads starting apart.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 PLACEHOLDER = "@N@"
 INSTANCE = "@I@"
+KEY = "@K@"
 INSTANCES = 10_000
 MARK = "BENCHJSON "
 
@@ -31,6 +34,7 @@ class Request:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    keys: tuple[str, ...] = ()  # what ``@K@`` in the path cycles over
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,11 @@ def lua_script(req: Request) -> str:
         lines.append(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}")
     lines.append(f"local path = {_lua_string(req.path)}")
     varying = {k: v for k, v in req.headers.items() if _varies(v)}
+    if KEY in req.path and not req.keys:
+        raise ValueError(f"{req.path}: {KEY} with no keys to cycle over")
     dynamic = (
         PLACEHOLDER in req.path
+        or KEY in req.path
         or (req.body is not None and PLACEHOLDER in req.body)
         or bool(varying)
     )
@@ -82,6 +89,7 @@ end
         lines.append(f"local template = {_lua_string(req.body) if req.body is not None else 'nil'}")
         lines.append(f"local prefix = {_lua_string(uuid.uuid4().hex[:8])}")
         lines.append(f"local instances = {INSTANCES}")
+        lines.append("local keys = {" + ", ".join(_lua_string(k) for k in req.keys) + "}")
         lines.append("local varying = {")
         for k, v in varying.items():
             lines.append(f"  [ {_lua_string(k)} ] = {_lua_string(v)},")
@@ -94,6 +102,9 @@ function request()
   local name = prefix .. "-" .. tostring(tid) .. "-" .. tostring(counter)
   local instance = string.format("%05d", math.floor((counter + tid * instances / 2) % instances))
   local target = path:gsub("@N@", name)
+  if #keys > 0 then
+    target = target:gsub("@K@", keys[(counter + tid * math.floor(#keys / 2)) % #keys + 1])
+  end
   local body = nil
   if template ~= nil then body = template:gsub("@N@", name) end
   local headers = nil

@@ -3,7 +3,8 @@
 Every store and dialect test runs on both backends: ``store`` is parametrised over SQLite (a
 fresh file per test, copied from one migrated once per session) and PostgreSQL (one database
 per session, copied from a migrated template, emptied as each module and each test using
-``store`` starts, by DELETEs from the tables that hold rows).
+``store`` starts, by DELETEs from the tables that hold rows; each test's store is its own, over
+the session's pool of warm connections). Tests and fixtures share one event loop per session.
 
 Tests that start something outside the test's own calls get the ``live`` marker, so that
 ``pytest -m "not live"`` is the fast inner loop and ``pytest -m live`` the rest: a real

@@ -125,6 +125,22 @@ class PostgresStore(RevisionSql, SqlStore):
         of one migrated template, and the migration's lock and CREATE OR REPLACE of every
         function was most of an open's cost)."""
         limits = limits or StoreLimits()
+        pool = await cls.create_pool(url, limits, min_size=min_size, max_size=max_size)
+        store = cls(url, pool, limits)
+        if migrate:
+            try:
+                await store.migrate()
+            except BaseException:
+                await pool.close()
+                raise
+        return store
+
+    @staticmethod
+    async def create_pool(
+        url: str, limits: StoreLimits, *, min_size: int = 1, max_size: int | None = None
+    ) -> asyncpg.Pool:
+        """The pool ``open`` gives a store (the tests share one between the stores of a
+        session's tests, so it is made here and nowhere else)."""
         # JIT compiles for 100+ ms whenever a plan's cost estimate is high, which the segment
         # predicates' set-returning JSON functions make it (estimated 1,000 rows each): off, as
         # for most OLTP workloads. The statement timeout is a setting of the pooled sessions
@@ -132,7 +148,7 @@ class PostgresStore(RevisionSql, SqlStore):
         # pooled and keeps none, so waiting for notifications is never cut off.
         settings = {"jit": "off", "statement_timeout": str(limits.statement_timeout_ms)}
         try:
-            pool = await asyncpg.create_pool(
+            return await asyncpg.create_pool(
                 url,
                 min_size=min_size,
                 max_size=max_size or limits.pool_size,
@@ -143,14 +159,6 @@ class PostgresStore(RevisionSql, SqlStore):
             )
         except (*_CONNECTION_ERRORS, *_TRANSIENT_ERRORS) as exc:
             raise Unavailable(f"cannot connect to PostgreSQL: {exc}") from exc
-        store = cls(url, pool, limits)
-        if migrate:
-            try:
-                await store.migrate()
-            except BaseException:
-                await pool.close()
-                raise
-        return store
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations, then (re)create the predicates' SQL functions

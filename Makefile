@@ -94,16 +94,26 @@ fuzz: $(VENV)/.test-installed
 	  $(BIN)/pytest tests/contract tests/fuzz tests/security -q -p no:cacheprovider
 
 # Figures go to bench/RESULTS.md (bench.run --write-results regenerates its section), with the
-# machine and the commit; never into tests. bench.run: segmux serve on SQLite and PostgreSQL
-# under wrk, with the framework floor and the real unleash-server; BENCH_RUNS, BENCH_DURATION
-# (s per wrk run), BENCH_WORKERS; JSON in bench/out/. ~6 minutes on 2 cores.
-# make bench drives the load with Debian's wrk.
+# machine and the commit; never into tests. make bench: the condition language and the
+# evaluation engines in process; bench.run: segmux serve on SQLite and PostgreSQL under wrk,
+# every scenario paired with the framework floor, then the real unleash-server, BENCH_RUNS (3)
+# times, pooled as medians (BENCH_DURATION: s per wrk run; BENCH_WORKERS; JSON in bench/out/);
+# then where a per-user request's CPU goes (py-spy: the frontend API, a user every feature is
+# off for and one they are all on for, and Confidence's resolve of 50 flags). ~30 minutes on
+# 2 cores. BENCH_ARGS="--runs 1" for a quick look. make bench drives the load with Debian's wrk.
+BENCH_RUNS ?= 3
+BENCH_ARGS ?= --write-results
 wrk:
 	$(call debian_tool,wrk,wrk,make bench)
 
 bench: $(VENV)/.test-installed wrk
 	$(BIN)/python -m bench.expr
-	BENCH_FROM_MAKE=1 $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.engine
+	BENCH_FROM_MAKE=1 BENCH_RUNS=$(BENCH_RUNS) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.frontend_profile
+	$(BIN)/python -m bench.frontend_profile --all-on
+	$(BIN)/python -m bench.profile --scenario "confidence resolve 50 flags" --segments 100 \
+	  --individuals 100
 	$(if $(BENCH_NOISY),BENCH_FROM_MAKE=1 $(BIN)/python -m bench.noisy $(NOISY_ARGS))
 
 # Per-query detail of the HAL members page (4 selectivities, statements per request), in process.

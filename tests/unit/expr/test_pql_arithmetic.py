@@ -6,22 +6,19 @@ false, never a guess). PostgreSQL: the properties in ``tests/store/test_expr_sql
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from core.errors import Invalid, NotExpressible
 from core.expr.ast import Arith, Lit
-from core.expr.evaluate import compile_expr
 from core.expr.odata import render_odata
 from core.expr.pql import parse_pql
 from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
-from core.expr.sql import register_sqlite_functions, to_sql
 from core.expr.unleash import render_constraints
+from tests.unit.expr.agree import evaluator_and_sqlite_agree
 
 
 def n(value: float) -> Lit:
@@ -78,23 +75,12 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lite() -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(":memory:")
-    register_sqlite_functions(conn)
-    yield conn
-    conn.close()
-
-
 @pytest.mark.parametrize(("text", "context", "expected"), CASES)
 def test_evaluator_and_sqlite_agree(
     lite: sqlite3.Connection, text: str, context: dict[str, Any], expected: bool
 ) -> None:
     expr = parse_pql(text)
-    assert compile_expr(expr)(context) is expected
-    sql, params = to_sql(expr, "sqlite", column="a")
-    row = lite.execute(f"SELECT {sql} FROM (SELECT ? AS a)", [*params, json.dumps(context)])
-    assert bool(row.fetchone()[0]) is expected, sql
+    evaluator_and_sqlite_agree(lite, expr, context, expected)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,7 @@ Evaluator = SQL on both backends: ``tests/store/test_expr_sql.py`` draws these a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,9 +23,9 @@ from core.expr.odata import render_odata
 from core.expr.pql import parse_pql
 from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
-from core.expr.sql import register_sqlite_functions, to_sql
 from core.expr.unleash import render_constraints
 from tests.examples import examples
+from tests.unit.expr.agree import evaluator_and_sqlite_agree
 from tests.unit.expr.relative_strategies import relative_atoms
 
 S = ("product", "saleDate")
@@ -128,14 +126,6 @@ CASES: list[tuple[str, Any, bool]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lite() -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(":memory:")
-    register_sqlite_functions(conn)
-    yield conn
-    conn.close()
-
-
 @pytest.mark.parametrize(("text", "value", "expected"), CASES)
 def test_periods_at_a_frozen_instant(
     lite: sqlite3.Connection, text: str, value: Any, expected: bool
@@ -143,10 +133,7 @@ def test_periods_at_a_frozen_instant(
     context = {"a": value}
     expr = normalize(parse_pql(text))
     with clock.one_clock(NOW):
-        assert compile_expr(expr)(context) is expected
-        sql, params = to_sql(expr, "sqlite", column="a")
-    row = lite.execute(f"SELECT {sql} FROM (SELECT ? AS a)", [*params, json.dumps(context)])
-    assert bool(row.fetchone()[0]) is expected, sql
+        evaluator_and_sqlite_agree(lite, expr, context, expected)
 
 
 def test_a_compiled_condition_follows_the_clock_of_each_call() -> None:

@@ -5,9 +5,7 @@ what the other languages say."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,8 +18,8 @@ from core.expr.odata import render_odata
 from core.expr.pql import parse_pql
 from core.expr.pql_render import render_pql
 from core.expr.pqljson import parse_pqljson, render_pqljson
-from core.expr.sql import register_sqlite_functions, to_sql
 from core.expr.unleash import render_constraints
+from tests.unit.expr.agree import evaluator_and_sqlite_agree
 
 H, W = ("homeAddress", "stateProvince"), ("workAddress", "stateProvince")
 
@@ -72,23 +70,12 @@ EVALUATED: list[tuple[str, dict[str, Any], bool]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lite() -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(":memory:")
-    register_sqlite_functions(conn)
-    yield conn
-    conn.close()
-
-
 @pytest.mark.parametrize(("text", "context", "expected"), EVALUATED)
 def test_evaluates_and_sqlite_agrees(
     lite: sqlite3.Connection, text: str, context: dict[str, Any], expected: bool
 ) -> None:
     expr = normalize(parse_pql(text))
-    assert compile_expr(expr)(context) is expected
-    sql, params = to_sql(expr, "sqlite", column="a")
-    row = lite.execute(f"SELECT {sql} FROM (SELECT ? AS a)", [*params, json.dumps(context)])
-    assert bool(row.fetchone()[0]) is expected, sql
+    evaluator_and_sqlite_agree(lite, expr, context, expected)
 
 
 def test_long_lists_are_compared_in_linear_time() -> None:
@@ -128,10 +115,7 @@ def test_remainder_evaluates_and_sqlite_agrees(
 ) -> None:
     expr = normalize(parse_pql("person.age % 5 = 0"))
     assert expr == Mod(("person", "age"), 5, "eq", Lit("number", 0))
-    assert compile_expr(expr)(context) is expected
-    sql, params = to_sql(expr, "sqlite", column="a")
-    row = lite.execute(f"SELECT {sql} FROM (SELECT ? AS a)", [*params, json.dumps(context)])
-    assert bool(row.fetchone()[0]) is expected, sql
+    evaluator_and_sqlite_agree(lite, expr, context, expected)
 
 
 def test_remainder_has_the_sign_of_the_dividend() -> None:

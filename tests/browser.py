@@ -1,6 +1,6 @@
 """What the browser tests share: vendors' browser SDKs installed from npm into ``.cache/``, a small
 web server standing for the application's own (another origin than the gateway's), and the
-Chromium flags for pages whose SDKs poll.
+Chromium flags for pages whose SDKs poll, and a gateway that lets that server's pages call it.
 
 ``npm_install`` installs pinned versions once into ``.cache/<name>/`` (gitignored) and again only
 when a version there differs; without npm it skips on a laptop and fails under ``CI=true``.
@@ -19,6 +19,7 @@ from typing import Any
 
 from tests import pg
 from tests.live import free_port
+from tests.reliability.procs import Gateway
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache"
@@ -89,3 +90,19 @@ def serve_pages(files: Mapping[str, tuple[bytes, str]]) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def gateway_for_pages(pages: int, where: Path) -> Iterator[Gateway]:
+    """``segmux serve`` on SQLite under ``where``, allowing CORS from the page server on port
+    ``pages`` only (as the browser names it: 127.0.0.1; the same page reached as localhost is
+    another origin, which must be refused). One backend: a page talks HTTP only, and the APIs'
+    store behaviour on both backends has tests of its own. The access log (``info``) shows
+    what the gateway answered, before the browser's cache turns a 304 back into the 200 it
+    holds."""
+    env = {"SEGMUX_CORS_ORIGINS": f"http://127.0.0.1:{pages}", "SEGMUX_LOG_LEVEL": "info"}
+    g = Gateway(f"sqlite:///{where}/segmux.db", where, env=env).start()
+    try:
+        yield g
+    finally:
+        g.stop()

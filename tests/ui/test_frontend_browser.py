@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import POLLING_ARGS, npm_install, serve_pages
+from tests.browser import POLLING_ARGS, gateway_for_pages, npm_install, serve_pages
 from tests.reliability.procs import ADMIN_TOKEN, Gateway
 from tests.ui.test_ui import CHROMIUM_ARGS, chromium
 
@@ -79,19 +79,9 @@ def pages() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def gateway(pages: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    # One backend: the page talks HTTP only; the frontend API's store behaviour on both backends
-    # is covered by tests/dialects/unleash/test_frontend.py.
-    where = tmp_path_factory.mktemp("frontend-browser")
-    # Only the page's origin as the browser names it (127.0.0.1); the same page reached as
-    # localhost is another origin, which must be refused.
-    # The access log (info) shows what the gateway answered, before the browser's cache turns a
-    # 304 back into the 200 it holds.
-    env = {"SEGMUX_CORS_ORIGINS": f"http://127.0.0.1:{pages}", "SEGMUX_LOG_LEVEL": "info"}
-    g = Gateway(f"sqlite:///{where}/segmux.db", where, env=env).start()
-    try:
+    # The frontend API's store behaviour on both backends: tests/dialects/unleash/test_frontend.py.
+    with gateway_for_pages(pages, tmp_path_factory.mktemp("frontend-browser")) as g:
         yield g
-    finally:
-        g.stop()
 
 
 def frontend_token(gateway: Gateway) -> str:

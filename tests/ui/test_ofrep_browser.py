@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import POLLING_ARGS, npm_install, serve_pages
+from tests.browser import POLLING_ARGS, gateway_for_pages, npm_install, serve_pages
 from tests.reliability.procs import ADMIN_TOKEN, Gateway
 from tests.sdk.ofrep_flags import BIG, DEV, FEATURES, SMALL, Seeded, ok, seed, token
 from tests.ui.test_ui import CHROMIUM_ARGS, chromium
@@ -118,16 +118,9 @@ def pages() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def gateway(pages: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    # One backend: the page talks HTTP only; OFREP's store behaviour on both backends is covered
-    # by tests/sdk/test_ofrep_sdk.py and tests/dialects/ofrep.
-    where = tmp_path_factory.mktemp("ofrep-browser")
-    # The access log (info) shows what the gateway answered each poll.
-    env = {"SEGMUX_CORS_ORIGINS": f"http://127.0.0.1:{pages}", "SEGMUX_LOG_LEVEL": "info"}
-    g = Gateway(f"sqlite:///{where}/segmux.db", where, env=env).start()
-    try:
+    # OFREP's store behaviour on both backends: tests/sdk/test_ofrep_sdk.py, tests/dialects/ofrep.
+    with gateway_for_pages(pages, tmp_path_factory.mktemp("ofrep-browser")) as g:
         yield g
-    finally:
-        g.stop()
 
 
 def bulk_statuses(gateway: Gateway) -> list[int]:

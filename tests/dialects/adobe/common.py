@@ -75,6 +75,17 @@ async def create(
     return created
 
 
+async def evaluate(client: httpx.AsyncClient, token: str, ids: list[str], ctx: Any) -> Any:
+    """segmux's evaluate of ``ids`` for one context: each id's answer."""
+    r = await client.post(
+        "/segmux/v1/evaluate",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"context": ctx, "segments": ids},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
 def service_error(r: httpx.Response, status: int) -> str:
     """Assert the UPS error format; return the message."""
     assert r.status_code == status, r.text

@@ -9,23 +9,13 @@ from typing import Any
 
 import httpx
 
-from tests.dialects.adobe.common import DEFS, body, create, headers, service_error
+from tests.dialects.adobe.common import DEFS, body, create, evaluate, headers, service_error
 from tests.dialects.confidence.helpers import BASE, assert_status, auth
 from tests.dialects.confidence.helpers import create as confidence_create
 from tests.dialects.hal.hal import Hal
 from tests.dialects.unleash.helpers import create_feature, strategies_url
 
 US = 'homeAddress.countryCode = "US"'
-
-
-async def evaluate(client: httpx.AsyncClient, token: str, ids: list[str], ctx: Any) -> Any:
-    r = await client.post(
-        "/segmux/v1/evaluate",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"context": ctx, "segments": ids},
-    )
-    assert r.status_code == 200, r.text
-    return r.json()["results"]
 
 
 async def patch(client: httpx.AsyncClient, token: str, made: Any, pql: str) -> httpx.Response:

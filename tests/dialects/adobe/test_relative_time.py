@@ -12,20 +12,10 @@ import httpx
 import pytest
 
 from core import clock
-from tests.dialects.adobe.common import DEFS, create, headers
+from tests.dialects.adobe.common import DEFS, create, evaluate, headers
 
 # The suite's clock: 2024-01-02T03:04:05Z, a Tuesday.
 LAST_WEEK = "product.saleDate occurs last week"
-
-
-async def evaluate(client: httpx.AsyncClient, token: str, ids: list[str], ctx: Any) -> Any:
-    r = await client.post(
-        "/segmux/v1/evaluate",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"context": ctx, "segments": ids},
-    )
-    assert r.status_code == 200, r.text
-    return r.json()["results"]
 
 
 def sold(when: str) -> dict[str, Any]:

@@ -134,15 +134,26 @@ class CompiledFeature:
             name=name, enabled=True, impression_data=impression_data, variant=DISABLED_ON
         )
 
-    def evaluate(self, p: Prepared) -> FeatureAnswer:
+    def _deciding(self, p: Prepared) -> tuple[Variants | None, Why] | None:
+        """Unleash's one rule of which strategy decides, for :meth:`evaluate` and
+        :meth:`explain` alike: none when the feature is off (disabled, or no strategy matches),
+        else the variants that apply and why: a feature without strategies is on for everyone,
+        otherwise the first strategy that matches, in order, with its own variants if it has
+        any."""
         if not self.enabled:
-            return self.off
+            return None
         if not self.strategies:
-            return self._on(self.variants, p)
+            return self.variants, "static"
         for strategy in self.strategies:
             if strategy.matches(p):
-                return self._on(strategy.variants or self.variants, p)
-        return self.off
+                return strategy.variants or self.variants, strategy.why
+        return None
+
+    def evaluate(self, p: Prepared) -> FeatureAnswer:
+        deciding = self._deciding(p)
+        if deciding is None:
+            return self.off
+        return self._on(deciding[0], p)
 
     def _on(self, variants: Variants | None, p: Prepared) -> FeatureAnswer:
         if variants is None:
@@ -155,18 +166,14 @@ class CompiledFeature:
         )
 
     def explain(self, p: Prepared) -> tuple[FeatureAnswer, Why]:
-        """:meth:`evaluate`'s answer (the same steps) and why it is so."""
-        if not self.enabled:
-            return self.off, "disabled"
-        if not self.strategies:
-            return self._on_why(self.variants, p, "static")
-        for strategy in self.strategies:
-            if strategy.matches(p):
-                return self._on_why(strategy.variants or self.variants, p, strategy.why)
-        return self.off, "default"
+        """:meth:`evaluate`'s answer and why it is so."""
+        deciding = self._deciding(p)
+        if deciding is None:
+            return self.off, "default" if self.enabled else "disabled"
+        return self._on_why(*deciding, p)
 
     def _on_why(
-        self, variants: Variants | None, p: Prepared, why: Why
+        self, variants: Variants | None, why: Why, p: Prepared
     ) -> tuple[FeatureAnswer, Why]:
         if variants is None:
             return self.on, why

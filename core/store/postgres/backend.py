@@ -88,6 +88,10 @@ class _Tx:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
+    @property
+    def conn(self) -> asyncpg.Connection:
+        return self._conn
+
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         return list(await self._conn.fetch(sql, *args))
 
@@ -195,6 +199,7 @@ class PostgresStore(RevisionSql, SqlStore):
         return schema_status([r["version"] for r in rows], "core.store.postgres")
 
     async def close(self) -> None:
+        await self._stop_counting()
         await self._listener.close()
         await self._pool.close()
 
@@ -239,6 +244,17 @@ class PostgresStore(RevisionSql, SqlStore):
             if mapped is None:
                 raise
             raise mapped from exc
+
+    @asynccontextmanager
+    async def _read_for(self, timeout_ms: int) -> AsyncIterator[_Tx]:
+        # REPEATABLE READ: the statements see one snapshot (a revision and the count taken at
+        # it); the timeout is the transaction's own, the pooled session keeps its setting.
+        async with (
+            self._read() as tx,
+            tx.conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await tx.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+            yield tx
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Tx]:

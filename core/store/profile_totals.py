@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import NamedTuple
 
 from core.bounded import ENTRY_OVERHEAD, MB, Bounded
-from core.errors import CoreError, Unavailable
+from core.errors import ConditionTooCostly, Unavailable
 
 _MAX_ENTRIES = 1_000
 _MAX_BYTES = 16 * MB
@@ -101,7 +101,7 @@ class TotalCounts:
         self._limit = running
         self._places = asyncio.Semaphore(at_once)
         self._running: dict[Hashable, asyncio.Task[Counted]] = {}
-        self._refused: Bounded[Hashable, tuple[int, CoreError]] = Bounded(
+        self._refused: Bounded[Hashable, tuple[int, ConditionTooCostly]] = Bounded(
             capacity=_MAX_ENTRIES, max_bytes=_MAX_BYTES
         )
         self._outside: Bounded[Hashable, bool] = Bounded(
@@ -138,12 +138,15 @@ class TotalCounts:
         async with self._places:
             return await count()
 
-    def refused(self, key: Hashable, revision: int) -> CoreError | None:
-        """What refused ``key``'s count at ``revision``, if it was refused."""
+    def refused(self, key: Hashable, revision: int) -> ConditionTooCostly | None:
+        """What refused ``key``'s count at ``revision``, if it was refused (a new error each
+        time: one raised again and again would pile up tracebacks)."""
         found = self._refused.get(key)
-        return found[1] if found is not None and found[0] == revision else None
+        if found is None or found[0] != revision:
+            return None
+        return ConditionTooCostly(found[1].field, found[1].reason)
 
-    def refuse(self, key: Hashable, revision: int, error: CoreError) -> None:
+    def refuse(self, key: Hashable, revision: int, error: ConditionTooCostly) -> None:
         self._refused.put(key, (revision, error), len(repr(key)) + ENTRY_OVERHEAD)
 
     async def close(self) -> None:

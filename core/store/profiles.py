@@ -314,7 +314,7 @@ class ProfileSql(SqlBase):
         budget = self.limits.count_budget_ms
         revision: int | None = None
         try:
-            async with self._read_for(budget) as tx:
+            async with self._read_for_count(budget) as tx:
                 found = await tx.fetchrow(
                     "SELECT revision, individuals FROM profile_revisions "
                     "WHERE tenant = $1 AND sandbox = $2",
@@ -341,7 +341,7 @@ class ProfileSql(SqlBase):
         self._page_totals.put(key, counted)
         return counted
 
-    def _read_for(self, timeout_ms: int) -> AbstractAsyncContextManager[Tx]:
+    def _read_for_count(self, timeout_ms: int) -> AbstractAsyncContextManager[Tx]:
         """A read whose statements share one snapshot and may each run ``timeout_ms`` (0:
         unbounded) whatever the statement timeout: PostgreSQL's, for the counts outside a
         request (SQLite counts in the page's own statement)."""

@@ -64,6 +64,8 @@ SELECTIVE = ("age 30 (2%)", "Madrid and 30-39 (~2.5%)", "rare: one in 10,000")
 ones (a quarter of everyone) are measured and reported beside them."""
 COLUMNS = ["tenant", "sandbox", "identifier", "attributes", "created_at", "updated_at", "version"]
 START, END = "<!-- bench:scale:start -->", "<!-- bench:scale:end -->"
+COUNT_OUTSIDE = "SELECT count(*) AS total_count"
+"""How the store's count outside a request begins (``core.store.profiles``)."""
 
 
 def log(msg: str) -> None:
@@ -181,8 +183,11 @@ async def explain(url: str, sql: str, args: tuple[Any, ...], *, analyze: bool = 
     """The statement's plan; ``analyze`` runs it (a statement the store's timeout cut off is
     only planned: running it would take as long again, for a plan the shape already tells)."""
     # the store's own session settings (core.store.postgres.backend): JIT off, else the plan
-    # would show a compile the pages never pay
-    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
+    # would show a compile the pages never pay; a count outside a request has its work_mem
+    settings = {"jit": "off"}
+    if sql.startswith(COUNT_OUTSIDE):
+        settings["work_mem"] = pg_backend._COUNT_WORK_MEM
+    conn = await asyncpg.connect(url, server_settings=settings)
     try:
         how = "(ANALYZE, BUFFERS)" if analyze else ""
         rows = await conn.fetch(f"EXPLAIN {how} {sql}", *args)
@@ -208,7 +213,7 @@ class Recorder:
 
     def counted(self) -> tuple[str, tuple[Any, ...]] | None:
         """The last count made outside a request (``core.store.profile_totals``), if any."""
-        found = [(s, a) for s, a in self.seen if s.startswith("SELECT count(*) AS total_count")]
+        found = [(s, a) for s, a in self.seen if s.startswith(COUNT_OUTSIDE)]
         return found[-1] if found else None
 
     def __enter__(self) -> Recorder:

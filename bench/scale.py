@@ -429,7 +429,7 @@ async def admin_version() -> str:
 
 
 def _waited(ms: float, retries: int | None) -> str:
-    return f"{ms:,.1f}" + (f" (after {retries} 503s)" if retries else "")
+    return f"{ms:,.1f}" + (f" ({retries}× 503)" if retries else "")  # noqa: RUF001
 
 
 def _row(r: dict[str, Any]) -> str:
@@ -476,7 +476,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{doc.get('count_timeout_ms', 0):,} ms (`segmux serve`'s). A first or cold page whose "
         "count does not fit in the statement timeout is answered 503 + Retry-After while the "
         "count goes on outside the request, and asked again as a client would: its time is "
-        "until the 200, the 503s before it in brackets (cold: over all its requests). Target: "
+        "until the answer, the 503s before it in brackets (cold: over all its requests). Target: "
         "warm p50 ≤ 20 ms for the selective filters.",
         "",
         "| segment | selective | members | first page ms | warm p50 ms | warm p99 ms "

@@ -85,6 +85,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout_ms: int = 5000
     """``SEGMUX_STATEMENT_TIMEOUT_MS``: the longest one database statement of a request may
     run (0: unbounded). A members query cut off is the condition's fault: a 400 saying so."""
+    count_timeout_ms: int = 60_000
+    """``SEGMUX_COUNT_TIMEOUT_MS``: the longest the count of a members page's total may run
+    when it does not fit in the statement timeout (PostgreSQL): it goes on outside the request,
+    whose page is answered 503 + Retry-After until the total exists; past this, the condition's
+    400 (0: unbounded)."""
     metrics: str = "public"
     """``SEGMUX_METRICS``: who may read ``/metrics`` (``gateway.metrics``): ``off`` (not
     served), ``public`` (anyone: the labels hold no tenant's data; SDK names are folded) or a
@@ -96,6 +101,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def store_limits(self) -> StoreLimits:
         return StoreLimits(
             statement_timeout_ms=self.statement_timeout_ms,
+            count_timeout_ms=self.count_timeout_ms,
             tenant_concurrency=self.tenant_db_concurrency,
         )
 
@@ -138,6 +144,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 get("STATEMENT_TIMEOUT_MS", d.statement_timeout_ms),
                 "SEGMUX_STATEMENT_TIMEOUT_MS",
                 least=0,
+            ),
+            count_timeout_ms=_whole(
+                get("COUNT_TIMEOUT_MS", d.count_timeout_ms), "SEGMUX_COUNT_TIMEOUT_MS", least=0
             ),
             tenant_db_concurrency=_whole(
                 get("TENANT_DB_CONCURRENCY", d.tenant_db_concurrency),

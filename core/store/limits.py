@@ -3,6 +3,9 @@
 * ``statement_timeout_ms``: the longest one statement may run (PostgreSQL's
   ``statement_timeout`` on every pooled connection; on SQLite, whose engine has none, a progress
   handler interrupts a statement past it). A statement cut off raises ``StatementTimeout``.
+* ``count_timeout_ms``: the longest the count of a page's total may run when it does not fit in a
+  request (PostgreSQL, ``core.store.profile_totals``): it runs outside the request, which waits
+  for it at most ``statement_timeout_ms``.
 * ``tenant_concurrency``: how many store operations of one tenant may hold a connection at once.
   The pool is shared by every tenant; without a cap, one tenant's slow requests could take
   every connection and make the others wait. The tenant is the one the request authenticated as
@@ -26,8 +29,26 @@ class StoreLimits(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout_ms: int = 0
     """The longest a statement may run, in milliseconds; 0: unbounded (the CLI's batch work).
     The gateway sets it from ``SEGMUX_STATEMENT_TIMEOUT_MS``."""
+    count_timeout_ms: int | None = None
+    """The longest the count of a listing's total may run outside a request, in milliseconds;
+    0: unbounded; None: ``statement_timeout_ms`` (no count outside a request). The gateway sets
+    it from ``SEGMUX_COUNT_TIMEOUT_MS``."""
     tenant_concurrency: int = 0
     """Store operations one tenant may run at once; 0: unbounded."""
+
+    @property
+    def count_budget_ms(self) -> int:
+        """``count_timeout_ms`` resolved (0: unbounded)."""
+        return self.statement_timeout_ms if self.count_timeout_ms is None else self.count_timeout_ms
+
+    @property
+    def counts_outside(self) -> bool:
+        """Whether a count may take longer than a request's statement: a count cut off by the
+        statement timeout is then worth running again outside the request."""
+        if self.statement_timeout_ms == 0:
+            return False
+        return self.count_budget_ms == 0 or self.count_budget_ms > self.statement_timeout_ms
+
     pool_size: int = DEFAULT_POOL_SIZE
     """Connections in PostgreSQL's pool (readers on SQLite)."""
 

@@ -6,13 +6,16 @@ Dynamic membership is never stored: a segment's condition is compiled to a predi
 database answers, its total included, however many profiles there are; only a page past the end
 runs a separate count. On PostgreSQL the total is remembered under the sandbox's revision
 (``core.store.profile_totals``): the statement counts only when the individuals or memberships
-changed since the last count, so a page usually reads just its own rows. SQLite carries the
-total on every row (``count(*) OVER ()``).
+changed since the last count, so a page usually reads just its own rows; a count too long for
+the statement timeout goes on outside the request, the page answered "retry" until it ends.
+SQLite carries the total on every row (``count(*) OVER ()``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Hashable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import msgspec
@@ -33,7 +36,7 @@ from core.model import Profile, ProfilePage, ProfileSort, now_us
 from core.store.base import Row, SqlBase, Tx
 from core.store.limits import StoreLimits
 from core.store.profile_keys import has_wide_ints, index_hints
-from core.store.profile_totals import Counted, PageTotals, walks
+from core.store.profile_totals import Counted, PageTotals, TotalCounts, TotalPending, walks
 from core.store.rows import dumps, profile_from_row
 
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
@@ -49,33 +52,51 @@ _MAX_COLUMNS = 200
 """Per statement when many conditions are tested at once: drivers allow 32k parameters, SQLite
 2,000 result columns and 1 MB of SQL text."""
 NOT_STATIC = "memberships can only be stored for a static segment"
+_ATTEMPTS = 3
+"""Reads of a page whose total is counted outside the request: a write between the count and
+the page's read makes the count useless to it (another revision) and a new one is waited for."""
+
+
+async def _wait(task: asyncio.Task[Counted], deadline: float | None) -> None:
+    """Wait for a count outside the request until ``deadline`` (the loop's clock; None: until
+    it ends); past it, the page is answered "retry" and the count goes on."""
+    left = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+    try:
+        await asyncio.wait_for(asyncio.shield(task), left)
+    except TimeoutError:
+        raise TotalPending() from None
 
 
 def _remembered_total(
-    known: Counted | None, source: str, clause: str, first: int
+    known: Counted | None, source: str, clause: str, first: int, *, inline: bool
 ) -> tuple[str, list[Any]]:
     """Select-list SQL for ``total_count``, ``revision`` and ``individuals`` (PostgreSQL): the
     remembered total while the sandbox's revision is the one it was counted at, else a count of
     ``clause`` in the same statement and snapshot (an uncorrelated subquery, run at most once
-    and only when the CASE reaches it). Its two arguments are numbered from ``first + 1``; the
-    clause's own arguments, tenant ($1) and sandbox ($2) first, are the caller's."""
+    and only when the CASE reaches it) if ``inline``, else NULL (the count is made outside the
+    request) but for a sandbox never written to (no revision: nothing to count). Its two
+    arguments are numbered from ``first + 1``; the clause's own arguments, tenant ($1) and
+    sandbox ($2) first, are the caller's."""
     of_sandbox = "FROM profile_revisions r WHERE r.tenant = $1 AND r.sandbox = $2"
+    count = f"(SELECT count(*) FROM {source} WHERE {clause})"
+    if not inline:
+        count = f"CASE WHEN (SELECT r.revision {of_sandbox}) IS NULL THEN {count} END"
     sql = (
         f"CASE WHEN (SELECT r.revision {of_sandbox}) = ${first + 1}::bigint "
         f"THEN ${first + 2}::bigint "
-        f"ELSE (SELECT count(*) FROM {source} WHERE {clause}) END AS total_count, "
+        f"ELSE {count} END AS total_count, "
         f"(SELECT r.revision {of_sandbox}) AS revision, "
         f"(SELECT r.individuals {of_sandbox}) AS individuals"
     )
     return sql, [None, None] if known is None else [known.revision, known.total]
 
 
-def too_costly(exc: StatementTimeout | StatementRefused, limits: StoreLimits) -> ConditionTooCostly:
-    """What a condition's statement cut off (or refused) by the database says to the client:
-    the condition's own cost, which no retry changes."""
+def too_costly(exc: StatementTimeout | StatementRefused, timeout_ms: int) -> ConditionTooCostly:
+    """What a condition's statement cut off after ``timeout_ms`` (or refused) by the database
+    says to the client: the condition's own cost, which no retry changes."""
     if isinstance(exc, StatementTimeout):
         reason = (
-            f"the condition took more than {limits.statement_timeout_ms} ms of database "
+            f"the condition took more than {timeout_ms} ms of database "
             "time to evaluate over the individuals; make it simpler (fewer tests, one "
             "`in` set instead of many alternatives)"
         )
@@ -92,6 +113,7 @@ class ProfileSql(SqlBase):
 
     limits: StoreLimits = StoreLimits()
     _totals: PageTotals | None = None
+    _counting: TotalCounts | None = None
 
     @property
     def sql_dialect(self) -> Dialect:
@@ -215,39 +237,126 @@ class ProfileSql(SqlBase):
             except (StatementTimeout, StatementRefused) as exc:
                 if not where:
                     raise
-                raise too_costly(exc, self.limits) from exc
+                raise too_costly(exc, self.limits.statement_timeout_ms) from exc
         key = (source, clause, repr(args))  # what a remembered total is the count of
-        known = self._page_totals.get(key)
-        page_clause = clause
-        if hints and not sort and member_of is None and walks(known, offset + limit):
-            page_clause = " AND ".join(conditions)
-        total_sql, total_args = _remembered_total(known, source, clause, len(page_args))
-        page_args += total_args
-        n = len(page_args)
-        try:
+        walkable = bool(hints) and not sort and member_of is None
+
+        async def read(known: Counted | None, *, inline: bool) -> tuple[Sequence[Row], Row]:
+            """The page and the row carrying its total (None when not ``inline`` and the
+            revision moved since ``known``)."""
+            page_clause = clause
+            if walkable and walks(known, offset + limit):
+                page_clause = " AND ".join(conditions)
+            n = len(page_args)
+            total_sql, total_args = _remembered_total(known, source, clause, n, inline=inline)
             async with self._read() as tx:
                 rows = await tx.fetch(
                     f"SELECT p.*, {total_sql} FROM {source} WHERE {page_clause} "
-                    f"ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
+                    f"ORDER BY {order} LIMIT ${n + 3} OFFSET ${n + 4}",
                     *page_args,
+                    *total_args,
                     limit,
                     offset,
                 )
-                found = rows[0] if rows else None
-                if found is None:  # a page past the end has no row to carry the total
-                    total_sql, total_args = _remembered_total(known, source, clause, len(args))
-                    found = await tx.fetchrow(f"SELECT {total_sql}", *args, *total_args)
-                    assert found is not None
+                if rows:
+                    return rows, rows[0]
+                # a page past the end has no row to carry the total
+                total_sql, total_args = _remembered_total(
+                    known, source, clause, len(args), inline=inline
+                )
+                found = await tx.fetchrow(f"SELECT {total_sql}", *args, *total_args)
+                assert found is not None
+                return rows, found
+
+        async def count() -> Counted:
+            return await self._count_outside(key, source, clause, args)
+
+        counts = self._total_counts
+        wait = self.limits.statement_timeout_ms / 1000 if self.limits.counts_outside else None
+        deadline = None if wait is None else asyncio.get_running_loop().time() + wait
+        try:
+            for _ in range(_ATTEMPTS):
+                known = self._page_totals.get(key)
+                if not counts.outside(key):
+                    # the count in the page's own statement, as long as it fits there
+                    try:
+                        rows, found = await read(known, inline=True)
+                    except StatementTimeout:
+                        if not where or not self.limits.counts_outside:
+                            raise
+                        counts.start(key, count)
+                        raise TotalPending() from None
+                    return self._counted_page(key, rows, found)
+                if known is not None:
+                    rows, found = await read(known, inline=False)
+                    if found["total_count"] is not None:
+                        return self._counted_page(key, rows, found)
+                await _wait(counts.start(key, count), deadline)
+            raise TotalPending()
         except (StatementTimeout, StatementRefused) as exc:
             if not where:
                 raise
-            raise too_costly(exc, self.limits) from exc
+            raise too_costly(exc, self.limits.statement_timeout_ms) from exc
+
+    def _counted_page(self, key: Hashable, rows: Sequence[Row], found: Row) -> ProfilePage:
+        """The page, its total remembered under the revision it was read at."""
         total = int(found["total_count"])
         if found["revision"] is not None:
-            self._page_totals.put(
-                key, Counted(int(found["revision"]), total, int(found["individuals"]))
-            )
+            counted = Counted(int(found["revision"]), total, int(found["individuals"]))
+            self._page_totals.put(key, counted)
         return ProfilePage(items=[profile_from_row(r) for r in rows], total=total)
+
+    async def _count_outside(
+        self, key: Hashable, source: str, clause: str, args: Sequence[Any]
+    ) -> Counted:
+        """Count ``clause`` under the count budget, outside any request's statement timeout,
+        with the sandbox's revision read in the same snapshot; the total is remembered."""
+        budget = self.limits.count_budget_ms
+        revision: int | None = None
+        try:
+            async with self._read_for_count(budget) as tx:
+                found = await tx.fetchrow(
+                    "SELECT revision, individuals FROM profile_revisions "
+                    "WHERE tenant = $1 AND sandbox = $2",
+                    args[0],
+                    args[1],
+                )
+                # no revision yet: nothing was ever written to the sandbox, and no page's
+                # statement will match this count (theirs count again, an empty sandbox)
+                revision = -1 if found is None else int(found["revision"])
+                individuals = 0 if found is None else int(found["individuals"])
+                refused = self._total_counts.refused(key, revision)
+                if refused is not None:
+                    raise refused
+                row = await tx.fetchrow(
+                    f"SELECT count(*) AS total_count FROM {source} WHERE {clause}", *args
+                )
+                assert row is not None
+        except (StatementTimeout, StatementRefused) as exc:
+            error = too_costly(exc, budget)
+            if revision is not None:
+                self._total_counts.refuse(key, revision, error)
+            raise error from exc
+        counted = Counted(revision, int(row["total_count"]), individuals)
+        self._page_totals.put(key, counted)
+        return counted
+
+    def _read_for_count(self, timeout_ms: int) -> AbstractAsyncContextManager[Tx]:
+        """A read whose statements share one snapshot and may each run ``timeout_ms`` (0:
+        unbounded) whatever the statement timeout: PostgreSQL's, for the counts outside a
+        request (SQLite counts in the page's own statement)."""
+        raise NotImplementedError
+
+    @property
+    def _total_counts(self) -> TotalCounts:
+        if self._counting is None:
+            self._counting = TotalCounts()
+        return self._counting
+
+    async def _stop_counting(self) -> None:
+        """Cancel the counts still running outside requests (the store is closing)."""
+        if self._counting is not None:
+            await self._counting.close()
 
     async def _sqlite_page(
         self,

@@ -2,6 +2,10 @@
 
 * A condition too costly for the statement timeout is the condition's fault: HAL answers its
   own 400 with the reason (not a 503 inviting retries), and no engine text reaches the client.
+* A members page whose total does not fit in the statement timeout, though the page does, is
+  counted outside the request under its own budget (PostgreSQL): meanwhile HAL answers 503 +
+  Retry-After, then the exact total; past that budget, the condition's 400. SQLite counts in the
+  page's own statement: the condition's 400 at once.
 * One tenant's slow work holds at most its cap of connections: another tenant's requests are
   answered while all of the first tenant's are still running.
 
@@ -27,6 +31,11 @@ from tests.dialects.hal.hal import auth
 
 PROFILES = 1000
 EXPENSIVE = " or ".join(f"contains(name,'zz{i}')" for i in range(150))
+FIRST = 20
+FIRST_FEW = " or ".join([*(f"contains(name,'zz{i}')" for i in range(149)), f"n lt {FIRST}"])
+"""As costly per individual as ``EXPENSIVE``, but the first individuals written match: the page
+is found among the first few dozen and fits in the timeout, the count (every individual) does
+not."""
 
 
 async def bounded_client(
@@ -60,11 +69,13 @@ async def fill(store_url: str, tenant: str, n: int = PROFILES) -> None:
         await store.close()
 
 
-async def expensive_segment(client: httpx.AsyncClient, token: str) -> str:
+async def expensive_segment(
+    client: httpx.AsyncClient, token: str, condition: str = EXPENSIVE
+) -> str:
     r = await client.post(
         "/big/individual-segments",
         headers=auth(token),
-        json={"name": "expensive", "filter": EXPENSIVE, "segmentType": "DYNAMIC"},
+        json={"name": "expensive", "filter": condition, "segmentType": "DYNAMIC"},
     )
     assert r.status_code == 200, r.text
     slug: str = r.json()["identifier"]
@@ -103,6 +114,91 @@ async def test_a_condition_past_the_statement_timeout_is_its_own_400(
     # One individual's segments are evaluated for that individual only: cheap, answered.
     r = await client.get("/big/individuals/p7/individual-segments", headers=auth(token))
     assert r.status_code == 200, r.text
+
+
+async def until_answered(client: httpx.AsyncClient, url: str, token: str) -> httpx.Response:
+    """The first answer that is not "retry": every one before it a HAL 503 with Retry-After."""
+    for _ in range(600):
+        r = await client.get(url, headers=auth(token))
+        if r.status_code != 503:
+            return r
+        body = r.json()
+        assert body["status"] == 503 and body["error"] == "Service Unavailable", body
+        assert "being counted" in body["message"] and int(r.headers["Retry-After"]) >= 1
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} still 503 after a minute")
+
+
+def counting_limits(count_timeout_ms: int) -> StoreLimits:
+    return StoreLimits(statement_timeout_ms=150, count_timeout_ms=count_timeout_ms)
+
+
+@pytest.fixture
+async def counting(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
+    # pages of 150 ms at most, a count of a minute
+    async for pair in bounded_client(store_url, backend, counting_limits(60_000)):
+        yield pair
+
+
+async def test_a_total_too_long_for_a_request_is_counted_outside_it(
+    counting: tuple[httpx.AsyncClient, Store], store_url: str, backend: str
+) -> None:
+    client, store = counting
+    token = await make_token(store, "tenant-a")
+    await fill(store_url, "tenant-a")
+    slug = await expensive_segment(client, token, FIRST_FEW)
+    url = f"/big/individual-segments/{slug}/individuals"
+    r = await client.get(url, headers=auth(token))
+    if backend == "sqlite":  # the count is the page statement's own: one answer, never "retry"
+        assert r.status_code in (200, 400), r.text
+        if r.status_code == 200:
+            assert r.json()["page"]["totalElements"] == PROFILES
+        else:
+            assert "took more than 150 ms" in r.json()["message"], r.text
+        return
+    # The page's statement, its count included, was cut off: the count goes on outside the
+    # request and the page says "retry", not a total it does not have.
+    assert r.status_code == 503, r.text
+    assert "Retry-After" in r.headers and "being counted" in r.json()["message"]
+    r = await until_answered(client, url, token)
+    assert r.status_code == 200, r.text
+    assert r.json()["page"]["totalElements"] == FIRST
+    assert len(r.json()["_embedded"]["individuals"]) == FIRST
+    # A write moves the sandbox's revision on: the old total is never given for the new rows;
+    # the listing is counted outside the request again (at once: it did not fit before).
+    await store.create_profile("tenant-a", "big", "late", {"name": "person late", "n": 0})
+    r = await until_answered(client, url, token)
+    assert r.status_code == 200 and r.json()["page"]["totalElements"] == FIRST + 1, r.text
+    # Unchanged since: the remembered total, for any page the timeout has room to read.
+    r = await client.get(url, headers=auth(token), params={"size": 5})
+    assert r.status_code == 200 and r.json()["page"]["totalElements"] == FIRST + 1, r.text
+
+
+@pytest.fixture
+async def short_count(
+    store_url: str, backend: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
+    # a count budget just past the statement timeout, which the count (past the statement
+    # timeout, as the tests above rely on) exceeds as well
+    async for pair in bounded_client(store_url, backend, counting_limits(151)):
+        yield pair
+
+
+async def test_a_count_past_its_own_budget_is_the_conditions_400(
+    short_count: tuple[httpx.AsyncClient, Store], store_url: str, backend: str
+) -> None:
+    # SQLite counts in the page's own statement: cut off by the statement timeout
+    budget = 151 if backend == "postgres" else 150
+    client, store = short_count
+    token = await make_token(store, "tenant-a")
+    await fill(store_url, "tenant-a")
+    slug = await expensive_segment(client, token, FIRST_FEW)
+    url = f"/big/individual-segments/{slug}/individuals"
+    for _ in range(2):  # refused again at the same revision, without a count of its own
+        r = await until_answered(client, url, token)
+        assert r.status_code == 400, r.text
+        assert f"took more than {budget} ms of database time" in r.json()["message"], r.text
+        assert "Retry-After" not in r.headers
 
 
 @pytest.fixture

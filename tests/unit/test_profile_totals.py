@@ -1,9 +1,16 @@
 """The remembered totals of pages of individuals (``core.store.profile_totals``): bounded, most
-recently used kept, and the plan choice they guide."""
+recently used kept, and the plan choice they guide; the counts made outside requests: one per
+listing, a bounded number, a refusal remembered at its revision."""
 
 from __future__ import annotations
 
-from core.store.profile_totals import Counted, PageTotals, walks
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from core.errors import ConditionTooCostly, Unavailable
+from core.store.profile_totals import Counted, PageTotals, TotalCounts, walks
 
 
 def test_the_least_recently_used_total_goes_first() -> None:
@@ -29,3 +36,37 @@ def test_walking_the_creation_index_is_chosen_when_matches_are_common() -> None:
     # nothing known, or nothing matched: the GIN index
     assert not walks(None, 20)
     assert not walks(Counted(1, 0, 100_000), 20)
+
+
+async def test_one_count_per_listing_and_a_bounded_number_running() -> None:
+    counts = TotalCounts(running=2, at_once=1)
+    release = asyncio.Event()
+    started: list[str] = []
+
+    def counter(name: str) -> Callable[[], Awaitable[Counted]]:
+        async def count() -> Counted:
+            started.append(name)
+            await release.wait()
+            return Counted(1, len(name), 100)
+
+        return count
+
+    a = counts.start("a", counter("a"))
+    assert counts.start("a", counter("a again")) is a  # joined, not started again
+    b = counts.start("b", counter("bb"))
+    with pytest.raises(Unavailable):
+        counts.start("c", counter("c"))  # two started and not finished: retry later
+    await asyncio.sleep(0)
+    assert started == ["a"]  # one at a time: b waits for a place
+    release.set()
+    assert (await a, await b) == (Counted(1, 1, 100), Counted(1, 2, 100))
+    assert started == ["a", "bb"]
+    assert counts.outside("a") and not counts.outside("c")  # counted here from now on
+
+
+def test_a_refused_count_is_remembered_at_its_revision_only() -> None:
+    counts = TotalCounts()
+    counts.refuse("a", 7, ConditionTooCostly("expression", "too long"))
+    again = counts.refused("a", 7)
+    assert again is not None and again.reason == "too long"
+    assert counts.refused("a", 8) is None and counts.refused("b", 7) is None

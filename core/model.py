@@ -144,6 +144,25 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     """Per-tenant settings (Adobe IMS org id, Confidence account id, limits)."""
 
 
+class SegmentRoom(msgspec.Struct, frozen=True, kw_only=True):
+    """What a create checks before it writes, read at once: the tenant (its limits), how many
+    segments its sandbox holds and whether the name is taken there."""
+
+    tenant: Tenant
+    segments: int
+    name_taken: bool
+
+
+class SegmentToUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """What an update by seq checks before it writes, read at once: the tenant (its limits),
+    the segment of that seq (None: there is none) and whether the new name is taken in the
+    sandbox."""
+
+    tenant: Tenant
+    segment: Segment | None
+    name_taken: bool
+
+
 Scope = str
 """``admin`` or ``client:<environment>``."""
 

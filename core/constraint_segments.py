@@ -183,11 +183,15 @@ class ConstraintSegmentService:
         require_admin(principal)
         if data.seq is not None and data.seq >= MAX_ID:
             raise Invalid("id", f"must be less than {MAX_ID}")
-        # The tenant's limits, its segments and the name's use in one read (nothing but this
-        # read before the write), then the checks in Unleash's order.
-        room = await self.store.segment_room(principal.tenant, principal.default_sandbox, data.name)
+        # The tenant's limits and the name's use in one read, then the checks in Unleash's
+        # order; the sandbox's segments are counted only when the tenant could have reached
+        # its limit (a count reads them all: O(segments) on every create otherwise).
+        sandbox = principal.default_sandbox
+        room = await self.store.segment_room(principal.tenant, sandbox, data.name)
         limits = self._limits(room.tenant)
-        if room.segments >= limits.segments:
+        if room.segments_at_most >= limits.segments and (
+            await self.store.count_segments(principal.tenant, sandbox) >= limits.segments
+        ):
             raise ResourceLimit("segment", limits.segments)
         expression = self._checked(data, limits)
         _valid_name(data.name)

@@ -141,8 +141,8 @@ class Store(Protocol):
         """How many segments the tenant has (in one sandbox, or in all)."""
 
     async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
-        """The tenant, its segments in ``sandbox`` and whether ``name`` is taken there, in one
-        read; ``NotFound`` without the tenant."""
+        """The tenant, a bound on its segments and whether ``name`` is taken in ``sandbox``, in
+        one primary-key and one unique-key read; ``NotFound`` without the tenant."""
 
     async def segment_to_update(
         self, tenant: str, sandbox: str, seq: int, name: str

@@ -250,9 +250,8 @@ class SqlStore(
     async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
         async with self._read() as tx:
             row = await tx.fetchrow(
-                "SELECT t.*, (SELECT count(*) FROM segments WHERE tenant = $1 AND sandbox = $2) "
-                "AS segment_count, EXISTS (SELECT 1 FROM segments WHERE tenant = $1 AND "
-                "sandbox = $2 AND name = $3) AS name_taken FROM tenants t WHERE t.name = $1",
+                "SELECT t.*, EXISTS (SELECT 1 FROM segments WHERE tenant = $1 AND sandbox = $2 "
+                "AND name = $3) AS name_taken FROM tenants t WHERE t.name = $1",
                 tenant,
                 sandbox,
                 # A name no row can hold (NUL, which PostgreSQL text refuses) is taken by none.
@@ -262,7 +261,7 @@ class SqlStore(
             raise NotFound("tenant", tenant)
         return SegmentRoom(
             tenant=tenant_from_row(row),
-            segments=int(row["segment_count"]),
+            segments_at_most=int(row["next_seq"]) - 1,
             name_taken=bool(row["name_taken"]),
         )
 

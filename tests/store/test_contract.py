@@ -212,18 +212,21 @@ async def test_same_name_allowed_in_other_tenant(store: Store) -> None:
     assert await store.count_segments(U) == 1
 
 
-async def test_segment_room_counts_the_sandbox_and_finds_the_exact_name(store: Store) -> None:
+async def test_segment_room_bounds_the_segments_and_finds_the_exact_name(store: Store) -> None:
     await make(store, "Beta", sandbox="prod")
-    await make(store, "gamma", sandbox="prod")
+    gamma = await make(store, "gamma", sandbox="prod")
     await make(store, "beta", sandbox="dev")
     await make(store, "Beta", tenant=U)
     await store.update_tenant_settings(T, {"limits": {"segments": 5}})
     room = await store.segment_room(T, "prod", "Beta")
-    assert (room.segments, room.name_taken) == (2, True)
+    assert (room.segments_at_most, room.name_taken) == (3, True)
     assert room.tenant == await store.get_tenant(T)
     assert (await store.segment_room(T, "prod", "beta")).name_taken is False
-    assert (await store.segment_room(T, "dev", "beta")).segments == 1
-    assert (await store.segment_room(U, "dev", "Beta")).segments == 0
+    assert (await store.segment_room(U, "dev", "Beta")).segments_at_most == 1
+    # A given seq moves the bound above it; a delete does not lower it (a bound, not a count).
+    await make(store, "high", sandbox="dev", seq=40)
+    await store.delete_segment(T, gamma.id)
+    assert (await store.segment_room(T, "prod", "x")).segments_at_most == 40
     # A name no row can hold is taken by none (not a driver error).
     assert (await store.segment_room(T, "prod", "Be\x00ta")).name_taken is False
     with pytest.raises(NotFound):

@@ -26,7 +26,7 @@ from core.constraints import (
 from core.errors import Conflict, Invalid, NotExpressible, NotFound
 from core.expr import ast
 from core.expr.unleash import LANGUAGE, render_constraints
-from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort
+from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort, Tenant
 from core.sent_forms import expression_digest, sent_form
 from core.service import SegmentService, check_name, require_admin
 from core.store import Store
@@ -82,6 +82,25 @@ def constraints_of(segment: Segment) -> list[dict[str, Any]]:
     return stored_form(render_constraints(expr))
 
 
+def _expressible(segment: Segment) -> Segment:
+    """The segment, if constraints can express it: otherwise it is as absent as an unknown one,
+    with the reason in the message."""
+    try:
+        constraints_of(segment)
+    except NotExpressible as exc:
+        key = str(segment.seq)
+        raise NotFound(
+            "segment", key, f"segment {key} cannot be shown as constraints: {exc.reason}"
+        ) from exc
+    return segment
+
+
+def _valid_name(name: str) -> None:
+    if not name:
+        raise Invalid("name", "Segment name cannot be empty")
+    check_name(name)  # what create would refuse is not a valid name
+
+
 def project_of(segment: Segment) -> str | None:
     project = (segment.extensions.get(EXT) or {}).get("project")
     return project if isinstance(project, str) else None
@@ -103,9 +122,8 @@ class ConstraintSegmentService:
         self.segments = SegmentService(store)
         self.limits = limits or ConstraintLimits()
 
-    async def _limits(self, principal: Principal) -> ConstraintLimits:
+    def _limits(self, tenant: Tenant) -> ConstraintLimits:
         """The process's limits, overridden per tenant by ``settings["limits"]``."""
-        tenant = await self.store.get_tenant(principal.tenant)
         override = tenant.settings.get("limits")
         if isinstance(override, dict):
             fields = {k: v for k, v in override.items() if k in ConstraintLimits.__struct_fields__}
@@ -142,19 +160,12 @@ class ConstraintSegmentService:
         return _view(await self._segment(principal, seq))
 
     async def _segment(self, principal: Principal, seq: int) -> Segment:
-        """The segment with this integer id, if constraints can express it: otherwise it is as
-        absent as an unknown one, with the reason in the message."""
-        key = str(seq)
+        """The segment with this integer id in the principal's sandbox, if constraints can
+        express it (:func:`_expressible`)."""
         if seq < 1 or seq >= MAX_ID:
-            raise NotFound("segment", key)
+            raise NotFound("segment", str(seq))
         segment = await self.segments.get(principal, "seq", seq, sandbox=principal.default_sandbox)
-        try:
-            constraints_of(segment)
-        except NotExpressible as exc:
-            raise NotFound(
-                "segment", key, f"segment {key} cannot be shown as constraints: {exc.reason}"
-            ) from exc
-        return segment
+        return _expressible(segment)
 
     async def uses(self, principal: Principal, seq: int) -> list[SegmentUse]:
         require_admin(principal)
@@ -164,9 +175,7 @@ class ConstraintSegmentService:
     # writes --------------------------------------------------------------------------------
     async def validate_name(self, principal: Principal, name: str) -> None:
         require_admin(principal)
-        if not name:
-            raise Invalid("name", "Segment name cannot be empty")
-        check_name(name)  # what create would refuse is not a valid name
+        _valid_name(name)
         if await self.store.find_segment_id(principal.tenant, principal.default_sandbox, name):
             raise Conflict("name", "Segment name already exists")
 
@@ -174,12 +183,20 @@ class ConstraintSegmentService:
         require_admin(principal)
         if data.seq is not None and data.seq >= MAX_ID:
             raise Invalid("id", f"must be less than {MAX_ID}")
-        limits = await self._limits(principal)
-        count = await self.store.count_segments(principal.tenant, principal.default_sandbox)
-        if count >= limits.segments:
+        # The tenant's limits and the name's use in one read, then the checks in Unleash's
+        # order; the sandbox's segments are counted only when the tenant could have reached
+        # its limit (a count reads them all: O(segments) on every create otherwise).
+        sandbox = principal.default_sandbox
+        room = await self.store.segment_room(principal.tenant, sandbox, data.name)
+        limits = self._limits(room.tenant)
+        if room.segments_at_most >= limits.segments and (
+            await self.store.count_segments(principal.tenant, sandbox) >= limits.segments
+        ):
             raise ResourceLimit("segment", limits.segments)
         expression = self._checked(data, limits)
-        await self.validate_name(principal, data.name)
+        _valid_name(data.name)
+        if room.name_taken:
+            raise Conflict("name", "Segment name already exists")
         await self._check_project(principal, data.project)
         constraints = stored_form(data.constraints)
         new = NewSegment(
@@ -194,10 +211,19 @@ class ConstraintSegmentService:
 
     async def update(self, principal: Principal, seq: int, data: SegmentInput) -> None:
         require_admin(principal)
-        expression = self._checked(data, await self._limits(principal))
-        segment = await self._segment(principal, seq)
+        # The tenant's limits, the segment and the new name's use in one read (seq 0 is none),
+        # then the checks in the order of their own reads: limits, the segment, the name.
+        found = await self.store.segment_to_update(
+            principal.tenant, principal.default_sandbox, seq if 1 <= seq < MAX_ID else 0, data.name
+        )
+        expression = self._checked(data, self._limits(found.tenant))
+        if found.segment is None or found.segment.sandbox != principal.default_sandbox:
+            raise NotFound("segment", str(seq))
+        segment = _expressible(found.segment)
         if data.name != segment.name:
-            await self.validate_name(principal, data.name)
+            _valid_name(data.name)
+            if found.name_taken:
+                raise Conflict("name", "Segment name already exists")
         if data.project is not None:
             uses = await self.store.segment_uses(principal.tenant, segment.id)
             projects = sorted({u.project for u in uses})
@@ -219,7 +245,9 @@ class ConstraintSegmentService:
             expression=expression,
             extensions=extensions,
         )
-        await self.segments.update(principal, segment.id, patch, sandbox=principal.default_sandbox)
+        await self.segments.update(
+            principal, segment.id, patch, sandbox=principal.default_sandbox, current=segment
+        )
 
     async def delete(self, principal: Principal, seq: int) -> None:
         require_admin(principal)

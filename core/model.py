@@ -144,6 +144,29 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     """Per-tenant settings (Adobe IMS org id, Confidence account id, limits)."""
 
 
+class SegmentRoom(msgspec.Struct, frozen=True, kw_only=True):
+    """What a create checks before it writes, read at once: the tenant (its limits), a bound on
+    its segments and whether the name is taken in the sandbox."""
+
+    tenant: Tenant
+    segments_at_most: int
+    """The tenant holds no more segments than this (in all its sandboxes): each has its own seq,
+    at least 1 and below the tenant's next one (a given seq moves the next one above it). A
+    limit above it cannot be reached, so only a tenant near its limit has its segments counted
+    (a count reads every one of them)."""
+    name_taken: bool
+
+
+class SegmentToUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """What an update by seq checks before it writes, read at once: the tenant (its limits),
+    the segment of that seq (None: there is none) and whether the new name is taken in the
+    sandbox."""
+
+    tenant: Tenant
+    segment: Segment | None
+    name_taken: bool
+
+
 Scope = str
 """``admin`` or ``client:<environment>``."""
 

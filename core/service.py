@@ -258,10 +258,14 @@ class SegmentService:
         *,
         sandbox: str | None = None,
         if_version: int | None = None,
+        current: Segment | None = None,
     ) -> Segment:
+        """``current``: the segment as the caller just read it (with ``sandbox``'s check), so
+        it is not read again."""
         require_admin(principal)
         check_patch(patch)
-        current = await self.get(principal, "id", segment_id, sandbox=sandbox)
+        if current is None:
+            current = await self.get(principal, "id", segment_id, sandbox=sandbox)
         patch = await self._with_refs(principal, current, kind_rule(current, patch))
         return await self.store.update_segment(
             principal.tenant, segment_id, patch, principal.token_name, if_version=if_version

@@ -101,6 +101,12 @@ class SqlBase(abc.ABC):
         """A transaction, committed on exit, rolled back on error, driver errors mapped."""
 
     @abc.abstractmethod
+    def _autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        """A connection whose statements each commit on their own, driver errors mapped: for a
+        write that is one statement, without the round trips of BEGIN and COMMIT (PostgreSQL;
+        SQLite's writes take its write lock anyway: ``_write``)."""
+
+    @abc.abstractmethod
     async def _insert_segment(
         self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
     ) -> Segment:

@@ -39,6 +39,8 @@ from core.model import (
     RulePatch,
     Segment,
     SegmentPatch,
+    SegmentRoom,
+    SegmentToUpdate,
     SegmentUse,
     Sort,
     Tenant,
@@ -137,6 +139,16 @@ class Store(Protocol):
 
     async def count_segments(self, tenant: str, sandbox: str | None = None) -> int:
         """How many segments the tenant has (in one sandbox, or in all)."""
+
+    async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
+        """The tenant, a bound on its segments and whether ``name`` is taken in ``sandbox``, in
+        one primary-key and one unique-key read; ``NotFound`` without the tenant."""
+
+    async def segment_to_update(
+        self, tenant: str, sandbox: str, seq: int, name: str
+    ) -> SegmentToUpdate:
+        """The tenant, its segment of ``seq`` (in any sandbox) and whether ``name`` is taken in
+        ``sandbox``, in one read; ``NotFound`` without the tenant."""
 
     # projects and environments (every tenant has project ``default`` and environments
     # ``development`` and ``production`` from its creation on) -------------------------------

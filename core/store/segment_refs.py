@@ -112,12 +112,18 @@ async def refuse_if_referenced(tx: Tx, tenant: str, slug: str, name: str, action
         )
 
 
+def names_segments(expression: bytes | None) -> bool:
+    """Whether a condition may name segments (its canonical JSON holds a reference's tag): a
+    write of one that does not locks no other segment."""
+    return expression is not None and _REFERENCE_TAG.encode() in expression
+
+
 async def lock_referenced(tx: Tx, tenant: str, expression: bytes | None, lock: str) -> None:
     """Lock the segments a condition about to be written names (FOR SHARE: ``lock``), after
     the tenant's row (the caller's): a delete or archive of one of them then either commits
     first — and this write fails with the 400 of ``core.segment_links`` — or waits and finds
     the reference (:func:`refuse_if_referenced`)."""
-    if expression is None or _REFERENCE_TAG.encode() not in expression:
+    if expression is None or not names_segments(expression):
         return
     slugs = segment_refs(ast.decode(expression))
     try:

@@ -15,6 +15,8 @@ from core.model import (
     Principal,
     Segment,
     SegmentPatch,
+    SegmentRoom,
+    SegmentToUpdate,
     Sort,
     Tenant,
     TokenInfo,
@@ -41,7 +43,12 @@ from core.store.rows import (
     token_from_row,
 )
 from core.store.segment_queries import SegmentQueries
-from core.store.segment_refs import lock_referenced, refuse_cycle, refuse_if_referenced
+from core.store.segment_refs import (
+    lock_referenced,
+    names_segments,
+    refuse_cycle,
+    refuse_if_referenced,
+)
 
 _KEY_COLUMNS = {"id": "id", "seq": "seq", "slug": "slug"}
 # Which unique constraint names which field, for Conflict(field). Both backends name their
@@ -75,6 +82,45 @@ def conflict_for(constraint_text: str) -> Conflict | None:
         if marker in constraint_text:
             return Conflict(field, CONFLICT_MESSAGES[field])
     return None
+
+
+# A new segment's values; ``{seq}`` is where its seq comes from.
+_VALUES = (
+    "$1, $2, {seq}, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CAST($13 AS BIGINT), "
+    "CAST($13 AS BIGINT), $14, $14, 1, $15"
+)
+_INSERT = (
+    f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ({_VALUES.format(seq='$16')}) RETURNING *"
+)
+_CLAIM_AND_INSERT = (
+    "WITH claimed AS (UPDATE tenants SET next_seq = next_seq + 1 WHERE name = $1 "
+    "RETURNING next_seq - 1 AS seq) "
+    f"INSERT INTO segments ({SEGMENT_COLUMNS}) SELECT {_VALUES.format(seq='claimed.seq')} "
+    "FROM claimed RETURNING *"
+)
+"""PostgreSQL's create in one statement (SQLite has no writing ``WITH``): the tenant's next seq
+claimed and the segment inserted with it; no row when the tenant does not exist."""
+
+
+def _insert_args(tenant: str, new: NewSegment, actor: str | None) -> list[Any]:
+    """The arguments $1 to $15 of :data:`_VALUES`."""
+    return [
+        tenant,
+        new.id or str(uuid.uuid4()),
+        new.slug or new_slug(),
+        new.sandbox,
+        new.name,
+        new.description,
+        new.kind,
+        new.expression.decode() if new.expression is not None else None,
+        dumps(new.allocation),
+        new.state,
+        dumps(new.labels),
+        new.owner,
+        now_us(),
+        actor,
+        dumps(new.extensions),
+    ]
 
 
 class SqlStore(
@@ -177,6 +223,16 @@ class SqlStore(
 
     # segments ------------------------------------------------------------------------------
     async def create_segment(self, tenant: str, new: NewSegment, actor: str | None) -> Segment:
+        sqlite = self.url.startswith("sqlite")
+        if new.seq is None and not sqlite and not names_segments(new.expression):
+            # One statement, committed on its own: it takes the tenant's row lock (its seq) and
+            # inserts in one round trip instead of four (BEGIN, claim, insert, COMMIT). A
+            # condition naming segments locks them between the two, so it takes a transaction.
+            async with self._autocommit() as tx:
+                row = await tx.fetchrow(_CLAIM_AND_INSERT, *_insert_args(tenant, new, actor))
+            if row is None:
+                raise NotFound("tenant", tenant)
+            return segment_from_row(row)
         async with self._write() as tx:
             return await self._insert_segment(tx, tenant, new, actor)
 
@@ -185,31 +241,57 @@ class SqlStore(
     ) -> Segment:
         """The insert of ``create_segment``, in the caller's transaction (Confidence adds the
         segment's bitset in the same one)."""
-        now = now_us()
         seq = await self._claim_seq(tx, tenant, new.seq)
         await lock_referenced(tx, tenant, new.expression, self._row_lock("SHARE"))
-        row = await tx.fetchrow(
-            f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-            "$8, $9, $10, $11, $12, $13, $14, $14, $15, $15, 1, $16) RETURNING *",
-            tenant,
-            new.id or str(uuid.uuid4()),
-            seq,
-            new.slug or new_slug(),
-            new.sandbox,
-            new.name,
-            new.description,
-            new.kind,
-            new.expression.decode() if new.expression is not None else None,
-            dumps(new.allocation),
-            new.state,
-            dumps(new.labels),
-            new.owner,
-            now,
-            actor,
-            dumps(new.extensions),
-        )
+        row = await tx.fetchrow(_INSERT, *_insert_args(tenant, new, actor), seq)
         assert row is not None
         return segment_from_row(row)
+
+    async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                "SELECT t.*, EXISTS (SELECT 1 FROM segments WHERE tenant = $1 AND sandbox = $2 "
+                "AND name = $3) AS name_taken FROM tenants t WHERE t.name = $1",
+                tenant,
+                sandbox,
+                # A name no row can hold (NUL, which PostgreSQL text refuses) is taken by none.
+                None if "\x00" in name else name,
+            )
+        if row is None:
+            raise NotFound("tenant", tenant)
+        return SegmentRoom(
+            tenant=tenant_from_row(row),
+            segments_at_most=int(row["next_seq"]) - 1,
+            name_taken=bool(row["name_taken"]),
+        )
+
+    async def segment_to_update(
+        self, tenant: str, sandbox: str, seq: int, name: str
+    ) -> SegmentToUpdate:
+        async with self._read() as tx:
+            row = await tx.fetchrow(
+                "SELECT t.default_sandbox AS tenant_sandbox, t.created_at AS tenant_created_at, "
+                "t.settings AS tenant_settings, EXISTS (SELECT 1 FROM segments WHERE "
+                "tenant = $1 AND sandbox = $2 AND name = $3) AS name_taken, s.* FROM tenants t "
+                "LEFT JOIN segments s ON s.tenant = t.name AND s.seq = $4 WHERE t.name = $1",
+                tenant,
+                sandbox,
+                None if "\x00" in name else name,
+                seq,
+            )
+        if row is None:
+            raise NotFound("tenant", tenant)
+        of_tenant = {
+            "name": tenant,
+            "default_sandbox": row["tenant_sandbox"],
+            "created_at": row["tenant_created_at"],
+            "settings": row["tenant_settings"],
+        }
+        return SegmentToUpdate(
+            tenant=tenant_from_row(of_tenant),
+            segment=None if row["id"] is None else segment_from_row(row),
+            name_taken=bool(row["name_taken"]),
+        )
 
     async def _claim_seq(self, tx: Tx, tenant: str, wanted: int | None) -> int:
         """Take the tenant's next seq, or move the sequence above an explicit one, in the
@@ -288,10 +370,17 @@ class SqlStore(
         if if_version is not None:
             args.append(if_version)
             where += f" AND version = ${len(args)}"
-        async with self._write() as tx:
-            if isinstance(patch.expression, bytes):
+        refers = isinstance(patch.expression, bytes) and names_segments(patch.expression)
+        drops = isinstance(patch.kind, str) and patch.kind != "static"
+        # An update that names no segment and drops no members is one statement (and the read
+        # telling a missing segment from a changed one), each committed on its own: no BEGIN
+        # and COMMIT round trips.
+        async with self._write() if refers or drops else self._autocommit() as tx:
+            if refers:
+                assert isinstance(patch.expression, bytes)
                 # The tenant's row first, as every create and transition takes it: two writes
-                # naming each other's segments then queue instead of deadlocking.
+                # naming each other's segments then queue instead of deadlocking. A condition
+                # naming none locks no other row and cannot close a cycle: it needs neither.
                 await tx.execute("UPDATE tenants SET next_seq = next_seq WHERE name = $1", tenant)
                 await lock_referenced(tx, tenant, patch.expression, self._row_lock("SHARE"))
                 await refuse_cycle(tx, tenant, segment_id, patch.expression)
@@ -307,7 +396,7 @@ class SqlStore(
                 if exists is None:
                     raise NotFound("segment", segment_id)
                 raise Conflict("version", "the segment was changed by someone else")
-            if isinstance(patch.kind, str) and patch.kind != "static":
+            if drops:
                 await self._drop_memberships(tx, tenant, segment_id)
         return segment_from_row(row)
 

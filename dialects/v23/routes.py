@@ -86,10 +86,10 @@ class V23Api(SurfaceApi):
         segment_id = request.path_params["segment_id"]
         body = await json_body(request, services.settings.body_limit)
         # Existence first: a PUT to an unknown id is a 404 whatever its body says.
-        await services.segments.get(who, "id", segment_id, sandbox=who.default_sandbox)
+        current = await services.segments.get(who, "id", segment_id, sandbox=who.default_sandbox)
         patch = SegmentPatch(name=translate.name_from_body(body))
         segment = await services.segments.update(
-            who, segment_id, patch, sandbox=who.default_sandbox
+            who, segment_id, patch, sandbox=who.default_sandbox, current=current
         )
         return _ok(translate.segment_out(segment))
 

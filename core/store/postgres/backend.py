@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -252,6 +252,12 @@ class PostgresStore(RevisionSql, SqlStore):
                 raise
             raise mapped from exc
 
+    def _write(self) -> AbstractAsyncContextManager[_Tx]:
+        return self._writing(transaction=True)
+
+    def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
+        return self._writing(transaction=False)
+
     @asynccontextmanager
     async def _read_for_count(self, timeout_ms: int) -> AsyncIterator[_Tx]:
         # REPEATABLE READ: the statements see one snapshot (a revision and the count taken at
@@ -265,10 +271,14 @@ class PostgresStore(RevisionSql, SqlStore):
             yield tx
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[_Tx]:
+    async def _writing(self, *, transaction: bool) -> AsyncIterator[_Tx]:
         try:
-            async with self._gates.hold(), self._pool.acquire() as conn, conn.transaction():
-                yield _Tx(conn)
+            async with self._gates.hold(), self._pool.acquire() as conn:
+                if not transaction:
+                    yield _Tx(conn)
+                    return
+                async with conn.transaction():
+                    yield _Tx(conn)
         except (asyncpg.PostgresError, *_CONNECTION_ERRORS) as exc:
             mapped = _map_error(exc)
             self.counts.failed(mapped)

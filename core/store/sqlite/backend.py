@@ -20,7 +20,7 @@ import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NoReturn, cast
 
@@ -132,20 +132,22 @@ def _raise_mapped(exc: sqlite3.Error, counts: StoreCounts | None) -> NoReturn:
 
 
 class _Tx:
+    """Statements on an aiosqlite connection, each one trip to its thread: ``execute_fetchall``
+    runs, reads every row and finishes the statement there, where a cursor's execute, fetch and
+    close are a trip each (the queue, a thread switch and the event loop's wake-up per trip:
+    most of a segment write's CPU was these trips)."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        async with self._conn.execute(_sql(sql), args) as cur:
-            # sqlite3.Row is a mapping in all but name (keys() and [] by column name).
-            return cast(list[Row], list(await cur.fetchall()))
+        # sqlite3.Row is a mapping in all but name (keys() and [] by column name).
+        return cast(list[Row], list(await self._conn.execute_fetchall(_sql(sql), args)))
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        async with self._conn.execute(_sql(sql), args) as cur:
-            row = await cur.fetchone()
-            # Drain the statement so RETURNING writes complete before the commit.
-            await cur.fetchall()
-            return cast(Row | None, row)
+        # Every row is read, so a RETURNING write has completed before the commit.
+        rows = await self._conn.execute_fetchall(_sql(sql), args)
+        return cast(Row | None, next(iter(rows), None))
 
     async def execute(self, sql: str, *args: Any) -> None:
         await self._conn.execute(_sql(sql), args)
@@ -431,6 +433,10 @@ class SqliteStore(RevisionSql, SqlStore):
                 await conn.commit()
             except sqlite3.Error as exc:
                 _raise_mapped(exc, self.counts)
+
+    def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
+        # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.
+        return self._write()
 
 
 def _statements(script: str) -> list[str]:

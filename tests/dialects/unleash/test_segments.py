@@ -437,6 +437,22 @@ async def test_segment_count_limit_comes_before_other_checks(
         }
 
 
+async def test_segment_count_limit_counts_the_segments_there_are(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    """Ids used and deleted do not count: the limit is on the segments the sandbox holds."""
+    await store.update_tenant_settings("tenant-a", {"limits": {"segments": 2}})
+    one = await create_segment(client, token_a, "one")
+    await create_segment(client, token_a, "two")
+    r = await client.delete(f"{SEGMENTS}/{one['id']}", headers=auth(token_a))
+    assert r.status_code == 204, r.text
+    third = await create_segment(client, token_a, "three")
+    assert third["id"] == 3
+    r = await post(client, token_a, {"name": "four", "constraints": []})
+    assert r.status_code == 400
+    assert r.json()["name"] == "ExceedsLimitError"
+
+
 # --- read ----------------------------------------------------------------------------------
 
 

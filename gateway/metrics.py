@@ -1,10 +1,11 @@
 """Prometheus metrics at ``/metrics`` (docs/metrics.md lists each one and what to alert on).
 
-Cheap on a request's path: the gateway's one middleware (``gateway.middleware``) calls
-:meth:`Metrics.record` once per request — a dictionary lookup and a few additions to lists of
-this process. Those, and everything else (caches, the store's pool and errors, revision
-announcements, SDKs seen), counted in plain integers where it happens, are copied into
-prometheus-client's instruments when ``/metrics`` is read (:meth:`Metrics.refresh`).
+Cheap on a request's path: the gateway's one middleware (``gateway.middleware``) counts each
+request in a :class:`Tally` of this process — a few additions, found by one dictionary lookup
+(:meth:`Metrics.record`), or by none for a kept answer, which carries its own. Those, and
+everything else (caches, the store's pool and errors, revision announcements, SDKs seen),
+counted in plain integers where it happens, are copied into prometheus-client's instruments
+when ``/metrics`` is read (:meth:`Metrics.refresh`).
 
 Labels never hold a token, a segment name, a user id or a raw path: a request is labelled by
 its surface (``dialects.registry``) and its route *template*, computed once per route object;

@@ -205,7 +205,12 @@ class RequestContext:
             if tally is not None:
                 tally.add(seconds)
             elif metrics is not None:
-                metrics.record(metrics.label(scope), scope["method"], state.status or 500, seconds)
+                metrics.record(
+                    metrics.label(scope),
+                    scope["method"],
+                    state.status or 500,
+                    seconds,
+                )
             if info_enabled():
                 access(
                     scope["method"],

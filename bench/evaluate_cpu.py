@@ -26,6 +26,8 @@ import json
 import secrets
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -33,7 +35,7 @@ import asyncpg
 from core.expr.ast import And, Cmp, Expr, In, Lit, encode
 from core.expr.normalize import normalize
 from core.model import NewSegment
-from core.store import open_store
+from core.store import Store, open_store
 from core.tokens import TokenService
 from gateway import logging as gateway_logging
 from gateway.app import create_app
@@ -65,8 +67,10 @@ def expression(i: int) -> Expr:
     return And(tuple(atoms))
 
 
-async def call(app: Any, token: str, body: bytes) -> list[dict[str, Any]]:
-    """One request through the ASGI app; the messages it sent."""
+async def call(
+    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> list[dict[str, Any]]:
+    """One request through the ASGI app, as uvicorn sends it; the messages it sent."""
     sent: list[dict[str, Any]] = []
     done = asyncio.Event()
     pending = [{"type": "http.request", "body": body, "more_body": False}]
@@ -86,31 +90,37 @@ async def call(app: Any, token: str, body: bytes) -> list[dict[str, Any]]:
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
-        "path": "/segmux/v1/evaluate",
-        "raw_path": b"/segmux/v1/evaluate",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"authorization", b"Bearer " + token.encode()),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
+        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
         "state": {},
     }
     await app(scope, receive, send)
     return sent
 
 
-async def main(backend: str, requests: int, segments: int) -> None:
-    gateway_logging.configure("warning")
-    name = f"segmux_evaluate_cpu_{secrets.token_hex(4)}"
+def evaluate(app: Any, token: str, body: bytes) -> Awaitable[list[dict[str, Any]]]:
+    headers = [
+        (b"authorization", b"Bearer " + token.encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    return call(app, "POST", "/segmux/v1/evaluate", headers, body)
+
+
+@asynccontextmanager
+async def scratch_store(backend: str, what: str) -> AsyncIterator[tuple[str, Store]]:
+    """A new store for one measurement (a PostgreSQL database or a SQLite file), dropped
+    after: its URL and the store, open."""
+    name = f"segmux_{what}_{secrets.token_hex(4)}"
     if backend == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='segmux-evaluate-cpu-')}/segmux.db"
+        url = f"sqlite:///{tempfile.mkdtemp(prefix=f'segmux-{what}-')}/segmux.db"
     else:
         conn = await asyncpg.connect(f"{PG}/postgres")
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -118,6 +128,18 @@ async def main(backend: str, requests: int, segments: int) -> None:
         url = f"{PG}/{name}"
     store = await open_store(url)
     try:
+        yield url, store
+    finally:
+        await store.close()
+        if backend != "sqlite":
+            conn = await asyncpg.connect(f"{PG}/postgres")
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.close()
+
+
+async def main(backend: str, requests: int, segments: int) -> None:
+    gateway_logging.configure("warning")
+    async with scratch_store(backend, "evaluate_cpu") as (url, store):
         token, _ = await TokenService(store).create(tenant="eval", scope="admin", name="bench")
         for i in range(segments):
             norm = normalize(expression(i))
@@ -127,7 +149,7 @@ async def main(backend: str, requests: int, segments: int) -> None:
         app = create_app(Settings(database_url=url), store=store)
         body = json.dumps({"context": CONTEXT}).encode()
         for _ in range(50):  # compile the set, fill the caches
-            sent = await call(app, token, body)
+            sent = await evaluate(app, token, body)
         assert sent[0]["status"] == 200, sent
         assert len(json.loads(sent[-1]["body"])["results"]) == segments
         rounds = []
@@ -135,19 +157,13 @@ async def main(backend: str, requests: int, segments: int) -> None:
         for _ in range(5):
             started = time.process_time()
             for _ in range(per_round):
-                await call(app, token, body)
+                await evaluate(app, token, body)
             rounds.append((time.process_time() - started) / per_round * 1e6)
         rounds.sort()
         print(
             f"{backend}: CPU µs per request: median {rounds[2]:.0f}, least {rounds[0]:.0f} "
             f"(rounds of {per_round}: {', '.join(f'{r:.0f}' for r in rounds)})"
         )
-    finally:
-        await store.close()
-        if backend != "sqlite":
-            conn = await asyncpg.connect(f"{PG}/postgres")
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await conn.close()
 
 
 if __name__ == "__main__":

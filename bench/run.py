@@ -516,8 +516,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--compare-metrics",
         action="store_true",
-        help="the list scenarios at 10 connections with SEGMUX_METRICS=off, then public, "
-        "alternating per run, on --backends (the metrics' cost; no references)",
+        help="the list scenarios at 10 connections with SEGMUX_METRICS=off and public, "
+        "alternating (off first in even runs, public first in odd ones) on --backends "
+        "(the metrics' cost; no references; an even --runs is fairest)",
     )
     p.add_argument(
         "--no-cache",
@@ -633,7 +634,8 @@ METRICS_BUDGET = 0.05
 
 def compare_metrics(args: argparse.Namespace) -> None:
     """The cached lists (kept answers: the cheapest requests, so where a fixed cost per request
-    shows most) with the metrics off and on, each run starting both servers in turn."""
+    shows most) with the metrics off and on, each run starting both servers in turn (in
+    alternate orders)."""
     run = Run(duration=args.duration, runs=1)
     backends = [b for b in args.backends.split(",") if b]
     with stores.fresh_stores(
@@ -643,7 +645,9 @@ def compare_metrics(args: argparse.Namespace) -> None:
             admin = tokens.admin
             members: str | None = None
             for n in range(args.runs):
-                for mode in ("off", "public"):
+                # off first in even runs, on first in odd ones: a drift over the minutes of a
+                # run (the machine's other load, the store warming) falls on both alike
+                for mode in ("off", "public") if n % 2 == 0 else ("public", "off"):
                     with procs.segmux_server(
                         url,
                         admin,
@@ -680,8 +684,11 @@ def compare_metrics(args: argparse.Namespace) -> None:
             cpu.setdefault((m["target"], m["backend"], m["scenario"]), []).append(
                 m["cpu_us_per_request"]
             )
-    print("| backend | scenario | off req/s | on req/s | cost | off µs/req | on µs/req | cost |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| backend | scenario | off req/s | on req/s | cost "
+        "| off CPU µs/req | on CPU µs/req | on - off | cost |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for key in sorted(k for k in med if k[0] == "metrics-off"):
         off, on = med[key], med.get(("metrics-public", key[1], key[2], 10))
         if not on:
@@ -691,7 +698,8 @@ def compare_metrics(args: argparse.Namespace) -> None:
         cpu_cost = f"{cpu_on / cpu_off - 1:+.1%}" if cpu_off else "-"
         print(
             f"| {key[1]} | {key[2]} | {off['rps']:,.0f} | {on['rps']:,.0f} "
-            f"| {1 - on['rps'] / off['rps']:+.1%} | {cpu_off:.0f} | {cpu_on:.0f} | {cpu_cost} |"
+            f"| {1 - on['rps'] / off['rps']:+.1%} | {cpu_off:.1f} | {cpu_on:.1f} "
+            f"| {cpu_on - cpu_off:+.1f} | {cpu_cost} |"
         )
     print(f"(budget: a cost of at most {METRICS_BUDGET:.0%} of the throughput)")
     save(run, args, "metrics")

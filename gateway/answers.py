@@ -53,6 +53,7 @@ from core.cache import ENTRY_OVERHEAD, MB, Bounded, RevisionReads
 from core.model import Principal
 from core.tokens import VERIFIED, TokenService
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL
+from gateway.metrics import Tally
 
 
 class Sources(Protocol):
@@ -92,9 +93,9 @@ class Answer(NamedTuple):
     headers: list[tuple[bytes, bytes]]
     body: bytes
     mark: Mark
-    label: tuple[str, str] = ("", "")
-    """The (surface, route template) that built it, for the metrics of the requests it answers
-    without routing (``gateway.metrics``)."""
+    tally: Tally | None = None
+    """Where the metrics count the requests it answers without routing: its route's, for GET
+    and its status (``gateway.metrics``; None when they are off)."""
 
 
 ANSWERS_MAX_BYTES = 32 * MB
@@ -207,7 +208,7 @@ class Answers:
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         mark: Mark,
-        label: tuple[str, str] = ("", ""),
+        tally: Tally | None = None,
     ) -> None:
         """Keep the answer to the request of ``scope`` (its primary key under ``ANSWER_KEY``),
         under the headers its mark names."""
@@ -224,7 +225,7 @@ class Answers:
         self.rebuilt += 1
         self._entries.put(
             key,
-            Answer(status, headers, body, mark, label),
+            Answer(status, headers, body, mark, tally),
             len(body) + _headers_weight(headers) + _key_weight(key),
         )
 

@@ -1,10 +1,11 @@
 """Prometheus metrics at ``/metrics`` (docs/metrics.md lists each one and what to alert on).
 
-Cheap on a request's path: the gateway's one middleware (``gateway.middleware``) calls
-:meth:`Metrics.record` once per request — a dictionary lookup and a few additions to lists of
-this process. Those, and everything else (caches, the store's pool and errors, revision
-announcements, SDKs seen), counted in plain integers where it happens, are copied into
-prometheus-client's instruments when ``/metrics`` is read (:meth:`Metrics.refresh`).
+Cheap on a request's path: the gateway's one middleware (``gateway.middleware``) counts each
+request in a :class:`Tally` of this process — a few additions, found by one dictionary lookup
+(:meth:`Metrics.record`), or by none for a kept answer, which carries its own. Those, and
+everything else (caches, the store's pool and errors, revision announcements, SDKs seen),
+counted in plain integers where it happens, are copied into prometheus-client's instruments
+when ``/metrics`` is read (:meth:`Metrics.refresh`).
 
 Labels never hold a token, a segment name, a user id or a raw path: a request is labelled by
 its surface (``dialects.registry``) and its route *template*, computed once per route object;
@@ -62,6 +63,7 @@ SDK_NAMES_MAX = 50
 """Distinct names per SDK kind that get their own label value in one process."""
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 """Seconds. Kept answers take well under a millisecond, evaluations and writes milliseconds."""
+FIRST_BOUND = LATENCY_BUCKETS[0]
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _SDK_NAME_RE = re.compile(r"^[A-Za-z0-9._:@/-]{1,64}$")
@@ -113,6 +115,40 @@ class SdkCounts:
             return "other"
         names.add(name)
         return name
+
+
+class Tally:
+    """One (label, method, status)'s requests since the last refresh: their seconds, and how
+    many fell in each latency bucket (their count is the sum). Requests within the first
+    bound, all kept answers, are counted apart: an attribute increment costs less than an
+    index into the list."""
+
+    __slots__ = ("first", "label", "later", "method", "seconds", "status")
+
+    def __init__(self, label: Label, method: str, status: int) -> None:
+        self.label = label
+        self.method = method
+        self.status = status
+        self.seconds = 0.0
+        self.first = 0
+        """Requests of at most :data:`FIRST_BOUND` seconds."""
+        self.later = [0] * (len(LATENCY_BUCKETS) + 1)
+        """The others, by the index of their bucket (so index 0 stays 0; the last one is
+        +Inf)."""
+
+    def add(self, seconds: float) -> None:
+        """Count one request: a kept answer's take well under :data:`FIRST_BOUND`, and one
+        comparison places them."""
+        self.seconds += seconds
+        if seconds <= FIRST_BOUND:
+            self.first += 1
+        else:
+            self.later[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+        self.first = 0
+        self.later = [0] * (len(LATENCY_BUCKETS) + 1)
 
 
 class Metrics:
@@ -213,9 +249,9 @@ class Metrics:
         self.build.labels(_version(), _commit(), platform.python_version()).set(1)
         if self.directory is None:  # one process: its own figures (none per worker otherwise)
             ProcessCollector(registry=r)
-        self._pending: dict[tuple[Label, str, int], list[Any]] = {}
-        """Requests counted since the last refresh: (count, seconds, per-bucket counts)."""
-        self._slots = len(LATENCY_BUCKETS) + 1  # the last one is +Inf
+        self._tallies: dict[tuple[Label, str, int], Tally] = {}
+        """Requests counted since the last refresh, by (label, method, status): only usual
+        methods' keys, so a client inventing methods adds no entries."""
         _check_histogram(self.latency)
         self._labels: dict[int, Label] = {}
         self._routes: list[object] = []  # keeps each labelled route alive, so ids stay unique
@@ -277,32 +313,43 @@ class Metrics:
         return label
 
     def record(self, label: Label, method: str, status: int, seconds: float) -> None:
-        """Count one answered request: plain arithmetic on this process's own lists, copied
-        into the instruments by :meth:`refresh` (a counter increment and a histogram
-        observation of prometheus-client cost ~5 µs together, some 7% of a kept answer)."""
+        """Count one answered request: a few additions to this process's own
+        :class:`Tally`, copied into the instruments by :meth:`refresh` (a counter increment
+        and a histogram observation of prometheus-client cost ~5 µs together, some 7% of a
+        kept answer)."""
+        tally = self._tallies.get((label, method, status)) or self.tally(label, method, status)
+        tally.add(seconds)
+
+    def tally(self, label: Label, method: str, status: int) -> Tally:
+        """Where the requests of ``label``, ``method`` and ``status`` are counted: the same
+        object for the process's life (a kept answer carries its own, and the middleware
+        counts the requests it answers there without a lookup)."""
         if method not in _METHODS:
             method = "other"  # any spelling of an unusual method: one key, one label value
-        slot = self._pending.get((label, method, status))
-        if slot is None:
-            slot = self._pending[(label, method, status)] = [0, 0.0, [0] * self._slots]
-        slot[0] += 1
-        slot[1] += seconds
-        slot[2][bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        key = (label, method, status)
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = Tally(label, method, status)
+        return tally
 
     def _flush_requests(self) -> None:
-        for (label, method, status), slot in self._pending.items():
-            count, total, buckets = slot
+        for tally in list(self._tallies.values()):
+            count = tally.first + sum(tally.later)
             if not count:
                 continue
-            self.requests.labels(label[0], label[1], method, str(status)).inc(count)
+            surface, route = tally.label
+            self.requests.labels(surface, route, tally.method, str(tally.status)).inc(count)
             # What Histogram.observe does, for many observations at once: its sum, and the
             # first bucket whose bound holds the value (exposition makes them cumulative).
-            child = self.latency.labels(label[0], label[1], method)
-            child._sum.inc(total)
-            for i, n in enumerate(buckets):
+            child = self.latency.labels(surface, route, tally.method)
+            child._sum.inc(tally.seconds)
+            buckets = child._buckets
+            if tally.first:
+                buckets[0].inc(tally.first)
+            for i, n in enumerate(tally.later):
                 if n:
-                    child._buckets[i].inc(n)
-            slot[0], slot[1], slot[2] = 0, 0.0, [0] * self._slots
+                    buckets[i].inc(n)
+            tally.reset()
 
     # --- what is read when scraped -------------------------------------------------------
 

@@ -23,7 +23,7 @@ from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, Res
 from gateway.answers import KEPT_STATUSES, Answers
 from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, access, info_enabled
-from gateway.metrics import Label, Metrics
+from gateway.metrics import Metrics, Tally
 
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -144,7 +144,7 @@ class RequestContext:
         answers = self.answers if scope["method"] == "GET" else None
         kept_headers: list[tuple[bytes, bytes]] | None = None
         metrics = self.metrics
-        label: Label | None = None  # a kept answer's, known without routing
+        tally: Tally | None = None  # a kept answer's, known without routing
 
         async def send_with_id(message: Message) -> None:
             nonlocal kept_headers
@@ -162,7 +162,9 @@ class RequestContext:
                         kept_headers,
                         message.get("body", b""),
                         scope[ANSWER_MARK],
-                        metrics.label(scope) if metrics is not None else ("", ""),
+                        None
+                        if metrics is None
+                        else metrics.tally(metrics.label(scope), "GET", state.status),
                     )
                 kept_headers = None  # an answer in several parts is not kept
             await send(message)
@@ -178,7 +180,7 @@ class RequestContext:
                     answer = None  # handler reports it in its dialect's format
                 if answer is not None:
                     state.status = answer.status
-                    label = answer.label
+                    tally = answer.tally
                     await send(
                         {
                             "type": "http.response.start",
@@ -200,9 +202,14 @@ class RequestContext:
         finally:
             clock.end(clock_token)
             seconds = time.perf_counter() - started
-            if metrics is not None:
+            if tally is not None:
+                tally.add(seconds)
+            elif metrics is not None:
                 metrics.record(
-                    label or metrics.label(scope), scope["method"], state.status or 500, seconds
+                    metrics.label(scope),
+                    scope["method"],
+                    state.status or 500,
+                    seconds,
                 )
             if info_enabled():
                 access(

@@ -98,6 +98,31 @@ async def test_requests_by_surface_route_method_status(
     assert value(found, "segmux_freshness_mode", mode=mode) == 1
     [build] = [ls for n, ls, _ in found if n == "segmux_build_info"]
     assert build["version"] and build["python"].count(".") == 2 and build["commit"]
+    assert buckets(found, route)[-1] == (float("inf"), 4)
+    # Counted again from where the last scrape left them, kept answers and routed ones alike.
+    for _ in range(2):
+        assert (await gw.get("/v2.3/data/segments", headers=auth)).status_code == 200
+    assert (await gw.get("/v2.3/data/segments")).status_code == 401
+    found = await scrape(gw)
+    assert value(found, "segmux_http_requests_total", status="200", **route) == 5
+    assert value(found, "segmux_http_requests_total", status="401", **route) == 2
+    assert value(found, "segmux_http_request_duration_seconds_count", **route) == 7
+    assert buckets(found, route)[-1] == (float("inf"), 7)
+    assert value(found, "segmux_cache_served_total", cache="answers") == 4
+
+
+def buckets(found: Samples, labels: dict[str, str]) -> list[tuple[float, float]]:
+    """A latency histogram's (bound, cumulative count) pairs, checked to be cumulative and to
+    add up to a sum of seconds that is more than none."""
+    name = "segmux_http_request_duration_seconds"
+    pairs = sorted(
+        (float(ls["le"]), v)
+        for n, ls, v in found
+        if n == f"{name}_bucket" and all(ls.get(k) == x for k, x in labels.items())
+    )
+    assert [v for _, v in pairs] == sorted(v for _, v in pairs), pairs
+    assert value(found, f"{name}_sum", **labels) > 0
+    return pairs
 
 
 async def test_the_gateway_s_own_routes(gw: httpx.AsyncClient) -> None:

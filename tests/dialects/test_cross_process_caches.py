@@ -10,6 +10,9 @@ if any cache were not invalidated.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -247,6 +250,65 @@ async def test_a_revoked_token_stops_working_on_every_gateway(
     for _ in range(3):  # and it never works again
         r = await other.post("/segmux/v1/evaluate", json={"context": {}}, headers=bearer)
         assert r.status_code == 401
+
+
+_WRITE_IN_ANOTHER_PROCESS = """
+import asyncio, sys
+from core.expr.ast import In, Lit, encode
+from core.expr.normalize import normalize
+from core.model import NewSegment
+from core.store import open_store
+
+async def main(url: str) -> None:
+    store = await open_store(url)
+    try:
+        rule = normalize(In(("country",), (Lit("string", "SE"),)))
+        assert rule is not None
+        new = NewSegment(name="from-elsewhere", expression=encode(rule))
+        await store.create_segment("tenant-a", new, None)
+    finally:
+        await store.close()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def _in_another_process(args: list[str], url: str) -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SEGMUX_DATABASE_URL": url},
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def test_a_kept_answer_sees_the_next_commit_of_another_process(
+    other: httpx.AsyncClient, store: Store, store_url: str
+) -> None:
+    """A real second process, not a second store in this one: on SQLite what tells a kept answer
+    that nothing changed is the file's shared WAL index (``core.store.sqlite.wal_index``), which
+    every process's commits rewrite. The answer kept before each commit is never served after
+    it: the next request sees the new segment, then the revocation."""
+    token = await make_token(store, "tenant-a", name="polled")
+    admin = {"Authorization": token}
+
+    async def listed() -> list[str]:
+        r = await other.get("/api/admin/segments", headers=admin)
+        assert r.status_code == 200, r.text
+        return [s["name"] for s in r.json()["segments"]]
+
+    for _ in range(3):  # built, then kept
+        assert await listed() == []
+    await _in_another_process(["-c", _WRITE_IN_ANOTHER_PROCESS, store_url], store_url)
+    assert await listed() == ["from-elsewhere"]
+    assert await listed() == ["from-elsewhere"]
+    token_id = await _token_id(store, "tenant-a", "polled")
+    await _in_another_process(["-m", "gateway.cli", "tokens", "revoke", token_id], store_url)
+    r = await other.get("/api/admin/segments", headers=admin)
+    assert r.status_code == 401, r.text
 
 
 async def test_unleash_segment_list_sees_each_write_of_another_gateway(

@@ -51,6 +51,7 @@ from core.store.migrations import (
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, SqlStore
+from core.store.sqlite.wal_index import WalIndex, valid
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # SQLite names the columns of a failed UNIQUE constraint, not the constraint.
@@ -186,6 +187,9 @@ class SqliteStore(RevisionSql, SqlStore):
     _revisions: dict[str, int]
     """Tenant revisions read while the file's data version was :attr:`_revisions_at`."""
     _revisions_at: int | None
+    _wal_seen: bytes | None
+    """The file's WAL-index header as it was when :attr:`_version_seen` was read."""
+    _version_seen: int | None
 
     def connections(self) -> tuple[int, int]:
         # Readers in use are those not in the idle queue; the one writer is in use while a
@@ -203,18 +207,33 @@ class SqliteStore(RevisionSql, SqlStore):
 
     def _data_version(self) -> int | None:
         """``PRAGMA data_version`` of the quick reader: it changes whenever another connection
-        (this process's writer, any other process) commits to the file, and only then. Read on
-        the event loop's thread (a few microseconds, no I/O but the shared WAL index), so it is
-        cheaper than the primary-key reads it stands in for. None without a quick reader (an
-        in-memory store) or if SQLite cannot answer at once: callers then read, as before."""
-        quick = self._quick
-        if quick is None:
+        (this process's writer, any other process) commits to the file, and only then. None
+        without a quick reader (an in-memory store) or if SQLite cannot answer at once: callers
+        then read, as before.
+
+        A kept answer checks it twice per request; while the file's WAL-index header is the one
+        seen when the version was last read, nothing was committed since and that version is
+        still the answer (``core.store.sqlite.wal_index``): no read transaction, no system call.
+        The header is read *before* the version, so a commit in between leaves a header that is
+        already gone, and the next call asks SQLite again."""
+        cursor = self._version_cursor
+        if cursor is None:
             return None
+        wal = self._wal
+        header = None
+        if wal is not None:
+            header = wal.header()
+            if header == self._wal_seen:
+                return self._version_seen
         try:
-            row = quick.execute("PRAGMA data_version").fetchone()
+            row = cursor.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error:
             return None
-        return int(row[0])
+        version = int(row[0])
+        if header is not None and valid(header):  # not caught halfway through a rewrite
+            self._wal_seen = header
+            self._version_seen = version
+        return version
 
     def known_revision(self, tenant: str) -> int | None:
         # Strict freshness at the cost of one pragma: a revision read at the file's current
@@ -244,6 +263,11 @@ class SqliteStore(RevisionSql, SqlStore):
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._deadlines: dict[int, _Deadline] = {}
         self._quick: sqlite3.Connection | None = None
+        self._version_cursor: sqlite3.Cursor | None = None
+        """The quick reader's cursor for ``PRAGMA data_version`` (plain tuples: no Row)."""
+        self._wal: WalIndex | None = None
+        self._wal_seen = None
+        self._version_seen = None
         self._revisions = {}
         self._revisions_at = None
         self._lock = asyncio.Lock()
@@ -271,6 +295,9 @@ class SqliteStore(RevisionSql, SqlStore):
             quick.execute(f"PRAGMA busy_timeout={_QUICK_BUSY_MS}")
             quick.execute("PRAGMA query_only=ON")
             store._quick = quick
+            store._version_cursor = quick.cursor()
+            store._version_cursor.row_factory = None
+            store._wal = _wal_index(quick, path)
         return store
 
     async def _quickly(self, read: Any, *args: Any) -> Any:
@@ -387,6 +414,12 @@ class SqliteStore(RevisionSql, SqlStore):
             await conn.close()
         self._readers = []
         self._writer = None
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
+        self._wal_seen = None
+        self._version_seen = None
+        self._version_cursor = None
         if self._quick is not None:
             self._quick.close()
             self._quick = None
@@ -437,6 +470,17 @@ class SqliteStore(RevisionSql, SqlStore):
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
         # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.
         return self._write()
+
+
+def _wal_index(quick: sqlite3.Connection, path: str) -> WalIndex | None:
+    """The file's WAL index, mapped (``core.store.sqlite.wal_index``), if it is in WAL mode."""
+    try:
+        # A first read maps and initialises the index: it is then there to map here too.
+        quick.execute("PRAGMA data_version").fetchone()
+        mode = quick.execute("PRAGMA journal_mode").fetchone()[0]
+    except sqlite3.Error:
+        return None
+    return WalIndex.open(path) if str(mode).lower() == "wal" else None
 
 
 def _statements(script: str) -> list[str]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime
 import logging
 import logging.config
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar
 from json.encoder import encode_basestring_ascii
 from typing import Any, TextIO
@@ -40,12 +41,6 @@ from info up, which this matches)."""
 _format = "json"
 _writer = LineWriter()
 """Where every line goes (``gateway.log_writer``): buffered in a serving process."""
-
-
-def info_enabled() -> bool:
-    """Whether ``info`` lines are written: the access log checks it before building a line
-    nobody would see (at ``warning`` a filtered call still costs its arguments)."""
-    return _level <= logging.INFO
 
 
 def add_request_id(
@@ -229,31 +224,64 @@ def _console_value(value: str) -> str:
 
 def access(method: str, path: str, status: int, ms: float) -> None:
     """The access line of one request (at ``info``): its id, method, path (never the query
-    string), status and milliseconds."""
+    string), status and milliseconds (``ms`` as measured: the line holds ``round(ms, 2)``)."""
     if _level > logging.INFO:
         return
     request_id = REQUEST_ID.get()
-    stamp = datetime.datetime.now(_UTC).isoformat().replace("+00:00", "Z")
+    stamp = timestamp(time.time_ns())
+    took = _milliseconds(ms)
     if _format == "console":
         rid = "" if request_id is None else f" request_id={_console_value(request_id)}"
         line = (
-            f"{stamp}{_access_head} method={_console_value(method)} ms={ms!r} "
+            f"{stamp}{_access_head} method={_console_value(method)} ms={took} "
             f"path={_console_value(path)}{rid} status={status!r}\n"
         )
     else:
         head = "{" if request_id is None else f'{{"request_id": {_json(request_id)}, '
         line = (
-            f'{head}"logger": "segmux.access", "method": {_json(method)}, '
-            f'"path": {_json(path)}, "status": {status!r}, "ms": {ms!r}, "event": "request", '
+            f'{head}"logger": "segmux.access", "method": {_METHODS.get(method) or _json(method)}, '
+            f'"path": {_json(path)}, "status": {status!r}, "ms": {took}, "event": "request", '
             f'"level": "info", "timestamp": "{stamp}"}}\n'
         )
     _writer.write(line)
 
 
-def _json(text: str) -> str:
-    # What json.dumps writes for a string (its own C function): ASCII, escapes as it makes them.
-    encoded: str = encode_basestring_ascii(text)
-    return encoded
+def _milliseconds(ms: float) -> str:
+    """``repr(round(ms, 2))`` (what the chain writes for the rounded value) at half its cost.
+    Both round the float's exact value to two decimals the same way (correctly, ties to even:
+    one C function does it for both), and below 10**13 no shorter text than that decimal, less
+    its trailing zeros, reads back as the float nearest to it, so that is its ``repr``."""
+    if not 0 <= ms < 1e13:
+        return repr(round(ms, 2))
+    text = f"{ms:.2f}".rstrip("0")
+    return text + "0" if text[-1] == "." else text
+
+
+_second = -1
+_second_text = ""
+
+
+def timestamp(ns: int) -> str:
+    """The instant ``ns`` (nanoseconds since the epoch) as structlog's ``TimeStamper(fmt="iso",
+    utc=True)`` writes it: ``datetime.now(UTC).isoformat()`` with ``Z`` (microseconds, floored
+    as ``datetime.now`` floors the same clock; none written when they are zero). The date and
+    time of day change once a second, so they are formatted once a second; the microseconds are
+    the last six digits of the count of them (from the epoch's second second on)."""
+    global _second, _second_text
+    micros = ns // 1000
+    second = micros // 1_000_000
+    if second != _second:
+        moment = datetime.datetime.fromtimestamp(second, _UTC).replace(tzinfo=None)
+        _second_text, _second = moment.isoformat(), second
+    digits = str(micros)[-6:] if second else f"{micros:06d}"
+    return f"{_second_text}Z" if digits == "000000" else f"{_second_text}.{digits}Z"
+
+
+_json: Callable[[str], str] = encode_basestring_ascii
+"""What ``json.dumps`` writes for a string (its own C function): ASCII, escapes as it makes
+them. Called directly, not through a function of ours: up to three calls a line."""
+_METHODS = {method: _json(method) for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")}
+"""The usual methods' JSON, made once."""
 
 
 class Logger:

@@ -22,7 +22,7 @@ from core import clock
 from dialects.http import ANSWER_KEY, ANSWER_MARK, BASE_URL, RESPONSE_STATE, ResponseState
 from gateway.answers import KEPT_STATUSES, Answers
 from gateway.draining import Render, shutdown_response
-from gateway.logging import REQUEST_ID, access, info_enabled
+from gateway.logging import REQUEST_ID, access
 from gateway.metrics import Metrics, Tally
 
 # An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
@@ -211,13 +211,7 @@ class RequestContext:
                     state.status or 500,
                     seconds,
                 )
-            if info_enabled():
-                access(
-                    scope["method"],
-                    scope["path"],
-                    state.status or 500,
-                    round(seconds * 1000, 2),
-                )
+            access(scope["method"], scope["path"], state.status or 500, seconds * 1000)
             REQUEST_ID.reset(token)
 
 

@@ -6,6 +6,7 @@ and keeps their order."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 import re
 import string
@@ -35,8 +36,9 @@ def _both(fmt: str, method: str, path: str, status: int, ms: float, rid: str | N
     logs.configure("info", stream=out, fmt=fmt)
     token = logs.REQUEST_ID.set(rid)
     try:
+        # The chain is given the rounded milliseconds; the direct line rounds them itself.
         logs.get_logger("segmux.access").info(
-            "request", method=method, path=path, status=status, ms=ms
+            "request", method=method, path=path, status=status, ms=round(ms, 2)
         )
         logs.access(method, path, status, ms)
     finally:
@@ -55,10 +57,12 @@ _IDS = st.none() | st.text(alphabet=string.ascii_letters + string.digits + "._:-
 @pytest.mark.parametrize("fmt", ["json", "console"])
 @settings(max_examples=examples(200), deadline=None)
 @given(
-    method=st.sampled_from(["GET", "POST", "DELETE", "PATCH"]),
+    method=st.sampled_from(["GET", "POST", "DELETE", "PATCH", "OPTIONS", "PROPFIND"]),
     path=_PATHS,
     status=st.integers(100, 599),
-    ms=st.floats(0, 10**6, allow_nan=False).map(lambda v: round(v, 2)),
+    ms=st.floats(0, 10**6, allow_nan=False)
+    | st.integers(0, 10**8).map(lambda n: n / 1000)  # ties at the third decimal (0.125)
+    | st.floats(10**12, 10**17),  # past where the short form is used
     rid=_IDS,
 )
 def test_the_direct_line_is_the_chains_line(
@@ -66,6 +70,30 @@ def test_the_direct_line_is_the_chains_line(
 ) -> None:
     chain, direct = _both(fmt, method, path, status, ms, rid)
     assert direct == chain
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_YEAR_9999 = int((datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC) - _EPOCH).total_seconds())
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    st.lists(
+        st.integers(0, _YEAR_9999 * 10**9)
+        | st.integers(0, _YEAR_9999).map(lambda s: s * 10**9)  # on the second: no fraction
+        | st.integers(1_700_000_000, 1_700_000_003).flatmap(  # one second's instants in a row
+            lambda s: st.integers(s * 10**9 - 2000, s * 10**9 + 2000)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_the_access_lines_timestamp_is_the_chains(instants: list[int]) -> None:
+    # What structlog's TimeStamper writes for the instant datetime.now would read from the
+    # same clock (microseconds floored), in any order of calls (the text of a second is kept).
+    for ns in instants:
+        moment = _EPOCH + datetime.timedelta(microseconds=ns // 1000)
+        assert logs.timestamp(ns) == moment.isoformat().replace("+00:00", "Z")
 
 
 def test_nothing_is_written_below_info() -> None:

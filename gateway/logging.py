@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 import logging.config
+import re
 import time
 from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar
@@ -207,7 +208,7 @@ _UTC = datetime.UTC
 _access_head = ""
 """Console format: the columns before the key-values (level, event, logger), made once by
 structlog's own renderer."""
-_CONSOLE_QUOTED = frozenset(" \t=\r\n\"'")
+_CONSOLE_QUOTED = re.compile("[ \t=\r\n\"']")
 """Characters for which structlog's console renderer shows a value as its ``repr``."""
 
 
@@ -219,7 +220,7 @@ def _console_head(logger: str, event: str) -> str:
 
 
 def _console_value(value: str) -> str:
-    return repr(value) if _CONSOLE_QUOTED.intersection(value) else value
+    return repr(value) if _CONSOLE_QUOTED.search(value) else value
 
 
 def access(method: str, path: str, status: int, ms: float) -> None:

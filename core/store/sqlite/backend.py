@@ -223,7 +223,7 @@ class SqliteStore(RevisionSql, SqlStore):
         header = None
         if wal is not None:
             header = wal.header()
-            if header == self._wal_seen:
+            if header is not None and header == self._wal_seen:
                 return self._version_seen
         try:
             row = cursor.execute("PRAGMA data_version").fetchone()
@@ -234,6 +234,10 @@ class SqliteStore(RevisionSql, SqlStore):
             self._wal_seen = header
             self._version_seen = version
         return version
+
+    def uses_wal_index(self) -> bool:
+        """Whether the data version is checked through the WAL-index header (tests ask)."""
+        return self._wal is not None and self._wal.header() is not None
 
     def known_revision(self, tenant: str) -> int | None:
         # Strict freshness at the cost of one pragma: a revision read at the file's current
@@ -414,15 +418,16 @@ class SqliteStore(RevisionSql, SqlStore):
             await conn.close()
         self._readers = []
         self._writer = None
+        self._version_cursor = None
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
+        # Last: closing it releases this process's locks on the file (core.store.sqlite.wal_index).
         if self._wal is not None:
             self._wal.close()
             self._wal = None
         self._wal_seen = None
         self._version_seen = None
-        self._version_cursor = None
-        if self._quick is not None:
-            self._quick.close()
-            self._quick = None
 
     async def ping(self) -> None:
         async with self._read() as tx:

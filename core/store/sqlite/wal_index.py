@@ -31,38 +31,48 @@ _FORMAT = 3007000
 
 
 class WalIndex:
-    """The read-only mapping of one database's ``-shm`` file."""
+    """The read-only mapping of one database's ``-shm`` file, and the descriptor it came from.
 
-    def __init__(self, mapped: mmap.mmap) -> None:
+    Both stay open until every connection of this process to the database is closed
+    (:meth:`close` is the store's last step): closing *any* descriptor of a file releases every
+    POSIX (``fcntl``) lock the process holds on it, SQLite's own included (its documentation
+    warns of exactly this). Without its shared lock on the ``-shm`` file, the next process to open
+    the database takes itself for the file's first user and resets the index under this
+    process's connections (a ``--workers 2`` worker died of it). A mapping holds a duplicate of
+    the descriptor, so it is never closed early either."""
+
+    def __init__(self, fd: int, mapped: mmap.mmap | None) -> None:
+        self._fd = fd
         self._map = mapped
 
     @classmethod
     def open(cls, database: str) -> WalIndex | None:
         """The WAL index of the database file ``database``, once a connection in WAL mode has
-        read it (which creates and initialises the file); None if there is none to map."""
+        read it (which creates and initialises the file); None if there is no file to open.
+        Its :meth:`header` is None when the file could not be mapped."""
         try:
             fd = os.open(database + "-shm", os.O_RDONLY)
         except OSError:
             return None
+        mapped = None
         try:
-            if os.fstat(fd).st_size < HEADER_BYTES:
-                return None
-            mapped = mmap.mmap(fd, HEADER_BYTES, access=mmap.ACCESS_READ)
+            if os.fstat(fd).st_size >= HEADER_BYTES:
+                mapped = mmap.mmap(fd, HEADER_BYTES, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
-            return None
-        finally:
-            os.close(fd)  # the mapping stays valid without the descriptor
-        index = cls(mapped)
-        if not valid(index.header()):
-            index.close()
-            return None
-        return index
+            mapped = None
+        return cls(fd, mapped)  # kept open even unmapped: see the class's text
 
-    def header(self) -> bytes:
-        return self._map[:HEADER_BYTES]
+    def header(self) -> bytes | None:
+        return None if self._map is None else self._map[:HEADER_BYTES]
 
     def close(self) -> None:
-        self._map.close()
+        """Only once every connection of this process to the database is closed."""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def valid(header: bytes) -> bool:

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 import asyncpg
 
+from bench import evaluate_cpu
 from core.store import open_store
 from core.tokens import TokenService
 from gateway import logging as gateway_logging
@@ -37,38 +38,8 @@ PATH = "/api/client/features"
 
 
 async def call(app: Any, headers: list[tuple[bytes, bytes]]) -> int:
-    """One GET through the ASGI app; its status."""
-    sent: list[dict[str, Any]] = []
-    done = asyncio.Event()
-    pending = [{"type": "http.request", "body": b"", "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await done.wait()  # uvicorn: a disconnect only once the response is complete
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "headers": headers,
-        "state": {},
-    }
-    await app(scope, receive, send)
+    """One GET of :data:`PATH` through the ASGI app (``bench.evaluate_cpu.call``); its status."""
+    sent = await evaluate_cpu.call(app, "GET", PATH, headers)
     status: int = sent[0]["status"]
     return status
 

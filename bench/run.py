@@ -21,7 +21,10 @@ first in a thread and gets fixture A through its API while segmux's stores are p
 fixture A through the Unleash API, each scenario is probed once, the floor starts (answering
 each read scenario's path with the body segmux answered), and each scenario is measured on
 segmux and at once on the floor, so each ratio compares two runs a few seconds apart; then the
-real Unleash server.
+real Unleash server, each run its reads first and then its writes, whose segments are deleted
+before the next run (it has no tenants: its admin list answers every segment it holds). Before
+each run, both servers' admin lists must hold fixture A alone, else that run's reads are NOT
+MEASURED (segmux's writes go to a tenant of their own).
 Output: a markdown table on stdout and ``bench/out/bench-<time>.json``.
 """
 

@@ -195,7 +195,7 @@ def main() -> int:
             members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
             ids = asyncio.run(discover(srv.url, tokens))
             if "confidence resolve 50 flags" in wanted:
-                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, admin))
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.resolve))
             keys = update_keys(srv.url, tokens.writes, wanted)
             by_name = {s.name: s for s in segmux_scenarios(tokens, ids, members, keys)}
             for name in wanted:

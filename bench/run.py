@@ -371,7 +371,7 @@ def bench_segmux(
         ids = asyncio.run(discover(srv.url, tokens))
         if selected(only, "confidence resolve 50 flags", False):
             try:
-                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.resolve))
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
         if selected(only, "ofrep bulk 50 flags", False):

@@ -7,6 +7,8 @@ Tenants of one segmux store:
 * ``default`` — fixture A: 50 segments of 2 constraints, 10 features whose strategy in
   ``development`` uses 2 of them (loaded over HTTP after the gateway starts).
 * ``writes`` — empty; the create scenarios write here so they never grow fixture A's lists.
+* ``resolve`` — the Confidence resolve fixture (``bench.resolve``), made over HTTP: its three
+  segments would otherwise stand in fixture A's lists, which must hold fixture A alone.
 * ``eval`` — 1,000 segments of 2-3 atoms: the tenant ``/segmux/v1/evaluate`` runs against.
 * ``bulk`` — fixture B: 10,000 segments of every dialect's flavour and 100,000 individuals in
   sandbox (HAL project) ``prod``.
@@ -68,6 +70,7 @@ class Tokens:
     frontend: str  # tenant default, frontend:development (browser SDKs)
     ofrep_admin: str  # tenant ofrep, admin (makes the OFREP fixture)
     ofrep: str  # tenant ofrep, ofrep:development (OpenFeature providers)
+    resolve: str  # tenant resolve, admin (makes the Confidence resolve fixture)
 
 
 def constraints_a(i: int) -> list[dict[str, Any]]:
@@ -288,6 +291,7 @@ async def prepare_store(
         )
         ofrep_admin, _ = await svc.create(tenant="ofrep", scope="admin", name="bench")
         ofrep, _ = await svc.create(tenant="ofrep", scope="ofrep:development", name="provider")
+        resolve, _ = await svc.create(tenant="resolve", scope="admin", name="bench")
         timings["migrate + tokens"] = time.perf_counter() - started
         parallel = 1 if url.startswith("sqlite") else 8
         t = time.perf_counter()
@@ -317,6 +321,7 @@ async def prepare_store(
         frontend=frontend,
         ofrep_admin=ofrep_admin,
         ofrep=ofrep,
+        resolve=resolve,
     )
     return tokens, timings
 

@@ -8,8 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,13 +72,69 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used (``/proc/<pid>/stat`` fields 14 and 15):
     divided by the requests of a run, a cost per request that other load on the machine
     disturbs far less than throughput does."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return _ticks(pid) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids(database: str | None = None) -> list[int]:
+    """The PostgreSQL server's processes (``comm`` starting with ``postgres``); with
+    ``database``, only the backends connected to it (a backend's title, its cmdline, reads
+    ``postgres: [<cluster>:] <user> <database> <client> <state>``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(OSError):
+            if not (entry / "comm").read_text().startswith("postgres"):
+                continue
+            if database is not None:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
+                if database.encode() not in title[1:]:
+                    continue
+            found.append(int(entry.name))
+    return found
+
+
+def _cpu_ticks(pids: list[int]) -> dict[int, int]:
+    ticks = {}
+    for pid in pids:
+        with suppress(OSError):  # a process may end between listing and reading
+            ticks[pid] = _ticks(pid)
+    return ticks
+
+
+class CpuWindow(threading.Thread):
+    """The CPU seconds each group of processes (name -> a function listing its pids, asked at
+    both ends) uses over the middle of a load of ``seconds`` that starts with this thread: from
+    20% to 80% of it, away from the load's ramp-up and its tail. A process that starts inside
+    the window counts from its start; one that ends inside it is lost. ``join()``, then read
+    ``cpu`` and ``window`` (seconds)."""
+
+    def __init__(self, seconds: float, groups: dict[str, Callable[[], list[int]]]) -> None:
+        super().__init__(daemon=True)
+        self.seconds = seconds
+        self.groups = groups
+        self.cpu: dict[str, float] = {}
+        self.window = 0.0
+        self.start()
+
+    def run(self) -> None:
+        time.sleep(self.seconds * 0.2)
+        t0, before = time.monotonic(), {k: _cpu_ticks(f()) for k, f in self.groups.items()}
+        time.sleep(self.seconds * 0.6)
+        t1, after = time.monotonic(), {k: _cpu_ticks(f()) for k, f in self.groups.items()}
+        hz = os.sysconf("SC_CLK_TCK")
+        self.window = t1 - t0
+        for k, ticks in after.items():
+            self.cpu[k] = sum(n - before[k].get(pid, 0) for pid, n in ticks.items()) / hz
 
 
 def reset_peak(pid: int) -> None:

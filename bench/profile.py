@@ -9,6 +9,11 @@ fixture B and the evaluate tenant in bulk), then for each chosen scenario runs w
 py-spy``; it needs ptrace rights over the process, which root or the same user has). Prints the
 top frames by inclusive and by own time (samples aggregated per function), and keeps the
 collapsed stacks under ``bench/out/profile/`` (load them in speedscope or flamegraph.pl).
+
+Every scenario of ``bench.run`` can be profiled, the writes too (``"unleash update"``: its
+segments to cycle over are made first, as ``bench.run`` does). Over the middle 60% of the wrk
+run, the CPU per request of the gateway and of the PostgreSQL server's processes (all of them,
+and those connected to this store's database) is printed too: where a write's time goes.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bench import fixtures, procs, stores, wrk
+from bench import fixtures, procs, stores, writes, wrk
 from bench.resolve import create_resolve_fixture
 from bench.run import OUT
-from bench.scenarios import discover, probe, segmux_scenarios
+from bench.scenarios import Scenario, discover, is_write, probe, segmux_scenarios
 
 OWN = ("core/", "dialects/", "gateway/")
 FLOOR = ("starlette/", "uvicorn/", "asyncio/", "httptools/", "anyio/")
@@ -116,6 +123,46 @@ def spy_record(
     )
 
 
+def update_keys(base: str, token: str, wanted: list[str]) -> dict[str, tuple[str, ...]]:
+    """Per dialect whose update scenario is wanted, the segments it cycles over (made through
+    its create on the writes tenant of ``token``)."""
+    return {
+        w.dialect: asyncio.run(writes.make_keys(base, w))
+        for w in writes.segmux_writes(token)
+        if f"{w.dialect} update" in wanted
+    }
+
+
+def cpu_groups(backend: str, url: str, gateway: int) -> dict[str, Callable[[], list[int]]]:
+    """The processes whose CPU a run is split over: the gateway and, on PostgreSQL, the
+    server's processes (every one: WAL writer, checkpointer and other databases' backends too)
+    and the backends of this store's database alone (the server is shared)."""
+    groups: dict[str, Callable[[], list[int]]] = {"gateway": lambda: [gateway]}
+    if backend == "postgres":
+        database = urlsplit(url).path.lstrip("/")
+        groups["postgres (all)"] = procs.postgres_pids
+        groups["postgres (this store)"] = lambda: procs.postgres_pids(database)
+    return groups
+
+
+def print_cpu_split(window: procs.CpuWindow, rps: float) -> None:
+    """CPU µs per request of each group over the window, at the run's mean rate."""
+    served = rps * window.window
+    if not served:
+        return
+    parts = ", ".join(f"{k} {cpu * 1e6 / served:,.0f} µs" for k, cpu in window.cpu.items())
+    print(
+        f"\nCPU per request over the middle {window.window:.1f} s of the run (at its mean "
+        f"{rps:,.0f} req/s): {parts}"
+    )
+
+
+def scenario_named(by_name: dict[str, Scenario], name: str) -> Scenario:
+    if name not in by_name:
+        raise SystemExit(f"no scenario {name!r}; there are: {', '.join(sorted(by_name))}")
+    return by_name[name]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         prog="python -m bench.profile",
@@ -148,15 +195,20 @@ def main() -> int:
             members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
             ids = asyncio.run(discover(srv.url, tokens))
             if "confidence resolve 50 flags" in wanted:
-                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, admin))
-            by_name = {s.name: s for s in segmux_scenarios(tokens, ids, members)}
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.resolve))
+            keys = update_keys(srv.url, tokens.writes, wanted)
+            by_name = {s.name: s for s in segmux_scenarios(tokens, ids, members, keys)}
             for name in wanted:
-                sc = by_name[name]
-                asyncio.run(probe(srv.url, sc.request))
+                sc = scenario_named(by_name, name)
+                r = asyncio.run(probe(srv.url, sc.request))
+                if r.status_code not in sc.ok:
+                    print(f"{name}: the probe answered {r.status_code} {r.text[:200]}")
+                    continue
                 raw = out / f"{sc.slug}.txt"
                 record = spy_record(spy, srv.pid, args.seconds, raw, "--function")
                 time.sleep(1)  # py-spy attaches before the load starts
                 cpu_before = procs.cpu_seconds(srv.pid)
+                window = procs.CpuWindow(args.seconds, cpu_groups(args.backend, url, srv.pid))
                 res = wrk.run(
                     srv.url,
                     sc.request,
@@ -166,6 +218,7 @@ def main() -> int:
                     name=sc.slug,
                 )
                 cpu = procs.cpu_seconds(srv.pid) - cpu_before
+                window.join()
                 _, err = record.communicate(timeout=args.seconds + 60)
                 if record.returncode != 0:
                     print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
@@ -186,6 +239,9 @@ def main() -> int:
                         f"of busy samples ({own * per_request:,.0f} µs), the server "
                         f"{1 - own:.1%} (bench.frontend_profile's method)"
                     )
+                print_cpu_split(window, res.rps)
+                if is_write(sc) and res.errors:
+                    print(f"{res.errors} of {res.requests} writes failed: not a write's cost")
                 print(f"\ncollapsed stacks: {raw}")
     return 0
 

@@ -1,11 +1,12 @@
 """The resolve fixture: 50 Confidence flags of one client, each resolved by every request.
 
-Made through the admin API of a running gateway (tenant ``default``): three segments (Sweden,
-half of Sweden by bucket, everyone), a client with one credential, and 50 flags whose three
-rules are what a real experiment looks like — a 50/50 split on the half segment, a fallthrough on
-Sweden, a default for everyone — so that a resolve does targeting, bitset and variant hashing for
-every flag. The scenario's body names a new unit per request (``@N@``, see ``bench.wrk``), so no
-answer can come from a cache of answers.
+Made through the admin API of a running gateway (``bench.run``: tenant ``resolve``, so that
+fixture A's lists hold fixture A alone): three segments (Sweden, half of Sweden by bucket,
+everyone), a client with one credential, and 50 flags whose three rules are what a real
+experiment looks like — a 50/50 split on the half segment, a fallthrough on Sweden, a default for
+everyone — so that a resolve does targeting, bitset and variant hashing for every flag. The
+scenario's body names a new unit per request (``@N@``, see ``bench.wrk``), so no answer can come
+from a cache of answers.
 """
 
 from __future__ import annotations

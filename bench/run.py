@@ -4,6 +4,7 @@
                         [--only SUBSTR[,SUBSTR…]] [--no-unleash] [--no-floor] [--write-results]
     python -m bench.run --compare-workers          # 1 vs 2 workers, PostgreSQL, 10 connections
     python -m bench.run --compare-metrics          # SEGMUX_METRICS off vs public, the lists
+    python -m bench.run --compare-log              # log level warning vs info, lists + polls
     python -m bench.run --report out/a.json out/b.json [--write-results]   # pool saved runs
 
 Environment: BENCH_RUNS (1), BENCH_DURATION (5 s per wrk run at 10 connections; runs at 1
@@ -20,7 +21,10 @@ first in a thread and gets fixture A through its API while segmux's stores are p
 fixture A through the Unleash API, each scenario is probed once, the floor starts (answering
 each read scenario's path with the body segmux answered), and each scenario is measured on
 segmux and at once on the floor, so each ratio compares two runs a few seconds apart; then the
-real Unleash server.
+real Unleash server, each run its reads first and then its writes, whose segments are deleted
+before the next run (it has no tenants: its admin list answers every segment it holds). Before
+each run, both servers' admin lists must hold fixture A alone, else that run's reads are NOT
+MEASURED (segmux's writes go to a tenant of their own).
 Output: a markdown table on stdout and ``bench/out/bench-<time>.json``.
 """
 
@@ -38,7 +42,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,8 @@ from bench import fixtures, procs, report, stores, writes, wrk
 from bench.ofrep import create_ofrep_fixture
 from bench.resolve import create_resolve_fixture
 from bench.scenarios import (
+    CLIENT_FEATURES,
+    FLEET_FEATURES,
     Scenario,
     discover,
     fixture_b_requests,
@@ -57,6 +63,7 @@ from bench.scenarios import (
     segmux_scenarios,
     selected,
     unleash_scenarios,
+    write_scenarios,
 )
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -175,15 +182,25 @@ def measure_all(
     workers: int,
     path_prefix: str = "",
     floor: procs.Server | None = None,
+    runs: range | None = None,
+    fixture_check: Callable[[], str | None] | None = None,
 ) -> None:
-    """Every scenario at its connection counts, ``run.runs`` times. With ``floor``, each read
-    scenario's run is followed at once by the floor's run of the same scenario, so the pair
-    shares the machine's state (on a shared VM the CPU steal drifts over minutes: a floor
-    measured a phase later compares against another machine). A failing run is noted and
-    skipped (other engineers' work in progress must not stop the whole bench); a server that
-    exited ends the phase."""
-    for _ in range(run.runs):
+    """Every scenario at its connection counts, ``run.runs`` times (or the runs of ``runs``).
+    With ``floor``, each read scenario's run is followed at once by the floor's run of the same
+    scenario, so the pair shares the machine's state (on a shared VM the CPU steal drifts over
+    minutes: a floor measured a phase later compares against another machine). A failing run is
+    noted and skipped (other engineers' work in progress must not stop the whole bench); a server
+    that exited ends the phase. ``fixture_check`` is asked before each run: a reason it answers
+    means the reads would not see fixture A alone, so that run's reads are NOT MEASURED."""
+    for n in runs if runs is not None else range(run.runs):
+        problem = fixture_check() if fixture_check is not None else None
+        if problem:
+            note = f"- NOT MEASURED {target} {backend} reads of run {n + 1}: {problem}"
+            run.notes.append(note)
+            log(note)
         for sc in scenarios:
+            if problem and is_read(sc):
+                continue
             for conns in connection_counts(sc):
                 if not Path(f"/proc/{server.pid}").exists():
                     note = f"- {target} {backend}: the server exited; later runs not measured"
@@ -274,6 +291,7 @@ class UnleashRef:
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.server: Any = None
+        self.fixture_ids: list[int] = []  # fixture A's segments, all its reads may see
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._main, daemon=True)
         self.thread.start()
@@ -290,6 +308,7 @@ class UnleashRef:
                 log(f"unleash-server up in {time.perf_counter() - t:.0f} s; loading fixture A")
                 loaded = asyncio.run(fixtures.load_fixture_a(srv.url, srv.admin_token))
                 log(f"fixture A into unleash-server in {loaded['seconds']:.1f} s")
+                self.fixture_ids = loaded["segments"]
                 self.server = srv
                 self.ready.set()
                 self.stop.wait()
@@ -311,6 +330,29 @@ class UnleashRef:
 # --- the phases ---------------------------------------------------------------------------------
 
 
+def fixture_a_check(base: str, admin: str, ids: list[int]) -> Callable[[], str | None]:
+    """For :func:`measure_all`: None while the Unleash admin list of ``admin``'s tenant holds
+    fixture A's segments and nothing else (what every run's reads must see, on both servers),
+    else what it holds."""
+    want = sorted(ids)
+
+    def check() -> str | None:
+        try:
+            r = httpx.get(
+                f"{base}/api/admin/segments", headers={"Authorization": admin}, timeout=60
+            )
+        except httpx.HTTPError as exc:  # a server gone: measure_all notes it and ends the phase
+            return f"the admin segments list: {type(exc).__name__} {exc}"
+        if r.status_code != 200:
+            return f"the admin segments list answered {r.status_code}"
+        got = sorted(int(seg["id"]) for seg in r.json().get("segments", []))
+        if got != want:
+            return f"the admin segments list holds {len(got)} segments, fixture A {len(want)}"
+        return None
+
+    return check
+
+
 def bench_segmux(
     run: Run,
     backend: str,
@@ -327,11 +369,14 @@ def bench_segmux(
     ) as srv:
         loaded = asyncio.run(fixtures.load_fixture_a(srv.url, tokens.admin))
         log(f"{backend}: fixture A through the Unleash API in {loaded['seconds']:.1f} s")
+        # The writes go to tenant ``writes`` (tokens.writes), the reads to ``default``: this
+        # checks, before every run, that the reads still see fixture A alone.
+        check = fixture_a_check(srv.url, tokens.admin, loaded["segments"])
         members = asyncio.run(fixtures.create_hal_members_segment(srv.url, tokens.bulk))
         ids = asyncio.run(discover(srv.url, tokens))
         if selected(only, "confidence resolve 50 flags", False):
             try:
-                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.admin))
+                ids["resolve_secret"] = asyncio.run(create_resolve_fixture(srv.url, tokens.resolve))
             except RuntimeError as exc:  # other work in progress must not stop the run
                 run.notes.append(f"- NOT MEASURED {backend} confidence resolve: {exc}")
         if selected(only, "ofrep bulk 50 flags", False):
@@ -371,22 +416,19 @@ def bench_segmux(
             f"- {backend}: peak RSS of a gateway process after one request per "
             f"dialect list over fixture B and the probes: {rss:.0f} MB"
         )
-        if not with_floor:
-            measure_all(run, srv, scenarios, target="segmux", backend=backend, workers=workers)
-        else:
-            with floor_for(run, backend, scenarios) as floor:  # idle while segmux is measured
-                measure_all(
-                    run,
-                    srv,
-                    scenarios,
-                    target="segmux",
-                    backend=backend,
-                    workers=workers,
-                    floor=floor,
-                )
+        measure_segmux(run, srv, scenarios, backend, workers, with_floor, check)
     if log_level != DEFAULT_LOG_LEVEL:
         defaults = [s for s in scenarios if s.name in DEFAULTS_SCENARIOS]
-        bench_defaults(run, backend, url, tokens, defaults, workers=workers, with_floor=with_floor)
+        bench_defaults(
+            run,
+            backend,
+            url,
+            tokens,
+            defaults,
+            loaded["segments"],
+            workers=workers,
+            with_floor=with_floor,
+        )
 
 
 def bench_defaults(
@@ -395,6 +437,7 @@ def bench_defaults(
     url: str,
     tokens: fixtures.Tokens,
     scenarios: list[Scenario],
+    fixture_ids: list[int],
     *,
     workers: int,
     with_floor: bool,
@@ -414,13 +457,35 @@ def bench_defaults(
     ) as srv:
         for sc in scenarios:
             asyncio.run(probe(srv.url, sc.request))  # warms what the server keeps
-        if not with_floor:
-            measure_all(run, srv, scenarios, target="segmux", backend=label, workers=workers)
-            return
-        with floor_for(run, label, scenarios) as floor:
-            measure_all(
-                run, srv, scenarios, target="segmux", backend=label, workers=workers, floor=floor
-            )
+        check = fixture_a_check(srv.url, tokens.admin, fixture_ids)
+        measure_segmux(run, srv, scenarios, label, workers, with_floor, check)
+
+
+def measure_segmux(
+    run: Run,
+    srv: procs.Server,
+    scenarios: list[Scenario],
+    backend: str,
+    workers: int,
+    with_floor: bool,
+    check: Callable[[], str | None],
+) -> None:
+    """:func:`measure_all` of segmux, each read beside the floor (idle while segmux is
+    measured) unless ``with_floor`` is false."""
+    floor: AbstractContextManager[procs.Server | None] = (
+        floor_for(run, backend, scenarios) if with_floor else nullcontext()
+    )
+    with floor as up:
+        measure_all(
+            run,
+            srv,
+            scenarios,
+            target="segmux",
+            backend=backend,
+            workers=workers,
+            floor=up,
+            fixture_check=check,
+        )
 
 
 @contextmanager
@@ -465,23 +530,49 @@ def make_update_keys(
 
 
 def bench_unleash(run: Run, ref: UnleashRef, only: str | None = None) -> None:
+    """The real Unleash server, one instance for every run. It has no tenants: its admin list
+    answers every segment it holds, so each run measures its reads first, on fixture A alone
+    (checked before the run), then its writes (the update keys made just before them), then
+    deletes whatever the writes made, so that the next run's reads see fixture A again."""
     srv = ref.wait()
     server = procs.Server(url=srv.url, pid=srv.pid, health="/health")
-    keys = make_update_keys(run, "unleash", srv.url, writes.unleash_writes(srv.admin_token), only)
-    scenarios = [
+    admin = srv.admin_token
+    check = fixture_a_check(srv.url, admin, ref.fixture_ids)
+    reads = [
         s
-        for s in unleash_scenarios(srv.admin_token, srv.client_token, srv.frontend_token, keys)
-        if selected(only, s.name, is_write(s))
+        for s in unleash_scenarios(admin, srv.client_token, srv.frontend_token)
+        if is_read(s) and selected(only, s.name, False)
     ]
-    for sc in scenarios:
+    for sc in reads:
         r = asyncio.run(probe(srv.url, sc.request))
         if r.status_code not in sc.ok:
             raise RuntimeError(f"unleash-server {sc.name}: {r.status_code} {r.text[:300]}")
-        if is_write(sc):
-            continue
         n = len(r.json().get("segments", []))
         run.notes.append(f"- unleash-server {sc.name}: {len(r.content):,} bytes, {n} segments")
-    measure_all(run, server, scenarios, target="unleash", backend="-", workers=1)
+    for n in range(run.runs):
+        for sc in reads:  # a cache the last run's writes invalidated is refilled unmeasured
+            asyncio.run(probe(srv.url, sc.request))
+        measure_all(
+            run,
+            server,
+            reads,
+            target="unleash",
+            backend="-",
+            workers=1,
+            runs=range(n, n + 1),
+            fixture_check=check,
+        )
+        keys = make_update_keys(run, "unleash", srv.url, writes.unleash_writes(admin), only)
+        scenarios = [
+            s
+            for s in write_scenarios(writes.unleash_writes(admin), keys)
+            if selected(only, s.name, True)
+        ]
+        measure_all(
+            run, server, scenarios, target="unleash", backend="-", workers=1, runs=range(n, n + 1)
+        )
+        removed = asyncio.run(writes.remove_unleash_segments(srv.url, admin, set(ref.fixture_ids)))
+        log(f"unleash-server run {n + 1}: deleted the {removed:,} segments its writes made")
 
 
 # --- entry points -------------------------------------------------------------------------------
@@ -519,6 +610,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="the list scenarios at 10 connections with SEGMUX_METRICS=off and public, "
         "alternating (off first in even runs, public first in odd ones) on --backends "
         "(the metrics' cost; no references; an even --runs is fairest)",
+    )
+    p.add_argument(
+        "--compare-log",
+        action="store_true",
+        help="the list scenarios and the SDKs' polls at 10 connections with SEGMUX_LOG_LEVEL="
+        "warning and info (an access line per request), alternating (warning first in even "
+        "runs) on --backends (the access log's cost; no references; an even --runs is fairest)",
     )
     p.add_argument(
         "--no-cache",
@@ -630,12 +728,57 @@ def compare_workers(args: argparse.Namespace) -> None:
 
 METRICS_BUDGET = 0.05
 """What the metrics may cost of the cached lists' throughput (docs/metrics.md)."""
+LOG_BUDGET = 0.10
+"""What the access log (one line per request at ``info``) may cost of the throughput of the
+cached lists and the SDKs' polls (issue 21)."""
 
 
-def compare_metrics(args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class Pairing:
+    """Two settings of ``segmux serve`` measured against each other on the same store: ``base``
+    and ``other`` name the modes, ``serve`` gives a mode's (log level, SEGMUX_* settings),
+    ``keep`` the scenarios, ``budget`` what ``other`` may cost of ``base``'s req/s."""
+
+    kind: str
+    base: str
+    other: str
+    serve: Callable[[str], tuple[str, dict[str, str]]]
+    keep: Callable[[Scenario], bool]
+    budget: float
+
+
+def metrics_pairing(args: argparse.Namespace) -> Pairing:
     """The cached lists (kept answers: the cheapest requests, so where a fixed cost per request
-    shows most) with the metrics off and on, each run starting both servers in turn (in
-    alternate orders)."""
+    shows most) with the metrics off and on."""
+    return Pairing(
+        "metrics",
+        "off",
+        "public",
+        lambda mode: (args.log_level, {"SEGMUX_METRICS": mode}),
+        lambda sc: sc.name.endswith(" list") and selected(args.only, sc.name, False),
+        METRICS_BUDGET,
+    )
+
+
+def log_pairing(args: argparse.Namespace) -> Pairing:
+    """The cached lists and the SDKs' polls with an access line per request (``info``, the
+    default) and without (``warning``): what the access log costs where a request costs least."""
+    polls = (CLIENT_FEATURES, FLEET_FEATURES)
+    return Pairing(
+        "log",
+        "warning",
+        DEFAULT_LOG_LEVEL,
+        lambda mode: (mode, {}),
+        lambda sc: (
+            (sc.name.endswith(" list") or sc.name in polls) and selected(args.only, sc.name, False)
+        ),
+        LOG_BUDGET,
+    )
+
+
+def compare_pair(args: argparse.Namespace, pair: Pairing) -> None:
+    """Each run starts a server per mode in turn (in alternate orders) and measures the
+    pairing's scenarios at 10 connections on it; prints the pooled medians of both modes."""
     run = Run(duration=args.duration, runs=1)
     backends = [b for b in args.backends.split(",") if b]
     with stores.fresh_stores(
@@ -645,38 +788,43 @@ def compare_metrics(args: argparse.Namespace) -> None:
             admin = tokens.admin
             members: str | None = None
             for n in range(args.runs):
-                # off first in even runs, on first in odd ones: a drift over the minutes of a
-                # run (the machine's other load, the store warming) falls on both alike
-                for mode in ("off", "public") if n % 2 == 0 else ("public", "off"):
+                # base first in even runs, other first in odd ones: a drift over the minutes of
+                # a run (the machine's other load, the store warming) falls on both alike
+                order = (pair.base, pair.other) if n % 2 == 0 else (pair.other, pair.base)
+                for mode in order:
+                    log_level, settings = pair.serve(mode)
                     with procs.segmux_server(
                         url,
                         admin,
                         workers=args.workers,
-                        log_level=args.log_level,
-                        log=OUT / f"segmux-metrics-{backend}-{mode}.log",
-                        settings={"SEGMUX_METRICS": mode},
+                        log_level=log_level,
+                        log=OUT / f"segmux-{pair.kind}-{backend}-{mode}.log",
+                        settings=settings,
                     ) as srv:
                         if members is None:
                             asyncio.run(fixtures.load_fixture_a(srv.url, admin))
                             members = asyncio.run(
                                 fixtures.create_hal_members_segment(srv.url, tokens.bulk)
                             )
-                        assert members is not None
                         measure_at_10(
                             run,
                             srv,
                             tokens,
                             members,
-                            lambda sc: (
-                                sc.name.endswith(" list") and selected(args.only, sc.name, False)
-                            ),
-                            target=f"metrics-{mode}",
+                            pair.keep,
+                            target=f"{pair.kind}-{mode}",
                             backend=backend,
                             workers=args.workers,
                         )
                 log(f"{backend}: run {n + 1} of {args.runs} done")
-    # CPU per request as well as throughput: on a machine doing other work the wall-clock
-    # figures wander, what the process spent per request much less.
+    print_pair(run, pair)
+    save(run, args, pair.kind)
+
+
+def print_pair(run: Run, pair: Pairing) -> None:
+    """The pooled medians of both modes: req/s and CPU per request, and what ``other`` costs.
+    CPU per request as well as throughput: on a machine doing other work the wall-clock
+    figures wander, what the process spent per request much less."""
     med = report.median_table(run.measurements)
     cpu: dict[tuple[str, str, str], list[float]] = {}
     for m in run.measurements:
@@ -684,25 +832,29 @@ def compare_metrics(args: argparse.Namespace) -> None:
             cpu.setdefault((m["target"], m["backend"], m["scenario"]), []).append(
                 m["cpu_us_per_request"]
             )
+    base, other = f"{pair.kind}-{pair.base}", f"{pair.kind}-{pair.other}"
     print(
-        "| backend | scenario | off req/s | on req/s | cost "
-        "| off CPU µs/req | on CPU µs/req | on - off | cost |"
+        f"| backend | scenario | {pair.base} req/s | {pair.other} req/s | cost "
+        f"| {pair.base} CPU µs/req | {pair.other} CPU µs/req "
+        f"| {pair.other} - {pair.base} | cost |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for key in sorted(k for k in med if k[0] == "metrics-off"):
-        off, on = med[key], med.get(("metrics-public", key[1], key[2], 10))
-        if not on:
+    for key in sorted(k for k in med if k[0] == base):
+        b, o = med[key], med.get((other, key[1], key[2], 10))
+        if not o:
             continue
-        cpu_off = statistics.median(cpu.get(key[:3], [0.0]))
-        cpu_on = statistics.median(cpu.get(("metrics-public", key[1], key[2]), [0.0]))
-        cpu_cost = f"{cpu_on / cpu_off - 1:+.1%}" if cpu_off else "-"
+        cpu_b = statistics.median(cpu.get(key[:3], [0.0]))
+        cpu_o = statistics.median(cpu.get((other, key[1], key[2]), [0.0]))
+        cpu_cost = f"{cpu_o / cpu_b - 1:+.1%}" if cpu_b else "-"
         print(
-            f"| {key[1]} | {key[2]} | {off['rps']:,.0f} | {on['rps']:,.0f} "
-            f"| {1 - on['rps'] / off['rps']:+.1%} | {cpu_off:.1f} | {cpu_on:.1f} "
-            f"| {cpu_on - cpu_off:+.1f} | {cpu_cost} |"
+            f"| {key[1]} | {key[2]} | {b['rps']:,.0f} | {o['rps']:,.0f} "
+            f"| {1 - o['rps'] / b['rps']:+.1%} | {cpu_b:.1f} | {cpu_o:.1f} "
+            f"| {cpu_o - cpu_b:+.1f} | {cpu_cost} |"
         )
-    print(f"(budget: a cost of at most {METRICS_BUDGET:.0%} of the throughput)")
-    save(run, args, "metrics")
+    print(
+        f"(runs per mode: {med[next(iter(med))]['runs'] if med else 0}; budget: "
+        f"{pair.other} may cost at most {pair.budget:.0%} of {pair.base}'s throughput)"
+    )
 
 
 def save(
@@ -748,7 +900,10 @@ def main(argv: list[str] | None = None) -> int:
         compare_workers(args)
         return 0
     if args.compare_metrics:
-        compare_metrics(args)
+        compare_pair(args, metrics_pairing(args))
+        return 0
+    if args.compare_log:
+        compare_pair(args, log_pairing(args))
         return 0
     started = time.perf_counter()
     run = Run(duration=args.duration, runs=args.runs)

@@ -211,3 +211,25 @@ async def make_keys(base: str, write: Write, count: int = UPDATE_KEYS) -> tuple[
 
 def with_keys(req: Request, keys: tuple[str, ...]) -> Request:
     return dataclasses.replace(req, keys=keys)
+
+
+async def remove_unleash_segments(base: str, admin: str, keep: set[int]) -> int:
+    """Delete, through the real Unleash server's admin API (8 at a time), every segment whose
+    id is not in ``keep``: what its write scenarios made. Unleash 8.2.0 has no tenants and
+    ``GET /api/admin/segments`` answers every segment of every project, so this is the only way
+    its next reads see fixture A alone. Returns how many were deleted."""
+    headers = {"Authorization": admin}
+    sem = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
+        r = await c.get("/api/admin/segments")
+        r.raise_for_status()
+        made = [int(s["id"]) for s in r.json()["segments"] if int(s["id"]) not in keep]
+
+        async def one(ident: int) -> None:
+            async with sem:
+                d = await c.delete(f"/api/admin/segments/{ident}")
+            if d.status_code != 204:
+                raise RuntimeError(f"DELETE segment {ident}: {d.status_code} {d.text[:200]}")
+
+        await asyncio.gather(*(one(i) for i in made))
+    return len(made)

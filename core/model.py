@@ -145,8 +145,10 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SegmentRoom(msgspec.Struct, frozen=True, kw_only=True):
-    """What a create checks before it writes, read at once: the tenant (its limits), a bound on
-    its segments and whether the name is taken in the sandbox."""
+    """What a create checks before it writes, read at once: the tenant (its limits) and a bound
+    on its segments. Not whether the name is taken: the insert's unique key says so in O(log n),
+    while a read of it may be planned as a scan of the tenant's segments (see
+    ``ConstraintSegmentService.create``)."""
 
     tenant: Tenant
     segments_at_most: int
@@ -154,17 +156,15 @@ class SegmentRoom(msgspec.Struct, frozen=True, kw_only=True):
     at least 1 and below the tenant's next one (a given seq moves the next one above it). A
     limit above it cannot be reached, so only a tenant near its limit has its segments counted
     (a count reads every one of them)."""
-    name_taken: bool
 
 
 class SegmentToUpdate(msgspec.Struct, frozen=True, kw_only=True):
-    """What an update by seq checks before it writes, read at once: the tenant (its limits),
-    the segment of that seq (None: there is none) and whether the new name is taken in the
-    sandbox."""
+    """What an update by seq checks before it writes, read at once: the tenant (its limits) and
+    the segment of that seq (None: there is none). Whether a new name is taken is left to the
+    update's unique key, as for :class:`SegmentRoom`."""
 
     tenant: Tenant
     segment: Segment | None
-    name_taken: bool
 
 
 Scope = str

@@ -272,7 +272,8 @@ class ConstraintSegmentService:
         autovacuum analyzes it), that read was planned as a scan of the tenant's segments
         (``segments_by_created`` with the name as a filter, a cost tie with ``segments_name``):
         O(n) per create. So the name is read only when a later check refused, to answer the
-        name's conflict first as Unleash does."""
+        name's conflict first as Unleash does (not when the store is unavailable: a refusal of
+        the request's content only)."""
         try:
             yield
         except Conflict as exc:
@@ -280,7 +281,7 @@ class ConstraintSegmentService:
                 raise Conflict("name", "Segment name already exists") from exc
             await self._refuse_taken_name(principal, name, exc)
             raise
-        except CoreError as exc:
+        except (Invalid, NotFound, NotExpressible) as exc:
             await self._refuse_taken_name(principal, name, exc)
             raise
 

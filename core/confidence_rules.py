@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import secrets
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,7 +19,7 @@ from core.confidence_model import (
     FlagRule,
 )
 from core.errors import Conflict, Invalid
-from core.model import SLUG_RE
+from core.model import SLUG_RE, random_text
 from core.service import check_no_nul, check_text
 
 RESOURCE_ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -57,11 +56,11 @@ _SCHEMA_KINDS = (
 
 def new_id(length: int = 20) -> str:
     """A server-chosen resource id (rules, clients, credentials), as Confidence makes them."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    return random_text(_ID_ALPHABET, length)
 
 
 def new_secret() -> str:
-    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+    return random_text(_SECRET_ALPHABET, SECRET_LENGTH)
 
 
 # --- names --------------------------------------------------------------------------------

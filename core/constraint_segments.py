@@ -9,6 +9,8 @@ another dialect changes the expression, the list is rendered from the AST, or re
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -23,7 +25,7 @@ from core.constraints import (
     check_segment_values,
     to_expression,
 )
-from core.errors import Conflict, Invalid, NotExpressible, NotFound
+from core.errors import Conflict, CoreError, Invalid, NotExpressible, NotFound
 from core.expr import ast
 from core.expr.unleash import LANGUAGE, render_constraints
 from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort, Tenant
@@ -183,11 +185,11 @@ class ConstraintSegmentService:
         require_admin(principal)
         if data.seq is not None and data.seq >= MAX_ID:
             raise Invalid("id", f"must be less than {MAX_ID}")
-        # The tenant's limits and the name's use in one read, then the checks in Unleash's
-        # order; the sandbox's segments are counted only when the tenant could have reached
-        # its limit (a count reads them all: O(segments) on every create otherwise).
+        # The tenant's limits in one read, then the checks in Unleash's order; the sandbox's
+        # segments are counted only when the tenant could have reached its limit (a count
+        # reads them all: O(segments) on every create otherwise).
         sandbox = principal.default_sandbox
-        room = await self.store.segment_room(principal.tenant, sandbox, data.name)
+        room = await self.store.segment_room(principal.tenant)
         limits = self._limits(room.tenant)
         if room.segments_at_most >= limits.segments and (
             await self.store.count_segments(principal.tenant, sandbox) >= limits.segments
@@ -195,35 +197,42 @@ class ConstraintSegmentService:
             raise ResourceLimit("segment", limits.segments)
         expression = self._checked(data, limits)
         _valid_name(data.name)
-        if room.name_taken:
-            raise Conflict("name", "Segment name already exists")
-        await self._check_project(principal, data.project)
-        constraints = stored_form(data.constraints)
-        new = NewSegment(
-            name=data.name,
-            sandbox=principal.default_sandbox,
-            description=data.description if isinstance(data.description, str) else None,
-            expression=expression,
-            seq=data.seq,
-            extensions={EXT: self._extension(data.project, constraints, expression)},
-        )
-        return _view(await self.segments.create(principal, new))
+        async with self._name_first(principal, data.name):
+            await self._check_project(principal, data.project)
+            constraints = stored_form(data.constraints)
+            new = NewSegment(
+                name=data.name,
+                sandbox=sandbox,
+                description=data.description if isinstance(data.description, str) else None,
+                expression=expression,
+                seq=data.seq,
+                extensions={EXT: self._extension(data.project, constraints, expression)},
+            )
+            created = await self.segments.create(principal, new)
+        return _view(created)
 
     async def update(self, principal: Principal, seq: int, data: SegmentInput) -> None:
         require_admin(principal)
-        # The tenant's limits, the segment and the new name's use in one read (seq 0 is none),
-        # then the checks in the order of their own reads: limits, the segment, the name.
+        # The tenant's limits and the segment in one read (seq 0 is none), then the checks in
+        # the order of their own reads: limits, the segment, the name.
         found = await self.store.segment_to_update(
-            principal.tenant, principal.default_sandbox, seq if 1 <= seq < MAX_ID else 0, data.name
+            principal.tenant, seq if 1 <= seq < MAX_ID else 0
         )
         expression = self._checked(data, self._limits(found.tenant))
         if found.segment is None or found.segment.sandbox != principal.default_sandbox:
             raise NotFound("segment", str(seq))
         segment = _expressible(found.segment)
-        if data.name != segment.name:
-            _valid_name(data.name)
-            if found.name_taken:
-                raise Conflict("name", "Segment name already exists")
+        if data.name == segment.name:
+            await self._write_update(principal, segment, data, expression)
+            return
+        _valid_name(data.name)
+        async with self._name_first(principal, data.name):
+            await self._write_update(principal, segment, data, expression)
+
+    async def _write_update(
+        self, principal: Principal, segment: Segment, data: SegmentInput, expression: bytes | None
+    ) -> None:
+        """The checks an update makes after the name's (the project's), and the write."""
         if data.project is not None:
             uses = await self.store.segment_uses(principal.tenant, segment.id)
             projects = sorted({u.project for u in uses})
@@ -255,6 +264,31 @@ class ConstraintSegmentService:
         await self.segments.delete(principal, segment.id, sandbox=principal.default_sandbox)
 
     # helpers -------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _name_first(self, principal: Principal, name: str) -> AsyncIterator[None]:
+        """Unleash refuses a taken name before anything it checks later (the project, what the
+        segment service refuses). The write's unique key decides whether the name is taken, not
+        a read before it: on a table the planner has no statistics of (a new database, until
+        autovacuum analyzes it), that read was planned as a scan of the tenant's segments
+        (``segments_by_created`` with the name as a filter, a cost tie with ``segments_name``):
+        O(n) per create. So the name is read only when a later check refused, to answer the
+        name's conflict first as Unleash does (not when the store is unavailable: a refusal of
+        the request's content only)."""
+        try:
+            yield
+        except Conflict as exc:
+            if exc.field == "name":
+                raise Conflict("name", "Segment name already exists") from exc
+            await self._refuse_taken_name(principal, name, exc)
+            raise
+        except (Invalid, NotFound, NotExpressible) as exc:
+            await self._refuse_taken_name(principal, name, exc)
+            raise
+
+    async def _refuse_taken_name(self, principal: Principal, name: str, cause: CoreError) -> None:
+        if await self.store.find_segment_id(principal.tenant, principal.default_sandbox, name):
+            raise Conflict("name", "Segment name already exists") from cause
+
     @staticmethod
     def _checked(data: SegmentInput, limits: ConstraintLimits) -> bytes | None:
         """Unleash's order after its schema: fields, each constraint, the values limit; then

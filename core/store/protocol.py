@@ -140,15 +140,14 @@ class Store(Protocol):
     async def count_segments(self, tenant: str, sandbox: str | None = None) -> int:
         """How many segments the tenant has (in one sandbox, or in all)."""
 
-    async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
-        """The tenant, a bound on its segments and whether ``name`` is taken in ``sandbox``, in
-        one primary-key and one unique-key read; ``NotFound`` without the tenant."""
+    async def segment_room(self, tenant: str) -> SegmentRoom:
+        """The tenant and a bound on its segments, in one primary-key read; ``NotFound``
+        without the tenant. Whether a name is taken is left to the insert (its unique key)."""
 
-    async def segment_to_update(
-        self, tenant: str, sandbox: str, seq: int, name: str
-    ) -> SegmentToUpdate:
-        """The tenant, its segment of ``seq`` (in any sandbox) and whether ``name`` is taken in
-        ``sandbox``, in one read; ``NotFound`` without the tenant."""
+    async def segment_to_update(self, tenant: str, seq: int) -> SegmentToUpdate:
+        """The tenant and its segment of ``seq`` (in any sandbox), in one read; ``NotFound``
+        without the tenant. Whether a new name is taken is left to the update (its unique
+        key)."""
 
     # projects and environments (every tenant has project ``default`` and environments
     # ``development`` and ``production`` from its creation on) -------------------------------

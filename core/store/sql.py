@@ -247,36 +247,20 @@ class SqlStore(
         assert row is not None
         return segment_from_row(row)
 
-    async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
+    async def segment_room(self, tenant: str) -> SegmentRoom:
         async with self._read() as tx:
-            row = await tx.fetchrow(
-                "SELECT t.*, EXISTS (SELECT 1 FROM segments WHERE tenant = $1 AND sandbox = $2 "
-                "AND name = $3) AS name_taken FROM tenants t WHERE t.name = $1",
-                tenant,
-                sandbox,
-                # A name no row can hold (NUL, which PostgreSQL text refuses) is taken by none.
-                None if "\x00" in name else name,
-            )
+            row = await tx.fetchrow("SELECT * FROM tenants WHERE name = $1", tenant)
         if row is None:
             raise NotFound("tenant", tenant)
-        return SegmentRoom(
-            tenant=tenant_from_row(row),
-            segments_at_most=int(row["next_seq"]) - 1,
-            name_taken=bool(row["name_taken"]),
-        )
+        return SegmentRoom(tenant=tenant_from_row(row), segments_at_most=int(row["next_seq"]) - 1)
 
-    async def segment_to_update(
-        self, tenant: str, sandbox: str, seq: int, name: str
-    ) -> SegmentToUpdate:
+    async def segment_to_update(self, tenant: str, seq: int) -> SegmentToUpdate:
         async with self._read() as tx:
             row = await tx.fetchrow(
                 "SELECT t.default_sandbox AS tenant_sandbox, t.created_at AS tenant_created_at, "
-                "t.settings AS tenant_settings, EXISTS (SELECT 1 FROM segments WHERE "
-                "tenant = $1 AND sandbox = $2 AND name = $3) AS name_taken, s.* FROM tenants t "
-                "LEFT JOIN segments s ON s.tenant = t.name AND s.seq = $4 WHERE t.name = $1",
+                "t.settings AS tenant_settings, s.* FROM tenants t "
+                "LEFT JOIN segments s ON s.tenant = t.name AND s.seq = $2 WHERE t.name = $1",
                 tenant,
-                sandbox,
-                None if "\x00" in name else name,
                 seq,
             )
         if row is None:
@@ -290,7 +274,6 @@ class SqlStore(
         return SegmentToUpdate(
             tenant=tenant_from_row(of_tenant),
             segment=None if row["id"] is None else segment_from_row(row),
-            name_taken=bool(row["name_taken"]),
         )
 
     async def _claim_seq(self, tx: Tx, tenant: str, wanted: int | None) -> int:

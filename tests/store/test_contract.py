@@ -212,40 +212,44 @@ async def test_same_name_allowed_in_other_tenant(store: Store) -> None:
     assert await store.count_segments(U) == 1
 
 
-async def test_segment_room_bounds_the_segments_and_finds_the_exact_name(store: Store) -> None:
+async def test_segment_room_bounds_the_segments(store: Store) -> None:
     await make(store, "Beta", sandbox="prod")
     gamma = await make(store, "gamma", sandbox="prod")
     await make(store, "beta", sandbox="dev")
     await make(store, "Beta", tenant=U)
     await store.update_tenant_settings(T, {"limits": {"segments": 5}})
-    room = await store.segment_room(T, "prod", "Beta")
-    assert (room.segments_at_most, room.name_taken) == (3, True)
+    room = await store.segment_room(T)
+    assert room.segments_at_most == 3
     assert room.tenant == await store.get_tenant(T)
-    assert (await store.segment_room(T, "prod", "beta")).name_taken is False
-    assert (await store.segment_room(U, "dev", "Beta")).segments_at_most == 1
+    assert (await store.segment_room(U)).segments_at_most == 1
     # A given seq moves the bound above it; a delete does not lower it (a bound, not a count).
     await make(store, "high", sandbox="dev", seq=40)
     await store.delete_segment(T, gamma.id)
-    assert (await store.segment_room(T, "prod", "x")).segments_at_most == 40
-    # A name no row can hold is taken by none (not a driver error).
-    assert (await store.segment_room(T, "prod", "Be\x00ta")).name_taken is False
+    assert (await store.segment_room(T)).segments_at_most == 40
     with pytest.raises(NotFound):
-        await store.segment_room("nobody", "prod", "Beta")
+        await store.segment_room("nobody")
+
+
+async def test_find_segment_id_finds_the_exact_name_in_its_sandbox(store: Store) -> None:
+    beta = await make(store, "Beta", sandbox="prod")
+    await make(store, "b", sandbox="dev")
+    await make(store, "Beta", tenant=U)
+    assert await store.find_segment_id(T, "prod", "Beta") == beta.id
+    assert await store.find_segment_id(T, "prod", "beta") is None
+    assert await store.find_segment_id(T, "prod", "b") is None  # "b" lives in dev
+    # A name no row can hold is taken by none (not a driver error).
+    assert await store.find_segment_id(T, "prod", "Be\x00ta") is None
 
 
 async def test_segment_to_update_reads_the_segment_of_a_seq(store: Store) -> None:
     a = await make(store, "a", sandbox="prod")
-    await make(store, "b", sandbox="dev")
-    found = await store.segment_to_update(T, "prod", a.seq, "b")
+    found = await store.segment_to_update(T, a.seq)
     assert found.segment == a
     assert found.tenant == await store.get_tenant(T)
-    assert found.name_taken is False  # "b" lives in dev
-    assert (await store.segment_to_update(T, "dev", a.seq, "b")).name_taken is True
-    missing = await store.segment_to_update(T, "prod", 99, "a\x00")
-    assert (missing.segment, missing.name_taken) == (None, False)
-    assert (await store.segment_to_update(U, "prod", a.seq, "a")).segment is None
+    assert (await store.segment_to_update(T, 99)).segment is None
+    assert (await store.segment_to_update(U, a.seq)).segment is None
     with pytest.raises(NotFound):
-        await store.segment_to_update("nobody", "prod", a.seq, "a")
+        await store.segment_to_update("nobody", a.seq)
 
 
 async def test_duplicate_slug_conflicts(store: Store) -> None:

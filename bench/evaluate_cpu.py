@@ -68,7 +68,12 @@ def expression(i: int) -> Expr:
 
 
 async def call(
-    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
+    app: Any,
+    method: str,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes = b"",
+    query_string: bytes = b"",
 ) -> list[dict[str, Any]]:
     """One request through the ASGI app, as uvicorn sends it; the messages it sent."""
     sent: list[dict[str, Any]] = []
@@ -94,7 +99,7 @@ async def call(
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query_string,
         "root_path": "",
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),

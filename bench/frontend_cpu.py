@@ -22,7 +22,6 @@ import asyncio
 import itertools
 import os
 import tempfile
-import time
 from typing import Any, TextIO
 
 import httpx
@@ -61,24 +60,7 @@ async def main(args: argparse.Namespace, log: TextIO) -> None:
             for _ in range(200):  # compiled, caches filled
                 sent = await poll(app, headers)
                 assert sent[0]["status"] == 200, sent
-            if args.callgrind:
-                kept_cpu._callgrind("-z")
-                for _ in range(args.requests):
-                    await poll(app, headers)
-                kept_cpu._callgrind("-d", "measured")
-                return
-            rounds = []
-            per_round = max(1, args.requests // 5)
-            for _ in range(5):
-                started = time.process_time()
-                for _ in range(per_round):
-                    await poll(app, headers)
-                rounds.append((time.process_time() - started) / per_round * 1e6)
-            rounds.sort()
-            print(
-                f"{args.backend}: CPU µs per frontend poll: median {rounds[2]:.1f}, "
-                f"least {rounds[0]:.1f}"
-            )
+            await kept_cpu.measure(lambda: poll(app, headers), args, "info json", "frontend poll")
 
 
 if __name__ == "__main__":

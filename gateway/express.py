@@ -22,28 +22,41 @@ class Express:
     def __init__(self, app: ASGIApp, router: Router, paths: tuple[str, ...]) -> None:
         self.app = app
         self.router = router
-        self.routes = {path: route for path in paths if (route := chosen(router, path)) is not None}
+        self.routes: dict[str, tuple[BaseRoute, Scope]] = {}
+        for path in paths:
+            route = chosen(router, path)
+            if route is not None:
+                self.routes[path] = (route, route.matches(_get(path))[1])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            route = self.routes.get(scope["path"])
-            if route is not None:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    # What ``Router.app`` does with the route it chose.
-                    scope.setdefault("router", self.router)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
+            found = self.routes.get(scope["path"])
+            if found is not None:
+                route, child_scope = found
+                if "path_params" in scope or "app_root_path" in scope:
+                    # Not a server's own scope: ``matches`` derives the child scope from it.
+                    child_scope = route.matches(scope)[1]
+                # What ``Router.app`` does with the route it chose; the child scope is the one
+                # ``matches`` gives a server's scope of this path (``path_params`` a new dict).
+                scope.setdefault("router", self.router)
+                scope["route"] = route
+                scope.update(child_scope)
+                scope["path_params"] = dict(child_scope["path_params"])
+                await route.handle(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+
+def _get(path: str) -> Scope:
+    """The scope a server gives a ``GET`` of ``path``, as far as routes read it."""
+    return {"type": "http", "method": "GET", "path": path, "root_path": ""}
 
 
 def chosen(router: Router, path: str) -> BaseRoute | None:
     """The route the router gives a ``GET`` of ``path`` (no root path), if the choice depends
     on nothing else: every route before it a plain ``Route`` or ``Mount``, whose match reads
     only the path and the method. None otherwise (the router decides, per request)."""
-    scope: Scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    scope = _get(path)
     for route in router.routes:
         if type(route) not in (Route, Mount):
             return None

@@ -93,12 +93,17 @@ def constraints_a(i: int) -> list[dict[str, Any]]:
     ]
 
 
-async def load_fixture_a(base: str, admin_token: str) -> dict[str, Any]:
+async def load_fixture_a(
+    base: str, admin_token: str, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Any]:
     """50 segments x 2 constraints and 10 features (each strategy using 2 segments, enabled in
-    development) through the Unleash admin API; works against segmux and the real server."""
+    development) through the Unleash admin API; works against segmux and the real server (or,
+    with ``transport``, an app in process)."""
     headers = {"Authorization": admin_token, "Content-Type": "application/json"}
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=60, transport=transport
+    ) as client:
 
         async def post(path: str, body: Any, ok: tuple[int, ...] = (200, 201)) -> Any:
             r = await client.post(path, json=body)

@@ -21,7 +21,7 @@ import os
 import secrets
 import subprocess
 import tempfile
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import asyncpg
@@ -46,6 +46,21 @@ async def call(app: Any, headers: list[tuple[bytes, bytes]]) -> int:
 
 def _callgrind(command: str, *args: str) -> None:
     subprocess.run(["callgrind_control", command, *args, str(os.getpid())], capture_output=True)
+
+
+async def measure(
+    request: Callable[[], Awaitable[Any]], args: argparse.Namespace, what: str, per: str
+) -> None:
+    """``--requests`` requests: under callgrind (``--callgrind``) counted alone, else timed in
+    five rounds (``bench.evaluate_cpu.cpu_rounds``), printed as CPU µs ``per`` request."""
+    if args.callgrind:
+        _callgrind("-z")
+        for _ in range(args.requests):
+            await request()
+        _callgrind("-d", "measured")
+        return
+    rounds = await evaluate_cpu.cpu_rounds(request, max(1, args.requests // 5))
+    print(f"{args.backend} {what}: CPU µs per {per}: median {rounds[2]:.1f}, least {rounds[0]:.1f}")
 
 
 async def main(args: argparse.Namespace, directory: str, log: TextIO) -> None:
@@ -73,23 +88,8 @@ async def main(args: argparse.Namespace, directory: str, log: TextIO) -> None:
         async with app.router.lifespan_context(app):
             for _ in range(200):  # built, then kept
                 assert await call(app, headers) == 200
-            if args.callgrind:
-                _callgrind("-z")
-                for _ in range(args.requests):
-                    await call(app, headers)
-                _callgrind("-d", "measured")
-                return
-            rounds = []
-            per_round = max(1, args.requests // 5)
-            for _ in range(5):
-                started = time.process_time()
-                for _ in range(per_round):
-                    await call(app, headers)
-                rounds.append((time.process_time() - started) / per_round * 1e6)
-            rounds.sort()
-            print(
-                f"{args.backend} {args.level} {args.format}: CPU µs per kept answer: "
-                f"median {rounds[2]:.1f}, least {rounds[0]:.1f}"
+            await measure(
+                lambda: call(app, headers), args, f"{args.level} {args.format}", "kept answer"
             )
     finally:
         await store.close()

@@ -20,6 +20,9 @@ STANDARD_FIELDS = frozenset(
 them); every other name is a property."""
 
 
+_TEXT = {str}
+
+
 class UnleashContext(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
     """An Unleash context as SDKs send it (``appName``, ``userId``, … ``properties``)."""
 
@@ -70,7 +73,7 @@ class Prepared:
             fields["currentTime"] = _now_text(now)
         self.fields = fields
         self.flat: dict[str, Any] = {**props, **fields}
-        self.plain = all(type(v) is str for v in self.flat.values())
+        self.plain = set(map(type, self.flat.values())) <= _TEXT
         """Every value is text (as SDKs send them): the constraints' set tests apply."""
         self.rng = rng
 

@@ -145,7 +145,9 @@ class CompiledFeature:
         if not self.strategies:
             return self.variants, "static"
         for strategy in self.strategies:
-            if strategy.matches(p):
+            # ``_Strategy.matches``, inline: this loop runs for every feature of every request.
+            constraints = strategy.constraints
+            if (constraints is None or constraints(p)) and strategy.check(p):
                 return strategy.variants or self.variants, strategy.why
         return None
 

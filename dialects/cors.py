@@ -45,6 +45,12 @@ class Cors:
             (b"access-control-max-age", str(MAX_AGE).encode()),
         ]
         self.expose = (b"access-control-expose-headers", ",".join(expose).encode())
+        self.any_headers = (
+            [(b"vary", b"Origin"), (b"access-control-allow-origin", b"*"), self.expose]
+            if self.any_origin
+            else None
+        )
+        """Every request's headers when any origin is allowed (only copied, never changed)."""
 
     def allow_origin(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         """The ``Access-Control-Allow-Origin`` header this request gets (none if refused)."""
@@ -59,7 +65,7 @@ class Cors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = [(b"vary", b"Origin"), *self.allow_origin(scope), self.expose]
+        headers = self.any_headers or [(b"vary", b"Origin"), *self.allow_origin(scope), self.expose]
         if scope["method"] == "OPTIONS":
             await send(
                 {

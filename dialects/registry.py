@@ -53,6 +53,12 @@ class Surface:
     codec: str | None = None
     """Dotted path of its ``segmux migrate`` codec module (a client of the vendor's API,
     imported only when a migration names the surface); ``None``: not a migrate endpoint."""
+    express: tuple[str, ...] = ()
+    """Paths under ``prefix`` whose ``GET`` is hot enough to skip the gateway's router
+    (``gateway.express``): polls no kept answer can serve."""
+
+    def express_paths(self) -> tuple[str, ...]:
+        return tuple(f"{self.prefix}{path}" for path in self.express if self.prefix is not None)
 
     def routes(self, services: Services, reserved: tuple[str, ...] = ()) -> list[BaseRoute]:
         app = self.build(services)

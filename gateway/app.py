@@ -17,6 +17,7 @@ import openapi
 from core.errors import CoreError
 from core.store import Store, open_store
 from dialects.registry import SURFACES, owner_of
+from gateway.express import Express
 from gateway.gc_tuning import tune_gc
 from gateway.logging import configure, get_logger
 from gateway.logging import flush as flush_logs
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     if metrics is not None:
         metrics.know_top_routes(app.routes)
+    app.add_middleware(
+        Express, router=app.router, paths=tuple(p for s in SURFACES for p in s.express_paths())
+    )
     app.context = RequestContext(
         app.build_middleware_stack(),
         render=cut_short,

@@ -18,8 +18,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import random
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -133,14 +133,16 @@ class Poll:
         self.app = app
         self.polls = polls or {}
         """The route each poll path has in ``app``: the one this stands in for."""
+        self.etags = ETags()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if _is_poll(scope):
+        path = _poll_path(scope)
+        if path is not None:
             answer = await self._answer(scope)
             if answer is not None:
                 # What Starlette's router would have left in the scope: the route that took
                 # the request (the gateway's metrics label requests by its template).
-                scope["route"] = self.polls.get(_route_path(scope).rstrip("/") or "/")
+                scope["route"] = self.polls.get(path)
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -149,14 +151,14 @@ class Poll:
 
     async def _answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         authorization: bytes | None = None
-        if_none_match: str | None = None
+        if_none_match: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 if authorization is not None:
                     return None  # sent twice: the full pipeline's 400
                 authorization = value
             elif name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
+                if_none_match = value
         if authorization is None:
             return None
         client = scope.get("client")
@@ -167,34 +169,76 @@ class Poll:
             environment = frontend_environment(who)
             if environment is None:
                 return None
-            # What Starlette's query_params does with the query string (latin-1, blanks kept).
-            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            query = query_items(scope["query_string"].decode("latin-1"))
             context = query_context(query, client[0] if client else "")
             answers = await self.services.flags.evaluate_features(who, environment, context)
         except Exception:  # answered again, and in Unleash's words, by the full pipeline
             return None
         body = encode({"toggles": toggles(answers)})
-        etag = weak_etag(body).encode()
-        headers = [(b"cache-control", b"no-cache"), (b"etag", etag)]
-        if etag_matches(if_none_match, etag.decode()):
-            return 304, headers, b""
+        etag = self.etags.of(body)
+        if if_none_match is not None and etag_matches(if_none_match.decode("latin-1"), etag[1]):
+            return 304, [_NO_CACHE, (b"etag", etag[0])], b""
         return (
             200,
             [
-                (b"content-type", JSON.encode()),
+                _JSON_TYPE,
                 (b"content-length", str(len(body)).encode()),
-                *headers,
+                _NO_CACHE,
+                (b"etag", etag[0]),
             ],
             body,
         )
 
 
-def _is_poll(scope: Scope) -> bool:
-    return (
-        scope["type"] == "http"
-        and scope["method"] == "GET"
-        and (_route_path(scope).rstrip("/") or "/") in PREFIXES
-    )
+_NO_CACHE = (b"cache-control", b"no-cache")
+_JSON_TYPE = (b"content-type", JSON.encode())
+
+
+def query_items(query: str) -> list[tuple[str, str]]:
+    """What Starlette's ``query_params.multi_items()`` holds for a query string (decoded as
+    latin-1): ``parse_qsl`` with blanks kept, and without it where nothing is escaped (a poll's
+    usual ``appName=…&userId=…``), where it would only split."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    items = []
+    for field in query.split("&"):
+        if field:  # parse_qsl skips empty fields (``a=1&&b=2``)
+            name, _, value = field.partition("=")
+            items.append((name, value))
+    return items
+
+
+class ETags:
+    """The weak ETags of the last few bodies: most polls of a tenant get one of a few bodies
+    (the same features on for most users), and comparing bytes costs less than hashing them.
+    Each: the header's bytes and its text."""
+
+    LIMIT = 64
+    LARGEST = 16 * 1024
+    """Bytes of the largest body kept (at most ``LIMIT`` of them, 1 MiB)."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, tuple[bytes, str]] = {}
+
+    def of(self, body: bytes) -> tuple[bytes, str]:
+        found = self._known.get(body)
+        if found is None:
+            text = weak_etag(body)
+            found = (text.encode(), text)
+            if len(body) > self.LARGEST:
+                return found
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()  # new bodies keep coming (variants per user): start over
+            self._known[body] = found
+        return found
+
+
+def _poll_path(scope: Scope) -> str | None:
+    """The prefix a GET of the frontend API's poll is under (None: not a poll)."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    path = _route_path(scope).rstrip("/") or "/"
+    return path if path in PREFIXES else None
 
 
 class FrontendApi(SurfaceApi):
@@ -289,7 +333,7 @@ def query_context(query: list[tuple[str, str]], address: str) -> UnleashContext:
     fields: dict[str, str] = {}
     properties: dict[str, str] = {}
     for key, value in query:
-        found = _PROPERTY.fullmatch(key)
+        found = _PROPERTY.fullmatch(key) if key.startswith("properties[") else None
         target, name = (properties, found[1]) if found else (fields, key)
         if name in target:
             raise Invalid("", f"the context field {key!r} is given more than once")
@@ -362,10 +406,18 @@ def _create(fields: dict[str, str], properties: dict[str, str], address: str) ->
         app_name=fields.get("appName") or None,
         environment=fields.get("environment") or None,
         user_id=fields.get("userId") or None,
-        session_id=fields.get("sessionId") or secrets.token_hex(18),
+        session_id=fields.get("sessionId") or _session_id(),
         remote_address=fields.get("remoteAddress") or address or None,
         properties=properties,
     )
+
+
+def _session_id() -> str:
+    """A random session id, as Unleash draws one per request without: 36 hex digits (what
+    ``secrets.token_hex(18)`` wrote), from the process's pseudorandom generator — it picks a
+    user's place in random rollouts, like the random stickiness, and is never sent back or
+    trusted — at a fraction of a system call's cost."""
+    return f"{random.getrandbits(144):036x}"
 
 
 # --- the answer ---------------------------------------------------------------------------

@@ -14,4 +14,5 @@ SURFACE = Surface(
     sandboxed=True,
     view=VIEW,
     codec="gateway.migrate.unleash",
+    express=frontend.PREFIXES,  # the SDKs' poll
 )

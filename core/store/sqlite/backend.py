@@ -19,7 +19,7 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NoReturn, cast
@@ -35,8 +35,8 @@ from core.errors import (
     Unavailable,
 )
 from core.expr.sql import register_aiosqlite_functions
-from core.model import Principal, now_us
-from core.store.base import Row, StoreCounts
+from core.model import Principal, SegmentRoom, SegmentToUpdate, now_us
+from core.store.base import Row, StoreCounts, T, Tx
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.confidence_flags import CONFIDENCE_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
@@ -154,9 +154,9 @@ class _Tx:
         await self._conn.execute(_sql(sql), args)
 
 
-class _QuickTx:
-    """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
-    single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
+class _NowTx:
+    """Statements run at once on the calling thread through a plain ``sqlite3`` connection (its
+    own thread's): every row is read, so a RETURNING write has completed before the commit."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -165,10 +165,42 @@ class _QuickTx:
         return cast(list[Row], self._conn.execute(_sql(sql), args).fetchall())
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return cast(Row | None, next(iter(self._conn.execute(_sql(sql), args).fetchall()), None))
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self._conn.execute(_sql(sql), args).fetchall()
+
+
+class _QuickTx(_NowTx):
+    """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
+    single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         return cast(Row | None, self._conn.execute(_sql(sql), args).fetchone())
 
     async def execute(self, sql: str, *args: Any) -> None:
         raise RuntimeError("the quick reader is read-only")
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """``work`` in one ``BEGIN IMMEDIATE`` transaction, run to its end on the calling thread
+    (the writer's): its statements run at once (:class:`_NowTx`), so its coroutine finishes on
+    its first step; one that would wait on anything else is refused, rolled back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        coroutine = work(_NowTx(conn))
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            result: T = done.value
+        else:
+            coroutine.close()
+            raise RuntimeError("a write on the writer's thread awaited more than its statements")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
 
 
 _QUICK: ContextVar[bool] = ContextVar("segmux_sqlite_quick_read", default=False)
@@ -336,6 +368,19 @@ class SqliteStore(RevisionSql, SqlStore):
         found: Principal | None = await self._quickly(super().principal_for, token_hash)
         return found
 
+    # A write's checks read a tenant's row and a segment by key on the quick reader too.
+    async def segment_room(self, tenant: str, sandbox: str, name: str) -> SegmentRoom:
+        room: SegmentRoom = await self._quickly(super().segment_room, tenant, sandbox, name)
+        return room
+
+    async def segment_to_update(
+        self, tenant: str, sandbox: str, seq: int, name: str
+    ) -> SegmentToUpdate:
+        found: SegmentToUpdate = await self._quickly(
+            super().segment_to_update, tenant, sandbox, seq, name
+        )
+        return found
+
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -455,22 +500,42 @@ class SqliteStore(RevisionSql, SqlStore):
             _raise_mapped(exc, None if quick else self.counts)
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[_Tx]:
+    async def _holding_writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer, once this process's earlier writes are done, its statements' clock
+        started, driver errors mapped."""
         if self._writer is None:
             raise Unavailable("the store is closed")
         conn = self._writer
         async with self._gates.hold(), self._lock:
             self._start_clock(conn)
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield _Tx(conn)
-                except BaseException:
-                    await conn.rollback()
-                    raise
-                await conn.commit()
+                yield conn
             except sqlite3.Error as exc:
                 _raise_mapped(exc, self.counts)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[_Tx]:
+        async with self._holding_writer() as conn:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(conn)
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+    async def _transact(
+        self, work: Callable[[Tx], Coroutine[Any, Any, T]], *, single: bool = False
+    ) -> T:
+        # One trip to the writer's thread for the whole transaction (BEGIN, the statements,
+        # COMMIT), where ``_write`` takes one per statement: each trip is a queue, a thread
+        # switch and the event loop's wake-up, most of a segment write's CPU.
+        async with self._holding_writer() as conn:
+            # aiosqlite's own way to run a callable on its thread (what its methods use).
+            result: T = await conn._execute(  # type: ignore[no-untyped-call]
+                _transaction, conn._conn, work
+            )
+        return result
 
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
         # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.

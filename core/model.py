@@ -18,6 +18,7 @@ import msgspec
 SegmentKind = Literal["dynamic", "static"]
 SLUG_RE = re.compile(r"^[a-z0-9-]{4,63}$")
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits
+_SLUG_LENGTH = 20
 DEFAULT_SANDBOX = "prod"
 MAX_NAME = 1024
 """Longest segment name the core stores (dialects may allow less: v2.3 says 255)."""
@@ -39,7 +40,13 @@ def new_ulid() -> str:
 
 def new_slug() -> str:
     """A generated slug: 20 characters of [a-z0-9], as Confidence generates segment ids."""
-    return "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(20))
+    # One read of the system's randomness for all 20 characters (``secrets.choice`` makes one
+    # per character: 20 system calls, ~50 µs, a tenth of a segment create's CPU). A byte below
+    # 252 (7 times 36) picks a character uniformly; the rest are skipped, so none is favoured.
+    chars: list[str] = []
+    while len(chars) < _SLUG_LENGTH:
+        chars.extend(_SLUG_ALPHABET[b % 36] for b in secrets.token_bytes(32) if b < 252)
+    return "".join(chars[:_SLUG_LENGTH])
 
 
 class Allocation(msgspec.Struct, frozen=True, omit_defaults=True):

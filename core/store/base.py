@@ -108,14 +108,19 @@ class SqlBase(abc.ABC):
         SQLite's writes take its write lock anyway: ``_write``)."""
 
     async def _transact(
-        self, work: Callable[[Tx], Coroutine[Any, Any, T]], *, single: bool = False
+        self,
+        work: Callable[[Tx], Coroutine[Any, Any, T]],
+        *,
+        single: bool = False,
+        keyed: bool = False,
     ) -> T:
         """``work(tx)``'s statements as one write: in ``_write``'s transaction, or (``single``:
         statements each of which may commit on its own) ``_autocommit``'s connection.
 
         ``work`` awaits nothing but ``tx``'s statements, so a backend may run it whole where its
         connection lives: SQLite runs it in one trip to its writer's thread, not one per
-        statement plus BEGIN and COMMIT."""
+        statement plus BEGIN and COMMIT, or (``keyed``: statements that only find rows by key)
+        at once on the event loop when nothing else holds the file's write lock."""
         async with self._autocommit() if single else self._write() as tx:
             return await work(tx)
 

@@ -233,7 +233,10 @@ class SqlStore(
             if row is None:
                 raise NotFound("tenant", tenant)
             return segment_from_row(row)
-        return await self._transact(lambda tx: self._insert_segment(tx, tenant, new, actor))
+        return await self._transact(
+            lambda tx: self._insert_segment(tx, tenant, new, actor),
+            keyed=not names_segments(new.expression),
+        )
 
     async def _insert_segment(
         self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
@@ -400,7 +403,8 @@ class SqlStore(
         # An update that names no segment and drops no members is one statement (and the read
         # telling a missing segment from a changed one), each committed on its own: no BEGIN
         # and COMMIT round trips.
-        return segment_from_row(await self._transact(write, single=not (refers or drops)))
+        plain = not (refers or drops)
+        return segment_from_row(await self._transact(write, single=plain, keyed=plain))
 
     async def delete_segment(self, tenant: str, segment_id: str) -> None:
         _check_findable(segment_id)

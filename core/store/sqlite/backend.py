@@ -2,9 +2,14 @@
 
 One writer connection, guarded by an asyncio lock, runs every write as ``BEGIN IMMEDIATE`` so
 writes from this process are serialised and writes from other processes (the CLI) wait on the
-file lock (``busy_timeout``). Reads take a connection of their own from a small pool (opened as
-needed, up to ``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes:
-one slow read holds one reader, not every read of every tenant.
+file lock (``busy_timeout``). A brief segment write (key lookups) runs instead at once on the
+event loop's own writer connection, under the same lock, when that takes no waiting: the file's
+write lock is free and the log is not due a checkpoint; otherwise it goes to the writer's
+thread as above (``SqliteStore._transact``).
+
+Reads take a connection of their own from a small pool (opened as needed, up to
+``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes: one slow
+read holds one reader, not every read of every tenant.
 
 SQLite has no statement timeout: each connection has a progress handler that interrupts the
 statement running once the block that holds the connection has run longer than
@@ -34,7 +39,7 @@ from core.errors import (
     StatementTimeout,
     Unavailable,
 )
-from core.expr.sql import register_aiosqlite_functions
+from core.expr.sql import register_aiosqlite_functions, register_sqlite_functions
 from core.model import Principal, SegmentRoom, SegmentToUpdate, now_us
 from core.store.base import Row, StoreCounts, T, Tx
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
@@ -51,7 +56,7 @@ from core.store.migrations import (
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, SqlStore
-from core.store.sqlite.wal_index import WalIndex, valid
+from core.store.sqlite.wal_index import WalIndex, frames, valid
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # SQLite names the columns of a failed UNIQUE constraint, not the constraint.
@@ -187,6 +192,11 @@ def _transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, A
     (the writer's): its statements run at once (:class:`_NowTx`), so its coroutine finishes on
     its first step; one that would wait on anything else is refused, rolled back."""
     conn.execute("BEGIN IMMEDIATE")
+    return _begun(conn, work)
+
+
+def _begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """:func:`_transaction` once its ``BEGIN`` is done."""
     try:
         coroutine = work(_NowTx(conn))
         try:
@@ -201,6 +211,10 @@ def _transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, A
         raise
     conn.commit()
     return result
+
+
+_AUTOCHECKPOINT_FRAMES = 1000
+"""SQLite's default ``wal_autocheckpoint``: the log's length at which a commit checkpoints."""
 
 
 _QUICK: ContextVar[bool] = ContextVar("segmux_sqlite_quick_read", default=False)
@@ -302,6 +316,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._version_cursor: sqlite3.Cursor | None = None
         """The quick reader's cursor for ``PRAGMA data_version`` (plain tuples: no Row)."""
         self._wal: WalIndex | None = None
+        self._direct: sqlite3.Connection | None = None
+        """The event loop's own writer, for brief writes (``_transact``); None without a
+        mapped WAL index, which tells when the log is due a checkpoint."""
         self._wal_seen = None
         self._version_seen = None
         self._revisions = {}
@@ -334,6 +351,8 @@ class SqliteStore(RevisionSql, SqlStore):
             store._version_cursor = quick.cursor()
             store._version_cursor.row_factory = None
             store._wal = _wal_index(quick, path)
+            if store._wal is not None and store._wal.header() is not None:
+                store._direct = store._connect_direct()
         return store
 
     async def _quickly(self, read: Any, *args: Any) -> Any:
@@ -398,7 +417,41 @@ class SqliteStore(RevisionSql, SqlStore):
             await conn.set_progress_handler(deadline, _PROGRESS_STEPS)
         return conn
 
-    def _start_clock(self, conn: aiosqlite.Connection) -> None:
+    def _connect_direct(self) -> sqlite3.Connection:
+        """The event loop's writer (``_transact``), set up as ``_connect``'s but never waiting:
+        no busy timeout (a write finding the file's lock taken goes to the writer's thread,
+        which waits) and no checkpoint (a write once the log is due one goes there too, and its
+        commit runs it)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        register_sqlite_functions(conn)
+        if self.limits.statement_timeout_ms > 0:
+            deadline = self._deadlines[id(conn)] = _Deadline()
+            conn.set_progress_handler(deadline, _PROGRESS_STEPS)
+        return conn
+
+    def _begin_now(self) -> sqlite3.Connection | None:
+        """The event loop's writer in a new write transaction, or None where that would wait:
+        another connection holds the file's write lock, or the log is due a checkpoint."""
+        conn, wal = self._direct, self._wal
+        header = None if wal is None else wal.header()
+        if conn is None or header is None or not valid(header):
+            return None
+        if frames(header) >= _AUTOCHECKPOINT_FRAMES:
+            return None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # any of BUSY's variants
+                return None
+            raise
+        return conn
+
+    def _start_clock(self, conn: aiosqlite.Connection | sqlite3.Connection) -> None:
         """Statements on ``conn`` from now on are interrupted past the statement timeout."""
         deadline = self._deadlines.get(id(conn))
         if deadline is not None:
@@ -464,6 +517,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._readers = []
         self._writer = None
         self._version_cursor = None
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         if self._quick is not None:
             self._quick.close()
             self._quick = None
@@ -525,8 +581,23 @@ class SqliteStore(RevisionSql, SqlStore):
             await conn.commit()
 
     async def _transact(
-        self, work: Callable[[Tx], Coroutine[Any, Any, T]], *, single: bool = False
+        self,
+        work: Callable[[Tx], Coroutine[Any, Any, T]],
+        *,
+        single: bool = False,
+        keyed: bool = False,
     ) -> T:
+        if keyed and self._direct is not None:
+            # Key lookups and a commit that writes the log without syncing it (no checkpoint:
+            # ``_begin_now``): tens of microseconds, less than a trip to another thread costs.
+            async with self._gates.hold(), self._lock:
+                self._start_clock(self._direct)
+                try:
+                    begun = self._begin_now()
+                    if begun is not None:
+                        return _begun(begun, work)
+                except sqlite3.Error as exc:
+                    _raise_mapped(exc, self.counts)
         # One trip to the writer's thread for the whole transaction (BEGIN, the statements,
         # COMMIT), where ``_write`` takes one per statement: each trip is a queue, a thread
         # switch and the event loop's wake-up, most of a segment write's CPU.

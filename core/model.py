@@ -18,6 +18,7 @@ import msgspec
 SegmentKind = Literal["dynamic", "static"]
 SLUG_RE = re.compile(r"^[a-z0-9-]{4,63}$")
 _SLUG_ALPHABET = string.ascii_lowercase + string.digits
+_SLUG_LENGTH = 20
 DEFAULT_SANDBOX = "prod"
 MAX_NAME = 1024
 """Longest segment name the core stores (dialects may allow less: v2.3 says 255)."""
@@ -53,7 +54,7 @@ def random_text(alphabet: str, length: int) -> str:
 
 def new_slug() -> str:
     """A generated slug: 20 characters of [a-z0-9], as Confidence generates segment ids."""
-    return random_text(_SLUG_ALPHABET, 20)
+    return random_text(_SLUG_ALPHABET, _SLUG_LENGTH)
 
 
 class Allocation(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.model import NewSegment, Segment, Sort
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class Tx(Protocol):
@@ -105,6 +106,23 @@ class SqlBase(abc.ABC):
         """A connection whose statements each commit on their own, driver errors mapped: for a
         write that is one statement, without the round trips of BEGIN and COMMIT (PostgreSQL;
         SQLite's writes take its write lock anyway: ``_write``)."""
+
+    async def _transact(
+        self,
+        work: Callable[[Tx], Coroutine[Any, Any, T]],
+        *,
+        single: bool = False,
+        keyed: bool = False,
+    ) -> T:
+        """``work(tx)``'s statements as one write: in ``_write``'s transaction, or (``single``:
+        statements each of which may commit on its own) ``_autocommit``'s connection.
+
+        ``work`` awaits nothing but ``tx``'s statements, so a backend may run it whole where its
+        connection lives: SQLite runs it in one trip to its writer's thread, not one per
+        statement plus BEGIN and COMMIT, or (``keyed``: statements that only find rows by key)
+        at once on the event loop when nothing else holds the file's write lock."""
+        async with self._autocommit() if single else self._write() as tx:
+            return await work(tx)
 
     @abc.abstractmethod
     async def _insert_segment(

@@ -25,7 +25,7 @@ from core.model import (
 )
 from core.store.allocation import AllocationSql
 from core.store.backup import BackupSql
-from core.store.base import Tx, order_by, token_id
+from core.store.base import Row, Tx, order_by, token_id
 from core.store.clients import CLIENT_CONSTRAINT_FIELDS, ClientSql
 from core.store.confidence_flags import (
     CONFIDENCE_CONFLICT_MESSAGES,
@@ -233,8 +233,10 @@ class SqlStore(
             if row is None:
                 raise NotFound("tenant", tenant)
             return segment_from_row(row)
-        async with self._write() as tx:
-            return await self._insert_segment(tx, tenant, new, actor)
+        return await self._transact(
+            lambda tx: self._insert_segment(tx, tenant, new, actor),
+            keyed=not names_segments(new.expression),
+        )
 
     async def _insert_segment(
         self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
@@ -355,10 +357,8 @@ class SqlStore(
             where += f" AND version = ${len(args)}"
         refers = isinstance(patch.expression, bytes) and names_segments(patch.expression)
         drops = isinstance(patch.kind, str) and patch.kind != "static"
-        # An update that names no segment and drops no members is one statement (and the read
-        # telling a missing segment from a changed one), each committed on its own: no BEGIN
-        # and COMMIT round trips.
-        async with self._write() if refers or drops else self._autocommit() as tx:
+
+        async def write(tx: Tx) -> Row:
             if refers:
                 assert isinstance(patch.expression, bytes)
                 # The tenant's row first, as every create and transition takes it: two writes
@@ -381,7 +381,13 @@ class SqlStore(
                 raise Conflict("version", "the segment was changed by someone else")
             if drops:
                 await self._drop_memberships(tx, tenant, segment_id)
-        return segment_from_row(row)
+            return row
+
+        # An update that names no segment and drops no members is one statement (and the read
+        # telling a missing segment from a changed one), each committed on its own: no BEGIN
+        # and COMMIT round trips.
+        plain = not (refers or drops)
+        return segment_from_row(await self._transact(write, single=plain, keyed=plain))
 
     async def delete_segment(self, tenant: str, segment_id: str) -> None:
         _check_findable(segment_id)

@@ -2,9 +2,14 @@
 
 One writer connection, guarded by an asyncio lock, runs every write as ``BEGIN IMMEDIATE`` so
 writes from this process are serialised and writes from other processes (the CLI) wait on the
-file lock (``busy_timeout``). Reads take a connection of their own from a small pool (opened as
-needed, up to ``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes:
-one slow read holds one reader, not every read of every tenant.
+file lock (``busy_timeout``). A brief segment write (key lookups) runs instead at once on the
+event loop's own writer connection, under the same lock, when that takes no waiting: the file's
+write lock is free and the log is not due a checkpoint; otherwise it goes to the writer's
+thread as above (``SqliteStore._transact``).
+
+Reads take a connection of their own from a small pool (opened as needed, up to
+``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes: one slow
+read holds one reader, not every read of every tenant.
 
 SQLite has no statement timeout: each connection has a progress handler that interrupts the
 statement running once the block that holds the connection has run longer than
@@ -19,7 +24,7 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NoReturn, cast
@@ -34,9 +39,9 @@ from core.errors import (
     StatementTimeout,
     Unavailable,
 )
-from core.expr.sql import register_aiosqlite_functions
-from core.model import Principal, now_us
-from core.store.base import Row, StoreCounts
+from core.expr.sql import register_aiosqlite_functions, register_sqlite_functions
+from core.model import Principal, SegmentRoom, SegmentToUpdate, now_us
+from core.store.base import Row, StoreCounts, T, Tx
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
 from core.store.confidence_flags import CONFIDENCE_UNIQUE_COLUMNS
 from core.store.flags import FLAG_UNIQUE_COLUMNS, SEGMENT_IN_USE
@@ -51,7 +56,7 @@ from core.store.migrations import (
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, SqlStore
-from core.store.sqlite.wal_index import WalIndex, valid
+from core.store.sqlite.wal_index import WalIndex, frames, valid
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # SQLite names the columns of a failed UNIQUE constraint, not the constraint.
@@ -154,9 +159,9 @@ class _Tx:
         await self._conn.execute(_sql(sql), args)
 
 
-class _QuickTx:
-    """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
-    single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
+class _NowTx:
+    """Statements run at once on the calling thread through a plain ``sqlite3`` connection (its
+    own thread's): every row is read, so a RETURNING write has completed before the commit."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -165,10 +170,51 @@ class _QuickTx:
         return cast(list[Row], self._conn.execute(_sql(sql), args).fetchall())
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return cast(Row | None, next(iter(self._conn.execute(_sql(sql), args).fetchall()), None))
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self._conn.execute(_sql(sql), args).fetchall()
+
+
+class _QuickTx(_NowTx):
+    """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
+    single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         return cast(Row | None, self._conn.execute(_sql(sql), args).fetchone())
 
     async def execute(self, sql: str, *args: Any) -> None:
         raise RuntimeError("the quick reader is read-only")
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """``work`` in one ``BEGIN IMMEDIATE`` transaction, run to its end on the calling thread
+    (the writer's): its statements run at once (:class:`_NowTx`), so its coroutine finishes on
+    its first step; one that would wait on anything else is refused, rolled back."""
+    conn.execute("BEGIN IMMEDIATE")
+    return _begun(conn, work)
+
+
+def _begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """:func:`_transaction` once its ``BEGIN`` is done."""
+    try:
+        coroutine = work(_NowTx(conn))
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            result: T = done.value
+        else:
+            coroutine.close()
+            raise RuntimeError("a write on the writer's thread awaited more than its statements")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
+
+
+_AUTOCHECKPOINT_FRAMES = 1000
+"""SQLite's default ``wal_autocheckpoint``: the log's length at which a commit checkpoints."""
 
 
 _QUICK: ContextVar[bool] = ContextVar("segmux_sqlite_quick_read", default=False)
@@ -270,6 +316,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._version_cursor: sqlite3.Cursor | None = None
         """The quick reader's cursor for ``PRAGMA data_version`` (plain tuples: no Row)."""
         self._wal: WalIndex | None = None
+        self._direct: sqlite3.Connection | None = None
+        """The event loop's own writer, for brief writes (``_transact``); None without a
+        mapped WAL index, which tells when the log is due a checkpoint."""
         self._wal_seen = None
         self._version_seen = None
         self._revisions = {}
@@ -302,6 +351,8 @@ class SqliteStore(RevisionSql, SqlStore):
             store._version_cursor = quick.cursor()
             store._version_cursor.row_factory = None
             store._wal = _wal_index(quick, path)
+            if store._wal is not None and store._wal.header() is not None:
+                store._direct = store._connect_direct()
         return store
 
     async def _quickly(self, read: Any, *args: Any) -> Any:
@@ -336,6 +387,15 @@ class SqliteStore(RevisionSql, SqlStore):
         found: Principal | None = await self._quickly(super().principal_for, token_hash)
         return found
 
+    # A write's checks read a tenant's row and a segment by key on the quick reader too.
+    async def segment_room(self, tenant: str) -> SegmentRoom:
+        room: SegmentRoom = await self._quickly(super().segment_room, tenant)
+        return room
+
+    async def segment_to_update(self, tenant: str, seq: int) -> SegmentToUpdate:
+        found: SegmentToUpdate = await self._quickly(super().segment_to_update, tenant, seq)
+        return found
+
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -353,7 +413,41 @@ class SqliteStore(RevisionSql, SqlStore):
             await conn.set_progress_handler(deadline, _PROGRESS_STEPS)
         return conn
 
-    def _start_clock(self, conn: aiosqlite.Connection) -> None:
+    def _connect_direct(self) -> sqlite3.Connection:
+        """The event loop's writer (``_transact``), set up as ``_connect``'s but never waiting:
+        no busy timeout (a write finding the file's lock taken goes to the writer's thread,
+        which waits) and no checkpoint (a write once the log is due one goes there too, and its
+        commit runs it)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        register_sqlite_functions(conn)
+        if self.limits.statement_timeout_ms > 0:
+            deadline = self._deadlines[id(conn)] = _Deadline()
+            conn.set_progress_handler(deadline, _PROGRESS_STEPS)
+        return conn
+
+    def _begin_now(self) -> sqlite3.Connection | None:
+        """The event loop's writer in a new write transaction, or None where that would wait:
+        another connection holds the file's write lock, or the log is due a checkpoint."""
+        conn, wal = self._direct, self._wal
+        header = None if wal is None else wal.header()
+        if conn is None or header is None or not valid(header):
+            return None
+        if frames(header) >= _AUTOCHECKPOINT_FRAMES:
+            return None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # any of BUSY's variants
+                return None
+            raise
+        return conn
+
+    def _start_clock(self, conn: aiosqlite.Connection | sqlite3.Connection) -> None:
         """Statements on ``conn`` from now on are interrupted past the statement timeout."""
         deadline = self._deadlines.get(id(conn))
         if deadline is not None:
@@ -419,6 +513,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._readers = []
         self._writer = None
         self._version_cursor = None
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         if self._quick is not None:
             self._quick.close()
             self._quick = None
@@ -455,22 +552,57 @@ class SqliteStore(RevisionSql, SqlStore):
             _raise_mapped(exc, None if quick else self.counts)
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[_Tx]:
+    async def _holding_writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer, once this process's earlier writes are done, its statements' clock
+        started, driver errors mapped."""
         if self._writer is None:
             raise Unavailable("the store is closed")
         conn = self._writer
         async with self._gates.hold(), self._lock:
             self._start_clock(conn)
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield _Tx(conn)
-                except BaseException:
-                    await conn.rollback()
-                    raise
-                await conn.commit()
+                yield conn
             except sqlite3.Error as exc:
                 _raise_mapped(exc, self.counts)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[_Tx]:
+        async with self._holding_writer() as conn:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(conn)
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+    async def _transact(
+        self,
+        work: Callable[[Tx], Coroutine[Any, Any, T]],
+        *,
+        single: bool = False,
+        keyed: bool = False,
+    ) -> T:
+        if keyed and self._direct is not None:
+            # Key lookups and a commit that writes the log without syncing it (no checkpoint:
+            # ``_begin_now``): tens of microseconds, less than a trip to another thread costs.
+            async with self._gates.hold(), self._lock:
+                self._start_clock(self._direct)
+                try:
+                    begun = self._begin_now()
+                    if begun is not None:
+                        return _begun(begun, work)
+                except sqlite3.Error as exc:
+                    _raise_mapped(exc, self.counts)
+        # One trip to the writer's thread for the whole transaction (BEGIN, the statements,
+        # COMMIT), where ``_write`` takes one per statement: each trip is a queue, a thread
+        # switch and the event loop's wake-up, most of a segment write's CPU.
+        async with self._holding_writer() as conn:
+            # aiosqlite's own way to run a callable on its thread (what its methods use).
+            result: T = await conn._execute(  # type: ignore[no-untyped-call]
+                _transaction, conn._conn, work
+            )
+        return result
 
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
         # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.

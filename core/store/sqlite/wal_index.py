@@ -82,3 +82,10 @@ def valid(header: bytes) -> bool:
         return False
     (version,) = struct.unpack_from("=I", header, 0)
     return version == _FORMAT and header[12] == 1
+
+
+def frames(header: bytes) -> int:
+    """The log's length in frames (``mxFrame``: pages written since it last restarted) of a
+    :func:`valid` header."""
+    (count,) = struct.unpack_from("=I", header, 16)
+    return int(count)

@@ -47,25 +47,19 @@ segments)."""
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[Statement]:
     """Every statement the store runs from here on: (sql, args)."""
     seen: list[Statement] = []
-    for module in (pg_backend, sqlite_backend):
-        tx = module._Tx
-        fetch, fetchrow, execute = tx.fetch, tx.fetchrow, tx.execute
+    # SQLite runs a write's statements at once on the writer's thread (_NowTx) and some reads
+    # on the event loop's (_QuickTx); each class's own methods are wrapped, once.
+    classes = (pg_backend._Tx, sqlite_backend._Tx, sqlite_backend._NowTx, sqlite_backend._QuickTx)
+    for tx in classes:
+        for name in ("fetch", "fetchrow", "execute"):
+            if name not in vars(tx):
+                continue
 
-        async def record_fetch(self: Any, sql: str, *args: Any, _f: Any = fetch) -> Any:
-            seen.append((sql, args))
-            return await _f(self, sql, *args)
+            async def record(self: Any, sql: str, *args: Any, _f: Any = vars(tx)[name]) -> Any:
+                seen.append((sql, args))
+                return await _f(self, sql, *args)
 
-        async def record_fetchrow(self: Any, sql: str, *args: Any, _f: Any = fetchrow) -> Any:
-            seen.append((sql, args))
-            return await _f(self, sql, *args)
-
-        async def record_execute(self: Any, sql: str, *args: Any, _f: Any = execute) -> Any:
-            seen.append((sql, args))
-            return await _f(self, sql, *args)
-
-        monkeypatch.setattr(tx, "fetch", record_fetch)
-        monkeypatch.setattr(tx, "fetchrow", record_fetchrow)
-        monkeypatch.setattr(tx, "execute", record_execute)
+            monkeypatch.setattr(tx, name, record)
     return seen
 
 

@@ -13,8 +13,9 @@ SQLite carries the total on every row (``count(*) OVER ()``).
 
 from __future__ import annotations
 
+import abc
 import asyncio
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -40,6 +41,10 @@ from core.store.profile_totals import Counted, PageTotals, TotalCounts, TotalPen
 from core.store.rows import dumps, profile_from_row
 
 _dict_dec = msgspec.json.Decoder(dict[str, Any])
+
+CountRead = Callable[[int], AbstractAsyncContextManager[Tx]]
+"""``read(timeout_ms)``: a read whose statements share one snapshot and may each run
+``timeout_ms`` (0: unbounded) whatever the statement timeout, for a count outside a request."""
 
 _COLUMNS = {
     "identifier": "p.identifier",
@@ -227,11 +232,13 @@ class ProfileSql(SqlBase):
         clause = " AND ".join(conditions + hints)
         order, order_args = self._order(sort, len(args) + 1)
         page_args = [*args, *order_args]
-        if self.sql_dialect == "sqlite":
+        count_read = self._count_read()
+        if count_read is None:
             # No revisions: the window count is taken over every matching row before
-            # LIMIT/OFFSET, so each row of the page carries the total.
+            # LIMIT/OFFSET, so each row of the page carries the total. A count budget past the
+            # statement timeout changes nothing here: there is no count outside the request.
             try:
-                return await self._sqlite_page(
+                return await self._page_counted_inside(
                     source, clause, order, page_args, offset, limit, clause_args=len(args)
                 )
             except (StatementTimeout, StatementRefused) as exc:
@@ -269,7 +276,7 @@ class ProfileSql(SqlBase):
                 return rows, found
 
         async def count() -> Counted:
-            return await self._count_outside(key, source, clause, args)
+            return await self._count_outside(count_read, key, source, clause, args)
 
         counts = self._total_counts
         wait = self.limits.statement_timeout_ms / 1000 if self.limits.counts_outside else None
@@ -307,14 +314,14 @@ class ProfileSql(SqlBase):
         return ProfilePage(items=[profile_from_row(r) for r in rows], total=total)
 
     async def _count_outside(
-        self, key: Hashable, source: str, clause: str, args: Sequence[Any]
+        self, read: CountRead, key: Hashable, source: str, clause: str, args: Sequence[Any]
     ) -> Counted:
         """Count ``clause`` under the count budget, outside any request's statement timeout,
         with the sandbox's revision read in the same snapshot; the total is remembered."""
         budget = self.limits.count_budget_ms
         revision: int | None = None
         try:
-            async with self._read_for_count(budget) as tx:
+            async with read(budget) as tx:
                 found = await tx.fetchrow(
                     "SELECT revision, individuals FROM profile_revisions "
                     "WHERE tenant = $1 AND sandbox = $2",
@@ -341,11 +348,14 @@ class ProfileSql(SqlBase):
         self._page_totals.put(key, counted)
         return counted
 
-    def _read_for_count(self, timeout_ms: int) -> AbstractAsyncContextManager[Tx]:
-        """A read whose statements share one snapshot and may each run ``timeout_ms`` (0:
-        unbounded) whatever the statement timeout: PostgreSQL's, for the counts outside a
-        request (SQLite counts in the page's own statement)."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _count_read(self) -> CountRead | None:
+        """How this backend reads a listing's count outside a request, or None when it counts
+        only inside the page's own statement. Outside counts, and the totals remembered
+        between pages, are filed under the sandbox's revision of its individuals
+        (``profile_revisions``): PostgreSQL keeps one; SQLite does not, and answers every page
+        with ``count(*) OVER ()`` whatever ``StoreLimits.count_timeout_ms`` says. Abstract, so
+        a backend declares which it does rather than failing on the first costly listing."""
 
     @property
     def _total_counts(self) -> TotalCounts:
@@ -358,7 +368,7 @@ class ProfileSql(SqlBase):
         if self._counting is not None:
             await self._counting.close()
 
-    async def _sqlite_page(
+    async def _page_counted_inside(
         self,
         source: str,
         clause: str,
@@ -369,7 +379,8 @@ class ProfileSql(SqlBase):
         *,
         clause_args: int,
     ) -> ProfilePage:
-        """``args`` are the clause's ``clause_args`` arguments, then the order's."""
+        """A page whose every row carries the total (a backend without ``_count_read``);
+        ``args`` are the clause's ``clause_args`` arguments, then the order's."""
         n = len(args)
         async with self._read() as tx:
             rows = await tx.fetch(

@@ -83,6 +83,17 @@ async def expensive_segment(
     return slug
 
 
+async def members_of(
+    client: httpx.AsyncClient, store: Store, store_url: str, condition: str
+) -> tuple[str, str]:
+    """Tenant A's token and the members URL of its segment of ``condition`` over the
+    individuals of :func:`fill`."""
+    token = await make_token(store, "tenant-a")
+    await fill(store_url, "tenant-a")
+    slug = await expensive_segment(client, token, condition)
+    return token, f"/big/individual-segments/{slug}/individuals"
+
+
 @pytest.fixture
 async def timed(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
     # 150 ms of database time: the members page cannot fit, the small reads around it do
@@ -145,10 +156,7 @@ async def test_a_total_too_long_for_a_request_is_counted_outside_it(
     counting: tuple[httpx.AsyncClient, Store], store_url: str, backend: str
 ) -> None:
     client, store = counting
-    token = await make_token(store, "tenant-a")
-    await fill(store_url, "tenant-a")
-    slug = await expensive_segment(client, token, FIRST_FEW)
-    url = f"/big/individual-segments/{slug}/individuals"
+    token, url = await members_of(client, store, store_url, FIRST_FEW)
     r = await client.get(url, headers=auth(token))
     if backend == "sqlite":  # the count is the page statement's own: one answer, never "retry"
         assert r.status_code in (200, 400), r.text
@@ -191,15 +199,72 @@ async def test_a_count_past_its_own_budget_is_the_conditions_400(
     # SQLite counts in the page's own statement: cut off by the statement timeout
     budget = 151 if backend == "postgres" else 150
     client, store = short_count
-    token = await make_token(store, "tenant-a")
-    await fill(store_url, "tenant-a")
-    slug = await expensive_segment(client, token, FIRST_FEW)
-    url = f"/big/individual-segments/{slug}/individuals"
+    token, url = await members_of(client, store, store_url, FIRST_FEW)
     for _ in range(2):  # refused again at the same revision, without a count of its own
         r = await until_answered(client, url, token)
         assert r.status_code == 400, r.text
         assert f"took more than {budget} ms of database time" in r.json()["message"], r.text
         assert "Retry-After" not in r.headers
+
+
+@pytest.fixture
+async def roomy(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.AsyncClient, Store]]:
+    # A count budget past the statement timeout (so counts_outside holds on both backends), and a
+    # statement timeout no page or count of a cheap condition over 1,000 individuals comes near.
+    limits = StoreLimits(statement_timeout_ms=30_000, count_timeout_ms=60_000)
+    assert limits.counts_outside
+    async for pair in bounded_client(store_url, backend, limits):
+        yield pair
+
+
+async def test_a_count_budget_past_the_statement_timeout_gives_every_total(
+    roomy: tuple[httpx.AsyncClient, Store], store_url: str
+) -> None:
+    # SQLite has no count outside a request (ProfileSql._count_read is None): the setting must
+    # leave its pages, counted in their own statement, as they are.
+    client, store = roomy
+    token, url = await members_of(client, store, store_url, f"n lt {FIRST}")
+    r = await client.get(url, headers=auth(token), params={"size": 5})
+    assert r.status_code == 200, r.text
+    assert r.json()["page"]["totalElements"] == FIRST
+    assert [i["identifier"] for i in r.json()["_embedded"]["individuals"]] == [
+        f"p{i}" for i in range(5)
+    ]
+    # A page past the end has no row to carry the total: counted on its own, still exact.
+    r = await client.get(url, headers=auth(token), params={"size": 5, "page": 10})
+    assert r.status_code == 200 and r.json()["page"]["totalElements"] == FIRST, r.text
+    assert r.json()["_embedded"]["individuals"] == []
+    r = await client.get("/big/individuals", params={"size": 1}, headers=auth(token))
+    assert r.status_code == 200 and r.json()["page"]["totalElements"] == PROFILES, r.text
+    # A write that the condition matches: the next page's total counts it.
+    await store.create_profile("tenant-a", "big", "late", {"name": "person late", "n": 0})
+    r = await client.get(url, headers=auth(token), params={"size": 5})
+    assert r.status_code == 200 and r.json()["page"]["totalElements"] == FIRST + 1, r.text
+
+
+async def test_a_costly_total_with_a_count_budget_past_the_statement_timeout(
+    counting: tuple[httpx.AsyncClient, Store], store_url: str, backend: str
+) -> None:
+    # The condition no individual matches: its page and its count both test every individual,
+    # past the statement timeout (as in the first test of this module).
+    client, store = counting
+    token, url = await members_of(client, store, store_url, EXPENSIVE)
+    r = await client.get(url, headers=auth(token))
+    if backend == "sqlite":
+        # No count outside the request to wait for: the condition's 400 at once, never "retry"
+        # (and never the 500 a count reader the backend lacks would be).
+        assert r.status_code == 400, r.text
+        assert "took more than 150 ms of database time" in r.json()["message"], r.text
+        assert "Retry-After" not in r.headers
+        return
+    assert r.status_code == 503 and "being counted" in r.json()["message"], r.text
+    # Counted outside (no match: 0); the page alone, without its count, may fit or not.
+    r = await until_answered(client, url, token)
+    if r.status_code == 200:
+        assert r.json()["page"]["totalElements"] == 0, r.text
+    else:
+        assert r.status_code == 400, r.text
+        assert "took more than 150 ms of database time" in r.json()["message"], r.text
 
 
 @pytest.fixture

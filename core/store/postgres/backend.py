@@ -29,6 +29,7 @@ from core.store.migrations import (
     schema_status,
 )
 from core.store.postgres.listen import ChangeListener
+from core.store.profiles import CountRead
 from core.store.revisions import KnownRevisions, RevisionSql
 from core.store.sql import SqlStore, conflict_for
 
@@ -257,6 +258,11 @@ class PostgresStore(RevisionSql, SqlStore):
 
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
         return self._writing(transaction=False)
+
+    def _count_read(self) -> CountRead:
+        # Every write to a sandbox's individuals moves its revision (profile_revisions): a
+        # count taken outside the request is filed under the revision it saw.
+        return self._read_for_count
 
     @asynccontextmanager
     async def _read_for_count(self, timeout_ms: int) -> AsyncIterator[_Tx]:

@@ -608,6 +608,11 @@ class SqliteStore(RevisionSql, SqlStore):
         # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.
         return self._write()
 
+    def _count_read(self) -> None:
+        # No revision of a sandbox's individuals (no profile_revisions) to file a count taken
+        # outside a request under: every page counts in its own statement, count(*) OVER ().
+        return None
+
 
 def _wal_index(quick: sqlite3.Connection, path: str) -> WalIndex | None:
     """The file's WAL index, mapped (``core.store.sqlite.wal_index``), if it is in WAL mode."""

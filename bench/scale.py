@@ -65,7 +65,7 @@ ones (a quarter of everyone) are measured and reported beside them."""
 COLUMNS = ["tenant", "sandbox", "identifier", "attributes", "created_at", "updated_at", "version"]
 START, END = "<!-- bench:scale:start -->", "<!-- bench:scale:end -->"
 COUNT_OUTSIDE = "SELECT count(*) AS total_count"
-"""How the store's count outside a request begins (``core.store.profiles``)."""
+"""How the store's count outside a request begins (``core.store.profile_pages``)."""
 
 
 def log(msg: str) -> None:

@@ -1,13 +1,13 @@
 """Flag use cases: features in projects, their rules (strategies) per environment, the segments
-rules use, and building the snapshot SDKs poll (its shape, and the engine's reading of it, are
-``core.unleash_snapshot``'s). The rules every dialect shares live here: a rule uses at
-most ``segments_per_rule`` segments, only segments the rule's dialect can show, and a flag's
-rules are addressed through its project and environment.
+rules use, and the snapshot SDKs poll (built by ``core.flag_snapshots``; its shape, and the
+engine's reading of it, are ``core.unleash_snapshot``'s). The rules every dialect shares live
+here: a rule uses at most ``segments_per_rule`` segments, only segments the rule's dialect can
+show, and a flag's rules are addressed through its project and environment. What the use cases
+take and give is ``core.flag_records``'s, the checks they share ``core.flag_checks``'s.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -16,79 +16,32 @@ import msgspec
 from core.allocation import ARCHIVED
 from core.cache import MB, TenantCache
 from core.constraint_segments import ConstraintSegment, constraints_of, project_of
-from core.constraints import (
-    ConstraintLimits,
-    SchemaInvalid,
-    check_constraints,
-    check_rule_constraint_values,
-    to_expression,
+from core.constraints import ConstraintLimits
+from core.errors import Conflict, Invalid, NotExpressible, NotFound
+from core.flag_checks import (
+    check_flag_name,
+    check_same_project,
+    ilike,
+    ordered,
+    require_client,
+    require_evaluator,
+    rule_payload,
 )
-from core.errors import Conflict, Forbidden, Invalid, NotExpressible, NotFound
+from core.flag_records import (
+    ARCHIVED_FLAG,
+    FLAG_TYPES,
+    NO_FLAG,
+    FlagDetail,
+    FlagEnvironment,
+    RuleInput,
+)
+from core.flag_snapshots import build_snapshot
 from core.model import Flag, NewFlag, NewRule, Principal, Rule, RulePatch, Segment
 from core.service import check_no_nul, check_text, require_admin
 from core.store import Store
-from core.strategy_variants import URL_FRIENDLY, strategy_variants
 from core.unleash_context import UnleashContext
 from core.unleash_eval import FeatureAnswer, FeatureEngine, compile_features
-from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView, engine_input
-
-FLAG_TYPES = ("experiment", "kill-switch", "release", "operational", "permission", "sunset")
-MAX_FLAG_NAME = 100
-SORT_ORDER_RANGE = (-(2**31), 2**31 - 1)
-"""Unleash keeps a strategy's sort order in a 32-bit integer."""
-ARCHIVED_FLAG = "Cannot perform this operation on archived features"
-NO_FLAG = "No feature flag found"
-
-
-def require_evaluator(principal: Principal, environment: str) -> None:
-    """Features of ``environment`` may be evaluated with an admin token, or a client,
-    frontend or OFREP token of that environment."""
-    if principal.is_admin or principal.scope in (
-        f"client:{environment}",
-        f"frontend:{environment}",
-        f"ofrep:{environment}",
-    ):
-        return
-    raise Forbidden(f"this token may not evaluate features of environment {environment!r}")
-
-
-def require_client(principal: Principal) -> str:
-    """The environment of a client (SDK) token; any other token is refused."""
-    if principal.environment is None:
-        raise Forbidden("this endpoint needs a client token")
-    return principal.environment
-
-
-class RuleInput(msgspec.Struct, frozen=True, kw_only=True):
-    """A strategy as sent: ``segments`` are the dialect's integer segment ids (seq)."""
-
-    name: str
-    title: str | None = None
-    disabled: bool | None = None
-    sort_order: int | None = None
-    constraints: list[dict[str, Any]] = []
-    parameters: dict[str, str] = {}
-    variants: list[dict[str, Any]] = []
-    segments: list[int] | None = None
-    """None: not sent (a create attaches none, an update keeps the rule's segments)."""
-
-
-class FlagEnvironment(msgspec.Struct, frozen=True, kw_only=True):
-    """A flag in one environment as admins see it: on or off, and its rules in order (all of
-    them, disabled ones too)."""
-
-    name: str
-    type: str
-    sort_order: int
-    enabled: bool
-    rules: list[RuleView]
-
-
-class FlagDetail(msgspec.Struct, frozen=True, kw_only=True):
-    """A flag with every environment of its tenant, in the environments' order."""
-
-    flag: Flag
-    environments: list[FlagEnvironment]
+from core.unleash_snapshot import ClientSnapshot, RuleView, engine_input
 
 
 class FlagService:
@@ -243,7 +196,7 @@ class FlagService:
         require_admin(principal)
         check_no_nul("features", list(names))
         flags = await self._flags_named(principal, names)
-        _check_same_project(flags, project)
+        check_same_project(flags, project)
         for flag in flags:
             if not flag.archived:
                 await self.store.set_flag_archived(
@@ -268,7 +221,7 @@ class FlagService:
         check_no_nul("features", list(names))
         await self._active_project(principal, project)
         flags = await self._flags_named(principal, names)
-        _check_same_project(flags, project)
+        check_same_project(flags, project)
         for flag in flags:
             if flag.archived:
                 await self.revive_flag(principal, flag.name)
@@ -342,7 +295,7 @@ class FlagService:
         segments = await self._segments(principal, {s for r in rules for s in r.segments})
         seq_of = {s.id: s.seq for s in segments}
         by_place: dict[tuple[str, str], list[RuleView]] = {}
-        for r in _ordered(rules):
+        for r in ordered(rules):
             seqs = sorted(seq_of[s] for s in r.segments if s in seq_of)
             by_place.setdefault((r.flag, r.environment), []).append(
                 RuleView(rule=r, segment_seqs=seqs)
@@ -372,7 +325,7 @@ class FlagService:
         await self._flag_in(principal, project, name)
         await self._environment(principal, environment)
         rules = await self.store.list_rules(principal.tenant, flag=name, environment=environment)
-        return [await self._view(principal, r) for r in _ordered(rules)]
+        return [await self._view(principal, r) for r in ordered(rules)]
 
     async def rule(
         self, principal: Principal, project: str, name: str, environment: str, rule_id: str
@@ -402,7 +355,7 @@ class FlagService:
         await self._flag_in(principal, project, name)
         await self._environment(principal, environment)
         segment_ids = await self._segment_ids(principal, data.segments or [])
-        payload = self._payload(name, data)
+        payload = rule_payload(name, data, self.limits)
         sort_order = data.sort_order
         if sort_order is None:
             existing = await self.store.list_rules(
@@ -439,7 +392,7 @@ class FlagService:
             else await self._segment_ids(principal, data.segments)
         )
         patch = RulePatch(
-            payload=self._payload(name, data),
+            payload=rule_payload(name, data, self.limits),
             segments=segment_ids,
             sort_order=msgspec.UNSET if data.sort_order is None else data.sort_order,
         )
@@ -520,8 +473,9 @@ class FlagService:
         key = (environment, tuple(projects), name_prefix, tuple(tags), only)
 
         async def build(revision: int, previous: ClientSnapshot | None) -> ClientSnapshot:
-            return await self._snapshot(
-                principal,
+            return await build_snapshot(
+                self.store,
+                principal.tenant,
                 environment,
                 str(revision),
                 projects=projects,
@@ -532,75 +486,6 @@ class FlagService:
 
         # The prefix and names are the client's text: their bytes count against the bound.
         return await self._snapshots.get(principal.tenant, key, build, key_weight=len(repr(key)))
-
-    async def _snapshot(
-        self,
-        principal: Principal,
-        environment: str,
-        revision: str,
-        *,
-        projects: Sequence[str],
-        name_prefix: str | None,
-        tags: Sequence[str],
-        only: str | None,
-    ) -> ClientSnapshot:
-        flags = [f for f in await self.store.list_flags(principal.tenant) if not f.archived]
-        if tags:
-            flags = []
-        if projects:
-            flags = [f for f in flags if f.project in projects]
-        if name_prefix:
-            flags = [f for f in flags if f.name.startswith(name_prefix)]
-        if only is not None:
-            flags = [f for f in flags if f.name == only]
-            if not flags:
-                raise NotFound("flag", only, f"Could not find feature flag {only}")
-        rules = await self.store.list_rules(principal.tenant, environment=environment)
-        by_flag: dict[str, list[Rule]] = {}
-        with_disabled: set[str] = set()
-        for r in _ordered(rules):
-            if r.payload.get("disabled"):
-                with_disabled.add(r.flag)
-            else:
-                by_flag.setdefault(r.flag, []).append(r)
-        # Unleash never serves an enabled feature whose strategies are all disabled: disabling
-        # or deleting the last active strategy turns the environment off, so 8.2.0 serves it
-        # `enabled: false` with no strategies. Served enabled with `strategies: []` instead, the
-        # SDKs would answer on for everyone; the flag is served off here whatever its switch.
-        flags = [
-            msgspec.structs.replace(f, enabled={**f.enabled, environment: False})
-            if f.name in with_disabled and f.name not in by_flag
-            else f
-            for f in flags
-        ]
-        used: dict[str, Segment] = {}
-        wanted = {s for f in flags for r in by_flag.get(f.name, []) for s in r.segments}
-        for segment in await self._segments(principal, wanted):
-            used[segment.id] = segment
-        views: dict[int, ConstraintSegment | None] = {}
-        for segment in used.values():
-            try:
-                views[segment.seq] = ConstraintSegment(
-                    segment=segment, constraints=constraints_of(segment)
-                )
-            except NotExpressible:
-                views[segment.seq] = None  # the SDKs then evaluate its rules as false
-        seq_of = {s.id: s.seq for s in used.values()}
-        client_flags = [
-            ClientFlag(
-                flag=f,
-                rules=[
-                    RuleView(
-                        rule=r, segment_seqs=sorted(seq_of[s] for s in r.segments if s in seq_of)
-                    )
-                    for r in by_flag.get(f.name, [])
-                ],
-            )
-            for f in flags
-        ]
-        return ClientSnapshot(
-            environment=environment, flags=client_flags, segments=views, revision=revision
-        )
 
     # evaluation (Unleash's SDK semantics, server-side) ----------------------------------------
     async def evaluate_features(
@@ -617,8 +502,9 @@ class FlagService:
         require_evaluator(principal, environment)
 
         async def build(revision: int, previous: FeatureEngine | None) -> FeatureEngine:
-            snapshot = await self._snapshot(
-                principal,
+            snapshot = await build_snapshot(
+                self.store,
+                principal.tenant,
                 environment,
                 str(revision),
                 projects=(),
@@ -659,36 +545,6 @@ class FlagService:
             ids.append(segment.id)
         return tuple(ids)
 
-    def _payload(self, flag: str, data: RuleInput) -> dict[str, Any]:
-        low, high = SORT_ORDER_RANGE
-        if data.sort_order is not None and not low <= data.sort_order <= high:
-            raise Invalid("sortOrder", f"must be between {low} and {high}")
-        check_text("name", data.name, max_len=255)
-        check_text("title", data.title, max_len=255)
-        check_no_nul("parameters", data.parameters)
-        check_no_nul("variants", data.variants)
-        check_no_nul("constraints", data.constraints)
-        check_rule_constraint_values(data.constraints, self.limits.rule_constraint_values)
-        check_constraints(data.constraints)
-        to_expression(data.constraints)  # what SDKs will evaluate must parse
-        parameters = dict(data.parameters)
-        if data.name == "flexibleRollout":
-            # Unleash fills these in, and SDKs need them to bucket users.
-            parameters = {
-                **parameters,
-                "rollout": parameters.get("rollout", "100"),
-                "stickiness": parameters.get("stickiness") or "default",
-                "groupId": parameters.get("groupId") or flag,
-            }
-        return {
-            "name": data.name,
-            "title": data.title,
-            "disabled": bool(data.disabled),
-            "constraints": [{"values": [], **c} for c in data.constraints],
-            "parameters": parameters,
-            "variants": strategy_variants(data.variants),
-        }
-
     async def _view(self, principal: Principal, rule: Rule) -> RuleView:
         segments = await self._segments(principal, rule.segments)
         return RuleView(rule=rule, segment_seqs=sorted(s.seq for s in segments))
@@ -697,46 +553,3 @@ class FlagService:
         # One query; a segment deleted between two reads is left out (the foreign key keeps
         # rules honest).
         return await self.store.get_segments(principal.tenant, list(ids))
-
-
-def ilike(pattern: str) -> re.Pattern[str]:
-    """A SQL ``ILIKE`` pattern as a regular expression: ``%`` any run, ``_`` one character, a
-    backslash makes the next character literal, letters match in either case."""
-    out: list[str] = []
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == "\\":
-            out.append(re.escape(next(chars, "\\")))
-        elif ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
-def _check_same_project(flags: Sequence[Flag], project: str) -> None:
-    others = sorted({f.project for f in flags if f.project != project})
-    if others:
-        raise Conflict(
-            "project_mismatch",
-            "The operation could not be completed. The features exist, but the provided "
-            f'project ids ("{",".join(others)}") does not match the project provided in request '
-            f'URL ("{project}").',
-        )
-
-
-def check_flag_name(name: str) -> None:
-    if name == "":
-        raise SchemaInvalid("name", "is not allowed to be empty")
-    if len(name) > MAX_FLAG_NAME:
-        raise SchemaInvalid(
-            "name", f"length must be less than or equal to {MAX_FLAG_NAME} characters long", name
-        )
-    if not URL_FRIENDLY.match(name):
-        raise SchemaInvalid("name", "must be URL friendly", name)
-
-
-def _ordered(rules: Sequence[Rule]) -> list[Rule]:
-    return sorted(rules, key=lambda r: (r.sort_order, r.created_at, r.id))

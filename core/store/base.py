@@ -3,7 +3,8 @@ row it reads (``Row``), the ``ORDER BY`` of a segment listing, a token's public 
 operator counts of a store (``StoreCounts``), and ``SqlBase``, which declares once what the
 mixins of ``core.store.sql.SqlStore`` need of the backend that completes it.
 
-It imports nothing of ``core.store`` (of the rest of core only ``core.model``'s records): the
+It imports nothing of ``core.store`` (of the rest of core only ``core.model``'s records and the
+name of a SQL dialect, ``core.expr.sql.Dialect``): the
 mixins import it, ``core.store.sql`` imports the mixins and the backends import
 ``core.store.sql``, so the store's imports run one way and no mixin needs ``TYPE_CHECKING``
 imports, imports inside functions or its own copy of these declarations."""
@@ -16,6 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
+from core.expr.sql import Dialect
 from core.model import NewSegment, Segment, Sort
 
 Row = Mapping[str, Any]
@@ -129,6 +131,11 @@ class SqlBase(abc.ABC):
         self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
     ) -> Segment:
         """The insert of ``create_segment``, in the caller's transaction."""
+
+    @property
+    def sql_dialect(self) -> Dialect:
+        """The dialect ``core.expr.sql`` compiles conditions to for this store."""
+        return "sqlite" if self.url.startswith("sqlite") else "postgres"
 
     def _json(self, placeholder: str) -> str:
         """A JSON argument as the column takes it: text on SQLite, ``JSONB`` on PostgreSQL."""

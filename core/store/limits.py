@@ -46,7 +46,7 @@ class StoreLimits(msgspec.Struct, frozen=True, kw_only=True):
         """Whether a count may take longer than a request's statement: a count cut off by the
         statement timeout is then worth running again outside the request, on a store that
         counts there (PostgreSQL; SQLite counts only in the page's statement and ignores this:
-        ``ProfileSql._count_read``)."""
+        ``ProfilePageSql._count_read``)."""
         if self.statement_timeout_ms == 0:
             return False
         return self.count_budget_ms == 0 or self.count_budget_ms > self.statement_timeout_ms

@@ -1,5 +1,6 @@
 """SQL helpers over profile attributes: the sort key of a profile (with its SQLite functions)
-and the index hints PostgreSQL's GIN index answers. Used by ``core.store.profiles``."""
+and the index hints PostgreSQL's GIN index answers. Used by ``core.store.profiles`` and
+``core.store.profile_pages``."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _sort_text(attributes: str | None, path: str) -> str | None:
 
 
 async def register_sqlite_sort_functions(conn: aiosqlite.Connection) -> None:
-    """The SQLite twins of the PostgreSQL sort expressions (see ``ProfileSql._order``)."""
+    """The SQLite twins of the PostgreSQL sort expressions (see ``ProfilePageSql._order``)."""
     await conn.create_function("profile_sort_number", 2, _sort_number, deterministic=True)
     await conn.create_function("profile_sort_text", 2, _sort_text, deterministic=True)
 

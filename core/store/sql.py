@@ -33,6 +33,7 @@ from core.store.confidence_flags import (
     ConfidenceFlagSql,
 )
 from core.store.flags import FLAG_CONFLICT_MESSAGES, FLAG_CONSTRAINT_FIELDS, FlagSql
+from core.store.profile_pages import ProfilePageSql
 from core.store.profiles import ProfileSql
 from core.store.protocol import SegmentKey
 from core.store.rows import (
@@ -124,7 +125,14 @@ def _insert_args(tenant: str, new: NewSegment, actor: str | None) -> list[Any]:
 
 
 class SqlStore(
-    ConfidenceFlagSql, FlagSql, AllocationSql, ProfileSql, ClientSql, SegmentQueries, BackupSql
+    ConfidenceFlagSql,
+    FlagSql,
+    AllocationSql,
+    ProfileSql,
+    ProfilePageSql,
+    ClientSql,
+    SegmentQueries,
+    BackupSql,
 ):
     """Store operations over the two backends' connections (see ``core.store.protocol``); a
     backend completes it with ``_read`` and ``_write`` (``core.store.base.SqlBase``)."""

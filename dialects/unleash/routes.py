@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.flags import require_client
+from core.flag_checks import require_client
 from core.model import Principal
 from core.service import require_admin
 from dialects.handlers import SurfaceApi, authenticate

@@ -12,7 +12,7 @@ import msgspec
 
 from core.constraint_segments import ConstraintSegment, SegmentInput
 from core.constraints import SchemaInvalid
-from core.flags import FlagDetail, FlagEnvironment, RuleInput
+from core.flag_records import FlagDetail, FlagEnvironment, RuleInput
 from core.model import Flag, NewFlag, SegmentUse
 from core.unleash_snapshot import ClientFlag, ClientSnapshot, RuleView
 from dialects.unleash import schema

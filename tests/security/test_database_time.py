@@ -220,7 +220,7 @@ async def roomy(store_url: str, backend: str) -> AsyncIterator[tuple[httpx.Async
 async def test_a_count_budget_past_the_statement_timeout_gives_every_total(
     roomy: tuple[httpx.AsyncClient, Store], store_url: str
 ) -> None:
-    # SQLite has no count outside a request (ProfileSql._count_read is None): the setting must
+    # SQLite has no count outside a request (ProfilePageSql._count_read is None): the setting must
     # leave its pages, counted in their own statement, as they are.
     client, store = roomy
     token, url = await members_of(client, store, store_url, f"n lt {FIRST}")

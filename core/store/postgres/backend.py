@@ -29,7 +29,7 @@ from core.store.migrations import (
     schema_status,
 )
 from core.store.postgres.listen import ChangeListener
-from core.store.profiles import CountRead
+from core.store.profile_pages import CountRead
 from core.store.revisions import KnownRevisions, RevisionSql
 from core.store.sql import SqlStore, conflict_for
 

@@ -18,8 +18,10 @@ from core.model import ProfilePage
 from dialects.hal import errors, translate
 from dialects.hal.wire import ENCODER, MEDIA_TYPE, Health, Root
 from dialects.handlers import SurfaceApi, authenticate, json_body
-from dialects.http import CatchAll, base_url, route
+from dialects.http import CatchAll, Log, base_url, route
 from dialects.ports import Services
+
+_log = Log("segmux.error")
 
 _HAL_PATH = re.compile(
     r"^/(?:|management/health|(?:.*/)?(?:individual-segments|individuals)(?:/.*)?)$", re.S
@@ -109,6 +111,8 @@ class HalApi(SurfaceApi):
         try:
             await self.services.store.ping()
         except Exception:  # any failure of the store is DOWN, never a 500
+            # The probe's answer says only DOWN: why is for the operator, in the log.
+            _log.exception("health: the store did not answer")
             return _hal(Health(description="segmux", status="DOWN"), 503)
         return _hal(Health(description="segmux", status="UP"))
 

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from core.expr.kinds import number_text
+from core.flag_records import FLAG_TYPES
 
 Schema = dict[str, Any]
 
@@ -252,13 +253,12 @@ STRATEGY_SEGMENTS: Schema = {
         "segmentIds": {"type": "array", "items": {"type": "integer", "minimum": 0}},
     },
 }
-FLAG_TYPES = ["experiment", "kill-switch", "release", "operational", "permission", "sunset"]
 CREATE_FEATURE: Schema = {
     "type": "object",
     "required": ["name"],
     "properties": {
         "name": {"type": "string"},
-        "type": {"enum": FLAG_TYPES},
+        "type": {"enum": list(FLAG_TYPES)},  # the types core.flags accepts
         "description": {"type": "string", "nullable": True},
         "impressionData": {"type": "boolean"},
         "tags": {"type": "array"},

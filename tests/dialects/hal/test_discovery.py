@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from core.store import Store
 from gateway.app import create_app
@@ -47,8 +48,12 @@ async def test_health_is_spring_actuator_shaped(client: httpx.AsyncClient, store
     assert (r.status_code, r.json()) == (200, {"description": "segmux", "status": "UP"})
     assert r.headers["content-type"] == HAL
     await store.close()
-    r = await client.get("/management/health")
+    with capture_logs() as logs:
+        r = await client.get("/management/health")
     assert (r.status_code, r.json()["status"]) == (503, "DOWN")
+    # Why it is DOWN is in the log (the store's own error), not lost.
+    (entry,) = [e for e in logs if e["event"] == "health: the store did not answer"]
+    assert entry["log_level"] == "error" and entry["exc_info"] is True, entry
 
 
 async def test_links_use_the_request_host(client: httpx.AsyncClient, token_a: str) -> None:

@@ -250,7 +250,7 @@ def access(request_id: str, method: str, path: str, status: int, elapsed_ns: int
         second, dot, micros = timestamp(ns)[:-1], "", ""
     hundredths = (elapsed_ns + 5000) // 10000
     took = _MS[hundredths] if hundredths < _MS_TABLE else _milliseconds(hundredths)
-    where = _PATHS.get(path) or _path_text(path)
+    where = _PATHS.get(path) or _path_text(path, status)
     if _format == "console":
         shown = method if method in _METHODS else _console_value(method)
         line = (
@@ -288,14 +288,17 @@ _MS = [_milliseconds(h) for h in range(_MS_TABLE)]
 """The text of every duration below 20 ms (some 130 kB): almost every request's."""
 
 _PATHS: dict[str, str] = {}
-"""The text of paths seen in the configured format (JSON, or the console's value), up to
-:data:`_PATHS_KEPT` of them: an SDK's poll repeats its path. Emptied by :func:`configure`."""
+"""The text of paths answered in the configured format (JSON, or the console's value): an SDK's
+poll repeats its path. Emptied by :func:`configure`."""
 _PATHS_KEPT = 1000
+_PATH_KEPT_LENGTH = 256
 
 
-def _path_text(path: str) -> str:
+def _path_text(path: str, status: int) -> str:
     text = _console_value(path) if _format == "console" else _json(path)
-    if len(_PATHS) < _PATHS_KEPT:  # paths are the clients' choice: keep a bounded few
+    # Paths are the clients' choice: only a bounded few are kept, short ones that were answered
+    # (not a scanner's 404s), so that neither memory nor the table fills with junk.
+    if status < 400 and len(path) <= _PATH_KEPT_LENGTH and len(_PATHS) < _PATHS_KEPT:
         _PATHS[path] = text
     return text
 

@@ -203,3 +203,23 @@ def test_any_other_line_is_written_at_once_after_the_buffered_ones() -> None:
     writer.write("request 2\n")
     writer.write_now("stopped\n")
     assert out.getvalue() == "request 1\nrequest 2\nstopped\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_a_path_seen_before_is_written_alike_and_the_table_of_them_is_bounded(fmt: str) -> None:
+    out = io.StringIO()
+    logs.configure("info", stream=out, fmt=fmt)
+    paths = ["/a b", '/"q"', "/é", "/api/client/features"]
+    for _ in range(2):  # the second time from the table
+        for path in paths:
+            logs.access("r", "GET", path, 200, 10**6)
+    lines = [_STAMP.sub("<time>", line) for line in out.getvalue().splitlines()]
+    assert lines[:4] == lines[4:]
+    assert len(set(lines)) == 4
+    kept = len(logs._PATHS)
+    logs.access("r", "GET", "/scanned", 404, 10**6)  # not answered: not kept
+    logs.access("r", "GET", "/" + "x" * 300, 200, 10**6)  # too long: not kept
+    assert len(logs._PATHS) == kept
+    for n in range(2 * logs._PATHS_KEPT):
+        logs.access("r", "GET", f"/n/{n}", 200, 10**6)
+    assert len(logs._PATHS) == logs._PATHS_KEPT

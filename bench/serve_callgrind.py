@@ -5,10 +5,11 @@ the app, the access line), counted by callgrind: a figure other load on the mach
         [--seconds 20] [--out DIR]
 
 Makes a SQLite store with a client token, starts ``segmux serve`` (one process) under
-``valgrind --tool=callgrind`` at the level and format, warms it (the answer kept), zeroes the
-counts, runs wrk (4 connections) for ``--seconds``, dumps the counts and prints the instructions
-divided by the requests wrk counted (a request in flight at either end moves it by a few in a
-thousand). Needs ``valgrind`` and ``wrk``; a run takes a few minutes (start-up under valgrind).
+``valgrind --tool=callgrind`` at the level and format, warms it (the answer kept), counts its
+instructions while idle for ``--seconds``, then while wrk (4 connections) runs as long, and
+prints the difference divided by the requests wrk counted (a request in flight at either end
+moves it by a few in a thousand). Needs ``valgrind`` and ``wrk``; a run takes a few minutes
+(start-up under valgrind).
 ``docs/logs.md`` has the figures measured.
 """
 
@@ -58,8 +59,24 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("segmux serve did not answer under valgrind")
 
 
-def measure(level: str, fmt: str, seconds: int, out: Path) -> float:
-    """Instructions per request of one server at ``level`` and ``fmt``."""
+def _counted(proc: subprocess.Popen[bytes], counts: Path, dump: int) -> int:
+    """The instructions since the counts were last zeroed (dumped as ``counts``.``dump``)."""
+    subprocess.run(["callgrind_control", "-d", str(proc.pid)], capture_output=True)
+    path = Path(f"{counts}.{dump}")
+    deadline = time.monotonic() + 60
+    while "summary:" not in (path.read_text() if path.exists() else ""):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"callgrind wrote no {path}")
+        time.sleep(0.5)
+    return int(
+        next(ln for ln in path.read_text().splitlines() if ln.startswith("summary:")).split()[1]
+    )
+
+
+def measure(level: str, fmt: str, seconds: int, out: Path, pythonpath: str | None) -> float:
+    """Instructions per request of one server at ``level`` and ``fmt``, less what the server
+    does when idle for as long (its timers: under valgrind a run answers only some 50
+    requests a second, so a timer's work would otherwise weigh on each)."""
     url = f"sqlite:///{out}/segmux-{level}-{fmt}.db"
     token = asyncio.run(_client_token(url))
     counts = out / f"callgrind-{level}-{fmt}"
@@ -69,6 +86,7 @@ def measure(level: str, fmt: str, seconds: int, out: Path) -> float:
         "SEGMUX_DATABASE_URL": url,
         "SEGMUX_LOG_LEVEL": level,
         "SEGMUX_LOG_FORMAT": fmt,
+        **({"PYTHONPATH": pythonpath} if pythonpath else {}),
     }
     with (out / f"segmux-{level}-{fmt}.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -84,6 +102,7 @@ def measure(level: str, fmt: str, seconds: int, out: Path) -> float:
                 str(port),
             ],
             env=env,
+            cwd=out,  # not a checkout: ``-m`` puts the working directory first on the path
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -101,19 +120,21 @@ def measure(level: str, fmt: str, seconds: int, out: Path) -> float:
             + f"wrk.path = {PATH!r}\n"
         )
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True)
+        time.sleep(seconds)
+        idle = _counted(proc, counts, 1)
+        subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True)
         wrk = subprocess.run(
             [*_WRK, f"-d{seconds}s", "--timeout", f"{seconds}s", "-s", str(script), base + PATH],
             capture_output=True,
             text=True,
         )
-        subprocess.run(["callgrind_control", "-d", str(proc.pid)], capture_output=True)
+        busy = _counted(proc, counts, 2)
         found = re.search(r"(\d+) requests in", wrk.stdout)
         if found is None or "Non-2xx" in wrk.stdout:
             raise RuntimeError(f"wrk: {wrk.stdout} {wrk.stderr}")
-        time.sleep(2)  # the dump written
-        dumped = Path(f"{counts}.1").read_text()
-        total = int(next(ln for ln in dumped.splitlines() if ln.startswith("summary:")).split()[1])
-        return total / int(found.group(1))
+        requests = int(found.group(1))
+        print(f"{requests} requests, {busy:,} instructions; idle for as long: {idle:,}")
+        return (busy - idle) / requests
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=120)
@@ -125,8 +146,9 @@ if __name__ == "__main__":
     p.add_argument("--format", default="json", choices=["json", "console"])
     p.add_argument("--seconds", type=int, default=20)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--pythonpath", default=None, help="the server's (another checkout's code)")
     args = p.parse_args()
     directory = args.out or Path(tempfile.mkdtemp(prefix="segmux-serve-callgrind-"))
     directory.mkdir(parents=True, exist_ok=True)
-    per = measure(args.level, args.format, args.seconds, directory)
+    per = measure(args.level, args.format, args.seconds, directory, args.pythonpath)
     print(f"{args.level} {args.format}: {per:,.0f} instructions per kept answer")

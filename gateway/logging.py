@@ -87,6 +87,7 @@ def configure(
     _writer.flush()
     _writer = LineWriter(stream, buffered=serving)
     _access_head = _console_head("segmux.access", "request") if fmt == "console" else ""
+    _PATHS.clear()  # their text in the format set before
     structlog.configure(
         processors=[
             add_request_id,
@@ -223,59 +224,108 @@ def _console_value(value: str) -> str:
     return repr(value) if _CONSOLE_QUOTED.search(value) else value
 
 
-def access(method: str, path: str, status: int, ms: float) -> None:
+def access(request_id: str, method: str, path: str, status: int, elapsed_ns: int) -> None:
     """The access line of one request (at ``info``): its id, method, path (never the query
-    string), status and milliseconds (``ms`` as measured: the line holds ``round(ms, 2)``)."""
-    if _level > logging.INFO:
+    string), status and milliseconds (``elapsed_ns`` as measured, in nanoseconds: the line
+    holds it in milliseconds rounded to two decimals, half up).
+
+    ``request_id`` is the middleware's (``gateway.middleware``): letters, digits and ``._:-``
+    only, which neither JSON nor the console form escapes or quotes, so it is written as is.
+
+    Each operation here is paid on every request, so there are few: the clock read once as an
+    integer, the second's text made once a second (:func:`_new_second`) and the microseconds
+    sliced from the clock's digits, the milliseconds' text and a path's JSON looked up in
+    tables, one f-string, one append (``docs/logs.md`` has what each cost)."""
+    if _level > _INFO:
         return
-    request_id = REQUEST_ID.get()
-    stamp = timestamp(time.time_ns())
-    took = _milliseconds(ms)
+    ns = _time_ns()
+    if not _second_ns <= ns < _second_end:
+        _new_second(ns)
+    # The timestamp is {second}{dot}{micros}Z, its parts written into the line itself.
+    if _second_text:
+        second, dot, micros = _second_text, ".", str(ns)[10:16]  # 19 digits: 2001 to 2286
+        if micros == "000000":  # on the second: no fraction
+            dot = micros = ""
+    else:
+        second, dot, micros = timestamp(ns)[:-1], "", ""
+    hundredths = (elapsed_ns + 5000) // 10000
+    took = _MS[hundredths] if hundredths < _MS_TABLE else _milliseconds(hundredths)
+    where = _PATHS.get(path) or _path_text(path, status)
     if _format == "console":
-        rid = "" if request_id is None else f" request_id={_console_value(request_id)}"
+        shown = method if method in _METHODS else _console_value(method)
         line = (
-            f"{stamp}{_access_head} method={_console_value(method)} ms={took} "
-            f"path={_console_value(path)}{rid} status={status!r}\n"
+            f"{second}{dot}{micros}Z{_access_head} method={shown} ms={took} "
+            f"path={where} request_id={request_id} status={status!r}\n"
         )
     else:
-        head = "{" if request_id is None else f'{{"request_id": {_json(request_id)}, '
         line = (
-            f'{head}"logger": "segmux.access", "method": {_METHODS.get(method) or _json(method)}, '
-            f'"path": {_json(path)}, "status": {status!r}, "ms": {took}, "event": "request", '
-            f'"level": "info", "timestamp": "{stamp}"}}\n'
+            f'{{"request_id": "{request_id}", "logger": "segmux.access", "method": '
+            f'{_METHODS.get(method) or _json(method)}, "path": '
+            f'{where}, "status": {status!r}, "ms": {took}, '
+            f'"event": "request", "level": "info", "timestamp": "{second}{dot}{micros}Z"}}\n'
         )
     _writer.write(line)
 
 
-def _milliseconds(ms: float) -> str:
-    """``repr(round(ms, 2))`` (what the chain writes for the rounded value) at half its cost.
-    Both round the float's exact value to two decimals the same way (correctly, ties to even:
-    one C function does it for both), and below 10**13 no shorter text than that decimal, less
-    its trailing zeros, reads back as the float nearest to it, so that is its ``repr``."""
-    if not 0 <= ms < 1e13:
-        return repr(round(ms, 2))
-    text = f"{ms:.2f}".rstrip("0")
+_INFO = logging.INFO
+_time_ns = time.time_ns
+"""The wall clock (a module global: tests put instants of their own here)."""
+
+
+def _milliseconds(hundredths: int) -> str:
+    """A count of hundredths of a millisecond as the chain writes ``hundredths / 100``: its
+    ``repr``, which below 10**15 hundredths is the decimal less its trailing zeros (no shorter
+    text reads back as the float nearest to it)."""
+    if hundredths >= 10**15:
+        return repr(hundredths / 100)
+    whole, rest = divmod(hundredths, 100)
+    text = f"{whole}.{rest:02d}".rstrip("0")
     return text + "0" if text[-1] == "." else text
 
 
-_second = -1
+_MS_TABLE = 2000
+_MS = [_milliseconds(h) for h in range(_MS_TABLE)]
+"""The text of every duration below 20 ms (some 130 kB): almost every request's."""
+
+_PATHS: dict[str, str] = {}
+"""The text of paths answered in the configured format (JSON, or the console's value): an SDK's
+poll repeats its path. Emptied by :func:`configure`."""
+_PATHS_KEPT = 1000
+_PATH_KEPT_LENGTH = 256
+
+
+def _path_text(path: str, status: int) -> str:
+    text = _console_value(path) if _format == "console" else _json(path)
+    # Paths are the clients' choice: only a bounded few are kept, short ones that were answered
+    # (not a scanner's 404s), so that neither memory nor the table fills with junk.
+    if status < 400 and len(path) <= _PATH_KEPT_LENGTH and len(_PATHS) < _PATHS_KEPT:
+        _PATHS[path] = text
+    return text
+
+
+_second_ns = _second_end = 0
+"""The first nanosecond of the second whose text :data:`_second_text` holds, and the next
+second's."""
 _second_text = ""
+"""The date and time of day of that second, or empty outside 2001 to 2286 (19-digit nanoseconds:
+:func:`access` slices the microseconds from fixed positions) where :func:`timestamp` is used."""
+
+
+def _new_second(ns: int) -> None:
+    global _second_ns, _second_end, _second_text
+    _second_ns = ns - ns % 1_000_000_000
+    _second_end = _second_ns + 1_000_000_000
+    _second_text = timestamp(_second_ns)[:-1] if 10**18 <= ns < 10**19 else ""
 
 
 def timestamp(ns: int) -> str:
     """The instant ``ns`` (nanoseconds since the epoch) as structlog's ``TimeStamper(fmt="iso",
     utc=True)`` writes it: ``datetime.now(UTC).isoformat()`` with ``Z`` (microseconds, floored
-    as ``datetime.now`` floors the same clock; none written when they are zero). The date and
-    time of day change once a second, so they are formatted once a second; the microseconds are
-    the last six digits of the count of them (from the epoch's second second on)."""
-    global _second, _second_text
-    micros = ns // 1000
-    second = micros // 1_000_000
-    if second != _second:
-        moment = datetime.datetime.fromtimestamp(second, _UTC).replace(tzinfo=None)
-        _second_text, _second = moment.isoformat(), second
-    digits = str(micros)[-6:] if second else f"{micros:06d}"
-    return f"{_second_text}Z" if digits == "000000" else f"{_second_text}.{digits}Z"
+    as ``datetime.now`` floors the same clock; none written when they are zero)."""
+    moment = datetime.datetime.fromtimestamp(ns // 10**9, _UTC).replace(
+        tzinfo=None, microsecond=ns // 1000 % 10**6
+    )
+    return moment.isoformat() + "Z"
 
 
 _json: Callable[[str], str] = encode_basestring_ascii

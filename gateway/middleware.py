@@ -25,8 +25,10 @@ from gateway.draining import Render, shutdown_response
 from gateway.logging import REQUEST_ID, access
 from gateway.metrics import Metrics, Tally
 
-# An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged.
-_REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# An incoming X-Request-Id is kept only if it is short and tame, so logs cannot be forged: the
+# access line writes it as is (gateway.logging.access). Matched whole (``fullmatch``): ``$``
+# would let a trailing newline through.
+_REQUEST_ID_RE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 # A host name or address with an optional port: anything else is not echoed into a link.
 _HOST_RE = re.compile(
     rb"^[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](?::[0-9]{1,5})?$"
@@ -140,7 +142,7 @@ class RequestContext:
         header = (b"x-request-id", request_id.encode())
         scope.setdefault("state", {})["request_id"] = request_id
         state = scope[RESPONSE_STATE] = ResponseState()
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         answers = self.answers if scope["method"] == "GET" else None
         kept_headers: list[tuple[bytes, bytes]] | None = None
         metrics = self.metrics
@@ -201,7 +203,8 @@ class RequestContext:
             await response(scope, receive, send_with_id)
         finally:
             clock.end(clock_token)
-            seconds = time.perf_counter() - started
+            elapsed = time.perf_counter_ns() - started
+            seconds = elapsed / 1e9
             if tally is not None:
                 tally.add(seconds)
             elif metrics is not None:
@@ -211,13 +214,13 @@ class RequestContext:
                     state.status or 500,
                     seconds,
                 )
-            access(scope["method"], scope["path"], state.status or 500, seconds * 1000)
+            access(request_id, scope["method"], scope["path"], state.status or 500, elapsed)
             REQUEST_ID.reset(token)
 
 
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"x-request-id" and _REQUEST_ID_RE.match(value):
+        if name == b"x-request-id" and _REQUEST_ID_RE.fullmatch(value):
             decoded: str = value.decode()
             return decoded
     return None

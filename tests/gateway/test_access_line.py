@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import io
+import json
 import re
 import string
 import threading
@@ -31,27 +32,48 @@ def _restore() -> Iterator[None]:
     logs.configure("info")  # what the test suite runs with otherwise
 
 
-def _both(fmt: str, method: str, path: str, status: int, ms: float, rid: str | None) -> list[str]:
+def _both(
+    fmt: str, method: str, path: str, status: int, elapsed_ns: int, rid: str, now: int | None = None
+) -> list[str]:
+    """The chain's line and the direct one for one request (at ``now`` on the wall clock if
+    given, the timestamps masked otherwise)."""
     out = io.StringIO()
     logs.configure("info", stream=out, fmt=fmt)
     token = logs.REQUEST_ID.set(rid)
+    clock = logs._time_ns
     try:
-        # The chain is given the rounded milliseconds; the direct line rounds them itself.
+        # The chain is given the milliseconds the direct line is to write: the nanoseconds
+        # rounded to hundredths of a millisecond, half up (test_the_milliseconds_are_rounded).
         logs.get_logger("segmux.access").info(
-            "request", method=method, path=path, status=status, ms=round(ms, 2)
+            "request",
+            method=method,
+            path=path,
+            status=status,
+            ms=(elapsed_ns + 5000) // 10000 / 100,
         )
-        logs.access(method, path, status, ms)
+        if now is not None:
+            logs._time_ns = lambda: now
+        logs.access(rid, method, path, status, elapsed_ns)
     finally:
+        logs._time_ns = clock
         logs.REQUEST_ID.reset(token)
     *lines, rest = out.getvalue().split("\n")  # not splitlines: a path may hold \x1e
     assert len(lines) == 2 and rest == "", lines
+    if now is not None:
+        return lines
     return [_STAMP.sub("<time>", line, count=1) for line in lines]
 
 
 _PATHS = st.text(max_size=40).map(lambda p: "/" + p) | st.sampled_from(
     ["/api/client/features", "/v1/segments", "/x y", "/a=b", "/'q'", '/"', "/é", "/\t\n"]
 )
-_IDS = st.none() | st.text(alphabet=string.ascii_letters + string.digits + "._:-", max_size=40)
+_IDS = st.text(alphabet=string.ascii_letters + string.digits + "._:-", min_size=1, max_size=128)
+"""What the middleware gives (``gateway.middleware``): a new id, or a tame one it was sent."""
+_ELAPSED = (
+    st.integers(0, 10**12)
+    | st.integers(0, 10**7).map(lambda n: n * 10000 + 5000)  # ties at the hundredth
+    | st.integers(10**17, 10**20)  # past where the short form is used
+)
 
 
 @pytest.mark.parametrize("fmt", ["json", "console"])
@@ -60,46 +82,73 @@ _IDS = st.none() | st.text(alphabet=string.ascii_letters + string.digits + "._:-
     method=st.sampled_from(["GET", "POST", "DELETE", "PATCH", "OPTIONS", "PROPFIND"]),
     path=_PATHS,
     status=st.integers(100, 599),
-    ms=st.floats(0, 10**6, allow_nan=False)
-    | st.integers(0, 10**8).map(lambda n: n / 1000)  # ties at the third decimal (0.125)
-    | st.floats(10**12, 10**17),  # past where the short form is used
+    elapsed_ns=_ELAPSED,
     rid=_IDS,
 )
 def test_the_direct_line_is_the_chains_line(
-    fmt: str, method: str, path: str, status: int, ms: float, rid: str | None
+    fmt: str, method: str, path: str, status: int, elapsed_ns: int, rid: str
 ) -> None:
-    chain, direct = _both(fmt, method, path, status, ms, rid)
+    chain, direct = _both(fmt, method, path, status, elapsed_ns, rid)
     assert direct == chain
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(elapsed_ns=_ELAPSED)
+def test_the_milliseconds_are_rounded_to_the_nearest_hundredth(elapsed_ns: int) -> None:
+    out = io.StringIO()
+    logs.configure("info", stream=out)
+    logs.access("r", "GET", "/", 200, elapsed_ns)
+    written = json.loads(out.getvalue())["ms"]
+    assert isinstance(written, float)
+    assert abs(written * 10**6 - elapsed_ns) <= 5000 * (1 + 1e-9) + elapsed_ns * 1e-15
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _YEAR_9999 = int((datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC) - _EPOCH).total_seconds())
+_INSTANTS = st.lists(
+    st.integers(0, _YEAR_9999 * 10**9)
+    | st.integers(0, _YEAR_9999).map(lambda s: s * 10**9)  # on the second: no fraction
+    | st.integers(1_700_000_000, 1_700_000_003).flatmap(  # one second's instants in a row
+        lambda s: st.integers(s * 10**9 - 2000, s * 10**9 + 2000)
+    )
+    | st.sampled_from([10**18 - 1, 10**18, 10**19 - 1, 10**19]),  # where the digits change
+    min_size=1,
+    max_size=20,
+)
+
+
+def _chains_stamp(ns: int) -> str:
+    """What structlog's TimeStamper writes for the instant ``datetime.now`` would read from the
+    same clock (microseconds floored)."""
+    moment = _EPOCH + datetime.timedelta(microseconds=ns // 1000)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(
-    st.lists(
-        st.integers(0, _YEAR_9999 * 10**9)
-        | st.integers(0, _YEAR_9999).map(lambda s: s * 10**9)  # on the second: no fraction
-        | st.integers(1_700_000_000, 1_700_000_003).flatmap(  # one second's instants in a row
-            lambda s: st.integers(s * 10**9 - 2000, s * 10**9 + 2000)
-        ),
-        min_size=1,
-        max_size=20,
-    )
-)
-def test_the_access_lines_timestamp_is_the_chains(instants: list[int]) -> None:
-    # What structlog's TimeStamper writes for the instant datetime.now would read from the
-    # same clock (microseconds floored), in any order of calls (the text of a second is kept).
+@given(_INSTANTS)
+def test_the_timestamp_is_the_chains(instants: list[int]) -> None:
     for ns in instants:
-        moment = _EPOCH + datetime.timedelta(microseconds=ns // 1000)
-        assert logs.timestamp(ns) == moment.isoformat().replace("+00:00", "Z")
+        assert logs.timestamp(ns) == _chains_stamp(ns)
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+@settings(max_examples=examples(100), deadline=None)
+@given(instants=_INSTANTS)
+def test_the_access_lines_timestamp_is_the_chains(fmt: str, instants: list[int]) -> None:
+    # In any order of calls: the text of a second is kept from one line to the next.
+    for ns in instants:
+        _, direct = _both(fmt, "GET", "/", 200, 0, "r", now=ns)
+        assert _STAMP.search(direct) is not None
+        if fmt == "json":
+            assert json.loads(direct)["timestamp"] == _chains_stamp(ns)
+        else:
+            assert direct.startswith(_chains_stamp(ns) + " ")
 
 
 def test_nothing_is_written_below_info() -> None:
     out = io.StringIO()
     logs.configure("warning", stream=out)
-    logs.access("GET", "/x", 200, 1.0)
+    logs.access("r", "GET", "/x", 200, 10**6)
     assert out.getvalue() == ""
 
 
@@ -154,3 +203,23 @@ def test_any_other_line_is_written_at_once_after_the_buffered_ones() -> None:
     writer.write("request 2\n")
     writer.write_now("stopped\n")
     assert out.getvalue() == "request 1\nrequest 2\nstopped\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_a_path_seen_before_is_written_alike_and_the_table_of_them_is_bounded(fmt: str) -> None:
+    out = io.StringIO()
+    logs.configure("info", stream=out, fmt=fmt)
+    paths = ["/a b", '/"q"', "/é", "/api/client/features"]
+    for _ in range(2):  # the second time from the table
+        for path in paths:
+            logs.access("r", "GET", path, 200, 10**6)
+    lines = [_STAMP.sub("<time>", line) for line in out.getvalue().splitlines()]
+    assert lines[:4] == lines[4:]
+    assert len(set(lines)) == 4
+    kept = len(logs._PATHS)
+    logs.access("r", "GET", "/scanned", 404, 10**6)  # not answered: not kept
+    logs.access("r", "GET", "/" + "x" * 300, 200, 10**6)  # too long: not kept
+    assert len(logs._PATHS) == kept
+    for n in range(2 * logs._PATHS_KEPT):
+        logs.access("r", "GET", f"/n/{n}", 200, 10**6)
+    assert len(logs._PATHS) == logs._PATHS_KEPT

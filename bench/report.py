@@ -276,8 +276,8 @@ def targets(
             bound = 200 + WRITE_GROWTH_MB
             out.append(
                 (
-                    f"peak RSS of one gateway process over every scenario, after the writes of "
-                    f"{backend}, ≤ {bound} MB (200 + what writes may keep)",
+                    f"peak RSS of one gateway process over every scenario, writes included, "
+                    f"≤ {bound} MB (200 + what writes may keep) ({backend})",
                     f"{peak:.0f} MB",
                     peak <= bound,
                 )

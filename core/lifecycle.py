@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 
 from core import allocation as rules
+from core.bounded import MB, Versioned
 from core.budget import current_budget
-from core.cache import MB, Bounded
 from core.errors import Conflict, Invalid, LimitExceeded, NotFound
 from core.evaluation import MAX_CONTEXTS_PER_BATCH, compiled_weight, identity_of
 from core.expr import ast
@@ -74,7 +74,9 @@ class LifecycleService:
         self.store = store
         self.segments = segments
         self.rng = rng or random.Random()
-        self._compiled: Bounded[tuple[str, str, int], Compiled] = Bounded(
+        # One entry per segment, stamped with its version: an update replaces the compiled
+        # condition of the older version instead of keeping both (core.bounded.Versioned).
+        self._compiled: Versioned[tuple[str, str], Compiled] = Versioned(
             capacity=cache_size, max_bytes=64 * MB
         )
 
@@ -326,11 +328,11 @@ class LifecycleService:
                 return found[:MAX_SEGMENTS]
 
     def _compile(self, segment: Segment) -> Compiled:
-        key = (segment.tenant, segment.id, segment.version)
-        compiled = self._compiled.get(key)
+        key = (segment.tenant, segment.id)
+        compiled = self._compiled.get(key, segment.version)
         if compiled is None:
             compiled = compile_expr(_decode(segment.expression), _resolve)
-            self._compiled.put(key, compiled, compiled_weight(segment.expression))
+            self._compiled.put(key, segment.version, compiled, compiled_weight(segment.expression))
         return compiled
 
 

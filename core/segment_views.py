@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from core.cache import ENTRY_OVERHEAD, MB, OBJECT_FACTOR, Bounded, json_weight
+from core.bounded import MB, SLOT_BYTES, STRING_BYTES, Versioned, shape_weight
 from core.errors import Invalid, NotExpressible, NotFound
 from core.expr.ast import Expr
 from core.expr.evaluate import compile_expr
@@ -35,6 +35,13 @@ MAX_SEGMENTS_LISTED = 100_000
 """A sandbox with more segments than this is refused rather than scanned."""
 
 
+PROJECTION_MAX_BYTES = 32 * MB
+"""Each view's kept projections, counted by :func:`~core.bounded.shape_weight`."""
+_KEY_BYTES = 2 * STRING_BYTES + 56 + 56 + 32
+"""A key beyond its characters: the two strings (tenant, id), the key's tuple, the (version,
+projection) pair and the version."""
+
+
 class Hidden(NotFound):
     """The segment exists but this dialect cannot show its condition exactly."""
 
@@ -50,40 +57,49 @@ class Hidden(NotFound):
 
 
 class SegmentView:
-    """One dialect's projection of segments, cached per (tenant, id, version): an update bumps
-    the version, so a stale projection is never used and nothing needs invalidating."""
+    """One dialect's projection of segments, cached per segment (tenant, id) and stamped with
+    the version it was rendered from: a stale projection is never used, and an update's
+    projection replaces the older one (:class:`~core.bounded.Versioned`), so a segment holds
+    one entry however often it is written. The bound is in bytes as counted by
+    :func:`~core.bounded.shape_weight` (an upper estimate of what the dicts and strings hold)."""
 
     def __init__(
         self,
         language: str,
         project: Projection,
         capacity: int = 50_000,
-        max_bytes: int = 32 * MB,
+        max_bytes: int = PROJECTION_MAX_BYTES,
     ) -> None:
         self.language = language
         self._project = project
-        self._cache: Bounded[tuple[str, str, int], Mapping[str, Any] | NotExpressible] = Bounded(
+        self._cache: Versioned[tuple[str, str], Mapping[str, Any] | NotExpressible] = Versioned(
             capacity=capacity, max_bytes=max_bytes
         )
 
     def fields(self, segment: Segment) -> Mapping[str, Any]:
         """The projected fields, or ``Hidden`` when the dialect cannot show the segment."""
-        key = (segment.tenant, segment.id, segment.version)
-        found = self._cache.get(key)
+        key = (segment.tenant, segment.id)
+        found = self._cache.get(key, segment.version)
         if found is None:
             try:
                 found = self._project(segment)
             except NotExpressible as exc:
                 found = exc
             weight = (
-                len(found.reason) * OBJECT_FACTOR + ENTRY_OVERHEAD
+                SLOT_BYTES + len(found.reason) + STRING_BYTES + 512  # the exception object
                 if isinstance(found, NotExpressible)
-                else json_weight(found)
+                else shape_weight(found)
             )
-            self._cache.put(key, found, weight)
+            key_weight = _KEY_BYTES + len(segment.tenant) + len(segment.id)
+            self._cache.put(key, segment.version, found, weight + key_weight)
         if isinstance(found, NotExpressible):
             raise Hidden(segment.slug, self.language, found.reason)
         return found
+
+    @property
+    def cache(self) -> Versioned[tuple[str, str], Mapping[str, Any] | NotExpressible]:
+        """The kept projections (their count and bytes: tests and the memory figures)."""
+        return self._cache
 
     def shows(self, segment: Segment) -> bool:
         try:

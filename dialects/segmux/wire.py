@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from core.cache import ENTRY_OVERHEAD, MB, Bounded
+from core.bounded import ENTRY_OVERHEAD, MB, Versioned
 from core.model import Segment, SegmentKind
 from dialects.renderings import renderings
 
@@ -117,34 +117,46 @@ class SegmentOut(msgspec.Struct, omit_defaults=True):
     cached per segment version, and a rule changes no segment."""
 
 
+RFC3339_KEPT = 16_384
+"""Timestamps kept by :func:`rfc3339`: a full page's (1,000 segments, two each) eight times over.
+It was 65,536 (16 MB, not in the documented bounds), filled by writes alone."""
+
+
 class SegmentList(msgspec.Struct):
     items: list[SegmentOut]
     next: str | None
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=RFC3339_KEPT)
 def rfc3339(us: int) -> str:
     """µs since the epoch as RFC 3339 UTC, microsecond precision. Cached: a list shows the same
-    segments' timestamps on every request, and strftime was a fifth of a list's time."""
+    segments' timestamps on every request, and strftime was a fifth of a list's time. Every
+    write makes a new timestamp, so the cache is full after a few thousand writes: ~250 bytes
+    an entry (the int, the 27-character string, the LRU's link), 4 MB at 16,384."""
     seconds, micros = divmod(us, 1_000_000)
     text = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{text}.{micros:06d}Z"
 
 
-_renderings: Bounded[tuple[Any, ...], msgspec.Raw] = Bounded(capacity=50_000, max_bytes=32 * MB)
+RENDERINGS_MAX_BYTES = 32 * MB
+_renderings: Versioned[tuple[str, str, str | None], msgspec.Raw] = Versioned(
+    capacity=50_000, max_bytes=RENDERINGS_MAX_BYTES
+)
 
 
 def _encoded_renderings(s: Segment, default_sandbox: str | None) -> msgspec.Raw:
-    """The renderings as encoded JSON, cached. The key holds everything they are made of: the
-    segment version (the projections of ``SegmentView`` are cached on it too), the ids and
-    paths (seq, slug, sandbox) and the reader's default sandbox where it hides the segment from
-    the sandbox-bound dialects (otherwise it changes nothing, so readers share the entry)."""
+    """The renderings as encoded JSON, cached: one entry per segment (and per reader's default
+    sandbox where it hides the segment from the sandbox-bound dialects; otherwise it changes
+    nothing, so readers share the entry), stamped with everything they are made of: the segment
+    version (the projections of ``SegmentView`` are cached on it too) and the ids and paths
+    (seq, slug, sandbox). A new version replaces the entry of the old one."""
     hiding = default_sandbox if default_sandbox not in (None, s.sandbox) else None
-    key = (s.tenant, s.id, s.version, s.seq, s.slug, s.sandbox, hiding)
-    found = _renderings.get(key)
+    key = (s.tenant, s.id, hiding)
+    stamp = (s.version, s.seq, s.slug, s.sandbox)
+    found = _renderings.get(key, stamp)
     if found is None:
         found = msgspec.Raw(ENCODER.encode(renderings(s, hiding)))
-        _renderings.put(key, found, len(found) + ENTRY_OVERHEAD)
+        _renderings.put(key, stamp, found, len(found) + ENTRY_OVERHEAD)
     return found
 
 

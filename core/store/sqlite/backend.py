@@ -269,6 +269,7 @@ class SqliteStore(RevisionSql, SqlStore):
         self._direct: sqlite3.Connection | None = None
         """The event loop's own writer, for brief writes (``_transact``); None without a
         mapped WAL index, which tells when the log is due a checkpoint."""
+        self._checkpoints = writer.Checkpoints()
         self._wal_seen = None
         self._version_seen = None
         self._revisions = {}
@@ -513,7 +514,7 @@ class SqliteStore(RevisionSql, SqlStore):
             async with self._gates.hold(), self._lock:
                 self._start_clock(self._direct)
                 try:
-                    begun = writer.begin_now(self._direct, self._wal)
+                    begun = writer.begin_now(self._direct, self._wal, self._checkpoints)
                     if begun is not None:
                         return writer.begun(begun, work)
                 except sqlite3.Error as exc:

@@ -11,6 +11,12 @@ a new name each, two constraints) as uvicorn would, ``--concurrency`` at a time,
 thread, so the SQLite driver's too), the wall-clock rate (noise on a shared machine) and, on
 SQLite, the ``-wal`` file's size and the log's length in frames (``mxFrame`` of the WAL-index
 header). Then ``--updates`` ``PUT``s over 200 of those segments, in rounds likewise.
+
+With ``--callgrind``, run it under ``valgrind --tool=callgrind --callgrind-out-file=F``: each
+round's counts are zeroed before it and dumped after it (``F.N``, named ``create-<n>``); the
+``summary`` of a dump divided by the round's requests is the instructions per write (every
+thread's), a figure other load on the machine does not move. The first round includes the
+caches' warm-up: compare later ones.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import itertools
 import json
 import os
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -50,6 +57,11 @@ def _wal_state(url: str) -> str:
     return f"  wal {size / 1e6:.1f} MB, {count} frames"
 
 
+def _callgrind(command: str, *args: str) -> None:
+    """Between rounds, when no request is running: nothing else waits on the event loop."""
+    subprocess.run(["callgrind_control", command, *args, str(os.getpid())], capture_output=True)
+
+
 async def _worker(one: Callable[[int], Awaitable[None]], numbers: Iterator[int], stop: int) -> None:
     while (i := next(numbers)) < stop:
         await one(i)
@@ -62,15 +74,20 @@ async def _rounds(
     total: int,
     per_round: int,
     concurrency: int,
+    callgrind: bool,
 ) -> None:
     done = 0
     while done < total:
         n = min(per_round, total - done)
         numbers = itertools.count(done)  # shared: each worker takes the next request's number
+        if callgrind:  # counts of this round alone, dumped after it
+            _callgrind("-z")
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(_worker(one, numbers, done + n) for _ in range(concurrency)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         done += n
+        if callgrind:
+            _callgrind("-d", f"{what}-{done}")
         print(
             f"{what} {done:>6}: {cpu / n * 1e6:6.0f} CPU µs each, {n / wall:6.0f}/s"
             + _wal_state(url),
@@ -105,9 +122,13 @@ async def _run(args: argparse.Namespace, url: str, store: Store) -> None:
         assert sent[0]["status"] == 204, sent
 
     async with app.router.lifespan_context(app):
-        await _rounds("create", url, create, args.creates, args.round, args.concurrency)
+        await _rounds(
+            "create", url, create, args.creates, args.round, args.concurrency, args.callgrind
+        )
         if args.updates:
-            await _rounds("update", url, update, args.updates, args.round, args.concurrency)
+            await _rounds(
+                "update", url, update, args.updates, args.round, args.concurrency, args.callgrind
+            )
 
 
 def _args() -> argparse.Namespace:
@@ -117,6 +138,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--round", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--updates", type=int, default=2000)
+    p.add_argument("--callgrind", action="store_true")
     return p.parse_args()
 
 

@@ -8,9 +8,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from core.model import NewSegment, SegmentPatch
+from core.store.sqlite import writer
 from core.store.sqlite.backend import SqliteStore
+from core.store.sqlite.wal_index import WalIndex, frames
+from core.store.sqlite.writer import AUTOCHECKPOINT_FRAMES
 
 LOG_BOUND = 8 * 1024 * 1024
 """Bytes a checkpointed log stays under here (1,000 frames of 4 KiB and the last writes'):
@@ -61,6 +67,53 @@ async def test_the_log_is_checkpointed_under_a_stream_of_writes(tmp_path: Path) 
         assert _log_size(path) < LOG_BOUND
         assert await store.count_segments("t") == 1500
     finally:
+        await store.close()
+
+
+def _log_frames(path: Path) -> int:
+    index = WalIndex.open(str(path))
+    assert index is not None
+    try:
+        header = index.header()
+        assert header is not None
+        return frames(header)
+    finally:
+        index.close()
+
+
+async def test_a_reader_holding_the_log_sends_one_write_a_checkpoint_to_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reader's snapshot (a long read, another process's) keeps the log from being copied
+    # back and restarted: writes must stay on the event loop's writer, one in every
+    # AUTOCHECKPOINT_FRAMES frames trying a checkpoint on the writer's thread, and the log
+    # must shrink back once the reader is done.
+    path = tmp_path / "segmux.db"
+    store = await _open(path)
+    on_thread: list[int] = []
+    run = writer.transaction
+
+    def counted(conn: sqlite3.Connection, work: Any) -> Any:
+        on_thread.append(1)
+        return run(conn, work)
+
+    monkeypatch.setattr(writer, "transaction", counted)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM segments").fetchall()
+        for i in range(600):
+            await store.create_segment("t", NewSegment(name=f"s{i}", sandbox="prod"), None)
+        held = _log_frames(path)
+        assert held > 3 * AUTOCHECKPOINT_FRAMES  # the reader kept the log from restarting
+        assert len(on_thread) <= held // AUTOCHECKPOINT_FRAMES + 1
+        reader.execute("COMMIT")
+        for i in range(300):
+            await store.create_segment("t", NewSegment(name=f"r{i}", sandbox="prod"), None)
+        assert _log_frames(path) < 2 * AUTOCHECKPOINT_FRAMES  # copied back and restarted
+        assert await store.count_segments("t") == 900
+    finally:
+        reader.close()
         await store.close()
 
 

@@ -5,7 +5,7 @@ writes from this process are serialised and writes from other processes (the CLI
 file lock (``busy_timeout``). A brief segment write (key lookups) runs instead at once on the
 event loop's own writer connection, under the same lock, when that takes no waiting: the file's
 write lock is free and the log is not due a checkpoint; otherwise it goes to the writer's
-thread as above (``SqliteStore._transact``).
+thread as above (``SqliteStore._transact``, ``core.store.sqlite.writer``).
 
 Reads take a connection of their own from a small pool (opened as needed, up to
 ``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes: one slow
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -39,7 +38,7 @@ from core.errors import (
     StatementTimeout,
     Unavailable,
 )
-from core.expr.sql import register_aiosqlite_functions, register_sqlite_functions
+from core.expr.sql import register_aiosqlite_functions
 from core.model import Principal, SegmentRoom, SegmentToUpdate, now_us
 from core.store.base import Row, StoreCounts, T, Tx
 from core.store.clients import CLIENT_UNIQUE_COLUMNS
@@ -56,9 +55,11 @@ from core.store.migrations import (
 from core.store.profile_keys import register_sqlite_sort_functions
 from core.store.revisions import RevisionSql
 from core.store.sql import CONFLICT_MESSAGES, SqlStore
-from core.store.sqlite.wal_index import WalIndex, frames, valid
+from core.store.sqlite import writer
+from core.store.sqlite.placeholders import positional
+from core.store.sqlite.wal_index import WalIndex, valid
+from core.store.sqlite.writer import NowTx
 
-_PLACEHOLDER = re.compile(r"\$(\d+)")
 # SQLite names the columns of a failed UNIQUE constraint, not the constraint.
 _UNIQUE_COLUMNS = {
     "segments.tenant, segments.sandbox, segments.name": "name",
@@ -71,10 +72,6 @@ _UNIQUE_COLUMNS = {
     **CLIENT_UNIQUE_COLUMNS,
     **CONFIDENCE_UNIQUE_COLUMNS,
 }
-
-
-def _sql(text: str) -> str:
-    return _PLACEHOLDER.sub(r"?\1", text)
 
 
 def _map_error(exc: sqlite3.Error) -> CoreError | None:
@@ -148,73 +145,26 @@ class _Tx:
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         # sqlite3.Row is a mapping in all but name (keys() and [] by column name).
-        return cast(list[Row], list(await self._conn.execute_fetchall(_sql(sql), args)))
+        return cast(list[Row], list(await self._conn.execute_fetchall(positional(sql), args)))
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         # Every row is read, so a RETURNING write has completed before the commit.
-        rows = await self._conn.execute_fetchall(_sql(sql), args)
+        rows = await self._conn.execute_fetchall(positional(sql), args)
         return cast(Row | None, next(iter(rows), None))
 
     async def execute(self, sql: str, *args: Any) -> None:
-        await self._conn.execute(_sql(sql), args)
+        await self._conn.execute(positional(sql), args)
 
 
-class _NowTx:
-    """Statements run at once on the calling thread through a plain ``sqlite3`` connection (its
-    own thread's): every row is read, so a RETURNING write has completed before the commit."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        return cast(list[Row], self._conn.execute(_sql(sql), args).fetchall())
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return cast(Row | None, next(iter(self._conn.execute(_sql(sql), args).fetchall()), None))
-
-    async def execute(self, sql: str, *args: Any) -> None:
-        self._conn.execute(_sql(sql), args).fetchall()
-
-
-class _QuickTx(_NowTx):
+class _QuickTx(NowTx):
     """Reads on the event loop's own thread through a plain ``sqlite3`` connection: for
     single-row primary-key lookups a round trip to aiosqlite's thread costs ten times the read."""
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return cast(Row | None, self._conn.execute(_sql(sql), args).fetchone())
+        return cast(Row | None, self._conn.execute(positional(sql), args).fetchone())
 
     async def execute(self, sql: str, *args: Any) -> None:
         raise RuntimeError("the quick reader is read-only")
-
-
-def _transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
-    """``work`` in one ``BEGIN IMMEDIATE`` transaction, run to its end on the calling thread
-    (the writer's): its statements run at once (:class:`_NowTx`), so its coroutine finishes on
-    its first step; one that would wait on anything else is refused, rolled back."""
-    conn.execute("BEGIN IMMEDIATE")
-    return _begun(conn, work)
-
-
-def _begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
-    """:func:`_transaction` once its ``BEGIN`` is done."""
-    try:
-        coroutine = work(_NowTx(conn))
-        try:
-            coroutine.send(None)
-        except StopIteration as done:
-            result: T = done.value
-        else:
-            coroutine.close()
-            raise RuntimeError("a write on the writer's thread awaited more than its statements")
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
-    return result
-
-
-_AUTOCHECKPOINT_FRAMES = 1000
-"""SQLite's default ``wal_autocheckpoint``: the log's length at which a commit checkpoints."""
 
 
 _QUICK: ContextVar[bool] = ContextVar("segmux_sqlite_quick_read", default=False)
@@ -319,6 +269,7 @@ class SqliteStore(RevisionSql, SqlStore):
         self._direct: sqlite3.Connection | None = None
         """The event loop's own writer, for brief writes (``_transact``); None without a
         mapped WAL index, which tells when the log is due a checkpoint."""
+        self._checkpoints = writer.Checkpoints()
         self._wal_seen = None
         self._version_seen = None
         self._revisions = {}
@@ -414,37 +365,11 @@ class SqliteStore(RevisionSql, SqlStore):
         return conn
 
     def _connect_direct(self) -> sqlite3.Connection:
-        """The event loop's writer (``_transact``), set up as ``_connect``'s but never waiting:
-        no busy timeout (a write finding the file's lock taken goes to the writer's thread,
-        which waits) and no checkpoint (a write once the log is due one goes there too, and its
-        commit runs it)."""
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=0")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA wal_autocheckpoint=0")
-        register_sqlite_functions(conn)
+        """The event loop's writer (``core.store.sqlite.writer``), with the statement clock."""
+        conn = writer.connect(self.path)
         if self.limits.statement_timeout_ms > 0:
             deadline = self._deadlines[id(conn)] = _Deadline()
             conn.set_progress_handler(deadline, _PROGRESS_STEPS)
-        return conn
-
-    def _begin_now(self) -> sqlite3.Connection | None:
-        """The event loop's writer in a new write transaction, or None where that would wait:
-        another connection holds the file's write lock, or the log is due a checkpoint."""
-        conn, wal = self._direct, self._wal
-        header = None if wal is None else wal.header()
-        if conn is None or header is None or not valid(header):
-            return None
-        if frames(header) >= _AUTOCHECKPOINT_FRAMES:
-            return None
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # any of BUSY's variants
-                return None
-            raise
         return conn
 
     def _start_clock(self, conn: aiosqlite.Connection | sqlite3.Connection) -> None:
@@ -585,13 +510,13 @@ class SqliteStore(RevisionSql, SqlStore):
     ) -> T:
         if keyed and self._direct is not None:
             # Key lookups and a commit that writes the log without syncing it (no checkpoint:
-            # ``_begin_now``): tens of microseconds, less than a trip to another thread costs.
+            # ``writer.begin_now``): tens of microseconds, less than a trip to another thread costs.
             async with self._gates.hold(), self._lock:
                 self._start_clock(self._direct)
                 try:
-                    begun = self._begin_now()
+                    begun = writer.begin_now(self._direct, self._wal, self._checkpoints)
                     if begun is not None:
-                        return _begun(begun, work)
+                        return writer.begun(begun, work)
                 except sqlite3.Error as exc:
                     _raise_mapped(exc, self.counts)
         # One trip to the writer's thread for the whole transaction (BEGIN, the statements,
@@ -600,7 +525,7 @@ class SqliteStore(RevisionSql, SqlStore):
         async with self._holding_writer() as conn:
             # aiosqlite's own way to run a callable on its thread (what its methods use).
             result: T = await conn._execute(  # type: ignore[no-untyped-call]
-                _transaction, conn._conn, work
+                writer.transaction, conn._conn, work
             )
         return result
 

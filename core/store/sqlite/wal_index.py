@@ -89,3 +89,9 @@ def frames(header: bytes) -> int:
     :func:`valid` header."""
     (count,) = struct.unpack_from("=I", header, 16)
     return int(count)
+
+
+def salts(header: bytes) -> bytes:
+    """The log's two salts (``aSalt``) of a :func:`valid` header: new ones each time the log
+    restarts from its first frame, so a log with other salts is another log."""
+    return header[32:40]

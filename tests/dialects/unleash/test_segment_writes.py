@@ -24,6 +24,7 @@ from core.model import NewSegment
 from core.store import Store
 from core.store.postgres import backend as pg_backend
 from core.store.sqlite import backend as sqlite_backend
+from core.store.sqlite import writer as sqlite_writer
 from tests.dialects.unleash.helpers import (
     SEGMENTS,
     add_strategy,
@@ -47,9 +48,9 @@ segments)."""
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[Statement]:
     """Every statement the store runs from here on: (sql, args)."""
     seen: list[Statement] = []
-    # SQLite runs a write's statements at once on the writer's thread (_NowTx) and some reads
+    # SQLite runs a write's statements at once on the writer's thread (NowTx) and some reads
     # on the event loop's (_QuickTx); each class's own methods are wrapped, once.
-    classes = (pg_backend._Tx, sqlite_backend._Tx, sqlite_backend._NowTx, sqlite_backend._QuickTx)
+    classes = (pg_backend._Tx, sqlite_backend._Tx, sqlite_writer.NowTx, sqlite_backend._QuickTx)
     for tx in classes:
         for name in ("fetch", "fetchrow", "execute"):
             if name not in vars(tx):

@@ -1,12 +1,13 @@
 """A SQLite store writes a segment at once on the event loop when it can, and on its writer's
 thread otherwise: when another connection (another process) holds the file's write lock, the
 write waits for it, as every write did, rather than failing or blocking the event loop; and the
-log is still checkpointed (the event loop's writer never checkpoints itself)."""
+log is still checkpointed, beside the writes (``writer.Checkpointer``), never by a commit."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ from core.model import NewSegment, SegmentPatch
 from core.store.sqlite import writer
 from core.store.sqlite.backend import SqliteStore
 from core.store.sqlite.wal_index import WalIndex, frames
-from core.store.sqlite.writer import AUTOCHECKPOINT_FRAMES
+from core.store.sqlite.writer import AUTOCHECKPOINT_FRAMES, RESTART_FRAMES
 
-LOG_BOUND = 8 * 1024 * 1024
-"""Bytes a checkpointed log stays under here (1,000 frames of 4 KiB and the last writes'):
-without checkpoints, the writes below leave one several times this size."""
+LOG_BOUND = (RESTART_FRAMES + 3 * AUTOCHECKPOINT_FRAMES) * 4096
+"""Bytes a checkpointed log stays under here (it restarts once RESTART_FRAMES long, and a
+checkpoint's passes leave a few writes' frames behind): without checkpoints, the writes below
+leave one several times this size (10 frames of 4 KiB a segment)."""
 
 
 def _log_size(path: Path) -> int:
@@ -62,10 +64,11 @@ async def test_the_log_is_checkpointed_under_a_stream_of_writes(tmp_path: Path) 
     path = tmp_path / "segmux.db"
     store = await _open(path)
     try:
-        for i in range(1500):
+        for i in range(3000):
             await store.create_segment("t", NewSegment(name=f"s{i}", sandbox="prod"), None)
+            await asyncio.sleep(0)  # as between a server's requests: the checkpoint's turn
         assert _log_size(path) < LOG_BOUND
-        assert await store.count_segments("t") == 1500
+        assert await store.count_segments("t") == 3000
     finally:
         await store.close()
 
@@ -81,13 +84,13 @@ def _log_frames(path: Path) -> int:
         index.close()
 
 
-async def test_a_reader_holding_the_log_sends_one_write_a_checkpoint_to_the_thread(
+async def test_a_reader_holding_the_log_keeps_writes_on_the_event_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A reader's snapshot (a long read, another process's) keeps the log from being copied
-    # back and restarted: writes must stay on the event loop's writer, one in every
-    # AUTOCHECKPOINT_FRAMES frames trying a checkpoint on the writer's thread, and the log
-    # must shrink back once the reader is done.
+    # back and restarted: writes must stay on the event loop's writer (checkpoints run beside
+    # them, one per AUTOCHECKPOINT_FRAMES new frames), and the log must shrink back once the
+    # reader is done.
     path = tmp_path / "segmux.db"
     store = await _open(path)
     on_thread: list[int] = []
@@ -104,16 +107,66 @@ async def test_a_reader_holding_the_log_sends_one_write_a_checkpoint_to_the_thre
         reader.execute("SELECT count(*) FROM segments").fetchall()
         for i in range(600):
             await store.create_segment("t", NewSegment(name=f"s{i}", sandbox="prod"), None)
+            await asyncio.sleep(0)  # as between a server's requests: the checkpoint's turn
         held = _log_frames(path)
         assert held > 3 * AUTOCHECKPOINT_FRAMES  # the reader kept the log from restarting
-        assert len(on_thread) <= held // AUTOCHECKPOINT_FRAMES + 1
+        assert on_thread == []
         reader.execute("COMMIT")
-        for i in range(300):
-            await store.create_segment("t", NewSegment(name=f"r{i}", sandbox="prod"), None)
-        assert _log_frames(path) < 2 * AUTOCHECKPOINT_FRAMES  # copied back and restarted
-        assert await store.count_segments("t") == 900
+        # Copied back and restarted, once long enough that a checkpoint holds the writes for
+        # its last frames (a restart needs the log copied whole when a write begins).
+        more = 0
+        while _log_frames(path) >= 2 * AUTOCHECKPOINT_FRAMES:
+            assert more < RESTART_FRAMES // 5, "the log never restarted"
+            await store.create_segment("t", NewSegment(name=f"r{more}", sandbox="prod"), None)
+            await asyncio.sleep(0)
+            more += 1
+        assert await store.count_segments("t") == 600 + more
     finally:
         reader.close()
+        await store.close()
+
+
+async def _checkpointed(store: SqliteStore) -> None:
+    """Once the checkpoint under way, if any, is done."""
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    running = checkpointer._running
+    if running is not None:
+        await asyncio.wait_for(asyncio.shield(running), 30)
+
+
+async def test_writes_go_on_while_a_checkpoint_copies_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkpoint copies the log back and syncs two files (tens of ms): writes must not wait
+    # for it. Here the checkpoint is held until a write has finished: if it held the store's
+    # write lock, the write would wait for it and neither would end.
+    path = tmp_path / "segmux.db"
+    store = await _open(path)
+    copying, released = threading.Event(), threading.Event()
+    run = writer.checkpoint
+
+    def held(conn: sqlite3.Connection) -> tuple[bool, int, int]:
+        copying.set()
+        assert released.wait(30)
+        return run(conn)
+
+    monkeypatch.setattr(writer, "checkpoint", held)
+    try:
+        i = 0
+        while not copying.is_set():  # until the log is due its first checkpoint
+            await store.create_segment("t", NewSegment(name=f"s{i}", sandbox="prod"), None)
+            await asyncio.sleep(0)
+            i += 1
+        during = await asyncio.wait_for(
+            store.create_segment("t", NewSegment(name="during", sandbox="prod"), None), 10
+        )
+        assert during.name == "during"
+        released.set()
+        await _checkpointed(store)
+        assert _log_frames(path) < AUTOCHECKPOINT_FRAMES + 100  # then it copied the log back
+    finally:
+        released.set()
         await store.close()
 
 

@@ -4,8 +4,9 @@ One writer connection, guarded by an asyncio lock, runs every write as ``BEGIN I
 writes from this process are serialised and writes from other processes (the CLI) wait on the
 file lock (``busy_timeout``). A brief segment write (key lookups) runs instead at once on the
 event loop's own writer connection, under the same lock, when that takes no waiting: the file's
-write lock is free and the log is not due a checkpoint; otherwise it goes to the writer's
-thread as above (``SqliteStore._transact``, ``core.store.sqlite.writer``).
+write lock is free; otherwise it goes to the writer's thread as above
+(``SqliteStore._transact``, ``core.store.sqlite.writer``). Neither checkpoints on commit: a
+worker thread does, beside the writes (``writer.Checkpointer``).
 
 Reads take a connection of their own from a small pool (opened as needed, up to
 ``StoreLimits.pool_size``), which WAL lets run beside each other and beside writes: one slow
@@ -269,7 +270,7 @@ class SqliteStore(RevisionSql, SqlStore):
         self._direct: sqlite3.Connection | None = None
         """The event loop's own writer, for brief writes (``_transact``); None without a
         mapped WAL index, which tells when the log is due a checkpoint."""
-        self._checkpoints = writer.Checkpoints()
+        self._checkpointer: writer.Checkpointer | None = None
         self._wal_seen = None
         self._version_seen = None
         self._revisions = {}
@@ -304,6 +305,11 @@ class SqliteStore(RevisionSql, SqlStore):
             store._wal = _wal_index(quick, path)
             if store._wal is not None and store._wal.header() is not None:
                 store._direct = store._connect_direct()
+                store._checkpointer = writer.Checkpointer(
+                    path, store._wal, store._lock, store.counts
+                )
+                # Its commits would checkpoint holding the write lock: the checkpointer does it.
+                await store._writer.execute("PRAGMA wal_autocheckpoint=0")
         return store
 
     async def _quickly(self, read: Any, *args: Any) -> Any:
@@ -438,6 +444,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._readers = []
         self._writer = None
         self._version_cursor = None
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+            self._checkpointer = None
         if self._direct is not None:
             self._direct.close()
             self._direct = None
@@ -500,6 +509,11 @@ class SqliteStore(RevisionSql, SqlStore):
                 await conn.rollback()
                 raise
             await conn.commit()
+        self._after_write()
+
+    def _after_write(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.after_write()
 
     async def _transact(
         self,
@@ -510,13 +524,15 @@ class SqliteStore(RevisionSql, SqlStore):
     ) -> T:
         if keyed and self._direct is not None:
             # Key lookups and a commit that writes the log without syncing it (no checkpoint:
-            # ``writer.begin_now``): tens of microseconds, less than a trip to another thread costs.
+            # ``writer.Checkpointer``): tens of microseconds, less than a thread trip costs.
             async with self._gates.hold(), self._lock:
                 self._start_clock(self._direct)
                 try:
-                    begun = writer.begin_now(self._direct, self._wal, self._checkpoints)
+                    begun = writer.begin_now(self._direct)
                     if begun is not None:
-                        return writer.begun(begun, work)
+                        done = writer.begun(begun, work)
+                        self._after_write()
+                        return done
                 except sqlite3.Error as exc:
                     _raise_mapped(exc, self.counts)
         # One trip to the writer's thread for the whole transaction (BEGIN, the statements,
@@ -527,6 +543,7 @@ class SqliteStore(RevisionSql, SqlStore):
             result: T = await conn._execute(  # type: ignore[no-untyped-call]
                 writer.transaction, conn._conn, work
             )
+        self._after_write()
         return result
 
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:

@@ -1,32 +1,40 @@
 """The event loop's own writer: a plain ``sqlite3`` connection that runs a brief write (key
 lookups, ``SqliteStore._transact``) at once on the calling thread, under the store's write lock,
-when that takes no waiting: the file's write lock is free and the log is not due a checkpoint.
-Otherwise the write goes to the aiosqlite writer's thread, which waits for the lock and whose
-commit checkpoints; the same transaction runner (:func:`transaction`) runs it there.
+when that takes no waiting: the file's write lock is free. Otherwise the write goes to the
+aiosqlite writer's thread, which waits for the lock; the same transaction runner
+(:func:`transaction`) runs it there.
 
-When a checkpoint is due (:class:`Checkpoints`): once per :data:`AUTOCHECKPOINT_FRAMES` frames
-the log gained since one was last claimed, not whenever the log is that long. A checkpoint
-copies pages back only up to the oldest snapshot a reader still holds, and the log restarts
-from its first frame only once all of it is copied: while a read lasts (a long query of another
-request, another process's), the log cannot shrink. Sending every write to the writer's thread
-while the log was long made each one a thread trip and a checkpoint that could not finish, for
-as long as the read lasted (498 of 600 creates under one held snapshot, 6 now); and every write
-arriving while the claimed one waited for the lock took the thread too (about 1 in 10 under 10
-concurrent creates, 1 in 100 now)."""
+Neither writer checkpoints on commit (``wal_autocheckpoint=0``): a commit that checkpoints
+does it holding the store's write lock, and every write of the process queued behind it waited
+for the copy and its two ``fsync`` calls (50-70 ms for 1,000 frames): that was the p99 of
+segment creates. Instead (:class:`Checkpointer`) a checkpoint is due once per
+:data:`AUTOCHECKPOINT_FRAMES` frames the log gained since one was last claimed (not whenever the
+log is that long: while a reader holds an old snapshot, the log cannot be copied back past it,
+and retrying on every write only slowed them), and runs as a ``PASSIVE`` checkpoint on a
+connection of its own in a worker thread, beside the writes, holding no lock a write needs.
+Writes made meanwhile stay in the log, so under a steady stream it would never be copied back
+whole and never restart from its first frame; once it is :data:`RESTART_FRAMES` long, a second
+pass copies the few frames the first one left while holding the store's write lock, so the
+next write restarts the log. That pause comes once per ~1,000 segment writes instead of once
+per ~100."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, cast
 
 from core.expr.sql import register_sqlite_functions
-from core.store.base import Row, T, Tx
+from core.store.base import Row, StoreCounts, T, Tx
 from core.store.sqlite.placeholders import positional
 from core.store.sqlite.wal_index import WalIndex, frames, salts, valid
 
 AUTOCHECKPOINT_FRAMES = 1000
-"""SQLite's default ``wal_autocheckpoint``: the log's length at which a commit checkpoints."""
+"""SQLite's default ``wal_autocheckpoint``: frames the log gains between two checkpoints."""
+RESTART_FRAMES = 10 * AUTOCHECKPOINT_FRAMES
+"""A log this long (about 40 MB of 4 KiB pages) is copied back whole, the store's writes held
+for the last frames, so that it restarts: the log's bound under a steady stream of writes."""
 
 
 class NowTx:
@@ -76,8 +84,8 @@ def begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]
 def connect(path: str) -> sqlite3.Connection:
     """The event loop's writer, set up as the store's other connections but never waiting: no
     busy timeout (a write finding the file's lock taken goes to the writer's thread, which
-    waits) and no checkpoint (a write once the log is due one goes there too, and its commit
-    runs it). The caller adds the statement clock."""
+    waits) and no checkpoint on commit (:class:`Checkpointer` runs them). The caller adds the
+    statement clock."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout=0")
@@ -101,8 +109,7 @@ class Checkpoints:
 
     def claim(self, header: bytes) -> bool:
         """Whether the log of ``header`` (a :func:`valid` one) is due a checkpoint; if so, the
-        caller's write runs it (on the writer's thread, whose commit checkpoints: its
-        connection's ``wal_autocheckpoint`` is SQLite's default, this threshold)."""
+        caller runs one."""
         length = frames(header)
         if length < AUTOCHECKPOINT_FRAMES:
             return False
@@ -113,15 +120,10 @@ class Checkpoints:
         return True
 
 
-def begin_now(
-    conn: sqlite3.Connection | None, wal: WalIndex | None, checkpoints: Checkpoints
-) -> sqlite3.Connection | None:
+def begin_now(conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
     """``conn`` in a new write transaction, or None where that would wait: another connection
-    holds the file's write lock, or the log is due a checkpoint."""
-    header = None if wal is None else wal.header()
-    if conn is None or header is None or not valid(header):
-        return None
-    if checkpoints.claim(header):
+    holds the file's write lock."""
+    if conn is None:
         return None
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -130,3 +132,64 @@ def begin_now(
             return None
         raise
     return conn
+
+
+def checkpoint(conn: sqlite3.Connection) -> tuple[bool, int, int]:
+    """A ``PASSIVE`` checkpoint on ``conn``: it takes no lock a writer or reader waits for and
+    copies back what no reader's snapshot still needs. Whether another checkpoint was running,
+    the log's frames, and how many of them are now copied back."""
+    busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return bool(busy), int(log), int(copied)
+
+
+class Checkpointer:
+    """The store's checkpoints, off its writes' path (see the module's docstring): one at a
+    time, on a connection of its own in a worker thread."""
+
+    def __init__(self, path: str, wal: WalIndex, hold: asyncio.Lock, counts: StoreCounts) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._wal = wal
+        self._hold = hold
+        """The store's write lock, taken for the second pass that lets the log restart."""
+        self._counts = counts
+        self._due = Checkpoints()
+        self._running: asyncio.Task[None] | None = None
+        self.runs = 0
+        """Checkpoints run, passes under the write lock included (for tests and curiosity)."""
+
+    def after_write(self) -> None:
+        """Start a checkpoint if the log is due one and none is running. Cheap: it reads the
+        mapped log header, no statement."""
+        if self._running is not None:
+            return
+        header = self._wal.header()
+        if header is None or not valid(header) or not self._due.claim(header):
+            return
+        self._running = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            busy, log, copied = await self._pass()
+            if not busy and copied == log and log >= RESTART_FRAMES:
+                # Copied up to where it began; writes since are few: copy them while none
+                # comes, so the next write finds the log all copied and restarts it.
+                async with self._hold:
+                    await self._pass()
+        except sqlite3.Error:
+            # The next claim tries again; a log that cannot be copied back grows, which no write
+            # fails on: the operator sees it in the store's errors (``checkpoint``).
+            errors = self._counts.errors
+            errors["checkpoint"] = errors.get("checkpoint", 0) + 1
+        finally:
+            self._running = None
+
+    async def _pass(self) -> tuple[bool, int, int]:
+        self.runs += 1
+        return await asyncio.to_thread(checkpoint, self._conn)
+
+    async def close(self) -> None:
+        """Wait for a checkpoint under way (a thread cannot be interrupted), then close."""
+        if self._running is not None:
+            await asyncio.shield(self._running)
+        self._conn.close()

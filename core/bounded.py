@@ -7,7 +7,6 @@ use cases' caches are built of them), so it imports nothing of the project.
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
@@ -132,20 +131,6 @@ SLOT_BYTES = 160
 """What a :class:`Bounded` entry costs besides its key and value, measured on CPython 3.11: the
 ordered dict's slot and link (~100), the ``(weight, value)`` pair (56), and the weight."""
 
-
-def object_weight(*values: object) -> int:
-    """The bytes ``values`` hold, counted object by object (``sys.getsizeof`` over dicts, lists
-    and tuples and their contents), plus :data:`SLOT_BYTES`. A string or number reached twice
-    counts twice: an upper bound, which is what a bound needs.
-
-    For caches of small nested objects (a projection is a few dicts of short strings) a multiple
-    of the JSON size is no estimate at all: a dict costs 184+ bytes whatever its JSON's length,
-    so the same JSON bytes cost 5 to 10 times as much memory from one projection to another
-    (Confidence's targeting: 1.4 KB for 144 bytes of JSON). Counting the objects costs a few
-    microseconds a value, paid only when an entry is built."""
-    return SLOT_BYTES + _size(values)
-
-
 STRING_BYTES = 56
 """What a short ``str`` costs beyond its characters (49 bytes of header, rounded up for the
 allocator's 8-byte steps)."""
@@ -154,26 +139,15 @@ CONTAINER_BYTES = 240
 
 
 def shape_weight(value: object) -> int:
-    """The memory a value of nested dicts, lists and strings holds, estimated from its JSON: the
-    characters, plus per string (a pair of quotes) and per dict or list (an opening bracket)
-    what such an object costs beyond them, plus :data:`SLOT_BYTES`. Within 15% of
-    :func:`object_weight` on the projections it weighs, at a tenth of its cost (three counts
-    over the encoded bytes, in C). A multiple of the JSON's size alone is no estimate for small
-    nested objects: a dict costs 184+ bytes whatever its JSON's length, so the same JSON costs 5
-    to 10 times its size from one projection to another (Confidence's targeting: ~1.4 KB for 144
-    bytes of JSON)."""
+    """The memory a value of nested dicts, lists and strings holds, estimated from its JSON:
+    the characters, plus per string (a pair of quotes) and per dict or list (an opening
+    bracket) what such an object costs beyond them, plus :data:`SLOT_BYTES`. Within 15% of the
+    objects counted one by one (``sys.getsizeof`` over their contents) on the projections it
+    weighs, at a tenth of that count's cost (three counts over the encoded bytes, in C). A
+    multiple of the JSON's size alone is no estimate for small nested objects: a dict costs
+    184+ bytes whatever its JSON's length, so the same JSON costs 5 to 10 times its size from
+    one projection to another (Confidence's targeting: ~1.4 KB for 144 bytes of JSON)."""
     encoded = msgspec.json.encode(value)
     strings = encoded.count(b'"') // 2
     containers = encoded.count(b"{") + encoded.count(b"[")
     return len(encoded) + strings * STRING_BYTES + containers * CONTAINER_BYTES + SLOT_BYTES
-
-
-def _size(value: object) -> int:
-    size = sys.getsizeof(value)
-    if isinstance(value, dict):
-        for k, v in value.items():
-            size += _size(k) + _size(v)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            size += _size(item)
-    return size

@@ -6,13 +6,33 @@ segments are created, each cache stays within its bound in bytes."""
 
 from __future__ import annotations
 
+import sys
+
 import httpx
 import pytest
 
-from core.bounded import Versioned, object_weight
+from core.bounded import SLOT_BYTES, Versioned
 from dialects import renderings
 from dialects.segmux import wire
 from tests.dialects.segmux.test_writes import SEGMENTS, US, auth, create, ok
+
+
+def object_weight(*values: object) -> int:
+    """The bytes ``values`` hold, counted object by object (``sys.getsizeof`` over dicts, lists
+    and tuples and their contents), plus a cache slot's :data:`~core.bounded.SLOT_BYTES`: what
+    the cache's estimate must not fall below."""
+    return SLOT_BYTES + _size(values)
+
+
+def _size(value: object) -> int:
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            size += _size(k) + _size(v)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            size += _size(item)
+    return size
 
 
 def caches() -> dict[str, Versioned[object, object]]:

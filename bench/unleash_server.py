@@ -79,6 +79,13 @@ class UnleashServer:
     frontend_token: str  # "default:development.<secret>": frontend API (browser SDKs)
     pid: int
     database: str
+    log: Path  # the server's own output, kept until it stops: what to show when it dies
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError as exc:
+            return f"(no log: {exc})"
 
 
 def ensure_installed() -> Path:
@@ -239,6 +246,7 @@ def unleash_server(
             frontend_token=frontend_token,
             pid=proc.pid,
             database=name,
+            log=log,
         )
     finally:
         _stop(proc)

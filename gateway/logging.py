@@ -40,7 +40,7 @@ _level = logging.INFO
 """The level :func:`configure` set (structlog's default before any call is to log everything
 from info up, which this matches)."""
 _format = "json"
-_writer = LineWriter()
+_writer = LineWriter(render=lambda record: _access_line(record))
 """Where every line goes (``gateway.log_writer``): buffered in a serving process."""
 
 
@@ -81,11 +81,11 @@ def configure(
     records (libraries', uvicorn's) and Python's warnings through the same renderer, as a
     serving process does (tests leave the standard library alone)."""
     global _generation, _level, _format, _writer, _access_head
+    _writer.flush()  # access lines logged so far, made in the format they were logged in
     numeric = _numeric(level)
     _level = numeric
     _format = fmt
-    _writer.flush()
-    _writer = LineWriter(stream, buffered=serving)
+    _writer = LineWriter(stream, buffered=serving, render=_access_line)
     _access_head = _console_head("segmux.access", "request") if fmt == "console" else ""
     _PATHS.clear()  # their text in the format set before
     structlog.configure(
@@ -232,13 +232,20 @@ def access(request_id: str, method: str, path: str, status: int, elapsed_ns: int
     ``request_id`` is the middleware's (``gateway.middleware``): letters, digits and ``._:-``
     only, which neither JSON nor the console form escapes or quotes, so it is written as is.
 
-    Each operation here is paid on every request, so there are few: the clock read once as an
-    integer, the second's text made once a second (:func:`_new_second`) and the microseconds
-    sliced from the clock's digits, the milliseconds' text and a path's JSON looked up in
-    tables, one f-string, one append (``docs/logs.md`` has what each cost)."""
+    On the request's path only the clock is read and the values kept, as a record; the line is
+    made from it when its batch is written (:func:`_access_line`, ``LineWriter.add``), or at
+    once by a writer that does not buffer (``docs/logs.md`` has what each step cost)."""
     if _level > _INFO:
         return
-    ns = _time_ns()
+    _writer.add((request_id, method, path, status, elapsed_ns, _time_ns()))
+
+
+def _access_line(record: tuple[Any, ...]) -> str:
+    """The text of an access record (:func:`access`). Each operation here is paid once a line,
+    so there are few: the second's text made once a second (:func:`_new_second`) and the
+    microseconds sliced from the clock's digits, the milliseconds' text and a path's JSON looked
+    up in tables, one f-string."""
+    request_id, method, path, status, elapsed_ns, ns = record
     if not _second_ns <= ns < _second_end:
         _new_second(ns)
     # The timestamp is {second}{dot}{micros}Z, its parts written into the line itself.
@@ -264,7 +271,7 @@ def access(request_id: str, method: str, path: str, status: int, elapsed_ns: int
             f'{where}, "status": {status!r}, "ms": {took}, '
             f'"event": "request", "level": "info", "timestamp": "{second}{dot}{micros}Z"}}\n'
         )
-    _writer.write(line)
+    return line
 
 
 _INFO = logging.INFO

@@ -223,3 +223,36 @@ def test_a_path_seen_before_is_written_alike_and_the_table_of_them_is_bounded(fm
     for n in range(2 * logs._PATHS_KEPT):
         logs.access("r", "GET", f"/n/{n}", 200, 10**6)
     assert len(logs._PATHS) == logs._PATHS_KEPT
+
+
+async def test_a_buffered_writer_makes_records_lines_when_it_writes_them_in_order() -> None:
+    # The access line is made from its record when the batch is written, off the request's
+    # path: the same text an unbuffered writer writes at once, in the order it was logged.
+    at_once, batched = io.StringIO(), io.StringIO()
+    records = [("r1", "GET", "/a", 200, 1_250_000, 1_700_000_000_123_456_789)]
+    records.append(("r2", "POST", "/b c", 201, 7_000, 1_700_000_001_000_000_000))
+    logs.configure("info", stream=at_once)
+    for record in records:
+        logs._writer.add(record)
+    writer = log_writer.LineWriter(batched, buffered=True, render=logs._access_line)
+    writer.add(records[0])
+    writer.write("between\n")
+    writer.add(records[1])
+    assert batched.getvalue() == ""  # nothing made or written on the request's path
+    writer.write_now("stopped\n")
+    first, second = at_once.getvalue().splitlines(keepends=True)
+    assert batched.getvalue() == first + "between\n" + second + "stopped\n"
+    assert json.loads(first)["timestamp"] == "2023-11-14T22:13:20.123456Z"
+    assert json.loads(second)["ms"] == 0.01
+
+
+async def test_reconfiguring_writes_the_records_so_far_in_their_format() -> None:
+    # A serving process's writer holds records, not lines: the format they were logged in is
+    # the one they are written in, whatever the next configuration says.
+    out = io.StringIO()
+    logs.configure("info", stream=out, fmt="json")
+    logs._writer.buffered = True  # as a serving process's
+    logs.access("r", "GET", "/x", 200, 10**6)
+    assert out.getvalue() == ""
+    logs.configure("info", stream=io.StringIO(), fmt="console")
+    assert json.loads(out.getvalue())["path"] == "/x"

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from core.allocation import check_condition_only
+from core.bounded import Bounded
 from core.constraints import (
     ConstraintLimits,
     ResourceLimit,
@@ -25,10 +26,20 @@ from core.constraints import (
     check_segment_values,
     to_expression,
 )
-from core.errors import Conflict, CoreError, Invalid, NotExpressible, NotFound
+from core.errors import Conflict, CoreError, Invalid, NotExpressible, NotFound, RoomChanged
 from core.expr import ast
 from core.expr.unleash import LANGUAGE, render_constraints
-from core.model import NewSegment, Principal, Segment, SegmentPatch, SegmentUse, Sort, Tenant
+from core.model import (
+    NewSegment,
+    Principal,
+    RoomGuard,
+    Segment,
+    SegmentPatch,
+    SegmentRoom,
+    SegmentUse,
+    Sort,
+    Tenant,
+)
 from core.sent_forms import expression_digest, sent_form
 from core.service import SegmentService, check_name, require_admin
 from core.store import Store
@@ -37,6 +48,10 @@ EXT = "unleash"
 MAX_ID = 2**63
 """Integer ids are 64-bit in both stores."""
 _PAGE = 1000
+_ROOMS = 1024
+"""Tenants whose room a process keeps (see ``ConstraintSegmentService.create``)."""
+_ROOM_WEIGHT = 1024
+"""What a kept room weighs beside its settings' text, in bytes."""
 _NAME_ORDER = (Sort("name"),)
 # The order real Unleash stores constraint keys in (PostgreSQL jsonb: by length, then bytes).
 _KEY_ORDER = ("value", "values", "inverted", "operator", "contextName", "caseInsensitive")
@@ -123,6 +138,10 @@ class ConstraintSegmentService:
         self.store = store
         self.segments = SegmentService(store)
         self.limits = limits or ConstraintLimits()
+        self._rooms: Bounded[str, SegmentRoom] = Bounded(
+            capacity=_ROOMS, max_bytes=_ROOMS * 4 * _ROOM_WEIGHT
+        )
+        """Each tenant's room as this process last read it, for guarded creates."""
 
     def _limits(self, tenant: Tenant) -> ConstraintLimits:
         """The process's limits, overridden per tenant by ``settings["limits"]``."""
@@ -185,16 +204,51 @@ class ConstraintSegmentService:
         require_admin(principal)
         if data.seq is not None and data.seq >= MAX_ID:
             raise Invalid("id", f"must be less than {MAX_ID}")
+        created = await self._create_as_known(principal, data)
+        if created is not None:
+            return created
         # The tenant's limits in one read, then the checks in Unleash's order; the sandbox's
         # segments are counted only when the tenant could have reached its limit (a count
         # reads them all: O(segments) on every create otherwise).
-        sandbox = principal.default_sandbox
         room = await self.store.segment_room(principal.tenant)
+        self._rooms.put(principal.tenant, room, _ROOM_WEIGHT + len(room.stored_settings))
         limits = self._limits(room.tenant)
         if room.segments_at_most >= limits.segments and (
-            await self.store.count_segments(principal.tenant, sandbox) >= limits.segments
+            await self.store.count_segments(principal.tenant, principal.default_sandbox)
+            >= limits.segments
         ):
             raise ResourceLimit("segment", limits.segments)
+        return _view(await self._insert(principal, data, limits, None))
+
+    async def _create_as_known(
+        self, principal: Principal, data: SegmentInput
+    ) -> ConstraintSegment | None:
+        """The create checked against the tenant as this process last read it, the insert
+        guarded by what those checks relied on (its settings, so its limits; its next seq not
+        above its limit): one statement instead of a read and a write. None when the process
+        knows no room of the tenant, or one near its limit, or when this refused: a refusal
+        may come from a stale reading, so the answer is then the one a fresh read gives."""
+        known = self._rooms.get(principal.tenant)
+        if known is None:
+            return None
+        limits = self._limits(known.tenant)
+        if known.segments_at_most >= limits.segments:
+            return None
+        guard = RoomGuard(settings=known.stored_settings, next_seq_at_most=limits.segments)
+        try:
+            created = await self._insert(principal, data, limits, guard)
+        except (RoomChanged, Conflict, Invalid, NotFound, NotExpressible):
+            return None
+        return _view(created)
+
+    async def _insert(
+        self,
+        principal: Principal,
+        data: SegmentInput,
+        limits: ConstraintLimits,
+        guard: RoomGuard | None,
+    ) -> Segment:
+        """A create's checks after the segment limit's, in Unleash's order, and the write."""
         expression = self._checked(data, limits)
         _valid_name(data.name)
         async with self._name_first(principal, data.name):
@@ -202,14 +256,13 @@ class ConstraintSegmentService:
             constraints = stored_form(data.constraints)
             new = NewSegment(
                 name=data.name,
-                sandbox=sandbox,
+                sandbox=principal.default_sandbox,
                 description=data.description if isinstance(data.description, str) else None,
                 expression=expression,
                 seq=data.seq,
                 extensions={EXT: self._extension(data.project, constraints, expression)},
             )
-            created = await self.segments.create(principal, new)
-        return _view(created)
+            return await self.segments.create(principal, new, guard=guard)
 
     async def update(self, principal: Principal, seq: int, data: SegmentInput) -> None:
         require_admin(principal)

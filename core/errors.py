@@ -32,6 +32,15 @@ class Conflict(CoreError):
         self.field = field
 
 
+class RoomChanged(CoreError):
+    """A guarded create (:class:`core.model.RoomGuard`) found its tenant other than the caller
+    knew it, and wrote nothing: the caller reads the tenant again and decides afresh. Raised
+    to the use case that passed the guard only, never answered to a client."""
+
+    def __init__(self) -> None:
+        super().__init__("the tenant changed since its room was read")
+
+
 class InUse(Conflict):
     """The resource is referenced (e.g. a segment used by a flag rule) and cannot be removed."""
 

@@ -171,6 +171,20 @@ class SegmentRoom(msgspec.Struct, frozen=True, kw_only=True):
     at least 1 and below the tenant's next one (a given seq moves the next one above it). A
     limit above it cannot be reached, so only a tenant near its limit has its segments counted
     (a count reads every one of them)."""
+    stored_settings: str = "{}"
+    """The tenant's settings exactly as stored: a :class:`RoomGuard` compares them."""
+
+
+class RoomGuard(msgspec.Struct, frozen=True, kw_only=True):
+    """A create's condition on its tenant, checked by the statement that claims the new seq
+    (under the tenant's row lock): its settings are still ``settings`` (so its limits are the
+    ones the create was checked against) and its next seq is at most ``next_seq_at_most`` (so
+    it holds fewer segments than its limit). Otherwise nothing is written and the store raises
+    :class:`core.errors.RoomChanged`. It lets a process check a create against the tenant as it
+    last read it, instead of reading it before every create."""
+
+    settings: str
+    next_seq_at_most: int
 
 
 class SegmentToUpdate(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,6 +24,7 @@ from core.model import (
     NewSegment,
     Page,
     Principal,
+    RoomGuard,
     Segment,
     SegmentPatch,
     Sort,
@@ -132,7 +133,10 @@ class SegmentService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, principal: Principal, new: NewSegment) -> Segment:
+    async def create(
+        self, principal: Principal, new: NewSegment, *, guard: RoomGuard | None = None
+    ) -> Segment:
+        """``guard``: see :meth:`core.store.protocol.SegmentStore.create_segment`."""
         require_admin(principal)
         check_new(new)
         expression = await resolve_refs(
@@ -140,7 +144,9 @@ class SegmentService:
         )
         extensions = carry_digests(new.extensions, new.expression, expression)
         new = msgspec.structs.replace(new, expression=expression, extensions=extensions)
-        return await self.store.create_segment(principal.tenant, new, principal.token_name)
+        return await self.store.create_segment(
+            principal.tenant, new, principal.token_name, guard=guard
+        )
 
     async def get(
         self,

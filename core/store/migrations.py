@@ -1,7 +1,7 @@
 """Plain-SQL migrations: ``NNNN_name.sql`` files applied in order, each once, recorded in
 ``schema_migrations``. The backends run them in one transaction under their own lock.
 
-The schema's version is the last migration applied (``0009_confidence_flags``). A store holding a
+The schema's version is the last migration applied (``0010_revision_triggers``). A store holding a
 migration this segmux does not have was upgraded by a later version: it is refused, never
 served, because this code cannot know what the newer tables and columns mean."""
 

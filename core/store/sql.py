@@ -8,11 +8,12 @@ from typing import Any
 
 import msgspec
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, RoomChanged
 from core.model import (
     NewSegment,
     Page,
     Principal,
+    RoomGuard,
     Segment,
     SegmentPatch,
     SegmentRoom,
@@ -101,6 +102,11 @@ _CLAIM_AND_INSERT = (
 )
 """PostgreSQL's create in one statement (SQLite has no writing ``WITH``): the tenant's next seq
 claimed and the segment inserted with it; no row when the tenant does not exist."""
+_GUARD = " AND settings = ${} AND next_seq <= CAST(${} AS BIGINT)"
+"""A :class:`RoomGuard`'s condition on the tenant's row, in the statement that claims its seq."""
+_CLAIM_AND_INSERT_GUARDED = _CLAIM_AND_INSERT.replace(
+    "WHERE name = $1 ", "WHERE name = $1" + _GUARD.format(16, 17) + " "
+)
 
 
 def _insert_args(tenant: str, new: NewSegment, actor: str | None) -> list[Any]:
@@ -230,28 +236,40 @@ class SqlStore(
         return int(row["n"])
 
     # segments ------------------------------------------------------------------------------
-    async def create_segment(self, tenant: str, new: NewSegment, actor: str | None) -> Segment:
+    async def create_segment(
+        self, tenant: str, new: NewSegment, actor: str | None, *, guard: RoomGuard | None = None
+    ) -> Segment:
         sqlite = self.url.startswith("sqlite")
         if new.seq is None and not sqlite and not names_segments(new.expression):
             # One statement, committed on its own: it takes the tenant's row lock (its seq) and
             # inserts in one round trip instead of four (BEGIN, claim, insert, COMMIT). A
             # condition naming segments locks them between the two, so it takes a transaction.
+            args = _insert_args(tenant, new, actor)
+            sql = _CLAIM_AND_INSERT
+            if guard is not None:
+                sql = _CLAIM_AND_INSERT_GUARDED
+                args += [guard.settings, guard.next_seq_at_most]
             async with self._autocommit() as tx:
-                row = await tx.fetchrow(_CLAIM_AND_INSERT, *_insert_args(tenant, new, actor))
+                row = await tx.fetchrow(sql, *args)
             if row is None:
-                raise NotFound("tenant", tenant)
+                raise RoomChanged() if guard is not None else NotFound("tenant", tenant)
             return segment_from_row(row)
         return await self._transact(
-            lambda tx: self._insert_segment(tx, tenant, new, actor),
+            lambda tx: self._insert_segment(tx, tenant, new, actor, guard),
             keyed=not names_segments(new.expression),
         )
 
     async def _insert_segment(
-        self, tx: Tx, tenant: str, new: NewSegment, actor: str | None
+        self,
+        tx: Tx,
+        tenant: str,
+        new: NewSegment,
+        actor: str | None,
+        guard: RoomGuard | None = None,
     ) -> Segment:
         """The insert of ``create_segment``, in the caller's transaction (Confidence adds the
         segment's bitset in the same one)."""
-        seq = await self._claim_seq(tx, tenant, new.seq)
+        seq = await self._claim_seq(tx, tenant, new.seq, guard)
         await lock_referenced(tx, tenant, new.expression, self._row_lock("SHARE"))
         row = await tx.fetchrow(_INSERT, *_insert_args(tenant, new, actor), seq)
         assert row is not None
@@ -262,7 +280,11 @@ class SqlStore(
             row = await tx.fetchrow("SELECT * FROM tenants WHERE name = $1", tenant)
         if row is None:
             raise NotFound("tenant", tenant)
-        return SegmentRoom(tenant=tenant_from_row(row), segments_at_most=int(row["next_seq"]) - 1)
+        return SegmentRoom(
+            tenant=tenant_from_row(row),
+            segments_at_most=int(row["next_seq"]) - 1,
+            stored_settings=row["settings"],
+        )
 
     async def segment_to_update(self, tenant: str, seq: int) -> SegmentToUpdate:
         async with self._read() as tx:
@@ -286,24 +308,31 @@ class SqlStore(
             segment=None if row["id"] is None else segment_from_row(row),
         )
 
-    async def _claim_seq(self, tx: Tx, tenant: str, wanted: int | None) -> int:
+    async def _claim_seq(
+        self, tx: Tx, tenant: str, wanted: int | None, guard: RoomGuard | None = None
+    ) -> int:
         """Take the tenant's next seq, or move the sequence above an explicit one, in the
-        caller's transaction (the row lock on the tenant serialises concurrent creates)."""
+        caller's transaction (the row lock on the tenant serialises concurrent creates); with
+        ``guard``, only while the tenant's row still meets it (``RoomChanged`` otherwise)."""
+        args: list[Any] = [tenant]
         if wanted is None:
-            row = await tx.fetchrow(
-                "UPDATE tenants SET next_seq = next_seq + 1 WHERE name = $1 "
-                "RETURNING next_seq - 1 AS seq",
-                tenant,
+            sql = (
+                "UPDATE tenants SET next_seq = next_seq + 1 WHERE name = $1{} "
+                "RETURNING next_seq - 1 AS seq"
             )
         else:
-            row = await tx.fetchrow(
+            sql = (
                 f"UPDATE tenants SET next_seq = {self.greatest}(next_seq, CAST($2 AS BIGINT) + 1) "
-                "WHERE name = $1 RETURNING CAST($2 AS BIGINT) AS seq",
-                tenant,
-                wanted,
+                "WHERE name = $1{} RETURNING CAST($2 AS BIGINT) AS seq"
             )
+            args.append(wanted)
+        condition = ""
+        if guard is not None:
+            condition = _GUARD.format(len(args) + 1, len(args) + 2)
+            args += [guard.settings, guard.next_seq_at_most]
+        row = await tx.fetchrow(sql.format(condition), *args)
         if row is None:
-            raise NotFound("tenant", tenant)
+            raise RoomChanged() if guard is not None else NotFound("tenant", tenant)
         return int(row["seq"])
 
     async def get_segment(self, tenant: str, key: SegmentKey, value: str | int) -> Segment:

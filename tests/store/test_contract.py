@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from core.errors import Conflict, NotFound
-from core.model import Allocation, NewSegment, Segment, SegmentPatch, Sort
+from core.errors import Conflict, NotFound, RoomChanged
+from core.model import Allocation, NewSegment, RoomGuard, Segment, SegmentPatch, Sort
 from core.store import Store
 
 T = "tenant-a"
@@ -228,6 +228,28 @@ async def test_segment_room_bounds_the_segments(store: Store) -> None:
     assert (await store.segment_room(T)).segments_at_most == 40
     with pytest.raises(NotFound):
         await store.segment_room("nobody")
+
+
+@pytest.mark.parametrize("given_seq", [None, 40], ids=["next seq", "given seq"])
+async def test_a_guarded_create_writes_only_while_the_tenant_meets_the_guard(
+    store: Store, given_seq: int | None
+) -> None:
+    await make(store, "first")
+    await store.update_tenant_settings(T, {"limits": {"segments": 5}})
+    room = await store.segment_room(T)
+    stale = RoomGuard(settings="{}", next_seq_at_most=5)
+    full = RoomGuard(settings=room.stored_settings, next_seq_at_most=1)
+    for guard in (stale, full):
+        with pytest.raises(RoomChanged):
+            await store.create_segment(T, NewSegment(name="x", seq=given_seq), "t", guard=guard)
+    with pytest.raises(RoomChanged):  # a tenant that is not there meets no guard
+        await store.create_segment("nobody", NewSegment(name="x"), "t", guard=stale)
+    assert await store.count_segments(T) == 1
+    assert (await store.segment_room(T)).segments_at_most == 1  # no seq taken
+    guard = RoomGuard(settings=room.stored_settings, next_seq_at_most=2)
+    made = await store.create_segment(T, NewSegment(name="x", seq=given_seq), "t", guard=guard)
+    assert made.seq == (given_seq or 2)
+    assert await store.count_segments(T) == 2
 
 
 async def test_find_segment_id_finds_the_exact_name_in_its_sandbox(store: Store) -> None:

@@ -5,6 +5,8 @@ at populate time is answered the same by this version, with the tokens made then
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -18,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core import resolve_tokens
 from core.store.migrations import migration_files
 from tests.live import free_port
 from tests.upgrade.conftest import DUMPS, applied, restore, segmux
@@ -49,8 +52,8 @@ def test_every_earlier_version_has_a_dump() -> None:
     it upgrades (docs/upgrading.md says how)."""
     dumped = {b: [v for b_, v in CASES if b_ == b] for b in PACKAGES}
     assert dumped == {
-        "sqlite": ["0001", "0005", "0006"],
-        "postgres": ["0001", "0005", "0007", "0008"],
+        "sqlite": ["0001", "0005", "0006", "0007"],
+        "postgres": ["0001", "0005", "0007", "0008", "0009"],
     }
     readme = (DUMPS / "README.md").read_text()
     for backend, package in PACKAGES.items():
@@ -201,14 +204,28 @@ def bucketed_ids(record: dict[str, Any]) -> set[str]:
 
 def normal(value: Any, revised: bool) -> Any:
     """The answer with what legitimately differs taken out: the origin in HAL links (each
-    server had its own port); and when the upgrade applied ``0006_revisions``, the Unleash
-    client API's revision (``meta.revisionId`` and the ``meta.etag`` made of it): that
-    migration replaced how the store counts its changes, so the first answer after it carries a
-    new revision (an SDK fetches the features once more; they are the same)."""
+    server had its own port); a Confidence resolve's id (:func:`_resolve_id_out`); and when the
+    upgrade applied ``0006_revisions``, the Unleash client API's revision (``meta.revisionId``
+    and the ``meta.etag`` made of it): that migration replaced how the store counts its changes,
+    so the first answer after it carries a new revision (an SDK fetches the features once more;
+    they are the same)."""
     value = json.loads(_ORIGIN.sub("http://segmux", json.dumps(value, sort_keys=True)))
     if revised and isinstance(value, dict) and isinstance(value.get("meta"), dict):
         value["meta"] = {**value["meta"], "revisionId": "<revision>", "etag": "<revision>"}
+    if isinstance(value, dict) and "resolveToken" in value:
+        value = {**value, **_resolve_id_out(value["resolveId"], value["resolveToken"])}
     return value
+
+
+def _resolve_id_out(resolve_id: str, token: str) -> dict[str, Any]:
+    """Confidence's resolve with its random parts taken out: a new resolve id each resolve, and
+    the token that carries it, signed. What the token assigns must be the same: its payload
+    (the JSON after the version and the signature, ``core.resolve_tokens``) without the id."""
+    raw = base64.b64decode(token)
+    assert raw.startswith(resolve_tokens.VERSION)
+    payload = json.loads(raw[len(resolve_tokens.VERSION) + hashlib.sha256().digest_size :])
+    assert payload.pop("resolve_id") == resolve_id
+    return {"resolveId": "<resolve id>", "resolveToken": payload}
 
 
 def differences(now: Any, then: Any, at: str = "") -> list[str]:

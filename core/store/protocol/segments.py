@@ -10,6 +10,7 @@ from core.model import (
     ExtensionTest,
     NewSegment,
     Page,
+    RoomGuard,
     Segment,
     SegmentPatch,
     SegmentRoom,
@@ -23,9 +24,13 @@ SegmentKey = Literal["id", "seq", "slug"]
 
 class SegmentStore(Protocol):
     # segments ------------------------------------------------------------------------------
-    async def create_segment(self, tenant: str, new: NewSegment, actor: str | None) -> Segment:
+    async def create_segment(
+        self, tenant: str, new: NewSegment, actor: str | None, *, guard: RoomGuard | None = None
+    ) -> Segment:
         """Insert a segment. ``seq``/``slug``/``id`` are generated unless given; a given ``seq``
-        moves the tenant's sequence above it. ``Conflict("name"|"seq"|"slug"|"id")``."""
+        moves the tenant's sequence above it. ``Conflict("name"|"seq"|"slug"|"id")``. With
+        ``guard``, only while the tenant meets it, checked under the lock that claims the seq
+        (``RoomChanged`` otherwise, nothing written)."""
 
     async def get_segment(self, tenant: str, key: SegmentKey, value: str | int) -> Segment:
         """One segment by id (UUID), seq or slug; ``NotFound`` otherwise."""

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.model import NewSegment
 from core.store import Store
 from tests.conftest import make_token
 from tests.dialects.unleash.helpers import (
@@ -451,6 +452,42 @@ async def test_segment_count_limit_counts_the_segments_there_are(
     r = await post(client, token_a, {"name": "four", "constraints": []})
     assert r.status_code == 400
     assert r.json()["name"] == "ExceedsLimitError"
+
+
+async def test_limits_changed_after_creates_hold_at_once(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    """A process checks a create against its tenant as it last read it; the write is guarded
+    by what that relied on, so limits another process changes since hold from the next
+    create on, lowered or raised."""
+    await create_segment(client, token_a, "one")
+    await store.update_tenant_settings("tenant-a", {"limits": {"segments": 1}})
+    r = await post(client, token_a, {"name": "two", "constraints": []})
+    assert r.status_code == 400
+    assert r.json()["name"] == "ExceedsLimitError"
+    assert "limit of 1." in r.json()["message"]
+    await store.update_tenant_settings("tenant-a", {"limits": {"segments": 3, "segment_values": 2}})
+    three = [{"contextName": "a", "operator": "IN", "values": ["1", "2", "3"]}]
+    r = await post(client, token_a, {"name": "two", "constraints": three})
+    assert r.status_code == 400
+    assert r.json() == with_message("Segments may not have more than 2 values")
+    await store.update_tenant_settings("tenant-a", {"limits": {"segments": 3, "segment_values": 3}})
+    assert (await create_segment(client, token_a, "two", three))["id"] == 2
+
+
+async def test_segments_another_process_creates_count_toward_the_limit(
+    client: httpx.AsyncClient, store: Store, token_a: str
+) -> None:
+    await store.update_tenant_settings("tenant-a", {"limits": {"segments": 2}})
+    await create_segment(client, token_a, "one")
+    await store.create_segment("tenant-a", NewSegment(name="elsewhere"), "another process")
+    r = await post(client, token_a, {"name": "two", "constraints": []})
+    assert r.status_code == 400
+    assert r.json()["name"] == "ExceedsLimitError"
+    names = [
+        s["name"] for s in (await client.get(SEGMENTS, headers=auth(token_a))).json()["segments"]
+    ]
+    assert sorted(names) == ["elsewhere", "one"]
 
 
 # --- read ----------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ _CLAIM_AND_INSERT_GUARDED = _CLAIM_AND_INSERT.replace(
 )
 
 
-def _insert_args(tenant: str, new: NewSegment, actor: str | None) -> list[Any]:
+def insert_args(tenant: str, new: NewSegment, actor: str | None) -> list[Any]:
     """The arguments $1 to $15 of :data:`_VALUES`."""
     return [
         tenant,
@@ -239,25 +239,37 @@ class SqlStore(
     async def create_segment(
         self, tenant: str, new: NewSegment, actor: str | None, *, guard: RoomGuard | None = None
     ) -> Segment:
-        sqlite = self.url.startswith("sqlite")
-        if new.seq is None and not sqlite and not names_segments(new.expression):
-            # One statement, committed on its own: it takes the tenant's row lock (its seq) and
-            # inserts in one round trip instead of four (BEGIN, claim, insert, COMMIT). A
-            # condition naming segments locks them between the two, so it takes a transaction.
-            args = _insert_args(tenant, new, actor)
-            sql = _CLAIM_AND_INSERT
-            if guard is not None:
-                sql = _CLAIM_AND_INSERT_GUARDED
-                args += [guard.settings, guard.next_seq_at_most]
-            async with self._autocommit() as tx:
-                row = await tx.fetchrow(sql, *args)
-            if row is None:
-                raise RoomChanged() if guard is not None else NotFound("tenant", tenant)
-            return segment_from_row(row)
+        if new.seq is None and not names_segments(new.expression):
+            made = await self._create_at_once(tenant, new, actor, guard)
+            if made is not None:
+                return made
         return await self._transact(
             lambda tx: self._insert_segment(tx, tenant, new, actor, guard),
             keyed=not names_segments(new.expression),
         )
+
+    async def _create_at_once(
+        self, tenant: str, new: NewSegment, actor: str | None, guard: RoomGuard | None
+    ) -> Segment | None:
+        """A create that claims the next seq and names no segment, in one statement where the
+        backend has one (None: it has not, and the create takes a transaction)."""
+        return None
+
+    async def _claim_and_insert(
+        self, tenant: str, args: list[Any], guard: RoomGuard | None
+    ) -> Segment:
+        """PostgreSQL's create in one statement committed on its own: it takes the tenant's row
+        lock (its seq) and inserts in one round trip instead of four (BEGIN, claim, insert,
+        COMMIT). ``args`` are :func:`insert_args`'s."""
+        sql = _CLAIM_AND_INSERT
+        if guard is not None:
+            sql = _CLAIM_AND_INSERT_GUARDED
+            args = [*args, guard.settings, guard.next_seq_at_most]
+        async with self._autocommit() as tx:
+            row = await tx.fetchrow(sql, *args)
+        if row is None:
+            raise RoomChanged() if guard is not None else NotFound("tenant", tenant)
+        return segment_from_row(row)
 
     async def _insert_segment(
         self,
@@ -271,7 +283,7 @@ class SqlStore(
         segment's bitset in the same one)."""
         seq = await self._claim_seq(tx, tenant, new.seq, guard)
         await lock_referenced(tx, tenant, new.expression, self._row_lock("SHARE"))
-        row = await tx.fetchrow(_INSERT, *_insert_args(tenant, new, actor), seq)
+        row = await tx.fetchrow(_INSERT, *insert_args(tenant, new, actor), seq)
         assert row is not None
         return segment_from_row(row)
 

@@ -17,7 +17,7 @@ import asyncpg
 
 from core.errors import Conflict, CoreError, StatementRefused, StatementTimeout, Unavailable
 from core.expr.sql import postgres_functions_sql
-from core.model import now_us
+from core.model import NewSegment, RoomGuard, Segment, now_us
 from core.store.base import Row, StoreCounts
 from core.store.flags import foreign_key_error
 from core.store.limits import StoreLimits, TenantGates
@@ -28,10 +28,12 @@ from core.store.migrations import (
     migration_files,
     schema_status,
 )
+from core.store.postgres.create_batch import CreateBatches
 from core.store.postgres.listen import ChangeListener
 from core.store.profile_pages import CountRead
 from core.store.revisions import KnownRevisions, RevisionSql
-from core.store.sql import SqlStore, conflict_for
+from core.store.rows import segment_from_row
+from core.store.sql import SqlStore, conflict_for, insert_args
 
 _MIGRATION_LOCK = 0x5E6D0C5  # any constant: the advisory lock key for migrations
 _STATEMENT_CACHE = 1024
@@ -121,6 +123,7 @@ class PostgresStore(RevisionSql, SqlStore):
         self._listener = ChangeListener(url, self._known, self.counts)
         self.limits = limits or StoreLimits()
         self._gates = TenantGates(self.limits.tenant_concurrency)
+        self._batches = CreateBatches(self._fetch_committed)
 
     @classmethod
     async def open(
@@ -236,6 +239,29 @@ class PostgresStore(RevisionSql, SqlStore):
             await super().revoke_token(token_id)
         finally:
             self._listener.bump()
+
+    async def _create_at_once(
+        self, tenant: str, new: NewSegment, actor: str | None, guard: RoomGuard | None
+    ) -> Segment:
+        # Written alone when no create of the tenant is being written; otherwise with the others
+        # that wait behind that one (core/store/postgres/create_batch.py), or alone after all
+        # when the batch could not write it (its own answer: a conflict, the guard's).
+        args = insert_args(tenant, new, actor)
+        key = (tenant, guard)
+        if self._batches.in_flight(key):
+            row = await self._batches.join(key, args)
+            if row is not None:
+                return segment_from_row(row)
+            return await self._claim_and_insert(tenant, args, guard)
+        self._batches.begin(key)
+        try:
+            return await self._claim_and_insert(tenant, args, guard)
+        finally:
+            self._batches.end(key)
+
+    async def _fetch_committed(self, sql: str, args: Sequence[Any]) -> Sequence[Row]:
+        async with self._autocommit() as tx:
+            return await tx.fetch(sql, *args)
 
     async def ping(self) -> None:
         async with self._read() as tx:

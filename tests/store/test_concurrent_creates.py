@@ -102,3 +102,24 @@ async def test_postgres_writes_creates_that_wait_together(store: Store) -> None:
         await listener.close()
     # The first create is written alone, the 29 that waited behind it together.
     assert heard == [T, T]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL's batches may leave seqs unused
+async def test_sqlite_writes_of_one_turn_fail_alone_and_leave_nothing(store: Store) -> None:
+    """Keyed writes reaching the store in one turn of the event loop share a transaction, each
+    in a savepoint: one that fails after a first statement (a create's seq claimed, then its
+    name refused) takes back all it did, and the others stand."""
+    await store.create_segment(T, NewSegment(name="taken"), "tester")
+    names = ["a", "taken", "b", "taken", "c"]
+    outcomes = await asyncio.gather(*(_outcome(_create(store, n)) for n in names))
+    assert [o if isinstance(o, str) else o.name for o in outcomes] == [
+        "a",
+        "Conflict(name)",
+        "b",
+        "Conflict(name)",
+        "c",
+    ]
+    made = [o for o in outcomes if isinstance(o, Segment)]
+    assert [s.seq for s in made] == [2, 3, 4]  # no seq claimed by a refused create
+    assert (await store.segment_room(T)).segments_at_most == 4
+    assert await store.count_segments(T) == 4

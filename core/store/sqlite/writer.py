@@ -22,6 +22,7 @@ writes for tens of milliseconds once per ~100."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, cast
@@ -84,6 +85,43 @@ def begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]
         raise
     conn.commit()
     return result
+
+
+def each_in_savepoint(
+    conn: sqlite3.Connection,
+    works: Sequence[tuple[Callable[[Tx], Coroutine[Any, Any, Any]], contextvars.Context]],
+    clock: Callable[[], None],
+) -> list[tuple[bool, Any]]:
+    """``works`` in the write transaction ``conn`` has begun, each in a savepoint of its own
+    and run in its caller's context, then one commit: per work, (True, its result) or (False,
+    its exception), whose changes were rolled back alone. ``clock`` restarts the statement
+    clock before each. If the commit fails, the transaction is rolled back and the error
+    raised (every work failed)."""
+    outcomes: list[tuple[bool, Any]] = []
+    try:
+        for work, context in works:
+            clock()
+            conn.execute("SAVEPOINT work")
+            try:
+                coroutine = work(NowTx(conn))
+                try:
+                    context.run(coroutine.send, None)
+                except StopIteration as done:
+                    outcomes.append((True, done.value))
+                else:
+                    coroutine.close()
+                    raise RuntimeError(
+                        "a write on the writer's thread awaited more than its statements"
+                    )
+            except Exception as exc:
+                conn.execute("ROLLBACK TO work")
+                outcomes.append((False, exc))
+            conn.execute("RELEASE work")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return outcomes
 
 
 def connect(path: str) -> sqlite3.Connection:

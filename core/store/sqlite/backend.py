@@ -21,8 +21,6 @@ start is its statements' start).
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 import math
 import sqlite3
 import time
@@ -126,11 +124,6 @@ class _Deadline:
 
     def __call__(self) -> int:
         return 1 if time.monotonic() > self.at else 0
-
-
-_Outcome = asyncio.Future[tuple[bool, Any] | None]
-"""A keyed write's outcome: (True, its result), (False, its error), None (write it again on the
-writer's thread)."""
 
 
 def _raise_mapped(exc: sqlite3.Error, counts: StoreCounts | None) -> NoReturn:
@@ -283,11 +276,9 @@ class SqliteStore(RevisionSql, SqlStore):
         self._revisions = {}
         self._revisions_at = None
         self._lock = asyncio.Lock()
-        self._together: list[
-            tuple[Callable[[Tx], Coroutine[Any, Any, Any]], contextvars.Context, _Outcome]
-        ] = []
-        """Keyed writes waiting for the next turn of the event loop (``_transact``)."""
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._turns = writer.TurnWrites(
+            self._lock, lambda: self._direct, self._start_clock, self._after_write
+        )
         self._opening = asyncio.Lock()
 
     @classmethod
@@ -538,16 +529,9 @@ class SqliteStore(RevisionSql, SqlStore):
             # Key lookups and a commit that writes the log without syncing it (no checkpoint:
             # ``writer.Checkpointer``): tens of microseconds, less than a thread trip costs.
             # The keyed writes that reach the store in the same turn of the event loop share
-            # one transaction, each in a savepoint of its own (``_write_together``).
+            # one transaction, each in a savepoint of its own (``writer.TurnWrites``).
             async with self._gates.hold():
-                loop = asyncio.get_running_loop()
-                waiting: asyncio.Future[tuple[bool, Any] | None] = loop.create_future()
-                self._together.append((work, contextvars.copy_context(), waiting))
-                if len(self._together) == 1:
-                    task = loop.create_task(self._write_together())
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-                outcome = await waiting
+                outcome = await self._turns.write(work)
             if outcome is not None:
                 ok, value = outcome
                 if ok:
@@ -565,30 +549,6 @@ class SqliteStore(RevisionSql, SqlStore):
             )
         self._after_write()
         return result
-
-    async def _write_together(self) -> None:
-        """The keyed writes gathered since the last turn, in one transaction on the event
-        loop's own writer; each is answered its outcome, or None where the file's write lock
-        was taken (by another process): it then goes to the writer's thread, which waits."""
-        outcomes: list[tuple[bool, Any]] | None = None
-        async with self._lock:
-            # A write whose caller is gone (its request cancelled) is not made.
-            batch = [each for each in self._together if not each[2].done()]
-            self._together = []
-            try:
-                direct = self._direct
-                begun = writer.begin_now(direct)
-                if begun is not None and direct is not None:
-                    clock = functools.partial(self._start_clock, direct)
-                    works = [(work, context) for work, context, _ in batch]
-                    outcomes = writer.each_in_savepoint(begun, works, clock)
-                    self._after_write()
-            except sqlite3.Error as exc:  # the transaction's own: every write of it failed
-                outcomes = [(False, exc)] * len(batch)
-            finally:  # cancelled too: no write is left waiting
-                for i, (_, _, waiting) in enumerate(batch):
-                    if not waiting.done():
-                        waiting.set_result(None if outcomes is None else outcomes[i])
 
     def _autocommit(self) -> AbstractAsyncContextManager[_Tx]:
         # Every write takes the file's write lock and the writer (BEGIN IMMEDIATE) anyway.

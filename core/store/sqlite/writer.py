@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, cast
@@ -72,14 +73,7 @@ def transaction(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, An
 def begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
     """:func:`transaction` once its ``BEGIN`` is done."""
     try:
-        coroutine = work(NowTx(conn))
-        try:
-            coroutine.send(None)
-        except StopIteration as done:
-            result: T = done.value
-        else:
-            coroutine.close()
-            raise RuntimeError("a write on the writer's thread awaited more than its statements")
+        result = run_now(work, conn)
     except BaseException:
         conn.rollback()
         raise
@@ -87,32 +81,48 @@ def begun(conn: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]
     return result
 
 
-def each_in_savepoint(
+def run_now(
+    work: Callable[[Tx], Coroutine[Any, Any, T]],
     conn: sqlite3.Connection,
-    works: Sequence[tuple[Callable[[Tx], Coroutine[Any, Any, Any]], contextvars.Context]],
-    clock: Callable[[], None],
-) -> list[tuple[bool, Any]]:
+    context: contextvars.Context | None = None,
+) -> T:
+    """``work`` on ``conn`` (in ``context``, else the current one), to its end: its statements
+    run at once (:class:`NowTx`), so its coroutine finishes on its first step; one that would
+    wait on anything else is refused."""
+    coroutine = work(NowTx(conn))
+    try:
+        if context is None:
+            coroutine.send(None)
+        else:
+            context.run(coroutine.send, None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coroutine.close()
+    raise RuntimeError("a write on the writer's thread awaited more than its statements")
+
+
+Work = tuple[Callable[[Tx], Coroutine[Any, Any, Any]], contextvars.Context]
+"""A keyed write and the context of its caller."""
+Outcome = tuple[bool, Any]
+"""A write's (True, its result) or (False, its error)."""
+
+
+def each_in_savepoint(
+    conn: sqlite3.Connection, works: Sequence[Work], clock: Callable[[], None]
+) -> list[Outcome]:
     """``works`` in the write transaction ``conn`` has begun, each in a savepoint of its own
-    and run in its caller's context, then one commit: per work, (True, its result) or (False,
-    its exception), whose changes were rolled back alone. ``clock`` restarts the statement
-    clock before each. If the commit fails, the transaction is rolled back and the error
-    raised (every work failed)."""
-    outcomes: list[tuple[bool, Any]] = []
+    and run in its caller's context, then one commit: per work its :data:`Outcome`; a failed
+    one's changes were rolled back alone. ``clock`` restarts the statement clock before each.
+    If the commit fails, the transaction is rolled back and the error raised (every work
+    failed)."""
+    outcomes: list[Outcome] = []
     try:
         for work, context in works:
             clock()
             conn.execute("SAVEPOINT work")
             try:
-                coroutine = work(NowTx(conn))
-                try:
-                    context.run(coroutine.send, None)
-                except StopIteration as done:
-                    outcomes.append((True, done.value))
-                else:
-                    coroutine.close()
-                    raise RuntimeError(
-                        "a write on the writer's thread awaited more than its statements"
-                    )
+                outcomes.append((True, run_now(work, conn, context)))
             except Exception as exc:
                 conn.execute("ROLLBACK TO work")
                 outcomes.append((False, exc))
@@ -122,6 +132,60 @@ def each_in_savepoint(
         conn.rollback()
         raise
     return outcomes
+
+
+class TurnWrites:
+    """The keyed writes that reach the store in one turn of the event loop, written in one
+    transaction on the event loop's own writer, each in a savepoint (:func:`each_in_savepoint`):
+    a commit writes every page it changed to the log, and the pages every create changes (the
+    table's last page, the tenant's row and revision, the indexes' last pages) then go once for
+    the turn instead of once per write. ``connection`` is the writer (None once closed),
+    ``clock`` starts a connection's statement clock, ``after_write`` runs after a commit."""
+
+    def __init__(
+        self,
+        lock: asyncio.Lock,
+        connection: Callable[[], sqlite3.Connection | None],
+        clock: Callable[[sqlite3.Connection], None],
+        after_write: Callable[[], None],
+    ) -> None:
+        self._lock = lock
+        self._connection = connection
+        self._clock = clock
+        self._after_write = after_write
+        self._waiting: list[tuple[Work, asyncio.Future[Outcome | None]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def write(self, work: Callable[[Tx], Coroutine[Any, Any, Any]]) -> Outcome | None:
+        """``work``'s outcome, or None where the file's write lock was taken (by another
+        process): the caller then writes it on the writer's thread, which waits."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Outcome | None] = loop.create_future()
+        self._waiting.append(((work, contextvars.copy_context()), answer))
+        if len(self._waiting) == 1:
+            task = loop.create_task(self._write_turn())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await answer
+
+    async def _write_turn(self) -> None:
+        outcomes: list[Outcome] | None = None
+        async with self._lock:
+            # A write whose caller is gone (its request cancelled) is not made.
+            turn = [each for each in self._waiting if not each[1].done()]
+            self._waiting = []
+            try:
+                conn = begin_now(self._connection())
+                if conn is not None:
+                    clock = functools.partial(self._clock, conn)
+                    outcomes = each_in_savepoint(conn, [work for work, _ in turn], clock)
+                    self._after_write()
+            except sqlite3.Error as exc:  # the transaction's own: every write of it failed
+                outcomes = [(False, exc)] * len(turn)
+            finally:  # cancelled too: no write is left waiting
+                for i, (_, answer) in enumerate(turn):
+                    if not answer.done():
+                        answer.set_result(None if outcomes is None else outcomes[i])
 
 
 def connect(path: str) -> sqlite3.Connection:
